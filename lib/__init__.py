@@ -1,0 +1,1 @@
+"""Tokenboard's engine: storage, importers, pricing and analytics. Never imports streamlit."""

@@ -1,0 +1,178 @@
+"""Command line: ``python -m lib.cli {import,summary,imports,undo,demo} …``.
+
+Exit status 0 on success, 1 when an import or command fails (one line on stderr), 2 for
+wrong arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from lib.errors import TokenboardError
+from lib.importers.detect import FORMATS
+from lib.money import money_str
+from lib.store import Store
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+
+
+def _progress(msg: str) -> None:
+    print(f"… {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lib.ingest import import_file
+
+    mapping = None
+    if args.map:
+        mapping = {}
+        for item in args.map:
+            if "=" not in item:
+                _err(f"--map takes FIELD=COLUMN, got {item!r}")
+                return 2
+            k, v = item.split("=", 1)
+            mapping[k.strip()] = v.strip()
+    status = 0
+    with Store(args.db) as store:
+        for path in args.paths:
+            try:
+                result = import_file(store, path, fmt=args.format, mapping=mapping, source=args.source,
+                                     progress=None if args.quiet else _progress)
+            except TokenboardError as err:
+                _err(str(err))
+                status = 1
+                continue
+            print(result.summary_line())
+    return status
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from lib.summary import totals
+
+    with Store(args.db) as store:
+        t = totals(store)
+    if args.json:
+        print(json.dumps(t.as_json()))
+        return 0
+    def fmt(v: object) -> str:
+        return "n/a (no source states it)" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
+    print(f"Database: {store.path}")
+    print(f"Stored fact rows:     {t.rows:,}")
+    print(f"Requests:             {fmt(t.requests)}")
+    print(f"Errors:               {fmt(t.errors)}")
+    print(f"Input tokens:         {fmt(t.input_tokens)} (cached {fmt(t.cached_input_tokens)})")
+    print(f"Output tokens:        {fmt(t.output_tokens)}")
+    print(f"Stated cost (USD):    {fmt(money_str(t.stated_cost_usd))}")
+    print(f"Estimated cost (USD): {fmt(money_str(t.estimated_cost_usd))}")
+    if t.unpriced_models:
+        print(f"Unpriced models (not in the estimate): {', '.join(t.unpriced_models)}")
+    if t.streams:
+        print("Counted streams (per provider: the source whose tokens are counted, and on how many days):")
+        for provider, stream, days in t.streams:
+            label = "request logs" if stream == "*request" else stream
+            print(f"  {provider}: {label} ({days} day{'s' if days != 1 else ''})")
+    return 0
+
+
+def cmd_imports(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        rows = store.query(
+            """SELECT import_id, status, file_name, format, grain, rows_read, rows_new, rows_duplicate,
+                      rows_replaced, strftime(started_at, '%Y-%m-%d %H:%M'), is_demo, error
+               FROM imports ORDER BY import_id"""
+        )
+    if not rows:
+        print("No imports yet. Load data with: python -m lib.cli import FILE…  (or: demo)")
+        return 0
+    print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
+          f"{'dup':>8} {'repl':>6}  file")
+    for (iid, status, name, fmt_, grain, read, new, dup, repl, started, demo, error) in rows:
+        def n(v: int | None) -> str:
+            return "" if v is None else f"{v:,}"
+        line = (f"{iid:>4}  {status:7} {started:16}  {fmt_ or '?':20} {grain or '?':7} {n(read):>10} "
+                f"{n(new):>10} {n(dup):>8} {n(repl):>6}  {name}{' [demo]' if demo else ''}")
+        if error:
+            line += f"\n      {error}"
+        print(line)
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from lib.ingest import undo_import
+
+    with Store(args.db) as store:
+        result = undo_import(store, args.import_id)
+    print(f"Import #{result.import_id} undone: {result.rows_removed:,} rows removed, "
+          f"{result.rows_restored:,} earlier rows live again.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lib.demo import load_demo
+
+    t0 = time.perf_counter()
+    with Store(args.db) as store:
+        results = load_demo(store, days=args.days, scale=args.scale, progress=_progress)
+    for r in results:
+        print(r.summary_line())
+    print(f"Demo data loaded in {time.perf_counter() - t0:.1f} s.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lib.cli", description="Tokenboard command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    db_help = "database path (default: $TOKENBOARD_DB, secrets, or data/tokenboard.duckdb)"
+
+    s = sub.add_parser("import", help="import usage, cost or request exports")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it")
+    s.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                   help="explicit column mapping for generic files (repeatable)")
+    s.add_argument("--source", help="name of the data stream for generic files")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("summary", help="totals over the whole database")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("imports", help="import history")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_imports)
+
+    s = sub.add_parser("undo", help="remove one import's rows")
+    s.add_argument("import_id", type=int)
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_undo)
+
+    s = sub.add_parser("demo", help="load realistic demo data")
+    s.add_argument("--days", type=int, default=90)
+    s.add_argument("--scale", type=float, default=1.0, help="1 ≈ 50k requests over 90 days")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TokenboardError as err:
+        _err(str(err))
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted; nothing partial was written")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""What an importer hands to the ingest engine: a ``Plan``.
+
+A plan is a SELECT that yields the canonical columns of one grain (see ``canonical``), plus
+what the engine needs to de-duplicate, replace and explain errors. Importers never write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from lib.importers import values
+from lib.importers.canonical import COLUMNS, SQL_TYPES, TOKEN_COLUMNS, Grain
+from lib.importers.tabular import Tabular, quote_ident
+
+
+@dataclass
+class FieldSource:
+    """Where a canonical field comes from in a tabular file."""
+
+    raw_sql: str  # SQL over the file's columns
+    raw_type: str  # DuckDB type of raw_sql
+    label: str  # what to call it in an error message (the file's column name)
+
+
+@dataclass
+class Plan:
+    format: str
+    source: str
+    grain: Grain
+    display: str
+    select_sql: str
+    params: list[Any] = field(default_factory=list)
+    arrow: pa.Table | None = None  # registered as ``plan_src`` when set
+    coverage: list[tuple[datetime, datetime, str]] | None = None  # API pulls: every bucket
+    tabular: Tabular | None = None
+    fields: dict[str, tuple[FieldSource, str]] = field(default_factory=dict)
+    keep_sql: str = "true"
+    notes: list[str] = field(default_factory=list)
+    style: values.Style = field(default_factory=values.Style)
+
+
+PROVIDER_SQL = """CASE
+    WHEN {m} IS NULL THEN NULL
+    WHEN lower({m}) LIKE 'openai/%' OR lower({m}) LIKE 'azure/%' THEN 'openai'
+    WHEN lower({m}) LIKE 'anthropic/%' OR lower({m}) LIKE '%claude%' THEN 'anthropic'
+    WHEN regexp_matches(lower({m}), '^(gpt-|o[1-9]|chatgpt|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage|codex|computer-use)') THEN 'openai'
+    WHEN lower({m}) LIKE 'gemini%' OR lower({m}) LIKE 'google/%' THEN 'google'
+    WHEN lower({m}) LIKE 'mistral%' OR lower({m}) LIKE 'mistral/%' THEN 'mistral'
+    ELSE NULL END"""
+
+
+def typed_arrow_schema(grain: Grain) -> pa.Schema:
+    """The Arrow schema of a grain's canonical columns (for importers that build rows)."""
+    arrow_types = {
+        "ts": pa.timestamp("us", tz="UTC"),
+        "str": pa.string(),
+        "int": pa.int64(),
+        "money": pa.decimal128(38, 12),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "status": pa.string(),
+    }
+    return pa.schema([(name, arrow_types[kind]) for name, kind in COLUMNS[grain].items()])
+
+
+def arrow_plan(
+    fmt: str,
+    source: str,
+    grain: Grain,
+    display: str,
+    rows: list[dict[str, Any]],
+    coverage: list[tuple[datetime, datetime, str]] | None,
+    notes: list[str] | None = None,
+) -> Plan:
+    """A plan over rows an importer already validated and typed in Python."""
+    schema = typed_arrow_schema(grain)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    cols = ", ".join(COLUMNS[grain])
+    return Plan(
+        format=fmt,
+        source=source,
+        grain=grain,
+        display=display,
+        select_sql=f"SELECT {cols} FROM plan_src",
+        arrow=table,
+        coverage=coverage,
+        notes=notes or [],
+    )
+
+
+def tabular_plan(
+    fmt: str,
+    source: str,
+    grain: Grain,
+    tab: Tabular,
+    mapping: dict[str, FieldSource],
+    style: values.Style,
+    constants: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> Plan:
+    """A plan that converts a tabular file's columns with SQL.
+
+    ``mapping`` gives the raw source of each canonical field; ``constants`` gives SQL for
+    fields that are the same on every row. Rows that are entirely empty, and a totals line
+    (first column starting with Total/Somme/… and no readable timestamp), are skipped.
+    """
+    constants = constants or {}
+    cols = COLUMNS[grain]
+    time_field = "ts" if grain == "request" else "bucket_start"
+    exprs: list[str] = []
+    fields: dict[str, tuple[FieldSource, str]] = {}
+    for name, kind in cols.items():
+        if name in mapping:
+            src = mapping[name]
+            fields[name] = (src, kind)
+            expr = values.checked(name, kind, src.raw_sql, src.raw_type, style)
+            if name == time_field:
+                expr = f"coalesce({expr}, error('tokenboard-missing:{name}'))"
+        elif name in constants:
+            expr = constants[name]
+        else:
+            expr = "NULL"
+        if name in TOKEN_COLUMNS:
+            expr = f"coalesce({expr}, 0)"
+        exprs.append(f"CAST({expr} AS {SQL_TYPES[kind]}) AS {name}")
+    # Derived columns.
+    select = ", ".join(exprs)
+    raw_cols = list(tab.columns)
+    all_empty = " AND ".join(
+        f"nullif(trim(CAST({quote_ident(c)} AS VARCHAR)), '') IS NULL" for c in raw_cols
+    )
+    keep = f"NOT ({all_empty})"
+    if time_field in mapping and raw_cols:
+        src = mapping[time_field]
+        first = f"lower(trim(CAST({quote_ident(raw_cols[0])} AS VARCHAR)))"
+        total_words = " OR ".join(f"{first} LIKE '{w}%'" for w in values.TOTAL_WORDS)
+        ts_parsed = values.parse("ts", src.raw_sql, src.raw_type, style)
+        keep += f" AND NOT (({total_words}) AND ({ts_parsed}) IS NULL)"
+    sql = f"SELECT {select} FROM {tab.read_sql} WHERE {keep}"
+    return Plan(
+        format=fmt,
+        source=source,
+        grain=grain,
+        display=tab.display,
+        select_sql=sql,
+        params=list(tab.read_params),
+        tabular=tab,
+        fields=fields,
+        keep_sql=keep,
+        notes=notes or [],
+        style=style,
+    )
+
+
+def col(tab: Tabular, name: str) -> FieldSource:
+    """A field taken straight from one column of the file."""
+    return FieldSource(quote_ident(name), tab.columns[name], name)

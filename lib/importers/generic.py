@@ -1,0 +1,243 @@
+"""Generic exports (CSV, JSON Lines, Parquet): columns matched by their common names.
+
+Names are compared without case, accents, spaces or punctuation, in English and French.
+A file with a request-count column is read as usage buckets (one row per period and
+dimensions); otherwise as request events (one row per call). Anything the names do not
+reveal can be given as an explicit mapping ``{canonical field: file column}``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import duckdb
+
+from lib.errors import InputError
+from lib.importers import values
+from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
+from lib.importers.canonical import REQUEST_COLUMNS, USAGE_COLUMNS
+from lib.importers.tabular import Tabular, quote_ident
+from lib.store.db import Cursor
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "ts": ("timestamp", "time", "datetime", "date", "created_at", "created", "start_time",
+           "starttime", "request_created_at", "heure", "horodatage", "date_heure", "dateheure",
+           "jour", "day", "period", "periode", "bucket_start", "start", "starting_at",
+           "aggregation_timestamp", "period_start", "debut", "date_debut", "ts"),
+    "bucket_end": ("end_time", "ending_at", "bucket_end", "end", "fin", "date_fin",
+                   "period_end"),
+    "request_id": ("request_id", "requestid", "id", "response_id", "call_id", "generation_id",
+                   "identifiant", "id_requete"),
+    "provider": ("provider", "vendor", "fournisseur", "custom_llm_provider", "llm_provider",
+                 "fournisseur_llm"),
+    "model": ("model", "model_name", "modele", "nom_modele", "snapshot_id", "model_id",
+              "llm_model", "engine"),
+    "project": ("project", "project_id", "project_name", "projet", "workspace",
+                "workspace_id", "team", "team_id", "equipe"),
+    "api_key": ("api_key", "api_key_id", "api_key_name", "key", "key_id", "key_name", "cle",
+                "cle_api", "virtual_key", "api_key_redacted"),
+    "user_id": ("user", "user_id", "end_user", "utilisateur", "request_user_id", "user_email",
+                "email", "id_utilisateur"),
+    "status": ("status", "statut", "state", "etat", "outcome", "resultat"),
+    "http_status": ("http_status", "status_code", "http_code", "code_http", "response_status",
+                    "http_status_code"),
+    "error_code": ("error_code", "code_erreur", "errcode"),
+    "error_type": ("error_type", "type_erreur", "error_class"),
+    "error_message": ("error_message", "error", "message_erreur", "erreur", "error_msg"),
+    "latency_ms": ("latency_ms", "latency", "duration_ms", "request_duration_ms", "latence",
+                   "latence_ms", "duree_ms", "response_time_ms", "elapsed_ms"),
+    "input_tokens": ("input_tokens", "prompt_tokens", "n_context_tokens_total", "tokens_in",
+                     "tokens_input", "input", "jetons_entree", "tokens_entree",
+                     "jetons_en_entree", "context_tokens"),
+    "cached_input_tokens": ("cached_input_tokens", "cached_tokens", "input_cached_tokens",
+                            "cache_read_input_tokens", "jetons_en_cache", "jetons_caches",
+                            "tokens_caches"),
+    "cache_write_tokens": ("cache_write_tokens", "cache_creation_input_tokens",
+                           "input_cache_write_tokens"),
+    "output_tokens": ("output_tokens", "completion_tokens", "n_generated_tokens_total",
+                      "tokens_out", "tokens_output", "output", "generated_tokens",
+                      "jetons_sortie", "tokens_sortie", "jetons_en_sortie"),
+    "reasoning_tokens": ("reasoning_tokens", "jetons_raisonnement"),
+    "total_tokens": ("total_tokens", "tokens", "jetons", "total_jetons", "nb_jetons",
+                     "nombre_de_jetons"),
+    "requests": ("requests", "num_requests", "n_requests", "request_count", "requests_count",
+                 "num_model_requests", "count", "requetes", "nb_requetes", "nombre_requetes",
+                 "nombre_de_requetes", "appels", "calls", "api_requests"),
+    "errors": ("errors", "error_count", "failed_requests", "erreurs", "nb_erreurs"),
+    "cost_usd": ("cost", "cost_usd", "spend", "amount", "amount_usd", "cout", "cout_usd",
+                 "couts", "montant", "price", "usd", "depense", "total_cost", "cost_in_usd"),
+    "client_ip": ("client_ip", "ip", "ip_address", "requester_ip_address", "adresse_ip",
+                  "remote_addr", "source_ip"),
+    "origin": ("origin", "referer", "referrer", "domain", "domaine", "origine", "http_origin"),
+    "batch": ("batch", "is_batch"),
+    "service_tier": ("service_tier", "tier"),
+}
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, accents removed, every run of non-alphanumerics one underscore."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+def match_columns(columns: list[str], mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Canonical field → file column, from an explicit mapping first, then the synonyms."""
+    mapping = mapping or {}
+    found: dict[str, str] = {}
+    for fieldname, column in mapping.items():
+        if column not in columns:
+            raise KeyError(column)
+        found[fieldname] = column
+    by_norm = {normalise_name(c): c for c in columns}
+    used = set(found.values())
+    for fieldname, names in SYNONYMS.items():
+        if fieldname in found:
+            continue
+        for n in names:
+            c = by_norm.get(n)
+            if c is not None and c not in used:
+                found[fieldname] = c
+                used.add(c)
+                break
+    return found
+
+
+_COMMA_DEC = re.compile(r"^-?[\d\s\u00a0\u202f.']*,(\d{1,2}|\d{4,})$|\.\d{3},\d")
+_DOT_DEC = re.compile(r"^-?[\d\s\u00a0\u202f,']*\.(\d{1,2}|\d{4,})$|,\d{3}\.\d")
+_SLASH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
+
+
+def detect_style(tab: Tabular, cur: Cursor, found: dict[str, str]) -> values.Style:
+    """Decimal mark and day/month order, judged from a sample of the file's values."""
+    numeric = [
+        c for f, c in found.items()
+        if f in ("cost_usd", "input_tokens", "output_tokens", "requests", "total_tokens",
+                 "cached_input_tokens", "latency_ms") and tab.columns[c] == "VARCHAR"
+    ]
+    time_col = found.get("ts")
+    cols = numeric + ([time_col] if time_col and tab.columns[time_col] == "VARCHAR" else [])
+    if not cols:
+        return values.Style()
+    try:
+        rows = tab.sample(cur, cols)
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    comma = dot = 0
+    day_first_evidence = month_first_evidence = 0
+    for row in rows:
+        for i, v in enumerate(row):
+            if v is None:
+                continue
+            v = v.strip()
+            if i < len(numeric):
+                comma += bool(_COMMA_DEC.search(v))
+                dot += bool(_DOT_DEC.search(v))
+            else:
+                m = _SLASH_DATE.match(v)
+                if m:
+                    day_first_evidence += int(m.group(1)) > 12
+                    month_first_evidence += int(m.group(2)) > 12
+    if comma and not dot:
+        decimal_comma = True
+    elif dot:
+        decimal_comma = False
+    else:
+        decimal_comma = tab.delimiter == ";"
+    dayfirst = not (month_first_evidence and not day_first_evidence)
+    return values.Style(decimal_comma=decimal_comma, dayfirst=dayfirst)
+
+
+def plan_generic(
+    tab: Tabular,
+    cur: Cursor,
+    mapping: dict[str, str] | None = None,
+    source: str | None = None,
+) -> Plan:
+    """Match columns, choose the grain and build the plan; unmatched files raise InputError."""
+    try:
+        found = match_columns(list(tab.columns), mapping)
+    except KeyError as err:
+        raise InputError(
+            tab.display,
+            "the column mapping names a column the file does not have",
+            found=str(err.args[0]),
+            expected="one of " + ", ".join(tab.columns),
+        ) from None
+    measures = {"input_tokens", "output_tokens", "total_tokens", "requests", "cost_usd"}
+    if "ts" not in found or not measures & set(found):
+        missing = []
+        if "ts" not in found:
+            missing.append("a time column (timestamp, date, heure, ...)")
+        if not measures & set(found):
+            missing.append("a measure column (tokens, requests, cost, jetons, requêtes, coût, ...)")
+        raise InputError(
+            tab.display,
+            "unrecognised columns " + ", ".join(tab.columns),
+            expected=" and ".join(missing) + ", or an explicit column mapping",
+        )
+    style = detect_style(tab, cur, found)
+    grain = "usage" if "requests" in found else "request"
+    target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
+    fmap: dict[str, FieldSource] = {}
+    notes: list[str] = []
+    for fieldname, column in found.items():
+        canonical = "bucket_start" if (grain == "usage" and fieldname == "ts") else fieldname
+        if canonical in target:
+            fmap[canonical] = col(tab, column)
+    if "total_tokens" in found and "input_tokens" not in found and "output_tokens" not in found:
+        fmap["input_tokens"] = col(tab, found["total_tokens"])
+        notes.append("only total tokens are given: they are counted as input tokens")
+    constants: dict[str, str] = {"batch": "false"}
+    model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
+    inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
+    if "provider" in fmap:
+        p = fmap.pop("provider")
+        constants["provider"] = f"coalesce(lower(nullif(trim(CAST({p.raw_sql} AS VARCHAR)), '')), {inferred}, 'unknown')"
+    else:
+        constants["provider"] = f"coalesce({inferred}, 'unknown')"
+    if "batch" in fmap:
+        b = fmap.pop("batch")
+        constants["batch"] = f"coalesce({values.parse('bool', b.raw_sql, b.raw_type, style)}, false)"
+    if grain == "request":
+        constants["status"] = _status_sql(fmap, style)
+        fmap.pop("status", None)
+    else:
+        constants["kind"] = "'generic'"
+    plan = tabular_plan(
+        fmt=f"generic_{tab.kind}",
+        source=source or f"generic_{grain}",
+        grain=grain,
+        tab=tab,
+        mapping=fmap,
+        style=style,
+        constants=constants,
+        notes=notes,
+    )
+    return plan
+
+
+def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
+    """success | error, from a status word, an HTTP status or the presence of an error."""
+    parts = []
+    if "status" in fmap:
+        s = f"lower(trim(CAST({fmap['status'].raw_sql} AS VARCHAR)))"
+        err_words = ", ".join(f"'{w}'" for w in values.ERROR_WORDS)
+        ok_words = ", ".join(f"'{w}'" for w in values.SUCCESS_WORDS)
+        parts.append(f"WHEN {s} IN ({err_words}) THEN 'error' WHEN {s} IN ({ok_words}) THEN 'success'")
+        parts.append(f"WHEN TRY_CAST({s} AS INTEGER) >= 400 THEN 'error'")
+    if "http_status" in fmap:
+        h = fmap["http_status"]
+        parts.append(f"WHEN {values.parse('int', h.raw_sql, h.raw_type, style)} >= 400 THEN 'error'")
+    for f in ("error_code", "error_type", "error_message"):
+        if f in fmap:
+            parts.append(f"WHEN nullif(trim(CAST({fmap[f].raw_sql} AS VARCHAR)), '') IS NOT NULL THEN 'error'")
+    return "CASE " + " ".join(parts) + " ELSE 'success' END" if parts else "'success'"
+
+
+def mapped_preview(plan: Plan) -> dict[str, str]:
+    """Canonical field → file column, for showing the user what was matched."""
+    return {name: src.label for name, (src, _kind) in plan.fields.items()}
+
+
+__all__ = ["SYNONYMS", "mapped_preview", "match_columns", "normalise_name", "plan_generic", "quote_ident"]

@@ -1,0 +1,391 @@
+"""Provider admin API responses saved as JSON: OpenAI Usage and Costs, Anthropic usage and
+cost reports, and OpenAI's legacy ``/v1/usage``.
+
+A file holds one page, a JSON array of pages, or JSON Lines with one page per line: every
+page of one pull is imported together. Every optional field may be absent. Buckets are
+recorded as covered even when empty, so a newer pull replaces what an older one said.
+Anthropic cost amounts are decimal strings in cents; they are stored in dollars, exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lib.errors import InputError
+from lib.importers.base import Plan, arrow_plan
+
+OPENAI_USAGE_KINDS = {
+    "organization.usage.completions.result": "completions",
+    "organization.usage.embeddings.result": "embeddings",
+    "organization.usage.moderations.result": "moderations",
+    "organization.usage.images.result": "images",
+    "organization.usage.audio_speeches.result": "audio_speeches",
+    "organization.usage.audio_transcriptions.result": "audio_transcriptions",
+    "organization.usage.vector_stores.result": "vector_stores",
+    "organization.usage.code_interpreter_sessions.result": "code_interpreter_sessions",
+    "organization.usage.file_searches.result": "file_search_calls",
+    "organization.usage.web_searches.result": "web_search_calls",
+}
+OPENAI_COST_OBJECT = "organization.costs.result"
+# Non-token quantities: (field, unit) per endpoint.
+OPENAI_QUANTITY = {
+    "images": ("images", "images"),
+    "audio_speeches": ("characters", "characters"),
+    "audio_transcriptions": ("seconds", "seconds"),
+    "vector_stores": ("usage_bytes", "bytes"),
+    "code_interpreter_sessions": ("num_sessions", "sessions"),
+    "file_search_calls": ("num_requests", "file_searches"),
+    "web_search_calls": ("num_requests", "web_searches"),
+}
+
+
+class _Ctx:
+    """Validation helpers that name the file and the JSON path of a bad value."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def fail(self, path: str, problem: str, found: Any = None, expected: str | None = None) -> InputError:
+        return InputError(
+            self.display,
+            problem,
+            field=path,
+            found=None if found is None else repr(found),
+            expected=expected,
+        )
+
+    def obj(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, "not a JSON object", value, "an object")
+        return value
+
+    def lst(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, "not a JSON array", value, "an array")
+        return value
+
+    def int_(self, d: dict[str, Any], key: str, path: str, required: bool = False) -> int | None:
+        v = d.get(key)
+        if v is None:
+            if required:
+                raise self.fail(f"{path}.{key}", "a required field is missing", expected="a whole number")
+            return None
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise self.fail(f"{path}.{key}", "not a count", v, "a whole number ≥ 0")
+        return v
+
+    def num(self, d: dict[str, Any], key: str, path: str) -> float | None:
+        v = d.get(key)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            raise self.fail(f"{path}.{key}", "not a number", v, "a number")
+        return float(v)
+
+    def str_(self, d: dict[str, Any], key: str, path: str) -> str | None:
+        v = d.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise self.fail(f"{path}.{key}", "not a string", v, "a string or null")
+        return v
+
+    def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
+        v = self.int_(d, key, path, required=True)
+        return datetime.fromtimestamp(v, tz=UTC)
+
+    def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
+        v = d.get(key)
+        if not isinstance(v, str):
+            raise self.fail(f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp")
+        try:
+            ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.fail(f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp") from None
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        return ts.astimezone(UTC)
+
+
+def is_page(doc: Any) -> bool:
+    """True for a usage/cost API page: ``{"data": [bucket…], "has_more": …}``."""
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get("data"), list)
+        and ("has_more" in doc or doc.get("object") == "page")
+    )
+
+
+def is_legacy_usage(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("object") == "list" and "current_usage_usd" in doc
+
+
+def page_family(pages: list[dict[str, Any]]) -> str | None:
+    """``openai_usage``, ``openai_costs``, ``anthropic_usage``, ``anthropic_cost`` or None.
+
+    Told from the result objects; a pull whose buckets are all empty is taken as usage of
+    the vendor its bucket keys belong to (``start_time``: OpenAI, ``starting_at``: Anthropic).
+    """
+    vendor = None
+    for page in pages:
+        for bucket in page.get("data") or []:
+            if not isinstance(bucket, dict):
+                continue
+            is_openai = "start_time" in bucket
+            vendor = vendor or ("openai" if is_openai else "anthropic" if "starting_at" in bucket else None)
+            for r in bucket.get("results") or []:
+                if not isinstance(r, dict):
+                    continue
+                obj = r.get("object")
+                if obj == OPENAI_COST_OBJECT:
+                    return "openai_costs"
+                if obj in OPENAI_USAGE_KINDS:
+                    return "openai_usage"
+                if "amount" in r:
+                    return "openai_costs" if is_openai else "anthropic_cost"
+                if "uncached_input_tokens" in r or "cache_read_input_tokens" in r or "output_tokens" in r:
+                    return "anthropic_usage"
+    return f"{vendor}_usage" if vendor else None
+
+
+def _rows_base() -> dict[str, Any]:
+    return {
+        "cached_input_tokens": 0,
+        "cache_write_tokens": 0,
+        "cache_write_1h_tokens": 0,
+        "reasoning_tokens": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "batch": False,
+    }
+
+
+def _buckets(ctx: _Ctx, pages: list[dict[str, Any]]):
+    for p, page in enumerate(pages):
+        data = ctx.lst(page.get("data"), f"pages[{p}].data" if len(pages) > 1 else "data")
+        for b, bucket in enumerate(data):
+            path = f"pages[{p}].data[{b}]" if len(pages) > 1 else f"data[{b}]"
+            bucket = ctx.obj(bucket, path)
+            results = bucket.get("results") if "results" in bucket else bucket.get("result", [])
+            yield path, bucket, ctx.lst(results if results is not None else [], f"{path}.results")
+
+
+def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    spans: list[tuple[datetime, datetime]] = []
+    kinds: set[str] = set()
+    for path, bucket, results in _buckets(ctx, pages):
+        start = ctx.epoch(bucket, "start_time", path)
+        end = ctx.epoch(bucket, "end_time", path) if bucket.get("end_time") is not None else start + timedelta(days=1)
+        if end <= start:
+            raise ctx.fail(f"{path}.end_time", "ends before it starts", bucket.get("end_time"), "end_time > start_time")
+        spans.append((start, end))
+        for r, res in enumerate(results):
+            rp = f"{path}.results[{r}]"
+            res = ctx.obj(res, rp)
+            obj = res.get("object")
+            kind = OPENAI_USAGE_KINDS.get(obj)
+            if kind is None:
+                raise ctx.fail(f"{rp}.object", "not an OpenAI usage result", obj, "organization.usage.<endpoint>.result")
+            kinds.add(kind)
+            row = _rows_base() | {
+                "bucket_start": start,
+                "bucket_end": end,
+                "kind": kind,
+                "provider": "openai",
+                "model": ctx.str_(res, "model", rp),
+                "project": ctx.str_(res, "project_id", rp),
+                "api_key": ctx.str_(res, "api_key_id", rp),
+                "user_id": ctx.str_(res, "user_id", rp),
+                "service_tier": ctx.str_(res, "service_tier", rp),
+                "batch": bool(res.get("batch")),
+                "requests": ctx.int_(res, "num_model_requests", rp),
+                "input_tokens": ctx.int_(res, "input_tokens", rp) or 0,
+                "cached_input_tokens": ctx.int_(res, "input_cached_tokens", rp) or 0,
+                "cache_write_tokens": ctx.int_(res, "input_cache_write_tokens", rp) or 0,
+                "output_tokens": ctx.int_(res, "output_tokens", rp) or 0,
+            }
+            if kind == "completions":
+                for key in ("input_tokens", "output_tokens", "num_model_requests"):
+                    ctx.int_(res, key, rp, required=True)
+            if kind in OPENAI_QUANTITY:
+                qfield, unit = OPENAI_QUANTITY[kind]
+                row["quantity"] = ctx.num(res, qfield, rp)
+                row["quantity_unit"] = unit
+                if kind == "file_search_calls":
+                    row["requests"] = None
+            rows.append(row)
+    if len(kinds) > 1:
+        raise InputError(
+            display,
+            "one import mixes several usage endpoints",
+            found=", ".join(sorted(kinds)),
+            expected="the pages of one endpoint's pull",
+        )
+    notes: list[str] = []
+    if kinds:
+        kind = kinds.pop()
+    else:
+        kind = "unknown"
+        notes.append(
+            "every bucket is empty, so the endpoint cannot be told: earlier data was kept"
+        )
+    coverage = [(s, e, kind) for s, e in spans]
+    return arrow_plan("openai_usage", "openai_usage", "usage", display, rows, coverage, notes)
+
+
+def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    coverage = []
+    for path, bucket, results in _buckets(ctx, pages):
+        start = ctx.epoch(bucket, "start_time", path)
+        end = ctx.epoch(bucket, "end_time", path) if bucket.get("end_time") is not None else start + timedelta(days=1)
+        coverage.append((start, end, "cost"))
+        for r, res in enumerate(results):
+            rp = f"{path}.results[{r}]"
+            res = ctx.obj(res, rp)
+            amount = ctx.obj(res.get("amount"), f"{rp}.amount")
+            value = amount.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+                raise ctx.fail(f"{rp}.amount.value", "not an amount", value, "a number")
+            currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
+            rows.append({
+                "bucket_start": start,
+                "bucket_end": end,
+                "provider": "openai",
+                "project": ctx.str_(res, "project_id", rp),
+                "api_key": ctx.str_(res, "api_key_id", rp),
+                "line_item": ctx.str_(res, "line_item", rp),
+                "model": _model_from_line_item(ctx.str_(res, "line_item", rp)),
+                "amount": Decimal(str(value)),
+                "currency": currency.upper(),
+                "quantity": ctx.num(res, "quantity", rp),
+                "quantity_unit": ctx.str_(res, "quantity_unit", rp),
+            })
+    return arrow_plan("openai_costs", "openai_costs", "cost", display, rows, coverage)
+
+
+def _model_from_line_item(line_item: str | None) -> str | None:
+    """``"gpt-4o-mini, input"`` → ``gpt-4o-mini`` (the format is not documented)."""
+    if not line_item or "," not in line_item:
+        return None
+    return line_item.split(",", 1)[0].strip() or None
+
+
+def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    coverage = []
+    for path, bucket, results in _buckets(ctx, pages):
+        start = ctx.rfc3339(bucket, "starting_at", path)
+        end = ctx.rfc3339(bucket, "ending_at", path)
+        coverage.append((start, end, "messages"))
+        for r, res in enumerate(results):
+            rp = f"{path}.results[{r}]"
+            res = ctx.obj(res, rp)
+            cc = ctx.obj(res.get("cache_creation") or {}, f"{rp}.cache_creation")
+            w5 = ctx.int_(cc, "ephemeral_5m_input_tokens", f"{rp}.cache_creation") or 0
+            w1 = ctx.int_(cc, "ephemeral_1h_input_tokens", f"{rp}.cache_creation") or 0
+            uncached = ctx.int_(res, "uncached_input_tokens", rp) or 0
+            read = ctx.int_(res, "cache_read_input_tokens", rp) or 0
+            tools = ctx.obj(res.get("server_tool_use") or {}, f"{rp}.server_tool_use")
+            searches = ctx.int_(tools, "web_search_requests", f"{rp}.server_tool_use")
+            tier = ctx.str_(res, "service_tier", rp)
+            rows.append(_rows_base() | {
+                "bucket_start": start,
+                "bucket_end": end,
+                "kind": "messages",
+                "provider": "anthropic",
+                "model": ctx.str_(res, "model", rp),
+                "project": ctx.str_(res, "workspace_id", rp),
+                "api_key": ctx.str_(res, "api_key_id", rp),
+                "user_id": ctx.str_(res, "account_id", rp),
+                "service_tier": tier,
+                "batch": tier == "batch",
+                "requests": None,
+                "input_tokens": uncached + w5 + w1 + read,
+                "cached_input_tokens": read,
+                "cache_write_tokens": w5 + w1,
+                "cache_write_1h_tokens": w1,
+                "output_tokens": ctx.int_(res, "output_tokens", rp) or 0,
+                "quantity": float(searches) if searches else None,
+                "quantity_unit": "web_searches" if searches else None,
+            })
+    notes: list[str] = []
+    if not rows:
+        coverage = [(s, e, "unknown") for s, e, _k in coverage]
+        notes.append("every bucket is empty, so usage and cost cannot be told apart: earlier data was kept")
+    return arrow_plan("anthropic_usage", "anthropic_usage", "usage", display, rows, coverage, notes)
+
+
+def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    coverage = []
+    for path, bucket, results in _buckets(ctx, pages):
+        start = ctx.rfc3339(bucket, "starting_at", path)
+        end = ctx.rfc3339(bucket, "ending_at", path)
+        coverage.append((start, end, "cost"))
+        for r, res in enumerate(results):
+            rp = f"{path}.results[{r}]"
+            res = ctx.obj(res, rp)
+            raw = res.get("amount")
+            try:
+                if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+                    raise InvalidOperation
+                cents = Decimal(str(raw))
+                if not cents.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ctx.fail(f"{rp}.amount", "not an amount", raw, 'a decimal string in cents, like "123.45"') from None
+            rows.append({
+                "bucket_start": start,
+                "bucket_end": end,
+                "provider": "anthropic",
+                "project": ctx.str_(res, "workspace_id", rp),
+                "line_item": ctx.str_(res, "description", rp),
+                "model": ctx.str_(res, "model", rp),
+                "cost_type": ctx.str_(res, "cost_type", rp),
+                "token_type": ctx.str_(res, "token_type", rp),
+                "service_tier": ctx.str_(res, "service_tier", rp),
+                "amount": cents / 100,
+                "currency": (ctx.str_(res, "currency", rp) or "USD").upper(),
+            })
+    return arrow_plan("anthropic_cost", "anthropic_cost", "cost", display, rows, coverage)
+
+
+def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
+    """Legacy ``/v1/usage?date=`` responses: 5-minute buckets of completions."""
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    for d, doc in enumerate(docs):
+        data = ctx.lst(doc.get("data"), f"[{d}].data" if len(docs) > 1 else "data")
+        for i, entry in enumerate(data):
+            path = f"data[{i}]"
+            entry = ctx.obj(entry, path)
+            start = ctx.epoch(entry, "aggregation_timestamp", path)
+            rows.append(_rows_base() | {
+                "bucket_start": start,
+                "bucket_end": start + timedelta(minutes=5),
+                "kind": entry.get("operation") or "completion",
+                "provider": "openai",
+                "model": ctx.str_(entry, "snapshot_id", path),
+                "project": ctx.str_(entry, "project_id", path),
+                "api_key": ctx.str_(entry, "api_key_id", path),
+                "requests": ctx.int_(entry, "n_requests", path),
+                "input_tokens": ctx.int_(entry, "n_context_tokens_total", path) or 0,
+                "output_tokens": ctx.int_(entry, "n_generated_tokens_total", path) or 0,
+            })
+    return arrow_plan("openai_legacy_usage", "openai_legacy_usage", "usage", display, rows, None)
+
+
+PLANNERS = {
+    "openai_usage": plan_openai_usage,
+    "openai_costs": plan_openai_costs,
+    "anthropic_usage": plan_anthropic_usage,
+    "anthropic_cost": plan_anthropic_cost,
+}

@@ -1,0 +1,206 @@
+"""Opening tabular files (CSV, JSON Lines, Parquet) with DuckDB's own readers.
+
+CSV files are read as people really save them: ``,`` ``;`` tab or ``|`` separators, UTF-8
+with or without BOM or Latin-1, CRLF, blank lines. Every CSV column is read as text and
+converted by ``lib.importers.values`` so that decimal commas, thousands separators and
+day-first dates are understood; Parquet keeps its own types.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import duckdb
+
+from lib.errors import InputError
+from lib.store.db import Cursor
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+_DUCK_LINE_RE = re.compile(r"on Line: (\d+)|in line (\d+)|line (\d+)", re.I)
+_COLS_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def quote_ident(name: str) -> str:
+    """A column name from a file, quoted as a SQL identifier (never a value)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Tabular:
+    """A tabular file ready to be read by DuckDB.
+
+    ``read_sql`` is a table-function call with ``?`` placeholders bound to ``read_params``;
+    ``columns`` maps each column name to its DuckDB type (``VARCHAR`` for text files).
+    """
+
+    path: str
+    display: str
+    kind: Literal["csv", "jsonl", "parquet"]
+    read_sql: str
+    read_params: list[Any]
+    columns: dict[str, str]
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    decimal_comma: bool = False
+    dayfirst: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    def sample(self, cur: Cursor, cols: Sequence[str], n: int = 2000) -> list:
+        """Up to ``n`` rows of the given columns (for style detection)."""
+        sel = ", ".join(quote_ident(c) for c in cols)
+        sql = f"SELECT {sel} FROM {self.read_sql} LIMIT {int(n)}"
+        return cur.execute(sql, self.read_params).fetchall()
+
+    def physical_line(self, row_number: int) -> int | None:
+        """The 1-based line of the file on which data row ``row_number`` (1-based) starts."""
+        if self.kind == "parquet":
+            return None
+        with open(self.path, encoding=self.encoding, newline="", errors="replace") as fh:
+            if self.kind == "jsonl":
+                seen = 0
+                for lineno, line in enumerate(fh, start=1):
+                    if line.strip():
+                        seen += 1
+                        if seen == row_number:
+                            return lineno
+                return None
+            reader = csv.reader(fh, delimiter=self.delimiter or ",")
+            prev_end = 0
+            seen = -1  # the header is record 0
+            for record in reader:
+                start = prev_end + 1
+                prev_end = reader.line_num
+                if not record:
+                    continue
+                seen += 1
+                if seen == row_number:
+                    return start
+        return None
+
+    def wrap_error(self, err: duckdb.Error) -> InputError:
+        """Turn a DuckDB reader error into an ``InputError`` naming the line and problem."""
+        text = str(err)
+        m = _DUCK_LINE_RE.search(text)
+        line = next((int(g) for g in m.groups() if g), None) if m else None
+        cols = _COLS_RE.search(text)
+        if cols:
+            return InputError(
+                self.display,
+                f"this row has {cols.group(2)} fields",
+                line=line,
+                expected=f"{cols.group(1)} fields, like the header",
+            )
+        if "unicode" in text.lower() or "encoding" in text.lower():
+            return InputError(
+                self.display,
+                "the text is not valid in the detected encoding",
+                line=line,
+                expected=f"{self.encoding} text",
+            )
+        if "Malformed JSON" in text or "JSON" in text:
+            return InputError(self.display, "malformed JSON", line=line, expected="one JSON object per line")
+        first = text.splitlines()[0] if text else type(err).__name__
+        return InputError(self.display, f"could not be read: {first}", line=line)
+
+
+def _read_sample(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(SAMPLE_BYTES)
+
+
+def detect_encoding(sample: bytes, display: str) -> str:
+    """``utf-8`` (BOM or not) or ``latin-1``; binary content raises ``InputError``."""
+    if b"\x00" in sample[:8192]:
+        raise InputError(
+            display,
+            "binary content, not a text export",
+            found="NUL bytes",
+            expected="a CSV, JSON, JSON Lines or Parquet file",
+        )
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as err:
+        if err.start >= len(sample) - 3:  # a character cut by the sample boundary
+            return "utf-8"
+    return "latin-1"
+
+
+def _unique_names(raw: list[str]) -> list[str]:
+    names: list[str] = []
+    for i, name in enumerate(raw, start=1):
+        base = name.strip().lstrip("\ufeff") or f"column_{i}"
+        cand, n = base, 2
+        while cand in names:
+            cand, n = f"{base}_{n}", n + 1
+        names.append(cand)
+    return names
+
+
+def open_csv(path: str, display: str, sample: bytes | None = None) -> Tabular:
+    """Detect encoding, separator and header of a CSV file and describe how to read it."""
+    sample = sample if sample is not None else _read_sample(path)
+    encoding = detect_encoding(sample, display)
+    text = sample.decode("utf-8" if encoding == "utf-8" else "latin-1", errors="ignore")
+    text = text.lstrip("\ufeff")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise InputError(display, "the file is empty", expected="a header line and data rows")
+    header = lines[0]
+    delimiter = max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
+    names = _unique_names(next(csv.reader(io.StringIO(header), delimiter=delimiter)))
+    columns = {n: "VARCHAR" for n in names}
+    read_sql = (
+        "read_csv(?, delim = ?, header = true, auto_detect = false, columns = ?, "
+        "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, encoding = ?)"
+    )
+    return Tabular(
+        path=path,
+        display=display,
+        kind="csv",
+        read_sql=read_sql,
+        read_params=[path, delimiter, columns, "latin-1" if encoding == "latin-1" else "utf-8"],
+        columns=columns,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
+    """Describe a JSON Lines file: one object per line, keys taken from the first lines."""
+    sample = sample if sample is not None else _read_sample(path)
+    keys: dict[str, None] = {}
+    lines = sample.decode("utf-8", errors="ignore").lstrip("\ufeff").splitlines()
+    complete = lines[:-1] if len(sample) == SAMPLE_BYTES else lines
+    for lineno, line in enumerate(complete[:500], start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(
+                display, f"malformed JSON ({err.msg})", line=lineno, expected="one JSON object per line"
+            ) from None
+        if not isinstance(obj, dict):
+            raise InputError(display, "a line is not a JSON object", line=lineno, found=line[:60])
+        keys.update(dict.fromkeys(obj))
+    columns = {k: "VARCHAR" for k in keys}
+    read_sql = "read_json(?, format = 'newline_delimited', columns = ?, maximum_object_size = 16777216)"
+    return Tabular(path, display, "jsonl", read_sql, [path, columns], columns)
+
+
+def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:
+    """Describe a Parquet file with its own column types."""
+    try:
+        desc = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
+    except duckdb.Error as err:
+        raise InputError(display, f"not a readable Parquet file: {str(err).splitlines()[0]}") from None
+    columns = {row[0]: row[1] for row in desc}
+    return Tabular(path, display, "parquet", "read_parquet(?)", [path], columns)

@@ -1,0 +1,410 @@
+"""The import engine: one file, one transaction, all or nothing.
+
+Flow: plan (detect the format, map columns) → write the rows of the plan's grain in one
+transaction → drop exact duplicates → replace covered buckets → maintain rollups → record
+the import in the ledger. Any failure rolls everything back and is recorded as a failed
+import with a message naming the file, line or field, what was found and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from lib.errors import InputError, NotFoundError, StoreError, TokenboardError
+from lib.importers import values
+from lib.importers.base import Plan
+from lib.importers.canonical import COLUMNS
+from lib.importers.detect import plan_file
+from lib.store import Store, rollups
+from lib.store.db import Cursor
+
+Progress = Callable[[str], None]
+_EVENT_KEY_COLS = (
+    "ts", "model", "project", "api_key", "user_id", "status", "http_status", "error_code",
+    "error_message", "latency_ms", "input_tokens", "cached_input_tokens", "output_tokens",
+    "cost_usd", "client_ip", "origin",
+)
+
+
+@dataclass
+class ImportResult:
+    """What one import did. Counts are rows; the period is [start, end) in UTC."""
+
+    import_id: int
+    file_name: str
+    format: str
+    source: str
+    grain: str
+    rows_read: int
+    rows_new: int
+    rows_duplicate: int
+    rows_replaced: int
+    period_start: datetime | None
+    period_end: datetime | None
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def summary_line(self) -> str:
+        period = ""
+        if self.period_start and self.period_end:
+            period = f", {self.period_start:%Y-%m-%d %H:%M} → {self.period_end:%Y-%m-%d %H:%M} UTC"
+        text = (
+            f"{self.file_name}: {self.format} ({self.grain}) as import #{self.import_id}: "
+            f"{self.rows_read:,} rows read, {self.rows_new:,} new, {self.rows_duplicate:,} duplicate, "
+            f"{self.rows_replaced:,} replaced{period} in {self.seconds:.1f} s"
+        )
+        for note in self.notes:
+            text += f" (note: {note})"
+        return text
+
+
+class _Hasher(threading.Thread):
+    """sha256 of a file, computed beside the import (hashlib releases the GIL)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.digest: str | None = None
+
+    def run(self) -> None:
+        h = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
+                    h.update(chunk)
+            self.digest = h.hexdigest()
+        except OSError:
+            self.digest = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
+    """Find the first row whose ``field_name`` is unreadable (or missing) and describe it."""
+    src, kind = plan.fields[field_name]
+    tab = plan.tabular
+    assert tab is not None
+    parsed = values.parse(kind, src.raw_sql, src.raw_type, plan.style)
+    bad = f"({parsed}) IS NULL" if missing else values.invalid(src.raw_sql, src.raw_type, parsed)
+    sql = (
+        f"SELECT rn, raw FROM (SELECT row_number() OVER () AS rn, "
+        f"CAST(({src.raw_sql}) AS VARCHAR) AS raw, ({bad}) AS bad, ({plan.keep_sql}) AS keep "
+        f"FROM {tab.read_sql}) WHERE keep AND bad ORDER BY rn LIMIT 1"
+    )
+    problem = f"the {field_name.replace('_', ' ')} is missing" if missing else "a value cannot be read"
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        row = con.execute(sql, tab.read_params).fetchone()
+    except duckdb.Error:
+        row = None
+    finally:
+        con.close()
+    if row is None:
+        return InputError(plan.display, problem, field=src.label, expected=values.EXPECTED[kind])
+    rn, raw = row
+    return InputError(
+        plan.display,
+        problem,
+        line=tab.physical_line(rn),
+        field=src.label,
+        found=None if missing else raw,
+        expected=values.EXPECTED[kind],
+    )
+
+
+def _translate(err: duckdb.Error, plan: Plan) -> InputError:
+    text = str(err)
+    for tag, missing in (("tokenboard-invalid:", False), ("tokenboard-missing:", True)):
+        if tag in text:
+            name = text.split(tag, 1)[1].split()[0].strip("'\".,")
+            if name in plan.fields:
+                return _locate(plan, name, missing)
+    if plan.tabular is not None:
+        return plan.tabular.wrap_error(err)
+    return InputError(plan.display, f"could not be imported: {text.splitlines()[0]}")
+
+
+# -- grains ------------------------------------------------------------------------------
+def _write_requests(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int]:
+    """Insert request events; drop those already stored for this source or repeated in the
+    file. Returns (rows read, rows new, rows duplicate)."""
+    cols = list(COLUMNS["request"])
+    key = (
+        "CASE WHEN request_id IS NOT NULL THEN hash(request_id) "
+        f"ELSE hash({', '.join(_EVENT_KEY_COLS)}) END"
+    )
+    read = cur.execute(
+        f"""INSERT INTO request_events BY NAME
+        SELECT ? AS import_id, ? AS source, {key} AS event_key, {", ".join(cols)}
+        FROM ({plan.select_sql})""",
+        [import_id, plan.source, *plan.params],
+    ).fetchone()[0]
+    total, distinct = cur.execute(
+        "SELECT count(*), count(DISTINCT event_key) FROM request_events WHERE import_id = ?",
+        [import_id],
+    ).fetchone()
+    earlier = cur.execute(
+        "SELECT count(*) FROM imports WHERE source = ? AND status = 'ok'", [plan.source]
+    ).fetchone()[0]
+    if total != distinct or earlier:
+        cur.execute(
+            """DELETE FROM request_events WHERE rowid IN (
+                SELECT rid FROM (
+                    SELECT rowid AS rid, event_key,
+                           row_number() OVER (PARTITION BY event_key ORDER BY rowid) AS rn
+                    FROM request_events WHERE import_id = ?) n
+                WHERE rn > 1 OR event_key IN (
+                    SELECT event_key FROM request_events WHERE source = ? AND import_id <> ?))""",
+            [import_id, plan.source, import_id],
+        )
+    new = cur.execute("SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]).fetchone()[0]
+    rollups.add_request_import(cur, import_id)
+    return read, new, read - new
+
+
+_TABLE = {"usage": "usage_buckets", "cost": "cost_items"}
+_KIND = {"usage": "t.kind", "cost": "'cost'"}
+
+
+def _fill_bucket_end(cur: Cursor) -> None:
+    """Generic period exports without an end column: the width is read from the starts
+    (all at midnight: a day, or a month when they fall on the 1st and are ≥28 days apart;
+    all on the hour: an hour; else a minute)."""
+    missing = cur.execute("SELECT count(*) FROM stage WHERE bucket_end IS NULL").fetchone()[0]
+    if not missing:
+        return
+    width = cur.execute(
+        """WITH s AS (SELECT DISTINCT bucket_start AS b FROM stage),
+        g AS (SELECT min(b2 - b1) AS gap FROM (
+                SELECT b AS b1, lead(b) OVER (ORDER BY b) AS b2 FROM s) WHERE b2 IS NOT NULL)
+        SELECT CASE
+            WHEN bool_and(epoch_ms(b) % 86400000 = 0) AND bool_and(day(b) = 1)
+                 AND coalesce((SELECT gap FROM g) >= INTERVAL 28 DAY, false) THEN 'month'
+            WHEN bool_and(epoch_ms(b) % 86400000 = 0) THEN 'day'
+            WHEN bool_and(epoch_ms(b) % 3600000 = 0) THEN 'hour'
+            ELSE 'minute' END FROM s"""
+    ).fetchone()[0]
+    step = {"month": "INTERVAL 1 MONTH", "day": "INTERVAL 1 DAY", "hour": "INTERVAL 1 HOUR",
+            "minute": "INTERVAL 1 MINUTE"}[width]
+    cur.execute(f"UPDATE stage SET bucket_end = bucket_start + {step} WHERE bucket_end IS NULL")
+
+
+def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int, int]:
+    """Insert usage or cost buckets; the buckets this pull covers replace what older pulls of
+    the same source said about them. Returns (read, new, duplicate, replaced)."""
+    grain = plan.grain
+    table, kind_t = _TABLE[grain], _KIND[grain]
+    cols = list(COLUMNS[grain])
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM ({plan.select_sql})", plan.params)
+    if grain == "usage":
+        _fill_bucket_end(cur)
+    bad = cur.execute("SELECT count(*) FROM stage WHERE bucket_end <= bucket_start").fetchone()[0]
+    if bad:
+        raise InputError(plan.display, f"{bad} bucket(s) end before they start", expected="end after start")
+    read = cur.execute("SELECT count(*) FROM stage").fetchone()[0]
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage2 AS SELECT hash({', '.join(cols)}) AS row_key, * "
+        "FROM (SELECT DISTINCT * FROM stage)"
+    )
+    unique = cur.execute("SELECT count(*) FROM stage2").fetchone()[0]
+    kind_s = "kind" if grain == "usage" else "'cost'"
+    cur.execute("CREATE OR REPLACE TEMP TABLE cov (kind VARCHAR, bucket_start TIMESTAMPTZ, bucket_end TIMESTAMPTZ)")
+    if plan.coverage is not None:
+        cur.executemany("INSERT INTO cov VALUES (?, ?, ?)", [[k, s, e] for s, e, k in plan.coverage])
+        cur.execute("CREATE OR REPLACE TEMP TABLE cov AS SELECT DISTINCT * FROM cov")
+    else:
+        cur.execute(f"INSERT INTO cov SELECT DISTINCT {kind_s}, bucket_start, bucket_end FROM stage2")
+    hits = f"""SELECT t.rowid AS rid, t.import_id AS old_import, t.row_key, t.bucket_start, t.bucket_end,
+               sum(epoch_ms(least(c.bucket_end, t.bucket_end)) - epoch_ms(greatest(c.bucket_start, t.bucket_start))) AS covered,
+               epoch_ms(t.bucket_end) - epoch_ms(t.bucket_start) AS len
+        FROM {table} t JOIN cov c ON {kind_t} = c.kind
+             AND c.bucket_start < t.bucket_end AND c.bucket_end > t.bucket_start
+        WHERE t.source = ? AND t.replaced_by IS NULL
+        GROUP BY ALL"""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE hits AS {hits}", [plan.source])
+    partial = cur.execute(
+        "SELECT old_import, bucket_start, bucket_end, count(*) OVER () FROM hits WHERE covered < len "
+        "ORDER BY bucket_start LIMIT 1"
+    ).fetchone()
+    if partial:
+        old, s, e, n = partial
+        raise InputError(
+            plan.display,
+            f"its buckets cover only part of {n} bucket(s) imported earlier (import #{old}, "
+            f"for example {s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} UTC), so neither could be kept whole",
+            expected="a pull with the same bucket width, or undo the earlier import first",
+        )
+    dup_existing, replaced = cur.execute(
+        """SELECT count(*) FILTER (WHERE row_key IN (SELECT row_key FROM stage2)),
+                  count(*) FILTER (WHERE row_key NOT IN (SELECT row_key FROM stage2))
+           FROM hits"""
+    ).fetchone()
+    cur.execute(
+        f"UPDATE {table} SET replaced_by = ? WHERE rowid IN (SELECT rid FROM hits)", [import_id]
+    )
+    cur.execute(
+        "INSERT INTO bucket_coverage SELECT ?, ?, kind, bucket_start, bucket_end FROM cov",
+        [import_id, plan.source],
+    )
+    cur.execute(
+        f"""INSERT INTO {table} BY NAME
+        SELECT ? AS import_id, ? AS source, row_key, {", ".join(cols)} FROM stage2""",
+        [import_id, plan.source],
+    )
+    if grain == "usage":
+        rollups.rebuild_usage_source(cur, plan.source)
+    for tmp in ("stage", "stage2", "cov", "hits"):
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+    new = unique - min(dup_existing, unique)
+    return read, new, read - new, replaced
+
+
+def _period(cur: Cursor, plan: Plan, import_id: int) -> tuple[datetime | None, datetime | None]:
+    if plan.grain == "request":
+        return cur.execute(
+            "SELECT min(ts), max(ts) FROM request_events WHERE import_id = ?", [import_id]
+        ).fetchone()
+    return cur.execute(
+        "SELECT min(bucket_start), max(bucket_end) FROM bucket_coverage WHERE import_id = ?", [import_id]
+    ).fetchone()
+
+
+def _record_failure(store: Store, display: str, digest: str | None, plan: Plan | None,
+                    started: datetime, error: str) -> None:
+    try:
+        with store.write() as cur:
+            cur.execute(
+                """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
+                   started_at, finished_at, status, error)
+                   VALUES (nextval('import_id_seq'), ?, ?, ?, ?, ?, ?, ?, 'failed', ?)""",
+                [display, digest, plan.format if plan else None, plan.source if plan else None,
+                 plan.grain if plan else None, started, _now(), error],
+            )
+    except StoreError:
+        pass
+
+
+def import_file(
+    store: Store,
+    path: str,
+    *,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    source: str | None = None,
+    display: str | None = None,
+    is_demo: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one file into the store, all or nothing.
+
+    Raises ``InputError`` (bad content; nothing written) or ``StoreError``.
+    """
+    display = display or os.path.basename(path)
+    say = progress or (lambda _msg: None)
+    started = _now()
+    t0 = time.perf_counter()
+    hasher = _Hasher(path)
+    hasher.start()
+    plan: Plan | None = None
+    try:
+        with store.read() as cur:
+            plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping, source=source)
+        size = os.path.getsize(path)
+        say(f"{display}: {plan.format} recognised; importing {size / 1e6:,.1f} MB")
+        with store.write() as cur:
+            import_id = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+            try:
+                if plan.arrow is not None:
+                    cur.register("plan_src", plan.arrow)
+                if plan.grain == "request":
+                    read, new, dup = _write_requests(cur, plan, import_id)
+                    replaced = 0
+                else:
+                    read, new, dup, replaced = _write_buckets(cur, plan, import_id)
+                say(f"{display}: {read:,} rows read, rollups updated")
+                start, end = _period(cur, plan, import_id)
+            except duckdb.Error as err:
+                raise _translate(err, plan) from None
+            finally:
+                if plan.arrow is not None:
+                    cur.unregister("plan_src")
+            hasher.join()
+            cur.execute(
+                """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
+                   rows_read, rows_new, rows_duplicate, rows_replaced, period_start, period_end,
+                   started_at, finished_at, status, is_demo)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)""",
+                [import_id, display, hasher.digest, plan.format, plan.source, plan.grain, read, new,
+                 dup, replaced, start, end, started, _now(), is_demo],
+            )
+    except TokenboardError as err:
+        hasher.join()
+        _record_failure(store, display, hasher.digest, plan, started, str(err))
+        raise
+    return ImportResult(
+        import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
+        start, end, time.perf_counter() - t0, plan.notes,
+    )
+
+
+@dataclass
+class UndoResult:
+    import_id: int
+    rows_removed: int
+    rows_restored: int
+
+
+def undo_import(store: Store, import_id: int) -> UndoResult:
+    """Remove one import's rows (and rollups); buckets it had replaced become live again
+    unless a newer pull still covers them."""
+    with store.write() as cur:
+        row = cur.execute(
+            "SELECT status, grain, source FROM imports WHERE import_id = ?", [import_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no import #{import_id}.")
+        status, grain, source = row
+        if status != "ok":
+            raise TokenboardError(f"Import #{import_id} is {status}; only a successful import can be undone.")
+        removed = 0
+        for table in ("request_events", "usage_buckets", "cost_items"):
+            removed += cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchone()[0]
+        cur.execute("DELETE FROM bucket_coverage WHERE import_id = ?", [import_id])
+        restored = 0
+        for table in ("usage_buckets", "cost_items"):
+            restored += cur.execute(
+                f"UPDATE {table} SET replaced_by = NULL WHERE replaced_by = ?", [import_id]
+            ).fetchone()[0]
+            kind_t = _KIND["usage" if table == "usage_buckets" else "cost"]
+            cur.execute(
+                f"""UPDATE {table} SET replaced_by = r.by_import FROM (
+                    SELECT rid, max(by_import) AS by_import FROM (
+                        SELECT t.rowid AS rid, c.import_id AS by_import,
+                               sum(epoch_ms(least(c.bucket_end, t.bucket_end))
+                                   - epoch_ms(greatest(c.bucket_start, t.bucket_start))) AS covered,
+                               epoch_ms(t.bucket_end) - epoch_ms(t.bucket_start) AS len
+                        FROM {table} t JOIN bucket_coverage c
+                          ON c.source = t.source AND c.kind = {kind_t} AND c.import_id > t.import_id
+                         AND c.bucket_start < t.bucket_end AND c.bucket_end > t.bucket_start
+                        WHERE t.replaced_by IS NULL GROUP BY ALL)
+                    WHERE covered >= len GROUP BY rid) r
+                WHERE {table}.rowid = r.rid"""
+            )
+        rollups.drop_import(cur, import_id)
+        if grain == "usage" and source:
+            rollups.rebuild_usage_source(cur, source)
+        cur.execute(
+            "UPDATE imports SET status = 'undone', undone_at = ? WHERE import_id = ?", [_now(), import_id]
+        )
+    return UndoResult(import_id, removed, restored)

@@ -1,0 +1,1 @@
+"""Price catalog with effective dates, model-name normalisation and cost estimates."""

@@ -1,0 +1,225 @@
+"""One DuckDB database shared by the whole process.
+
+A ``Store`` owns one DuckDB connection; every query runs on a fresh cursor (a cursor per
+query and per thread), writes are serialised by a lock, and each write is one transaction.
+DuckDB's MVCC gives readers a consistent snapshot: during an import they see the totals
+from before it, then from after it, never in between.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from lib.config import resolve_db_path
+from lib.errors import DatabaseBusyError, StoreError
+from lib.store.migrations import MIGRATIONS
+
+DEFAULT_MEMORY_LIMIT = "600MB"
+
+_LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock is held", re.I)
+_PID_RE = re.compile(r"PID (\d+)")
+
+
+def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
+    """Turn DuckDB's lock error into a plain sentence naming the holder and what to do."""
+    pid = _PID_RE.search(str(err))
+    holder = f"process {pid.group(1)}" if pid else "another process"
+    return DatabaseBusyError(
+        f"The database {path} is open in {holder} (most likely the running Tokenboard app or "
+        "another import). Only one program can write to a DuckDB file at a time: stop that "
+        "program first, import through the app's Data page instead, or pass --db to use "
+        "another database file."
+    )
+
+
+class Result:
+    """The rows of one statement, fetched in full (DuckDB needs each result consumed)."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], columns: list[str]) -> None:
+        self.rows = rows
+        self.columns = columns
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+class Cursor:
+    """A DuckDB cursor whose statements are always fully fetched.
+
+    ``execute`` returns a ``Result``; ``df``/``arrow`` return a query's rows as a pandas
+    DataFrame or an Arrow table (for aggregated results only). ``raw`` is the DuckDB cursor.
+    """
+
+    def __init__(self, raw: duckdb.DuckDBPyConnection) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        rel = self.raw.execute(sql, params or [])
+        desc = rel.description or []
+        rows = rel.fetchall() if desc else []
+        return Result(rows, [d[0] for d in desc])
+
+    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
+        if seq:
+            self.raw.executemany(sql, seq)
+
+    def df(self, sql: str, params: Sequence[Any] | None = None):  # -> pandas.DataFrame
+        return self.raw.execute(sql, params or []).df()
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None):  # -> pyarrow.Table
+        return self.raw.execute(sql, params or []).fetch_arrow_table()
+
+    def register(self, name: str, table: object) -> None:
+        self.raw.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.raw.unregister(name)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Store:
+    """The Tokenboard database: open, migrate, read and write.
+
+    ``path`` is any DuckDB path (a file, ``:memory:`` or ``md:…``); ``None`` resolves it
+    from ``--db``/``TOKENBOARD_DB``/secrets/the default (see ``lib.config``).
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> None:
+        self.path = resolve_db_path(path)
+        self.read_only = read_only
+        self._write_lock = threading.RLock()
+        if self.path not in (":memory:",) and not self.path.startswith("md:"):
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+        config = {
+            "memory_limit": memory_limit
+            or os.environ.get("TOKENBOARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            "preserve_insertion_order": False,
+        }
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.IOException as err:
+            if _LOCK_RE.search(str(err)):
+                raise _describe_busy(self.path, err) from None
+            raise StoreError(f"Could not open the database {self.path}: {err}") from None
+        except duckdb.Error as err:
+            raise StoreError(f"Could not open the database {self.path}: {err}") from None
+        if not read_only:
+            self.migrate()
+
+    # -- connections -------------------------------------------------------------------
+    def _cursor(self) -> Cursor:
+        cur = Cursor(self._con.cursor())
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    @contextmanager
+    def read(self) -> Iterator[Cursor]:
+        """A cursor of its own for one read; DuckDB errors become ``StoreError``."""
+        cur = self._cursor()
+        try:
+            yield cur
+        except duckdb.Error as err:
+            raise StoreError(f"A query on {self.path} failed: {err}") from None
+        finally:
+            cur.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Cursor]:
+        """One transaction on a cursor of its own, serialised with every other write.
+
+        Commits when the block ends, rolls back on any exception (re-raised; DuckDB
+        errors wrapped in ``StoreError``).
+        """
+        if self.read_only:
+            raise StoreError(f"The database {self.path} is open read-only.")
+        with self._write_lock:
+            cur = self._cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as err:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                if isinstance(err, duckdb.Error):
+                    raise StoreError(f"A write to {self.path} failed: {err}") from None
+                raise
+            finally:
+                cur.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one parameterised read and return all rows."""
+        with self.read() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Run one parameterised read that returns a single value."""
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.read() as cur:
+            exists = cur.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+            ).fetchone()[0]
+            if not exists:
+                return 0
+            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[
+                0
+            ]
+
+    def migrate(self) -> int:
+        """Apply every pending migration, each in its own transaction; return the version."""
+        from lib.pricing.catalog import seed_prices
+
+        with self.write() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER NOT NULL, description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+        current = self.schema_version()
+        for version, description, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.write() as cur:
+                cur.execute(sql)
+                if version == 1:
+                    seed_prices(cur)
+                cur.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    [version, description, datetime.now(UTC)],
+                )
+            current = version
+        return current

@@ -1,0 +1,225 @@
+"""Versioned schema migrations, applied in order when a database is opened.
+
+Append new migrations to ``MIGRATIONS``; never edit one that has shipped. Conventions:
+timestamps are TIMESTAMPTZ in UTC; rollup hours are BIGINT epoch seconds of the UTC hour
+start (integer arithmetic is several times faster than ``date_trunc`` on TIMESTAMPTZ);
+money is DECIMAL in US dollars; token counts are BIGINT.
+"""
+
+from __future__ import annotations
+
+# Measures shared by the rollup tables (per UTC hour).
+_ROLLUP_MEASURES = """
+    rows BIGINT NOT NULL,             -- fact rows rolled into this one
+    requests BIGINT,                  -- NULL when the source states no request count
+    errors BIGINT,                    -- NULL when the source states no errors
+    input_tokens BIGINT NOT NULL,     -- cached and cache-write tokens included
+    cached_input_tokens BIGINT NOT NULL,
+    cache_write_tokens BIGINT NOT NULL,
+    cache_write_1h_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,    -- reasoning tokens included
+    reasoning_tokens BIGINT NOT NULL,
+    cost_usd DECIMAL(38, 12),         -- cost stated by the source; NULL when none
+    latency_sum_ms BIGINT,
+    latency_n BIGINT
+"""
+
+V1 = f"""
+CREATE SEQUENCE import_id_seq START 1;
+
+CREATE TABLE imports (
+    import_id BIGINT NOT NULL,
+    file_name VARCHAR NOT NULL,
+    content_hash VARCHAR,             -- sha256 of the file's bytes
+    format VARCHAR,                   -- detected (or forced) format name
+    source VARCHAR,                   -- the data stream rows belong to (dedup/replace scope)
+    grain VARCHAR,                    -- request | usage | cost
+    rows_read BIGINT,
+    rows_new BIGINT,
+    rows_duplicate BIGINT,
+    rows_replaced BIGINT,
+    period_start TIMESTAMPTZ,
+    period_end TIMESTAMPTZ,           -- exclusive
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    status VARCHAR NOT NULL,          -- ok | failed | undone
+    error VARCHAR,
+    is_demo BOOLEAN NOT NULL DEFAULT false,
+    undone_at TIMESTAMPTZ
+);
+
+CREATE TABLE request_events (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    event_key UBIGINT NOT NULL,       -- hash of source + request id, or of the whole row
+    ts TIMESTAMPTZ NOT NULL,
+    request_id VARCHAR,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    project VARCHAR,
+    api_key VARCHAR,
+    user_id VARCHAR,
+    status VARCHAR NOT NULL,          -- success | error
+    http_status SMALLINT,
+    error_code VARCHAR,
+    error_type VARCHAR,
+    error_message VARCHAR,
+    latency_ms INTEGER,
+    input_tokens BIGINT NOT NULL,
+    cached_input_tokens BIGINT NOT NULL,
+    cache_write_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    reasoning_tokens BIGINT NOT NULL,
+    client_ip VARCHAR,
+    origin VARCHAR,
+    cost_usd DECIMAL(18, 10),
+    batch BOOLEAN NOT NULL
+);
+
+CREATE TABLE usage_buckets (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    row_key UBIGINT NOT NULL,         -- hash of the whole row (exact-duplicate detection)
+    kind VARCHAR NOT NULL,            -- completions, embeddings, images, messages, generic, ...
+    bucket_start TIMESTAMPTZ NOT NULL,
+    bucket_end TIMESTAMPTZ NOT NULL,  -- exclusive
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    project VARCHAR,
+    api_key VARCHAR,
+    user_id VARCHAR,
+    service_tier VARCHAR,
+    batch BOOLEAN NOT NULL,
+    requests BIGINT,                  -- NULL when the source has no request count
+    errors BIGINT,
+    input_tokens BIGINT NOT NULL,
+    cached_input_tokens BIGINT NOT NULL,
+    cache_write_tokens BIGINT NOT NULL,
+    cache_write_1h_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    reasoning_tokens BIGINT NOT NULL,
+    quantity DOUBLE,                  -- non-token usage: images, characters, seconds, bytes...
+    quantity_unit VARCHAR,
+    cost_usd DECIMAL(38, 12),
+    replaced_by BIGINT                -- the newer import whose pull covers this bucket
+);
+
+CREATE TABLE cost_items (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    row_key UBIGINT NOT NULL,
+    bucket_start TIMESTAMPTZ NOT NULL,
+    bucket_end TIMESTAMPTZ NOT NULL,
+    provider VARCHAR NOT NULL,
+    project VARCHAR,                  -- OpenAI project id or Anthropic workspace id
+    api_key VARCHAR,
+    line_item VARCHAR,                -- OpenAI line_item or Anthropic description
+    model VARCHAR,
+    cost_type VARCHAR,
+    token_type VARCHAR,
+    service_tier VARCHAR,
+    amount DECIMAL(38, 12) NOT NULL,  -- in ``currency`` units (dollars, not cents)
+    currency VARCHAR NOT NULL,        -- ISO 4217, upper case
+    quantity DOUBLE,
+    quantity_unit VARCHAR,
+    replaced_by BIGINT
+);
+
+-- Buckets an API pull covered, empty ones included: a newer pull replaces what they hold.
+CREATE TABLE bucket_coverage (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    bucket_start TIMESTAMPTZ NOT NULL,
+    bucket_end TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE agg_hourly (
+    import_id BIGINT NOT NULL,
+    grain VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    hour BIGINT NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    project VARCHAR,
+    api_key VARCHAR,
+    batch BOOLEAN NOT NULL,
+    {_ROLLUP_MEASURES}
+);
+
+CREATE TABLE agg_user_hourly (
+    import_id BIGINT NOT NULL,
+    grain VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    hour BIGINT NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    project VARCHAR,
+    user_id VARCHAR,
+    batch BOOLEAN NOT NULL,
+    {_ROLLUP_MEASURES}
+);
+
+CREATE TABLE agg_error_hourly (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    hour BIGINT NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    project VARCHAR,
+    api_key VARCHAR,
+    http_status SMALLINT,
+    error_type VARCHAR,
+    error_code VARCHAR,
+    errors BIGINT NOT NULL
+);
+
+CREATE TABLE prices (
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,     -- the price is in force from this UTC day on
+    input_per_mtok DECIMAL(18, 6) NOT NULL,
+    cached_input_per_mtok DECIMAL(18, 6),
+    cache_write_5m_per_mtok DECIMAL(18, 6),
+    cache_write_1h_per_mtok DECIMAL(18, 6),
+    output_per_mtok DECIMAL(18, 6) NOT NULL,
+    batch_discount DECIMAL(6, 4) NOT NULL DEFAULT 0,  -- 0.5 = 50 % off with the batch API
+    note VARCHAR
+);
+
+CREATE TABLE settings (
+    key VARCHAR NOT NULL,
+    value VARCHAR
+);
+
+-- Live rows: usage and cost buckets not replaced by a newer pull.
+CREATE VIEW live_usage AS SELECT * FROM usage_buckets WHERE replaced_by IS NULL;
+CREATE VIEW live_costs AS SELECT * FROM cost_items WHERE replaced_by IS NULL;
+
+-- Two sources describing the same traffic are never added together. Per provider and UTC
+-- day, tokens and requests are counted from one stream: a provider usage API pull, else
+-- another usage export, else the request events of every gateway/log source together.
+CREATE VIEW token_streams AS
+SELECT provider, day,
+       first(stream ORDER BY priority DESC, stream) AS stream
+FROM (
+    SELECT DISTINCT provider, hour // 86400 AS day,
+           CASE WHEN grain = 'request' THEN '*request' ELSE source END AS stream,
+           CASE WHEN grain = 'request' THEN 1
+                WHEN source IN ('openai_usage', 'anthropic_usage') THEN 3
+                ELSE 2 END AS priority
+    FROM agg_hourly
+)
+GROUP BY provider, day;
+
+CREATE VIEW counted_hourly AS
+SELECT a.*
+FROM agg_hourly a
+JOIN token_streams s
+  ON s.provider = a.provider AND s.day = a.hour // 86400
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
+]

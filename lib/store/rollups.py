@@ -1,0 +1,89 @@
+"""Hourly rollups, maintained at import time so totals never scan raw request rows.
+
+``hour`` is the epoch second of the UTC hour start (integer arithmetic). Request events
+roll up from ``request_events`` of one import; usage buckets roll up from the live (not
+replaced) rows of a source, wholesale, since a newer pull can replace part of an older one.
+A usage bucket wider than an hour is counted in the hour it starts.
+"""
+
+from __future__ import annotations
+
+from lib.store.db import Cursor
+
+_MEASURES_REQUEST = """
+    count(*) AS rows,
+    count(*) AS requests,
+    count(*) FILTER (WHERE status = 'error') AS errors,
+    sum(input_tokens) AS input_tokens,
+    sum(cached_input_tokens) AS cached_input_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens,
+    0 AS cache_write_1h_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(latency_ms) AS latency_sum_ms,
+    count(latency_ms) AS latency_n
+"""
+
+_MEASURES_USAGE = """
+    count(*) AS rows,
+    sum(requests) AS requests,
+    sum(errors) AS errors,
+    sum(input_tokens) AS input_tokens,
+    sum(cached_input_tokens) AS cached_input_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens,
+    sum(cache_write_1h_tokens) AS cache_write_1h_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
+    sum(cost_usd) AS cost_usd,
+    NULL AS latency_sum_ms,
+    NULL AS latency_n
+"""
+
+HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
+
+
+def add_request_import(cur: Cursor, import_id: int) -> None:
+    """Roll up the request events of one import into every hourly table."""
+    hour = HOUR_OF.format(col="ts")
+    cur.execute(
+        f"""INSERT INTO agg_hourly BY NAME
+        SELECT import_id, 'request' AS grain, source, {hour} AS hour, provider, model, project,
+               api_key, batch, {_MEASURES_REQUEST}
+        FROM request_events WHERE import_id = ? GROUP BY ALL""",
+        [import_id],
+    )
+    cur.execute(
+        f"""INSERT INTO agg_user_hourly BY NAME
+        SELECT import_id, 'request' AS grain, source, {hour} AS hour, provider, model, project,
+               user_id, batch, {_MEASURES_REQUEST}
+        FROM request_events WHERE import_id = ? GROUP BY ALL""",
+        [import_id],
+    )
+    cur.execute(
+        f"""INSERT INTO agg_error_hourly BY NAME
+        SELECT import_id, source, {hour} AS hour, provider, model, project, api_key,
+               http_status, error_type, error_code, count(*) AS errors
+        FROM request_events WHERE import_id = ? AND status = 'error' GROUP BY ALL""",
+        [import_id],
+    )
+
+
+def rebuild_usage_source(cur: Cursor, source: str) -> None:
+    """Recompute the rollups of one usage source from its live buckets."""
+    for table in ("agg_hourly", "agg_user_hourly"):
+        cur.execute(f"DELETE FROM {table} WHERE grain = 'usage' AND source = ?", [source])
+    hour = HOUR_OF.format(col="bucket_start")
+    for table, dim in (("agg_hourly", "api_key"), ("agg_user_hourly", "user_id")):
+        cur.execute(
+            f"""INSERT INTO {table} BY NAME
+            SELECT import_id, 'usage' AS grain, source, {hour} AS hour, provider, model, project,
+                   {dim}, batch, {_MEASURES_USAGE}
+            FROM usage_buckets WHERE source = ? AND replaced_by IS NULL GROUP BY ALL""",
+            [source],
+        )
+
+
+def drop_import(cur: Cursor, import_id: int) -> None:
+    for table in ("agg_hourly", "agg_user_hourly", "agg_error_hourly"):
+        cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
