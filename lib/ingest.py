@@ -23,6 +23,7 @@ from lib.importers import values
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.detect import plan_file
+from lib.importers.tabular import TypedReadMismatch
 from lib.store import Store, rollups
 from lib.store.db import Cursor
 
@@ -316,42 +317,61 @@ def import_file(
     t0 = time.perf_counter()
     hasher = _Hasher(path)
     hasher.start()
-    plan: Plan | None = None
-    try:
+    planned: list[Plan] = []  # the plan, once made, for the failure record
+
+    def attempt(text_only: bool) -> ImportResult:
         with store.read() as cur:
-            plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping, source=source)
-        size = os.path.getsize(path)
-        say(f"{display}: {plan.format} recognised; importing {size / 1e6:,.1f} MB")
-        with store.write() as cur:
-            import_id = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
-            try:
-                if plan.arrow is not None:
-                    cur.register("plan_src", plan.arrow)
-                if plan.grain == "request":
-                    read, new, dup = _write_requests(cur, plan, import_id)
-                    replaced = 0
-                else:
-                    read, new, dup, replaced = _write_buckets(cur, plan, import_id)
-                say(f"{display}: {read:,} rows read, rollups updated")
-                start, end = _period(cur, plan, import_id)
-            except duckdb.Error as err:
-                raise _translate(err, plan) from None
-            finally:
-                if plan.arrow is not None:
-                    cur.unregister("plan_src")
-            hasher.join()
-            cur.execute(
-                """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
-                   rows_read, rows_new, rows_duplicate, rows_replaced, period_start, period_end,
-                   started_at, finished_at, status, is_demo)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)""",
-                [import_id, display, hasher.digest, plan.format, plan.source, plan.grain, read, new,
-                 dup, replaced, start, end, started, _now(), is_demo],
-            )
+            plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping, source=source,
+                             text_only=text_only)
+        planned.append(plan)
+        return _run_plan(store, plan, path, is_demo, say, started, t0, hasher)
+
+    try:
+        try:
+            return attempt(text_only=False)
+        except TypedReadMismatch:
+            say(f"{display}: some values need the text reader; reading again")
+            return attempt(text_only=True)
     except TokenboardError as err:
         hasher.join()
-        _record_failure(store, display, hasher.digest, plan, started, str(err))
+        _record_failure(store, display, hasher.digest, planned[-1] if planned else None, started, str(err))
         raise
+
+
+def _run_plan(
+    store: Store, plan: Plan, path: str, is_demo: bool, say: Progress, started: datetime,
+    t0: float, hasher: _Hasher,
+) -> ImportResult:
+    """Write one plan in one transaction and record it in the ledger."""
+    display = plan.display
+    size = os.path.getsize(path)
+    say(f"{display}: {plan.format} recognised; importing {size / 1e6:,.1f} MB")
+    with store.write() as cur:
+        import_id = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+        try:
+            if plan.arrow is not None:
+                cur.register("plan_src", plan.arrow)
+            if plan.grain == "request":
+                read, new, dup = _write_requests(cur, plan, import_id)
+                replaced = 0
+            else:
+                read, new, dup, replaced = _write_buckets(cur, plan, import_id)
+            say(f"{display}: {read:,} rows read, rollups updated")
+            start, end = _period(cur, plan, import_id)
+        except duckdb.Error as err:
+            raise _translate(err, plan) from None
+        finally:
+            if plan.arrow is not None:
+                cur.unregister("plan_src")
+        hasher.join()
+        cur.execute(
+            """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
+               rows_read, rows_new, rows_duplicate, rows_replaced, period_start, period_end,
+               started_at, finished_at, status, is_demo)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)""",
+            [import_id, display, hasher.digest, plan.format, plan.source, plan.grain, read, new,
+             dup, replaced, start, end, started, _now(), is_demo],
+        )
     return ImportResult(
         import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
         start, end, time.perf_counter() - t0, plan.notes,

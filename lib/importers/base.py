@@ -111,36 +111,35 @@ def tabular_plan(
     constants = constants or {}
     cols = COLUMNS[grain]
     time_field = "ts" if grain == "request" else "bucket_start"
-    exprs: list[str] = []
+    inner: list[str] = []
+    outer: list[str] = []
     fields: dict[str, tuple[FieldSource, str]] = {}
-    for name, kind in cols.items():
+    for i, (name, kind) in enumerate(cols.items()):
         if name in mapping:
             src = mapping[name]
             fields[name] = (src, kind)
-            expr = values.checked(name, kind, src.raw_sql, src.raw_type, style)
+            parsed = values.parse(kind, src.raw_sql, src.raw_type, style)
+            inner.append(f"{parsed} AS p{i}")
+            expr = f"p{i}"
+            if kind != "str" and not values.native_ok(kind, src.raw_type):
+                inner.append(f"{src.raw_sql} AS r{i}")
+                bad = values.invalid(f"r{i}", src.raw_type, f"p{i}")
+                expr = f"CASE WHEN {bad} THEN error('tokenboard-invalid:{name}') ELSE p{i} END"
             if name == time_field:
                 expr = f"coalesce({expr}, error('tokenboard-missing:{name}'))"
         elif name in constants:
-            expr = constants[name]
+            inner.append(f"{constants[name]} AS c{i}")
+            expr = f"c{i}"
         else:
             expr = "NULL"
         if name in TOKEN_COLUMNS:
             expr = f"coalesce({expr}, 0)"
-        exprs.append(f"CAST({expr} AS {SQL_TYPES[kind]}) AS {name}")
-    # Derived columns.
-    select = ", ".join(exprs)
-    raw_cols = list(tab.columns)
-    all_empty = " AND ".join(
-        f"nullif(trim(CAST({quote_ident(c)} AS VARCHAR)), '') IS NULL" for c in raw_cols
+        outer.append(f"CAST({expr} AS {SQL_TYPES[kind]}) AS {name}")
+    keep = _keep_rows_sql(tab, mapping.get(time_field), style)
+    sql = (
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS dummy'} "
+        f"FROM {tab.read_sql} WHERE {keep})"
     )
-    keep = f"NOT ({all_empty})"
-    if time_field in mapping and raw_cols:
-        src = mapping[time_field]
-        first = f"lower(trim(CAST({quote_ident(raw_cols[0])} AS VARCHAR)))"
-        total_words = " OR ".join(f"{first} LIKE '{w}%'" for w in values.TOTAL_WORDS)
-        ts_parsed = values.parse("ts", src.raw_sql, src.raw_type, style)
-        keep += f" AND NOT (({total_words}) AND ({ts_parsed}) IS NULL)"
-    sql = f"SELECT {select} FROM {tab.read_sql} WHERE {keep}"
     return Plan(
         format=fmt,
         source=source,
@@ -154,6 +153,28 @@ def tabular_plan(
         notes=notes or [],
         style=style,
     )
+
+
+def _keep_rows_sql(tab: Tabular, time_src: FieldSource | None, style: values.Style) -> str:
+    """SQL that is false for an entirely blank row and for a spreadsheet totals line.
+
+    Written so that the common row (a readable timestamp) is decided by the first test.
+    """
+    def blank(c: str) -> str:
+        q = quote_ident(c)
+        if tab.columns[c] == "VARCHAR":
+            return f"({q} IS NULL OR trim({q}) = '')"
+        return f"{q} IS NULL"
+
+    not_blank = "NOT (" + " AND ".join(blank(c) for c in tab.columns) + ")"
+    if time_src is None:
+        return not_blank
+    ts_parsed = values.parse("ts", time_src.raw_sql, time_src.raw_type, style)
+    if time_src.raw_type != "VARCHAR":
+        return f"({time_src.raw_sql} IS NOT NULL OR {not_blank})"
+    first = f"lower(trim(CAST({quote_ident(next(iter(tab.columns)))} AS VARCHAR)))"
+    total_words = " OR ".join(f"{first} LIKE '{w}%'" for w in values.TOTAL_WORDS)
+    return f"(({ts_parsed}) IS NOT NULL OR ({not_blank} AND NOT ({total_words})))"
 
 
 def col(tab: Tabular, name: str) -> FieldSource:

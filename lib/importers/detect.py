@@ -123,6 +123,7 @@ def plan_file(
     fmt: str | None = None,
     mapping: dict[str, str] | None = None,
     source: str | None = None,
+    text_only: bool = False,
 ) -> Plan:
     """Detect the format of ``path`` and return the plan to import it.
 
@@ -149,9 +150,9 @@ def plan_file(
             return _plan_json(path, display, cur, fmt, mapping, source)
         tab = open_csv(path, display, sample)
     if fmt in ("litellm",) or (fmt is None and looks_like_litellm(tab)):
-        return plan_litellm(tab, cur)
+        return plan_litellm(tab, cur, text_only)
     if fmt in ("helicone",) or (fmt is None and looks_like_helicone(tab)):
-        return plan_helicone(tab, cur)
+        return plan_helicone(tab, cur, text_only)
     if fmt not in (None, "generic"):
         raise InputError(display, f"this is a table of columns, not {fmt} data")
-    return plan_generic(tab, cur, mapping, source)
+    return plan_generic(tab, cur, mapping, source, text_only)

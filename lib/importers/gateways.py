@@ -40,8 +40,11 @@ def _json_field(tab: Tabular, column: str | None, path: str) -> str:
     return f"json_extract_string(TRY_CAST({_text(tab, column)} AS JSON), '{path}')"
 
 
-def plan_litellm(tab: Tabular, cur: Cursor) -> Plan:
+def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
+    if not text_only:
+        wanted = {"starttime": "ts", "prompt_tokens": "int", "completion_tokens": "int"}
+        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n})
 
     def get(name: str) -> FieldSource | None:
         return col(tab, n[name]) if name in n else None
@@ -122,8 +125,12 @@ def plan_litellm(tab: Tabular, cur: Cursor) -> Plan:
     )
 
 
-def plan_helicone(tab: Tabular, cur: Cursor) -> Plan:
+def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
+    if not text_only:
+        wanted = {"request_created_at": "ts", "prompt_tokens": "int", "completion_tokens": "int",
+                  "latency": "int"}
+        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n})
     m: dict[str, FieldSource] = {}
     for canonical, name in (
         ("ts", "request_created_at"),

@@ -153,8 +153,11 @@ def plan_generic(
     cur: Cursor,
     mapping: dict[str, str] | None = None,
     source: str | None = None,
+    text_only: bool = False,
 ) -> Plan:
-    """Match columns, choose the grain and build the plan; unmatched files raise InputError."""
+    """Match columns, choose the grain and build the plan; unmatched files raise InputError.
+
+    Unless ``text_only``, clean numeric and ISO timestamp columns are read natively."""
     try:
         found = match_columns(list(tab.columns), mapping)
     except KeyError as err:
@@ -179,6 +182,9 @@ def plan_generic(
     style = detect_style(tab, cur, found)
     grain = "usage" if "requests" in found else "request"
     target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
+    if not text_only:
+        kinds = {"ts": "ts", "total_tokens": "int", **{k: v for k, v in target.items() if v in ("int", "float", "money")}}
+        tab.refine_types(cur, {c: kinds[f] for f, c in found.items() if f in kinds})
     fmap: dict[str, FieldSource] = {}
     notes: list[str] = []
     for fieldname, column in found.items():

@@ -27,6 +27,10 @@ _DUCK_LINE_RE = re.compile(r"on Line: (\d+)|in line (\d+)|line (\d+)", re.I)
 _COLS_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
+class TypedReadMismatch(InputError):
+    """A natively typed column met a value only the text reader understands: retry as text."""
+
+
 def quote_ident(name: str) -> str:
     """A column name from a file, quoted as a SQL identifier (never a value)."""
     return '"' + name.replace('"', '""') + '"'
@@ -51,6 +55,52 @@ class Tabular:
     decimal_comma: bool = False
     dayfirst: bool = True
     notes: list[str] = field(default_factory=list)
+    typed: bool = False
+
+    def refine_types(self, cur: Cursor, wanted: dict[str, str]) -> None:
+        """Let DuckDB read clean numeric and ISO timestamp columns natively (much faster
+        than converting text); everything else stays text. ``wanted`` maps a column to the
+        kind it will be read as (``int``, ``float``, ``ts``; anything else stays text).
+
+        Only the sniffer's sample decides: a later value that does not fit makes the import
+        retry with every column as text (see ``TypedReadMismatch``).
+        """
+        if self.kind != "csv" or not wanted:
+            return
+        try:
+            row = cur.execute(
+                "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv(?, delim = ?, header = true, "
+                "quote = '\"', escape = '\"', strict_mode = true, encoding = ?)",
+                [self.path, self.delimiter, self.read_params[3]],
+            ).fetchone()
+        except duckdb.Error:
+            return
+        sniffed = {c["name"]: c["type"] for c in row[0]} if row else {}
+        iso_dates = row is not None and not row[1] and not row[2]
+        if list(sniffed) != list(self.columns):
+            return
+        types = dict(self.columns)
+        for column, kind in wanted.items():
+            t = sniffed.get(column, "VARCHAR")
+            if kind == "int" and t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"):
+                types[column] = "BIGINT"
+            elif kind == "float" and t in ("BIGINT", "INTEGER", "DOUBLE"):
+                types[column] = "DOUBLE"
+            elif kind == "money" and t in ("BIGINT", "INTEGER", "DOUBLE"):
+                types[column] = "DECIMAL(38, 12)"  # parsed from the text, exactly
+            elif kind == "ts" and iso_dates and t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE"):
+                types[column] = t
+        if types != self.columns:
+            self.columns = types
+            self.read_params[2] = types
+            self.typed = True
+
+    def as_text(self) -> None:
+        """Back to reading every column as text."""
+        self.columns = {c: "VARCHAR" for c in self.columns}
+        if self.kind == "csv":
+            self.read_params[2] = self.columns
+        self.typed = False
 
     def sample(self, cur: Cursor, cols: Sequence[str], n: int = 2000) -> list:
         """Up to ``n`` rows of the given columns (for style detection)."""
@@ -87,6 +137,8 @@ class Tabular:
     def wrap_error(self, err: duckdb.Error) -> InputError:
         """Turn a DuckDB reader error into an ``InputError`` naming the line and problem."""
         text = str(err)
+        if self.typed and ("Could not convert" in text or "converting column" in text):
+            return TypedReadMismatch(self.display, "a value does not fit the sampled column type")
         m = _DUCK_LINE_RE.search(text)
         line = next((int(g) for g in m.groups() if g), None) if m else None
         cols = _COLS_RE.search(text)

@@ -112,6 +112,20 @@ def parse(kind: str, raw: str, raw_type: str, style: Style) -> str:
     raise ValueError(f"unknown kind {kind}")
 
 
+def native_ok(kind: str, raw_type: str) -> bool:
+    """True when a natively typed column converts to ``kind`` without possible failure."""
+    up = raw_type.upper()
+    if kind == "int":
+        return up in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
+    if kind == "float":
+        return is_numeric(up)
+    if kind == "money":
+        return up.startswith("DECIMAL") or up in ("BIGINT", "INTEGER")
+    if kind == "ts":
+        return up.startswith("TIMESTAMP") or up == "DATE"
+    return False
+
+
 def invalid(raw: str, raw_type: str, parsed: str) -> str:
     """SQL that is true when ``raw`` holds a value that ``parsed`` could not read."""
     if raw_type.upper() == "VARCHAR":

@@ -147,11 +147,12 @@ CREATE TABLE agg_hourly (
     {_ROLLUP_MEASURES}
 );
 
-CREATE TABLE agg_user_hourly (
+-- Per user, per UTC day (users are too many for an hourly rollup to stay small).
+CREATE TABLE agg_user_daily (
     import_id BIGINT NOT NULL,
     grain VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
-    hour BIGINT NOT NULL,
+    day BIGINT NOT NULL,              -- epoch second of the UTC day start
     provider VARCHAR NOT NULL,
     model VARCHAR,
     project VARCHAR,

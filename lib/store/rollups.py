@@ -1,7 +1,7 @@
 """Hourly rollups, maintained at import time so totals never scan raw request rows.
 
 ``hour`` is the epoch second of the UTC hour start (integer arithmetic). Request events
-roll up from ``request_events`` of one import; usage buckets roll up from the live (not
+roll up from ``request_events`` of one import (per user: per UTC day); usage buckets roll up from the live (not
 replaced) rows of a source, wholesale, since a newer pull can replace part of an older one.
 A usage bucket wider than an hour is counted in the hour it starts.
 """
@@ -41,6 +41,7 @@ _MEASURES_USAGE = """
 """
 
 HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
+DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
 def add_request_import(cur: Cursor, import_id: int) -> None:
@@ -53,9 +54,10 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
         FROM request_events WHERE import_id = ? GROUP BY ALL""",
         [import_id],
     )
+    day = DAY_OF.format(col="ts")
     cur.execute(
-        f"""INSERT INTO agg_user_hourly BY NAME
-        SELECT import_id, 'request' AS grain, source, {hour} AS hour, provider, model, project,
+        f"""INSERT INTO agg_user_daily BY NAME
+        SELECT import_id, 'request' AS grain, source, {day} AS day, provider, model, project,
                user_id, batch, {_MEASURES_REQUEST}
         FROM request_events WHERE import_id = ? GROUP BY ALL""",
         [import_id],
@@ -71,13 +73,15 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:
     """Recompute the rollups of one usage source from its live buckets."""
-    for table in ("agg_hourly", "agg_user_hourly"):
+    for table in ("agg_hourly", "agg_user_daily"):
         cur.execute(f"DELETE FROM {table} WHERE grain = 'usage' AND source = ?", [source])
     hour = HOUR_OF.format(col="bucket_start")
-    for table, dim in (("agg_hourly", "api_key"), ("agg_user_hourly", "user_id")):
+    day = DAY_OF.format(col="bucket_start")
+    for table, time_col, dim in (("agg_hourly", f"{hour} AS hour", "api_key"),
+                                 ("agg_user_daily", f"{day} AS day", "user_id")):
         cur.execute(
             f"""INSERT INTO {table} BY NAME
-            SELECT import_id, 'usage' AS grain, source, {hour} AS hour, provider, model, project,
+            SELECT import_id, 'usage' AS grain, source, {time_col}, provider, model, project,
                    {dim}, batch, {_MEASURES_USAGE}
             FROM usage_buckets WHERE source = ? AND replaced_by IS NULL GROUP BY ALL""",
             [source],
@@ -85,5 +89,5 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
 
 
 def drop_import(cur: Cursor, import_id: int) -> None:
-    for table in ("agg_hourly", "agg_user_hourly", "agg_error_hourly"):
+    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly"):
         cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
