@@ -102,7 +102,8 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
         f"CAST(({src.raw_sql}) AS VARCHAR) AS raw, ({bad}) AS bad, ({plan.keep_sql}) AS keep "
         f"FROM {tab.read_sql}) WHERE keep AND bad ORDER BY rn LIMIT 1"
     )
-    problem = f"the {field_name.replace('_', ' ')} is missing" if missing else "a value cannot be read"
+    human = {"ts": "timestamp", "bucket_start": "period start"}.get(field_name, field_name.replace("_", " "))
+    problem = f"the {human} is missing" if missing else "a value cannot be read"
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -174,7 +174,7 @@ def _keep_rows_sql(tab: Tabular, time_src: FieldSource | None, style: values.Sty
         return f"({time_src.raw_sql} IS NOT NULL OR {not_blank})"
     first = f"lower(trim(CAST({quote_ident(next(iter(tab.columns)))} AS VARCHAR)))"
     total_words = " OR ".join(f"{first} LIKE '{w}%'" for w in values.TOTAL_WORDS)
-    return f"(({ts_parsed}) IS NOT NULL OR ({not_blank} AND NOT ({total_words})))"
+    return f"(({ts_parsed}) IS NOT NULL OR ({not_blank} AND NOT coalesce({total_words}, false)))"
 
 
 def col(tab: Tabular, name: str) -> FieldSource:

@@ -1,0 +1,109 @@
+"""Provider admin API responses: every figure below is computed by hand from the fixtures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from lib.ingest import import_file
+from lib.summary import totals
+from tests.conftest import fixture, write
+
+
+def test_openai_usage_completions(store):
+    r = import_file(store, fixture("openai_usage_completions.json"))
+    assert (r.format, r.grain, r.rows_read, r.rows_new) == ("openai_usage", "usage", 2, 2)
+    t = totals(store)
+    assert t.requests == 5 + 3
+    assert t.input_tokens == 1000 + 2000
+    assert t.cached_input_tokens == 200
+    assert t.output_tokens == 500 + 1000
+    assert t.errors is None  # the Usage API states no errors
+    assert t.stated_cost_usd is None  # and no cost
+    # gpt-4o-mini: 800 uncached × 0.15 + 200 cached × 0.075 + 500 out × 0.60 = 435 µ$
+    # gpt-4o (batch, half price): (2000 × 2.50 + 1000 × 10.00) × 0.5 = 7500 µ$
+    assert t.estimated_cost_usd == Decimal("0.007935")
+    # the empty second bucket is still covered (so a later pull can replace it)
+    assert store.scalar("SELECT count(*) FROM bucket_coverage WHERE kind = 'completions'") == 2
+    rows = store.query("SELECT model, batch, service_tier FROM usage_buckets ORDER BY model")
+    assert rows == [("gpt-4o-2024-08-06", True, "default"), ("gpt-4o-mini-2024-07-18", False, None)]
+
+
+def test_openai_costs_are_exact_decimals(store):
+    import_file(store, fixture("openai_costs.json"))
+    t = totals(store)
+    # 0.1 + 0.2 + 0.7 in binary floating point is 1.0000000000000002; money must be 1.00 exactly.
+    assert t.stated_cost_usd == Decimal("1.00")
+    assert t.as_json()["stated_cost_usd"] == "1.00"
+    row = store.query("SELECT quantity, quantity_unit, model FROM cost_items WHERE line_item = 'gpt-4o, input'")
+    assert row == [(280000.0, "tokens", "gpt-4o")]
+
+
+def test_anthropic_usage_counts_every_input_kind(store):
+    r = import_file(store, fixture("anthropic_usage.json"))
+    assert r.format == "anthropic_usage"
+    t = totals(store)
+    # total input = uncached + 5m writes + 1h writes + cache reads, over both rows
+    assert t.input_tokens == (1000 + 200 + 100 + 300) + 500
+    assert t.cached_input_tokens == 300
+    assert t.output_tokens == 400 + 100
+    assert t.requests is None  # Anthropic's usage report has no request count: null, not 0
+    # Sonnet 4.5: 1000×3 + 300×0.30 + 200×3.75 + 100×6 + 400×15 = 10440 µ$
+    # Haiku 4.5 batch: (500×1 + 100×5) × 0.5 = 500 µ$
+    assert t.estimated_cost_usd == Decimal("0.01094")
+    row = store.query(
+        "SELECT batch, quantity, quantity_unit, project FROM usage_buckets WHERE model LIKE 'claude-sonnet%'"
+    )
+    assert row == [(False, 2.0, "web_searches", "wrkspc_01")]
+
+
+def test_anthropic_cost_amounts_are_cents(store):
+    import_file(store, fixture("anthropic_cost.json"))
+    t = totals(store)
+    # "123.45" + "0.5" + "1000" cents = 1123.95 cents = $11.2395
+    assert t.stated_cost_usd == Decimal("11.2395")
+    assert store.scalar("SELECT sum(amount) FROM cost_items WHERE bucket_start = '2025-01-01'") == Decimal("1.2395")
+
+
+def test_several_pages_of_one_pull_as_json_lines(store, tmp_path):
+    def page(start, tokens, has_more):
+        return {"object": "page", "has_more": has_more, "next_page": "page_x" if has_more else None,
+                "data": [{"object": "bucket", "start_time": start, "end_time": start + 86400, "results": [
+                    {"object": "organization.usage.completions.result", "input_tokens": tokens,
+                     "output_tokens": 1, "num_model_requests": 1, "model": "gpt-4o"}]}]}
+    import json
+    text = json.dumps(page(1730419200, 10, True)) + "\n" + json.dumps(page(1730505600, 20, False)) + "\n"
+    r = import_file(store, write(tmp_path, "pull.jsonl", text))
+    assert (r.format, r.rows_read) == ("openai_usage", 2)
+    assert totals(store).input_tokens == 30
+    # a JSON array of pages works the same way
+    r2 = import_file(store, write(tmp_path, "pull.json", [page(1730592000, 5, False)]))
+    assert r2.rows_new == 1
+    assert totals(store).input_tokens == 35
+
+
+def test_optional_fields_absent_and_other_endpoints(store, tmp_path):
+    doc = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
+            {"object": "organization.usage.images.result", "images": 4, "num_model_requests": 2,
+             "source": "image.generation", "size": "1024x1024"}]}]}
+    r = import_file(store, write(tmp_path, "images.json", doc))
+    assert r.rows_new == 1
+    assert store.query("SELECT kind, quantity, quantity_unit, requests, input_tokens FROM usage_buckets") == [
+        ("images", 4.0, "images", 2, 0)
+    ]
+
+
+def test_legacy_v1_usage(store, tmp_path):
+    doc = {"object": "list", "data": [
+        {"aggregation_timestamp": 1730419200, "n_requests": 3, "operation": "completion",
+         "snapshot_id": "gpt-4o-mini-2024-07-18", "n_context_tokens_total": 300, "n_generated_tokens_total": 30},
+        {"aggregation_timestamp": 1730419500, "n_requests": 1, "operation": "completion",
+         "snapshot_id": "gpt-4o-mini-2024-07-18", "n_context_tokens_total": 100, "n_generated_tokens_total": 10}],
+        "ft_data": [], "dalle_api_data": [], "whisper_api_data": [], "tts_api_data": [],
+        "current_usage_usd": 0.0}
+    r = import_file(store, write(tmp_path, "legacy.json", doc))
+    assert r.format == "openai_legacy_usage"
+    t = totals(store)
+    assert (t.requests, t.input_tokens, t.output_tokens) == (4, 400, 40)
+    ends = store.query("SELECT bucket_end - bucket_start FROM usage_buckets LIMIT 1")[0][0]
+    assert ends.total_seconds() == 300
