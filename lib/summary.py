@@ -45,6 +45,18 @@ class Totals:
         }
 
 
+def data_version(store: Store) -> str:
+    """Changes whenever an import lands or is undone (the cache key for query results)."""
+    row = store.query(
+        "SELECT count(*), coalesce(max(import_id), 0), count(undone_at) FROM imports WHERE status <> 'failed'"
+    )[0]
+    return "-".join(str(v) for v in row)
+
+
+def has_demo_data(store: Store) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM imports WHERE is_demo AND status = 'ok'"))
+
+
 def totals(store: Store) -> Totals:
     with store.read() as cur:
         rows = cur.execute(

@@ -24,6 +24,7 @@ class FieldSource:
     raw_sql: str  # SQL over the file's columns
     raw_type: str  # DuckDB type of raw_sql
     label: str  # what to call it in an error message (the file's column name)
+    clean: bool = False  # text known to carry no surrounding spaces (no trim needed)
 
 
 @dataclass
@@ -60,6 +61,7 @@ def typed_arrow_schema(grain: Grain) -> pa.Schema:
         "str": pa.string(),
         "int": pa.int64(),
         "money": pa.decimal128(38, 12),
+        "money18": pa.decimal128(18, 10),
         "float": pa.float64(),
         "bool": pa.bool_(),
         "status": pa.string(),
@@ -118,7 +120,7 @@ def tabular_plan(
         if name in mapping:
             src = mapping[name]
             fields[name] = (src, kind)
-            parsed = values.parse(kind, src.raw_sql, src.raw_type, style)
+            parsed = values.parse(kind, src.raw_sql, src.raw_type, style, clean=src.clean)
             inner.append(f"{parsed} AS p{i}")
             expr = f"p{i}"
             if kind != "str" and not values.native_ok(kind, src.raw_type):
@@ -179,4 +181,4 @@ def _keep_rows_sql(tab: Tabular, time_src: FieldSource | None, style: values.Sty
 
 def col(tab: Tabular, name: str) -> FieldSource:
     """A field taken straight from one column of the file."""
-    return FieldSource(quote_ident(name), tab.columns[name], name)
+    return FieldSource(quote_ident(name), tab.columns[name], name, clean=name in tab.untrimmed)

@@ -1,6 +1,7 @@
 """The canonical columns of the three grains, in table order, with their kinds.
 
-Kinds: ``ts`` (TIMESTAMPTZ, UTC), ``str``, ``int`` (BIGINT), ``money`` (exact decimal USD),
+Kinds: ``ts`` (TIMESTAMPTZ, UTC), ``str``, ``int`` (BIGINT), ``money`` (exact decimal USD;
+``money18`` is the narrower per-request amount, much cheaper to convert in bulk),
 ``float`` (DOUBLE), ``bool``, ``status`` (success | error).
 """
 
@@ -31,7 +32,7 @@ REQUEST_COLUMNS: dict[str, str] = {
     "reasoning_tokens": "int",
     "client_ip": "str",
     "origin": "str",
-    "cost_usd": "money",
+    "cost_usd": "money18",
     "batch": "bool",
 }
 
@@ -96,6 +97,7 @@ SQL_TYPES = {
     "str": "VARCHAR",
     "int": "BIGINT",
     "money": "DECIMAL(38, 12)",
+    "money18": "DECIMAL(18, 10)",
     "float": "DOUBLE",
     "bool": "BOOLEAN",
     "status": "VARCHAR",

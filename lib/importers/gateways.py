@@ -43,8 +43,8 @@ def _json_field(tab: Tabular, column: str | None, path: str) -> str:
 def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
     if not text_only:
-        wanted = {"starttime": "ts", "prompt_tokens": "int", "completion_tokens": "int"}
-        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n})
+        wanted = {"starttime": "ts", "prompt_tokens": "int", "completion_tokens": "int", "spend": "money"}
+        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n}, "DECIMAL(18, 10)")
 
     def get(name: str) -> FieldSource | None:
         return col(tab, n[name]) if name in n else None
@@ -129,8 +129,8 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
     if not text_only:
         wanted = {"request_created_at": "ts", "prompt_tokens": "int", "completion_tokens": "int",
-                  "latency": "int"}
-        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n})
+                  "latency": "int", "cost": "money"}
+        tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n}, "DECIMAL(18, 10)")
     m: dict[str, FieldSource] = {}
     for canonical, name in (
         ("ts", "request_created_at"),

@@ -184,8 +184,10 @@ def plan_generic(
     grain = "usage" if "requests" in found else "request"
     target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
     if not text_only:
-        kinds = {"ts": "ts", "total_tokens": "int", **{k: v for k, v in target.items() if v in ("int", "float", "money")}}
-        tab.refine_types(cur, {c: kinds[f] for f, c in found.items() if f in kinds})
+        kinds = {"ts": "ts", "total_tokens": "int", **{k: ("money" if v == "money18" else v) for k, v in target.items()
+                                            if v in ("int", "float", "money", "money18")}}
+        money = "DECIMAL(18, 10)" if grain == "request" else "DECIMAL(38, 12)"
+        tab.refine_types(cur, {c: kinds[f] for f, c in found.items() if f in kinds}, money)
     fmap: dict[str, FieldSource] = {}
     notes: list[str] = []
     for fieldname, column in found.items():

@@ -56,8 +56,9 @@ class Tabular:
     dayfirst: bool = True
     notes: list[str] = field(default_factory=list)
     typed: bool = False
+    untrimmed: set[str] = field(default_factory=set)  # text columns that need no trim()
 
-    def refine_types(self, cur: Cursor, wanted: dict[str, str]) -> None:
+    def refine_types(self, cur: Cursor, wanted: dict[str, str], money_type: str = "DECIMAL(38, 12)") -> None:
         """Let DuckDB read clean numeric and ISO timestamp columns natively (much faster
         than converting text); everything else stays text. ``wanted`` maps a column to the
         kind it will be read as (``int``, ``float``, ``ts``; anything else stays text).
@@ -87,16 +88,33 @@ class Tabular:
             elif kind == "float" and t in ("BIGINT", "INTEGER", "DOUBLE"):
                 types[column] = "DOUBLE"
             elif kind == "money" and t in ("BIGINT", "INTEGER", "DOUBLE"):
-                types[column] = "DECIMAL(38, 12)"  # parsed from the text, exactly
+                types[column] = money_type  # parsed from the text, exactly
             elif kind == "ts" and iso_dates and t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE"):
                 types[column] = t
         if types != self.columns:
             self.columns = types
             self.read_params[2] = types
             self.typed = True
+        self._find_clean_text(cur)
+
+    def _find_clean_text(self, cur: Cursor) -> None:
+        """Text columns whose sampled values never carry surrounding spaces are not trimmed
+        (trimming every value of a large file costs seconds); the rest are."""
+        text = [c for c, t in self.columns.items() if t == "VARCHAR"]
+        if not text:
+            return
+        checks = ", ".join(f"coalesce(bool_or({quote_ident(c)} <> trim({quote_ident(c)})), false)" for c in text)
+        try:
+            row = cur.execute(
+                f"SELECT {checks} FROM (SELECT * FROM {self.read_sql} LIMIT 20000)", self.read_params
+            ).fetchone()
+        except duckdb.Error:
+            return
+        self.untrimmed = {c for c, spaced in zip(text, row, strict=True) if not spaced}
 
     def as_text(self) -> None:
         """Back to reading every column as text."""
+        self.untrimmed = set()
         self.columns = {c: "VARCHAR" for c in self.columns}
         if self.kind == "csv":
             self.read_params[2] = self.columns

@@ -33,6 +33,7 @@ EXPECTED = {
     "ts": "a date or timestamp (ISO 8601, dd/mm/yyyy or Unix seconds)",
     "int": "a whole number",
     "money": "a decimal amount",
+    "money18": "a decimal amount",
     "float": "a number",
     "bool": "true/false",
     "status": "a status",
@@ -64,20 +65,23 @@ def clean_number(raw: str, style: Style) -> str:
     return f"regexp_replace({raw}, '({_SPACES}|,|\\$|€|USD|EUR)', '', 'g')"
 
 
-def parse(kind: str, raw: str, raw_type: str, style: Style) -> str:
-    """SQL for the typed value of ``raw`` (NULL when empty or unreadable)."""
+def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False) -> str:
+    """SQL for the typed value of ``raw`` (NULL when empty or unreadable). ``clean`` text
+    needs no trimming."""
     text = raw_type.upper() == "VARCHAR"
     t = f"nullif(trim({raw}), '')" if text else raw
     if kind == "str":
+        if clean and text:
+            return f"nullif({raw}, '')"
         return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
     if kind == "int":
         if not text:
             return f"TRY_CAST({raw} AS BIGINT)"
         return f"coalesce(TRY_CAST({t} AS BIGINT), TRY_CAST({clean_number(t, style)} AS BIGINT))"
-    if kind in ("money", "float"):
-        target = "DECIMAL(38, 12)" if kind == "money" else "DOUBLE"
+    if kind in ("money", "money18", "float"):
+        target = {"money": "DECIMAL(38, 12)", "money18": "DECIMAL(18, 10)", "float": "DOUBLE"}[kind]
         if not text:
-            if raw_type.upper() in ("FLOAT", "DOUBLE") and kind == "money":
+            if raw_type.upper() in ("FLOAT", "DOUBLE") and kind != "float":
                 # Through the shortest text form, so 0.1 stays 0.1 and not 0.1000000000000000055.
                 return f"TRY_CAST(CAST({raw} AS VARCHAR) AS {target})"
             return f"TRY_CAST({raw} AS {target})"
@@ -119,7 +123,7 @@ def native_ok(kind: str, raw_type: str) -> bool:
         return up in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
     if kind == "float":
         return is_numeric(up)
-    if kind == "money":
+    if kind in ("money", "money18"):
         return up.startswith("DECIMAL") or up in ("BIGINT", "INTEGER")
     if kind == "ts":
         return up.startswith("TIMESTAMP") or up == "DATE"

@@ -134,13 +134,19 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
-        """A cursor of its own for one read; DuckDB errors become ``StoreError``."""
+        """A cursor of its own, in one transaction, so every query of the block sees the same
+        snapshot (never half of a concurrent import). DuckDB errors become ``StoreError``."""
         cur = self._cursor()
+        cur.execute("BEGIN TRANSACTION")
         try:
             yield cur
         except duckdb.Error as err:
             raise StoreError(f"A query on {self.path} failed: {err}") from None
         finally:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             cur.close()
 
     @contextmanager

