@@ -29,7 +29,9 @@ if t.rows == 0:
     st.stop()
 
 if has_demo_data(store):
-    st.warning("You are looking at **demo data** (synthetic traffic). Undo its imports to start clean.")
+    st.warning(
+        "You are looking at **demo data** (synthetic traffic). Undo its imports to start clean."
+    )
 
 
 def _n(v: int | None) -> str:
@@ -42,18 +44,28 @@ def _usd(v) -> str:
 
 
 cols = st.columns(3)
-cols[0].metric("Requests", _n(t.requests), help="Calls counted by the sources that state a request count.")
+cols[0].metric(
+    "Requests", _n(t.requests), help="Calls counted by the sources that state a request count."
+)
 cols[1].metric("Errors", _n(t.errors))
-cols[2].metric("Stored rows", _n(t.rows), help="Request events, usage buckets and billed cost lines in force.")
+cols[2].metric(
+    "Stored rows", _n(t.rows), help="Request events, usage buckets and billed cost lines in force."
+)
 cols = st.columns(3)
 cols[0].metric("Input tokens", _n(t.input_tokens), help=f"Cached: {_n(t.cached_input_tokens)}")
 cols[1].metric("Output tokens", _n(t.output_tokens))
 cols[2].metric("Cached input tokens", _n(t.cached_input_tokens))
 cols = st.columns(2)
-cols[0].metric("Stated cost (USD)", _usd(t.stated_cost_usd),
-               help="Billed cost reports where they exist, else costs stated by the counted source.")
-cols[1].metric("Estimated cost (USD)", _usd(t.estimated_cost_usd),
-               help="Tokens × the price catalog in force that day.")
+cols[0].metric(
+    "Stated cost (USD)",
+    _usd(t.stated_cost_usd),
+    help="Billed cost reports where they exist, else costs stated by the counted source.",
+)
+cols[1].metric(
+    "Estimated cost (USD)",
+    _usd(t.estimated_cost_usd),
+    help="Tokens × the price catalog in force that day.",
+)
 if t.unpriced_models:
     st.caption("Not in the estimate (no price in the catalog): " + ", ".join(t.unpriced_models))
 

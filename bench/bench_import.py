@@ -48,7 +48,9 @@ def _fresh(path: Path) -> str:
 def measure(cmd: list[str]) -> tuple[float, float]:
     """Run a child process; return (seconds, peak RSS in MB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     ps = psutil.Process(proc.pid)
     stop = threading.Event()
@@ -83,8 +85,10 @@ def generate(out: Path, rows: int, days: int) -> tuple[Path, Path]:
         cur.execute(f"COPY ({sql}) TO '{csv}' (HEADER)")
         cur.execute(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{parquet}' (FORMAT parquet)")
     _fresh(out / "generate.duckdb")
-    print(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s: "
-          f"CSV {csv.stat().st_size / 1e6:,.0f} MB, Parquet {parquet.stat().st_size / 1e6:,.0f} MB")
+    print(
+        f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s: "
+        f"CSV {csv.stat().st_size / 1e6:,.0f} MB, Parquet {parquet.stat().st_size / 1e6:,.0f} MB"
+    )
     return csv, parquet
 
 
@@ -131,25 +135,36 @@ def main() -> None:
         return min(r[0] for r in runs), max(r[1] for r in runs)
 
     bare_s, bare_mb = best(lambda db: [sys.executable, "-c", BARE, str(csv), db], "bare.duckdb")
-    ours_s, ours_mb = best(lambda db: [sys.executable, "-m", "lib.cli", "import", str(csv), "--db", db],
-                           "ours.duckdb")
-    pq_s, pq_mb = best(lambda db: [sys.executable, "-m", "lib.cli", "import", str(parquet), "--db", db],
-                       "ours_parquet.duckdb")
+    ours_s, ours_mb = best(
+        lambda db: [sys.executable, "-m", "lib.cli", "import", str(csv), "--db", db], "ours.duckdb"
+    )
+    pq_s, pq_mb = best(
+        lambda db: [sys.executable, "-m", "lib.cli", "import", str(parquet), "--db", db],
+        "ours_parquet.duckdb",
+    )
     ours_db = str(out / "ours.duckdb")
     med, best, raw = rollup_query_ms(ours_db)
 
     ratio = bare_s / ours_s
     print()
     print(f"{'run':38} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
-    print(f"{'bare CTAS read_csv (DuckDB defaults)':38} {bare_s:8.1f} {n / bare_s:12,.0f} {bare_mb:8.0f}")
+    print(
+        f"{'bare CTAS read_csv (DuckDB defaults)':38} {bare_s:8.1f} {n / bare_s:12,.0f} {bare_mb:8.0f}"
+    )
     print(f"{'our import, CSV':38} {ours_s:8.1f} {n / ours_s:12,.0f} {ours_mb:8.0f}")
     print(f"{'our import, Parquet':38} {pq_s:8.1f} {n / pq_s:12,.0f} {pq_mb:8.0f}")
     print()
-    print(f"our CSV import / bare speed: {ratio:.2f}×  (target ≥ 0.70×)  {'OK' if ratio >= 0.7 else 'MISSED'}")
-    print(f"peak memory of our CSV import: {ours_mb:.0f} MB  (target < 1000 MB)  "
-          f"{'OK' if ours_mb < 1000 else 'MISSED'}")
-    print(f"spend per day per model, {args.days} days, warm: rollup median {med:.1f} ms (best {best:.1f} ms), "
-          f"raw rows {raw:.0f} ms  (target < 50 ms)  {'OK' if med < 50 else 'MISSED'}")
+    print(
+        f"our CSV import / bare speed: {ratio:.2f}×  (target ≥ 0.70×)  {'OK' if ratio >= 0.7 else 'MISSED'}"
+    )
+    print(
+        f"peak memory of our CSV import: {ours_mb:.0f} MB  (target < 1000 MB)  "
+        f"{'OK' if ours_mb < 1000 else 'MISSED'}"
+    )
+    print(
+        f"spend per day per model, {args.days} days, warm: rollup median {med:.1f} ms (best {best:.1f} ms), "
+        f"raw rows {raw:.0f} ms  (target < 50 ms)  {'OK' if med < 50 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         for path in args.paths:
             try:
-                result = import_file(store, path, fmt=args.format, mapping=mapping, source=args.source,
-                                     progress=None if args.quiet else _progress)
+                result = import_file(
+                    store,
+                    path,
+                    fmt=args.format,
+                    mapping=mapping,
+                    source=args.source,
+                    progress=None if args.quiet else _progress,
+                )
             except TokenboardError as err:
                 _err(str(err))
                 status = 1
@@ -60,8 +66,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(t.as_json()))
         return 0
+
     def fmt(v: object) -> str:
-        return "n/a (no source states it)" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
+        return (
+            "n/a (no source states it)" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
+        )
+
     print(f"Database: {store.path}")
     print(f"Stored fact rows:     {t.rows:,}")
     print(f"Requests:             {fmt(t.requests)}")
@@ -73,7 +83,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if t.unpriced_models:
         print(f"Unpriced models (not in the estimate): {', '.join(t.unpriced_models)}")
     if t.streams:
-        print("Counted streams (per provider: the source whose tokens are counted, and on how many days):")
+        print(
+            "Counted streams (per provider: the source whose tokens are counted, and on how many days):"
+        )
         for provider, stream, days in t.streams:
             label = "request logs" if stream == "*request" else stream
             print(f"  {provider}: {label} ({days} day{'s' if days != 1 else ''})")
@@ -90,13 +102,19 @@ def cmd_imports(args: argparse.Namespace) -> int:
     if not rows:
         print("No imports yet. Load data with: python -m lib.cli import FILE…  (or: demo)")
         return 0
-    print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
-          f"{'dup':>8} {'repl':>6}  file")
-    for (iid, status, name, fmt_, grain, read, new, dup, repl, started, demo, error) in rows:
+    print(
+        f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
+        f"{'dup':>8} {'repl':>6}  file"
+    )
+    for iid, status, name, fmt_, grain, read, new, dup, repl, started, demo, error in rows:
+
         def n(v: int | None) -> str:
             return "" if v is None else f"{v:,}"
-        line = (f"{iid:>4}  {status:7} {started:16}  {fmt_ or '?':20} {grain or '?':7} {n(read):>10} "
-                f"{n(new):>10} {n(dup):>8} {n(repl):>6}  {name}{' [demo]' if demo else ''}")
+
+        line = (
+            f"{iid:>4}  {status:7} {started:16}  {fmt_ or '?':20} {grain or '?':7} {n(read):>10} "
+            f"{n(new):>10} {n(dup):>8} {n(repl):>6}  {name}{' [demo]' if demo else ''}"
+        )
         if error:
             line += f"\n      {error}"
         print(line)
@@ -108,8 +126,10 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     with Store(args.db) as store:
         result = undo_import(store, args.import_id)
-    print(f"Import #{result.import_id} undone: {result.rows_removed:,} rows removed, "
-          f"{result.rows_restored:,} earlier rows live again.")
+    print(
+        f"Import #{result.import_id} undone: {result.rows_removed:,} rows removed, "
+        f"{result.rows_restored:,} earlier rows live again."
+    )
     return 0
 
 
@@ -133,8 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import", help="import usage, cost or request exports")
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--format", choices=FORMATS, help="force a format instead of detecting it")
-    s.add_argument("--map", action="append", metavar="FIELD=COLUMN",
-                   help="explicit column mapping for generic files (repeatable)")
+    s.add_argument(
+        "--map",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="explicit column mapping for generic files (repeatable)",
+    )
     s.add_argument("--source", help="name of the data stream for generic files")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.add_argument("--db", help=db_help)

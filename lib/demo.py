@@ -58,8 +58,10 @@ REQUESTS_PER_SCALE = 50_000
 
 def _values(rows: list[tuple]) -> str:
     """A VALUES list of our own constants (never user input)."""
+
     def lit(v: object) -> str:
         return f"'{v}'" if isinstance(v, str) else str(v)
+
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
 
@@ -112,8 +114,8 @@ k AS (SELECT * FROM (VALUES {_values(keys)}) t(kid, pid, key_name, cum, ip)),
 p AS (SELECT * FROM (VALUES {_values(projects)}) t(pid, project, cache_share)),
 m AS (SELECT * FROM (VALUES {_values(model_rows)}) t(mid, model, provider, cum, med_in, med_out, mspt, pin, pcached, pout)),
 base AS (
-    SELECT i, hs, spike, {rnd('key')} AS rk, {rnd('model')} AS rm, {rnd('err')} AS re,
-           {rnd('user')} AS ru, {rnd('sec')} AS rs, {rnd('cache')} AS rc, {rnd('lat')} AS rl,
+    SELECT i, hs, spike, {rnd("key")} AS rk, {rnd("model")} AS rm, {rnd("err")} AS re,
+           {rnd("user")} AS ru, {rnd("sec")} AS rs, {rnd("cache")} AS rc, {rnd("lat")} AS rl,
            {normal} AS zin, {normal2} AS zout
     FROM ids),
 pick AS (
@@ -256,28 +258,56 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
         cached_cost = cached * pcached / 1_000_000
         out_cost = out * pout / 1_000_000
         if provider == "openai":
-            oa_usage.setdefault(day, []).append({
-                "object": "organization.usage.completions.result",
-                "input_tokens": inp, "output_tokens": out, "num_model_requests": int(requests),
-                "input_cached_tokens": cached, "project_id": project, "user_id": None,
-                "api_key_id": key, "model": model, "batch": False, "service_tier": "default",
-            })
+            oa_usage.setdefault(day, []).append(
+                {
+                    "object": "organization.usage.completions.result",
+                    "input_tokens": inp,
+                    "output_tokens": out,
+                    "num_model_requests": int(requests),
+                    "input_cached_tokens": cached,
+                    "project_id": project,
+                    "user_id": None,
+                    "api_key_id": key,
+                    "model": model,
+                    "batch": False,
+                    "service_tier": "default",
+                }
+            )
             items = oa_cost.setdefault(day, {})
-            for kind, amount in (("input", in_cost), ("cached input", cached_cost), ("output", out_cost)):
+            for kind, amount in (
+                ("input", in_cost),
+                ("cached input", cached_cost),
+                ("output", out_cost),
+            ):
                 if amount:
-                    items[(project, f"{base_model}, {kind}")] = items.get((project, f"{base_model}, {kind}"), Decimal(0)) + amount
+                    items[(project, f"{base_model}, {kind}")] = (
+                        items.get((project, f"{base_model}, {kind}"), Decimal(0)) + amount
+                    )
         else:
-            an_usage.setdefault(day, []).append({
-                "uncached_input_tokens": inp - cached,
-                "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-                "cache_read_input_tokens": cached, "output_tokens": out,
-                "server_tool_use": {"web_search_requests": 0},
-                "api_key_id": key, "workspace_id": project, "model": model, "service_tier": "standard",
-                "context_window": "0-200k", "inference_geo": "global",
-            })
+            an_usage.setdefault(day, []).append(
+                {
+                    "uncached_input_tokens": inp - cached,
+                    "cache_creation": {
+                        "ephemeral_5m_input_tokens": 0,
+                        "ephemeral_1h_input_tokens": 0,
+                    },
+                    "cache_read_input_tokens": cached,
+                    "output_tokens": out,
+                    "server_tool_use": {"web_search_requests": 0},
+                    "api_key_id": key,
+                    "workspace_id": project,
+                    "model": model,
+                    "service_tier": "standard",
+                    "context_window": "0-200k",
+                    "inference_geo": "global",
+                }
+            )
             items = an_cost.setdefault(day, {})
-            for token_type, amount in (("uncached_input_tokens", in_cost), ("cache_read_input_tokens", cached_cost),
-                                       ("output_tokens", out_cost)):
+            for token_type, amount in (
+                ("uncached_input_tokens", in_cost),
+                ("cache_read_input_tokens", cached_cost),
+                ("output_tokens", out_cost),
+            ):
                 key2 = (project, model, token_type)
                 items[key2] = items.get(key2, Decimal(0)) + amount
     paths = []
@@ -291,32 +321,98 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
     days = sorted(set(oa_usage) | set(oa_cost) | set(an_usage) | set(an_cost))
     if not days:
         return paths
-    dump("openai_usage_completions.json", [{
-        "object": "page", "has_more": False, "next_page": None,
-        "data": [{"object": "bucket", "start_time": d, "end_time": d + 86400, "results": oa_usage.get(d, [])}
-                 for d in days]}])
+    dump(
+        "openai_usage_completions.json",
+        [
+            {
+                "object": "page",
+                "has_more": False,
+                "next_page": None,
+                "data": [
+                    {
+                        "object": "bucket",
+                        "start_time": d,
+                        "end_time": d + 86400,
+                        "results": oa_usage.get(d, []),
+                    }
+                    for d in days
+                ],
+            }
+        ],
+    )
     cents = Decimal("0.01")
-    dump("openai_costs.json", {
-        "object": "page", "has_more": False, "next_page": None,
-        "data": [{"object": "bucket", "start_time": d, "end_time": d + 86400, "results": [
-            {"object": "organization.costs.result",
-             "amount": {"value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)), "currency": "usd"},
-             "line_item": li, "project_id": proj}
-            for (proj, li), a in sorted(oa_cost.get(d, {}).items())]} for d in days]})
+    dump(
+        "openai_costs.json",
+        {
+            "object": "page",
+            "has_more": False,
+            "next_page": None,
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": d,
+                    "end_time": d + 86400,
+                    "results": [
+                        {
+                            "object": "organization.costs.result",
+                            "amount": {
+                                "value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)),
+                                "currency": "usd",
+                            },
+                            "line_item": li,
+                            "project_id": proj,
+                        }
+                        for (proj, li), a in sorted(oa_cost.get(d, {}).items())
+                    ],
+                }
+                for d in days
+            ],
+        },
+    )
 
     def iso(d: int) -> str:
         return datetime.fromtimestamp(d, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    dump("anthropic_usage_report.json", {
-        "has_more": False, "next_page": None,
-        "data": [{"starting_at": iso(d), "ending_at": iso(d + 86400), "results": an_usage.get(d, [])} for d in days]})
-    dump("anthropic_cost_report.json", {
-        "has_more": False, "next_page": None,
-        "data": [{"starting_at": iso(d), "ending_at": iso(d + 86400), "results": [
-            {"currency": "USD", "amount": str((a * 100).quantize(cents, ROUND_HALF_UP)), "workspace_id": proj,
-             "description": f"{model} {tt.replace('_', ' ')}", "cost_type": "tokens", "model": model,
-             "token_type": tt, "service_tier": "standard", "context_window": "0-200k", "inference_geo": "global"}
-            for (proj, model, tt), a in sorted(an_cost.get(d, {}).items())]} for d in days]})
+    dump(
+        "anthropic_usage_report.json",
+        {
+            "has_more": False,
+            "next_page": None,
+            "data": [
+                {"starting_at": iso(d), "ending_at": iso(d + 86400), "results": an_usage.get(d, [])}
+                for d in days
+            ],
+        },
+    )
+    dump(
+        "anthropic_cost_report.json",
+        {
+            "has_more": False,
+            "next_page": None,
+            "data": [
+                {
+                    "starting_at": iso(d),
+                    "ending_at": iso(d + 86400),
+                    "results": [
+                        {
+                            "currency": "USD",
+                            "amount": str((a * 100).quantize(cents, ROUND_HALF_UP)),
+                            "workspace_id": proj,
+                            "description": f"{model} {tt.replace('_', ' ')}",
+                            "cost_type": "tokens",
+                            "model": model,
+                            "token_type": tt,
+                            "service_tier": "standard",
+                            "context_window": "0-200k",
+                            "inference_geo": "global",
+                        }
+                        for (proj, model, tt), a in sorted(an_cost.get(d, {}).items())
+                    ],
+                }
+                for d in days
+            ],
+        },
+    )
     return paths
 
 

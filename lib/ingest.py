@@ -29,9 +29,22 @@ from lib.store.db import Cursor
 
 Progress = Callable[[str], None]
 _EVENT_KEY_COLS = (
-    "ts", "model", "project", "api_key", "user_id", "status", "http_status", "error_code",
-    "error_message", "latency_ms", "input_tokens", "cached_input_tokens", "output_tokens",
-    "cost_usd", "client_ip", "origin",
+    "ts",
+    "model",
+    "project",
+    "api_key",
+    "user_id",
+    "status",
+    "http_status",
+    "error_code",
+    "error_message",
+    "latency_ms",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "client_ip",
+    "origin",
 )
 
 
@@ -102,7 +115,9 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
         f"CAST(({src.raw_sql}) AS VARCHAR) AS raw, ({bad}) AS bad, ({plan.keep_sql}) AS keep "
         f"FROM {tab.read_sql}) WHERE keep AND bad ORDER BY rn LIMIT 1"
     )
-    human = {"ts": "timestamp", "bucket_start": "period start"}.get(field_name, field_name.replace("_", " "))
+    human = {"ts": "timestamp", "bucket_start": "period start"}.get(
+        field_name, field_name.replace("_", " ")
+    )
     problem = f"the {human} is missing" if missing else "a value cannot be read"
     con = duckdb.connect(config={"threads": 1})
     try:
@@ -170,7 +185,9 @@ def _write_requests(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, 
                     SELECT event_key FROM request_events WHERE source = ? AND import_id <> ?))""",
             [import_id, plan.source, import_id],
         )
-    new = cur.execute("SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]).fetchone()[0]
+    new = cur.execute(
+        "SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]
+    ).fetchone()[0]
     rollups.add_request_import(cur, import_id)
     return read, new, read - new
 
@@ -197,8 +214,12 @@ def _fill_bucket_end(cur: Cursor) -> None:
             WHEN bool_and(epoch_ms(b) % 3600000 = 0) THEN 'hour'
             ELSE 'minute' END FROM s"""
     ).fetchone()[0]
-    step = {"month": "INTERVAL 1 MONTH", "day": "INTERVAL 1 DAY", "hour": "INTERVAL 1 HOUR",
-            "minute": "INTERVAL 1 MINUTE"}[width]
+    step = {
+        "month": "INTERVAL 1 MONTH",
+        "day": "INTERVAL 1 DAY",
+        "hour": "INTERVAL 1 HOUR",
+        "minute": "INTERVAL 1 MINUTE",
+    }[width]
     cur.execute(f"UPDATE stage SET bucket_end = bucket_start + {step} WHERE bucket_end IS NULL")
 
 
@@ -208,12 +229,16 @@ def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, i
     grain = plan.grain
     table, kind_t = _TABLE[grain], _KIND[grain]
     cols = list(COLUMNS[grain])
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM ({plan.select_sql})", plan.params)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM ({plan.select_sql})", plan.params
+    )
     if grain == "usage":
         _fill_bucket_end(cur)
     bad = cur.execute("SELECT count(*) FROM stage WHERE bucket_end <= bucket_start").fetchone()[0]
     if bad:
-        raise InputError(plan.display, f"{bad} bucket(s) end before they start", expected="end after start")
+        raise InputError(
+            plan.display, f"{bad} bucket(s) end before they start", expected="end after start"
+        )
     read = cur.execute("SELECT count(*) FROM stage").fetchone()[0]
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE stage2 AS SELECT hash({', '.join(cols)}) AS row_key, * "
@@ -221,12 +246,18 @@ def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, i
     )
     unique = cur.execute("SELECT count(*) FROM stage2").fetchone()[0]
     kind_s = "kind" if grain == "usage" else "'cost'"
-    cur.execute("CREATE OR REPLACE TEMP TABLE cov (kind VARCHAR, bucket_start TIMESTAMPTZ, bucket_end TIMESTAMPTZ)")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE cov (kind VARCHAR, bucket_start TIMESTAMPTZ, bucket_end TIMESTAMPTZ)"
+    )
     if plan.coverage is not None:
-        cur.executemany("INSERT INTO cov VALUES (?, ?, ?)", [[k, s, e] for s, e, k in plan.coverage])
+        cur.executemany(
+            "INSERT INTO cov VALUES (?, ?, ?)", [[k, s, e] for s, e, k in plan.coverage]
+        )
         cur.execute("CREATE OR REPLACE TEMP TABLE cov AS SELECT DISTINCT * FROM cov")
     else:
-        cur.execute(f"INSERT INTO cov SELECT DISTINCT {kind_s}, bucket_start, bucket_end FROM stage2")
+        cur.execute(
+            f"INSERT INTO cov SELECT DISTINCT {kind_s}, bucket_start, bucket_end FROM stage2"
+        )
     hits = f"""SELECT t.rowid AS rid, t.import_id AS old_import, t.row_key, t.bucket_start, t.bucket_end,
                sum(epoch_ms(least(c.bucket_end, t.bucket_end)) - epoch_ms(greatest(c.bucket_start, t.bucket_start))) AS covered,
                epoch_ms(t.bucket_end) - epoch_ms(t.bucket_start) AS len
@@ -278,20 +309,30 @@ def _period(cur: Cursor, plan: Plan, import_id: int) -> tuple[datetime | None, d
             "SELECT min(ts), max(ts) FROM request_events WHERE import_id = ?", [import_id]
         ).fetchone()
     return cur.execute(
-        "SELECT min(bucket_start), max(bucket_end) FROM bucket_coverage WHERE import_id = ?", [import_id]
+        "SELECT min(bucket_start), max(bucket_end) FROM bucket_coverage WHERE import_id = ?",
+        [import_id],
     ).fetchone()
 
 
-def _record_failure(store: Store, display: str, digest: str | None, plan: Plan | None,
-                    started: datetime, error: str) -> None:
+def _record_failure(
+    store: Store, display: str, digest: str | None, plan: Plan | None, started: datetime, error: str
+) -> None:
     try:
         with store.write() as cur:
             cur.execute(
                 """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
                    started_at, finished_at, status, error)
                    VALUES (nextval('import_id_seq'), ?, ?, ?, ?, ?, ?, ?, 'failed', ?)""",
-                [display, digest, plan.format if plan else None, plan.source if plan else None,
-                 plan.grain if plan else None, started, _now(), error],
+                [
+                    display,
+                    digest,
+                    plan.format if plan else None,
+                    plan.source if plan else None,
+                    plan.grain if plan else None,
+                    started,
+                    _now(),
+                    error,
+                ],
             )
     except StoreError:
         pass
@@ -322,8 +363,15 @@ def import_file(
 
     def attempt(text_only: bool) -> ImportResult:
         with store.read() as cur:
-            plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping, source=source,
-                             text_only=text_only)
+            plan = plan_file(
+                path,
+                cur,
+                display=display,
+                fmt=fmt,
+                mapping=mapping,
+                source=source,
+                text_only=text_only,
+            )
         planned.append(plan)
         return _run_plan(store, plan, path, is_demo, say, started, t0, hasher)
 
@@ -335,13 +383,21 @@ def import_file(
             return attempt(text_only=True)
     except TokenboardError as err:
         hasher.join()
-        _record_failure(store, display, hasher.digest, planned[-1] if planned else None, started, str(err))
+        _record_failure(
+            store, display, hasher.digest, planned[-1] if planned else None, started, str(err)
+        )
         raise
 
 
 def _run_plan(
-    store: Store, plan: Plan, path: str, is_demo: bool, say: Progress, started: datetime,
-    t0: float, hasher: _Hasher,
+    store: Store,
+    plan: Plan,
+    path: str,
+    is_demo: bool,
+    say: Progress,
+    started: datetime,
+    t0: float,
+    hasher: _Hasher,
 ) -> ImportResult:
     """Write one plan in one transaction and record it in the ledger."""
     display = plan.display
@@ -370,12 +426,38 @@ def _run_plan(
                rows_read, rows_new, rows_duplicate, rows_replaced, period_start, period_end,
                started_at, finished_at, status, is_demo)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)""",
-            [import_id, display, hasher.digest, plan.format, plan.source, plan.grain, read, new,
-             dup, replaced, start, end, started, _now(), is_demo],
+            [
+                import_id,
+                display,
+                hasher.digest,
+                plan.format,
+                plan.source,
+                plan.grain,
+                read,
+                new,
+                dup,
+                replaced,
+                start,
+                end,
+                started,
+                _now(),
+                is_demo,
+            ],
         )
     return ImportResult(
-        import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
-        start, end, time.perf_counter() - t0, plan.notes,
+        import_id,
+        display,
+        plan.format,
+        plan.source,
+        plan.grain,
+        read,
+        new,
+        dup,
+        replaced,
+        start,
+        end,
+        time.perf_counter() - t0,
+        plan.notes,
     )
 
 
@@ -397,10 +479,14 @@ def undo_import(store: Store, import_id: int) -> UndoResult:
             raise NotFoundError(f"There is no import #{import_id}.")
         status, grain, source = row
         if status != "ok":
-            raise TokenboardError(f"Import #{import_id} is {status}; only a successful import can be undone.")
+            raise TokenboardError(
+                f"Import #{import_id} is {status}; only a successful import can be undone."
+            )
         removed = 0
         for table in ("request_events", "usage_buckets", "cost_items"):
-            removed += cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchone()[0]
+            removed += cur.execute(
+                f"DELETE FROM {table} WHERE import_id = ?", [import_id]
+            ).fetchone()[0]
         cur.execute("DELETE FROM bucket_coverage WHERE import_id = ?", [import_id])
         restored = 0
         for table in ("usage_buckets", "cost_items"):
@@ -426,6 +512,7 @@ def undo_import(store: Store, import_id: int) -> UndoResult:
         if grain == "usage" and source:
             rollups.rebuild_usage_source(cur, source)
         cur.execute(
-            "UPDATE imports SET status = 'undone', undone_at = ? WHERE import_id = ?", [_now(), import_id]
+            "UPDATE imports SET status = 'undone', undone_at = ? WHERE import_id = ?",
+            [_now(), import_id],
         )
     return UndoResult(import_id, removed, restored)

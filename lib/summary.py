@@ -91,7 +91,10 @@ def totals(store: Store) -> Totals:
         streams = cur.execute(
             "SELECT provider, stream, count(*) FROM token_streams GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
-    none_if_empty = (lambda v: None if n == 0 else int(v or 0))
+
+    def none_if_empty(v: object) -> int | None:
+        return None if n == 0 else int(v or 0)
+
     return Totals(
         rows=int(rows),
         requests=None if requests is None else int(requests),

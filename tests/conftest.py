@@ -47,8 +47,15 @@ def write(tmp_path: Path, name: str, content: str | bytes | object) -> str:
 def snapshot(store: Store) -> dict[str, object]:
     """Everything an import could change, to prove a failed one changed nothing."""
     out: dict[str, object] = {}
-    for table in ("request_events", "usage_buckets", "cost_items", "bucket_coverage",
-                  "agg_hourly", "agg_user_daily", "agg_error_hourly"):
+    for table in (
+        "request_events",
+        "usage_buckets",
+        "cost_items",
+        "bucket_coverage",
+        "agg_hourly",
+        "agg_user_daily",
+        "agg_error_hourly",
+    ):
         out[table] = store.query(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}")[0]
     out["imports_ok"] = store.scalar("SELECT count(*) FROM imports WHERE status = 'ok'")
     return out

@@ -28,8 +28,15 @@ def loaded(store):
     [
         ("empty.csv", ["empty.csv", "the file is empty"]),
         ("truncated.json", ["truncated.json", "line 1", "ends early", "complete JSON document"]),
-        ("api_error.json", ["api_error.json", "API error response", "invalid_request_error",
-                            "Incorrect API key provided"]),
+        (
+            "api_error.json",
+            [
+                "api_error.json",
+                "API error response",
+                "invalid_request_error",
+                "Incorrect API key provided",
+            ],
+        ),
         ("binary.xlsx", ["binary.xlsx", "binary content", "CSV, JSON, JSON Lines or Parquet"]),
         ("too_many_fields.csv", ["too_many_fields.csv", "line 3", "4 fields", "3 fields"]),
         ("bad_number.csv", ["bad_number.csv", "line 3", "'input_tokens'", "'abc'", "whole number"]),
@@ -50,7 +57,8 @@ def test_each_bad_file_has_its_own_message_and_changes_nothing(loaded, name, exp
 
 
 def test_bad_value_in_json_names_the_field_path(loaded, tmp_path):
-    doc = json.load(open(fixture("openai_usage_completions.json")))
+    with open(fixture("openai_usage_completions.json")) as fh:
+        doc = json.load(fh)
     doc["data"][0]["results"][1]["output_tokens"] = "lots"
     before = snapshot(loaded)
     with pytest.raises(InputError) as info:
@@ -69,13 +77,16 @@ def test_unrecognised_columns_say_what_is_expected(store, tmp_path):
 
 def test_mapping_to_a_missing_column(store, tmp_path):
     with pytest.raises(InputError) as info:
-        import_file(store, write(tmp_path, "a.csv", "t,m\n2026-01-01,gpt-4o\n"), mapping={"ts": "time"})
+        import_file(
+            store, write(tmp_path, "a.csv", "t,m\n2026-01-01,gpt-4o\n"), mapping={"ts": "time"}
+        )
     assert "'time'" in str(info.value) and "t, m" in str(info.value)
 
 
 def test_failure_late_in_a_large_file_rolls_back_everything(loaded, tmp_path):
-    lines = ["timestamp,model,input_tokens"] + [f"2026-01-01 00:{i // 60 % 60:02d}:{i % 60:02d},gpt-4o,{i}"
-                                                for i in range(3000)]
+    lines = ["timestamp,model,input_tokens"] + [
+        f"2026-01-01 00:{i // 60 % 60:02d}:{i % 60:02d},gpt-4o,{i}" for i in range(3000)
+    ]
     lines.append("2026-01-02 00:00:00,gpt-4o,oops")
     before = snapshot(loaded)
     with pytest.raises(InputError) as info:
@@ -85,23 +96,47 @@ def test_failure_late_in_a_large_file_rolls_back_everything(loaded, tmp_path):
 
 
 def test_mixed_endpoints_in_one_pull_are_refused(store, tmp_path):
-    doc = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"start_time": 1730419200, "end_time": 1730505600, "results": [
-            {"object": "organization.usage.completions.result", "input_tokens": 1, "output_tokens": 1,
-             "num_model_requests": 1},
-            {"object": "organization.usage.embeddings.result", "input_tokens": 1, "num_model_requests": 1}]}]}
+    doc = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "start_time": 1730419200,
+                "end_time": 1730505600,
+                "results": [
+                    {
+                        "object": "organization.usage.completions.result",
+                        "input_tokens": 1,
+                        "output_tokens": 1,
+                        "num_model_requests": 1,
+                    },
+                    {
+                        "object": "organization.usage.embeddings.result",
+                        "input_tokens": 1,
+                        "num_model_requests": 1,
+                    },
+                ],
+            }
+        ],
+    }
     with pytest.raises(InputError, match="mixes several usage endpoints"):
         import_file(store, write(tmp_path, "mixed.json", doc))
 
 
 _csv_text = st.text(
-    alphabet=st.sampled_from(list("abc019,;\t\"'\n\r .:-/é") + ["\u00a0", "{", "}", "[", "]"]),
+    alphabet=st.sampled_from([*"abc019,;\t\"'\n\r .:-/é", "\u00a0", "{", "}", "[", "]"]),
     max_size=300,
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=_csv_text, header=st.sampled_from(["timestamp,model,input_tokens\n", "date;modèle;jetons\n", ""]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=_csv_text,
+    header=st.sampled_from(["timestamp,model,input_tokens\n", "date;modèle;jetons\n", ""]),
+)
 def test_malformed_text_never_changes_the_database(tmp_path_factory, body, header):
     """Whatever arrives: either a clean import or our InputError, and a failure changes nothing."""
     tmp = tmp_path_factory.mktemp("prop")
@@ -118,14 +153,34 @@ def test_malformed_text_never_changes_the_database(tmp_path_factory, body, heade
 
 
 @settings(max_examples=40, deadline=None)
-@given(doc=st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 10**12) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["data", "results", "start_time", "end_time", "object", "has_more",
-                                       "input_tokens", "amount", "starting_at", "ending_at", "error"]),
-                      children, max_size=5),
-    max_leaves=20,
-))
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers(-5, 10**12) | st.text(max_size=8),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "data",
+                        "results",
+                        "start_time",
+                        "end_time",
+                        "object",
+                        "has_more",
+                        "input_tokens",
+                        "amount",
+                        "starting_at",
+                        "ending_at",
+                        "error",
+                    ]
+                ),
+                children,
+                max_size=5,
+            )
+        ),
+        max_leaves=20,
+    )
+)
 def test_malformed_json_never_changes_the_database(tmp_path_factory, doc):
     tmp = tmp_path_factory.mktemp("propjson")
     with Store(str(tmp / "p.duckdb")) as s:

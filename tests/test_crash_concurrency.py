@@ -37,7 +37,10 @@ def test_sigkill_in_the_middle_of_an_import(tmp_path, big_csv):
         before = totals(s).as_json()
     child = subprocess.Popen(
         [sys.executable, "-m", "lib.cli", "import", big_csv, "--db", db],
-        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = child.stderr.readline()
     assert "recognised; importing" in line

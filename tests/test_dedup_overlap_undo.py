@@ -17,16 +17,40 @@ D1 = 1730419200  # 2024-11-01 00:00 UTC
 
 def usage_pull(buckets: dict[int, int], width: int = DAY, model: str = "gpt-4o") -> dict:
     """An OpenAI usage page: {bucket start: input tokens} (0 = an empty bucket)."""
-    return {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": s, "end_time": s + width, "results": [] if not n else [
-            {"object": "organization.usage.completions.result", "input_tokens": n, "output_tokens": 0,
-             "num_model_requests": 1, "model": model}]}
-        for s, n in sorted(buckets.items())]}
+    return {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": s,
+                "end_time": s + width,
+                "results": []
+                if not n
+                else [
+                    {
+                        "object": "organization.usage.completions.result",
+                        "input_tokens": n,
+                        "output_tokens": 0,
+                        "num_model_requests": 1,
+                        "model": model,
+                    }
+                ],
+            }
+            for s, n in sorted(buckets.items())
+        ],
+    }
 
 
 def test_reimporting_the_same_file_adds_nothing(store):
-    for name in ("litellm_spend_logs.csv", "openai_usage_completions.json", "anthropic_cost.json",
-                 "generic_fr.csv", "helicone_export.csv"):
+    for name in (
+        "litellm_spend_logs.csv",
+        "openai_usage_completions.json",
+        "anthropic_cost.json",
+        "generic_fr.csv",
+        "helicone_export.csv",
+    ):
         first = import_file(store, fixture(name))
         before = totals(store).as_json()
         again = import_file(store, fixture(name))
@@ -39,7 +63,9 @@ def test_newer_pull_replaces_the_buckets_it_covers(store, tmp_path):
     import_file(store, write(tmp_path, "a.json", usage_pull({D1: 100, D1 + DAY: 200})))
     assert totals(store).input_tokens == 300
     # the newer pull covers day 2 (corrected to 250) and day 3 (new)
-    r = import_file(store, write(tmp_path, "b.json", usage_pull({D1 + DAY: 250, D1 + 2 * DAY: 400})))
+    r = import_file(
+        store, write(tmp_path, "b.json", usage_pull({D1 + DAY: 250, D1 + 2 * DAY: 400}))
+    )
     assert (r.rows_new, r.rows_replaced) == (2, 1)
     assert totals(store).input_tokens == 100 + 250 + 400
     # an empty bucket in a newer pull says "no usage": it replaces what was there
@@ -61,12 +87,16 @@ def test_hourly_pull_over_daily_buckets_is_refused(store, tmp_path):
     import_file(store, write(tmp_path, "daily.json", usage_pull({D1: 100})))
     before = snapshot(store)
     with pytest.raises(InputError, match="cover only part of 1 bucket"):
-        import_file(store, write(tmp_path, "hourly.json", usage_pull({D1: 5, D1 + 3600: 6}, width=3600)))
+        import_file(
+            store, write(tmp_path, "hourly.json", usage_pull({D1: 5, D1 + 3600: 6}, width=3600))
+        )
     assert snapshot(store) == before
 
 
 def test_daily_pull_over_hourly_buckets_replaces_them(store, tmp_path):
-    import_file(store, write(tmp_path, "hourly.json", usage_pull({D1: 5, D1 + 3600: 6}, width=3600)))
+    import_file(
+        store, write(tmp_path, "hourly.json", usage_pull({D1: 5, D1 + 3600: 6}, width=3600))
+    )
     import_file(store, write(tmp_path, "daily.json", usage_pull({D1: 100})))
     assert totals(store).input_tokens == 100
 
@@ -125,7 +155,10 @@ def test_gateway_and_provider_usage_are_not_added_together(store, tmp_path):
     """The same OpenAI traffic seen by a gateway log and by the Usage API is counted once,
     from the provider's usage pull, on the days the pull covers."""
     head = "timestamp,request_id,model,input_tokens,output_tokens,cost\n"
-    gw = head + "2024-11-01 10:00:00,g1,gpt-4o-mini,600,300,0.000270\n2024-11-03 10:00:00,g2,gpt-4o,1000,0,0.0025\n"
+    gw = (
+        head
+        + "2024-11-01 10:00:00,g1,gpt-4o-mini,600,300,0.000270\n2024-11-03 10:00:00,g2,gpt-4o,1000,0,0.0025\n"
+    )
     import_file(store, write(tmp_path, "gateway.csv", gw))
     import_file(store, fixture("openai_usage_completions.json"))  # covers 2024-11-01 and 11-02
     t = totals(store)
@@ -138,7 +171,10 @@ def test_gateway_and_provider_usage_are_not_added_together(store, tmp_path):
 
 def test_billed_costs_win_over_stated_costs_for_the_same_day(store, tmp_path):
     head = "timestamp,request_id,model,input_tokens,output_tokens,cost\n"
-    gw = head + "2024-11-01 10:00:00,g1,gpt-4o-mini,600,300,0.5\n2024-11-05 10:00:00,g2,gpt-4o,10,0,0.25\n"
+    gw = (
+        head
+        + "2024-11-01 10:00:00,g1,gpt-4o-mini,600,300,0.5\n2024-11-05 10:00:00,g2,gpt-4o,10,0,0.25\n"
+    )
     import_file(store, write(tmp_path, "gateway.csv", gw))
     import_file(store, fixture("openai_costs.json"))  # Nov 1: 0.30 billed, Nov 2: 0.70 billed
     assert totals(store).stated_cost_usd == Decimal("0.30") + Decimal("0.70") + Decimal("0.25")

@@ -34,7 +34,9 @@ def test_openai_costs_are_exact_decimals(store):
     # 0.1 + 0.2 + 0.7 in binary floating point is 1.0000000000000002; money must be 1.00 exactly.
     assert t.stated_cost_usd == Decimal("1.00")
     assert t.as_json()["stated_cost_usd"] == "1.00"
-    row = store.query("SELECT quantity, quantity_unit, model FROM cost_items WHERE line_item = 'gpt-4o, input'")
+    row = store.query(
+        "SELECT quantity, quantity_unit, model FROM cost_items WHERE line_item = 'gpt-4o, input'"
+    )
     assert row == [(280000.0, "tokens", "gpt-4o")]
 
 
@@ -61,17 +63,43 @@ def test_anthropic_cost_amounts_are_cents(store):
     t = totals(store)
     # "123.45" + "0.5" + "1000" cents = 1123.95 cents = $11.2395
     assert t.stated_cost_usd == Decimal("11.2395")
-    assert store.scalar("SELECT sum(amount) FROM cost_items WHERE bucket_start = '2025-01-01'") == Decimal("1.2395")
+    assert store.scalar(
+        "SELECT sum(amount) FROM cost_items WHERE bucket_start = '2025-01-01'"
+    ) == Decimal("1.2395")
 
 
 def test_several_pages_of_one_pull_as_json_lines(store, tmp_path):
     def page(start, tokens, has_more):
-        return {"object": "page", "has_more": has_more, "next_page": "page_x" if has_more else None,
-                "data": [{"object": "bucket", "start_time": start, "end_time": start + 86400, "results": [
-                    {"object": "organization.usage.completions.result", "input_tokens": tokens,
-                     "output_tokens": 1, "num_model_requests": 1, "model": "gpt-4o"}]}]}
+        return {
+            "object": "page",
+            "has_more": has_more,
+            "next_page": "page_x" if has_more else None,
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": start,
+                    "end_time": start + 86400,
+                    "results": [
+                        {
+                            "object": "organization.usage.completions.result",
+                            "input_tokens": tokens,
+                            "output_tokens": 1,
+                            "num_model_requests": 1,
+                            "model": "gpt-4o",
+                        }
+                    ],
+                }
+            ],
+        }
+
     import json
-    text = json.dumps(page(1730419200, 10, True)) + "\n" + json.dumps(page(1730505600, 20, False)) + "\n"
+
+    text = (
+        json.dumps(page(1730419200, 10, True))
+        + "\n"
+        + json.dumps(page(1730505600, 20, False))
+        + "\n"
+    )
     r = import_file(store, write(tmp_path, "pull.jsonl", text))
     assert (r.format, r.rows_read) == ("openai_usage", 2)
     assert totals(store).input_tokens == 30
@@ -82,25 +110,61 @@ def test_several_pages_of_one_pull_as_json_lines(store, tmp_path):
 
 
 def test_optional_fields_absent_and_other_endpoints(store, tmp_path):
-    doc = {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
-            {"object": "organization.usage.images.result", "images": 4, "num_model_requests": 2,
-             "source": "image.generation", "size": "1024x1024"}]}]}
+    doc = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1730419200,
+                "end_time": 1730505600,
+                "results": [
+                    {
+                        "object": "organization.usage.images.result",
+                        "images": 4,
+                        "num_model_requests": 2,
+                        "source": "image.generation",
+                        "size": "1024x1024",
+                    }
+                ],
+            }
+        ],
+    }
     r = import_file(store, write(tmp_path, "images.json", doc))
     assert r.rows_new == 1
-    assert store.query("SELECT kind, quantity, quantity_unit, requests, input_tokens FROM usage_buckets") == [
-        ("images", 4.0, "images", 2, 0)
-    ]
+    assert store.query(
+        "SELECT kind, quantity, quantity_unit, requests, input_tokens FROM usage_buckets"
+    ) == [("images", 4.0, "images", 2, 0)]
 
 
 def test_legacy_v1_usage(store, tmp_path):
-    doc = {"object": "list", "data": [
-        {"aggregation_timestamp": 1730419200, "n_requests": 3, "operation": "completion",
-         "snapshot_id": "gpt-4o-mini-2024-07-18", "n_context_tokens_total": 300, "n_generated_tokens_total": 30},
-        {"aggregation_timestamp": 1730419500, "n_requests": 1, "operation": "completion",
-         "snapshot_id": "gpt-4o-mini-2024-07-18", "n_context_tokens_total": 100, "n_generated_tokens_total": 10}],
-        "ft_data": [], "dalle_api_data": [], "whisper_api_data": [], "tts_api_data": [],
-        "current_usage_usd": 0.0}
+    doc = {
+        "object": "list",
+        "data": [
+            {
+                "aggregation_timestamp": 1730419200,
+                "n_requests": 3,
+                "operation": "completion",
+                "snapshot_id": "gpt-4o-mini-2024-07-18",
+                "n_context_tokens_total": 300,
+                "n_generated_tokens_total": 30,
+            },
+            {
+                "aggregation_timestamp": 1730419500,
+                "n_requests": 1,
+                "operation": "completion",
+                "snapshot_id": "gpt-4o-mini-2024-07-18",
+                "n_context_tokens_total": 100,
+                "n_generated_tokens_total": 10,
+            },
+        ],
+        "ft_data": [],
+        "dalle_api_data": [],
+        "whisper_api_data": [],
+        "tts_api_data": [],
+        "current_usage_usd": 0.0,
+    }
     r = import_file(store, write(tmp_path, "legacy.json", doc))
     assert r.format == "openai_legacy_usage"
     t = totals(store)

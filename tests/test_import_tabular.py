@@ -33,7 +33,15 @@ def test_litellm_spend_logs(store):
     )
     assert detail == [
         ("openai", "success", None, None, "prod-key", "team-a", "alice"),
-        ("anthropic", "error", 429, "RateLimitError", "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b", "team-b", "bob"),
+        (
+            "anthropic",
+            "error",
+            429,
+            "RateLimitError",
+            "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",
+            "team-b",
+            "bob",
+        ),
         ("openai", "error", 500, "InternalServerError", None, None, None),
     ]
 
@@ -60,10 +68,15 @@ def test_french_spreadsheet_csv(store):
     assert t.input_tokens == 1_234_567 + 1_000 + 100
     assert t.output_tokens == 234_567 + 500 + 50
     assert t.stated_cost_usd == Decimal("3.4605")
-    days = store.query("SELECT CAST(bucket_start AS DATE), bucket_end - bucket_start FROM usage_buckets ORDER BY 1")
+    days = store.query(
+        "SELECT CAST(bucket_start AS DATE), bucket_end - bucket_start FROM usage_buckets ORDER BY 1"
+    )
     assert [str(d) for d, _ in days] == ["2026-02-01", "2026-02-02", "2026-02-13"]  # day first
     assert all(w.days == 1 for _, w in days)
-    assert store.query("SELECT DISTINCT project FROM usage_buckets ORDER BY 1") == [("alpha",), ("beta",)]
+    assert store.query("SELECT DISTINCT project FROM usage_buckets ORDER BY 1") == [
+        ("alpha",),
+        ("beta",),
+    ]
 
 
 def test_latin1_tab_separated_with_offsets(store):
@@ -86,14 +99,18 @@ def test_jsonl_requests(store):
 
 
 def test_parquet_requests(store, tmp_path):
-    table = pa.table({
-        "created_at": pa.array([datetime(2026, 6, 1, 9, tzinfo=UTC), datetime(2026, 6, 1, 10, tzinfo=UTC)]),
-        "model": ["claude-haiku-4-5", "claude-haiku-4-5"],
-        "input_tokens": pa.array([100, 300], pa.int32()),
-        "output_tokens": pa.array([10, 30], pa.int64()),
-        "cost_usd": pa.array([Decimal("0.00015"), Decimal("0.00045")], pa.decimal128(10, 6)),
-        "status_code": [200, 529],
-    })
+    table = pa.table(
+        {
+            "created_at": pa.array(
+                [datetime(2026, 6, 1, 9, tzinfo=UTC), datetime(2026, 6, 1, 10, tzinfo=UTC)]
+            ),
+            "model": ["claude-haiku-4-5", "claude-haiku-4-5"],
+            "input_tokens": pa.array([100, 300], pa.int32()),
+            "output_tokens": pa.array([10, 30], pa.int64()),
+            "cost_usd": pa.array([Decimal("0.00015"), Decimal("0.00045")], pa.decimal128(10, 6)),
+            "status_code": [200, 529],
+        }
+    )
     path = str(tmp_path / "requests.parquet")
     pq.write_table(table, path)
     r = import_file(store, path)
@@ -107,8 +124,16 @@ def test_parquet_requests(store, tmp_path):
 def test_explicit_mapping_for_unusual_columns(store, tmp_path):
     text = "quand,qui,combien_in,combien_out\n2026-01-05 08:00,gpt-4o,10,2\n2026-01-05 09:00,gpt-4o,20,4\n"
     path = write(tmp_path, "odd.csv", text)
-    r = import_file(store, path, mapping={"ts": "quand", "model": "qui", "input_tokens": "combien_in",
-                                          "output_tokens": "combien_out"})
+    r = import_file(
+        store,
+        path,
+        mapping={
+            "ts": "quand",
+            "model": "qui",
+            "input_tokens": "combien_in",
+            "output_tokens": "combien_out",
+        },
+    )
     assert r.rows_new == 2
     t = totals(store)
     assert (t.input_tokens, t.output_tokens) == (30, 6)
@@ -124,7 +149,9 @@ def test_monthly_period_export_gets_month_buckets(store, tmp_path):
 def test_month_first_dates_when_unambiguous(store, tmp_path):
     text = "date,model,input_tokens\n12/31/2025,gpt-4o,1\n01/02/2026,gpt-4o,1\n"
     import_file(store, write(tmp_path, "us.csv", text))
-    days = [str(r[0]) for r in store.query("SELECT CAST(ts AS DATE) FROM request_events ORDER BY 1")]
+    days = [
+        str(r[0]) for r in store.query("SELECT CAST(ts AS DATE) FROM request_events ORDER BY 1")
+    ]
     assert days == ["2025-12-31", "2026-01-02"]
 
 
@@ -136,7 +163,8 @@ def test_thousands_comma_with_decimal_point(store, tmp_path):
 
 
 def test_format_is_detected_from_content_not_name(store, tmp_path):
-    path = write(tmp_path, "looks_like_a.csv", open(fixture("openai_usage_completions.json")).read())
+    with open(fixture("openai_usage_completions.json")) as fh:
+        path = write(tmp_path, "looks_like_a.csv", fh.read())
     assert import_file(store, path).format == "openai_usage"
 
 
@@ -145,10 +173,14 @@ def test_values_past_the_sniffed_sample_fall_back_to_text(store, tmp_path):
     from datetime import timedelta
 
     t0 = datetime(2026, 1, 1)
-    lines = ["timestamp,model,input_tokens"] + [f"{t0 + timedelta(seconds=i)},gpt-4o,1" for i in range(30000)]
+    lines = ["timestamp,model,input_tokens"] + [
+        f"{t0 + timedelta(seconds=i)},gpt-4o,1" for i in range(30000)
+    ]
     lines.append('2026-01-02 00:00:00,gpt-4o,"1 234"')
     said: list[str] = []
-    r = import_file(store, write(tmp_path, "late.csv", "\n".join(lines) + "\n"), progress=said.append)
+    r = import_file(
+        store, write(tmp_path, "late.csv", "\n".join(lines) + "\n"), progress=said.append
+    )
     assert any("text reader" in m for m in said)  # the typed read met the value and retried
     assert r.rows_new == 30001
     assert totals(store).input_tokens == 30000 + 1234

@@ -45,14 +45,21 @@ def test_importing_every_engine_module_loads_no_streamlit():
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print('streamlit' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
 def test_demo_grains_agree(store):
     results = load_demo(store, days=14, scale=0.3, end=datetime(2026, 11, 1, tzinfo=UTC))
     assert [r.format for r in results] == [
-        "litellm_spend_logs", "openai_usage", "openai_costs", "anthropic_usage", "anthropic_cost"]
+        "litellm_spend_logs",
+        "openai_usage",
+        "openai_costs",
+        "anthropic_usage",
+        "anthropic_cost",
+    ]
     assert store.scalar("SELECT bool_and(is_demo) FROM imports") is True
     # Usage pulls and the gateway log describe the same traffic: same tokens per provider.
     rows = store.query(
@@ -63,8 +70,9 @@ def test_demo_grains_agree(store):
     for provider in ("openai", "anthropic"):
         assert by[(provider, "request")] == by[(provider, "usage")]
     # OpenAI's usage pull counts requests, failed ones included, like the gateway log.
-    assert store.scalar("SELECT sum(requests) FROM agg_hourly WHERE grain='usage' AND provider='openai'") == \
-        store.scalar("SELECT count(*) FROM request_events WHERE provider = 'openai'")
+    assert store.scalar(
+        "SELECT sum(requests) FROM agg_hourly WHERE grain='usage' AND provider='openai'"
+    ) == store.scalar("SELECT count(*) FROM request_events WHERE provider = 'openai'")
     # The bill agrees with the gateway's stated cost to within the rounding of each line item.
     billed = store.scalar("SELECT sum(amount) FROM live_costs")
     stated = store.scalar("SELECT sum(cost_usd) FROM request_events")

@@ -43,18 +43,27 @@ def test_seed_prices_match_the_reference():
     by_model = {p.model: p for p in SEED_PRICES}
     mini = by_model["gpt-4o-mini"]
     assert (mini.input, mini.cached_input, mini.output, mini.batch_discount) == (
-        Decimal("0.15"), Decimal("0.075"), Decimal("0.60"), Decimal("0.5"))
+        Decimal("0.15"),
+        Decimal("0.075"),
+        Decimal("0.60"),
+        Decimal("0.5"),
+    )
     sonnet = by_model["claude-sonnet-4-5"]
     assert (sonnet.cache_write_5m, sonnet.cache_write_1h, sonnet.cached_input) == (
-        Decimal("3.75"), Decimal("6"), Decimal("0.30"))
+        Decimal("3.75"),
+        Decimal("6"),
+        Decimal("0.30"),
+    )
     assert by_model["gpt-4"].batch_discount == 0  # no batch price listed
 
 
 def test_price_in_force_that_day_and_unpriced_models(store, tmp_path):
-    text = ("timestamp,model,input_tokens,output_tokens\n"
-            "2026-03-01 10:00,gpt-4o-mini,1000000,0\n"
-            "2026-03-02 10:00,gpt-4o-mini,1000000,0\n"
-            "2026-03-02 11:00,my-local-llama,500,500\n")
+    text = (
+        "timestamp,model,input_tokens,output_tokens\n"
+        "2026-03-01 10:00,gpt-4o-mini,1000000,0\n"
+        "2026-03-02 10:00,gpt-4o-mini,1000000,0\n"
+        "2026-03-02 11:00,my-local-llama,500,500\n"
+    )
     import_file(store, write(tmp_path, "p.csv", text))
     assert totals(store).estimated_cost_usd == Decimal("0.30")  # 2 × 1M × $0.15
     with store.write() as cur:
@@ -69,7 +78,9 @@ def test_price_in_force_that_day_and_unpriced_models(store, tmp_path):
 
 
 def test_nothing_priced_is_null_not_zero(store, tmp_path):
-    import_file(store, write(tmp_path, "u.csv", "timestamp,model,input_tokens\n2026-01-01,mystery,10\n"))
+    import_file(
+        store, write(tmp_path, "u.csv", "timestamp,model,input_tokens\n2026-01-01,mystery,10\n")
+    )
     t = totals(store)
     assert t.estimated_cost_usd is None
     assert t.unpriced_models == ["mystery"]

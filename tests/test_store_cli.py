@@ -15,8 +15,16 @@ from lib.store import Store
 from lib.store.migrations import MIGRATIONS
 from tests.conftest import ROOT, fixture, run_cli
 
-SUMMARY_KEYS = {"rows", "requests", "errors", "input_tokens", "cached_input_tokens", "output_tokens",
-                "stated_cost_usd", "estimated_cost_usd"}
+SUMMARY_KEYS = {
+    "rows",
+    "requests",
+    "errors",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "stated_cost_usd",
+    "estimated_cost_usd",
+}
 
 
 def test_migrations_are_applied_once_and_recorded(db_path):
@@ -38,7 +46,11 @@ def test_database_location_order(monkeypatch, tmp_path):
 
 def test_read_only_store_refuses_writes(db_path):
     Store(db_path).close()
-    with Store(db_path, read_only=True) as s, pytest.raises(StoreError, match="read-only"), s.write():
+    with (
+        Store(db_path, read_only=True) as s,
+        pytest.raises(StoreError, match="read-only"),
+        s.write(),
+    ):
         pass
 
 
@@ -59,7 +71,9 @@ time.sleep(60)
 
 
 def test_a_database_held_by_another_process_gets_a_plain_message(db_path):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, db_path], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, db_path], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseBusyError) as info:
@@ -76,7 +90,13 @@ def test_a_database_held_by_another_process_gets_a_plain_message(db_path):
 
 
 def test_cli_import_summary_imports_undo(db_path):
-    r = run_cli("import", fixture("openai_usage_completions.json"), fixture("openai_costs.json"), "--db", db_path)
+    r = run_cli(
+        "import",
+        fixture("openai_usage_completions.json"),
+        fixture("openai_costs.json"),
+        "--db",
+        db_path,
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 2 and "import #1" in lines[0] and "openai_costs" in lines[1]
@@ -84,19 +104,36 @@ def test_cli_import_summary_imports_undo(db_path):
     s = run_cli("summary", "--json", "--db", db_path)
     data = json.loads(s.stdout)
     assert set(data) == SUMMARY_KEYS
-    assert data == {"rows": 5, "requests": 8, "errors": None, "input_tokens": 3000, "cached_input_tokens": 200,
-                    "output_tokens": 1500, "stated_cost_usd": "1.00", "estimated_cost_usd": "0.007935"}
+    assert data == {
+        "rows": 5,
+        "requests": 8,
+        "errors": None,
+        "input_tokens": 3000,
+        "cached_input_tokens": 200,
+        "output_tokens": 1500,
+        "stated_cost_usd": "1.00",
+        "estimated_cost_usd": "0.007935",
+    }
     text = run_cli("summary", "--db", db_path).stdout
     assert "Stated cost (USD):    1.00" in text and "openai: openai_usage" in text
     hist = run_cli("imports", "--db", db_path).stdout
     assert "openai_usage" in hist and "openai_costs" in hist
     u = run_cli("undo", "2", "--db", db_path)
     assert u.returncode == 0 and "3 rows removed" in u.stdout
-    assert json.loads(run_cli("summary", "--json", "--db", db_path).stdout)["stated_cost_usd"] is None
+    assert (
+        json.loads(run_cli("summary", "--json", "--db", db_path).stdout)["stated_cost_usd"] is None
+    )
 
 
 def test_cli_failed_file_exits_non_zero_with_one_line(db_path):
-    r = run_cli("import", fixture("generic_requests.jsonl"), fixture("bad_number.csv"), "--db", db_path, "--quiet")
+    r = run_cli(
+        "import",
+        fixture("generic_requests.jsonl"),
+        fixture("bad_number.csv"),
+        "--db",
+        db_path,
+        "--quiet",
+    )
     assert r.returncode == 1
     assert r.stdout.count("import #") == 1  # the good file still imported
     assert r.stderr.strip().splitlines() == [
@@ -118,7 +155,9 @@ def test_cli_uses_tokenboard_db_from_environment(tmp_path):
 
 
 def test_cli_bad_arguments(db_path):
-    r = run_cli("import", fixture("generic_requests.jsonl"), "--format", "nonsense", "--db", db_path)
+    r = run_cli(
+        "import", fixture("generic_requests.jsonl"), "--format", "nonsense", "--db", db_path
+    )
     assert r.returncode == 2
     start = time.perf_counter()
     r = run_cli("undo", "42", "--db", db_path)

@@ -162,6 +162,7 @@ def _keep_rows_sql(tab: Tabular, time_src: FieldSource | None, style: values.Sty
 
     Written so that the common row (a readable timestamp) is decided by the first test.
     """
+
     def blank(c: str) -> str:
         q = quote_ident(c)
         if tab.columns[c] == "VARCHAR":

@@ -52,8 +52,11 @@ def _error_body(doc: Any) -> str | None:
 def _load_json(path: str, display: str) -> tuple[Any, bool]:
     """The parsed document, or the list of parsed lines for JSON Lines: (value, is_lines)."""
     if os.path.getsize(path) > MAX_JSON_DOCUMENT:
-        raise InputError(display, "this JSON document is too large to import at once",
-                         expected="JSON Lines or Parquet for large request logs")
+        raise InputError(
+            display,
+            "this JSON document is too large to import at once",
+            expected="JSON Lines or Parquet for large request logs",
+        )
     with open(path, encoding="utf-8-sig") as fh:
         text = fh.read()
     try:
@@ -67,33 +70,65 @@ def _load_json(path: str, display: str) -> tuple[Any, bool]:
             except json.JSONDecodeError as err:
                 if len(docs) == 0 or len(lines) == 1:
                     break
-                raise InputError(display, f"malformed JSON on this line ({err.msg})", line=lineno,
-                                 expected="one complete JSON value per line") from None
+                raise InputError(
+                    display,
+                    f"malformed JSON on this line ({err.msg})",
+                    line=lineno,
+                    expected="one complete JSON value per line",
+                ) from None
         else:
             if len(docs) > 1:
                 return docs, True
         ends_early = whole_err.pos >= len(text.rstrip()) - 1
-        problem = "the JSON ends early (truncated file?)" if ends_early else f"malformed JSON ({whole_err.msg})"
-        raise InputError(display, problem, line=whole_err.lineno,
-                         found=f"column {whole_err.colno}", expected="a complete JSON document") from None
+        problem = (
+            "the JSON ends early (truncated file?)"
+            if ends_early
+            else f"malformed JSON ({whole_err.msg})"
+        )
+        raise InputError(
+            display,
+            problem,
+            line=whole_err.lineno,
+            found=f"column {whole_err.colno}",
+            expected="a complete JSON document",
+        ) from None
 
 
-def _plan_json(path: str, display: str, cur: Cursor, fmt: str | None,
-               mapping: dict[str, str] | None, source: str | None) -> Plan:
+def _plan_json(
+    path: str,
+    display: str,
+    cur: Cursor,
+    fmt: str | None,
+    mapping: dict[str, str] | None,
+    source: str | None,
+) -> Plan:
     value, is_lines = _load_json(path, display)
     docs = value if (is_lines or isinstance(value, list)) else [value]
     for doc in docs[:1] + docs[-1:]:
         msg = _error_body(doc)
         if msg:
-            raise InputError(display, "this is an API error response saved instead of data",
-                             found=msg, expected="a usage or cost report")
+            raise InputError(
+                display,
+                "this is an API error response saved instead of data",
+                found=msg,
+                expected="a usage or cost report",
+            )
     if not docs:
-        raise InputError(display, "the JSON holds no data", found="[]", expected="a usage or cost report, or records")
+        raise InputError(
+            display,
+            "the JSON holds no data",
+            found="[]",
+            expected="a usage or cost report, or records",
+        )
     if all(provider_api.is_page(d) for d in docs):
         family = provider_api.page_family(docs)
         if family is None:
-            raise InputError(display, "the pages hold no recognisable buckets", field="data",
-                             expected="OpenAI (start_time) or Anthropic (starting_at) buckets")
+            raise InputError(
+                display,
+                "the pages hold no recognisable buckets",
+                field="data",
+                expected="OpenAI (start_time) or Anthropic (starting_at) buckets",
+            )
         if fmt and fmt != family:
             raise InputError(display, f"this is {family} data, not {fmt}")
         return provider_api.PLANNERS[family](display, docs)
@@ -107,12 +142,20 @@ def _plan_json(path: str, display: str, cur: Cursor, fmt: str | None,
             for d in docs[:500]:
                 keys.update(dict.fromkeys(d))
             columns = {k: "VARCHAR" for k in keys}
-            tab = Tabular(path, display, "jsonl",
-                          "read_json(?, format = 'array', columns = ?, maximum_object_size = 16777216)",
-                          [path, columns], columns)
+            tab = Tabular(
+                path,
+                display,
+                "jsonl",
+                "read_json(?, format = 'array', columns = ?, maximum_object_size = 16777216)",
+                [path, columns],
+                columns,
+            )
         return plan_generic(tab, cur, mapping, source)
-    raise InputError(display, "unrecognised JSON", expected="an OpenAI/Anthropic usage or cost API response, "
-                     "or request records")
+    raise InputError(
+        display,
+        "unrecognised JSON",
+        expected="an OpenAI/Anthropic usage or cost API response, or request records",
+    )
 
 
 def plan_file(
@@ -132,7 +175,9 @@ def plan_file(
     """
     display = display or os.path.basename(path)
     if fmt is not None and fmt not in FORMATS:
-        raise InputError(display, f"unknown format {fmt!r}", expected="one of " + ", ".join(FORMATS))
+        raise InputError(
+            display, f"unknown format {fmt!r}", expected="one of " + ", ".join(FORMATS)
+        )
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:

@@ -22,11 +22,11 @@ def _norm_columns(tab: Tabular) -> dict[str, str]:
 
 
 def looks_like_litellm(tab: Tabular) -> bool:
-    return LITELLM_MARKERS <= set(_norm_columns(tab))
+    return set(_norm_columns(tab)) >= LITELLM_MARKERS
 
 
 def looks_like_helicone(tab: Tabular) -> bool:
-    return HELICONE_MARKERS <= set(_norm_columns(tab))
+    return set(_norm_columns(tab)) >= HELICONE_MARKERS
 
 
 def _text(tab: Tabular, name: str) -> str:
@@ -43,7 +43,12 @@ def _json_field(tab: Tabular, column: str | None, path: str) -> str:
 def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
     if not text_only:
-        wanted = {"starttime": "ts", "prompt_tokens": "int", "completion_tokens": "int", "spend": "money"}
+        wanted = {
+            "starttime": "ts",
+            "prompt_tokens": "int",
+            "completion_tokens": "int",
+            "spend": "money",
+        }
         tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n}, "DECIMAL(18, 10)")
 
     def get(name: str) -> FieldSource | None:
@@ -85,7 +90,9 @@ def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
         dur = f"coalesce({dur}, {diff})"
     m["latency_ms"] = FieldSource(dur, "VARCHAR", "request_duration_ms")
     m["cached_input_tokens"] = FieldSource(
-        _json_field(tab, meta, "$.usage_object.prompt_tokens_details.cached_tokens"), "VARCHAR", "metadata"
+        _json_field(tab, meta, "$.usage_object.prompt_tokens_details.cached_tokens"),
+        "VARCHAR",
+        "metadata",
     )
     err_code = _json_field(tab, meta, "$.error_information.error_code")
     err_class = _json_field(tab, meta, "$.error_information.error_class")
@@ -128,8 +135,13 @@ def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
 def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
     n = _norm_columns(tab)
     if not text_only:
-        wanted = {"request_created_at": "ts", "prompt_tokens": "int", "completion_tokens": "int",
-                  "latency": "int", "cost": "money"}
+        wanted = {
+            "request_created_at": "ts",
+            "prompt_tokens": "int",
+            "completion_tokens": "int",
+            "latency": "int",
+            "cost": "money",
+        }
         tab.refine_types(cur, {n[k]: v for k, v in wanted.items() if k in n}, "DECIMAL(18, 10)")
     m: dict[str, FieldSource] = {}
     for canonical, name in (
@@ -155,7 +167,11 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
             "request_properties",
         )
     style = detect_style(tab, cur, {k: v.label for k, v in m.items() if v.label in tab.columns})
-    http = values.parse("int", m["http_status"].raw_sql, "VARCHAR", style) if "http_status" in m else "NULL"
+    http = (
+        values.parse("int", m["http_status"].raw_sql, "VARCHAR", style)
+        if "http_status" in m
+        else "NULL"
+    )
     model_sql = _text(tab, n["model"]) if "model" in n else "NULL"
     return tabular_plan(
         fmt="helicone_csv",

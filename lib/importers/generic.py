@@ -21,55 +21,213 @@ from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "time", "datetime", "date", "created_at", "created", "start_time",
-           "starttime", "request_created_at", "heure", "horodatage", "date_heure", "dateheure",
-           "jour", "day", "period", "periode", "bucket_start", "start", "starting_at",
-           "aggregation_timestamp", "period_start", "debut", "date_debut", "ts", "month",
-           "mois", "week", "semaine", "hour", "date_time"),
-    "bucket_end": ("end_time", "ending_at", "bucket_end", "end", "fin", "date_fin",
-                   "period_end"),
-    "request_id": ("request_id", "requestid", "id", "response_id", "call_id", "generation_id",
-                   "identifiant", "id_requete"),
-    "provider": ("provider", "vendor", "fournisseur", "custom_llm_provider", "llm_provider",
-                 "fournisseur_llm"),
-    "model": ("model", "model_name", "modele", "nom_modele", "snapshot_id", "model_id",
-              "llm_model", "engine"),
-    "project": ("project", "project_id", "project_name", "projet", "workspace",
-                "workspace_id", "team", "team_id", "equipe"),
-    "api_key": ("api_key", "api_key_id", "api_key_name", "key", "key_id", "key_name", "cle",
-                "cle_api", "virtual_key", "api_key_redacted"),
-    "user_id": ("user", "user_id", "end_user", "utilisateur", "request_user_id", "user_email",
-                "email", "id_utilisateur"),
+    "ts": (
+        "timestamp",
+        "time",
+        "datetime",
+        "date",
+        "created_at",
+        "created",
+        "start_time",
+        "starttime",
+        "request_created_at",
+        "heure",
+        "horodatage",
+        "date_heure",
+        "dateheure",
+        "jour",
+        "day",
+        "period",
+        "periode",
+        "bucket_start",
+        "start",
+        "starting_at",
+        "aggregation_timestamp",
+        "period_start",
+        "debut",
+        "date_debut",
+        "ts",
+        "month",
+        "mois",
+        "week",
+        "semaine",
+        "hour",
+        "date_time",
+    ),
+    "bucket_end": ("end_time", "ending_at", "bucket_end", "end", "fin", "date_fin", "period_end"),
+    "request_id": (
+        "request_id",
+        "requestid",
+        "id",
+        "response_id",
+        "call_id",
+        "generation_id",
+        "identifiant",
+        "id_requete",
+    ),
+    "provider": (
+        "provider",
+        "vendor",
+        "fournisseur",
+        "custom_llm_provider",
+        "llm_provider",
+        "fournisseur_llm",
+    ),
+    "model": (
+        "model",
+        "model_name",
+        "modele",
+        "nom_modele",
+        "snapshot_id",
+        "model_id",
+        "llm_model",
+        "engine",
+    ),
+    "project": (
+        "project",
+        "project_id",
+        "project_name",
+        "projet",
+        "workspace",
+        "workspace_id",
+        "team",
+        "team_id",
+        "equipe",
+    ),
+    "api_key": (
+        "api_key",
+        "api_key_id",
+        "api_key_name",
+        "key",
+        "key_id",
+        "key_name",
+        "cle",
+        "cle_api",
+        "virtual_key",
+        "api_key_redacted",
+    ),
+    "user_id": (
+        "user",
+        "user_id",
+        "end_user",
+        "utilisateur",
+        "request_user_id",
+        "user_email",
+        "email",
+        "id_utilisateur",
+    ),
     "status": ("status", "statut", "state", "etat", "outcome", "resultat"),
-    "http_status": ("http_status", "status_code", "http_code", "code_http", "response_status",
-                    "http_status_code"),
+    "http_status": (
+        "http_status",
+        "status_code",
+        "http_code",
+        "code_http",
+        "response_status",
+        "http_status_code",
+    ),
     "error_code": ("error_code", "code_erreur", "errcode"),
     "error_type": ("error_type", "type_erreur", "error_class"),
     "error_message": ("error_message", "error", "message_erreur", "erreur", "error_msg"),
-    "latency_ms": ("latency_ms", "latency", "duration_ms", "request_duration_ms", "latence",
-                   "latence_ms", "duree_ms", "response_time_ms", "elapsed_ms"),
-    "input_tokens": ("input_tokens", "prompt_tokens", "n_context_tokens_total", "tokens_in",
-                     "tokens_input", "input", "jetons_entree", "tokens_entree",
-                     "jetons_en_entree", "context_tokens"),
-    "cached_input_tokens": ("cached_input_tokens", "cached_tokens", "input_cached_tokens",
-                            "cache_read_input_tokens", "jetons_en_cache", "jetons_caches",
-                            "tokens_caches"),
-    "cache_write_tokens": ("cache_write_tokens", "cache_creation_input_tokens",
-                           "input_cache_write_tokens"),
-    "output_tokens": ("output_tokens", "completion_tokens", "n_generated_tokens_total",
-                      "tokens_out", "tokens_output", "output", "generated_tokens",
-                      "jetons_sortie", "tokens_sortie", "jetons_en_sortie"),
+    "latency_ms": (
+        "latency_ms",
+        "latency",
+        "duration_ms",
+        "request_duration_ms",
+        "latence",
+        "latence_ms",
+        "duree_ms",
+        "response_time_ms",
+        "elapsed_ms",
+    ),
+    "input_tokens": (
+        "input_tokens",
+        "prompt_tokens",
+        "n_context_tokens_total",
+        "tokens_in",
+        "tokens_input",
+        "input",
+        "jetons_entree",
+        "tokens_entree",
+        "jetons_en_entree",
+        "context_tokens",
+    ),
+    "cached_input_tokens": (
+        "cached_input_tokens",
+        "cached_tokens",
+        "input_cached_tokens",
+        "cache_read_input_tokens",
+        "jetons_en_cache",
+        "jetons_caches",
+        "tokens_caches",
+    ),
+    "cache_write_tokens": (
+        "cache_write_tokens",
+        "cache_creation_input_tokens",
+        "input_cache_write_tokens",
+    ),
+    "output_tokens": (
+        "output_tokens",
+        "completion_tokens",
+        "n_generated_tokens_total",
+        "tokens_out",
+        "tokens_output",
+        "output",
+        "generated_tokens",
+        "jetons_sortie",
+        "tokens_sortie",
+        "jetons_en_sortie",
+    ),
     "reasoning_tokens": ("reasoning_tokens", "jetons_raisonnement"),
-    "total_tokens": ("total_tokens", "tokens", "jetons", "total_jetons", "nb_jetons",
-                     "nombre_de_jetons"),
-    "requests": ("requests", "num_requests", "n_requests", "request_count", "requests_count",
-                 "num_model_requests", "count", "requetes", "nb_requetes", "nombre_requetes",
-                 "nombre_de_requetes", "appels", "calls", "api_requests"),
+    "total_tokens": (
+        "total_tokens",
+        "tokens",
+        "jetons",
+        "total_jetons",
+        "nb_jetons",
+        "nombre_de_jetons",
+    ),
+    "requests": (
+        "requests",
+        "num_requests",
+        "n_requests",
+        "request_count",
+        "requests_count",
+        "num_model_requests",
+        "count",
+        "requetes",
+        "nb_requetes",
+        "nombre_requetes",
+        "nombre_de_requetes",
+        "appels",
+        "calls",
+        "api_requests",
+    ),
     "errors": ("errors", "error_count", "failed_requests", "erreurs", "nb_erreurs"),
-    "cost_usd": ("cost", "cost_usd", "spend", "amount", "amount_usd", "cout", "cout_usd",
-                 "couts", "montant", "price", "usd", "depense", "total_cost", "cost_in_usd"),
-    "client_ip": ("client_ip", "ip", "ip_address", "requester_ip_address", "adresse_ip",
-                  "remote_addr", "source_ip"),
+    "cost_usd": (
+        "cost",
+        "cost_usd",
+        "spend",
+        "amount",
+        "amount_usd",
+        "cout",
+        "cout_usd",
+        "couts",
+        "montant",
+        "price",
+        "usd",
+        "depense",
+        "total_cost",
+        "cost_in_usd",
+    ),
+    "client_ip": (
+        "client_ip",
+        "ip",
+        "ip_address",
+        "requester_ip_address",
+        "adresse_ip",
+        "remote_addr",
+        "source_ip",
+    ),
     "origin": ("origin", "referer", "referrer", "domain", "domaine", "origine", "http_origin"),
     "batch": ("batch", "is_batch"),
     "service_tier": ("service_tier", "tier"),
@@ -112,9 +270,19 @@ _SLASH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 def detect_style(tab: Tabular, cur: Cursor, found: dict[str, str]) -> values.Style:
     """Decimal mark and day/month order, judged from a sample of the file's values."""
     numeric = [
-        c for f, c in found.items()
-        if f in ("cost_usd", "input_tokens", "output_tokens", "requests", "total_tokens",
-                 "cached_input_tokens", "latency_ms") and tab.columns[c] == "VARCHAR"
+        c
+        for f, c in found.items()
+        if f
+        in (
+            "cost_usd",
+            "input_tokens",
+            "output_tokens",
+            "requests",
+            "total_tokens",
+            "cached_input_tokens",
+            "latency_ms",
+        )
+        and tab.columns[c] == "VARCHAR"
     ]
     time_col = found.get("ts")
     cols = numeric + ([time_col] if time_col and tab.columns[time_col] == "VARCHAR" else [])
@@ -184,8 +352,15 @@ def plan_generic(
     grain = "usage" if "requests" in found else "request"
     target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
     if not text_only:
-        kinds = {"ts": "ts", "total_tokens": "int", **{k: ("money" if v == "money18" else v) for k, v in target.items()
-                                            if v in ("int", "float", "money", "money18")}}
+        kinds = {
+            "ts": "ts",
+            "total_tokens": "int",
+            **{
+                k: ("money" if v == "money18" else v)
+                for k, v in target.items()
+                if v in ("int", "float", "money", "money18")
+            },
+        }
         money = "DECIMAL(18, 10)" if grain == "request" else "DECIMAL(38, 12)"
         tab.refine_types(cur, {c: kinds[f] for f, c in found.items() if f in kinds}, money)
     fmap: dict[str, FieldSource] = {}
@@ -202,12 +377,16 @@ def plan_generic(
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
         p = fmap.pop("provider")
-        constants["provider"] = f"coalesce(lower(nullif(trim(CAST({p.raw_sql} AS VARCHAR)), '')), {inferred}, 'unknown')"
+        constants["provider"] = (
+            f"coalesce(lower(nullif(trim(CAST({p.raw_sql} AS VARCHAR)), '')), {inferred}, 'unknown')"
+        )
     else:
         constants["provider"] = f"coalesce({inferred}, 'unknown')"
     if "batch" in fmap:
         b = fmap.pop("batch")
-        constants["batch"] = f"coalesce({values.parse('bool', b.raw_sql, b.raw_type, style)}, false)"
+        constants["batch"] = (
+            f"coalesce({values.parse('bool', b.raw_sql, b.raw_type, style)}, false)"
+        )
     if grain == "request":
         constants["status"] = _status_sql(fmap, style)
         fmap.pop("status", None)
@@ -233,14 +412,20 @@ def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
         s = f"lower(trim(CAST({fmap['status'].raw_sql} AS VARCHAR)))"
         err_words = ", ".join(f"'{w}'" for w in values.ERROR_WORDS)
         ok_words = ", ".join(f"'{w}'" for w in values.SUCCESS_WORDS)
-        parts.append(f"WHEN {s} IN ({err_words}) THEN 'error' WHEN {s} IN ({ok_words}) THEN 'success'")
+        parts.append(
+            f"WHEN {s} IN ({err_words}) THEN 'error' WHEN {s} IN ({ok_words}) THEN 'success'"
+        )
         parts.append(f"WHEN TRY_CAST({s} AS INTEGER) >= 400 THEN 'error'")
     if "http_status" in fmap:
         h = fmap["http_status"]
-        parts.append(f"WHEN {values.parse('int', h.raw_sql, h.raw_type, style)} >= 400 THEN 'error'")
+        parts.append(
+            f"WHEN {values.parse('int', h.raw_sql, h.raw_type, style)} >= 400 THEN 'error'"
+        )
     for f in ("error_code", "error_type", "error_message"):
         if f in fmap:
-            parts.append(f"WHEN nullif(trim(CAST({fmap[f].raw_sql} AS VARCHAR)), '') IS NOT NULL THEN 'error'")
+            parts.append(
+                f"WHEN nullif(trim(CAST({fmap[f].raw_sql} AS VARCHAR)), '') IS NOT NULL THEN 'error'"
+            )
     return "CASE " + " ".join(parts) + " ELSE 'success' END" if parts else "'success'"
 
 
@@ -249,4 +434,11 @@ def mapped_preview(plan: Plan) -> dict[str, str]:
     return {name: src.label for name, (src, _kind) in plan.fields.items()}
 
 
-__all__ = ["SYNONYMS", "mapped_preview", "match_columns", "normalise_name", "plan_generic", "quote_ident"]
+__all__ = [
+    "SYNONYMS",
+    "mapped_preview",
+    "match_columns",
+    "normalise_name",
+    "plan_generic",
+    "quote_ident",
+]

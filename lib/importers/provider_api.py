@@ -47,7 +47,9 @@ class _Ctx:
     def __init__(self, display: str) -> None:
         self.display = display
 
-    def fail(self, path: str, problem: str, found: Any = None, expected: str | None = None) -> InputError:
+    def fail(
+        self, path: str, problem: str, found: Any = None, expected: str | None = None
+    ) -> InputError:
         return InputError(
             self.display,
             problem,
@@ -70,7 +72,9 @@ class _Ctx:
         v = d.get(key)
         if v is None:
             if required:
-                raise self.fail(f"{path}.{key}", "a required field is missing", expected="a whole number")
+                raise self.fail(
+                    f"{path}.{key}", "a required field is missing", expected="a whole number"
+                )
             return None
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise self.fail(f"{path}.{key}", "not a count", v, "a whole number ≥ 0")
@@ -99,11 +103,15 @@ class _Ctx:
     def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
         v = d.get(key)
         if not isinstance(v, str):
-            raise self.fail(f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp")
+            raise self.fail(
+                f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp"
+            )
         try:
             ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
         except ValueError:
-            raise self.fail(f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp") from None
+            raise self.fail(
+                f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp"
+            ) from None
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=UTC)
         return ts.astimezone(UTC)
@@ -134,7 +142,9 @@ def page_family(pages: list[dict[str, Any]]) -> str | None:
             if not isinstance(bucket, dict):
                 continue
             is_openai = "start_time" in bucket
-            vendor = vendor or ("openai" if is_openai else "anthropic" if "starting_at" in bucket else None)
+            vendor = vendor or (
+                "openai" if is_openai else "anthropic" if "starting_at" in bucket else None
+            )
             for r in bucket.get("results") or []:
                 if not isinstance(r, dict):
                     continue
@@ -145,7 +155,11 @@ def page_family(pages: list[dict[str, Any]]) -> str | None:
                     return "openai_usage"
                 if "amount" in r:
                     return "openai_costs" if is_openai else "anthropic_cost"
-                if "uncached_input_tokens" in r or "cache_read_input_tokens" in r or "output_tokens" in r:
+                if (
+                    "uncached_input_tokens" in r
+                    or "cache_read_input_tokens" in r
+                    or "output_tokens" in r
+                ):
                     return "anthropic_usage"
     return f"{vendor}_usage" if vendor else None
 
@@ -179,9 +193,18 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
     kinds: set[str] = set()
     for path, bucket, results in _buckets(ctx, pages):
         start = ctx.epoch(bucket, "start_time", path)
-        end = ctx.epoch(bucket, "end_time", path) if bucket.get("end_time") is not None else start + timedelta(days=1)
+        end = (
+            ctx.epoch(bucket, "end_time", path)
+            if bucket.get("end_time") is not None
+            else start + timedelta(days=1)
+        )
         if end <= start:
-            raise ctx.fail(f"{path}.end_time", "ends before it starts", bucket.get("end_time"), "end_time > start_time")
+            raise ctx.fail(
+                f"{path}.end_time",
+                "ends before it starts",
+                bucket.get("end_time"),
+                "end_time > start_time",
+            )
         spans.append((start, end))
         for r, res in enumerate(results):
             rp = f"{path}.results[{r}]"
@@ -189,7 +212,12 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
             obj = res.get("object")
             kind = OPENAI_USAGE_KINDS.get(obj)
             if kind is None:
-                raise ctx.fail(f"{rp}.object", "not an OpenAI usage result", obj, "organization.usage.<endpoint>.result")
+                raise ctx.fail(
+                    f"{rp}.object",
+                    "not an OpenAI usage result",
+                    obj,
+                    "organization.usage.<endpoint>.result",
+                )
             kinds.add(kind)
             row = _rows_base() | {
                 "bucket_start": start,
@@ -230,9 +258,7 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
         kind = kinds.pop()
     else:
         kind = "unknown"
-        notes.append(
-            "every bucket is empty, so the endpoint cannot be told: earlier data was kept"
-        )
+        notes.append("every bucket is empty, so the endpoint cannot be told: earlier data was kept")
     coverage = [(s, e, kind) for s, e in spans]
     return arrow_plan("openai_usage", "openai_usage", "usage", display, rows, coverage, notes)
 
@@ -243,7 +269,11 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
     coverage = []
     for path, bucket, results in _buckets(ctx, pages):
         start = ctx.epoch(bucket, "start_time", path)
-        end = ctx.epoch(bucket, "end_time", path) if bucket.get("end_time") is not None else start + timedelta(days=1)
+        end = (
+            ctx.epoch(bucket, "end_time", path)
+            if bucket.get("end_time") is not None
+            else start + timedelta(days=1)
+        )
         coverage.append((start, end, "cost"))
         for r, res in enumerate(results):
             rp = f"{path}.results[{r}]"
@@ -253,19 +283,21 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
             if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
                 raise ctx.fail(f"{rp}.amount.value", "not an amount", value, "a number")
             currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
-            rows.append({
-                "bucket_start": start,
-                "bucket_end": end,
-                "provider": "openai",
-                "project": ctx.str_(res, "project_id", rp),
-                "api_key": ctx.str_(res, "api_key_id", rp),
-                "line_item": ctx.str_(res, "line_item", rp),
-                "model": _model_from_line_item(ctx.str_(res, "line_item", rp)),
-                "amount": Decimal(str(value)),
-                "currency": currency.upper(),
-                "quantity": ctx.num(res, "quantity", rp),
-                "quantity_unit": ctx.str_(res, "quantity_unit", rp),
-            })
+            rows.append(
+                {
+                    "bucket_start": start,
+                    "bucket_end": end,
+                    "provider": "openai",
+                    "project": ctx.str_(res, "project_id", rp),
+                    "api_key": ctx.str_(res, "api_key_id", rp),
+                    "line_item": ctx.str_(res, "line_item", rp),
+                    "model": _model_from_line_item(ctx.str_(res, "line_item", rp)),
+                    "amount": Decimal(str(value)),
+                    "currency": currency.upper(),
+                    "quantity": ctx.num(res, "quantity", rp),
+                    "quantity_unit": ctx.str_(res, "quantity_unit", rp),
+                }
+            )
     return arrow_plan("openai_costs", "openai_costs", "cost", display, rows, coverage)
 
 
@@ -295,30 +327,35 @@ def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
             tools = ctx.obj(res.get("server_tool_use") or {}, f"{rp}.server_tool_use")
             searches = ctx.int_(tools, "web_search_requests", f"{rp}.server_tool_use")
             tier = ctx.str_(res, "service_tier", rp)
-            rows.append(_rows_base() | {
-                "bucket_start": start,
-                "bucket_end": end,
-                "kind": "messages",
-                "provider": "anthropic",
-                "model": ctx.str_(res, "model", rp),
-                "project": ctx.str_(res, "workspace_id", rp),
-                "api_key": ctx.str_(res, "api_key_id", rp),
-                "user_id": ctx.str_(res, "account_id", rp),
-                "service_tier": tier,
-                "batch": tier == "batch",
-                "requests": None,
-                "input_tokens": uncached + w5 + w1 + read,
-                "cached_input_tokens": read,
-                "cache_write_tokens": w5 + w1,
-                "cache_write_1h_tokens": w1,
-                "output_tokens": ctx.int_(res, "output_tokens", rp) or 0,
-                "quantity": float(searches) if searches else None,
-                "quantity_unit": "web_searches" if searches else None,
-            })
+            rows.append(
+                _rows_base()
+                | {
+                    "bucket_start": start,
+                    "bucket_end": end,
+                    "kind": "messages",
+                    "provider": "anthropic",
+                    "model": ctx.str_(res, "model", rp),
+                    "project": ctx.str_(res, "workspace_id", rp),
+                    "api_key": ctx.str_(res, "api_key_id", rp),
+                    "user_id": ctx.str_(res, "account_id", rp),
+                    "service_tier": tier,
+                    "batch": tier == "batch",
+                    "requests": None,
+                    "input_tokens": uncached + w5 + w1 + read,
+                    "cached_input_tokens": read,
+                    "cache_write_tokens": w5 + w1,
+                    "cache_write_1h_tokens": w1,
+                    "output_tokens": ctx.int_(res, "output_tokens", rp) or 0,
+                    "quantity": float(searches) if searches else None,
+                    "quantity_unit": "web_searches" if searches else None,
+                }
+            )
     notes: list[str] = []
     if not rows:
         coverage = [(s, e, "unknown") for s, e, _k in coverage]
-        notes.append("every bucket is empty, so usage and cost cannot be told apart: earlier data was kept")
+        notes.append(
+            "every bucket is empty, so usage and cost cannot be told apart: earlier data was kept"
+        )
     return arrow_plan("anthropic_usage", "anthropic_usage", "usage", display, rows, coverage, notes)
 
 
@@ -341,20 +378,24 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
                 if not cents.is_finite():
                     raise InvalidOperation
             except InvalidOperation:
-                raise ctx.fail(f"{rp}.amount", "not an amount", raw, 'a decimal string in cents, like "123.45"') from None
-            rows.append({
-                "bucket_start": start,
-                "bucket_end": end,
-                "provider": "anthropic",
-                "project": ctx.str_(res, "workspace_id", rp),
-                "line_item": ctx.str_(res, "description", rp),
-                "model": ctx.str_(res, "model", rp),
-                "cost_type": ctx.str_(res, "cost_type", rp),
-                "token_type": ctx.str_(res, "token_type", rp),
-                "service_tier": ctx.str_(res, "service_tier", rp),
-                "amount": cents / 100,
-                "currency": (ctx.str_(res, "currency", rp) or "USD").upper(),
-            })
+                raise ctx.fail(
+                    f"{rp}.amount", "not an amount", raw, 'a decimal string in cents, like "123.45"'
+                ) from None
+            rows.append(
+                {
+                    "bucket_start": start,
+                    "bucket_end": end,
+                    "provider": "anthropic",
+                    "project": ctx.str_(res, "workspace_id", rp),
+                    "line_item": ctx.str_(res, "description", rp),
+                    "model": ctx.str_(res, "model", rp),
+                    "cost_type": ctx.str_(res, "cost_type", rp),
+                    "token_type": ctx.str_(res, "token_type", rp),
+                    "service_tier": ctx.str_(res, "service_tier", rp),
+                    "amount": cents / 100,
+                    "currency": (ctx.str_(res, "currency", rp) or "USD").upper(),
+                }
+            )
     return arrow_plan("anthropic_cost", "anthropic_cost", "cost", display, rows, coverage)
 
 
@@ -368,18 +409,21 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
             path = f"data[{i}]"
             entry = ctx.obj(entry, path)
             start = ctx.epoch(entry, "aggregation_timestamp", path)
-            rows.append(_rows_base() | {
-                "bucket_start": start,
-                "bucket_end": start + timedelta(minutes=5),
-                "kind": entry.get("operation") or "completion",
-                "provider": "openai",
-                "model": ctx.str_(entry, "snapshot_id", path),
-                "project": ctx.str_(entry, "project_id", path),
-                "api_key": ctx.str_(entry, "api_key_id", path),
-                "requests": ctx.int_(entry, "n_requests", path),
-                "input_tokens": ctx.int_(entry, "n_context_tokens_total", path) or 0,
-                "output_tokens": ctx.int_(entry, "n_generated_tokens_total", path) or 0,
-            })
+            rows.append(
+                _rows_base()
+                | {
+                    "bucket_start": start,
+                    "bucket_end": start + timedelta(minutes=5),
+                    "kind": entry.get("operation") or "completion",
+                    "provider": "openai",
+                    "model": ctx.str_(entry, "snapshot_id", path),
+                    "project": ctx.str_(entry, "project_id", path),
+                    "api_key": ctx.str_(entry, "api_key_id", path),
+                    "requests": ctx.int_(entry, "n_requests", path),
+                    "input_tokens": ctx.int_(entry, "n_context_tokens_total", path) or 0,
+                    "output_tokens": ctx.int_(entry, "n_generated_tokens_total", path) or 0,
+                }
+            )
     return arrow_plan("openai_legacy_usage", "openai_legacy_usage", "usage", display, rows, None)
 
 

@@ -58,7 +58,9 @@ class Tabular:
     typed: bool = False
     untrimmed: set[str] = field(default_factory=set)  # text columns that need no trim()
 
-    def refine_types(self, cur: Cursor, wanted: dict[str, str], money_type: str = "DECIMAL(38, 12)") -> None:
+    def refine_types(
+        self, cur: Cursor, wanted: dict[str, str], money_type: str = "DECIMAL(38, 12)"
+    ) -> None:
         """Let DuckDB read clean numeric and ISO timestamp columns natively (much faster
         than converting text); everything else stays text. ``wanted`` maps a column to the
         kind it will be read as (``int``, ``float``, ``ts``; anything else stays text).
@@ -89,7 +91,11 @@ class Tabular:
                 types[column] = "DOUBLE"
             elif kind == "money" and t in ("BIGINT", "INTEGER", "DOUBLE"):
                 types[column] = money_type  # parsed from the text, exactly
-            elif kind == "ts" and iso_dates and t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE"):
+            elif (
+                kind == "ts"
+                and iso_dates
+                and t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE")
+            ):
                 types[column] = t
         if types != self.columns:
             self.columns = types
@@ -103,10 +109,13 @@ class Tabular:
         text = [c for c, t in self.columns.items() if t == "VARCHAR"]
         if not text:
             return
-        checks = ", ".join(f"coalesce(bool_or({quote_ident(c)} <> trim({quote_ident(c)})), false)" for c in text)
+        checks = ", ".join(
+            f"coalesce(bool_or({quote_ident(c)} <> trim({quote_ident(c)})), false)" for c in text
+        )
         try:
             row = cur.execute(
-                f"SELECT {checks} FROM (SELECT * FROM {self.read_sql} LIMIT 20000)", self.read_params
+                f"SELECT {checks} FROM (SELECT * FROM {self.read_sql} LIMIT 20000)",
+                self.read_params,
             ).fetchone()
         except duckdb.Error:
             return
@@ -175,7 +184,9 @@ class Tabular:
                 expected=f"{self.encoding} text",
             )
         if "Malformed JSON" in text or "JSON" in text:
-            return InputError(self.display, "malformed JSON", line=line, expected="one JSON object per line")
+            return InputError(
+                self.display, "malformed JSON", line=line, expected="one JSON object per line"
+            )
         first = text.splitlines()[0] if text else type(err).__name__
         return InputError(self.display, f"could not be read: {first}", line=line)
 
@@ -256,13 +267,18 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
             raise InputError(
-                display, f"malformed JSON ({err.msg})", line=lineno, expected="one JSON object per line"
+                display,
+                f"malformed JSON ({err.msg})",
+                line=lineno,
+                expected="one JSON object per line",
             ) from None
         if not isinstance(obj, dict):
             raise InputError(display, "a line is not a JSON object", line=lineno, found=line[:60])
         keys.update(dict.fromkeys(obj))
     columns = {k: "VARCHAR" for k in keys}
-    read_sql = "read_json(?, format = 'newline_delimited', columns = ?, maximum_object_size = 16777216)"
+    read_sql = (
+        "read_json(?, format = 'newline_delimited', columns = ?, maximum_object_size = 16777216)"
+    )
     return Tabular(path, display, "jsonl", read_sql, [path, columns], columns)
 
 
@@ -271,6 +287,8 @@ def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:
     try:
         desc = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
     except duckdb.Error as err:
-        raise InputError(display, f"not a readable Parquet file: {str(err).splitlines()[0]}") from None
+        raise InputError(
+            display, f"not a readable Parquet file: {str(err).splitlines()[0]}"
+        ) from None
     columns = {row[0]: row[1] for row in desc}
     return Tabular(path, display, "parquet", "read_parquet(?)", [path], columns)

@@ -42,8 +42,12 @@ class Estimate:
 def estimate_counted(cur: Cursor, where: str = "true", params: list | None = None) -> Estimate:
     """Estimated cost of the counted token streams (``counted_hourly``) matching ``where``."""
     params = params or []
-    models = [r[0] for r in cur.execute(
-        f"SELECT DISTINCT model FROM counted_hourly WHERE {where}", params).fetchall()]
+    models = [
+        r[0]
+        for r in cur.execute(
+            f"SELECT DISTINCT model FROM counted_hourly WHERE {where}", params
+        ).fetchall()
+    ]
     usage_models, price_models = model_map(cur, models)
     rows = cur.execute(
         f"""WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),

@@ -8,6 +8,7 @@ from before it, then from after it, never in between.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -143,10 +144,8 @@ class Store:
         except duckdb.Error as err:
             raise StoreError(f"A query on {self.path} failed: {err}") from None
         finally:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
             cur.close()
 
     @contextmanager
@@ -165,10 +164,8 @@ class Store:
                 yield cur
                 cur.execute("COMMIT")
             except BaseException as err:
-                try:
+                with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
                 if isinstance(err, duckdb.Error):
                     raise StoreError(f"A write to {self.path} failed: {err}") from None
                 raise
@@ -202,9 +199,7 @@ class Store:
             ).fetchone()[0]
             if not exists:
                 return 0
-            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[
-                0
-            ]
+            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
 
     def migrate(self) -> int:
         """Apply every pending migration, each in its own transaction; return the version."""

@@ -63,11 +63,27 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
     day = DAY_OF.format(col="ts") + " AS day"
     where = "import_id = ?"
     for table, time_sql, dims, measures, extra in (
-        ("agg_hourly", hour, ["provider", "model", "project", "api_key", "batch"], _MEASURES_REQUEST, ""),
-        ("agg_user_daily", day, ["provider", "model", "project", "user_id", "batch"], _MEASURES_REQUEST, ""),
-        ("agg_error_hourly", hour,
-         ["provider", "model", "project", "api_key", "http_status", "error_type", "error_code"],
-         "count(*) AS errors", " AND status = 'error'"),
+        (
+            "agg_hourly",
+            hour,
+            ["provider", "model", "project", "api_key", "batch"],
+            _MEASURES_REQUEST,
+            "",
+        ),
+        (
+            "agg_user_daily",
+            day,
+            ["provider", "model", "project", "user_id", "batch"],
+            _MEASURES_REQUEST,
+            "",
+        ),
+        (
+            "agg_error_hourly",
+            hour,
+            ["provider", "model", "project", "api_key", "http_status", "error_type", "error_code"],
+            "count(*) AS errors",
+            " AND status = 'error'",
+        ),
     ):
         grain = "" if table == "agg_error_hourly" else "'request' AS grain, "
         cur.execute(
@@ -83,8 +99,10 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
         cur.execute(f"DELETE FROM {table} WHERE grain = 'usage' AND source = ?", [source])
     hour = HOUR_OF.format(col="bucket_start")
     day = DAY_OF.format(col="bucket_start")
-    for table, time_col, dim in (("agg_hourly", f"{hour} AS hour", "api_key"),
-                                 ("agg_user_daily", f"{day} AS day", "user_id")):
+    for table, time_col, dim in (
+        ("agg_hourly", f"{hour} AS hour", "api_key"),
+        ("agg_user_daily", f"{day} AS day", "user_id"),
+    ):
         cur.execute(
             f"""INSERT INTO {table} BY NAME
             SELECT import_id, 'usage' AS grain, source, {time_col}, provider, model, project,

@@ -40,7 +40,9 @@ def load_demo_into(store: Store) -> None:
 
     with st.status("Loading demo data (90 days of synthetic traffic)…", expanded=False) as status:
         results = load_demo(store, progress=status.write)
-        status.update(label=f"Demo data loaded: {sum(r.rows_new for r in results):,} rows", state="complete")
+        status.update(
+            label=f"Demo data loaded: {sum(r.rows_new for r in results):,} rows", state="complete"
+        )
 
 
 def ensure_demo_on_first_start(store: Store) -> None:
