@@ -24,8 +24,7 @@ from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.detect import plan_file
 from lib.importers.tabular import TypedReadMismatch
-from lib.store import Store, rollups
-from lib.store.db import Cursor
+from lib.store import Cursor, Store, rollups
 
 Progress = Callable[[str], None]
 _EVENT_KEY_COLS = (
@@ -99,6 +98,36 @@ class _Hasher(threading.Thread):
             self.digest = None
 
 
+class _Ticker(threading.Thread):
+    """Reports DuckDB's progress on the running statement every ``every`` seconds."""
+
+    def __init__(self, cur: Cursor, say: Progress, label: str, every: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.cur, self.say, self.label, self.every = cur, say, label, every
+        self.stop = threading.Event()
+        cur.execute("SET enable_progress_bar = true")
+        cur.execute("SET enable_progress_bar_print = false")
+        cur.execute("SET progress_bar_time = 0")
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        while not self.stop.wait(self.every):
+            try:
+                pct = self.cur.raw.query_progress()
+            except duckdb.Error:
+                return
+            if pct >= 0:
+                self.say(f"{self.label} {pct:.0f}% ({time.perf_counter() - t0:.0f} s)")
+
+    def __enter__(self) -> _Ticker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.join()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -153,7 +182,7 @@ def _translate(err: duckdb.Error, plan: Plan) -> InputError:
 
 
 # -- grains ------------------------------------------------------------------------------
-def _write_requests(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int]:
+def _write_requests(cur: Cursor, plan: Plan, import_id: int, say: Progress) -> tuple[int, int, int]:
     """Insert request events; drop those already stored for this source or repeated in the
     file. Returns (rows read, rows new, rows duplicate)."""
     cols = list(COLUMNS["request"])
@@ -161,12 +190,14 @@ def _write_requests(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, 
         "CASE WHEN request_id IS NOT NULL THEN hash(request_id) "
         f"ELSE hash({', '.join(_EVENT_KEY_COLS)}) END"
     )
-    read = cur.execute(
-        f"""INSERT INTO request_events BY NAME
-        SELECT ? AS import_id, ? AS source, {key} AS event_key, {", ".join(cols)}
-        FROM ({plan.select_sql})""",
-        [import_id, plan.source, *plan.params],
-    ).fetchone()[0]
+    with _Ticker(cur, say, f"{plan.display}: reading rows"):
+        read = cur.execute(
+            f"""INSERT INTO request_events BY NAME
+            SELECT ? AS import_id, ? AS source, {key} AS event_key, {", ".join(cols)}
+            FROM ({plan.select_sql})""",
+            [import_id, plan.source, *plan.params],
+        ).fetchone()[0]
+    say(f"{plan.display}: {read:,} rows read; checking duplicates")
     total, distinct = cur.execute(
         "SELECT count(*), count(DISTINCT event_key) FROM request_events WHERE import_id = ?",
         [import_id],
@@ -409,11 +440,11 @@ def _run_plan(
             if plan.arrow is not None:
                 cur.register("plan_src", plan.arrow)
             if plan.grain == "request":
-                read, new, dup = _write_requests(cur, plan, import_id)
+                read, new, dup = _write_requests(cur, plan, import_id, say)
                 replaced = 0
             else:
                 read, new, dup, replaced = _write_buckets(cur, plan, import_id)
-            say(f"{display}: {read:,} rows read, rollups updated")
+            say(f"{display}: committing")
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
             raise _translate(err, plan) from None
