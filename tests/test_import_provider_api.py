@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from lib.ingest import import_file
 from lib.summary import totals
 from tests.conftest import fixture, write
@@ -171,3 +173,74 @@ def test_legacy_v1_usage(store, tmp_path):
     assert (t.requests, t.input_tokens, t.output_tokens) == (4, 400, 40)
     ends = store.query("SELECT bucket_end - bucket_start FROM usage_buckets LIMIT 1")[0][0]
     assert ends.total_seconds() == 300
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "result", "expected"),
+    [
+        (
+            "embeddings",
+            {"input_tokens": 70, "num_model_requests": 7, "model": "text-embedding-3-small"},
+            (7, 70, None, None),
+        ),
+        (
+            "moderations",
+            {"input_tokens": 9, "num_model_requests": 3, "model": "omni-moderation-latest"},
+            (3, 9, None, None),
+        ),
+        (
+            "audio_speeches",
+            {"characters": 1200, "num_model_requests": 2, "model": "tts-1"},
+            (2, 0, 1200.0, "characters"),
+        ),
+        (
+            "audio_transcriptions",
+            {"seconds": 95, "num_model_requests": 4, "model": "whisper-1"},
+            (4, 0, 95.0, "seconds"),
+        ),
+        (
+            "vector_stores",
+            {"usage_bytes": 4096, "project_id": "proj_a"},
+            (None, 0, 4096.0, "bytes"),
+        ),
+        ("code_interpreter_sessions", {"num_sessions": 5}, (None, 0, 5.0, "sessions")),
+        (
+            "file_searches",
+            {"num_requests": 11, "vector_store_id": "vs_1"},
+            (None, 0, 11.0, "file_searches"),
+        ),
+        (
+            "web_searches",
+            {"num_model_requests": 6, "num_requests": 8, "context_level": "low"},
+            (6, 0, 8.0, "web_searches"),
+        ),
+    ],
+)
+def test_every_usage_endpoint(store, tmp_path, endpoint, result, expected):
+    doc = {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": 1730419200,
+                "end_time": 1730505600,
+                "results": [{"object": f"organization.usage.{endpoint}.result", **result}],
+            }
+        ],
+    }
+    r = import_file(store, write(tmp_path, f"{endpoint}.json", doc))
+    assert r.format == "openai_usage" and r.rows_new == 1
+    row = store.query("SELECT requests, input_tokens, quantity, quantity_unit FROM usage_buckets")[
+        0
+    ]
+    assert row == expected
+
+
+def test_progress_is_reported(store):
+    said: list[str] = []
+    import_file(store, fixture("litellm_spend_logs.csv"), progress=said.append)
+    assert said[0].startswith("litellm_spend_logs.csv: litellm_spend_logs recognised")
+    assert any("5 rows read; checking duplicates" in m for m in said)
+    assert said[-1].endswith("committing")
