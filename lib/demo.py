@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from lib.store import Store
@@ -239,12 +240,30 @@ def load_demo(
     return results
 
 
+def _openai_page(days: list[int], results: dict[int, list]) -> dict:
+    """One OpenAI API page of daily buckets (days as Unix seconds)."""
+    return {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": d,
+                "end_time": d + 86400,
+                "results": results.get(d, []),
+            }
+            for d in days
+        ],
+    }
+
+
 def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
     """OpenAI Usage/Costs pages and Anthropic usage/cost reports built from the same traffic."""
     oa_usage: dict[int, list] = {}
-    oa_cost: dict[int, dict] = {}
+    oa_cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
     an_usage: dict[int, list] = {}
-    an_cost: dict[int, dict] = {}
+    an_cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
     for provider, day, model, project, key, requests, inp, cached, out in daily:
         inp, cached, out = int(inp), int(cached), int(out)
         pin, pcached, pout = (_d(x) for x in DEMO_PRICES[model])
@@ -273,16 +292,13 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
                     "service_tier": "default",
                 }
             )
-            items = oa_cost.setdefault(day, {})
             for kind, amount in (
                 ("input", in_cost),
                 ("cached input", cached_cost),
                 ("output", out_cost),
             ):
                 if amount:
-                    items[(project, f"{base_model}, {kind}")] = (
-                        items.get((project, f"{base_model}, {kind}"), Decimal(0)) + amount
-                    )
+                    oa_cost[day][(project, f"{base_model}, {kind}")] += amount
         else:
             an_usage.setdefault(day, []).append(
                 {
@@ -302,14 +318,12 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
                     "inference_geo": "global",
                 }
             )
-            items = an_cost.setdefault(day, {})
             for token_type, amount in (
                 ("uncached_input_tokens", in_cost),
                 ("cache_read_input_tokens", cached_cost),
                 ("output_tokens", out_cost),
             ):
-                key2 = (project, model, token_type)
-                items[key2] = items.get(key2, Decimal(0)) + amount
+                an_cost[day][(project, model, token_type)] += amount
     paths = []
 
     def dump(name: str, obj: object) -> None:
@@ -321,54 +335,24 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
     days = sorted(set(oa_usage) | set(oa_cost) | set(an_usage) | set(an_cost))
     if not days:
         return paths
-    dump(
-        "openai_usage_completions.json",
-        [
-            {
-                "object": "page",
-                "has_more": False,
-                "next_page": None,
-                "data": [
-                    {
-                        "object": "bucket",
-                        "start_time": d,
-                        "end_time": d + 86400,
-                        "results": oa_usage.get(d, []),
-                    }
-                    for d in days
-                ],
-            }
-        ],
-    )
+    dump("openai_usage_completions.json", [_openai_page(days, oa_usage)])
     cents = Decimal("0.01")
-    dump(
-        "openai_costs.json",
-        {
-            "object": "page",
-            "has_more": False,
-            "next_page": None,
-            "data": [
-                {
-                    "object": "bucket",
-                    "start_time": d,
-                    "end_time": d + 86400,
-                    "results": [
-                        {
-                            "object": "organization.costs.result",
-                            "amount": {
-                                "value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)),
-                                "currency": "usd",
-                            },
-                            "line_item": li,
-                            "project_id": proj,
-                        }
-                        for (proj, li), a in sorted(oa_cost.get(d, {}).items())
-                    ],
-                }
-                for d in days
-            ],
-        },
-    )
+    oa_cost_results = {
+        d: [
+            {
+                "object": "organization.costs.result",
+                "amount": {
+                    "value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)),
+                    "currency": "usd",
+                },
+                "line_item": li,
+                "project_id": proj,
+            }
+            for (proj, li), a in sorted(oa_cost.get(d, {}).items())
+        ]
+        for d in days
+    }
+    dump("openai_costs.json", _openai_page(days, oa_cost_results))
 
     def iso(d: int) -> str:
         return datetime.fromtimestamp(d, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -417,4 +401,3 @@ def _usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
 
 
 __all__ = ["load_demo", "request_log_sql"]
-_ = timedelta

@@ -452,44 +452,21 @@ def _run_plan(
             if plan.arrow is not None:
                 cur.unregister("plan_src")
         hasher.join()
+        result = ImportResult(
+            import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
+            start, end, time.perf_counter() - t0, plan.notes,
+        )  # fmt: skip
         cur.execute(
             """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
                rows_read, rows_new, rows_duplicate, rows_replaced, period_start, period_end,
                started_at, finished_at, status, is_demo)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)""",
-            [
-                import_id,
-                display,
-                hasher.digest,
-                plan.format,
-                plan.source,
-                plan.grain,
-                read,
-                new,
-                dup,
-                replaced,
-                start,
-                end,
-                started,
-                _now(),
-                is_demo,
-            ],
-        )
-    return ImportResult(
-        import_id,
-        display,
-        plan.format,
-        plan.source,
-        plan.grain,
-        read,
-        new,
-        dup,
-        replaced,
-        start,
-        end,
-        time.perf_counter() - t0,
-        plan.notes,
-    )
+            [result.import_id, result.file_name, hasher.digest, result.format, result.source,
+             result.grain, result.rows_read, result.rows_new, result.rows_duplicate,
+             result.rows_replaced, result.period_start, result.period_end, started, _now(),
+             is_demo],
+        )  # fmt: skip
+    return result
 
 
 @dataclass

@@ -72,3 +72,21 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         env=full_env,
         timeout=300,
     )
+
+
+def openai_buckets(buckets: dict[int, list[dict]], width: int = 86400) -> dict:
+    """An OpenAI usage/costs API page: {bucket start (Unix s): results of that bucket}."""
+    return {
+        "object": "page",
+        "has_more": False,
+        "next_page": None,
+        "data": [
+            {"object": "bucket", "start_time": s, "end_time": s + width, "results": list(r)}
+            for s, r in sorted(buckets.items())
+        ],
+    }
+
+
+def openai_page(*results: dict, start: int = 1730419200, width: int = 86400) -> dict:
+    """One OpenAI usage/costs API page with a single bucket holding ``results``."""
+    return openai_buckets({start: list(results)}, width)

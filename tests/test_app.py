@@ -50,3 +50,23 @@ def test_first_start_loads_demo_data(app_db):
     assert "demo data" in at.warning[0].value
     with Store(app_db) as s:
         assert s.scalar("SELECT count(*) FROM imports WHERE is_demo") == 5
+
+
+def test_database_held_by_another_program_is_explained(app_db, monkeypatch):
+    import subprocess
+    import sys
+
+    from tests.test_store_cli import HOLDER
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, app_db], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        assert f"is open in process {holder.pid}" in at.error[0].value
+        assert len(at.metric) == 0
+    finally:
+        holder.kill()
+        holder.wait()

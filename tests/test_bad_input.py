@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lib.errors import InputError
 from lib.ingest import import_file
 from lib.store import Store
-from tests.conftest import fixture, snapshot, write
+from tests.conftest import fixture, openai_page, snapshot, write
 
 
 @pytest.fixture
@@ -96,30 +96,11 @@ def test_failure_late_in_a_large_file_rolls_back_everything(loaded, tmp_path):
 
 
 def test_mixed_endpoints_in_one_pull_are_refused(store, tmp_path):
-    doc = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "start_time": 1730419200,
-                "end_time": 1730505600,
-                "results": [
-                    {
-                        "object": "organization.usage.completions.result",
-                        "input_tokens": 1,
-                        "output_tokens": 1,
-                        "num_model_requests": 1,
-                    },
-                    {
-                        "object": "organization.usage.embeddings.result",
-                        "input_tokens": 1,
-                        "num_model_requests": 1,
-                    },
-                ],
-            }
-        ],
-    }
+    doc = openai_page(
+        {"object": "organization.usage.completions.result", "input_tokens": 1, "output_tokens": 1,
+         "num_model_requests": 1},
+        {"object": "organization.usage.embeddings.result", "input_tokens": 1, "num_model_requests": 1},
+    )  # fmt: skip
     with pytest.raises(InputError, match="mixes several usage endpoints"):
         import_file(store, write(tmp_path, "mixed.json", doc))
 

@@ -9,7 +9,7 @@ import pytest
 from lib.errors import InputError, NotFoundError, TokenboardError
 from lib.ingest import import_file, undo_import
 from lib.summary import totals
-from tests.conftest import fixture, snapshot, write
+from tests.conftest import fixture, openai_buckets, snapshot, write
 
 DAY = 86400
 D1 = 1730419200  # 2024-11-01 00:00 UTC
@@ -17,30 +17,11 @@ D1 = 1730419200  # 2024-11-01 00:00 UTC
 
 def usage_pull(buckets: dict[int, int], width: int = DAY, model: str = "gpt-4o") -> dict:
     """An OpenAI usage page: {bucket start: input tokens} (0 = an empty bucket)."""
-    return {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": s,
-                "end_time": s + width,
-                "results": []
-                if not n
-                else [
-                    {
-                        "object": "organization.usage.completions.result",
-                        "input_tokens": n,
-                        "output_tokens": 0,
-                        "num_model_requests": 1,
-                        "model": model,
-                    }
-                ],
-            }
-            for s, n in sorted(buckets.items())
-        ],
-    }
+    result = {"object": "organization.usage.completions.result", "output_tokens": 0, "num_model_requests": 1,
+              "model": model}  # fmt: skip
+    return openai_buckets(
+        {s: [{**result, "input_tokens": n}] if n else [] for s, n in buckets.items()}, width
+    )
 
 
 def test_reimporting_the_same_file_adds_nothing(store):

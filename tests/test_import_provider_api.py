@@ -8,7 +8,7 @@ import pytest
 
 from lib.ingest import import_file
 from lib.summary import totals
-from tests.conftest import fixture, write
+from tests.conftest import fixture, openai_page, write
 
 
 def test_openai_usage_completions(store):
@@ -112,27 +112,15 @@ def test_several_pages_of_one_pull_as_json_lines(store, tmp_path):
 
 
 def test_optional_fields_absent_and_other_endpoints(store, tmp_path):
-    doc = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": 1730419200,
-                "end_time": 1730505600,
-                "results": [
-                    {
-                        "object": "organization.usage.images.result",
-                        "images": 4,
-                        "num_model_requests": 2,
-                        "source": "image.generation",
-                        "size": "1024x1024",
-                    }
-                ],
-            }
-        ],
-    }
+    doc = openai_page(
+        {
+            "object": "organization.usage.images.result",
+            "images": 4,
+            "num_model_requests": 2,
+            "source": "image.generation",
+            "size": "1024x1024",
+        }
+    )
     r = import_file(store, write(tmp_path, "images.json", doc))
     assert r.rows_new == 1
     assert store.query(
@@ -217,19 +205,7 @@ def test_legacy_v1_usage(store, tmp_path):
     ],
 )
 def test_every_usage_endpoint(store, tmp_path, endpoint, result, expected):
-    doc = {
-        "object": "page",
-        "has_more": False,
-        "next_page": None,
-        "data": [
-            {
-                "object": "bucket",
-                "start_time": 1730419200,
-                "end_time": 1730505600,
-                "results": [{"object": f"organization.usage.{endpoint}.result", **result}],
-            }
-        ],
-    }
+    doc = openai_page({"object": f"organization.usage.{endpoint}.result", **result})
     r = import_file(store, write(tmp_path, f"{endpoint}.json", doc))
     assert r.format == "openai_usage" and r.rows_new == 1
     row = store.query("SELECT requests, input_tokens, quantity, quantity_unit FROM usage_buckets")[
