@@ -4,8 +4,9 @@
     python bench/bench_import.py [--rows 10000000] [--days 90] [--out bench/out]
 
 Each import runs in a child process on a fresh database file, so its peak memory (RSS,
-sampled every 20 ms) is its own; each runs ``--repeat`` times and the best time counts (the
-disk of a shared machine is noisy), the highest peak memory counts. Targets: our CSV import ≥ 0.7× the bare speed, peak memory
+sampled every 20 ms) is its own. The three imports run in ``--repeat`` interleaved rounds and
+the best time of each counts (a shared machine's speed drifts by ±15 % over minutes); the
+highest peak memory counts. Targets: our CSV import ≥ 0.7× the bare speed, peak memory
 under 1 GB, "spend per day per model over 90 days" under 50 ms warm.
 """
 
@@ -119,30 +120,49 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
-    ap.add_argument("--repeat", type=int, default=2, help="runs of each import; the best counts")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="rounds of the three imports; the best counts"
+    )
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv, parquet = generate(out, args.rows, args.days)
     n = args.rows
 
-    def best(make_cmd, db_name: str) -> tuple[float, float]:
-        """Best of ``--repeat`` runs, alternating with the others so neither gets a warmer disk."""
-        runs = []
-        for _ in range(args.repeat):
-            db = _fresh(out / db_name)
-            runs.append(measure(make_cmd(db)))
-        return min(r[0] for r in runs), max(r[1] for r in runs)
-
-    bare_s, bare_mb = best(lambda db: [sys.executable, "-c", BARE, str(csv), db], "bare.duckdb")
-    ours_s, ours_mb = best(
-        lambda db: [sys.executable, "-m", "lib.cli", "import", str(csv), "--db", db], "ours.duckdb"
-    )
-    pq_s, pq_mb = best(
-        lambda db: [sys.executable, "-m", "lib.cli", "import", str(parquet), "--db", db],
-        "ours_parquet.duckdb",
-    )
-    ours_db = str(out / "ours.duckdb")
+    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "csv": [], "parquet": []}
+    cmds = {
+        "bare": lambda db: [sys.executable, "-c", BARE, str(csv), db],
+        "csv": lambda db: [
+            sys.executable,
+            "-m",
+            "lib.cli",
+            "import",
+            str(csv),
+            "--db",
+            db,
+            "--quiet",
+        ],
+        "parquet": lambda db: [
+            sys.executable,
+            "-m",
+            "lib.cli",
+            "import",
+            str(parquet),
+            "--db",
+            db,
+            "--quiet",
+        ],
+    }
+    for i in range(args.repeat):  # interleaved, so a slow spell of the machine hits all alike
+        for name, make in cmds.items():
+            seconds, mb = measure(make(_fresh(out / f"{name}.duckdb")))
+            runs[name].append((seconds, mb))
+            print(f"round {i + 1}: {name:8} {seconds:6.1f} s {mb:6.0f} MB", flush=True)
+    bare_s, bare_mb = min(r[0] for r in runs["bare"]), max(r[1] for r in runs["bare"])
+    ours_s, ours_mb = min(r[0] for r in runs["csv"]), max(r[1] for r in runs["csv"])
+    pq_s, pq_mb = min(r[0] for r in runs["parquet"]), max(r[1] for r in runs["parquet"])
+    ratios = [b[0] / o[0] for b, o in zip(runs["bare"], runs["csv"], strict=True)]
+    ours_db = str(out / "csv.duckdb")
     med, best, raw = rollup_query_ms(ours_db)
 
     ratio = bare_s / ours_s

@@ -377,9 +377,7 @@ def plan_generic(
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
         p = fmap.pop("provider")
-        constants["provider"] = (
-            f"coalesce(lower(nullif(trim(CAST({p.raw_sql} AS VARCHAR)), '')), {inferred}, 'unknown')"
-        )
+        constants["provider"] = f"coalesce(nullif({_word(p)}, ''), {inferred}, 'unknown')"
     else:
         constants["provider"] = f"coalesce({inferred}, 'unknown')"
     if "batch" in fmap:
@@ -405,11 +403,18 @@ def plan_generic(
     return plan
 
 
+def _word(src: FieldSource) -> str:
+    """SQL for a text value in lower case, trimmed unless known clean."""
+    if src.clean and src.raw_type == "VARCHAR":
+        return f"lower({src.raw_sql})"
+    return f"lower(trim(CAST({src.raw_sql} AS VARCHAR)))"
+
+
 def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
     """success | error, from a status word, an HTTP status or the presence of an error."""
     parts = []
     if "status" in fmap:
-        s = f"lower(trim(CAST({fmap['status'].raw_sql} AS VARCHAR)))"
+        s = _word(fmap["status"])
         err_words = ", ".join(f"'{w}'" for w in values.ERROR_WORDS)
         ok_words = ", ".join(f"'{w}'" for w in values.SUCCESS_WORDS)
         parts.append(
@@ -423,9 +428,7 @@ def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
         )
     for f in ("error_code", "error_type", "error_message"):
         if f in fmap:
-            parts.append(
-                f"WHEN nullif(trim(CAST({fmap[f].raw_sql} AS VARCHAR)), '') IS NOT NULL THEN 'error'"
-            )
+            parts.append(f"WHEN nullif({_word(fmap[f])}, '') IS NOT NULL THEN 'error'")
     return "CASE " + " ".join(parts) + " ELSE 'success' END" if parts else "'success'"
 
 
