@@ -163,3 +163,22 @@ def test_cli_bad_arguments(db_path):
     r = run_cli("undo", "42", "--db", db_path)
     assert r.returncode == 1 and r.stderr.strip() == "error: There is no import #42."
     assert time.perf_counter() - start < 30
+
+
+def test_content_hash_full_and_sampled(tmp_path, monkeypatch):
+    import hashlib
+
+    import lib.ingest as ingest
+
+    path = tmp_path / "f.bin"
+    data = bytes(range(256)) * 40_000  # 10 MB
+    path.write_bytes(data)
+    assert ingest.content_hash(str(path)) == hashlib.sha256(data).hexdigest()
+    monkeypatch.setattr(ingest, "FULL_HASH_LIMIT", 1024)
+    sampled = ingest.content_hash(str(path))
+    assert sampled.startswith("sampled:") and ingest.content_hash(str(path)) == sampled
+    changed = bytearray(data)
+    changed[5 * 1024 * 1024] ^= 1  # a byte inside one of the sampled slices
+    path.write_bytes(bytes(changed))
+    assert ingest.content_hash(str(path)) != sampled
+    assert ingest.content_hash(str(tmp_path / "missing")) is None

@@ -1,0 +1,1 @@
+"""Users, roles and permissions. Pure Python: the login widget lives in ``lib/ui``."""

@@ -1,0 +1,204 @@
+"""The user list: bcrypt-hashed passwords and a role per user.
+
+Users live in a YAML file (``data/users.yaml`` by default, git-ignored; ``TOKENBOARD_USERS``
+moves it) in streamlit-authenticator's credentials format, or — read-only, for cloud
+deployments — under ``[auth.credentials.usernames.<name>]`` in the app's secrets. There is
+no self-registration: the first admin is created with a one-time setup token that the
+server prints to its log, and admins add everyone else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import yaml
+
+from lib.auth.roles import ROLES
+from lib.config import PROJECT_ROOT, read_secrets
+from lib.errors import TokenboardError
+
+DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
+# Keys that the library's examples ship with: a deployment using one would accept forged cookies.
+KNOWN_DEFAULT_KEYS = {"some_key", "some_signature_key", "abcdef", "random_signature_key", "key", ""}
+MIN_KEY_LENGTH = 32
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+
+
+class AuthConfigError(TokenboardError):
+    """The login cannot be set up safely (no cookie key, a default key, ...)."""
+
+
+class UserError(TokenboardError):
+    """A user cannot be created or changed as asked."""
+
+
+def users_file() -> Path:
+    return Path(os.environ.get("TOKENBOARD_USERS", str(DEFAULT_USERS_FILE)))
+
+
+def cookie_key(secrets_: dict[str, Any] | None = None) -> str:
+    """The key that signs login cookies: ``[auth] cookie_key`` in secrets or
+    ``TOKENBOARD_COOKIE_KEY``. Refuses a missing, short or well-known default key."""
+    secrets_ = read_secrets() if secrets_ is None else secrets_
+    auth = secrets_.get("auth") if isinstance(secrets_.get("auth"), dict) else {}
+    key = os.environ.get("TOKENBOARD_COOKIE_KEY") or str(auth.get("cookie_key") or "")
+    if key in KNOWN_DEFAULT_KEYS:
+        raise AuthConfigError(
+            "No cookie key is set, or it is a well-known default. Set TOKENBOARD_COOKIE_KEY (or "
+            "[auth] cookie_key in .streamlit/secrets.toml) to a random string of at least "
+            f'{MIN_KEY_LENGTH} characters, e.g. the output of: python -c "import secrets; '
+            'print(secrets.token_urlsafe(48))"'
+        )
+    if len(key) < MIN_KEY_LENGTH:
+        raise AuthConfigError(
+            f"The cookie key is {len(key)} characters long; use at least {MIN_KEY_LENGTH} random characters."
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    email: str
+    role: str
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def _from_secrets(secrets_: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    auth = secrets_.get("auth")
+    if not isinstance(auth, dict):
+        return None
+    creds = auth.get("credentials")
+    if isinstance(creds, dict) and isinstance(creds.get("usernames"), dict):
+        return {k: dict(v) for k, v in creds["usernames"].items()}
+    return None
+
+
+class UserStore:
+    """Credentials in streamlit-authenticator's format, with Tokenboard's roles.
+
+    ``credentials`` is the dict handed to the login widget; keep one ``UserStore`` per
+    process so failed-login counters are shared by every session.
+    """
+
+    def __init__(self, path: Path | None = None, secrets_: dict[str, Any] | None = None) -> None:
+        self.path = path or users_file()
+        secrets_ = read_secrets() if secrets_ is None else secrets_
+        from_secrets = _from_secrets(secrets_)
+        self.read_only = from_secrets is not None
+        self._lock = threading.Lock()
+        users = from_secrets if from_secrets is not None else self._load_file()
+        self.credentials: dict[str, Any] = {"usernames": users}
+
+    def _load_file(self) -> dict[str, dict[str, Any]]:
+        try:
+            with self.path.open(encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+        except FileNotFoundError:
+            return {}
+        except (OSError, yaml.YAMLError) as err:
+            raise AuthConfigError(f"The user file {self.path} cannot be read: {err}") from None
+        users = (data.get("credentials") or {}).get("usernames") or {}
+        return {k: dict(v) for k, v in users.items()}
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        clean = {
+            u: {k: v for k, v in d.items() if k in ("name", "email", "password", "roles")}
+            for u, d in self.credentials["usernames"].items()
+        }
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            yaml.safe_dump({"credentials": {"usernames": clean}}, fh, allow_unicode=True)
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.path)
+
+    @property
+    def empty(self) -> bool:
+        return not self.credentials["usernames"]
+
+    def users(self) -> list[User]:
+        return [
+            User(u, d.get("name", u), d.get("email", ""), self.role_of(u))
+            for u, d in sorted(self.credentials["usernames"].items())
+        ]
+
+    def role_of(self, username: str | None) -> str | None:
+        d = self.credentials["usernames"].get(username or "")
+        if not d:
+            return None
+        roles = d.get("roles") or []
+        return next((r for r in ROLES if r in roles), None)
+
+    def add(self, username: str, name: str, email: str, password: str, role: str) -> User:
+        """Create a user (admins only, checked by the caller)."""
+        if self.read_only:
+            raise UserError("Users come from the app's secrets here; edit them there.")
+        username = username.strip().lower()
+        if not _USERNAME_RE.match(username):
+            raise UserError(
+                "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+            )
+        if role not in ROLES:
+            raise UserError(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+        if len(password) < 10:
+            raise UserError("A password needs at least 10 characters.")
+        with self._lock:
+            if username in self.credentials["usernames"]:
+                raise UserError(f"The user {username} exists already.")
+            self.credentials["usernames"][username] = {
+                "name": name.strip() or username,
+                "email": email.strip(),
+                "password": hash_password(password),
+                "roles": [role],
+            }
+            self._save()
+        return User(username, name, email, role)
+
+
+class SetupToken:
+    """A one-time token that lets whoever reads the server log create the first admin."""
+
+    def __init__(self) -> None:
+        self._token: str | None = secrets.token_urlsafe(24)
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> str | None:
+        return self._token
+
+    def consume(self, given: str) -> bool:
+        """True once, for the right token; afterwards the token is gone."""
+        with self._lock:
+            if self._token is None or not secrets.compare_digest(given.strip(), self._token):
+                return False
+            self._token = None
+            return True
+
+
+def create_first_admin(
+    store: UserStore,
+    token: SetupToken,
+    given_token: str,
+    username: str,
+    name: str,
+    email: str,
+    password: str,
+) -> User:
+    """Create the first admin, only with the setup token and only while there are no users."""
+    if not store.empty:
+        raise UserError("An admin exists already; ask them to add you.")
+    if not token.consume(given_token):
+        raise UserError("That setup token is not valid. Copy it from the server log.")
+    return store.add(username, name, email, password, "admin")
