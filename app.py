@@ -7,13 +7,14 @@ import streamlit as st
 
 from lib.money import money_str
 from lib.summary import has_demo_data
-from lib.ui.state import cached_totals, ensure_demo_on_first_start, get_store, load_demo_into
+from lib.ui.frame import page
+from lib.ui.state import cached_totals, ensure_demo_on_first_start, load_demo_into
 
-st.set_page_config(page_title="Tokenboard", page_icon="📊", layout="wide")
+ctx = page("app.py")
+store = ctx.store
 st.title("Tokenboard")
 st.caption("Usage, spend and errors of your LLM APIs, from your providers' and gateways' exports.")
 
-store = get_store()
 ensure_demo_on_first_start(store)
 t = cached_totals(store)
 
@@ -23,7 +24,7 @@ if t.rows == 0:
         "(OpenAI/Anthropic usage and cost API responses, LiteLLM or Helicone logs, CSV/JSONL/Parquet "
         "exports), or load demo data to look around."
     )
-    if st.button("Load demo data", type="primary"):
+    if ctx.can("import") and st.button("Load demo data", type="primary"):
         load_demo_into(store)
         st.rerun()
     st.stop()

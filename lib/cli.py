@@ -93,30 +93,25 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_imports(args: argparse.Namespace) -> int:
+    from lib.ledger import history
+
     with Store(args.db) as store:
-        rows = store.query(
-            """SELECT import_id, status, file_name, format, grain, rows_read, rows_new, rows_duplicate,
-                      rows_replaced, strftime(started_at, '%Y-%m-%d %H:%M'), is_demo, error
-               FROM imports ORDER BY import_id"""
-        )
+        rows = list(reversed(history(store)))
     if not rows:
         print("No imports yet. Load data with: python -m lib.cli import FILE…  (or: demo)")
         return 0
-    print(
-        f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
-        f"{'dup':>8} {'repl':>6}  file"
-    )
-    for iid, status, name, fmt_, grain, read, new, dup, repl, started, demo, error in rows:
 
-        def n(v: int | None) -> str:
-            return "" if v is None else f"{v:,}"
+    def n(v: int | None) -> str:
+        return "" if v is None else f"{v:,}"
 
-        line = (
-            f"{iid:>4}  {status:7} {started:16}  {fmt_ or '?':20} {grain or '?':7} {n(read):>10} "
-            f"{n(new):>10} {n(dup):>8} {n(repl):>6}  {name}{' [demo]' if demo else ''}"
-        )
-        if error:
-            line += f"\n      {error}"
+    print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
+          f"{'dup':>8} {'repl':>6}  file")  # fmt: skip
+    for r in rows:
+        line = (f"{r.import_id:>4}  {r.status:7} {r.started_at:%Y-%m-%d %H:%M}  {r.format or '?':20} "
+                f"{r.grain or '?':7} {n(r.rows_read):>10} {n(r.rows_new):>10} {n(r.rows_duplicate):>8} "
+                f"{n(r.rows_replaced):>6}  {r.file_name}{' [demo]' if r.is_demo else ''}")  # fmt: skip
+        if r.error:
+            line += f"\n      {r.error}"
         print(line)
     return 0
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from lib.auth.roles import require
 from lib.errors import InputError, NotFoundError, StoreError, TokenboardError
 from lib.importers import values
 from lib.importers.base import Plan
@@ -190,7 +191,7 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
     )
 
 
-def _translate(err: duckdb.Error, plan: Plan) -> InputError:
+def translate_error(err: duckdb.Error, plan: Plan) -> InputError:
     text = str(err)
     for tag, missing in (("tokenboard-invalid:", False), ("tokenboard-missing:", True)):
         if tag in text:
@@ -400,11 +401,15 @@ def import_file(
     display: str | None = None,
     is_demo: bool = False,
     progress: Progress | None = None,
+    role: str | None = "admin",
 ) -> ImportResult:
-    """Import one file into the store, all or nothing.
+    """Import one file into the store, all or nothing, on behalf of a user with ``role``
+    (the command line acts as a local admin).
 
-    Raises ``InputError`` (bad content; nothing written) or ``StoreError``.
+    Raises ``PermissionDeniedError`` (the role may not import), ``InputError`` (bad content;
+    nothing written) or ``StoreError``.
     """
+    require(role, "import")
     display = display or os.path.basename(path)
     say = progress or (lambda _msg: None)
     started = _now()
@@ -468,7 +473,7 @@ def _run_plan(
             say(f"{display}: committing")
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
-            raise _translate(err, plan) from None
+            raise translate_error(err, plan) from None
         finally:
             if plan.arrow is not None:
                 cur.unregister("plan_src")
@@ -497,9 +502,10 @@ class UndoResult:
     rows_restored: int
 
 
-def undo_import(store: Store, import_id: int) -> UndoResult:
+def undo_import(store: Store, import_id: int, role: str | None = "admin") -> UndoResult:
     """Remove one import's rows (and rollups); buckets it had replaced become live again
-    unless a newer pull still covers them."""
+    unless a newer pull still covers them. ``role`` must allow ``undo_import``."""
+    require(role, "undo_import")
     with store.write() as cur:
         row = cur.execute(
             "SELECT status, grain, source FROM imports WHERE import_id = ?", [import_id]

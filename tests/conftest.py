@@ -90,3 +90,53 @@ def openai_buckets(buckets: dict[int, list[dict]], width: int = 86400) -> dict:
 def openai_page(*results: dict, start: int = 1730419200, width: int = 86400) -> dict:
     """One OpenAI usage/costs API page with a single bucket holding ``results``."""
     return openai_buckets({start: list(results)}, width)
+
+
+PASSWORDS = {"ada": "admin-password-1", "ana": "analyst-password-1", "vic": "viewer-password-1"}
+ROLES_OF = {"ada": "admin", "ana": "analyst", "vic": "viewer"}
+COOKIE_KEY = "test-cookie-key-" + "x" * 32
+
+
+def write_users(path: Path) -> Path:
+    """A users file with one admin, one analyst and one viewer (cheap bcrypt rounds)."""
+    import bcrypt
+    import yaml
+
+    users = {
+        u: {"name": u.capitalize(), "email": f"{u}@example.com", "roles": [ROLES_OF[u]],
+            "password": bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode()}
+        for u, p in PASSWORDS.items()
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Environment for AppTest: its own database, users file and cookie key; no demo data."""
+    db = str(tmp_path / "app.duckdb")
+    monkeypatch.setenv("TOKENBOARD_DB", db)
+    monkeypatch.setenv("TOKENBOARD_USERS", str(write_users(tmp_path / "users.yaml")))
+    monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", COOKIE_KEY)
+    monkeypatch.setenv("TOKENBOARD_DEMO", "0")
+    return db
+
+
+def app_test(script: str = "app.py"):
+    """An AppTest of the whole app (entry point app.py) that will open ``script``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if script != "app.py":
+        at.switch_page(script)
+    return at
+
+
+def login(at, username: str, password: str | None = None):
+    """Fill and submit the login form; returns the AppTest after the rerun."""
+    at.run()
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input(username)
+    fields["Password"].input(password if password is not None else PASSWORDS[username])
+    next(b for b in at.button if b.label == "Log in").click()
+    return at.run()

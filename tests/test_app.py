@@ -1,43 +1,55 @@
-"""The Overview page through Streamlit's AppTest, over a real database file."""
+"""The Overview page and the frame through Streamlit's AppTest, over a real database file."""
 
 from __future__ import annotations
 
-import pytest
-from streamlit.testing.v1 import AppTest
+import subprocess
+import sys
 
 from lib.ingest import import_file
 from lib.store import Store
-from tests.conftest import ROOT, fixture
+from tests.conftest import ROOT, app_test, fixture, login
 
 
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    path = str(tmp_path / "app.duckdb")
-    monkeypatch.setenv("TOKENBOARD_DB", path)
-    return path
-
-
-def _run() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+def test_logged_out_sees_the_login_form_and_no_data(app_env):
+    with Store(app_env) as s:
+        import_file(s, fixture("openai_usage_completions.json"))
+    at = app_test()
     at.run()
     assert not at.exception
-    return at
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert len(at.metric) == 0
+    assert not any("3,000" in m.value for m in at.markdown)
 
 
-def test_empty_database_shows_what_to_do(app_db, monkeypatch):
-    monkeypatch.setenv("TOKENBOARD_DEMO", "0")
-    at = _run()
-    assert "No data yet" in at.info[0].value
-    assert at.button[0].label == "Load demo data"
+def test_wrong_password_then_lockout(app_env):
+    at = app_test()
+    at = login(at, "ana", "wrong")
+    assert "incorrect" in at.error[0].value
+    for _ in range(5):
+        at = login(at, "ana", "wrong")
+    at = login(at, "ana")  # the right password no longer helps
+    assert "Too many failed logins" in at.error[0].value
     assert len(at.metric) == 0
 
 
-def test_totals_of_the_store(app_db, monkeypatch):
-    monkeypatch.setenv("TOKENBOARD_DEMO", "0")
-    with Store(app_db) as s:
+def test_empty_database_shows_what_to_do(app_env):
+    at = login(app_test(), "ada")
+    assert not at.exception
+    assert "No data yet" in at.info[0].value
+    assert any(b.label == "Load demo data" for b in at.button)
+
+
+def test_viewer_gets_no_import_button(app_env):
+    at = login(app_test(), "vic")
+    assert "No data yet" in at.info[0].value
+    assert not any(b.label == "Load demo data" for b in at.button)
+
+
+def test_totals_of_the_store(app_env):
+    with Store(app_env) as s:
         import_file(s, fixture("openai_usage_completions.json"))
         import_file(s, fixture("openai_costs.json"))
-    at = _run()
+    at = login(app_test(), "ana")
     values = {m.label: m.value for m in at.metric}
     assert values["Requests"] == "8"
     assert values["Input tokens"] == "3,000"
@@ -45,26 +57,47 @@ def test_totals_of_the_store(app_db, monkeypatch):
     assert values["Errors"] == "—"
 
 
-def test_first_start_loads_demo_data(app_db):
-    at = _run()
+def test_first_start_loads_demo_data(app_env, monkeypatch):
+    monkeypatch.setenv("TOKENBOARD_DEMO", "1")
+    at = login(app_test(), "ada")
     assert "demo data" in at.warning[0].value
-    with Store(app_db) as s:
+    with Store(app_env) as s:
         assert s.scalar("SELECT count(*) FROM imports WHERE is_demo") == 5
 
 
-def test_database_held_by_another_program_is_explained(app_db, monkeypatch):
-    import subprocess
-    import sys
+def test_refuses_to_start_without_a_safe_cookie_key(app_env, monkeypatch):
+    monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", "some_key")
+    at = app_test()
+    at.run()
+    assert "well-known default" in at.error[0].value
+    assert len(at.text_input) == 0
 
+
+def test_first_admin_needs_the_setup_token(app_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENBOARD_USERS", str(tmp_path / "none.yaml"))
+    at = app_test()
+    at.run()
+    assert at.title[0].value == "Set up Tokenboard"
+    fields = {t.label: t for t in at.text_input}
+    fields["Setup token"].input("not-the-token")
+    fields["Username"].input("boss")
+    fields["Password"].input("a long password")
+    fields["Repeat password"].input("a long password")
+    next(b for b in at.button if b.label == "Create admin").click()
+    at.run()
+    assert "not valid" in at.error[0].value
+    assert not (tmp_path / "none.yaml").exists()
+
+
+def test_database_held_by_another_program_is_explained(app_env):
     from tests.test_store_cli import HOLDER
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, app_db], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, app_env], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.run()
+        at = login(app_test(), "ada")
         assert f"is open in process {holder.pid}" in at.error[0].value
         assert len(at.metric) == 0
     finally:

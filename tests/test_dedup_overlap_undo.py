@@ -159,3 +159,17 @@ def test_billed_costs_win_over_stated_costs_for_the_same_day(store, tmp_path):
     import_file(store, write(tmp_path, "gateway.csv", gw))
     import_file(store, fixture("openai_costs.json"))  # Nov 1: 0.30 billed, Nov 2: 0.70 billed
     assert totals(store).stated_cost_usd == Decimal("0.30") + Decimal("0.70") + Decimal("0.25")
+
+
+def test_a_viewer_can_neither_import_nor_undo(store):
+    from lib.auth.roles import PermissionDeniedError
+
+    r = import_file(store, fixture("generic_requests.jsonl"), role="analyst")
+    before = snapshot(store)
+    with pytest.raises(PermissionDeniedError):
+        import_file(store, fixture("helicone_export.csv"), role="viewer")
+    with pytest.raises(PermissionDeniedError):
+        undo_import(store, r.import_id, role="viewer")
+    with pytest.raises(PermissionDeniedError):
+        import_file(store, fixture("helicone_export.csv"), role=None)
+    assert snapshot(store) == before

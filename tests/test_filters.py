@@ -64,9 +64,14 @@ def test_windows_in_utc():
         datetime(2025, 12, 1, tzinfo=UTC),
         datetime(2026, 1, 1, tzinfo=UTC),
     )
+    # 7 days: March 9–15 (today included); the period before: March 2–8
+    assert Filters(preset="7d").window(NOW) == (
+        datetime(2026, 3, 9, tzinfo=UTC),
+        datetime(2026, 3, 16, tzinfo=UTC),
+    )
     assert Filters(preset="7d").previous_window(NOW) == (
-        datetime(2026, 3, 3, tzinfo=UTC),
-        datetime(2026, 3, 10, tzinfo=UTC),
+        datetime(2026, 3, 2, tzinfo=UTC),
+        datetime(2026, 3, 9, tzinfo=UTC),
     )
     assert Filters(preset="this_month").previous_window(NOW) == (
         datetime(2026, 2, 1, tzinfo=UTC),

@@ -98,6 +98,7 @@ class UserStore:
         from_secrets = _from_secrets(secrets_)
         self.read_only = from_secrets is not None
         self._lock = threading.Lock()
+        self._locked_at: dict[str, float] = {}
         users = from_secrets if from_secrets is not None else self._load_file()
         self.credentials: dict[str, Any] = {"usernames": users}
 
@@ -133,6 +134,25 @@ class UserStore:
             User(u, d.get("name", u), d.get("email", ""), self.role_of(u))
             for u, d in sorted(self.credentials["usernames"].items())
         ]
+
+    def release_expired_locks(
+        self, max_attempts: int, lock_seconds: float, now: float
+    ) -> list[str]:
+        """Users locked by ``max_attempts`` failed logins are unlocked ``lock_seconds`` after the
+        lock was first seen; returns the usernames still locked."""
+        locked = []
+        with self._lock:
+            for username, d in self.credentials["usernames"].items():
+                if int(d.get("failed_login_attempts") or 0) < max_attempts:
+                    self._locked_at.pop(username, None)
+                    continue
+                since = self._locked_at.setdefault(username, now)
+                if now - since >= lock_seconds:
+                    d["failed_login_attempts"] = 0
+                    del self._locked_at[username]
+                else:
+                    locked.append(username)
+        return locked
 
     def role_of(self, username: str | None) -> str | None:
         d = self.credentials["usernames"].get(username or "")

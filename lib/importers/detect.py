@@ -201,3 +201,17 @@ def plan_file(
     if fmt not in (None, "generic"):
         raise InputError(display, f"this is a table of columns, not {fmt} data")
     return plan_generic(tab, cur, mapping, source, text_only)
+
+
+def file_columns(path: str, cur: Cursor) -> list[str]:
+    """The column names of a tabular file (for an explicit mapping); [] when not tabular."""
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    if sample.startswith(b"PAR1"):
+        return list(open_parquet(path, os.path.basename(path), cur).columns)
+    head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] == b"{":
+        return list(open_jsonl(path, os.path.basename(path), sample).columns)
+    if head[:1] == b"[":
+        return []
+    return list(open_csv(path, os.path.basename(path), sample).columns)

@@ -120,12 +120,17 @@ class Store:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.IOException as err:
             if _LOCK_RE.search(str(err)):
-                raise _describe_busy(self.path, err) from None
-            raise StoreError(f"Could not open the database {self.path}: {err}") from None
+                raise _describe_busy(self.display_path, err) from None
+            raise StoreError(f"Could not open the database {self.display_path}: {err}") from None
         except duckdb.Error as err:
-            raise StoreError(f"Could not open the database {self.path}: {err}") from None
+            raise StoreError(f"Could not open the database {self.display_path}: {err}") from None
         if not read_only:
             self.migrate()
+
+    @property
+    def display_path(self) -> str:
+        """The location without any query string (a MotherDuck token may ride there)."""
+        return self.path.split("?", 1)[0]
 
     # -- connections -------------------------------------------------------------------
     def _cursor(self) -> Cursor:
@@ -142,7 +147,7 @@ class Store:
         try:
             yield cur
         except duckdb.Error as err:
-            raise StoreError(f"A query on {self.path} failed: {err}") from None
+            raise StoreError(f"A query on {self.display_path} failed: {err}") from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 cur.execute("ROLLBACK")
@@ -156,7 +161,7 @@ class Store:
         errors wrapped in ``StoreError``).
         """
         if self.read_only:
-            raise StoreError(f"The database {self.path} is open read-only.")
+            raise StoreError(f"The database {self.display_path} is open read-only.")
         with self._write_lock:
             cur = self._cursor()
             cur.execute("BEGIN TRANSACTION")
@@ -167,7 +172,7 @@ class Store:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
                 if isinstance(err, duckdb.Error):
-                    raise StoreError(f"A write to {self.path} failed: {err}") from None
+                    raise StoreError(f"A write to {self.display_path} failed: {err}") from None
                 raise
             finally:
                 cur.close()

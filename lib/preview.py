@@ -1,0 +1,88 @@
+"""What an import would do, before anything is written: the detected format, how columns
+map, a sample of the rows as they would be stored, the row count, the period and the totals.
+Reads the file with DuckDB; writes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from lib.importers.base import Plan
+from lib.importers.canonical import COLUMNS
+from lib.importers.detect import plan_file
+from lib.store import Store
+
+
+@dataclass
+class Preview:
+    file_name: str
+    format: str
+    grain: str
+    source: str
+    mapped: dict[str, str]  # canonical field -> file column (tabular files)
+    unmapped: list[str]  # file columns nothing uses
+    columns: list[str]  # the canonical columns of the sample
+    sample: list[tuple[Any, ...]]  # up to 20 rows as they would be stored
+    rows: int
+    period_start: datetime | None
+    period_end: datetime | None
+    requests: int | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal | None
+    notes: list[str] = field(default_factory=list)
+
+
+def preview_file(
+    store: Store,
+    path: str,
+    *,
+    display: str | None = None,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    sample_rows: int = 20,
+) -> Preview:
+    """Plan the import of ``path`` and summarise it. Raises ``InputError`` like an import
+    would (the same checks run: a file that previews cleanly imports cleanly)."""
+    from lib.ingest import translate_error
+
+    with store.read() as cur:
+        plan: Plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping)
+        if plan.arrow is not None:
+            cur.register("plan_src", plan.arrow)
+        cols = list(COLUMNS[plan.grain])
+        time_col = "ts" if plan.grain == "request" else "bucket_start"
+        end_col = "ts" if plan.grain == "request" else "coalesce(bucket_end, bucket_start)"
+        req = (
+            "count(*)"
+            if plan.grain == "request"
+            else ("sum(requests)" if plan.grain == "usage" else "NULL")
+        )
+        tok_in = "sum(input_tokens)" if plan.grain != "cost" else "0"
+        tok_out = "sum(output_tokens)" if plan.grain != "cost" else "0"
+        cost = "sum(amount)" if plan.grain == "cost" else "sum(cost_usd)"
+        try:
+            sample = cur.execute(
+                f"SELECT {', '.join(cols)} FROM ({plan.select_sql}) LIMIT {int(sample_rows)}",
+                plan.params,
+            ).fetchall()
+            n, start, end, requests, tin, tout, usd = cur.execute(
+                f"SELECT count(*), min({time_col}), max({end_col}), {req}, {tok_in}, {tok_out}, {cost} "
+                f"FROM ({plan.select_sql})",
+                plan.params,
+            ).fetchone()
+        except duckdb.Error as err:
+            raise translate_error(err, plan) from None
+    mapped = {name: src.label for name, (src, _k) in plan.fields.items()}
+    used = set(mapped.values())
+    unmapped = [c for c in (plan.tabular.columns if plan.tabular else {}) if c not in used]
+    return Preview(
+        file_name=plan.display, format=plan.format, grain=plan.grain, source=plan.source, mapped=mapped,
+        unmapped=unmapped, columns=cols, sample=sample, rows=int(n), period_start=start, period_end=end,
+        requests=None if requests is None else int(requests), input_tokens=int(tin or 0),
+        output_tokens=int(tout or 0), cost_usd=usd, notes=plan.notes,
+    )  # fmt: skip

@@ -1,0 +1,32 @@
+"""Small shared widgets: formatted numbers and downloadable tables."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from lib.export import csv_bytes, excel_bytes, parquet_bytes
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def n(v: int | None) -> str:
+    """A count with thousands separators; an em dash when the data cannot give it."""
+    return "—" if v is None else f"{v:,}"
+
+
+def usd(v: Decimal | float | None) -> str:
+    return "—" if v is None else f"${float(v):,.2f}"
+
+
+def table(df: pd.DataFrame, name: str, *, key: str, height: int | None = None) -> None:
+    """A table with CSV, Excel and Parquet downloads (CSV cells safe from formula injection)."""
+    st.dataframe(df, hide_index=True, width="stretch", height=height or "auto")
+    c1, c2, c3, _ = st.columns([1, 1, 1, 5])
+    c1.download_button("CSV", csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}_csv")
+    c2.download_button("Excel", excel_bytes(df, name), f"{name}.xlsx", XLSX_MIME, key=f"{key}_xlsx")
+    c3.download_button(
+        "Parquet", parquet_bytes(df), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq"
+    )

@@ -1,0 +1,147 @@
+"""Data: upload exports (preview first, then import), import history with undo."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pandas as pd
+import streamlit as st
+
+from lib.errors import TokenboardError
+from lib.importers.detect import file_columns
+from lib.importers.generic import SYNONYMS
+from lib.ingest import import_file, undo_import
+from lib.ledger import history
+from lib.preview import preview_file
+from lib.ui.frame import page
+from lib.ui.widgets import n, table, usd
+
+ctx = page("pages/7_Data.py", filters=False)
+st.title("Data")
+st.caption(
+    "Load usage, cost and error exports. Each file is previewed before anything is written; an "
+    "import is all or nothing, and re-importing the same data adds nothing."
+)
+
+MAPPABLE = ["ts", "model", "provider", "project", "api_key", "user_id", "requests", "input_tokens",
+            "cached_input_tokens", "output_tokens", "total_tokens", "cost_usd", "status", "http_status",
+            "error_code", "error_message", "latency_ms", "request_id", "client_ip", "origin"]  # fmt: skip
+assert set(MAPPABLE) <= set(SYNONYMS)
+
+
+def _tmpdir() -> str:
+    if "tb_upload_dir" not in st.session_state:
+        st.session_state["tb_upload_dir"] = tempfile.mkdtemp(prefix="tokenboard-upload-")
+    return st.session_state["tb_upload_dir"]
+
+
+if ctx.can("import"):
+    st.subheader("Import files")
+    uploads = st.file_uploader(
+        "Exports: OpenAI/Anthropic usage or cost API responses (JSON), LiteLLM or Helicone CSV, "
+        "or any CSV, JSON Lines or Parquet with time and token/cost columns",
+        accept_multiple_files=True,
+        type=["csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet"],
+    )
+    ready: list[tuple[str, str, dict[str, str] | None]] = []
+    for up in uploads or []:
+        path = os.path.join(_tmpdir(), os.path.basename(up.name))
+        with open(path, "wb") as fh:
+            fh.write(up.getbuffer())
+        mapping_key = f"map_{up.name}"
+        mapping = st.session_state.get(mapping_key) or None
+        with st.expander(f"**{up.name}** · {up.size / 1e6:,.2f} MB", expanded=True):
+            try:
+                with st.spinner("Reading the file…"):
+                    pv = preview_file(ctx.store, path, display=up.name, mapping=mapping)
+            except TokenboardError as err:
+                st.error(str(err))
+                if "unrecognised columns" in str(err) or "mapping" in str(err):
+                    with ctx.store.read() as cur:
+                        cols = file_columns(path, cur)
+                    st.write("Map the columns (at least a time column and one measure):")
+                    chosen = {}
+                    grid = st.columns(4)
+                    for i, field in enumerate(MAPPABLE):
+                        pick = grid[i % 4].selectbox(
+                            field, ["—", *cols], key=f"{mapping_key}_{field}"
+                        )
+                        if pick != "—":
+                            chosen[field] = pick
+                    if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
+                        st.session_state[mapping_key] = chosen
+                        st.rerun()
+                continue
+            c = st.columns(5)
+            c[0].metric("Format", pv.format)
+            c[1].metric("Rows", n(pv.rows))
+            c[2].metric("Requests", n(pv.requests))
+            c[3].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
+            c[4].metric("Cost (USD)", usd(pv.cost_usd))
+            if pv.period_start:
+                st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
+                           f"stored as {pv.grain} rows of source “{pv.source}”")  # fmt: skip
+            for note in pv.notes:
+                st.info(note)
+            if pv.mapped:
+                st.write("Columns used:", ", ".join(f"`{k}` ← {v}" for k, v in pv.mapped.items()))
+                if pv.unmapped:
+                    st.caption("Not used: " + ", ".join(pv.unmapped))
+            st.dataframe(
+                pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch"
+            )
+            ready.append((path, up.name, mapping))
+    if ready and st.button(
+        f"Import {len(ready)} file{'s' if len(ready) > 1 else ''}", type="primary"
+    ):
+        with st.status("Importing…", expanded=True) as status:
+            ok = 0
+            for path, name, mapping in ready:
+                try:
+                    r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
+                                    progress=status.write)  # fmt: skip
+                except TokenboardError as err:
+                    st.error(str(err))
+                else:
+                    ok += 1
+                    st.success(r.summary_line())
+            status.update(
+                label=f"{ok} of {len(ready)} imported",
+                state="complete" if ok == len(ready) else "error",
+            )
+
+st.subheader("Import history")
+rows = history(ctx.store)
+if not rows:
+    st.info("Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`.")
+else:
+    df = pd.DataFrame(
+        [{"Import": r.import_id, "Status": r.status, "File": r.file_name + (" (demo)" if r.is_demo else ""),
+          "Format": r.format, "Kind": r.grain, "Rows read": r.rows_read, "New": r.rows_new,
+          "Duplicate": r.rows_duplicate, "Replaced": r.rows_replaced,
+          "From (UTC)": r.period_start, "To (UTC)": r.period_end, "Started (UTC)": r.started_at,
+          "Error": r.error} for r in rows]
+    )  # fmt: skip
+    table(df, "imports", key="imports")
+    undoable = [r for r in rows if r.status == "ok"]
+    if ctx.can("undo_import") and undoable:
+        c1, c2 = st.columns([3, 1])
+        pick = c1.selectbox("Undo an import (its rows, and only its rows, are removed)",
+                            [r.import_id for r in undoable],
+                            format_func=lambda i: next(f"#{r.import_id} · {r.file_name}" for r in undoable
+                                                       if r.import_id == i))  # fmt: skip
+        if c2.button("Undo", key="undo"):
+            try:
+                res = undo_import(ctx.store, pick, role=ctx.user.role)
+            except TokenboardError as err:
+                st.error(str(err))
+            else:
+                st.success(f"Import #{res.import_id} undone: {res.rows_removed:,} rows removed, "
+                           f"{res.rows_restored:,} earlier rows live again.")  # fmt: skip
+                st.rerun()
+
+st.subheader("Where the data lives")
+st.write(
+    f"Database: `{ctx.store.path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including `md:` MotherDuck)."
+)

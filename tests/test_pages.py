@@ -1,0 +1,100 @@
+"""Every page behind the frame: logged out, and as each role."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from lib.auth.roles import can
+from lib.ingest import import_file
+from lib.store import Store
+from lib.ui.nav import existing_pages
+from tests.conftest import ROOT, app_test, fixture, login
+
+PAGE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+ALL_PAGES = ["app.py", *PAGE_FILES]
+
+
+def test_every_page_starts_with_the_frame():
+    for rel in ALL_PAGES:
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        calls = [
+            n for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "page"
+        ]  # fmt: skip
+        assert calls, f"{rel} does not call the frame"
+        assert calls[0].args and calls[0].args[0].value == rel, (
+            f"{rel} frames itself under another name"
+        )
+        first_st = next(
+            (
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "st"
+            ),
+            None,
+        )
+        assert first_st is None or first_st.lineno >= calls[0].lineno, (
+            f"{rel} draws before the frame"
+        )
+
+
+def test_every_page_file_is_in_the_navigation():
+    assert sorted(p.path for p in existing_pages()) == sorted(ALL_PAGES)
+
+
+@pytest.mark.parametrize("script", ALL_PAGES)
+def test_logged_out_sees_no_data_on_any_page(app_env, script):
+    with Store(app_env) as s:
+        import_file(s, fixture("litellm_spend_logs.csv"))
+    at = app_test(script)
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert len(at.metric) == 0 and len(at.dataframe) == 0
+    assert "req-1" not in str(at)
+
+
+@pytest.mark.parametrize("user", ["ada", "ana", "vic"])
+@pytest.mark.parametrize("script", ALL_PAGES)
+def test_each_role_on_each_page(app_env, script, user):
+    with Store(app_env) as s:
+        import_file(s, fixture("litellm_spend_logs.csv"))
+    at = login(app_test(script), user)
+    assert not at.exception, at.exception
+    item = next(p for p in existing_pages() if p.path == script)
+    role = {"ada": "admin", "ana": "analyst", "vic": "viewer"}[user]
+    if can(role, item.action):
+        assert not at.error, [e.value for e in at.error]
+    else:
+        assert "not open to the" in at.error[0].value
+
+
+def test_data_page_history_and_undo(app_env):
+    with Store(app_env) as s:
+        first = import_file(s, fixture("litellm_spend_logs.csv"))
+        import_file(s, fixture("openai_costs.json"))
+    at = login(app_test("pages/7_Data.py"), "ana")
+    hist = at.dataframe[0].value
+    assert list(hist["Import"]) == [2, 1]
+    assert list(hist["New"]) == [3, 4]
+    undo_select = next(s for s in at.selectbox if s.label.startswith("Undo an import"))
+    undo_select.select(first.import_id)
+    next(b for b in at.button if b.label == "Undo").click()
+    at.run()
+    with Store(app_env) as s:
+        assert (
+            s.scalar("SELECT status FROM imports WHERE import_id = ?", [first.import_id])
+            == "undone"
+        )
+        assert s.scalar("SELECT count(*) FROM request_events") == 0
+
+
+def test_data_page_for_a_viewer_is_read_only(app_env):
+    with Store(app_env) as s:
+        import_file(s, fixture("litellm_spend_logs.csv"))
+    at = login(app_test("pages/7_Data.py"), "vic")
+    assert len(at.dataframe) == 1
+    assert not any(b.label == "Undo" for b in at.button)
+    assert "Import files" not in [h.value for h in at.subheader]
