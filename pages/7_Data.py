@@ -126,7 +126,7 @@ else:
     table(df, "imports", key="imports")
     undoable = [r for r in rows if r.status == "ok"]
     if ctx.can("undo_import") and undoable:
-        c1, c2 = st.columns([3, 1])
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         pick = c1.selectbox("Undo an import (its rows, and only its rows, are removed)",
                             [r.import_id for r in undoable],
                             format_func=lambda i: next(f"#{r.import_id} · {r.file_name}" for r in undoable

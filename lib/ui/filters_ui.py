@@ -26,17 +26,16 @@ def _values(path: str, version: str) -> dict[str, list[str]]:
 
 
 def _init_state(f: Filters) -> None:
-    """Widgets start from the URL the first time this session sees it."""
-    if st.session_state.get("tb_filters_init"):
-        return
-    st.session_state["tb_filters_init"] = True
-    st.session_state["f_period"] = f.preset
-    st.session_state["f_gran"] = f.granularity
-    st.session_state["f_tz"] = f.tz
+    """Widgets take their value from the URL whenever Streamlit has no state for them (the
+    first run, and any run after a rerun in which they were not drawn, e.g. during login)."""
+    values: dict[str, object] = {"f_period": f.preset, "f_gran": f.granularity, "f_tz": f.tz}
     if f.start and f.end:
-        st.session_state["f_range"] = (f.start, f.end)
+        values["f_range"] = (f.start, f.end)
     for d in DIMENSIONS:
-        st.session_state[f"f_{d}"] = list(f.dims.get(d, ()))
+        values[f"f_{d}"] = list(f.dims.get(d, ()))
+    for key, value in values.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
 
 
 def sidebar_filters(store: Store) -> Filters:
