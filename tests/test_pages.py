@@ -98,3 +98,33 @@ def test_data_page_for_a_viewer_is_read_only(app_env):
     assert len(at.dataframe) == 1
     assert not any(b.label == "Undo" for b in at.button)
     assert "Import files" not in [h.value for h in at.subheader]
+
+
+def test_usage_page_with_data_and_a_filter_change(app_env):
+    from datetime import UTC, datetime
+
+    from lib.demo import load_demo
+
+    with Store(app_env) as s:
+        load_demo(s, days=20, scale=0.1, end=datetime.now(UTC))
+        in_30d = s.scalar("SELECT sum(requests) FROM counted_hourly WHERE hour >= ?",
+                          [int(datetime.now(UTC).timestamp()) // 86400 * 86400 - 29 * 86400])  # fmt: skip
+    at = login(app_test("pages/1_Usage.py"), "vic")
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Requests"] == f"{in_30d:,}"
+    assert len(at.get("vega_lite_chart")) == 1
+    table = at.dataframe[0].value
+    assert "Model" in table.columns and table["Requests (requests)"].sum() == in_30d
+    # the filters are in the URL...
+    at.selectbox(key="f_period").select("24h")
+    at.run()
+    assert at.query_params["period"] in ("24h", ["24h"])
+    narrower = int(next(m.value for m in at.metric if m.label == "Requests").replace(",", ""))
+    assert 0 < narrower < in_30d
+    # ...so a copied link opens the same view in a new session
+    shared = app_test("pages/1_Usage.py")
+    shared.query_params["period"] = "24h"
+    shared = login(shared, "ana")
+    assert shared.selectbox(key="f_period").value == "24h"
+    assert next(m.value for m in shared.metric if m.label == "Requests") == f"{narrower:,}"

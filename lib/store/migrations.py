@@ -221,6 +221,17 @@ JOIN token_streams s
  AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
 """
 
+V2 = """
+-- The per-user rollup counted the same way as counted_hourly (one stream per provider and day).
+CREATE VIEW counted_user_daily AS
+SELECT a.*
+FROM agg_user_daily a
+JOIN token_streams s
+  ON s.provider = a.provider AND s.day = a.day // 86400
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
+    (2, "counted per-user view", V2),
 ]

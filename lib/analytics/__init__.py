@@ -1,0 +1,1 @@
+"""Analytics queries over the rollups (never the raw request rows), honouring the filters."""

@@ -1,0 +1,128 @@
+"""Usage over time and by dimension, from the counted streams.
+
+Every query reads ``counted_hourly`` (or ``counted_user_daily`` when users are involved),
+so two sources describing the same traffic are never added together. Time buckets are cut
+in the filters' reporting time zone and returned as local (naive) timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from lib.filters import DIMENSIONS, Filters
+from lib.pricing.estimate import COST_SQL, model_map
+from lib.store import Cursor, Store
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str  # shown on axes: "requests", "tokens", "USD", "%"
+    sql: str  # aggregate over the rollup columns (and ``est`` for estimated cost)
+
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        Metric("requests", "Requests", "requests", "sum(requests)"),
+        Metric("input_tokens", "Input tokens", "tokens", "sum(input_tokens)"),
+        Metric("cached_input_tokens", "Cached input tokens", "tokens", "sum(cached_input_tokens)"),
+        Metric("output_tokens", "Output tokens", "tokens", "sum(output_tokens)"),
+        Metric("estimated_cost", "Estimated cost", "USD", "sum(est)"),
+        Metric("stated_cost", "Stated cost", "USD", "sum(cost_usd)"),
+        Metric("errors", "Errors", "errors", "sum(errors)"),
+        Metric("error_rate", "Error rate", "%", "100.0 * sum(errors) / nullif(sum(requests), 0)"),
+    )
+}
+BREAKDOWNS: dict[str, str] = {
+    "model": "Model", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
+}  # fmt: skip
+
+
+def _uses_users(f: Filters, breakdown: str | None) -> bool:
+    return breakdown == "user_id" or "user_id" in f.dims
+
+
+def _base(
+    cur: Cursor, f: Filters, breakdown: str | None, window: tuple[datetime, datetime]
+) -> tuple[str, list[Any]]:
+    """A subquery of counted rollup rows inside ``window`` and the filters' dimensions, with
+    ``t`` (epoch seconds of the row's hour or day) and ``est`` (estimated cost, USD) added."""
+    users = _uses_users(f, breakdown)
+    table, tcol = ("counted_user_daily", "day") if users else ("counted_hourly", "hour")
+    start, end = window
+    where = [f"{tcol} >= ?", f"{tcol} < ?"]
+    params: list[Any] = [int(start.timestamp()), int(end.timestamp())]
+    for dim in DIMENSIONS:
+        values = f.dims.get(dim)
+        if not values:
+            continue
+        if dim == "api_key" and users:
+            continue  # the per-user rollup has no key; the key filter applies to non-user views
+        where.append(f"list_contains(?, {dim})")
+        params.append(list(values))
+    models = [r[0] for r in cur.execute(f"SELECT DISTINCT model FROM {table}").fetchall()]
+    usage_models, price_models = model_map(cur, models)
+    sql = f"""(
+        WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),
+        c AS (SELECT r.*, r.{tcol} AS t, m.price_model, CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d
+              FROM {table} r LEFT JOIN m ON r.model = m.model
+              WHERE {" AND ".join(where)})
+        SELECT c.*, {COST_SQL} AS est
+        FROM c ASOF LEFT JOIN prices p ON lower(p.model) = c.price_model AND c.d >= p.effective_from
+    )"""
+    return sql, [usage_models, price_models, *params]
+
+
+def series(
+    store: Store,
+    f: Filters,
+    metric: str,
+    breakdown: str | None = None,
+    top_n: int = 10,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """``metric`` per time bucket (and per ``breakdown`` value, the top ``top_n`` by the metric
+    over the period, the rest as "other"). Columns: bucket, series, value."""
+    m = METRICS[metric]
+    gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
+    with store.read() as cur:
+        base, params = _base(cur, f, breakdown, f.window(now))
+        dim = f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'"
+        sql = f"""
+            WITH b AS (SELECT date_trunc(?, timezone(?, to_timestamp(t))) AS bucket, {dim} AS series, *
+                       FROM {base}),
+            top AS (SELECT series FROM b GROUP BY series ORDER BY {m.sql} DESC NULLS LAST LIMIT ?)
+            SELECT bucket, CASE WHEN series IN (SELECT series FROM top) THEN series ELSE 'other' END AS series,
+                   {m.sql} AS value
+            FROM b GROUP BY ALL ORDER BY bucket, series"""
+        return cur.df(sql, [gran, f.tz, *params, top_n])
+
+
+def breakdown_table(
+    store: Store, f: Filters, breakdown: str, now: datetime | None = None
+) -> pd.DataFrame:
+    """Every metric per ``breakdown`` value over the period, largest estimated cost first."""
+    with store.read() as cur:
+        base, params = _base(cur, f, breakdown, f.window(now))
+        cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
+        sql = f"""SELECT coalesce(CAST({breakdown} AS VARCHAR), '(none)') AS {breakdown}, {cols}
+                  FROM {base} GROUP BY 1 ORDER BY estimated_cost DESC NULLS LAST, requests DESC NULLS LAST"""
+        return cur.df(sql, params)
+
+
+def totals(
+    store: Store, f: Filters, now: datetime | None = None, previous: bool = False
+) -> dict[str, Any]:
+    """Every metric over the period (or the period just before it, with ``previous``)."""
+    window = f.previous_window(now) if previous else f.window(now)
+    with store.read() as cur:
+        base, params = _base(cur, f, None, window)
+        cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
+        row = cur.execute(f"SELECT {cols} FROM {base}", params).fetchone()
+    return dict(zip(METRICS, row, strict=True))

@@ -1,0 +1,37 @@
+"""Chart builders: plain functions that take aggregated DataFrames and return Altair charts."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+# Readable, distinguishable colours for up to 12 series (the rest are grouped as "other").
+PALETTE = ["#4F46E5", "#F59E0B", "#10B981", "#EF4444", "#06B6D4", "#8B5CF6", "#EC4899", "#84CC16",
+           "#F97316", "#14B8A6", "#64748B", "#A855F7"]  # fmt: skip
+OTHER_COLOUR = "#CBD5E1"
+TIME_FORMAT = {"hour": "%b %d %H:%M", "day": "%b %d", "month": "%b %Y"}
+
+
+def time_series(
+    df: pd.DataFrame, *, label: str, unit: str, granularity: str, tz: str, stacked: bool = True
+) -> alt.Chart:
+    """``df`` has columns bucket (local time), series, value. Stacked bars for amounts, lines
+    for rates; the legend filters the series; tooltips give exact values with units."""
+    names = [s for s in dict.fromkeys(df["series"]) if s != "other"]
+    domain = names + (["other"] if "other" in set(df["series"]) else [])
+    colours = PALETTE[: len(names)] + ([OTHER_COLOUR] if "other" in domain else [])
+    pick = alt.selection_point(fields=["series"], bind="legend")
+    fmt = ",.2f" if unit in ("USD", "%") else ",.0f"
+    base = alt.Chart(df).encode(
+        x=alt.X("bucket:T", title=f"Time ({tz})", axis=alt.Axis(format=TIME_FORMAT.get(granularity, "%b %d"))),
+        y=alt.Y("value:Q", title=f"{label} ({unit})", stack="zero" if stacked else None,
+                axis=alt.Axis(format="~s" if unit not in ("USD", "%") else ",.2f")),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=4) if len(domain) > 1 else None),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+        tooltip=[alt.Tooltip("bucket:T", title="Time", format=TIME_FORMAT.get(granularity, "%b %d")),
+                 alt.Tooltip("series:N", title="Series"),
+                 alt.Tooltip("value:Q", title=f"{label} ({unit})", format=fmt)],
+    )  # fmt: skip
+    mark = base.mark_bar() if stacked else base.mark_line(point=True)
+    return mark.add_params(pick).properties(height=360)

@@ -1,0 +1,95 @@
+"""Usage: any metric over time, broken down by any dimension."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals
+from lib.charts import time_series
+from lib.filters import PRESETS
+from lib.summary import data_version
+from lib.ui.frame import page
+from lib.ui.widgets import n, table, usd
+
+ctx = page("pages/1_Usage.py")
+f = ctx.filters
+st.title("Usage")
+start, end = f.window()
+st.caption(
+    f"{PRESETS[f.preset]} · {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC · days cut in {f.tz}"
+)
+
+
+@st.cache_data(show_spinner=False)
+def _totals(path: str, version: str, query: tuple, now_bucket: int) -> dict:
+    return totals(ctx.store, f), totals(ctx.store, f, previous=True)
+
+
+version = data_version(ctx.store)
+key = tuple(sorted(f.to_query().items()))
+cur_t, prev_t = _totals(ctx.store.path, version, key, int(start.timestamp()))
+
+if not cur_t["requests"] and not cur_t["input_tokens"]:
+    st.info(
+        "No usage in this period. Widen the period in the sidebar, or import data on the Data page."
+    )
+    st.stop()
+
+
+def _delta(k: str) -> str | None:
+    a, b = cur_t[k], prev_t[k]
+    if a is None or not b:
+        return None
+    return f"{(float(a) - float(b)) / float(b) * 100:+.1f} % vs previous period"
+
+
+c = st.columns(5)
+c[0].metric("Requests", n(cur_t["requests"]), _delta("requests"))
+c[1].metric("Input tokens", n(cur_t["input_tokens"]), _delta("input_tokens"))
+c[2].metric("Output tokens", n(cur_t["output_tokens"]), _delta("output_tokens"))
+c[3].metric("Estimated cost (USD)", usd(cur_t["estimated_cost"]), _delta("estimated_cost"))
+rate = cur_t["error_rate"]
+c[4].metric(
+    "Error rate",
+    "—" if rate is None else f"{float(rate):.2f} %",
+    _delta("error_rate"),
+    delta_color="inverse",
+)
+
+left, mid, right = st.columns([2, 2, 1])
+metric = left.selectbox(
+    "Metric", list(METRICS), format_func=lambda k: f"{METRICS[k].label} ({METRICS[k].unit})"
+)
+by = mid.selectbox(
+    "Break down by", ["(none)", *BREAKDOWNS], format_func=lambda k: BREAKDOWNS.get(k, "Nothing")
+)
+top_n = right.number_input(
+    "Top", min_value=1, max_value=12, value=8, help="The rest are grouped as “other”."
+)
+breakdown = None if by == "(none)" else by
+
+
+@st.cache_data(show_spinner=False)
+def _series(
+    path: str, version: str, query: tuple, metric: str, breakdown: str | None, top_n: int, now: int
+):
+    return series(ctx.store, f, metric, breakdown, top_n)
+
+
+df = _series(ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()))
+m = METRICS[metric]
+gran = f.granularity if not (breakdown == "user_id" or "user_id" in f.dims) else "day"
+st.altair_chart(
+    time_series(df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=m.unit != "%"),
+    width="stretch",
+)
+if gran != f.granularity:
+    st.caption("Per-user figures are kept per day: the chart shows days.")
+
+dim = breakdown or "model"
+st.subheader(f"By {BREAKDOWNS[dim].lower()}")
+tab = breakdown_table(ctx.store, f, dim)
+tab = tab.rename(
+    columns={dim: BREAKDOWNS[dim]} | {k: f"{v.label} ({v.unit})" for k, v in METRICS.items()}
+)
+table(tab, f"usage_by_{dim}", key="usage_table")

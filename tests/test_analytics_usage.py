@@ -1,0 +1,76 @@
+"""Usage analytics over the rollups, checked against hand-computed figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from lib.analytics.usage import breakdown_table, series, totals
+from lib.filters import Filters
+from lib.ingest import import_file
+from tests.conftest import write
+
+NOW = datetime(2026, 3, 3, 12, tzinfo=UTC)
+LOG = (
+    "timestamp,request_id,model,project,user,input_tokens,output_tokens,status,cost\n"
+    # March 1, UTC: two gpt-4o-mini calls of alpha, one failed
+    "2026-03-01T10:00:00Z,a1,gpt-4o-mini,alpha,u1,1000000,0,success,0.15\n"
+    "2026-03-01T23:30:00Z,a2,gpt-4o-mini,alpha,u2,0,0,error,0\n"
+    # March 2: one gpt-4o call of beta
+    "2026-03-02T08:00:00Z,b1,gpt-4o,beta,u1,0,100000,success,1.00\n"
+)
+
+
+def _load(store, tmp_path):
+    import_file(store, write(tmp_path, "log.csv", LOG))
+
+
+def test_totals_and_previous_period(store, tmp_path):
+    _load(store, tmp_path)
+    f = Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2))
+    t = totals(store, f, NOW)
+    assert (t["requests"], t["errors"], t["input_tokens"], t["output_tokens"]) == (
+        3,
+        1,
+        1_000_000,
+        100_000,
+    )
+    # gpt-4o-mini 1M input × $0.15 + gpt-4o 100k output × $10/M = 0.15 + 1.00
+    assert t["estimated_cost"] == Decimal("1.15")
+    assert t["stated_cost"] == Decimal("1.15")
+    assert round(t["error_rate"], 4) == round(100 / 3, 4)
+    prev = totals(store, f, NOW, previous=True)  # Feb 27–28: nothing
+    assert prev["requests"] is None
+
+
+def test_days_cut_in_the_reporting_zone(store, tmp_path):
+    _load(store, tmp_path)
+    utc = series(store, Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2)), "requests",
+                 now=NOW)  # fmt: skip
+    assert [(str(b.date()), v) for b, v in zip(utc["bucket"], utc["value"], strict=True)] == [
+        ("2026-03-01", 2),
+        ("2026-03-02", 1),
+    ]
+    # In Paris (UTC+1) the 23:30 UTC call of March 1 belongs to March 2.
+    paris = Filters(
+        preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2), tz="Europe/Paris"
+    )
+    s = series(store, paris, "requests", now=NOW)
+    assert [(str(b.date()), v) for b, v in zip(s["bucket"], s["value"], strict=True)] == [
+        ("2026-03-01", 1),
+        ("2026-03-02", 2),
+    ]
+
+
+def test_breakdown_top_n_and_filters(store, tmp_path):
+    _load(store, tmp_path)
+    f = Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2))
+    by_model = series(store, f, "requests", breakdown="model", top_n=1, now=NOW)
+    assert set(by_model["series"]) == {"gpt-4o-mini", "other"}
+    table = breakdown_table(store, f, "project", NOW)
+    assert list(table["project"]) == ["beta", "alpha"]  # beta costs more
+    assert list(table["requests"]) == [1, 2]
+    only_alpha = f.with_(dims={"project": ("alpha",)})
+    assert totals(store, only_alpha, NOW)["requests"] == 2
+    by_user = breakdown_table(store, f, "user_id", NOW)
+    assert dict(zip(by_user["user_id"], by_user["requests"], strict=True)) == {"u1": 2, "u2": 1}
