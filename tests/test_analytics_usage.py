@@ -74,3 +74,27 @@ def test_breakdown_top_n_and_filters(store, tmp_path):
     assert totals(store, only_alpha, NOW)["requests"] == 2
     by_user = breakdown_table(store, f, "user_id", NOW)
     assert dict(zip(by_user["user_id"], by_user["requests"], strict=True)) == {"u1": 2, "u2": 1}
+
+
+def test_tokens_from_the_usage_pull_errors_from_the_gateway(store, tmp_path):
+    from tests.conftest import fixture
+
+    gw = ("timestamp,request_id,model,input_tokens,output_tokens,status\n"
+          "2024-11-01T10:00:00Z,g1,gpt-4o-mini,600,300,success\n"
+          "2024-11-01T11:00:00Z,g2,gpt-4o-mini,0,0,error\n"
+          "2024-11-01T12:00:00Z,g3,gpt-4o-mini,0,0,error\n"
+          "2024-11-01T13:00:00Z,g4,gpt-4o-mini,400,100,success\n")  # fmt: skip
+    import_file(store, write(tmp_path, "gw.csv", gw))
+    import_file(
+        store, fixture("openai_usage_completions.json")
+    )  # Nov 1: 8 requests, 3000 input tokens
+    f = Filters(preset="custom", start=date(2024, 11, 1), end=date(2024, 11, 1))
+    t = totals(store, f, NOW)
+    assert (t["requests"], t["input_tokens"]) == (8, 3000)  # the provider's pull, not the gateway
+    assert t["errors"] == 2 and t["error_rate"] == 50.0  # the gateway: 2 of its 4 calls failed
+    by_model = breakdown_table(store, f, "model", NOW)
+    assert sorted(by_model["model"]) == [
+        "gpt-4o-2024-08-06",
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+    ]

@@ -1,7 +1,9 @@
 """Usage over time and by dimension, from the counted streams.
 
-Every query reads ``counted_hourly`` (or ``counted_user_daily`` when users are involved),
-so two sources describing the same traffic are never added together. Time buckets are cut
+Every query reads the rollups (``agg_hourly``, or ``agg_user_daily`` when users are involved)
+and counts tokens, requests and costs from one stream per provider and day (``token_streams``),
+so two sources describing the same traffic are never added together; error rates come from
+whichever source states errors. Time buckets are cut
 in the filters' reporting time zone and returned as local (naive) timestamps.
 """
 
@@ -29,14 +31,14 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
-        Metric("requests", "Requests", "requests", "sum(requests)"),
-        Metric("input_tokens", "Input tokens", "tokens", "sum(input_tokens)"),
-        Metric("cached_input_tokens", "Cached input tokens", "tokens", "sum(cached_input_tokens)"),
-        Metric("output_tokens", "Output tokens", "tokens", "sum(output_tokens)"),
+        Metric("requests", "Requests", "requests", "sum(c_requests)"),
+        Metric("input_tokens", "Input tokens", "tokens", "sum(c_input_tokens)"),
+        Metric("cached_input_tokens", "Cached input tokens", "tokens", "sum(c_cached_input_tokens)"),
+        Metric("output_tokens", "Output tokens", "tokens", "sum(c_output_tokens)"),
         Metric("estimated_cost", "Estimated cost", "USD", "sum(est)"),
-        Metric("stated_cost", "Stated cost", "USD", "sum(cost_usd)"),
-        Metric("errors", "Errors", "errors", "sum(errors)"),
-        Metric("error_rate", "Error rate", "%", "100.0 * sum(errors) / nullif(sum(requests), 0)"),
+        Metric("stated_cost", "Stated cost", "USD", "sum(c_cost_usd)"),
+        Metric("errors", "Errors", "errors", "sum(e_errors)"),
+        Metric("error_rate", "Error rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"),
     )
 }
 BREAKDOWNS: dict[str, str] = {
@@ -51,12 +53,15 @@ def _uses_users(f: Filters, breakdown: str | None) -> bool:
 def _base(
     cur: Cursor, f: Filters, breakdown: str | None, window: tuple[datetime, datetime]
 ) -> tuple[str, list[Any]]:
-    """A subquery of counted rollup rows inside ``window`` and the filters' dimensions, with
-    ``t`` (epoch seconds of the row's hour or day) and ``est`` (estimated cost, USD) added."""
+    """A subquery of rollup rows inside ``window`` and the filters' dimensions, with:
+    ``t`` (epoch seconds of the row's hour or day); ``c_*`` measures of the counted stream
+    only (tokens, requests, costs: never two sources for the same traffic); ``e_errors`` and
+    ``e_requests`` for error rates (the counted stream when it states errors, else the request
+    logs of that day); ``est`` (estimated cost, USD)."""
     users = _uses_users(f, breakdown)
-    table, tcol = ("counted_user_daily", "day") if users else ("counted_hourly", "hour")
+    table, tcol = ("agg_user_daily", "day") if users else ("agg_hourly", "hour")
     start, end = window
-    where = [f"{tcol} >= ?", f"{tcol} < ?"]
+    where = [f"r.{tcol} >= ?", f"r.{tcol} < ?"]
     params: list[Any] = [int(start.timestamp()), int(end.timestamp())]
     for dim in DIMENSIONS:
         values = f.dims.get(dim)
@@ -64,17 +69,38 @@ def _base(
             continue
         if dim == "api_key" and users:
             continue  # the per-user rollup has no key; the key filter applies to non-user views
-        where.append(f"list_contains(?, {dim})")
+        where.append(f"list_contains(?, r.{dim})")
         params.append(list(values))
     models = [r[0] for r in cur.execute(f"SELECT DISTINCT model FROM {table}").fetchall()]
     usage_models, price_models = model_map(cur, models)
     sql = f"""(
         WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),
-        c AS (SELECT r.*, r.{tcol} AS t, m.price_model, CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d
-              FROM {table} r LEFT JOIN m ON r.model = m.model
-              WHERE {" AND ".join(where)})
-        SELECT c.*, {COST_SQL} AS est
+        c AS (
+            SELECT r.*, r.{tcol} AS t, m.price_model,
+                   CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d,
+                   coalesce(s.stream = CASE WHEN r.grain = 'request' THEN '*request' ELSE r.source END, false)
+                       AS counted,
+                   es.stated_errors
+            FROM {table} r
+            LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
+            LEFT JOIN (SELECT provider, hour // 86400 AS day, bool_or(errors IS NOT NULL) AS stated_errors
+                       FROM counted_hourly GROUP BY ALL) es
+                   ON es.provider = r.provider AND es.day = r.{tcol} // 86400
+            LEFT JOIN m ON r.model = m.model
+            WHERE {" AND ".join(where)})
+        SELECT c.*,
+               CASE WHEN counted THEN requests END AS c_requests,
+               CASE WHEN counted THEN input_tokens END AS c_input_tokens,
+               CASE WHEN counted THEN cached_input_tokens END AS c_cached_input_tokens,
+               CASE WHEN counted THEN output_tokens END AS c_output_tokens,
+               CASE WHEN counted THEN cost_usd END AS c_cost_usd,
+               CASE WHEN counted AND stated_errors THEN errors
+                    WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN errors END AS e_errors,
+               CASE WHEN counted AND stated_errors THEN requests
+                    WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN requests END AS e_requests,
+               CASE WHEN counted THEN {COST_SQL} END AS est
         FROM c ASOF LEFT JOIN prices p ON lower(p.model) = c.price_model AND c.d >= p.effective_from
+        WHERE counted OR grain = 'request'
     )"""
     return sql, [usage_models, price_models, *params]
 
