@@ -35,3 +35,37 @@ def time_series(
     )  # fmt: skip
     mark = base.mark_bar() if stacked else base.mark_line(point=True)
     return mark.add_params(pick).properties(height=360)
+
+
+def billed_vs_estimated(df: pd.DataFrame) -> alt.Chart:
+    """Daily bars of the bill with the estimate as a line; ``df``: day, billed, estimated (USD)."""
+    long = df.melt(
+        id_vars=["day"], value_vars=["billed", "estimated"], var_name="kind", value_name="usd"
+    )
+    long["usd"] = long["usd"].astype(float)
+    long["kind"] = long["kind"].map(
+        {"billed": "Billed (cost reports)", "estimated": "Estimated (tokens × prices)"}
+    )
+    colours = alt.Scale(
+        domain=["Billed (cost reports)", "Estimated (tokens × prices)"],
+        range=[PALETTE[0], PALETTE[1]],
+    )
+    x = alt.X("day:T", title="Day (UTC)", axis=alt.Axis(format="%b %d"))
+    y = alt.Y("usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f"))
+    tip = [alt.Tooltip("day:T", title="Day", format="%Y-%m-%d"), alt.Tooltip("kind:N", title=""),
+           alt.Tooltip("usd:Q", title="USD", format="$,.2f")]  # fmt: skip
+    bars = (
+        alt.Chart(long[long["kind"].str.startswith("Billed")])
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "kind:N", title=None, scale=colours, legend=alt.Legend(orient="bottom")
+            ),
+            tooltip=tip,
+        )
+    )
+    line = alt.Chart(long[long["kind"].str.startswith("Estimated")]).mark_line(point=True).encode(
+        x=x, y=y, color=alt.Color("kind:N", title=None, scale=colours), tooltip=tip)  # fmt: skip
+    return (bars + line).properties(height=340)

@@ -128,3 +128,18 @@ def test_usage_page_with_data_and_a_filter_change(app_env):
     shared = login(shared, "ana")
     assert shared.selectbox(key="f_period").value == "24h"
     assert next(m.value for m in shared.metric if m.label == "Requests") == f"{narrower:,}"
+
+
+def test_costs_page_billed_vs_estimated(app_env):
+    with Store(app_env) as s:
+        import_file(s, fixture("openai_usage_completions.json"))
+        import_file(s, fixture("openai_costs.json"))
+    at = app_test("pages/2_Costs.py")
+    at.query_params.update({"period": "custom", "from": "2024-11-01", "to": "2024-11-02"})
+    at = login(at, "vic")
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Billed (USD)"] == "$1.00"
+    assert values["Estimated (USD)"] == "$0.01"  # 0.007935 rounded for display
+    assert any("no usage data for this day" in md.value for md in at.markdown)
+    assert len(at.get("vega_lite_chart")) == 1

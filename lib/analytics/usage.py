@@ -33,12 +33,16 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("requests", "Requests", "requests", "sum(c_requests)"),
         Metric("input_tokens", "Input tokens", "tokens", "sum(c_input_tokens)"),
-        Metric("cached_input_tokens", "Cached input tokens", "tokens", "sum(c_cached_input_tokens)"),
+        Metric(
+            "cached_input_tokens", "Cached input tokens", "tokens", "sum(c_cached_input_tokens)"
+        ),
         Metric("output_tokens", "Output tokens", "tokens", "sum(c_output_tokens)"),
         Metric("estimated_cost", "Estimated cost", "USD", "sum(est)"),
         Metric("stated_cost", "Stated cost", "USD", "sum(c_cost_usd)"),
         Metric("errors", "Errors", "errors", "sum(e_errors)"),
-        Metric("error_rate", "Error rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"),
+        Metric(
+            "error_rate", "Error rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"
+        ),
     )
 }
 BREAKDOWNS: dict[str, str] = {

@@ -76,10 +76,11 @@ class Cursor:
             self.raw.executemany(sql, seq)
 
     def df(self, sql: str, params: Sequence[Any] | None = None):  # -> pandas.DataFrame
-        return self.raw.execute(sql, params or []).df()
+        """The result as a DataFrame, through Arrow so money stays exact (Decimal objects)."""
+        return self.raw.sql(sql, params=list(params or [])).to_arrow_table().to_pandas()
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None):  # -> pyarrow.Table
-        return self.raw.execute(sql, params or []).fetch_arrow_table()
+        return self.raw.sql(sql, params=list(params or [])).to_arrow_table()
 
     def register(self, name: str, table: object) -> None:
         self.raw.register(name, table)

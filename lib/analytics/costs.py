@@ -1,0 +1,109 @@
+"""Costs: what the bill says (cost reports) against what the tokens should cost (estimate).
+
+Billed amounts come from live cost report rows (``live_costs``, USD), which are daily buckets
+in UTC; the estimate is tokens of the counted stream × the catalog price that day. Gaps are
+explained per provider and day: no cost export, no usage data, or models the catalog does
+not price.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from lib.analytics.usage import _base
+from lib.filters import Filters
+from lib.pricing.catalog import canonical_model, known_models
+from lib.store import Store
+
+COST_DIMS = ("provider", "project", "api_key", "model")
+
+
+def _billed_where(f: Filters, window: tuple[datetime, datetime]) -> tuple[str, list[Any]]:
+    start, end = window
+    where = ["bucket_start >= ?", "bucket_start < ?", "currency = 'USD'"]
+    params: list[Any] = [start, end]
+    for dim in COST_DIMS:
+        if f.dims.get(dim):
+            where.append(f"list_contains(?, {dim})")
+            params.append(list(f.dims[dim]))
+    return " AND ".join(where), params
+
+
+def daily(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """Per UTC day and provider: billed USD, estimated USD, and why they differ.
+
+    Columns: day, provider, billed, estimated, note."""
+    window = f.window(now)
+    g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
+    with store.read() as cur:
+        base, params = _base(cur, g, None, window)
+        bw, bparams = _billed_where(g, window)
+        rows = cur.df(
+            f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider,
+                              sum(est) AS estimated, bool_or(price_model IS NULL AND c_input_tokens > 0) AS unpriced,
+                              sum(c_input_tokens) AS tokens
+                       FROM {base} WHERE counted GROUP BY ALL),
+                b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, sum(amount) AS billed
+                      FROM live_costs WHERE {bw} GROUP BY ALL)
+            SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
+                   b.billed, e.estimated,
+                   CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
+                        WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
+                        WHEN e.unpriced THEN 'some models have no price in the catalog'
+                        WHEN abs(b.billed - coalesce(e.estimated, 0)) < 0.01 THEN 'matches (to the cent)'
+                        ELSE 'prices or usage differ' END AS note
+            FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider
+            ORDER BY 1, 2""",
+            [*params, *bparams],
+        )
+    return rows
+
+
+def by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """Billed against estimated per catalog model over the period (largest bill first).
+
+    Billed lines name their model (Anthropic) or carry it in the line item (OpenAI); both are
+    mapped to the catalog's model names like the usage is."""
+    window = f.window(now)
+    g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
+    with store.read() as cur:
+        base, params = _base(cur, g, None, window)
+        est = cur.execute(
+            f"SELECT model, sum(est), sum(c_input_tokens + c_output_tokens) FROM {base} WHERE counted GROUP BY 1",
+            params,
+        ).fetchall()
+        bw, bparams = _billed_where(g, window)
+        billed = cur.execute(
+            f"SELECT model, sum(amount) FROM live_costs WHERE {bw} GROUP BY 1", bparams
+        ).fetchall()
+        known = known_models(cur)
+    table: dict[str, dict[str, Any]] = {}
+    for model, usd, tokens in est:
+        key = canonical_model(model, known) or (model or "(no model)")
+        row = table.setdefault(key, {"model": key, "billed": None, "estimated": None, "tokens": 0})
+        row["tokens"] += int(tokens or 0)
+        if usd is not None:
+            row["estimated"] = (row["estimated"] or 0) + usd
+    for model, usd in billed:
+        key = canonical_model(model, known) or (model or "(not itemised)")
+        row = table.setdefault(key, {"model": key, "billed": None, "estimated": None, "tokens": 0})
+        row["billed"] = (row["billed"] or 0) + usd
+    df = pd.DataFrame(list(table.values()), columns=["model", "billed", "estimated", "tokens"])
+    return df.sort_values(["billed", "estimated"], ascending=False, na_position="last").reset_index(
+        drop=True
+    )
+
+
+def by_line_item(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """Billed USD per provider and line item over the period, largest first."""
+    g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
+    bw, params = _billed_where(g, f.window(now))
+    with store.read() as cur:
+        return cur.df(
+            f"""SELECT provider, coalesce(line_item, '(none)') AS line_item, sum(amount) AS billed
+                FROM live_costs WHERE {bw} GROUP BY ALL ORDER BY billed DESC""",
+            params,
+        )
