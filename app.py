@@ -1,82 +1,129 @@
-"""Tokenboard — Overview (a first version: totals over everything that has been imported)."""
+"""Tokenboard — Overview: the period at a glance against the one before."""
 
 from __future__ import annotations
 
-import pandas as pd
+from decimal import Decimal
+
 import streamlit as st
 
-from lib.money import money_str
-from lib.summary import has_demo_data
+from lib.analytics.overview import freshness, month_spend, spend
+from lib.analytics.usage import breakdown_table, series, totals
+from lib.charts import time_series
+from lib.errors import TokenboardError
+from lib.filters import PRESETS
+from lib.settings import monthly_budget, set_monthly_budget
+from lib.summary import data_version, has_demo_data
 from lib.ui.frame import page
-from lib.ui.state import cached_totals, ensure_demo_on_first_start, load_demo_into
+from lib.ui.state import ensure_demo_on_first_start, load_demo_into
+from lib.ui.widgets import n, table, usd
 
 ctx = page("app.py")
-store = ctx.store
-st.title("Tokenboard")
-st.caption("Usage, spend and errors of your LLM APIs, from your providers' and gateways' exports.")
+store, f = ctx.store, ctx.filters
+st.title("Overview")
+start, end = f.window()
+st.caption(
+    f"{PRESETS[f.preset]} · {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC · compared with the period before"
+)
 
 ensure_demo_on_first_start(store)
-t = cached_totals(store)
-
-if t.rows == 0:
+if store.scalar("SELECT count(*) FROM imports WHERE status = 'ok'") == 0:
     st.info(
-        "**No data yet.** Import your exports with `python -m lib.cli import FILE…` "
-        "(OpenAI/Anthropic usage and cost API responses, LiteLLM or Helicone logs, CSV/JSONL/Parquet "
-        "exports), or load demo data to look around."
+        "**No data yet.** Import your exports on the Data page (OpenAI/Anthropic usage and cost API "
+        "responses, LiteLLM or Helicone logs, CSV/JSONL/Parquet exports), or load demo data to look around."
     )
     if ctx.can("import") and st.button("Load demo data", type="primary"):
         load_demo_into(store)
         st.rerun()
+    st.page_link("pages/7_Data.py", label="Import your exports", icon=":material/upload:")
     st.stop()
 
 if has_demo_data(store):
     st.warning(
-        "You are looking at **demo data** (synthetic traffic). Undo its imports to start clean."
+        "You are looking at **demo data** (synthetic traffic). Undo its imports on the Data page to start clean."
     )
 
-
-def _n(v: int | None) -> str:
-    return "—" if v is None else f"{v:,}"
-
-
-def _usd(v) -> str:
-    s = money_str(v)
-    return "—" if s is None else f"${float(s):,.2f}"
+version = data_version(store)
+key = tuple(sorted(f.to_query().items()))
 
 
-cols = st.columns(3)
-cols[0].metric(
-    "Requests", _n(t.requests), help="Calls counted by the sources that state a request count."
+@st.cache_data(show_spinner=False)
+def _kpis(path: str, version: str, query: tuple, start_s: int) -> tuple[dict, dict]:
+    now_t, before_t = totals(store, f), totals(store, f, previous=True)
+    now_t["spend"], now_t["spend_basis"] = spend(store, f)
+    before_t["spend"], before_t["spend_basis"] = spend(store, f, previous=True)
+    return now_t, before_t
+
+
+cur_t, prev_t = _kpis(store.path, version, key, int(start.timestamp()))
+
+
+def _delta(k: str) -> str | None:
+    a, b = cur_t[k], prev_t[k]
+    if a is None or not b:
+        return None
+    return f"{(float(a) - float(b)) / float(b) * 100:+.1f} %"
+
+
+c = st.columns(5)
+c[0].metric(
+    f"Spend (USD, {cur_t['spend_basis']})",
+    usd(cur_t["spend"]),
+    _delta("spend"),
+    delta_color="inverse",
+    help="Billed: the providers' cost reports, where they cover a day. Estimated: tokens × price catalog.",
 )
-cols[1].metric("Errors", _n(t.errors))
-cols[2].metric(
-    "Stored rows", _n(t.rows), help="Request events, usage buckets and billed cost lines in force."
+c[1].metric("Requests", n(cur_t["requests"]), _delta("requests"))
+c[2].metric("Tokens in", n(cur_t["input_tokens"]), _delta("input_tokens"))
+c[3].metric("Tokens out", n(cur_t["output_tokens"]), _delta("output_tokens"))
+rate = cur_t["error_rate"]
+c[4].metric(
+    "Error rate",
+    "—" if rate is None else f"{float(rate):.2f} %",
+    _delta("error_rate"),
+    delta_color="inverse",
 )
-cols = st.columns(3)
-cols[0].metric("Input tokens", _n(t.input_tokens), help=f"Cached: {_n(t.cached_input_tokens)}")
-cols[1].metric("Output tokens", _n(t.output_tokens))
-cols[2].metric("Cached input tokens", _n(t.cached_input_tokens))
-cols = st.columns(2)
-cols[0].metric(
-    "Stated cost (USD)",
-    _usd(t.stated_cost_usd),
-    help="Billed cost reports where they exist, else costs stated by the counted source.",
-)
-cols[1].metric(
-    "Estimated cost (USD)",
-    _usd(t.estimated_cost_usd),
-    help="Tokens × the price catalog in force that day.",
-)
-if t.unpriced_models:
-    st.caption("Not in the estimate (no price in the catalog): " + ", ".join(t.unpriced_models))
 
-st.subheader("Which source is counted")
-st.caption("The same traffic is never added twice: per provider and day one stream is counted.")
-st.dataframe(
-    pd.DataFrame(
-        [(p, "request logs" if s == "*request" else s, d) for p, s, d in t.streams],
-        columns=["Provider", "Counted source", "Days"],
-    ),
-    hide_index=True,
-    width="stretch",
-)
+budget = monthly_budget(store)
+ms = month_spend(store, f.tz)
+st.subheader("This month")
+if budget:
+    share = float(ms.usd / budget)
+    st.progress(min(share, 1.0), text=f"{usd(ms.usd)} of {usd(budget)} budget ({share:.0%}, {ms.basis}) · "
+                                      f"projected month end {usd(ms.projected)}")  # fmt: skip
+    if ms.projected > budget:
+        st.error(
+            f"At this pace the month ends at {usd(ms.projected)}, over the {usd(budget)} budget."
+        )
+else:
+    st.write(f"Spend so far: **{usd(ms.usd)}** ({ms.basis}) · projected month end **{usd(ms.projected)}**. "
+             "No monthly budget is set.")  # fmt: skip
+if ctx.can("settings"):
+    with st.expander("Monthly budget"):
+        value = st.number_input("Organisation budget (USD per month)", min_value=0.0, step=100.0,
+                                value=float(budget or 0))  # fmt: skip
+        if st.button("Save budget"):
+            try:
+                set_monthly_budget(store, Decimal(str(value)) if value else None, ctx.user.role)
+            except TokenboardError as err:
+                st.error(str(err))
+            else:
+                st.rerun()
+
+st.subheader("Spend over time by model")
+df = series(store, f, "estimated_cost", "model", top_n=8)
+if df.empty:
+    st.info("No usage in this period. Widen the period in the sidebar.")
+else:
+    st.altair_chart(time_series(df, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
+                    width="stretch")  # fmt: skip
+    cols = st.columns(3)
+    for col, dim, title in zip(cols, ("model", "project", "api_key"), ("Top models", "Top projects", "Top API keys"),
+                               strict=True):  # fmt: skip
+        with col:
+            st.markdown(f"**{title}**")
+            top = breakdown_table(store, f, dim).head(5)[[dim, "estimated_cost", "requests"]]
+            top.columns = [title.split()[1].rstrip("s").capitalize(), "Est. cost (USD)", "Requests"]
+            st.dataframe(top, hide_index=True, width="stretch")
+
+st.subheader("Data freshness")
+table(freshness(store), "data_freshness", key="fresh")

@@ -49,12 +49,16 @@ def test_totals_of_the_store(app_env):
     with Store(app_env) as s:
         import_file(s, fixture("openai_usage_completions.json"))
         import_file(s, fixture("openai_costs.json"))
-    at = login(app_test(), "ana")
+    at = app_test()
+    at.query_params.update({"period": "custom", "from": "2024-11-01", "to": "2024-11-02"})
+    at = login(at, "ana")
     values = {m.label: m.value for m in at.metric}
     assert values["Requests"] == "8"
-    assert values["Input tokens"] == "3,000"
-    assert values["Stated cost (USD)"] == "$1.00"
-    assert values["Errors"] == "—"
+    assert values["Tokens in"] == "3,000"
+    assert values["Spend (USD, billed)"] == "$1.00"  # the cost reports of Nov 1 and 2
+    assert values["Error rate"] == "—"  # the Usage API states no errors
+    top_models = at.dataframe[0].value
+    assert list(top_models["Model"]) == ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"]
 
 
 def test_first_start_loads_demo_data(app_env, monkeypatch):

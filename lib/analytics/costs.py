@@ -32,11 +32,15 @@ def _billed_where(f: Filters, window: tuple[datetime, datetime]) -> tuple[str, l
     return " AND ".join(where), params
 
 
-def daily(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
-    """Per UTC day and provider: billed USD, estimated USD, and why they differ.
-
-    Columns: day, provider, billed, estimated, note."""
-    window = f.window(now)
+def daily(
+    store: Store,
+    f: Filters,
+    now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> pd.DataFrame:
+    """Per UTC day and provider: billed USD, estimated USD, and why they differ, over the
+    filters' period (or ``window``). Columns: day, provider, billed, estimated, note."""
+    window = window or f.window(now)
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     with store.read() as cur:
         base, params = _base(cur, g, None, window)

@@ -1,0 +1,74 @@
+"""What the Overview shows: spend this month against the budget, data freshness per source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pandas as pd
+
+from lib.analytics.costs import daily
+from lib.filters import Filters
+from lib.store import Store
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    usd: Decimal
+    basis: str  # "billed" | "estimated" | "billed + estimated"
+    days_elapsed: int
+    days_in_month: int
+
+    @property
+    def projected(self) -> Decimal:
+        """Straight-line month-end projection from the days elapsed."""
+        if self.days_elapsed <= 0:
+            return self.usd
+        return self.usd * self.days_in_month / self.days_elapsed
+
+
+def spend(
+    store: Store, f: Filters, now: datetime | None = None, previous: bool = False
+) -> tuple[Decimal | None, str]:
+    """Spend over the filters' period (or the one before): per provider and day the bill where
+    a cost export covers it, else the estimate. Returns (USD or None when nothing is known,
+    basis: "billed", "estimated" or "billed + estimated")."""
+    if previous:
+        s, e = f.previous_window(now)
+        f = f.with_(preset="custom", start=None, end=None)
+        d = daily(store, f, now, window=(s, e))
+    else:
+        d = daily(store, f, now)
+    total, kinds = Decimal(0), set()
+    for billed, est in zip(d["billed"], d["estimated"], strict=True):
+        if billed is not None and not pd.isna(billed):
+            total += Decimal(billed)
+            kinds.add("billed")
+        elif est is not None and not pd.isna(est):
+            total += Decimal(est)
+            kinds.add("estimated")
+    basis = " + ".join(k for k in ("billed", "estimated") if k in kinds)
+    return (total if kinds else None), (basis or "billed")
+
+
+def month_spend(store: Store, tz: str = "UTC", now: datetime | None = None) -> MonthSpend:
+    """Spend this month (see ``spend``) and the days elapsed, for the budget bar."""
+    now = now or datetime.now(UTC)
+    f = Filters(preset="this_month", tz=tz)
+    total, basis = spend(store, f, now)
+    start, end = f.window(now)
+    total = total or Decimal(0)
+    days_in = round((end - start).total_seconds() / 86400)
+    elapsed = max(1, min(days_in, int((now - start).total_seconds() // 86400) + 1))
+    return MonthSpend(total, basis, elapsed, days_in)
+
+
+def freshness(store: Store) -> pd.DataFrame:
+    """Per source: the newest data it holds and when it was last imported."""
+    with store.read() as cur:
+        return cur.df(
+            """SELECT source AS "Source", grain AS "Kind", max(period_end) AS "Data up to (UTC)",
+                      max(finished_at) AS "Last import (UTC)", count(*) AS "Imports"
+               FROM imports WHERE status = 'ok' GROUP BY ALL ORDER BY 3 DESC"""
+        )
