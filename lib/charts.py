@@ -17,6 +17,9 @@ def time_series(
 ) -> alt.Chart:
     """``df`` has columns bucket (local time), series, value. Stacked bars for amounts, lines
     for rates; the legend filters the series; tooltips give exact values with units."""
+    df = df.assign(
+        value=pd.to_numeric(df["value"], errors="coerce").astype(float)
+    )  # Decimal → float for Vega
     names = [s for s in dict.fromkeys(df["series"]) if s != "other"]
     domain = names + (["other"] if "other" in set(df["series"]) else [])
     colours = PALETTE[: len(names)] + ([OTHER_COLOUR] if "other" in domain else [])
@@ -42,7 +45,7 @@ def billed_vs_estimated(df: pd.DataFrame) -> alt.Chart:
     long = df.melt(
         id_vars=["day"], value_vars=["billed", "estimated"], var_name="kind", value_name="usd"
     )
-    long["usd"] = long["usd"].astype(float)
+    long["usd"] = pd.to_numeric(long["usd"], errors="coerce").astype(float)
     long["kind"] = long["kind"].map(
         {"billed": "Billed (cost reports)", "estimated": "Estimated (tokens × prices)"}
     )

@@ -98,3 +98,20 @@ def test_tokens_from_the_usage_pull_errors_from_the_gateway(store, tmp_path):
         "gpt-4o-mini",
         "gpt-4o-mini-2024-07-18",
     ]
+
+
+def test_chart_spec_has_numbers_units_and_a_legend_filter(store, tmp_path):
+    from lib.charts import time_series
+
+    _load(store, tmp_path)
+    f = Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2))
+    df = series(store, f, "estimated_cost", "model", now=NOW)
+    spec = time_series(
+        df, label="Estimated cost", unit="USD", granularity="day", tz="UTC"
+    ).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert all(isinstance(v["value"], float) for v in values)  # Decimal would not plot
+    assert sorted(round(v["value"], 6) for v in values) == [0.15, 1.0]
+    assert spec["encoding"]["y"]["title"] == "Estimated cost (USD)"
+    assert spec["encoding"]["x"]["title"] == "Time (UTC)"
+    assert spec["params"][0]["bind"] == "legend"
