@@ -15,7 +15,7 @@ from lib.settings import monthly_budget, set_monthly_budget
 from lib.summary import data_version, has_demo_data
 from lib.ui.frame import page
 from lib.ui.state import ensure_demo_on_first_start, load_demo_into
-from lib.ui.widgets import n, table, usd
+from lib.ui.widgets import kpi_row, table, usd
 
 ctx = page("app.py")
 store, f = ctx.store, ctx.filters
@@ -57,30 +57,15 @@ def _kpis(path: str, version: str, query: tuple, start_s: int) -> tuple[dict, di
 cur_t, prev_t = _kpis(store.path, version, key, int(start.timestamp()))
 
 
-def _delta(k: str) -> str | None:
-    a, b = cur_t[k], prev_t[k]
-    if a is None or not b:
-        return None
-    return f"{(float(a) - float(b)) / float(b) * 100:+.1f} %"
-
-
-c = st.columns(5)
-c[0].metric(
-    f"Spend (USD, {cur_t['spend_basis']})",
-    usd(cur_t["spend"]),
-    _delta("spend"),
-    delta_color="inverse",
-    help="Billed: the providers' cost reports, where they cover a day. Estimated: tokens × price catalog.",
-)
-c[1].metric("Requests", n(cur_t["requests"]), _delta("requests"))
-c[2].metric("Tokens in", n(cur_t["input_tokens"]), _delta("input_tokens"))
-c[3].metric("Tokens out", n(cur_t["output_tokens"]), _delta("output_tokens"))
-rate = cur_t["error_rate"]
-c[4].metric(
-    "Error rate",
-    "—" if rate is None else f"{float(rate):.2f} %",
-    _delta("error_rate"),
-    delta_color="inverse",
+kpi_row(cur_t, prev_t, [
+    (f"Spend (USD, {cur_t['spend_basis']})", "spend", "usd_cost"),
+    ("Requests", "requests", "count"),
+    ("Tokens in", "input_tokens", "count"),
+    ("Tokens out", "output_tokens", "count"),
+    ("Error rate", "error_rate", "rate"),
+])  # fmt: skip
+st.caption(
+    "Spend is billed (the providers' cost reports) where they cover a day, else estimated (tokens × prices)."
 )
 
 budget = monthly_budget(store)

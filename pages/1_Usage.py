@@ -9,7 +9,7 @@ from lib.charts import time_series
 from lib.filters import PRESETS
 from lib.summary import data_version
 from lib.ui.frame import page
-from lib.ui.widgets import n, table, usd
+from lib.ui.widgets import kpi_row, table
 
 ctx = page("pages/1_Usage.py")
 f = ctx.filters
@@ -36,25 +36,14 @@ if not cur_t["requests"] and not cur_t["input_tokens"]:
     st.stop()
 
 
-def _delta(k: str) -> str | None:
-    a, b = cur_t[k], prev_t[k]
-    if a is None or not b:
-        return None
-    return f"{(float(a) - float(b)) / float(b) * 100:+.1f} % vs previous period"
-
-
-c = st.columns(5)
-c[0].metric("Requests", n(cur_t["requests"]), _delta("requests"))
-c[1].metric("Input tokens", n(cur_t["input_tokens"]), _delta("input_tokens"))
-c[2].metric("Output tokens", n(cur_t["output_tokens"]), _delta("output_tokens"))
-c[3].metric("Estimated cost (USD)", usd(cur_t["estimated_cost"]), _delta("estimated_cost"))
-rate = cur_t["error_rate"]
-c[4].metric(
-    "Error rate",
-    "—" if rate is None else f"{float(rate):.2f} %",
-    _delta("error_rate"),
-    delta_color="inverse",
-)
+kpi_row(cur_t, prev_t, [
+    ("Requests", "requests", "count"),
+    ("Input tokens", "input_tokens", "count"),
+    ("Output tokens", "output_tokens", "count"),
+    ("Estimated cost (USD)", "estimated_cost", "usd_cost"),
+    ("Error rate", "error_rate", "rate"),
+])  # fmt: skip
+st.caption("Changes are against the previous period of the same length.")
 
 left, mid, right = st.columns([2, 2, 1])
 metric = left.selectbox(

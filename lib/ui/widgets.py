@@ -21,6 +21,33 @@ def usd(v: Decimal | float | None) -> str:
     return "—" if v is None else f"${float(v):,.2f}"
 
 
+def change(current: object, previous: object) -> str | None:
+    """The change against the previous period as a signed percentage, or None when it
+    cannot be told (no value now, or nothing before)."""
+    if current is None or not previous:
+        return None
+    return f"{(float(current) - float(previous)) / float(previous) * 100:+.1f} %"
+
+
+def pct(v: object) -> str:
+    return "—" if v is None else f"{float(v):.2f} %"
+
+
+def kpi_row(cur: dict, prev: dict, items: list[tuple[str, str, str]]) -> None:
+    """One row of metric cards: (label, key, kind) with kind count | usd | usd_cost | rate.
+    Costs and error rates that go up are shown in red."""
+    cols = st.columns(len(items))
+    for col, (label, key, kind) in zip(cols, items, strict=True):
+        value = {"count": n, "usd": usd, "usd_cost": usd, "rate": pct}[kind](cur.get(key))
+        bad_up = kind in ("usd_cost", "rate")
+        col.metric(
+            label,
+            value,
+            change(cur.get(key), prev.get(key)),
+            delta_color="inverse" if bad_up else "normal",
+        )
+
+
 def table(df: pd.DataFrame, name: str, *, key: str, height: int | None = None) -> None:
     """A table with CSV, Excel and Parquet downloads (CSV cells safe from formula injection)."""
     st.dataframe(df, hide_index=True, width="stretch", height=height or "auto")
