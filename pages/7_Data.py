@@ -73,12 +73,12 @@ if ctx.can("import"):
                         st.session_state[mapping_key] = chosen
                         st.rerun()
                 continue
-            c = st.columns(5)
-            c[0].metric("Format", pv.format)
-            c[1].metric("Rows", n(pv.rows))
-            c[2].metric("Requests", n(pv.requests))
-            c[3].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
-            c[4].metric("Cost (USD)", usd(pv.cost_usd))
+            st.markdown(f"Recognised as **{pv.format}**")
+            c = st.columns(4)
+            c[0].metric("Rows", n(pv.rows))
+            c[1].metric("Requests", n(pv.requests))
+            c[2].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
+            c[3].metric("Cost (USD)", usd(pv.cost_usd))
             if pv.period_start:
                 st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
                            f"stored as {pv.grain} rows of source “{pv.source}”")  # fmt: skip

@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+# The end-to-end tests drive Debian's chromium; install it when missing and we may.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "== installing chromium for the browser tests"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 echo "== ruff check"; .venv/bin/python -m ruff check .
 echo "== ruff format --check"; .venv/bin/python -m ruff format --check .
 echo "== pytest"; .venv/bin/python -m pytest "$@"

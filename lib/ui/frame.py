@@ -56,7 +56,9 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     with st.sidebar:
         st.divider()
         st.caption(f"Signed in as **{user.name}** · {user.role}")
-        auth.logout("Log out", location="sidebar", key="logout")
+        auth.logout("Log out", location="sidebar", key="tb_logout")
+        if not st.session_state.get("authentication_status"):
+            st.rerun()  # logged out just now: show the login form, not the rest of this page
         st.divider()
     store = get_store()
     f = sidebar_filters(store) if filters else Filters()
