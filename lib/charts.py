@@ -72,3 +72,27 @@ def billed_vs_estimated(df: pd.DataFrame) -> alt.Chart:
     line = alt.Chart(long[long["kind"].str.startswith("Estimated")]).mark_line(point=True).encode(
         x=x, y=y, color=alt.Color("kind:N", title=None, scale=colours), tooltip=tip)  # fmt: skip
     return (bars + line).properties(height=340)
+
+
+def trend_chart(df: pd.DataFrame, *, label: str, unit: str, granularity: str, tz: str) -> alt.Chart:
+    """``df`` from ``add_trends``: the values as bars, the 7-day moving average as a line and
+    spikes as red points (tooltips give the usual level)."""
+    fmt = ",.2f" if unit in ("USD", "%") else ",.0f"
+    tfmt = TIME_FORMAT.get(granularity, "%b %d")
+    x = alt.X("bucket:T", title=f"Time ({tz})", axis=alt.Axis(format=tfmt))
+    y_title = f"{label} ({unit})"
+    tip = [alt.Tooltip("bucket:T", title="Time", format=tfmt), alt.Tooltip("value:Q", title=y_title, format=fmt),
+           alt.Tooltip("ma7:Q", title="7-day average", format=fmt),
+           alt.Tooltip("usual:Q", title="Usual for this weekday/hour", format=fmt)]  # fmt: skip
+    base = alt.Chart(df).encode(x=x)
+    bars = base.mark_bar(color=PALETTE[0], opacity=0.75).encode(
+        y=alt.Y("value:Q", title=y_title), tooltip=tip
+    )
+    avg = base.mark_line(color=PALETTE[1], strokeDash=[6, 3], strokeWidth=2).encode(
+        y="ma7:Q", tooltip=tip
+    )
+    spikes = (
+        alt.Chart(df[df["spike"]]).mark_point(color=PALETTE[3], size=120, filled=True, shape="triangle-up")
+        .encode(x=x, y="value:Q", tooltip=tip)
+    )  # fmt: skip
+    return (bars + avg + spikes).properties(height=360)

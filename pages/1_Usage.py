@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
 from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals
-from lib.charts import time_series
+from lib.charts import time_series, trend_chart
 from lib.filters import PRESETS
 from lib.summary import data_version
 from lib.ui.frame import page
@@ -66,12 +67,48 @@ def _series(
 
 
 df = _series(ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()))
+
+
+@st.cache_data(show_spinner=False)
+def _forecast(path: str, version: str, query: tuple, metric: str, now: int):
+    month = f.with_(preset="this_month", granularity="day", start=None, end=None)
+    daily = series(ctx.store, month, metric)
+    m_start, m_end = month.window()
+    return month_end_forecast(daily, round((m_end - m_start).total_seconds() / 86400))
+
+
 m = METRICS[metric]
 gran = f.granularity if not (breakdown == "user_id" or "user_id" in f.dims) else "day"
-st.altair_chart(
-    time_series(df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=m.unit != "%"),
-    width="stretch",
-)
+if breakdown is None and gran in ("hour", "day") and not df.empty:
+    tr = add_trends(df, gran)
+    st.altair_chart(
+        trend_chart(tr, label=m.label, unit=m.unit, granularity=gran, tz=f.tz), width="stretch"
+    )
+    st.caption("Bars: the metric · dashed line: 7-day moving average · red triangles: spikes against the "
+               "usual level for the same weekday" + (" and hour" if gran == "hour" else "") + ".")  # fmt: skip
+    week = 7 if gran == "day" else 168
+    last = tr["value"].tail(week).sum()
+    before = tr["value"].iloc[:-week].tail(week).sum() if len(tr) > week else 0
+    cols = st.columns(2)
+    if before:
+        cols[0].metric("Last 7 days vs the 7 before", f"{(last - before) / before * 100:+.1f} %")
+    if metric in ("requests", "input_tokens", "output_tokens", "estimated_cost", "stated_cost"):
+        fc = _forecast(ctx.store.path, version, key, metric, int(start.timestamp()))
+        if fc is not None:
+            fmt = (lambda v: f"${v:,.2f}") if m.unit == "USD" else (lambda v: f"{v:,.0f}")
+            cols[1].metric("Month-end forecast", fmt(fc.expected), help=f"80 % range {fmt(fc.low)} – {fmt(fc.high)}; "
+                           f"{fmt(fc.so_far)} so far, {fc.days_left} days left")  # fmt: skip
+    for _, row in tr[tr["spike"]].iterrows():
+        st.warning(
+            f"Spike on {row['bucket']:%a %Y-%m-%d %H:%M}: {row['value']:,.0f} {m.unit} — {spike_reason(row, gran)}"
+        )
+else:
+    st.altair_chart(
+        time_series(
+            df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=m.unit != "%"
+        ),
+        width="stretch",
+    )
 if gran != f.granularity:
     st.caption("Per-user figures are kept per day: the chart shows days.")
 
