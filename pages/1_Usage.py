@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 import streamlit as st
 
+from lib.analytics.requests import request_rows
 from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
 from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals
 from lib.charts import time_series, trend_chart
@@ -13,6 +18,14 @@ from lib.ui.frame import page
 from lib.ui.widgets import kpi_row, table
 
 ctx = page("pages/1_Usage.py")
+
+
+def relativedelta_month(t):
+    """The length of the month that starts at ``t``."""
+    nxt = t.replace(year=t.year + (t.month == 12), month=t.month % 12 + 1, day=1)
+    return nxt - t
+
+
 f = ctx.filters
 st.title("Usage")
 start, end = f.window()
@@ -111,6 +124,41 @@ else:
     )
 if gran != f.granularity:
     st.caption("Per-user figures are kept per day: the chart shows days.")
+
+st.subheader("Requests behind the chart")
+buckets = sorted(set(df["bucket"])) if not df.empty else []
+if buckets:
+    a, b, c = st.columns([2, 2, 1])
+    picked = a.selectbox("Time bucket", buckets, index=len(buckets) - 1,
+                         format_func=lambda t: f"{t:%Y-%m-%d %H:%M}" if gran == "hour" else f"{t:%Y-%m-%d}" if gran == "day" else f"{t:%B %Y}")  # fmt: skip
+    names = [s for s in dict.fromkeys(df["series"]) if s not in ("other", "all")]
+    series_pick = (
+        b.selectbox(BREAKDOWNS[breakdown] if breakdown else "Series", ["(all)", *names])
+        if breakdown
+        else "(all)"
+    )
+    page_no = int(c.number_input("Page", min_value=1, value=1)) - 1
+    zone = ZoneInfo(f.tz)
+    lo = pd.Timestamp(picked).to_pydatetime().replace(tzinfo=zone)
+    hi = lo + (
+        {"hour": timedelta(hours=1), "day": timedelta(days=1)}.get(gran) or relativedelta_month(lo)
+    )
+    where = (
+        {breakdown: None if series_pick == "(none)" else series_pick}
+        if breakdown and series_pick != "(all)"
+        else None
+    )
+    rows, total = request_rows(ctx.store, f, window=(lo.astimezone(UTC), hi.astimezone(UTC)), where=where,
+                               page=page_no, page_size=100)  # fmt: skip
+    if total == 0:
+        st.info(
+            "No request-level rows here: this period's usage comes from aggregated reports only."
+        )
+    else:
+        st.caption(
+            f"{total:,} requests · page {page_no + 1} of {(total - 1) // 100 + 1} · newest first"
+        )
+        table(rows, "requests", key="drill")
 
 dim = breakdown or "model"
 st.subheader(f"By {BREAKDOWNS[dim].lower()}")

@@ -114,8 +114,10 @@ def test_usage_page_with_data_and_a_filter_change(app_env):
     values = {m.label: m.value for m in at.metric}
     assert values["Requests"] == f"{in_30d:,}"
     assert len(at.get("vega_lite_chart")) == 1
-    table = at.dataframe[0].value
-    assert "Model" in table.columns and table["Requests (requests)"].sum() == in_30d
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
+    assert table["Requests (requests)"].sum() == in_30d
+    drill = next(d.value for d in at.dataframe if "request_id" in d.value.columns)
+    assert 0 < len(drill) <= 100 and drill["ts"].is_monotonic_decreasing
     # the filters are in the URL...
     at.selectbox(key="f_period").select("24h")
     at.run()
