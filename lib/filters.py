@@ -114,7 +114,7 @@ class Filters:
             start, end = today - timedelta(days=6), today + timedelta(days=1)
         elif self.preset == "this_month":
             start = today.replace(day=1)
-            end = _next_month(start)
+            end = next_month(start)
         elif self.preset == "last_month":
             end = today.replace(day=1)
             start = _prev_month(end)
@@ -135,7 +135,8 @@ class Filters:
         return start - (end - start), start
 
 
-def _next_month(d: datetime) -> datetime:
+def next_month(d: datetime) -> datetime:
+    """The first instant of the month after ``d``'s (``d`` is a month start)."""
     return d.replace(year=d.year + (d.month == 12), month=d.month % 12 + 1, day=1)
 
 

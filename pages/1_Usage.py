@@ -12,18 +12,12 @@ from lib.analytics.requests import request_rows
 from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
 from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals
 from lib.charts import time_series, trend_chart
-from lib.filters import PRESETS
+from lib.filters import PRESETS, next_month
 from lib.summary import data_version
 from lib.ui.frame import page
 from lib.ui.widgets import kpi_row, table
 
 ctx = page("pages/1_Usage.py")
-
-
-def relativedelta_month(t):
-    """The length of the month that starts at ``t``."""
-    nxt = t.replace(year=t.year + (t.month == 12), month=t.month % 12 + 1, day=1)
-    return nxt - t
 
 
 f = ctx.filters
@@ -141,7 +135,7 @@ if buckets:
     zone = ZoneInfo(f.tz)
     lo = pd.Timestamp(picked).to_pydatetime().replace(tzinfo=zone)
     hi = lo + (
-        {"hour": timedelta(hours=1), "day": timedelta(days=1)}.get(gran) or relativedelta_month(lo)
+        {"hour": timedelta(hours=1), "day": timedelta(days=1)}.get(gran) or (next_month(lo) - lo)
     )
     where = (
         {breakdown: None if series_pick == "(none)" else series_pick}
