@@ -15,7 +15,7 @@ from lib.settings import monthly_budget, set_monthly_budget
 from lib.summary import data_version, has_demo_data
 from lib.ui.frame import page
 from lib.ui.state import ensure_demo_on_first_start, load_demo_into
-from lib.ui.widgets import kpi_row, table, usd
+from lib.ui.widgets import chart, kpi_row, table, usd
 
 ctx = page("app.py")
 store, f = ctx.store, ctx.filters
@@ -99,8 +99,8 @@ df = series(store, f, "estimated_cost", "model", top_n=8)
 if df.empty:
     st.info("No usage in this period. Widen the period in the sidebar.")
 else:
-    st.altair_chart(time_series(df, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
-                    width="stretch")  # fmt: skip
+    chart(time_series(df, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
+          "spend_by_model", key="spend_chart")  # fmt: skip
     cols = st.columns(3)
     for col, dim, title in zip(cols, ("model", "project", "api_key"), ("Top models", "Top projects", "Top API keys"),
                                strict=True):  # fmt: skip

@@ -96,3 +96,10 @@ def trend_chart(df: pd.DataFrame, *, label: str, unit: str, granularity: str, tz
         .encode(x=x, y="value:Q", tooltip=tip)
     )  # fmt: skip
     return (bars + avg + spikes).properties(height=360)
+
+
+def png_bytes(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """The chart as a PNG image (rendered without a browser by vl-convert)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)

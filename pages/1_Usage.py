@@ -15,7 +15,7 @@ from lib.charts import time_series, trend_chart
 from lib.filters import PRESETS, next_month
 from lib.summary import data_version
 from lib.ui.frame import page
-from lib.ui.widgets import kpi_row, table
+from lib.ui.widgets import chart, kpi_row, table
 
 ctx = page("pages/1_Usage.py")
 
@@ -88,8 +88,10 @@ m = METRICS[metric]
 gran = f.granularity if not (breakdown == "user_id" or "user_id" in f.dims) else "day"
 if breakdown is None and gran in ("hour", "day") and not df.empty:
     tr = add_trends(df, gran)
-    st.altair_chart(
-        trend_chart(tr, label=m.label, unit=m.unit, granularity=gran, tz=f.tz), width="stretch"
+    chart(
+        trend_chart(tr, label=m.label, unit=m.unit, granularity=gran, tz=f.tz),
+        f"usage_{metric}",
+        key="trend",
     )
     st.caption("Bars: the metric · dashed line: 7-day moving average · red triangles: spikes against the "
                "usual level for the same weekday" + (" and hour" if gran == "hour" else "") + ".")  # fmt: skip
@@ -110,11 +112,12 @@ if breakdown is None and gran in ("hour", "day") and not df.empty:
             f"Spike on {row['bucket']:%a %Y-%m-%d %H:%M}: {row['value']:,.0f} {m.unit} — {spike_reason(row, gran)}"
         )
 else:
-    st.altair_chart(
+    chart(
         time_series(
             df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=m.unit != "%"
         ),
-        width="stretch",
+        f"usage_{metric}_by_{breakdown}",
+        key="series",
     )
 if gran != f.granularity:
     st.caption("Per-user figures are kept per day: the chart shows days.")

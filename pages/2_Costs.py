@@ -8,7 +8,7 @@ import streamlit as st
 from lib.analytics.costs import by_line_item, by_model, daily
 from lib.charts import billed_vs_estimated
 from lib.ui.frame import page
-from lib.ui.widgets import table, usd
+from lib.ui.widgets import chart, table, usd
 
 ctx = page("pages/2_Costs.py")
 f = ctx.filters
@@ -38,7 +38,7 @@ c[2].metric("Gap (billed − estimated, USD)", "—" if gap is None else f"${gap
 
 per_day = d.groupby("day", as_index=False)[["billed", "estimated"]].agg(lambda s: s.dropna().sum())
 st.subheader("Per day")
-st.altair_chart(billed_vs_estimated(per_day), width="stretch")
+chart(billed_vs_estimated(per_day), "billed_vs_estimated", key="cost_chart")
 
 reasons = d[d["note"] != "matches (to the cent)"]
 if not reasons.empty:

@@ -40,3 +40,15 @@ def test_excel_has_no_formulas_and_naive_utc_times():
 def test_parquet_round_trip():
     table = pq.read_table(io.BytesIO(parquet_bytes(_df())))
     assert table.num_rows == 6 and table.column("requests").to_pylist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_chart_png():
+    import altair as alt
+
+    from lib.charts import png_bytes, time_series
+
+    df = pd.DataFrame({"bucket": pd.to_datetime(["2026-01-01", "2026-01-02"]), "series": ["all", "all"],
+                       "value": [1.0, 2.0]})  # fmt: skip
+    png = png_bytes(time_series(df, label="Requests", unit="requests", granularity="day", tz="UTC"))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    assert isinstance(alt.Chart(df).mark_point().to_dict(), dict)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.charts import png_bytes
 from lib.export import csv_bytes, excel_bytes, parquet_bytes
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,3 +59,10 @@ def table(df: pd.DataFrame, name: str, *, key: str, height: int | None = None) -
     c3.download_button(
         "Parquet", parquet_bytes(df), f"{name}.parquet", "application/octet-stream", key=f"{key}_pq"
     )
+
+
+def chart(c: alt.TopLevelMixin, name: str, *, key: str) -> None:
+    """An Altair chart with a PNG download. The PNG is rendered only when asked for."""
+    st.altair_chart(c, width="stretch")
+    st.download_button("PNG", data=lambda: png_bytes(c), file_name=f"{name}.png", mime="image/png",
+                       key=f"{key}_png", on_click="ignore")  # fmt: skip
