@@ -432,14 +432,8 @@ def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
     return "CASE " + " ".join(parts) + " ELSE 'success' END" if parts else "'success'"
 
 
-def mapped_preview(plan: Plan) -> dict[str, str]:
-    """Canonical field → file column, for showing the user what was matched."""
-    return {name: src.label for name, (src, _kind) in plan.fields.items()}
-
-
 __all__ = [
     "SYNONYMS",
-    "mapped_preview",
     "match_columns",
     "normalise_name",
     "plan_generic",

@@ -1,5 +1,6 @@
-"""Process-wide resources for the pages: the store (``st.cache_resource``) and cached query
-results keyed by the data version, so an import shows at once and nothing stale lingers."""
+"""Process-wide resources for the pages: the store (``st.cache_resource``) and the demo
+data loader. Query results are cached by the pages with ``st.cache_data`` keyed by the data
+version (``lib.summary.data_version``), so an import shows at once and nothing stale lingers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import streamlit as st
 from lib.config import resolve_db_path
 from lib.errors import TokenboardError
 from lib.store import Store
-from lib.summary import Totals, data_version, totals
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,12 +49,3 @@ def ensure_demo_on_first_start(store: Store) -> None:
     """Load demo data once when the database has never had an import."""
     if demo_autoload_enabled() and store.scalar("SELECT count(*) FROM imports") == 0:
         load_demo_into(store)
-
-
-@st.cache_data(show_spinner=False)
-def _cached_totals(path: str, version: str) -> Totals:
-    return totals(_store(path))
-
-
-def cached_totals(store: Store) -> Totals:
-    return _cached_totals(store.path, data_version(store))
