@@ -95,7 +95,15 @@ if ctx.can("settings"):
                 st.rerun()
 
 st.subheader("Spend over time by model")
-df = series(store, f, "estimated_cost", "model", top_n=8)
+
+
+@st.cache_data(show_spinner=False)
+def _spend_and_tops(path: str, version: str, query: tuple, start_s: int):
+    tops = {dim: breakdown_table(store, f, dim).head(5) for dim in ("model", "project", "api_key")}
+    return series(store, f, "estimated_cost", "model", top_n=8), tops
+
+
+df, tops = _spend_and_tops(store.path, version, key, int(start.timestamp()))
 if df.empty:
     st.info("No usage in this period. Widen the period in the sidebar.")
 else:
@@ -106,7 +114,7 @@ else:
                                strict=True):  # fmt: skip
         with col:
             st.markdown(f"**{title}**")
-            top = breakdown_table(store, f, dim).head(5)[[dim, "estimated_cost", "requests"]]
+            top = tops[dim][[dim, "estimated_cost", "requests"]]
             top.columns = [title.split()[1].rstrip("s").capitalize(), "Est. cost (USD)", "Requests"]
             st.dataframe(top, hide_index=True, width="stretch")
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lib.analytics.costs import by_line_item, by_model, daily
 from lib.charts import billed_vs_estimated
+from lib.summary import data_version
 from lib.ui.frame import page
 from lib.ui.widgets import chart, table, usd
 
@@ -18,7 +19,18 @@ st.caption(
     "counted usage × the price catalog in force that day. Cost reports are daily in UTC."
 )
 
-d = daily(ctx.store, f)
+version = data_version(ctx.store)
+key = tuple(sorted(f.to_query().items()))
+start_s = int(f.window()[0].timestamp())
+
+
+@st.cache_data(show_spinner=False)
+def _costs(path: str, version: str, query: tuple, start_s: int):
+    """Every table of the page, cached per filters and data version."""
+    return daily(ctx.store, f), by_model(ctx.store, f), by_line_item(ctx.store, f)
+
+
+d, models, items = _costs(ctx.store.path, version, key, start_s)
 if d.empty:
     st.info("No costs or usage in this period. Import cost reports (OpenAI Costs API, Anthropic cost report) "
             "and usage on the Data page, or widen the period.")  # fmt: skip
@@ -48,12 +60,16 @@ if not reasons.empty:
         st.write(f"- **{row.provider}**: {row.note} — {row.days} day{'s' if row.days != 1 else ''}")
 
 st.subheader("Per model")
-table(by_model(ctx.store, f).rename(columns={"model": "Model", "billed": "Billed (USD)",
-                                              "estimated": "Estimated (USD)", "tokens": "Tokens"}),
-      "costs_by_model", key="by_model")  # fmt: skip
+model_cols = {
+    "model": "Model",
+    "billed": "Billed (USD)",
+    "estimated": "Estimated (USD)",
+    "tokens": "Tokens",
+}
+table(models.rename(columns=model_cols), "costs_by_model", key="by_model")
 st.subheader("Per line item")
-table(by_line_item(ctx.store, f).rename(columns={"provider": "Provider", "line_item": "Line item",
-                                                  "billed": "Billed (USD)"}), "costs_by_line_item", key="by_li")  # fmt: skip
+item_cols = {"provider": "Provider", "line_item": "Line item", "billed": "Billed (USD)"}
+table(items.rename(columns=item_cols), "costs_by_line_item", key="by_li")
 st.subheader("Per day and provider")
 table(d.rename(columns={"day": "Day (UTC)", "provider": "Provider", "billed": "Billed (USD)",
                         "estimated": "Estimated (USD)", "note": "Note"}), "costs_by_day", key="by_day")  # fmt: skip
