@@ -10,12 +10,16 @@ and day, the billed cost report when there is one, else the cost the counted str
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from lib.analytics.usage import counted_rows
+from lib.filters import Filters
 from lib.money import money_str
-from lib.pricing.estimate import estimate_counted
 from lib.store import Store
+
+ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
 
 @dataclass
@@ -87,7 +91,15 @@ def totals(store: Store) -> Totals:
                      FROM agg_hourly WHERE grain = 'request' GROUP BY ALL)
                SELECT sum(coalesce(c.e, r.e)) FROM c LEFT JOIN r USING (provider, day)"""
         ).fetchone()[0]
-        est = estimate_counted(cur)
+        # The same estimate the pages show: the counted stream × the price in force that day.
+        base, params = counted_rows(cur, Filters(), None, ALL_TIME)
+        est_cost, unpriced = cur.execute(
+            f"""SELECT sum(est),
+                       list(DISTINCT coalesce(model, '(no model)') ORDER BY coalesce(model, '(no model)'))
+                         FILTER (WHERE est IS NULL AND counted AND c_input_tokens + c_output_tokens > 0)
+                FROM {base}""",
+            params,
+        ).fetchone()
         streams = cur.execute(
             "SELECT provider, stream, count(*) FROM token_streams GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
@@ -103,7 +115,9 @@ def totals(store: Store) -> Totals:
         cached_input_tokens=none_if_empty(cached),
         output_tokens=none_if_empty(out),
         stated_cost_usd=None if stated is None else Decimal(stated),
-        estimated_cost_usd=est.cost_usd,
-        unpriced_models=est.unpriced_models,
+        estimated_cost_usd=None
+        if est_cost is None
+        else Decimal(est_cost).quantize(Decimal("1e-10")),
+        unpriced_models=list(unpriced or []),
         streams=[(p, s, int(d)) for p, s, d in streams],
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.analytics.usage import _base
+from lib.analytics.usage import counted_rows
 from lib.filters import Filters
 from lib.pricing.catalog import canonical_model, known_models
 from lib.store import Store
@@ -43,7 +43,7 @@ def daily(
     window = window or f.window(now)
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     with store.read() as cur:
-        base, params = _base(cur, g, None, window)
+        base, params = counted_rows(cur, g, None, window)
         bw, bparams = _billed_where(g, window)
         rows = cur.df(
             f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider,
@@ -74,7 +74,7 @@ def by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFr
     window = f.window(now)
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     with store.read() as cur:
-        base, params = _base(cur, g, None, window)
+        base, params = counted_rows(cur, g, None, window)
         est = cur.execute(
             f"SELECT model, sum(est), sum(c_input_tokens + c_output_tokens) FROM {base} WHERE counted GROUP BY 1",
             params,

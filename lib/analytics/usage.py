@@ -54,7 +54,7 @@ def _uses_users(f: Filters, breakdown: str | None) -> bool:
     return breakdown == "user_id" or "user_id" in f.dims
 
 
-def _base(
+def counted_rows(
     cur: Cursor, f: Filters, breakdown: str | None, window: tuple[datetime, datetime]
 ) -> tuple[str, list[Any]]:
     """A subquery of rollup rows inside ``window`` and the filters' dimensions, with:
@@ -122,7 +122,7 @@ def series(
     m = METRICS[metric]
     gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
     with store.read() as cur:
-        base, params = _base(cur, f, breakdown, f.window(now))
+        base, params = counted_rows(cur, f, breakdown, f.window(now))
         dim = f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'"
         sql = f"""
             WITH b AS (SELECT date_trunc(?, timezone(?, to_timestamp(t))) AS bucket, {dim} AS series, *
@@ -139,7 +139,7 @@ def breakdown_table(
 ) -> pd.DataFrame:
     """Every metric per ``breakdown`` value over the period, largest estimated cost first."""
     with store.read() as cur:
-        base, params = _base(cur, f, breakdown, f.window(now))
+        base, params = counted_rows(cur, f, breakdown, f.window(now))
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
         sql = f"""SELECT coalesce(CAST({breakdown} AS VARCHAR), '(none)') AS {breakdown}, {cols}
                   FROM {base} GROUP BY 1 ORDER BY estimated_cost DESC NULLS LAST, requests DESC NULLS LAST"""
@@ -152,7 +152,7 @@ def totals(
     """Every metric over the period (or the period just before it, with ``previous``)."""
     window = f.previous_window(now) if previous else f.window(now)
     with store.read() as cur:
-        base, params = _base(cur, f, None, window)
+        base, params = counted_rows(cur, f, None, window)
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
         row = cur.execute(f"SELECT {cols} FROM {base}", params).fetchone()
     return dict(zip(METRICS, row, strict=True))

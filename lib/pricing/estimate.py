@@ -8,9 +8,6 @@ discount. A model the catalog cannot price is reported as unpriced, never as fre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from lib.pricing.catalog import canonical_model, known_models
 from lib.store.db import Cursor
 
@@ -31,45 +28,3 @@ def model_map(cur: Cursor, models: list[str | None]) -> tuple[list[str], list[st
     pairs = [(m, canonical_model(m, known)) for m in models if m]
     priced = [(m, c) for m, c in pairs if c]
     return [m for m, _ in priced], [c for _, c in priced]
-
-
-@dataclass
-class Estimate:
-    cost_usd: Decimal | None  # None when no token could be priced
-    unpriced_models: list[str]
-
-
-def estimate_counted(cur: Cursor, where: str = "true", params: list | None = None) -> Estimate:
-    """Estimated cost of the counted token streams (``counted_hourly``) matching ``where``."""
-    params = params or []
-    models = [
-        r[0]
-        for r in cur.execute(
-            f"SELECT DISTINCT model FROM counted_hourly WHERE {where}", params
-        ).fetchall()
-    ]
-    usage_models, price_models = model_map(cur, models)
-    rows = cur.execute(
-        f"""WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),
-        u AS (
-            SELECT c.model, m.price_model, CAST(to_timestamp(c.hour // 86400 * 86400) AS DATE) AS day,
-                   c.batch,
-                   sum(c.input_tokens) AS input_tokens, sum(c.cached_input_tokens) AS cached_input_tokens,
-                   sum(c.cache_write_tokens) AS cache_write_tokens,
-                   sum(c.cache_write_1h_tokens) AS cache_write_1h_tokens,
-                   sum(c.output_tokens) AS output_tokens
-            FROM counted_hourly c LEFT JOIN m ON c.model = m.model
-            WHERE {where}
-            GROUP BY ALL
-            HAVING sum(c.input_tokens + c.output_tokens) > 0)
-        SELECT coalesce(u.model, '(no model)'), sum({COST_SQL}),
-               count(*) FILTER (WHERE p.model IS NULL)
-        FROM u ASOF LEFT JOIN prices p
-          ON lower(p.model) = u.price_model AND u.day >= p.effective_from
-        GROUP BY 1 ORDER BY 1""",
-        [usage_models, price_models, *params],
-    ).fetchall()
-    priced = [Decimal(c) for _m, c, _missing in rows if c is not None]
-    unpriced_models = [m for m, _c, missing in rows if missing]
-    cost = sum(priced, Decimal(0)).quantize(Decimal("1e-10")) if priced else None
-    return Estimate(cost, unpriced_models)
