@@ -63,6 +63,7 @@ kpi_row(cur_t, prev_t, [
     ("Tokens in", "input_tokens", "count"),
     ("Tokens out", "output_tokens", "count"),
     ("Error rate", "error_rate", "rate"),
+    ("p95 latency", "p95_latency", "ms"),
 ])  # fmt: skip
 st.caption(
     "Spend is billed (the providers' cost reports) where they cover a day, else estimated (tokens × prices)."

@@ -50,15 +50,22 @@ kpi_row(cur_t, prev_t, [
     ("Output tokens", "output_tokens", "count"),
     ("Estimated cost (USD)", "estimated_cost", "usd_cost"),
     ("Error rate", "error_rate", "rate"),
+    ("p95 latency", "p95_latency", "ms"),
 ])  # fmt: skip
 st.caption("Changes are against the previous period of the same length.")
 
 left, mid, right = st.columns([2, 2, 1])
 metric = left.selectbox(
-    "Metric", list(METRICS), format_func=lambda k: f"{METRICS[k].label} ({METRICS[k].unit})"
+    "Metric",
+    list(METRICS),
+    format_func=lambda k: f"{METRICS[k].label} ({METRICS[k].unit})",
+    key="usage_metric",
 )
 by = mid.selectbox(
-    "Break down by", ["(none)", *BREAKDOWNS], format_func=lambda k: BREAKDOWNS.get(k, "Nothing")
+    "Break down by",
+    ["(none)", *BREAKDOWNS],
+    format_func=lambda k: BREAKDOWNS.get(k, "Nothing"),
+    key="usage_by",
 )
 top_n = right.number_input(
     "Top", min_value=1, max_value=12, value=8, help="The rest are grouped as “other”."
@@ -85,6 +92,7 @@ def _forecast(path: str, version: str, query: tuple, metric: str, now: int):
 
 
 m = METRICS[metric]
+additive = m.unit not in ("%", "ms")
 gran = f.granularity if not (breakdown == "user_id" or "user_id" in f.dims) else "day"
 if breakdown is None and gran in ("hour", "day") and not df.empty:
     tr = add_trends(df, gran)
@@ -96,11 +104,14 @@ if breakdown is None and gran in ("hour", "day") and not df.empty:
     st.caption("Bars: the metric · dashed line: 7-day moving average · red triangles: spikes against the "
                "usual level for the same weekday" + (" and hour" if gran == "hour" else "") + ".")  # fmt: skip
     week = 7 if gran == "day" else 168
-    last = tr["value"].tail(week).sum()
-    before = tr["value"].iloc[:-week].tail(week).sum() if len(tr) > week else 0
+    # amounts add up over a week; rates and percentiles are compared as the week's average
+    agg = "sum" if additive else "mean"
+    last = tr["value"].tail(week).agg(agg)
+    before = tr["value"].iloc[:-week].tail(week).agg(agg) if len(tr) > week else 0
     cols = st.columns(2)
     if before:
-        cols[0].metric("Last 7 days vs the 7 before", f"{(last - before) / before * 100:+.1f} %")
+        label = "Last 7 days vs the 7 before" + ("" if additive else " (average)")
+        cols[0].metric(label, f"{(last - before) / before * 100:+.1f} %")
     if metric in ("requests", "input_tokens", "output_tokens", "estimated_cost", "stated_cost"):
         fc = _forecast(ctx.store.path, version, key, metric, int(start.timestamp()))
         if fc is not None:
@@ -113,9 +124,7 @@ if breakdown is None and gran in ("hour", "day") and not df.empty:
         )
 else:
     chart(
-        time_series(
-            df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=m.unit != "%"
-        ),
+        time_series(df, label=m.label, unit=m.unit, granularity=gran, tz=f.tz, stacked=additive),
         f"usage_{metric}_by_{breakdown}",
         key="series",
     )

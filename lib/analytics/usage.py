@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.analytics.latency import latency_by, latency_series, latency_totals
 from lib.filters import DIMENSIONS, Filters
 from lib.pricing.estimate import COST_SQL, model_map
 from lib.store import Cursor, Store
@@ -24,8 +25,9 @@ from lib.store import Cursor, Store
 class Metric:
     key: str
     label: str
-    unit: str  # shown on axes: "requests", "tokens", "USD", "%"
-    sql: str  # aggregate over the rollup columns (and ``est`` for estimated cost)
+    unit: str  # shown on axes: "requests", "tokens", "USD", "%", "ms"
+    sql: str  # aggregate over the rollup columns (and ``est`` for estimated cost); "" for latency
+    quantile: float | None = None  # latency percentiles come from the latency histograms
 
 
 METRICS: dict[str, Metric] = {
@@ -43,8 +45,11 @@ METRICS: dict[str, Metric] = {
         Metric(
             "error_rate", "Error rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"
         ),
+        Metric("p50_latency", "p50 latency", "ms", "", 0.5),
+        Metric("p95_latency", "p95 latency", "ms", "", 0.95),
     )
 }
+SUMMED = {k: m for k, m in METRICS.items() if m.quantile is None}
 BREAKDOWNS: dict[str, str] = {
     "model": "Model", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
 }  # fmt: skip
@@ -121,6 +126,8 @@ def series(
     over the period, the rest as "other"). Columns: bucket, series, value."""
     m = METRICS[metric]
     gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
+    if m.quantile is not None:
+        return latency_series(store, f, m.quantile, breakdown, top_n, gran, now)
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         dim = f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'"
@@ -140,10 +147,11 @@ def breakdown_table(
     """Every metric per ``breakdown`` value over the period, largest estimated cost first."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
-        cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
+        cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
         sql = f"""SELECT coalesce(CAST({breakdown} AS VARCHAR), '(none)') AS {breakdown}, {cols}
                   FROM {base} GROUP BY 1 ORDER BY estimated_cost DESC NULLS LAST, requests DESC NULLS LAST"""
-        return cur.df(sql, params)
+        table = cur.df(sql, params)
+    return table.merge(latency_by(store, f, breakdown, now), on=breakdown, how="left")
 
 
 def totals(
@@ -153,6 +161,8 @@ def totals(
     window = f.previous_window(now) if previous else f.window(now)
     with store.read() as cur:
         base, params = counted_rows(cur, f, None, window)
-        cols = ", ".join(f"{m.sql} AS {k}" for k, m in METRICS.items())
+        cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
         row = cur.execute(f"SELECT {cols} FROM {base}", params).fetchone()
-    return dict(zip(METRICS, row, strict=True))
+    out = dict(zip(SUMMED, row, strict=True))
+    lat = latency_totals(store, f, now, previous)
+    return {**out, "p50_latency": lat["p50"], "p95_latency": lat["p95"]}

@@ -9,6 +9,7 @@ A usage bucket wider than an hour is counted in the hour it starts.
 from __future__ import annotations
 
 from lib.store.db import Cursor
+from lib.store.migrations import LATENCY_BUCKET_SQL
 
 _MEASURES_REQUEST = """
     count(*) AS rows,
@@ -48,13 +49,16 @@ HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
 DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
-def _grouped(time_sql: str, dims: list[str], measures: str, table: str, where: str) -> str:
-    """SELECT of one rollup, grouped by the time column and a hash of the dimensions."""
+def _grouped(
+    time_sql: str, dims: list[str], measures: str, table: str, where: str, also: str = ""
+) -> str:
+    """SELECT of one rollup, grouped by the time column (and ``also``, a column of the SELECT)
+    and a hash of the dimensions."""
     carried = ", ".join(f"any_value({d}) AS {d}" for d in dims)
     return f"""SELECT {time_sql}, any_value(import_id) AS import_id, any_value(source) AS source,
                {carried}, {measures}
         FROM {table} WHERE {where}
-        GROUP BY 1, hash(import_id, source, {", ".join(dims)})"""
+        GROUP BY 1, {also + ", " if also else ""}hash(import_id, source, {", ".join(dims)})"""
 
 
 def add_request_import(cur: Cursor, import_id: int) -> None:
@@ -62,7 +66,22 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
     hour = HOUR_OF.format(col="ts") + " AS hour"
     day = DAY_OF.format(col="ts") + " AS day"
     where = "import_id = ?"
+    latency = f"{LATENCY_BUCKET_SQL} AS lb, count(*) AS n"
     for table, time_sql, dims, measures, extra in (
+        (
+            "agg_latency_hourly",
+            hour,
+            ["provider", "model", "project", "api_key"],
+            latency,
+            " AND latency_ms IS NOT NULL",
+        ),
+        (
+            "agg_latency_user_daily",
+            day,
+            ["provider", "model", "project", "user_id"],
+            latency,
+            " AND latency_ms IS NOT NULL",
+        ),
         (
             "agg_hourly",
             hour,
@@ -85,12 +104,10 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
             " AND status = 'error'",
         ),
     ):
-        grain = "" if table == "agg_error_hourly" else "'request' AS grain, "
-        cur.execute(
-            f"INSERT INTO {table} BY NAME SELECT {grain}* FROM "
-            f"({_grouped(time_sql, dims, measures, 'request_events', where + extra)})",
-            [import_id],
-        )
+        grain = "'request' AS grain, " if table in ("agg_hourly", "agg_user_daily") else ""
+        also = "lb" if table.startswith("agg_latency") else ""
+        sql = _grouped(time_sql, dims, measures, "request_events", where + extra, also)
+        cur.execute(f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})", [import_id])
 
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:
@@ -113,5 +130,6 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
 
 
 def drop_import(cur: Cursor, import_id: int) -> None:
-    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly"):
+    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
+                  "agg_latency_user_daily"):  # fmt: skip
         cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])

@@ -35,13 +35,20 @@ def pct(v: object) -> str:
     return "—" if v is None else f"{float(v):.2f} %"
 
 
+def ms(v: object) -> str:
+    """A latency in milliseconds (seconds from 10 s up); an em dash when unknown."""
+    if v is None or pd.isna(v):
+        return "—"
+    return f"{float(v) / 1000:,.1f} s" if float(v) >= 10_000 else f"{float(v):,.0f} ms"
+
+
 def kpi_row(cur: dict, prev: dict, items: list[tuple[str, str, str]]) -> None:
-    """One row of metric cards: (label, key, kind) with kind count | usd | usd_cost | rate.
-    Costs and error rates that go up are shown in red."""
+    """One row of metric cards: (label, key, kind) with kind count | usd | usd_cost | rate | ms.
+    Costs, error rates and latencies that go up are shown in red."""
     cols = st.columns(len(items))
     for col, (label, key, kind) in zip(cols, items, strict=True):
-        value = {"count": n, "usd": usd, "usd_cost": usd, "rate": pct}[kind](cur.get(key))
-        bad_up = kind in ("usd_cost", "rate")
+        value = {"count": n, "usd": usd, "usd_cost": usd, "rate": pct, "ms": ms}[kind](cur.get(key))
+        bad_up = kind in ("usd_cost", "rate", "ms")
         col.metric(
             label,
             value,

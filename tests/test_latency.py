@@ -1,0 +1,130 @@
+"""Latency percentiles from the histograms, against latencies chosen by hand.
+
+A histogram bucket spans 10 % (bucket of x = floor(log base 1.1 of x)), so the tests assert
+that the reported percentile falls in the same bucket as the exact one.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+
+from lib.analytics.latency import latency_by, latency_series, latency_totals
+from lib.analytics.usage import breakdown_table, series, totals
+from lib.filters import Filters
+from lib.ingest import import_file, undo_import
+from lib.store import Store
+from tests.conftest import write
+
+NOW = datetime(2026, 3, 3, 12, tzinfo=UTC)
+BOTH_DAYS = Filters(
+    preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2), granularity="day"
+)
+
+
+def _log() -> str:
+    rows = ["timestamp,request_id,model,project,user,input_tokens,output_tokens,status,latency_ms"]
+    # March 1: gpt-4o-mini for u1, 18 calls at 100 ms and 2 at 2000 ms
+    for i in range(20):
+        rows.append(f"2026-03-01T10:{i:02d}:00Z,a{i},gpt-4o-mini,alpha,u1,10,10,success,"
+                    f"{100 if i < 18 else 2000}")  # fmt: skip
+    # March 2: gpt-4o for u2, 10 calls at 1000 ms, and one call with no latency recorded
+    for i in range(10):
+        rows.append(f"2026-03-02T08:{i:02d}:00Z,b{i},gpt-4o,beta,u2,10,10,success,1000")
+    rows.append("2026-03-02T09:00:00Z,c0,gpt-4o,beta,u2,10,10,success,")
+    return "\n".join(rows) + "\n"
+
+
+def _bucket(ms: float) -> int:
+    return math.floor(math.log(ms) / math.log(1.1))
+
+
+def _load(store, tmp_path):
+    return import_file(store, write(tmp_path, "log.csv", _log()))
+
+
+def test_percentiles_over_the_period(store, tmp_path):
+    _load(store, tmp_path)
+    t = latency_totals(store, BOTH_DAYS, NOW)
+    # 30 latencies sorted: 18 × 100, 10 × 1000, 2 × 2000. The 50th percentile is the 15th
+    # (100 ms); the 95th is the 28.5th, among the 2000 ms ones. The call without latency is ignored.
+    assert _bucket(t["p50"]) == _bucket(100)
+    assert _bucket(t["p95"]) == _bucket(2000)
+    both = totals(store, BOTH_DAYS, NOW)
+    assert both["requests"] == 31
+    assert (both["p50_latency"], both["p95_latency"]) == (t["p50"], t["p95"])
+
+
+def test_percentiles_per_day_per_model_and_per_user(store, tmp_path):
+    _load(store, tmp_path)
+    p95 = series(store, BOTH_DAYS, "p95_latency", now=NOW)
+    # March 1: 20 calls, the 19th is 2000 ms; March 2: all 1000 ms
+    assert [str(b.date()) for b in p95["bucket"]] == ["2026-03-01", "2026-03-02"]
+    assert [_bucket(v) for v in p95["value"]] == [_bucket(2000), _bucket(1000)]
+    p50 = series(store, BOTH_DAYS, "p50_latency", now=NOW)
+    assert [_bucket(v) for v in p50["value"]] == [_bucket(100), _bucket(1000)]
+
+    by_model = latency_by(store, BOTH_DAYS, "model", NOW).set_index("model")
+    assert _bucket(by_model.loc["gpt-4o-mini", "p50_latency"]) == _bucket(100)
+    assert _bucket(by_model.loc["gpt-4o-mini", "p95_latency"]) == _bucket(2000)
+    assert _bucket(by_model.loc["gpt-4o", "p95_latency"]) == _bucket(1000)
+    table = breakdown_table(store, BOTH_DAYS, "model", NOW).set_index("model")
+    assert table.loc["gpt-4o", "requests"] == 11
+    assert table.loc["gpt-4o", "p95_latency"] == by_model.loc["gpt-4o", "p95_latency"]
+
+    # the user filter reads the per-user histogram: u2 made only the 1000 ms calls
+    u2 = BOTH_DAYS.with_(dims={"user_id": ("u2",)})
+    assert _bucket(latency_totals(store, u2, NOW)["p95"]) == _bucket(1000)
+    by_user = latency_series(store, BOTH_DAYS, 0.5, breakdown="user_id", now=NOW)
+    assert sorted(by_user["series"]) == ["u1", "u2"]
+    # top 1 by requests keeps u1 (20 calls with a latency) and merges u2 into "other"
+    top1 = latency_series(store, BOTH_DAYS, 0.5, breakdown="model", top_n=1, now=NOW)
+    assert set(top1["series"]) == {"gpt-4o-mini", "other"}
+
+
+def test_no_latency_gives_none_not_zero(store, tmp_path):
+    _load(store, tmp_path)
+    empty = Filters(preset="custom", start=date(2026, 2, 1), end=date(2026, 2, 2))
+    assert latency_totals(store, empty, NOW) == {"p50": None, "p95": None}
+
+
+def test_undo_removes_the_histogram_and_a_migration_backfills_it(db_path, tmp_path):
+    with Store(db_path) as s:
+        first = _load(s, tmp_path)
+        before = s.query("SELECT hour, model, lb, n FROM agg_latency_hourly ORDER BY ALL")
+        assert sum(r[3] for r in before) == 30
+        # a database from before the histograms existed: the migration builds them from the rows
+        with s.write() as cur:
+            cur.execute("DROP TABLE agg_latency_hourly")
+            cur.execute("DROP TABLE agg_latency_user_daily")
+            cur.execute("DELETE FROM schema_version WHERE version = 3")
+    with Store(db_path) as s:
+        assert s.schema_version() >= 3
+        assert s.query("SELECT hour, model, lb, n FROM agg_latency_hourly ORDER BY ALL") == before
+        assert s.scalar("SELECT sum(n) FROM agg_latency_user_daily") == 30
+        undo_import(s, first.import_id)
+        assert s.scalar("SELECT count(*) FROM agg_latency_hourly") == 0
+        assert s.scalar("SELECT count(*) FROM agg_latency_user_daily") == 0
+
+
+def test_usage_page_shows_latency(app_env, tmp_path):
+    from lib.ui.widgets import ms
+    from tests.conftest import app_test, login
+
+    with Store(app_env) as s:
+        _load(s, tmp_path)
+        expected = latency_totals(s, BOTH_DAYS)
+    at = app_test("pages/1_Usage.py")
+    at.query_params.update(
+        {"period": "custom", "from": "2026-03-01", "to": "2026-03-02", "gran": "day"}
+    )
+    at = login(at, "vic")
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["p95 latency"] == ms(expected["p95"]) != "—"
+    at.selectbox(key="usage_metric").select("p95_latency")
+    at.run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 1
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
+    assert "p95 latency (ms)" in table.columns
