@@ -100,7 +100,10 @@ st.subheader("Spend over time by model")
 
 @st.cache_data(show_spinner=False)
 def _spend_and_tops(path: str, version: str, query: tuple, start_s: int):
-    tops = {dim: breakdown_table(store, f, dim).head(5) for dim in ("model", "project", "api_key")}
+    tops = {
+        dim: breakdown_table(store, f, dim, latency=False).head(5)
+        for dim in ("model", "project", "api_key")
+    }
     return series(store, f, "estimated_cost", "model", top_n=8), tops
 
 

@@ -1,4 +1,4 @@
-"""Costs: the bill against the estimate, per day, model and line item."""
+"""Costs: the bill against the estimate, unit costs, savings from batch and caching, what-if."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from lib.analytics.costs import by_line_item, by_model, daily
+from lib.analytics.savings import priced_models, reprice, savings_by_model, unit_costs
 from lib.charts import billed_vs_estimated
+from lib.errors import NotFoundError
 from lib.summary import data_version
 from lib.ui.frame import page
-from lib.ui.widgets import chart, table, usd
+from lib.ui.widgets import chart, n, table, usd
 
 ctx = page("pages/2_Costs.py")
 f = ctx.filters
@@ -27,10 +29,11 @@ start_s = int(f.window()[0].timestamp())
 @st.cache_data(show_spinner=False)
 def _costs(path: str, version: str, query: tuple, start_s: int):
     """Every table of the page, cached per filters and data version."""
-    return daily(ctx.store, f), by_model(ctx.store, f), by_line_item(ctx.store, f)
+    return (daily(ctx.store, f), by_model(ctx.store, f), by_line_item(ctx.store, f),
+            savings_by_model(ctx.store, f), unit_costs(ctx.store, f))  # fmt: skip
 
 
-d, models, items = _costs(ctx.store.path, version, key, start_s)
+d, models, items, saved, units = _costs(ctx.store.path, version, key, start_s)
 if d.empty:
     st.info("No costs or usage in this period. Import cost reports (OpenAI Costs API, Anthropic cost report) "
             "and usage on the Data page, or widen the period.")  # fmt: skip
@@ -73,3 +76,78 @@ table(items.rename(columns=item_cols), "costs_by_line_item", key="by_li")
 st.subheader("Per day and provider")
 table(d.rename(columns={"day": "Day (UTC)", "provider": "Provider", "billed": "Billed (USD)",
                         "estimated": "Estimated (USD)", "note": "Note"}), "costs_by_day", key="by_day")  # fmt: skip
+
+st.subheader("Unit costs")
+st.caption("Estimated USD over the period divided by the counted requests, tokens (input + output) and "
+           "active users (users seen in the logs).")  # fmt: skip
+allm = units.iloc[0]
+
+
+def _unit(v: object, digits: int = 4) -> str:
+    return "—" if v is None or pd.isna(v) else f"${float(v):,.{digits}f}"
+
+
+u = st.columns(3)
+u[0].metric("Per 1K requests (USD)", _unit(allm["per_1k_requests"], 2))
+u[1].metric("Per 1M tokens (USD)", _unit(allm["per_1m_tokens"], 2))
+u[2].metric("Per active user (USD)", _unit(allm["per_user"], 2),
+            help=f"{n(None if pd.isna(allm['users']) else int(allm['users']))} active users")  # fmt: skip
+table(units.rename(columns={"model": "Model", "estimated": "Estimated (USD)", "requests": "Requests",
+                            "tokens": "Tokens", "users": "Active users",
+                            "per_1k_requests": "USD per 1K requests", "per_1m_tokens": "USD per 1M tokens",
+                            "per_user": "USD per user"}), "unit_costs", key="units")  # fmt: skip
+
+st.subheader("Savings from batch and caching")
+tot = saved[["saved_batch", "saved_cache", "could_batch", "could_cache"]].apply(
+    lambda col: col.dropna().sum()
+)
+sv = st.columns(4)
+sv[0].metric("Saved by the batch API (USD)", usd(tot["saved_batch"]))
+sv[1].metric("Saved by cache reads (USD)", usd(tot["saved_cache"]))
+sv[2].metric("Possible with batch, at most (USD)", usd(tot["could_batch"]),
+             help="If every request not already batched went through the batch API (answers within 24 h).")  # fmt: skip
+sv[3].metric("Possible with caching, at most (USD)", usd(tot["could_cache"]),
+             help="If every uncached input token were read from the prompt cache (before cache-write charges).")  # fmt: skip
+st.caption("Upper bounds: only traffic that can wait suits the batch API, and only repeated prompt "
+           "prefixes can be cached. Estimates over the period, at catalog prices.")  # fmt: skip
+table(saved.rename(columns={"model": "Model", "requests": "Requests", "estimated": "Estimated (USD)",
+                            "saved_batch": "Saved by batch (USD)", "saved_cache": "Saved by caching (USD)",
+                            "could_batch": "Possible with batch (USD)",
+                            "could_cache": "Possible with caching (USD)"}), "savings", key="savings")  # fmt: skip
+
+st.subheader("What if")
+sources = [m for m, e in zip(saved["model"], saved["estimated"], strict=True) if pd.notna(e)]
+if not sources:
+    st.info(
+        "No priced traffic in this period to move. Widen the period or add prices for your models."
+    )
+else:
+    w1, w2, w3 = st.columns([2, 2, 2])
+    src = w1.selectbox("Move traffic of", sources, key="wi_source")
+    targets = [m for m in priced_models(ctx.store) if m != src]
+    dst = w2.selectbox("To", targets, key="wi_target",
+                       index=targets.index("gpt-4o-mini") if "gpt-4o-mini" in targets else 0)  # fmt: skip
+    share = w3.slider("Share of its traffic (%)", 0, 100, 50, step=5, key="wi_share")
+
+    @st.cache_data(show_spinner=False)
+    def _reprice(
+        path: str, version: str, query: tuple, start_s: int, src: str, dst: str, share: int
+    ):
+        return reprice(ctx.store, f, src, dst, share / 100)
+
+    try:
+        wi = _reprice(ctx.store.path, version, key, start_s, src, dst, share)
+    except NotFoundError as err:
+        st.warning(str(err))
+    else:
+        r = st.columns(3)
+        r[0].metric("Monthly cost now (USD)", usd(wi.current_monthly))
+        r[1].metric("Monthly cost after (USD)", usd(wi.new_monthly),
+                    f"{usd(wi.change)}" if wi.change else None, delta_color="inverse")  # fmt: skip
+        r[2].metric(
+            f"{share} % of {src} (USD per month)", f"{usd(wi.moved_before)} → {usd(wi.moved_after)}"
+        )
+        st.caption(f"The moved traffic keeps its token mix (input, cached input, cache writes, output, "
+                   f"batch share) and is priced at {dst}'s price in force since {wi.target_price_from}. "
+                   f"Monthly = the period's {wi.days} day{'s' if wi.days != 1 else ''} of traffic scaled to "
+                   f"30.4 days. Answers, quality and latency will differ: try both in the Playground.")  # fmt: skip

@@ -1,7 +1,8 @@
 """Latency percentiles from the histograms, against latencies chosen by hand.
 
-A histogram bucket spans 10 % (bucket of x = floor(log base 1.1 of x)), so the tests assert
-that the reported percentile falls in the same bucket as the exact one.
+Unfiltered and provider/model views read the histograms, where a bucket spans 20 % (bucket
+of x = floor(log base 1.2 of x)): the tests assert that the reported percentile falls in the
+same bucket as the exact one. Project, key and user views read the rows: exact percentiles.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _log() -> str:
 
 
 def _bucket(ms: float) -> int:
-    return math.floor(math.log(ms) / math.log(1.1))
+    return math.floor(math.log(ms) / math.log(1.2))
 
 
 def _load(store, tmp_path):
@@ -72,9 +73,15 @@ def test_percentiles_per_day_per_model_and_per_user(store, tmp_path):
     assert table.loc["gpt-4o", "requests"] == 11
     assert table.loc["gpt-4o", "p95_latency"] == by_model.loc["gpt-4o", "p95_latency"]
 
-    # the user filter reads the per-user histogram: u2 made only the 1000 ms calls
+    # a user filter reads the rows, so percentiles are exact: u2 made only the 1000 ms calls;
+    # u1's 20 calls sorted (18 × 100 at positions 0–17, 2000 at 18 and 19): p95 sits at position
+    # 0.95 × 19 = 18.05, between two 2000s; p50 at 9.5, between two 100s
     u2 = BOTH_DAYS.with_(dims={"user_id": ("u2",)})
-    assert _bucket(latency_totals(store, u2, NOW)["p95"]) == _bucket(1000)
+    assert latency_totals(store, u2, NOW) == {"p50": 1000.0, "p95": 1000.0}
+    u1 = BOTH_DAYS.with_(dims={"user_id": ("u1",)})
+    assert latency_totals(store, u1, NOW) == {"p50": 100.0, "p95": 2000.0}
+    projects = latency_by(store, BOTH_DAYS, "project", NOW).set_index("project")
+    assert projects.loc["beta", "p50_latency"] == 1000.0
     by_user = latency_series(store, BOTH_DAYS, 0.5, breakdown="user_id", now=NOW)
     assert sorted(by_user["series"]) == ["u1", "u2"]
     # top 1 by requests keeps u1 (20 calls with a latency) and merges u2 into "other"
@@ -96,15 +103,12 @@ def test_undo_removes_the_histogram_and_a_migration_backfills_it(db_path, tmp_pa
         # a database from before the histograms existed: the migration builds them from the rows
         with s.write() as cur:
             cur.execute("DROP TABLE agg_latency_hourly")
-            cur.execute("DROP TABLE agg_latency_user_daily")
             cur.execute("DELETE FROM schema_version WHERE version = 3")
     with Store(db_path) as s:
         assert s.schema_version() >= 3
         assert s.query("SELECT hour, model, lb, n FROM agg_latency_hourly ORDER BY ALL") == before
-        assert s.scalar("SELECT sum(n) FROM agg_latency_user_daily") == 30
         undo_import(s, first.import_id)
         assert s.scalar("SELECT count(*) FROM agg_latency_hourly") == 0
-        assert s.scalar("SELECT count(*) FROM agg_latency_user_daily") == 0
 
 
 def test_usage_page_shows_latency(app_env, tmp_path):

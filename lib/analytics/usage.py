@@ -17,7 +17,7 @@ import pandas as pd
 
 from lib.analytics.latency import latency_by, latency_series, latency_totals
 from lib.filters import DIMENSIONS, Filters
-from lib.pricing.estimate import COST_SQL, model_map
+from lib.pricing.estimate import BATCH_FACTOR_SQL, COST_SQL, LIST_COST_SQL, model_map
 from lib.store import Cursor, Store
 
 
@@ -66,7 +66,10 @@ def counted_rows(
     ``t`` (epoch seconds of the row's hour or day); ``c_*`` measures of the counted stream
     only (tokens, requests, costs: never two sources for the same traffic); ``e_errors`` and
     ``e_requests`` for error rates (the counted stream when it states errors, else the request
-    logs of that day); ``est`` (estimated cost, USD)."""
+    logs of that day); ``est`` (estimated cost, USD); for savings: ``est_list`` (the same at list
+    prices, before the batch discount), ``saved_cache`` (what cache reads saved against
+    uncached input, USD), ``could_cache`` (what the uncached input would save if it were all
+    read from cache, USD, before any cache-write charge) and ``batch_discount`` (share off)."""
     users = _uses_users(f, breakdown)
     table, tcol = ("agg_user_daily", "day") if users else ("agg_hourly", "hour")
     start, end = window
@@ -107,7 +110,15 @@ def counted_rows(
                     WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN errors END AS e_errors,
                CASE WHEN counted AND stated_errors THEN requests
                     WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN requests END AS e_requests,
-               CASE WHEN counted THEN {COST_SQL} END AS est
+               CASE WHEN counted THEN {COST_SQL} END AS est,
+               CASE WHEN counted THEN {LIST_COST_SQL} END AS est_list,
+               CASE WHEN counted THEN cached_input_tokens * (p.input_per_mtok
+                    - coalesce(p.cached_input_per_mtok, p.input_per_mtok)) * 0.000001 * {BATCH_FACTOR_SQL}
+                    END AS saved_cache,
+               CASE WHEN counted THEN greatest(input_tokens - cached_input_tokens - cache_write_tokens, 0)
+                    * (p.input_per_mtok - coalesce(p.cached_input_per_mtok, p.input_per_mtok)) * 0.000001
+                    * {BATCH_FACTOR_SQL} END AS could_cache,
+               p.batch_discount
         FROM c ASOF LEFT JOIN prices p ON lower(p.model) = c.price_model AND c.d >= p.effective_from
         WHERE counted OR grain = 'request'
     )"""
@@ -142,15 +153,18 @@ def series(
 
 
 def breakdown_table(
-    store: Store, f: Filters, breakdown: str, now: datetime | None = None
+    store: Store, f: Filters, breakdown: str, now: datetime | None = None, latency: bool = True
 ) -> pd.DataFrame:
-    """Every metric per ``breakdown`` value over the period, largest estimated cost first."""
+    """Every metric per ``breakdown`` value over the period, largest estimated cost first
+    (without the latency percentiles when ``latency`` is False: they may read request rows)."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
         sql = f"""SELECT coalesce(CAST({breakdown} AS VARCHAR), '(none)') AS {breakdown}, {cols}
                   FROM {base} GROUP BY 1 ORDER BY estimated_cost DESC NULLS LAST, requests DESC NULLS LAST"""
         table = cur.df(sql, params)
+    if not latency:
+        return table
     return table.merge(latency_by(store, f, breakdown, now), on=breakdown, how="left")
 
 

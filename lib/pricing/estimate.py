@@ -13,13 +13,16 @@ from lib.store.db import Cursor
 
 # SQL over columns: input_tokens, cached_input_tokens, cache_write_tokens,
 # cache_write_1h_tokens, output_tokens, batch (of the usage) and the price row ``p``.
-COST_SQL = """(
+# LIST_COST_SQL: USD at list prices before any batch discount; COST_SQL: what is paid.
+LIST_COST_SQL = """(
     greatest(input_tokens - cached_input_tokens - cache_write_tokens, 0) * p.input_per_mtok
     + cached_input_tokens * coalesce(p.cached_input_per_mtok, p.input_per_mtok)
     + (cache_write_tokens - cache_write_1h_tokens) * coalesce(p.cache_write_5m_per_mtok, p.input_per_mtok)
     + cache_write_1h_tokens * coalesce(p.cache_write_1h_per_mtok, p.cache_write_5m_per_mtok, p.input_per_mtok)
     + output_tokens * p.output_per_mtok
-) * 0.000001 * CASE WHEN batch THEN 1 - p.batch_discount ELSE 1 END"""
+) * 0.000001"""
+BATCH_FACTOR_SQL = "CASE WHEN batch THEN 1 - p.batch_discount ELSE 1 END"
+COST_SQL = f"{LIST_COST_SQL} * {BATCH_FACTOR_SQL}"
 
 
 def model_map(cur: Cursor, models: list[str | None]) -> tuple[list[str], list[str]]:

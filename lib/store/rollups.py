@@ -71,14 +71,7 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
         (
             "agg_latency_hourly",
             hour,
-            ["provider", "model", "project", "api_key"],
-            latency,
-            " AND latency_ms IS NOT NULL",
-        ),
-        (
-            "agg_latency_user_daily",
-            day,
-            ["provider", "model", "project", "user_id"],
+            ["provider", "model"],
             latency,
             " AND latency_ms IS NOT NULL",
         ),
@@ -130,6 +123,5 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
 
 
 def drop_import(cur: Cursor, import_id: int) -> None:
-    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
-                  "agg_latency_user_daily"):  # fmt: skip
+    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly"):
         cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import altair as alt
 import pandas as pd
@@ -20,7 +20,12 @@ def n(v: int | None) -> str:
 
 
 def usd(v: Decimal | float | None) -> str:
-    return "—" if v is None else f"${float(v):,.2f}"
+    """Dollars to the cent, halves rounded up (Decimal("0.075") → "$0.08"; a float 0.075 would
+    round to 0.07); an em dash when unknown."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "—"
+    cents = Decimal(str(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
 
 
 def change(current: object, previous: object) -> str | None:

@@ -1,0 +1,157 @@
+"""What could cost less: savings from batch and caching, what-if repricing, unit costs.
+
+All figures are estimates in USD from the counted token stream × the price catalog (the bill
+is not itemised by tokens), over the filters' period. "Monthly" figures scale the period's
+traffic to an average month (30.4375 days) over the days that hold data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from lib.analytics.usage import counted_rows
+from lib.errors import NotFoundError
+from lib.filters import Filters
+from lib.pricing.estimate import COST_SQL
+from lib.store import Store
+
+DAYS_PER_MONTH = Decimal("30.4375")
+
+
+def _no_users(f: Filters) -> Filters:
+    return f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
+
+
+def savings_by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """Per catalog model: requests, estimated USD, USD already saved by the batch discount
+    and by cache reads, and USD still possible at most (``could_batch``: all other traffic
+    sent through the batch API; ``could_cache``: all uncached input read from cache, before
+    cache-write charges). Unpriced models have NULL money."""
+    with store.read() as cur:
+        base, params = counted_rows(cur, f, None, f.window(now))
+        return cur.df(
+            f"""SELECT coalesce(price_model, model, '(no model)') AS model, sum(c_requests) AS requests,
+                       sum(est) AS estimated, sum(est_list - est) AS saved_batch,
+                       sum(saved_cache) AS saved_cache,
+                       sum(CASE WHEN NOT batch THEN est * batch_discount END) AS could_batch,
+                       sum(could_cache) AS could_cache
+                FROM {base} WHERE counted GROUP BY 1
+                ORDER BY estimated DESC NULLS LAST, model""",
+            params,
+        )
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Monthly USD before and after moving ``share`` of ``source``'s traffic to ``target``."""
+
+    source: str
+    target: str
+    share: Decimal  # 0..1
+    days: int  # days of data the month is scaled from
+    current_monthly: Decimal  # all traffic in the filters, as it is
+    moved_before: Decimal  # the moved share, at the source's prices
+    moved_after: Decimal  # the same tokens at the target's current prices
+    target_price_from: str  # ISO date of the target price used
+
+    @property
+    def new_monthly(self) -> Decimal:
+        return self.current_monthly - self.moved_before + self.moved_after
+
+    @property
+    def change(self) -> Decimal:
+        return self.new_monthly - self.current_monthly
+
+
+def reprice(
+    store: Store,
+    f: Filters,
+    source: str,
+    target: str,
+    share: float,
+    now: datetime | None = None,
+) -> WhatIf:
+    """Move ``share`` (0..1) of the traffic of catalog model ``source`` to ``target``, keeping
+    its token mix (uncached/cached input, cache writes, output, batch share), and price it
+    with the target's price in force today. Raises NotFoundError when either model has no
+    traffic or no price."""
+    if not 0 <= share <= 1:
+        raise ValueError("share must be between 0 and 1")
+    today = (now or datetime.now(UTC)).date()
+    with store.read() as cur:
+        base, params = counted_rows(cur, _no_users(f), None, f.window(now))
+        span = cur.execute(
+            f"SELECT sum(est), count(DISTINCT t // 86400) FROM {base} WHERE counted", params
+        ).fetchone()
+        price = cur.execute(
+            """SELECT effective_from FROM prices WHERE lower(model) = lower(?) AND effective_from <= ?
+               ORDER BY effective_from DESC LIMIT 1""",
+            [target, today],
+        ).fetchone()
+        if price is None:
+            raise NotFoundError(f"{target} has no price in the catalog, so it cannot be priced.")
+        moved = cur.execute(
+            f"""WITH mix AS (
+                    SELECT batch, sum(input_tokens) AS input_tokens,
+                           sum(cached_input_tokens) AS cached_input_tokens,
+                           sum(cache_write_tokens) AS cache_write_tokens,
+                           sum(cache_write_1h_tokens) AS cache_write_1h_tokens,
+                           sum(output_tokens) AS output_tokens, sum(est) AS est
+                    FROM {base} WHERE counted AND price_model = lower(?) GROUP BY batch),
+                p AS (SELECT * FROM prices WHERE lower(model) = lower(?) AND effective_from = ?)
+                SELECT sum(mix.est), sum({COST_SQL}) FROM mix, p""",
+            [*params, source, target, price[0]],
+        ).fetchone()
+    total, days = span
+    if not days or moved[0] is None:
+        raise NotFoundError(
+            f"{source} has no priced traffic in this period: pick another model or widen the period."
+        )
+    scale = DAYS_PER_MONTH / days
+    k = Decimal(str(share))
+    return WhatIf(
+        source=source,
+        target=target,
+        share=k,
+        days=int(days),
+        current_monthly=Decimal(total) * scale,
+        moved_before=Decimal(moved[0]) * k * scale,
+        moved_after=Decimal(moved[1]) * k * scale,
+        target_price_from=price[0].isoformat(),
+    )
+
+
+def unit_costs(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """Per catalog model and in total (model "All models"): estimated USD, requests, tokens
+    (input + output), active users, and USD per 1K requests, per 1M tokens and per active
+    user. A unit cost is NULL when its denominator is unknown or zero (e.g. no user ids)."""
+    window = f.window(now)
+    with store.read() as cur:
+        base, params = counted_rows(cur, _no_users(f), None, window)
+        ubase, uparams = counted_rows(cur, f, "user_id", window)
+        sql = f"""
+            WITH m AS (SELECT coalesce(price_model, model, '(no model)') AS model, sum(est) AS est,
+                              sum(c_requests) AS requests, sum(c_input_tokens + c_output_tokens) AS tokens
+                       FROM {base} WHERE counted GROUP BY ROLLUP (1)),
+                 u AS (SELECT coalesce(price_model, model, '(no model)') AS model,
+                              count(DISTINCT user_id) AS users
+                       FROM {ubase} WHERE counted AND user_id IS NOT NULL GROUP BY ROLLUP (1))
+            SELECT coalesce(m.model, 'All models') AS model, m.est AS estimated, m.requests, m.tokens,
+                   nullif(u.users, 0) AS users,
+                   m.est * 1000 / nullif(m.requests, 0) AS per_1k_requests,
+                   m.est * 1000000 / nullif(m.tokens, 0) AS per_1m_tokens,
+                   m.est / nullif(u.users, 0) AS per_user
+            FROM m LEFT JOIN u ON m.model IS NOT DISTINCT FROM u.model
+            ORDER BY m.model IS NOT NULL, m.est DESC NULLS LAST, 1"""
+        return cur.df(sql, [*params, *uparams])
+
+
+def priced_models(store: Store) -> list[str]:
+    """Every model of the price catalog, for the what-if target list."""
+    rows: list[Any] = store.query("SELECT DISTINCT lower(model) FROM prices ORDER BY 1")
+    return [r[0] for r in rows]

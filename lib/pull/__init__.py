@@ -1,0 +1,1 @@
+"""Pulls from the providers' admin usage and cost APIs into the store."""

@@ -1,0 +1,182 @@
+"""A small HTTP client for paged admin APIs: retries with backoff, ``Retry-After``, cursors.
+
+Retried: connection errors, timeouts and the statuses 408, 409, 429, 500, 502, 503, 504 and
+529 (Anthropic's "overloaded"), up to ``RetryPolicy.max_retries`` times. The wait is the
+server's ``Retry-After`` (seconds or an HTTP date) when it sends one, else exponential
+backoff with jitter. Anything else fails at once with a ``PullError`` that says what the
+provider answered and what to do. Headers (and so the key) never appear in a message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from lib.errors import TokenboardError
+
+RETRIED = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+MAX_PAGES = 1000
+
+
+class PullError(TokenboardError):
+    """A pull that could not be completed; nothing of it was imported."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    base_delay: float = 1.0  # seconds before the first retry, doubled each time
+    max_delay: float = 60.0  # cap of one backoff wait, seconds
+    max_retry_after: float = 300.0  # a longer Retry-After gives up instead of waiting
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date; None when
+    absent or unreadable; never negative."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def error_message(response: httpx.Response) -> str:
+    """The provider's own error message (OpenAI and Anthropic both nest it under ``error``),
+    else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip() or response.reason_phrase
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and err.get("message"):
+        kind = err.get("code") or err.get("type")
+        return f"{err['message']}" + (f" ({kind})" if kind else "")
+    return str(body)[:200]
+
+
+class ApiClient:
+    """GET JSON from one API with retries; ``label`` names it in messages ("OpenAI usage API")."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        *,
+        label: str,
+        policy: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.label = label
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.waits: list[float] = []  # every wait taken, in seconds (shown in the pull summary)
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _wait(self, attempt: int, retry_after: float | None) -> None:
+        if retry_after is not None:
+            if retry_after > self.policy.max_retry_after:
+                raise PullError(
+                    f"The {self.label} asks to wait {retry_after:.0f} s before trying again. "
+                    "Try the pull later."
+                )
+            delay = retry_after
+        else:
+            delay = min(self.policy.max_delay, self.policy.base_delay * 2**attempt)
+            delay *= random.uniform(0.5, 1.0)
+        self.waits.append(delay)
+        self.sleep(delay)
+
+    def get_json(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+        """One GET, retried as the policy says; the decoded JSON object."""
+        last = ""
+        for attempt in range(self.policy.max_retries + 1):
+            try:
+                response = self._http.get(path, params=params)
+            except httpx.TimeoutException:
+                last = "no answer before the timeout"
+                retry_after = None
+            except httpx.TransportError as exc:
+                last = f"connection failed ({type(exc).__name__})"
+                retry_after = None
+            else:
+                if response.status_code < 300:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    if not isinstance(body, dict):
+                        raise PullError(
+                            f"The {self.label} answered {path} with something that is not a JSON object."
+                        )
+                    return body
+                if response.status_code not in RETRIED:
+                    raise PullError(self._refusal(response))
+                last = f"HTTP {response.status_code}: {error_message(response)}"
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            if attempt == self.policy.max_retries:
+                break
+            self._wait(attempt, retry_after)
+        raise PullError(
+            f"The {self.label} still failed after {self.policy.max_retries} retries ({last}). "
+            "Try again later."
+        )
+
+    def _refusal(self, response: httpx.Response) -> str:
+        status, msg = response.status_code, error_message(response)
+        fix = {
+            401: "the admin key was refused: check it is an organisation admin key, not a project key",
+            403: "the admin key may not read this report: use an admin key of the organisation",
+            404: "the endpoint was not found: check the base URL",
+            400: "the request was refused: check the period (start before end, not in the future)",
+        }.get(status, "see the provider's message")
+        return f"The {self.label} answered HTTP {status}: {msg}. What to do: {fix}."
+
+    def pages(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        on_page: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every page of a cursor-paged list (``has_more`` / ``next_page``, sent back as
+        ``page``), in order."""
+        out: list[dict[str, Any]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self.get_json(path, params + ([("page", cursor)] if cursor else []))
+            out.append(page)
+            if on_page:
+                on_page(len(out))
+            cursor = page.get("next_page")
+            if not page.get("has_more") or not cursor:
+                return out
+            if cursor in seen or len(out) >= MAX_PAGES:
+                raise PullError(f"The {self.label} kept paging ({len(out)} pages, cursor repeated "
+                                "or too many): stopped so as not to loop forever.")  # fmt: skip
+            seen.add(cursor)
