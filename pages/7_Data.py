@@ -1,9 +1,10 @@
-"""Data: upload exports (preview first, then import), import history with undo."""
+"""Data: upload exports (preview first, then import), pull from the admin APIs, history with undo."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +15,7 @@ from lib.importers.generic import SYNONYMS
 from lib.ingest import import_file, undo_import
 from lib.ledger import history
 from lib.preview import preview_file
+from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
 from lib.ui.frame import page
 from lib.ui.widgets import n, table, usd
 
@@ -111,6 +113,49 @@ if ctx.can("import"):
                 state="complete" if ok == len(ready) else "error",
             )
 
+if ctx.can("import"):
+    st.subheader("Pull from the provider APIs")
+    have = configured()
+    st.caption(" · ".join(f"{p.capitalize()} admin key: {'set' if ok else 'not set'}" for p, ok in have.items())
+               + " (keys are read from the environment or the app's secrets and never shown)")  # fmt: skip
+    if not any(have.values()):
+        st.info("To pull usage and costs straight from the providers, set `OPENAI_ADMIN_KEY` and/or "
+                "`ANTHROPIC_ADMIN_KEY` (organisation admin keys) in the environment or in "
+                "`.streamlit/secrets.toml`, then restart the app.")  # fmt: skip
+    else:
+        today = datetime.now(UTC).date()
+        p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+        provider = p1.selectbox("Provider", [p for p in PROVIDERS if have[p]], format_func=str.capitalize,
+                                key="pull_provider")  # fmt: skip
+        period = p2.date_input("Days (UTC)", (today - timedelta(days=6), today), max_value=today,
+                               key="pull_period")  # fmt: skip
+        go = p3.button("Pull", key="pull_go", type="primary")
+        done = last_pulls(ctx.store)
+        if not done.empty:
+            st.caption("Last pulls: " + " · ".join(
+                f"{r.provider}: data up to {r.data_to:%Y-%m-%d} UTC, pulled {r.pulled:%Y-%m-%d %H:%M} UTC"
+                for r in done.itertuples()))  # fmt: skip
+        if go:
+            if not isinstance(period, tuple) or len(period) != 2:
+                st.error("Choose a first and a last day.")
+            else:
+                with st.status(f"Pulling from {provider.capitalize()}…", expanded=True) as status:
+                    try:
+                        res = pull(ctx.store, provider, period[0], period[1], role=ctx.user.role,
+                                   progress=status.write)  # fmt: skip
+                    except TokenboardError as err:
+                        status.update(label="Pull failed: nothing was imported", state="error")
+                        st.error(str(err))
+                    else:
+                        for r in res.imports:
+                            st.success(r.summary_line())
+                        waited = (
+                            f", {res.retries} retries ({res.waited_s:.0f} s waited)"
+                            if res.retries
+                            else ""
+                        )
+                        status.update(label=f"Pulled {res.pages} pages{waited}", state="complete")
+
 st.subheader("Import history")
 rows = history(ctx.store)
 if not rows:
@@ -143,5 +188,5 @@ else:
 
 st.subheader("Where the data lives")
 st.write(
-    f"Database: `{ctx.store.path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including `md:` MotherDuck)."
+    f"Database: `{ctx.store.display_path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including `md:` MotherDuck)."
 )

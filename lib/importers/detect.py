@@ -129,6 +129,13 @@ def _plan_json(
                 field="data",
                 expected="OpenAI (start_time) or Anthropic (starting_at) buckets",
             )
+        if (
+            fmt
+            and fmt != family
+            and provider_api.all_empty(docs)
+            and fmt.split("_")[0] == family.split("_")[0]
+        ):
+            family = fmt  # empty buckets cannot tell usage from costs: the caller knows
         if fmt and fmt != family:
             raise InputError(display, f"this is {family} data, not {fmt}")
         return provider_api.PLANNERS[family](display, docs)

@@ -130,6 +130,13 @@ def is_legacy_usage(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("object") == "list" and "current_usage_usd" in doc
 
 
+def all_empty(pages: list[dict[str, Any]]) -> bool:
+    """True when no bucket of the pages holds a result (a pull of a period without traffic)."""
+    return not any(
+        isinstance(b, dict) and b.get("results") for p in pages for b in (p.get("data") or [])
+    )
+
+
 def page_family(pages: list[dict[str, Any]]) -> str | None:
     """``openai_usage``, ``openai_costs``, ``anthropic_usage``, ``anthropic_cost`` or None.
 
