@@ -241,7 +241,7 @@ def _write_requests(cur: Cursor, plan: Plan, import_id: int, say: Progress) -> t
     new = cur.execute(
         "SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]
     ).fetchone()[0]
-    rollups.add_request_import(cur, import_id)
+    rollups.add_request_import(cur, import_id, plan.source)
     return read, new, read - new
 
 

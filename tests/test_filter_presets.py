@@ -1,0 +1,40 @@
+"""Every analysis page under every period preset, over a small demo database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lib.filters import PRESETS, Filters
+from lib.store import Store
+from tests.conftest import app_test, login
+
+PAGES = ("app.py", "pages/1_Usage.py", "pages/2_Costs.py")
+
+
+@pytest.mark.parametrize("script", PAGES)
+def test_every_preset_opens_with_its_window(app_env, script):
+    from lib.demo import load_demo
+
+    with Store(app_env) as s:  # 70 days reach back over the whole of last month
+        load_demo(s, days=70, scale=0.02, end=datetime.now(UTC) + timedelta(days=1))
+    at = login(app_test(script), "ana")
+    for preset, label in PRESETS.items():
+        at.selectbox(key="f_period").select(preset)
+        at.radio(key="f_gran").set_value("hour" if preset == "24h" else "day")
+        at.run()
+        if preset == "custom":
+            day = (datetime.now(UTC) - timedelta(days=3)).date()
+            at.date_input(key="f_range").set_value((day, day))
+            at.run()
+        assert not at.exception, (preset, at.exception)
+        query = {k: at.query_params[k] for k in at.query_params}
+        f = Filters.from_query(query)
+        assert f.preset == preset  # the URL carries the preset (and the custom days)
+        start, end = f.window()
+        assert at.metric, preset
+        if script == "pages/2_Costs.py":  # Costs states the period through its figures only
+            continue
+        caption = next(c.value for c in at.caption if c.value.startswith(label))
+        assert f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC" in caption, (preset, caption)
