@@ -15,6 +15,7 @@ from lib.analytics.usage import breakdown_table, series, totals
 from lib.filters import Filters
 from lib.ingest import import_file, undo_import
 from lib.store import Store
+from lib.store.migrations import V1, V2
 from tests.conftest import write
 
 NOW = datetime(2026, 3, 3, 12, tzinfo=UTC)
@@ -95,18 +96,26 @@ def test_no_latency_gives_none_not_zero(store, tmp_path):
     assert latency_totals(store, empty, NOW) == {"p50": None, "p95": None}
 
 
-def test_undo_removes_the_histogram_and_a_migration_backfills_it(db_path, tmp_path):
+def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path):
     with Store(db_path) as s:
         first = _load(s, tmp_path)
         before = s.query("SELECT hour, model, lb, n FROM agg_latency_hourly ORDER BY ALL")
         assert sum(r[3] for r in before) == 30
-        # a database from before the histograms existed: the migration builds them from the rows
+        streams = s.query("SELECT * FROM token_streams ORDER BY ALL")
+        # turn it into a version-2 database (no histograms, token_streams a view): migrations 3
+        # and 4 then build the histograms from the rows and the streams table from the rollups
         with s.write() as cur:
             cur.execute("DROP TABLE agg_latency_hourly")
-            cur.execute("DELETE FROM schema_version WHERE version = 3")
+            cur.execute("DROP VIEW counted_user_daily")
+            cur.execute("DROP VIEW counted_hourly")
+            cur.execute("DROP TABLE token_streams")
+            cur.execute(V1[V1.index("CREATE VIEW token_streams") :])
+            cur.execute(V2)
+            cur.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(db_path) as s:
-        assert s.schema_version() >= 3
+        assert s.schema_version() >= 4
         assert s.query("SELECT hour, model, lb, n FROM agg_latency_hourly ORDER BY ALL") == before
+        assert s.query("SELECT * FROM token_streams ORDER BY ALL") == streams
         undo_import(s, first.import_id)
         assert s.scalar("SELECT count(*) FROM agg_latency_hourly") == 0
 

@@ -222,7 +222,11 @@ def test_data_page_pulls_and_never_shows_the_key(app_env, api):
         "openai embeddings usage 2026-03-01..2026-03-03 (API pull).json",
         "openai costs 2026-03-01..2026-03-03 (API pull).json",
     ]
-    shown = [e.value for kind in ("caption", "markdown", "success", "info", "error") for e in at.get(kind)]
+    shown = [
+        e.value
+        for kind in ("caption", "markdown", "success", "info", "error")
+        for e in at.get(kind)
+    ]
     assert shown and not any(OPENAI_KEY in str(v) or ANTHROPIC_KEY in str(v) for v in shown)
     with Store(app_env) as s:
         assert _totals(s) == (15, 3000, 300, Decimal("1.75"))

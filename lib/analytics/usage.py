@@ -92,12 +92,9 @@ def counted_rows(
                    CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d,
                    coalesce(s.stream = CASE WHEN r.grain = 'request' THEN '*request' ELSE r.source END, false)
                        AS counted,
-                   es.stated_errors
+                   s.stated_errors
             FROM {table} r
             LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
-            LEFT JOIN (SELECT provider, hour // 86400 AS day, bool_or(errors IS NOT NULL) AS stated_errors
-                       FROM counted_hourly GROUP BY ALL) es
-                   ON es.provider = r.provider AND es.day = r.{tcol} // 86400
             LEFT JOIN m ON r.model = m.model
             WHERE {" AND ".join(where)})
         SELECT c.*,

@@ -255,8 +255,57 @@ SELECT import_id, source, (epoch_ms(ts) // 3600000) * 3600, provider, model,
 FROM request_events WHERE latency_ms IS NOT NULL GROUP BY ALL;
 """
 
+# The counted stream per provider and UTC day (see V1's token_streams view), and whether that
+# stream states errors. Shared with lib.store.rollups.refresh_streams, which recomputes the
+# table after every change to agg_hourly.
+STREAMS_SELECT = """
+WITH s AS (
+    SELECT provider, day, first(stream ORDER BY priority DESC, stream) AS stream
+    FROM (
+        SELECT DISTINCT provider, hour // 86400 AS day,
+               CASE WHEN grain = 'request' THEN '*request' ELSE source END AS stream,
+               CASE WHEN grain = 'request' THEN 1
+                    WHEN source IN ('openai_usage', 'anthropic_usage') THEN 3
+                    ELSE 2 END AS priority
+        FROM agg_hourly)
+    GROUP BY provider, day)
+SELECT s.provider, s.day, s.stream, bool_or(a.errors IS NOT NULL) AS stated_errors
+FROM s JOIN agg_hourly a
+  ON a.provider = s.provider AND a.hour // 86400 = s.day
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END
+GROUP BY ALL
+"""
+
+V4 = f"""
+-- token_streams becomes a table kept up to date at import time: every dashboard query joins
+-- it, and recomputing the view over all rollup rows cost each query 20-50 ms at 10M requests.
+DROP VIEW counted_user_daily;
+DROP VIEW counted_hourly;
+DROP VIEW token_streams;
+CREATE TABLE token_streams (
+    provider VARCHAR NOT NULL,
+    day BIGINT NOT NULL,              -- epoch day (epoch seconds // 86400)
+    stream VARCHAR NOT NULL,          -- '*request' (all request logs) or a usage source
+    stated_errors BOOLEAN NOT NULL    -- the counted stream states error counts that day
+);
+INSERT INTO token_streams {STREAMS_SELECT};
+CREATE VIEW counted_hourly AS
+SELECT a.*
+FROM agg_hourly a
+JOIN token_streams s
+  ON s.provider = a.provider AND s.day = a.hour // 86400
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
+CREATE VIEW counted_user_daily AS
+SELECT a.*
+FROM agg_user_daily a
+JOIN token_streams s
+  ON s.provider = a.provider AND s.day = a.day // 86400
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
     (3, "latency histograms per hour, provider and model", V3),
+    (4, "token_streams kept as a table", V4),
 ]

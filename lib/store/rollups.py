@@ -9,7 +9,7 @@ A usage bucket wider than an hour is counted in the hour it starts.
 from __future__ import annotations
 
 from lib.store.db import Cursor
-from lib.store.migrations import LATENCY_BUCKET_SQL
+from lib.store.migrations import LATENCY_BUCKET_SQL, STREAMS_SELECT
 
 _MEASURES_REQUEST = """
     count(*) AS rows,
@@ -102,6 +102,7 @@ def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
             f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})",
             [import_id, source, import_id],
         )
+    refresh_streams(cur)
 
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:
@@ -121,8 +122,17 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
             FROM usage_buckets WHERE source = ? AND replaced_by IS NULL GROUP BY ALL""",
             [source],
         )
+    refresh_streams(cur)
 
 
 def drop_import(cur: Cursor, import_id: int) -> None:
     for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly"):
         cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
+    refresh_streams(cur)
+
+
+def refresh_streams(cur: Cursor) -> None:
+    """Recompute ``token_streams`` (the counted stream per provider and day) from agg_hourly;
+    called after every change to agg_hourly, inside the same transaction."""
+    cur.execute("DELETE FROM token_streams")
+    cur.execute(f"INSERT INTO token_streams {STREAMS_SELECT}")
