@@ -96,7 +96,14 @@ def counted_rows(
             FROM {table} r
             LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
             LEFT JOIN m ON r.model = m.model
-            WHERE {" AND ".join(where)})
+            WHERE {" AND ".join(where)}),
+        -- the price in force per model and day: an ASOF join over these few pairs, then a hash
+        -- join, is 5-10x faster than an ASOF join over every rollup row
+        pd AS (
+            SELECT k.price_model, k.d, p.*
+            FROM (SELECT DISTINCT m.price_model, CAST(to_timestamp(g.range) AS DATE) AS d
+                  FROM m, range(?, ?, 86400) g) k
+            ASOF JOIN prices p ON lower(p.model) = k.price_model AND k.d >= p.effective_from)
         SELECT c.*,
                CASE WHEN counted THEN requests END AS c_requests,
                CASE WHEN counted THEN input_tokens END AS c_input_tokens,
@@ -116,10 +123,11 @@ def counted_rows(
                     * (p.input_per_mtok - coalesce(p.cached_input_per_mtok, p.input_per_mtok)) * 0.000001
                     * {BATCH_FACTOR_SQL} END AS could_cache,
                p.batch_discount
-        FROM c ASOF LEFT JOIN prices p ON lower(p.model) = c.price_model AND c.d >= p.effective_from
+        FROM c LEFT JOIN pd p ON p.price_model = c.price_model AND p.d = c.d
         WHERE counted OR grain = 'request'
     )"""
-    return sql, [usage_models, price_models, *params]
+    first_day = int(start.timestamp()) // 86400 * 86400
+    return sql, [usage_models, price_models, *params, first_day, int(end.timestamp())]
 
 
 def series(
