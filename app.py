@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import streamlit as st
 
 from lib.analytics.overview import freshness, month_spend, spend
-from lib.analytics.usage import breakdown_table, series, totals
+from lib.analytics.usage import breakdown_table, series, totals_pair
 from lib.charts import time_series
 from lib.errors import TokenboardError
 from lib.filters import PRESETS
@@ -48,7 +49,7 @@ key = tuple(sorted(f.to_query().items()))
 
 @st.cache_data(show_spinner=False)
 def _kpis(path: str, version: str, query: tuple, start_s: int) -> tuple[dict, dict]:
-    now_t, before_t = totals(store, f), totals(store, f, previous=True)
+    now_t, before_t = totals_pair(store, f)
     now_t["spend"], now_t["spend_basis"] = spend(store, f)
     before_t["spend"], before_t["spend_basis"] = spend(store, f, previous=True)
     return now_t, before_t
@@ -70,7 +71,14 @@ st.caption(
 )
 
 budget = monthly_budget(store)
-ms = month_spend(store, f.tz)
+
+
+@st.cache_data(show_spinner=False)
+def _month(path: str, version: str, tz: str, day: str):
+    return month_spend(store, tz)
+
+
+ms = _month(store.path, version, f.tz, f"{datetime.now(UTC):%Y-%m-%d}")
 st.subheader("This month")
 if budget:
     share = float(ms.usd / budget)

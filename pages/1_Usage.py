@@ -10,7 +10,7 @@ import streamlit as st
 
 from lib.analytics.requests import request_rows
 from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
-from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals
+from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals_pair
 from lib.charts import time_series, trend_chart
 from lib.filters import PRESETS, next_month
 from lib.summary import data_version
@@ -30,7 +30,7 @@ st.caption(
 
 @st.cache_data(show_spinner=False)
 def _totals(path: str, version: str, query: tuple, now_bucket: int) -> dict:
-    return totals(ctx.store, f), totals(ctx.store, f, previous=True)
+    return totals_pair(ctx.store, f)
 
 
 version = data_version(ctx.store)
@@ -154,8 +154,17 @@ if buckets:
         if breakdown and series_pick != "(all)"
         else None
     )
-    rows, total = request_rows(ctx.store, f, window=(lo.astimezone(UTC), hi.astimezone(UTC)), where=where,
-                               page=page_no, page_size=100)  # fmt: skip
+
+    @st.cache_data(show_spinner=False, max_entries=50)
+    def _drill(
+        path: str, version: str, query: tuple, lo: object, hi: object, where: tuple, page_no: int
+    ):
+        return request_rows(
+            ctx.store, f, window=(lo, hi), where=dict(where) or None, page=page_no, page_size=100
+        )
+
+    rows, total = _drill(ctx.store.path, version, key, lo.astimezone(UTC), hi.astimezone(UTC),
+                         tuple((where or {}).items()), page_no)  # fmt: skip
     if total == 0:
         st.info(
             "No request-level rows here: this period's usage comes from aggregated reports only."
@@ -168,7 +177,14 @@ if buckets:
 
 dim = breakdown or "model"
 st.subheader(f"By {BREAKDOWNS[dim].lower()}")
-tab = breakdown_table(ctx.store, f, dim)
+
+
+@st.cache_data(show_spinner=False)
+def _table(path: str, version: str, query: tuple, dim: str, now: int):
+    return breakdown_table(ctx.store, f, dim)
+
+
+tab = _table(ctx.store.path, version, key, dim, int(start.timestamp()))
 tab = tab.rename(
     columns={dim: BREAKDOWNS[dim]} | {k: f"{v.label} ({v.unit})" for k, v in METRICS.items()}
 )

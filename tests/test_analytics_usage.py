@@ -115,3 +115,21 @@ def test_chart_spec_has_numbers_units_and_a_legend_filter(store, tmp_path):
     assert spec["encoding"]["y"]["title"] == "Estimated cost (USD)"
     assert spec["encoding"]["x"]["title"] == "Time (UTC)"
     assert spec["params"][0]["bind"] == "legend"
+
+
+def test_totals_pair_is_both_periods_in_one_pass(store, tmp_path):
+    from lib.analytics.usage import totals_pair
+
+    _load(store, tmp_path)
+    for f in (Filters(preset="custom", start=date(2026, 3, 2), end=date(2026, 3, 2)),
+              Filters(preset="custom", start=date(2026, 3, 2), end=date(2026, 3, 2), tz="Europe/Paris"),
+              Filters(preset="this_month"), Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 1),
+                                                    dims={"user_id": ("u1",)})):  # fmt: skip
+        now, before = totals_pair(store, f, NOW)
+        assert now == totals(store, f, NOW)
+        assert before == totals(store, f, NOW, previous=True)
+    # Mar 2 against Mar 1 (UTC): one request (b1) now, two before (a1, a2; one failed)
+    now, before = totals_pair(
+        store, Filters(preset="custom", start=date(2026, 3, 2), end=date(2026, 3, 2)), NOW
+    )
+    assert (now["requests"], before["requests"], before["errors"]) == (1, 2, 1)

@@ -185,3 +185,29 @@ def totals(
     out = dict(zip(SUMMED, row, strict=True))
     lat = latency_totals(store, f, now, previous)
     return {**out, "p50_latency": lat["p50"], "p95_latency": lat["p95"]}
+
+
+def totals_pair(
+    store: Store, f: Filters, now: datetime | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``totals`` of the period and of the one before, from one pass over both (they are
+    adjacent: the previous period ends where this one starts)."""
+    (p_start, p_end), (start, end) = f.previous_window(now), f.window(now)
+    if p_end != start:
+        return totals(store, f, now), totals(store, f, now, previous=True)
+    with store.read() as cur:
+        base, params = counted_rows(cur, f, None, (p_start, end))
+        cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
+        rows = cur.execute(
+            f"SELECT t >= ? AS current, {cols} FROM {base} GROUP BY 1",
+            [int(start.timestamp()), *params],
+        ).fetchall()
+    found = {r[0]: dict(zip(SUMMED, r[1:], strict=True)) for r in rows}
+    empty = dict.fromkeys(SUMMED)
+    pair = []
+    for current in (True, False):
+        lat = latency_totals(store, f, now, previous=not current)
+        pair.append(
+            {**found.get(current, empty), "p50_latency": lat["p50"], "p95_latency": lat["p95"]}
+        )
+    return pair[0], pair[1]
