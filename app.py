@@ -117,7 +117,7 @@ def _spend_and_tops(path: str, version: str, query: tuple, start_s: int):
 
 df, tops = _spend_and_tops(store.path, version, key, int(start.timestamp()))
 if df.empty:
-    st.info("No usage in this period. Widen the period in the sidebar.")
+    st.info(f.empty_hint())
 else:
     chart(time_series(df, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
           "spend_by_model", key="spend_chart")  # fmt: skip

@@ -125,6 +125,18 @@ class Filters:
             start, end = today - timedelta(days=29), today + timedelta(days=1)
         return start.astimezone(UTC), end.astimezone(UTC)
 
+    def empty_hint(self, now: datetime | None = None) -> str:
+        """What to tell someone who finds no usage in this period."""
+        start, end = self.window(now)
+        if end - start <= timedelta(days=1):
+            return (
+                "No usage in this period. Provider usage reports come in daily buckets, each counted "
+                "on the day it starts (UTC), so a period shorter than a day often holds none: choose "
+                "“Last 7 days” (hourly granularity works there for request logs), or import request "
+                "logs on the Data page for hour-by-hour detail."
+            )
+        return "No usage in this period. Widen the period in the sidebar, or import data on the Data page."
+
     def previous_window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         """The period of the same length just before (a month before, for month presets)."""
         start, end = self.window(now)

@@ -38,9 +38,7 @@ key = tuple(sorted(f.to_query().items()))
 cur_t, prev_t = _totals(ctx.store.path, version, key, int(start.timestamp()))
 
 if not cur_t["requests"] and not cur_t["input_tokens"]:
-    st.info(
-        "No usage in this period. Widen the period in the sidebar, or import data on the Data page."
-    )
+    st.info(f.empty_hint())
     st.stop()
 
 

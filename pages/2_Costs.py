@@ -35,8 +35,8 @@ def _costs(path: str, version: str, query: tuple, start_s: int):
 
 d, models, items, saved, units = _costs(ctx.store.path, version, key, start_s)
 if d.empty:
-    st.info("No costs or usage in this period. Import cost reports (OpenAI Costs API, Anthropic cost report) "
-            "and usage on the Data page, or widen the period.")  # fmt: skip
+    st.info("No costs or usage in this period. Cost reports are daily (UTC): choose a period of a few days, "
+            "or import cost reports (OpenAI Costs API, Anthropic cost report) and usage on the Data page.")  # fmt: skip
     st.stop()
 
 billed = sum((x for x in d["billed"] if pd.notna(x)), start=0)

@@ -104,6 +104,15 @@ def test_a_session_in_the_browser(server, browser, tmp_path):
     _wait_idle(page)
     assert page.get_by_role("heading", name="Overview").is_visible()
     _shot(page, "01_overview")
+    # the login cookie signs the same browser in again without the password
+    for _ in range(50):  # the browser stores the cookie once the cookie component has loaded
+        if any(c["name"] == "tokenboard_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(200)
+    assert any(c["name"] == "tokenboard_session" for c in page.context.cookies())
+    page.reload()
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60000)
+    _wait_idle(page)
 
     # Usage: a narrower period lowers the count, and the URL carries the filter
     page.get_by_role("link", name="Usage").click()

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from lib.auth.users import (
@@ -105,8 +107,49 @@ def _authenticator(store: UserStore, key: str) -> stauth.Authenticate:
     )
 
 
-def require_login() -> tuple[SignedIn, stauth.Authenticate]:
-    """The signed-in user, or the login (or first-admin) form and ``st.stop()``."""
+def _sync_cookie() -> None:
+    """Draw the pending login-cookie write or delete on every run until the browser confirms
+    it. (Drawn once, as streamlit-authenticator does, the cookie component is often removed
+    by the next run before its frame has loaded, and the browser never gets the cookie.)"""
+    pending = st.session_state.get("tb_cookie_op")
+    if pending:
+        method, args = pending
+        if _cookie_component(method=method, key=f"tb_cookie_{method}", default=False, **args):
+            del st.session_state["tb_cookie_op"]
+
+
+def _remember(auth: stauth.Authenticate, now: float) -> None:
+    """Ask the browser to keep a signed login cookie for ``COOKIE_DAYS``."""
+    model = auth.cookie_controller.cookie_model
+    model.exp_date = now + COOKIE_DAYS * 86400
+    expires = datetime.fromtimestamp(model.exp_date, UTC).isoformat()
+    st.session_state["tb_cookie_op"] = ("set", {"cookie": COOKIE_NAME, "value": model._token_encode(),
+                                                "options": {"path": "/", "expires": expires, "sameSite": "strict"}})  # fmt: skip
+
+
+def log_out() -> None:
+    """End this session and have the browser delete the login cookie."""
+    auth = _authenticator(user_store(), cookie_key())
+    auth.authentication_controller.logout()
+    st.session_state["tb_cookie_op"] = ("delete", {"cookie": COOKIE_NAME})
+
+
+def _signed_in(store: UserStore, now: float) -> SignedIn:
+    username = st.session_state["username"]
+    role = store.role_of(username)
+    if role is None:
+        st.error("Your account has no role. Ask an admin to give you one.")
+        st.stop()
+    st.session_state["tb_last_seen"] = now
+    return SignedIn(username, st.session_state.get("name") or username, role)
+
+
+def require_login() -> SignedIn:
+    """The signed-in user, or the login (or first-admin) form and ``st.stop()``.
+
+    A session already signed in skips streamlit-authenticator entirely: its cookie component
+    answers every page it is drawn on with a second run of the page, which doubled the time
+    of every navigation. The cookie is read (and the component drawn) only to sign in."""
     try:
         key = cookie_key()
     except AuthConfigError as err:
@@ -116,13 +159,15 @@ def require_login() -> tuple[SignedIn, stauth.Authenticate]:
     if store.empty:
         _first_admin_form(store)
         st.stop()
-    auth = _authenticator(store, key)
+    _sync_cookie()
     now = time.time()
     last = st.session_state.get("tb_last_seen")
-    if st.session_state.get("authentication_status") and last and now - last > IDLE_MINUTES * 60:
-        auth.authentication_controller.logout()
-        auth.cookie_controller.delete_cookie()
+    if st.session_state.get("authentication_status"):
+        if not (last and now - last > IDLE_MINUTES * 60):
+            return _signed_in(store, now)
+        log_out()
         st.session_state["tb_expired"] = True
+    auth = _authenticator(store, key)
     locked = store.release_expired_locks(MAX_ATTEMPTS, LOCK_MINUTES * 60, now)
     if not st.session_state.get("authentication_status"):
         st.title("Tokenboard")
@@ -148,10 +193,6 @@ def require_login() -> tuple[SignedIn, stauth.Authenticate]:
             st.error("Username or password is incorrect.")
     if not status:
         st.stop()
-    username = st.session_state["username"]
-    role = store.role_of(username)
-    if role is None:
-        st.error("Your account has no role. Ask an admin to give you one.")
-        st.stop()
-    st.session_state["tb_last_seen"] = now
-    return SignedIn(username, st.session_state.get("name") or username, role), auth
+    _remember(auth, now)
+    _sync_cookie()
+    return _signed_in(store, now)

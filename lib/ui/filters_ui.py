@@ -25,26 +25,37 @@ def _values(path: str, version: str) -> dict[str, list[str]]:
     return dimension_values(_store(path))
 
 
-def _init_state(f: Filters) -> None:
-    """Widgets take their value from the URL whenever Streamlit has no state for them (the
-    first run, and any run after a rerun in which they were not drawn, e.g. during login)."""
+def _init_state(f: Filters, force: bool) -> None:
+    """Set the widgets' values from ``f``: all of them when ``force`` (the first run of a page:
+    Streamlit drops the previous page's widget values, so the widgets would fall back to their
+    first option), else only those Streamlit has no state for (e.g. after a login run)."""
     values: dict[str, object] = {"f_period": f.preset, "f_gran": f.granularity, "f_tz": f.tz}
     if f.start and f.end:
         values["f_range"] = (f.start, f.end)
     for d in DIMENSIONS:
         values[f"f_{d}"] = list(f.dims.get(d, ()))
     for key, value in values.items():
-        if key not in st.session_state:
+        if force or key not in st.session_state:
             st.session_state[key] = value
 
 
-def sidebar_filters(store: Store) -> Filters:
-    """Draw the filters, write them to the URL, return them."""
-    f = Filters.from_query(
-        st.query_params.to_dict()
-        | {d: st.query_params.get_all(d) for d in DIMENSIONS if st.query_params.get_all(d)}
-    )
-    _init_state(f)
+def _url_query() -> dict[str, object]:
+    return st.query_params.to_dict() | {
+        d: st.query_params.get_all(d) for d in DIMENSIONS if st.query_params.get_all(d)
+    }
+
+
+def sidebar_filters(store: Store, page: str) -> Filters:
+    """Draw the filters for ``page``, write them to the URL, return them.
+
+    The URL is the source of truth; moving to another page drops it (Streamlit's navigation
+    keeps no query string), so the session keeps a copy that the next page starts from."""
+    url = _url_query()
+    first_run_here = st.session_state.get("tb_filters_page") != page
+    query = url if (url or not first_run_here) else st.session_state.get("tb_filters", {})
+    f = Filters.from_query(query)
+    _init_state(f, force=first_run_here)
+    st.session_state["tb_filters_page"] = page
     sb = st.sidebar
     sb.subheader("Filters")
     preset = sb.selectbox("Period", list(PRESETS), format_func=PRESETS.get, key="f_period")
@@ -74,6 +85,7 @@ def sidebar_filters(store: Store) -> Filters:
         preset = f.preset if f.preset != "custom" else "30d"
     result = Filters(preset, start, end, gran, tz, dims)
     query = result.to_query()
+    st.session_state["tb_filters"] = query
     if query != {k: v for k, v in st.query_params.to_dict().items()}:
         st.query_params.from_dict(query)
     return result

@@ -14,7 +14,7 @@ import streamlit as st
 from lib.auth.roles import can
 from lib.filters import Filters
 from lib.store import Store
-from lib.ui.auth_gate import SignedIn, require_login
+from lib.ui.auth_gate import SignedIn, log_out, require_login
 from lib.ui.filters_ui import sidebar_filters
 from lib.ui.nav import SECTIONS, existing_pages, item_for
 from lib.ui.state import get_store
@@ -47,7 +47,7 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     item = item_for(path)
     title = item.label if item else "Tokenboard"
     st.set_page_config(page_title=f"{title} · Tokenboard", page_icon="📊", layout="wide")
-    user, auth = require_login()
+    user = require_login()
     action = item.action if item else "view"
     if not can(user.role, action):
         st.error(f"The {title} page is not open to the {user.role} role.")
@@ -56,10 +56,10 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     with st.sidebar:
         st.divider()
         st.caption(f"Signed in as **{user.name}** · {user.role}")
-        auth.logout("Log out", location="sidebar", key="tb_logout")
-        if not st.session_state.get("authentication_status"):
-            st.rerun()  # logged out just now: show the login form, not the rest of this page
+        if st.button("Log out", key="tb_logout"):
+            log_out()
+            st.rerun()  # show the login form, not the rest of this page
         st.divider()
     store = get_store()
-    f = sidebar_filters(store) if filters else Filters()
+    f = sidebar_filters(store, path) if filters else Filters()
     return PageContext(store, user, f)
