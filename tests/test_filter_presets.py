@@ -55,5 +55,11 @@ def test_filters_follow_the_user_from_page_to_page(app_env):
         at.switch_page(script)
         at.run()
         assert not at.exception
-        assert (at.selectbox(key="f_period").value, at.radio(key="f_gran").value) == ("7d", "hour"), script
-        assert at.query_params["period"] in ("7d", ["7d"]) and at.query_params["gran"] in ("hour", ["hour"])
+        assert (at.selectbox(key="f_period").value, at.radio(key="f_gran").value) == (
+            "7d",
+            "hour",
+        ), script
+        assert at.query_params["period"] in ("7d", ["7d"]) and at.query_params["gran"] in (
+            "hour",
+            ["hour"],
+        )
