@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import streamlit as st
 
-from lib.analytics.overview import freshness, month_spend, spend
-from lib.analytics.usage import breakdown_table, series, totals_pair
+from lib.analytics.overview import freshness, month_spend, spend_pair
+from lib.analytics.usage import series, tops, totals_pair
 from lib.charts import time_series
 from lib.errors import TokenboardError
 from lib.filters import PRESETS
@@ -50,8 +50,9 @@ key = tuple(sorted(f.to_query().items()))
 @st.cache_data(show_spinner=False)
 def _kpis(path: str, version: str, query: tuple, start_s: int) -> tuple[dict, dict]:
     now_t, before_t = totals_pair(store, f)
-    now_t["spend"], now_t["spend_basis"] = spend(store, f)
-    before_t["spend"], before_t["spend_basis"] = spend(store, f, previous=True)
+    (now_t["spend"], now_t["spend_basis"]), (before_t["spend"], before_t["spend_basis"]) = (
+        spend_pair(store, f)
+    )
     return now_t, before_t
 
 
@@ -108,14 +109,12 @@ st.subheader("Spend over time by model")
 
 @st.cache_data(show_spinner=False)
 def _spend_and_tops(path: str, version: str, query: tuple, start_s: int):
-    tops = {
-        dim: breakdown_table(store, f, dim, latency=False).head(5)
-        for dim in ("model", "project", "api_key")
-    }
-    return series(store, f, "estimated_cost", "model", top_n=8), tops
+    return series(store, f, "estimated_cost", "model", top_n=8), tops(
+        store, f, ("model", "project", "api_key")
+    )
 
 
-df, tops = _spend_and_tops(store.path, version, key, int(start.timestamp()))
+df, top_lists = _spend_and_tops(store.path, version, key, int(start.timestamp()))
 if df.empty:
     st.info(f.empty_hint())
 else:
@@ -126,7 +125,7 @@ else:
                                strict=True):  # fmt: skip
         with col:
             st.markdown(f"**{title}**")
-            top = tops[dim][[dim, "estimated_cost", "requests"]]
+            top = top_lists[dim]
             top.columns = [title.split()[1].rstrip("s").capitalize(), "Est. cost (USD)", "Requests"]
             st.dataframe(top, hide_index=True, width="stretch")
 

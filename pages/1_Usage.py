@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -81,9 +81,12 @@ def _series(
 df = _series(ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()))
 
 
+month = f.with_(preset="this_month", granularity="day", start=None, end=None)
+
+
 @st.cache_data(show_spinner=False)
-def _forecast(path: str, version: str, query: tuple, metric: str, now: int):
-    month = f.with_(preset="this_month", granularity="day", start=None, end=None)
+def _forecast(path: str, version: str, month_query: tuple, metric: str, today: str):
+    """Keyed by the month's filters (not the period's), so a period change reuses it."""
     daily = series(ctx.store, month, metric)
     m_start, m_end = month.window()
     return month_end_forecast(daily, round((m_end - m_start).total_seconds() / 86400))
@@ -111,7 +114,8 @@ if breakdown is None and gran in ("hour", "day") and not df.empty:
         label = "Last 7 days vs the 7 before" + ("" if additive else " (average)")
         cols[0].metric(label, f"{(last - before) / before * 100:+.1f} %")
     if metric in ("requests", "input_tokens", "output_tokens", "estimated_cost", "stated_cost"):
-        fc = _forecast(ctx.store.path, version, key, metric, int(start.timestamp()))
+        fc = _forecast(ctx.store.path, version, tuple(sorted(month.to_query().items())), metric,
+                       f"{datetime.now(UTC):%Y-%m-%d %H}")  # fmt: skip
         if fc is not None:
             fmt = (lambda v: f"${v:,.2f}") if m.unit == "USD" else (lambda v: f"{v:,.0f}")
             cols[1].metric("Month-end forecast", fmt(fc.expected), help=f"80 % range {fmt(fc.low)} – {fmt(fc.high)}; "

@@ -133,3 +133,16 @@ def test_totals_pair_is_both_periods_in_one_pass(store, tmp_path):
         store, Filters(preset="custom", start=date(2026, 3, 2), end=date(2026, 3, 2)), NOW
     )
     assert (now["requests"], before["requests"], before["errors"]) == (1, 2, 1)
+
+
+def test_tops_in_one_pass_match_the_breakdown_tables(store, tmp_path):
+    from lib.analytics.usage import tops
+
+    _load(store, tmp_path)
+    f = Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2))
+    found = tops(store, f, ("model", "project"), n=1, now=NOW)
+    # gpt-4o (1.00 USD, 1 request) beats gpt-4o-mini (0.15 USD); project beta (1.00) beats alpha
+    assert found["model"].to_dict("records") == [
+        {"model": "gpt-4o", "estimated_cost": Decimal("1.00"), "requests": 1}
+    ]
+    assert list(found["project"]["project"]) == ["beta"]

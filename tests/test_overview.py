@@ -58,3 +58,20 @@ def test_freshness_per_source(store):
     fr = freshness(store)
     assert list(fr["Source"]) == ["helicone", "openai_costs"]
     assert list(fr["Imports"]) == [1, 1]
+
+
+def test_spend_pair_matches_two_calls(store, tmp_path):
+    from lib.analytics.overview import spend_pair
+
+    import_file(store, fixture("openai_costs.json"))  # billed: Nov 1 0.30, Nov 2 0.70
+    log = "timestamp,request_id,model,input_tokens,output_tokens\n2024-11-03T10:00:00Z,x,gpt-4o-mini,1000000,0\n"
+    import_file(store, write(tmp_path, "gw.csv", log))  # Nov 3: estimated 1M × $0.15
+    for f in (Filters(preset="custom", start=date(2024, 11, 2), end=date(2024, 11, 2)),
+              Filters(preset="custom", start=date(2024, 11, 1), end=date(2024, 11, 1)),
+              Filters(preset="custom", start=date(2024, 11, 2), end=date(2024, 11, 3), tz="Europe/Paris")):  # fmt: skip
+        assert spend_pair(store, f) == (spend(store, f), spend(store, f, previous=True))
+    # Nov 3 against Nov 2: the estimate now, the bill before
+    pair = spend_pair(
+        store, Filters(preset="custom", start=date(2024, 11, 3), end=date(2024, 11, 3))
+    )
+    assert pair == ((Decimal("0.15"), "estimated"), (Decimal("0.70"), "billed"))

@@ -37,31 +37,36 @@ def daily(
     f: Filters,
     now: datetime | None = None,
     window: tuple[datetime, datetime] | None = None,
+    split_at: datetime | None = None,
 ) -> pd.DataFrame:
     """Per UTC day and provider: billed USD, estimated USD, and why they differ, over the
-    filters' period (or ``window``). Columns: day, provider, billed, estimated, note."""
+    filters' period (or ``window``). Columns: day, provider, billed, estimated, note, current
+    (with ``split_at``: whether the rows start at or after it, so one call serves two adjacent
+    periods; else always true)."""
     window = window or f.window(now)
+    split = split_at or window[0]
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     with store.read() as cur:
         base, params = counted_rows(cur, g, None, window)
         bw, bparams = _billed_where(g, window)
         rows = cur.df(
-            f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider,
+            f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider, t >= ? AS current,
                               sum(est) AS estimated, bool_or(price_model IS NULL AND c_input_tokens > 0) AS unpriced,
                               sum(c_input_tokens) AS tokens
                        FROM {base} WHERE counted GROUP BY ALL),
-                b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, sum(amount) AS billed
+                b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, bucket_start >= ? AS current,
+                             sum(amount) AS billed
                       FROM live_costs WHERE {bw} GROUP BY ALL)
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
-                   b.billed, e.estimated,
+                   b.billed, e.estimated, coalesce(b.current, e.current) AS current,
                    CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
                         WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
                         WHEN e.unpriced THEN 'some models have no price in the catalog'
                         WHEN abs(b.billed - coalesce(e.estimated, 0)) < 0.01 THEN 'matches (to the cent)'
                         ELSE 'prices or usage differ' END AS note
-            FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider
+            FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider AND b.current = e.current
             ORDER BY 1, 2""",
-            [*params, *bparams],
+            [int(split.timestamp()), *params, split, *bparams],
         )
     return rows
 

@@ -40,6 +40,21 @@ def spend(
         d = daily(store, f, now, window=(s, e))
     else:
         d = daily(store, f, now)
+    return _billed_else_estimated(d)
+
+
+def spend_pair(
+    store: Store, f: Filters, now: datetime | None = None
+) -> tuple[tuple[Decimal | None, str], tuple[Decimal | None, str]]:
+    """``spend`` of the period and of the one before, from one query over both."""
+    (p_start, p_end), (start, end) = f.previous_window(now), f.window(now)
+    if p_end != start:
+        return spend(store, f, now), spend(store, f, now, previous=True)
+    d = daily(store, f, now, window=(p_start, end), split_at=start)
+    return _billed_else_estimated(d[d["current"]]), _billed_else_estimated(d[~d["current"]])
+
+
+def _billed_else_estimated(d: pd.DataFrame) -> tuple[Decimal | None, str]:
     total, kinds = Decimal(0), set()
     for billed, est in zip(d["billed"], d["estimated"], strict=True):
         if billed is not None and not pd.isna(billed):

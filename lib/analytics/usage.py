@@ -173,6 +173,30 @@ def breakdown_table(
     return table.merge(latency_by(store, f, breakdown, now), on=breakdown, how="left")
 
 
+def tops(
+    store: Store, f: Filters, dims: tuple[str, ...], n: int = 5, now: datetime | None = None
+) -> dict[str, pd.DataFrame]:
+    """The ``n`` largest values of each of ``dims`` by estimated cost (then requests) over the
+    period, from one pass (GROUPING SETS). Each frame: the dimension, estimated_cost, requests."""
+    with store.read() as cur:
+        base, params = counted_rows(cur, f, None, f.window(now))
+        keys = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '(none)') AS {d}" for d in dims)
+        sets = ", ".join(f"({d})" for d in dims)
+        which = " ".join(f"WHEN grouping({d}) = 0 THEN '{d}'" for d in dims)
+        table = cur.df(
+            f"""SELECT CASE {which} END AS dim, {keys}, sum(est) AS estimated_cost,
+                       sum(c_requests) AS requests
+                FROM {base} GROUP BY GROUPING SETS ({sets})""",
+            params,
+        )
+    out = {}
+    for d in dims:
+        part = table[table["dim"] == d][[d, "estimated_cost", "requests"]]
+        out[d] = part.sort_values(["estimated_cost", "requests", d], ascending=[False, False, True],
+                                  na_position="last").head(n).reset_index(drop=True)  # fmt: skip
+    return out
+
+
 def totals(
     store: Store, f: Filters, now: datetime | None = None, previous: bool = False
 ) -> dict[str, Any]:
