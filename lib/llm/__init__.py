@@ -1,0 +1,1 @@
+"""Model clients for the playground and what their errors mean."""
