@@ -1,0 +1,174 @@
+"""A local server that speaks OpenAI's Chat Completions API and Anthropic's Messages API as
+documented (server-sent events, the final usage chunk, ``[DONE]``, error bodies), for the
+playground tests. The model name picks the behaviour; every request body is recorded."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+OPENAI_KEY = "sk-test-chat-0123456789"
+ANTHROPIC_KEY = "sk-ant-test-0123456789"
+WORDS = ["Hel", "lo", " world"]
+OPENAI_USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
+                "prompt_tokens_details": {"cached_tokens": 2},
+                "completion_tokens_details": {"reasoning_tokens": 0}}  # fmt: skip
+
+
+def _oa_error(message: str, type_: str, code: str | None, param: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class ChatApi:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ChatApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                api.bodies.append(body)
+                api.headers.append(dict(self.headers.items()))
+                if self.path == "/v1/chat/completions":
+                    api.openai(self, body)
+                elif self.path == "/v1/messages":
+                    api.anthropic(self, body)
+                else:
+                    self._json(404, _oa_error("Not found", "invalid_request_error", None))
+
+            def _json(self, status: int, doc: Any, headers: dict[str, str] | None = None) -> None:
+                raw = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def _events(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("x-request-id", "req_test_1")
+                self.end_headers()
+
+            def _send(self, data: str, event: str | None = None) -> None:
+                text = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
+                self.wfile.write(text.encode())
+                self.wfile.flush()
+
+        return Handler
+
+    # --- OpenAI --------------------------------------------------------------------------
+    def openai(self, h, body: dict[str, Any]) -> None:
+        if h.headers.get("Authorization") != f"Bearer {OPENAI_KEY}":
+            h._json(
+                401,
+                _oa_error(
+                    "Incorrect API key provided: sk-***.",
+                    "invalid_request_error",
+                    "invalid_api_key",
+                ),
+            )
+            return
+        model = body["model"]
+        if model == "ctx":
+            h._json(400, _oa_error("This model's maximum context length is 128000 tokens. However, your messages "
+                                   "resulted in 130000 tokens.", "invalid_request_error", "context_length_exceeded",
+                                   "messages"))  # fmt: skip
+            return
+        if model == "busy":
+            h._json(429, _oa_error("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+                    {"Retry-After": "7"})  # fmt: skip
+            return
+        if model == "boom":
+            h._json(
+                500,
+                _oa_error(
+                    "The server had an error while processing your request.", "server_error", None
+                ),
+            )
+            return
+        if not body.get("stream"):
+            h._json(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
+                          "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(WORDS)},
+                                       "finish_reason": "stop"}], "usage": OPENAI_USAGE})  # fmt: skip
+            return
+        h._events()
+        for i, word in enumerate(WORDS):
+            if model == "cut" and i == 2:
+                return  # the connection closes: no final chunk, no usage, no [DONE]
+            if model == "slow":
+                time.sleep(0.3)
+            chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": model, "usage": None,
+                     "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}  # fmt: skip
+            h._send(json.dumps(chunk))
+        h._send(json.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": model, "usage": None,
+                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))  # fmt: skip
+        if body.get("stream_options", {}).get("include_usage"):
+            h._send(json.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": model,
+                                "choices": [], "usage": OPENAI_USAGE}))  # fmt: skip
+        h._send("[DONE]")
+
+    # --- Anthropic -----------------------------------------------------------------------
+    def anthropic(self, h, body: dict[str, Any]) -> None:
+        if (
+            h.headers.get("x-api-key") != ANTHROPIC_KEY
+            or h.headers.get("anthropic-version") != "2023-06-01"
+        ):
+            h._json(
+                401,
+                {
+                    "type": "error",
+                    "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+                },
+            )
+            return
+        model = body["model"]
+        if model == "claude-overloaded":
+            h._json(
+                529,
+                {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            )
+            return
+        h._events()
+        h._send(json.dumps({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+                "model": model, "content": [], "usage": {"input_tokens": 20, "cache_read_input_tokens": 5,
+                                                         "cache_creation_input_tokens": 0, "output_tokens": 1}}}),
+                "message_start")  # fmt: skip
+        h._send(json.dumps({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                "content_block_start")  # fmt: skip
+        h._send(json.dumps({"type": "ping"}), "ping")
+        for word in ("Bon", "jour"):
+            h._send(json.dumps({"type": "content_block_delta", "index": 0,
+                                "delta": {"type": "text_delta", "text": word}}), "content_block_delta")  # fmt: skip
+        if model == "claude-midstream-error":
+            h._send(json.dumps({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+                    "error")  # fmt: skip
+            return
+        if model == "claude-cut":
+            return
+        h._send(json.dumps({"type": "content_block_stop", "index": 0}), "content_block_stop")
+        h._send(json.dumps({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                            "usage": {"output_tokens": 4}}), "message_delta")  # fmt: skip
+        h._send(json.dumps({"type": "message_stop"}), "message_stop")
