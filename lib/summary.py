@@ -50,9 +50,11 @@ class Totals:
 
 
 def data_version(store: Store) -> str:
-    """Changes whenever an import lands or is undone (the cache key for query results)."""
+    """Changes whenever an import lands or is undone, or a playground run is counted (the cache
+    key for query results)."""
     row = store.query(
-        "SELECT count(*), coalesce(max(import_id), 0), count(undone_at) FROM imports WHERE status <> 'failed'"
+        """SELECT count(*), coalesce(max(import_id), 0), count(undone_at), coalesce(sum(rows_new), 0)
+           FROM imports WHERE status <> 'failed'"""
     )[0]
     return "-".join(str(v) for v in row)
 

@@ -303,9 +303,45 @@ JOIN token_streams s
  AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END;
 """
 
+V5 = """
+-- Playground: saved configurations and the history of runs.
+CREATE SEQUENCE preset_id_seq START 1;
+CREATE TABLE presets (
+    preset_id BIGINT NOT NULL,
+    name VARCHAR NOT NULL,            -- unique per owner
+    owner VARCHAR NOT NULL,           -- username
+    shared BOOLEAN NOT NULL,          -- visible to the whole team (else to its owner only)
+    config VARCHAR NOT NULL,          -- JSON: provider, model, system, params, messages (optional)
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE SEQUENCE run_id_seq START 1;
+CREATE TABLE playground_runs (
+    run_id BIGINT NOT NULL,
+    ran_at TIMESTAMPTZ NOT NULL,
+    username VARCHAR NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    params VARCHAR NOT NULL,          -- JSON of the parameters sent
+    status VARCHAR NOT NULL,          -- ok | error | stopped
+    prompt_tokens BIGINT,
+    cached_tokens BIGINT,
+    completion_tokens BIGINT,
+    reasoning_tokens BIGINT,
+    ttft_ms INTEGER,
+    total_ms INTEGER,
+    cost_usd DECIMAL(18, 10),         -- NULL when the model is unpriced or usage is unknown
+    http_status SMALLINT,
+    error_title VARCHAR,
+    prompt_text VARCHAR,              -- only when the user opted in
+    answer_text VARCHAR               -- only when the user opted in
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
     (3, "latency histograms per hour, provider and model", V3),
     (4, "token_streams kept as a table", V4),
+    (5, "playground presets and runs", V5),
 ]

@@ -61,9 +61,14 @@ def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: st
 
 def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
     """Roll up the request events of one import (all of one ``source``) into every rollup."""
+    add_request_events(cur, import_id, source, "import_id = ?", [import_id])
+
+
+def add_request_events(cur: Cursor, import_id: int, source: str, where: str, params: list) -> None:
+    """Roll up the request events that ``where`` (SQL with ``params``) selects, all of one
+    import and source, into every rollup (rollup rows add up, so events can come in batches)."""
     hour = HOUR_OF.format(col="ts") + " AS hour"
     day = DAY_OF.format(col="ts") + " AS day"
-    where = "import_id = ?"
     latency = f"{LATENCY_BUCKET_SQL} AS lb, count(*) AS n"
     for table, time_sql, dims, measures, extra in (
         (
@@ -97,10 +102,10 @@ def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
     ):
         grain = "'request' AS grain, " if table in ("agg_hourly", "agg_user_daily") else ""
         also = "lb" if table.startswith("agg_latency") else ""
-        sql = _grouped(time_sql, dims, measures, where + extra, also)
+        sql = _grouped(time_sql, dims, measures, f"({where}){extra}", also)
         cur.execute(
             f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})",
-            [import_id, source, import_id],
+            [import_id, source, *params],
         )
     refresh_streams(cur)
 

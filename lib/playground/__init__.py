@@ -1,0 +1,1 @@
+"""The playground's stored state: presets and the history of runs."""
