@@ -45,6 +45,35 @@ class ChatApi:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                if (
+                    self.path == "/v1/models"
+                    and self.headers.get("Authorization") == f"Bearer {OPENAI_KEY}"
+                ):
+                    ids = (
+                        "gpt-4o-mini",
+                        "gpt-4o-mini-2024-07-18",
+                        "text-embedding-3-small",
+                        "my-finetune",
+                    )
+                    self._json(200, {"object": "list", "data": [
+                        {"id": m, "object": "model", "created": 1, "owned_by": "system"} for m in ids]})  # fmt: skip
+                elif (
+                    self.path.startswith("/v1/models")
+                    and self.headers.get("x-api-key") == ANTHROPIC_KEY
+                ):
+                    self._json(200, {"data": [{"type": "model", "id": "claude-haiku-4-5-20251001",
+                                               "display_name": "Claude Haiku 4.5",
+                                               "created_at": "2025-10-01T00:00:00Z"}],
+                                     "has_more": False, "first_id": None, "last_id": None})  # fmt: skip
+                else:
+                    self._json(
+                        401,
+                        _oa_error(
+                            "Incorrect API key provided", "invalid_request_error", "invalid_api_key"
+                        ),
+                    )
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 api.bodies.append(body)
