@@ -36,3 +36,12 @@ def resolve_db_path(explicit: str | None = None) -> str:
     if isinstance(secret, str) and secret:
         return secret
     return str(DEFAULT_DB)
+
+
+def setting(name: str) -> str | None:
+    """A setting from the environment, else from the app's secrets (top level); None if unset."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    secret = read_secrets().get(name)
+    return secret if isinstance(secret, str) and secret else None

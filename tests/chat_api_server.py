@@ -53,6 +53,10 @@ class ChatApi:
                     ids = (
                         "gpt-4o-mini",
                         "gpt-4o-mini-2024-07-18",
+                        "gpt-4o",
+                        "o3-mini",
+                        "ctx",  # answers 400 context_length_exceeded
+                        "busy",  # answers 429 with Retry-After
                         "text-embedding-3-small",
                         "my-finetune",
                     )

@@ -19,7 +19,16 @@ def api():
 
 def test_listed_models_get_prices_and_context(store, api):
     ids = fetch_model_ids("openai", f"{api.url}/v1", OPENAI_KEY)
-    assert ids == ["gpt-4o-mini", "gpt-4o-mini-2024-07-18", "my-finetune", "text-embedding-3-small"]
+    assert ids == [
+        "busy",
+        "ctx",
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+        "my-finetune",
+        "o3-mini",
+        "text-embedding-3-small",
+    ]
     models = {m.id: m for m in catalog(store, "openai", ids)}
     snap = models["gpt-4o-mini-2024-07-18"]
     assert (snap.priced_as, snap.input_per_mtok, snap.output_per_mtok, snap.context_window, snap.listed) == (

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from lib.auth.roles import require
-from lib.config import read_secrets
+from lib.config import setting
 from lib.ingest import ImportResult, import_file
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
@@ -69,21 +69,13 @@ ENDPOINTS: dict[str, tuple[Endpoint, ...]] = {
 LABEL = {"openai": "OpenAI admin API", "anthropic": "Anthropic admin API"}
 
 
-def _setting(name: str) -> str | None:
-    value = os.environ.get(name)
-    if value:
-        return value
-    secret = read_secrets().get(name)
-    return secret if isinstance(secret, str) and secret else None
-
-
 def admin_key(provider: str) -> str | None:
     """The provider's admin key from the environment or the secrets; None when not set."""
-    return _setting(f"{provider.upper()}_ADMIN_KEY")
+    return setting(f"{provider.upper()}_ADMIN_KEY")
 
 
 def base_url(provider: str) -> str:
-    return (_setting(f"{provider.upper()}_ADMIN_BASE_URL") or DEFAULT_BASE[provider]).rstrip("/")
+    return (setting(f"{provider.upper()}_ADMIN_BASE_URL") or DEFAULT_BASE[provider]).rstrip("/")
 
 
 def configured() -> dict[str, bool]:

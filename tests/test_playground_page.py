@@ -1,0 +1,108 @@
+"""The Playground page through AppTest, against a local server speaking the OpenAI API."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.store import Store
+from tests.chat_api_server import OPENAI_KEY, ChatApi
+from tests.conftest import app_test, login
+
+
+@pytest.fixture
+def playground(app_env, monkeypatch):
+    with ChatApi() as api:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{api.url}/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+        at = login(app_test("pages/6_Playground.py"), "ana")
+        assert not at.exception
+        yield at, api, app_env
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_send_streams_the_answer_and_counts_the_run(playground):
+    at, api, db = playground
+    at.selectbox(key="pg_model").set_value("gpt-4o-mini")
+    at.text_area(key="pg_system").input("Be brief.")
+    at.run()
+    at.chat_input[0].set_value("Say hello").run()
+    assert not at.exception
+    assert [m.markdown[0].value for m in at.chat_message] == ["Say hello", "Hello world"]
+    m = _metrics(at)
+    # usage from the final chunk: 12 prompt (2 cached), 3 completion; cost 10 × 0.15 + 2 × 0.075 + 3 × 0.60 per 1M
+    assert (m["Prompt tokens"], m["Completion tokens"], m["Cost (USD)"]) == ("12", "3", "$0.000003")
+    assert api.bodies[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
+    with Store(db) as s:
+        assert s.scalar("SELECT count(*) FROM playground_runs WHERE status = 'ok'") == 1
+        assert s.scalar("SELECT sum(requests) FROM counted_hourly WHERE source = 'playground'") == 1
+
+
+def test_errors_are_shown_with_their_fix(playground):
+    at, _api, _db = playground
+    at.selectbox(key="pg_model").set_value("ctx")
+    at.run()
+    at.chat_input[0].set_value("A very long prompt").run()
+    assert not at.exception
+    text = at.error[0].value
+    assert "Prompt too long for the model" in text and "HTTP 400" in text and "What to do:" in text
+
+
+def test_a_parameter_the_model_does_not_take_is_disabled_with_the_reason(playground):
+    at, _api, _db = playground
+    at.selectbox(key="pg_model").set_value("o3-mini")
+    at.run()
+    temp = at.slider(key="pg_temperature")
+    assert temp.disabled and "reasoning model" in temp.help
+    assert at.number_input(key="pg_max_tokens").label == "Max completion tokens"
+
+
+def test_preset_save_and_restore_round_trip(playground):
+    at, _api, _db = playground
+    at.selectbox(key="pg_model").set_value("gpt-4o-mini")
+    at.slider(key="pg_temperature").set_value(0.35)
+    at.text_area(key="pg_stop").input("###\nEND")
+    at.text_area(key="pg_system").input("You are a support agent.")
+    at.run()
+    name = next(t for t in at.text_input if t.label == "Name")
+    name.input("Support chatbot")
+    next(b for b in at.button if b.label == "Save preset").click()
+    at.run()
+    assert any("Saved “Support chatbot”" in s.value for s in at.success)
+    # change everything, then restore
+    at.slider(key="pg_temperature").set_value(0.9)
+    at.text_area(key="pg_stop").input("")
+    at.text_area(key="pg_system").input("Other")
+    at.run()
+    at.button(key="pg_restore").click()
+    at.run()
+    assert at.slider(key="pg_temperature").value == 0.35
+    assert at.text_area(key="pg_stop").value == "###\nEND"
+    assert at.text_area(key="pg_system").value == "You are a support agent."
+    assert at.selectbox(key="pg_model").value == "gpt-4o-mini"
+
+
+def test_compare_runs_each_configuration(playground):
+    from lib.playground import presets
+
+    at, api, db = playground
+    with Store(db) as s:
+        presets.save(s, "ana", "Cold", {"provider": "openai", "model": "gpt-4o", "system": "",
+                                        "params": {"temperature": 0.1}})  # fmt: skip
+    at.selectbox(key="pg_model").set_value("gpt-4o-mini")
+    at.run()
+    at.multiselect(key="pg_compare_pick").set_value(["Current settings", "Cold (ana)"])
+    at.text_area(key="pg_compare_prompt").input("Say hello")
+    at.run()
+    at.button(key="pg_compare_go").click()
+    at.run()
+    assert not at.exception
+    models = sorted(
+        b["model"] for b in api.bodies if b.get("messages", [{}])[-1].get("content") == "Say hello"
+    )
+    assert models == ["gpt-4o", "gpt-4o-mini"]
+    assert sum("Hello world" in md.value for md in at.markdown) == 2
+    with Store(db) as s:
+        assert s.scalar("SELECT count(*) FROM playground_runs") == 2
