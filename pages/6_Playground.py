@@ -11,7 +11,7 @@ import streamlit as st
 from lib.errors import TokenboardError
 from lib.llm.chat import ChatRequest, ChatResult, ChatRun, Usage, is_reasoning_model, run_chat
 from lib.llm.cost import call_cost, max_cost, rates
-from lib.llm.models import catalog, fetch_model_ids
+from lib.llm.models import catalog, default_model, fetch_model_ids
 from lib.llm.params import PARAMS, RESPONSE_FORMATS, ParamError, high, unsupported, validate
 from lib.llm.providers import PROVIDERS, base_url, configured_key
 from lib.llm.tokens import count_prompt
@@ -114,11 +114,11 @@ def _show_error(result: ChatResult) -> None:
 def _figures(result: ChatResult, cost: Any) -> None:
     u: Usage = result.usage
     c = st.columns(5)
-    c[0].metric("Time to first token", "—" if result.ttft_s is None else f"{result.ttft_s:.2f} s")
+    c[0].metric("First token", "—" if result.ttft_s is None else f"{result.ttft_s:.2f} s")
     c[1].metric("Total time", "—" if result.total_s is None else f"{result.total_s:.2f} s")
-    c[2].metric("Prompt tokens", "—" if u.prompt_tokens is None else f"{u.prompt_tokens:,}",
+    c[2].metric("Tokens in", "—" if u.prompt_tokens is None else f"{u.prompt_tokens:,}",
                 help=f"of which cached: {u.cached_tokens or 0:,}")  # fmt: skip
-    c[3].metric("Completion tokens", "—" if u.completion_tokens is None else f"{u.completion_tokens:,}",
+    c[3].metric("Tokens out", "—" if u.completion_tokens is None else f"{u.completion_tokens:,}",
                 help=f"of which reasoning: {u.reasoning_tokens or 0:,}")  # fmt: skip
     c[4].metric(
         "Cost (USD)", "—" if cost is None else f"${cost:.6f}", help="From the price catalog."
@@ -152,8 +152,15 @@ with chat_tab:
         ids = _model_ids(provider, base_url(provider), key_print)
         models = catalog(store, provider, ids)
         names = [m.id for m in models] or ["gpt-4o-mini"]
-        if S.get("pg_model") not in names:
-            names = ([S["pg_model"]] if S.get("pg_model") else []) + names
+        if not S.get("pg_model") or (
+            S.get("pg_model_provider") != provider and S["pg_model"] not in names
+        ):
+            S["pg_model"] = (
+                default_model(provider, models) or names[0]
+            )  # a sensible start per provider
+        S["pg_model_provider"] = provider
+        if S["pg_model"] not in names:
+            names = [S["pg_model"], *names]
         model = st.selectbox("Model", names, key="pg_model", accept_new_options=True,
                              help="Listed by the provider when reachable, else the priced models; type any other name.")  # fmt: skip
         info = next((m for m in models if m.id == model), None)

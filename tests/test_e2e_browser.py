@@ -17,6 +17,7 @@ import pytest
 
 from lib.demo import load_demo
 from lib.store import Store
+from tests.chat_api_server import OPENAI_KEY, ChatApi
 from tests.conftest import COOKIE_KEY, PASSWORDS, ROOT, fixture, write_users
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,14 +33,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def chat_api():
+    with ChatApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, chat_api):
     tmp = tmp_path_factory.mktemp("e2e")
     db = str(tmp / "e2e.duckdb")
     with Store(db) as s:
         load_demo(s, days=30, scale=0.2, end=datetime.now(UTC))
     port = _free_port()
     env = {**os.environ, "TOKENBOARD_DB": db, "TOKENBOARD_USERS": str(write_users(tmp / "users.yaml")),
-           "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0"}  # fmt: skip
+           "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0",
+           "OPENAI_BASE_URL": f"{chat_api.url}/v1", "OPENAI_API_KEY": OPENAI_KEY}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
@@ -158,3 +166,23 @@ def test_a_session_in_the_browser(server, browser, tmp_path):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_selector("input[aria-label='Username']", timeout=60000)
     _shot(page, "07_logged_out")
+
+
+def test_playground_streams_an_answer(server, browser, chat_api):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/Playground")
+    page.wait_for_selector("input[aria-label='Username']", timeout=60000)
+    page.fill("input[aria-label='Username']", "ana")
+    page.fill("input[aria-label='Password']", PASSWORDS["ana"])
+    page.get_by_role("button", name="Log in").click()
+    page.locator("h1", has_text="Playground").first.wait_for(timeout=60000)
+    _wait_idle(page)
+    page.get_by_placeholder("Message the model").fill("Say hello")
+    page.get_by_placeholder("Message the model").press("Enter")
+    page.locator("[data-testid='stChatMessage']", has_text="Hello world").first.wait_for(
+        timeout=60000
+    )
+    _wait_idle(page)
+    assert _metric(page, "Tokens out") == "3"
+    assert chat_api.bodies[-1]["stream"] is True
+    _shot(page, "08_playground")

@@ -52,3 +52,13 @@ def test_anthropic_list_and_fallback(store, api):
         fetch_model_ids("openai", f"{api.url}/v1", "sk-wrong")
     fallback = catalog(store, "openai", None)  # unreachable: the priced OpenAI models
     assert "gpt-4o-mini" in [m.id for m in fallback] and not any(m.listed for m in fallback)
+
+
+def test_a_sensible_default_model(store, api):
+    from lib.llm.models import default_model
+
+    ids = fetch_model_ids("openai", f"{api.url}/v1", OPENAI_KEY)
+    assert (
+        default_model("openai", catalog(store, "openai", ids)) == "gpt-4o-mini"
+    )  # not "busy", first by name
+    assert default_model("compatible", catalog(store, "compatible", ["llama3"])) is None

@@ -33,7 +33,7 @@ def test_send_streams_the_answer_and_counts_the_run(playground):
     assert [m.markdown[0].value for m in at.chat_message] == ["Say hello", "Hello world"]
     m = _metrics(at)
     # usage from the final chunk: 12 prompt (2 cached), 3 completion; cost 10 × 0.15 + 2 × 0.075 + 3 × 0.60 per 1M
-    assert (m["Prompt tokens"], m["Completion tokens"], m["Cost (USD)"]) == ("12", "3", "$0.000003")
+    assert (m["Tokens in"], m["Tokens out"], m["Cost (USD)"]) == ("12", "3", "$0.000003")
     assert api.bodies[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
     with Store(db) as s:
         assert s.scalar("SELECT count(*) FROM playground_runs WHERE status = 'ok'") == 1

@@ -87,3 +87,18 @@ def catalog(store: Store, provider: str, listed: list[str] | None) -> list[Model
     chat_first = sorted(out, key=lambda m: (any(w in m.id for w in ("embedding", "tts", "whisper", "dall-e",
                                                                         "moderation", "image", "audio")), m.id))  # fmt: skip
     return chat_first
+
+
+PREFERRED = {
+    "openai": ("gpt-4o-mini", "gpt-4.1-mini", "gpt-4o"),
+    "anthropic": ("claude-haiku-4-5", "claude-sonnet-4-5"),
+}
+
+
+def default_model(provider: str, models: list[ModelInfo]) -> str | None:
+    """A sensible first choice: a small current priced model, else the first priced one."""
+    for want in PREFERRED.get(provider, ()):
+        for m in models:
+            if m.id == want or m.priced_as == want:
+                return m.id
+    return next((m.id for m in models if m.priced_as), None)
