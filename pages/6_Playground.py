@@ -15,6 +15,7 @@ from lib.llm.models import catalog, default_model, fetch_model_ids
 from lib.llm.params import PARAMS, RESPONSE_FORMATS, ParamError, high, unsupported, validate
 from lib.llm.providers import PROVIDERS, base_url, configured_key
 from lib.llm.tokens import count_prompt
+from lib.money import money_str
 from lib.playground import presets
 from lib.playground.history import recent_runs, record_run
 from lib.ui.frame import page
@@ -113,7 +114,7 @@ def _show_error(result: ChatResult) -> None:
 
 def _figures(result: ChatResult, cost: Any) -> None:
     u: Usage = result.usage
-    c = st.columns(5)
+    c = st.columns([1, 1, 1, 1, 1.5])
     c[0].metric("First token", "—" if result.ttft_s is None else f"{result.ttft_s:.2f} s")
     c[1].metric("Total time", "—" if result.total_s is None else f"{result.total_s:.2f} s")
     c[2].metric("Tokens in", "—" if u.prompt_tokens is None else f"{u.prompt_tokens:,}",
@@ -167,7 +168,7 @@ with chat_tab:
         if info and info.input_per_mtok is not None:
             window = f" · context {info.context_window:,} tokens" if info.context_window else ""
             st.caption(
-                f"${info.input_per_mtok} in / ${info.output_per_mtok} out per 1M tokens{window}"
+                f"${money_str(info.input_per_mtok)} in / ${money_str(info.output_per_mtok)} out per 1M tokens{window}"
             )
         elif ids is None:
             st.caption("Models endpoint not reachable: showing the priced models.")
