@@ -155,3 +155,14 @@ def test_anthropic_errors(api):
     )
     cut = run_chat(_anthropic(api, model="claude-cut"))
     assert cut.error.advice.title == "The answer stopped half-way"
+
+
+def test_azure_base_urls_send_the_key_as_api_key():
+    from lib.llm.chat import ChatRun
+
+    azure = ChatRun(ChatRequest("compatible", "https://acme.openai.azure.com/openai/v1", "gpt-4o-mini", HELLO,
+                                api_key="k-azure"))  # fmt: skip
+    assert azure._headers() == {"api-key": "k-azure"}
+    assert azure._url() == "https://acme.openai.azure.com/openai/v1/chat/completions"
+    ollama = ChatRun(ChatRequest("compatible", "http://localhost:11434/v1", "llama3", HELLO))
+    assert ollama._headers() == {} and ollama._url() == "http://localhost:11434/v1/chat/completions"

@@ -106,3 +106,23 @@ def test_compare_runs_each_configuration(playground):
     assert sum("Hello world" in md.value for md in at.markdown) == 2
     with Store(db) as s:
         assert s.scalar("SELECT count(*) FROM playground_runs") == 2
+
+
+def test_stop_keeps_the_partial_answer_and_records_the_run(playground):
+    """Stop (like any click during a stream) reruns the page: the part that arrived is kept."""
+    from lib.llm.chat import ChatRequest
+
+    at, _api, db = playground
+    req = ChatRequest(
+        "openai", "http://x/v1", "gpt-4o-mini", ({"role": "user", "content": "Tell a story"},)
+    )
+    at.session_state["pg_messages"] = [{"role": "user", "content": "Tell a story"}]
+    at.session_state["pg_inflight"] = {"req": req, "text": "Once upon"}
+    at.run()
+    assert not at.exception
+    assert [m.markdown[0].value for m in at.chat_message] == [
+        "Tell a story",
+        "Once upon …(stopped)",
+    ]
+    with Store(db) as s:
+        assert s.query("SELECT status, model FROM playground_runs") == [("stopped", "gpt-4o-mini")]

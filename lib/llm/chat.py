@@ -151,7 +151,13 @@ class ChatRun:
             if self.req.api_key:
                 h["x-api-key"] = self.req.api_key
             return h
-        return {"Authorization": f"Bearer {self.req.api_key}"} if self.req.api_key else {}
+        if not self.req.api_key:
+            return {}
+        if (
+            ".openai.azure.com" in self.req.base_url
+        ):  # Azure OpenAI takes its key in an api-key header
+            return {"api-key": self.req.api_key}
+        return {"Authorization": f"Bearer {self.req.api_key}"}
 
     def _url(self) -> str:
         base = self.req.base_url.rstrip("/")
