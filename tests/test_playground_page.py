@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lib.store import Store
@@ -60,9 +62,13 @@ def test_a_parameter_the_model_does_not_take_is_disabled_with_the_reason(playgro
 
 
 def test_preset_save_and_restore_round_trip(playground):
-    at, _api, _db = playground
+    at, _api, db = playground
     at.selectbox(key="pg_model").set_value("gpt-4o-mini")
     at.slider(key="pg_temperature").set_value(0.35)
+    at.slider(key="pg_top_p").set_value(0.9)
+    at.slider(key="pg_presence_penalty").set_value(-0.5)
+    at.text_input(key="pg_seed").input("7")
+    at.selectbox(key="pg_format").set_value("json_object")
     at.text_area(key="pg_stop").input("###\nEND")
     at.text_area(key="pg_system").input("You are a support agent.")
     at.run()
@@ -73,6 +79,10 @@ def test_preset_save_and_restore_round_trip(playground):
     assert any("Saved “Support chatbot”" in s.value for s in at.success)
     # change everything, then restore
     at.slider(key="pg_temperature").set_value(0.9)
+    at.slider(key="pg_top_p").set_value(1.0)
+    at.slider(key="pg_presence_penalty").set_value(0.0)
+    at.text_input(key="pg_seed").input("")
+    at.selectbox(key="pg_format").set_value("text")
     at.text_area(key="pg_stop").input("")
     at.text_area(key="pg_system").input("Other")
     at.run()
@@ -82,6 +92,16 @@ def test_preset_save_and_restore_round_trip(playground):
     assert at.text_area(key="pg_stop").value == "###\nEND"
     assert at.text_area(key="pg_system").value == "You are a support agent."
     assert at.selectbox(key="pg_model").value == "gpt-4o-mini"
+    # saved again after the restore, the configuration is the very same
+    next(t for t in at.text_input if t.label == "Name").input("Again")
+    next(b for b in at.button if b.label == "Save preset").click()
+    at.run()
+    with Store(db) as s:
+        configs = dict(s.query("SELECT name, config FROM presets"))
+    assert configs["Again"] == configs["Support chatbot"]
+    assert json.loads(configs["Again"])["params"] == {"temperature": 0.35, "top_p": 0.9, "presence_penalty": -0.5,
+                                                      "seed": 7, "response_format": "json_object",
+                                                      "stop": ["###", "END"]}  # fmt: skip
 
 
 def test_compare_runs_each_configuration(playground):
@@ -106,6 +126,13 @@ def test_compare_runs_each_configuration(playground):
     assert sum("Hello world" in md.value for md in at.markdown) == 2
     with Store(db) as s:
         assert s.scalar("SELECT count(*) FROM playground_runs") == 2
+    # the winner becomes a preset
+    at.text_input(key="pg_win_Cold (ana)").input("Winner")
+    at.button(key="pg_win_save_Cold (ana)").click()
+    at.run()
+    with Store(db) as s:
+        winner = s.scalar("SELECT config FROM presets WHERE name = 'Winner'")
+    assert '"model": "gpt-4o"' in winner and '"temperature": 0.1' in winner
 
 
 def test_stop_keeps_the_partial_answer_and_records_the_run(playground):
