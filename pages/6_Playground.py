@@ -107,9 +107,11 @@ def _show_error(result: ChatResult) -> None:
     err = result.error
     if err is None:
         return
-    status = f"HTTP {err.status} · " if err.status else ""
-    st.error(f"**{err.advice.title}** ({status}{err.message[:300]})\n\n{err.advice.meaning}\n\n**What to do:** "
-             f"{err.advice.fix}")  # fmt: skip
+    where = " · ".join(x for x in (f"HTTP {err.status}" if err.status else "", err.code or "",
+                                   err.message[:300]) if x)  # fmt: skip
+    st.error(
+        f"**{err.advice.title}** ({where})\n\n{err.advice.meaning}\n\n**What to do:** {err.advice.fix}"
+    )
 
 
 def _figures(result: ChatResult, cost: Any) -> None:
@@ -124,6 +126,9 @@ def _figures(result: ChatResult, cost: Any) -> None:
     c[4].metric(
         "Cost (USD)", "—" if cost is None else f"${cost:.6f}", help="From the price catalog."
     )
+    if u.prompt_tokens is not None:
+        st.caption(f"Of the tokens in, {u.cached_tokens or 0:,} read from the cache · of the tokens out, "
+                   f"{u.reasoning_tokens or 0:,} for reasoning · from the provider's usage data")  # fmt: skip
 
 
 # --- a run interrupted by Stop (or by leaving the page) keeps what had arrived ----------------

@@ -36,6 +36,7 @@ def test_send_streams_the_answer_and_counts_the_run(playground):
     m = _metrics(at)
     # usage from the final chunk: 12 prompt (2 cached), 3 completion; cost 10 × 0.15 + 2 × 0.075 + 3 × 0.60 per 1M
     assert (m["Tokens in"], m["Tokens out"], m["Cost (USD)"]) == ("12", "3", "$0.000003")
+    assert any("2 read from the cache" in c.value for c in at.caption)
     assert api.bodies[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
     with Store(db) as s:
         assert s.scalar("SELECT count(*) FROM playground_runs WHERE status = 'ok'") == 1
@@ -49,7 +50,8 @@ def test_errors_are_shown_with_their_fix(playground):
     at.chat_input[0].set_value("A very long prompt").run()
     assert not at.exception
     text = at.error[0].value
-    assert "Prompt too long for the model" in text and "HTTP 400" in text and "What to do:" in text
+    assert "Prompt too long for the model" in text and "HTTP 400 · context_length_exceeded" in text
+    assert "What to do:" in text
 
 
 def test_a_parameter_the_model_does_not_take_is_disabled_with_the_reason(playground):

@@ -61,6 +61,7 @@ class ChatError:
     status: int | None
     message: str  # the provider's own message (or what went wrong on the way)
     retry_after: float | None = None
+    code: str | None = None  # the provider's error code, else its error type
 
 
 @dataclass
@@ -168,7 +169,8 @@ class ChatRun:
     def _fail(self, facts: ErrorFacts, retry_after: float | None = None) -> None:
         self.result.status = "error"
         self.result.error = ChatError(explain(facts, retry_after), facts.status,
-                                      facts.message or facts.transport or "", retry_after)  # fmt: skip
+                                      facts.message or facts.transport or "", retry_after,
+                                      facts.code or facts.error_type)  # fmt: skip
 
     def stream(self) -> Iterator[str]:
         req, res = self.req, self.result
