@@ -260,12 +260,16 @@ with compare_tab:
     choices = {"Current settings": _config()} | {f"{p.name} ({p.owner})": p.config for p in own}
     picked = st.multiselect("Configurations", list(choices), default=list(choices)[:2], max_selections=4,
                             key="pg_compare_pick")  # fmt: skip
+    if len(choices) < 2:
+        st.info("Save a preset on the Presets tab (or have a colleague share one) to compare it with the current "
+                "settings.")  # fmt: skip
     cprompt = st.text_area("Prompt", key="pg_compare_prompt", height=100)
     if st.button(
         "Run all",
         key="pg_compare_go",
         type="primary",
         disabled=len(picked) < 2 or not cprompt.strip(),
+        help="Pick 2 to 4 configurations and write a prompt.",
     ):
         results = []
         for label in picked:
@@ -367,4 +371,9 @@ with history_tab:
         st.caption(
             "Newest first. Prompt and answer text are kept only for runs where that was chosen."
         )
-        table(pd.DataFrame(runs), "playground_runs", key="pg_runs")
+        names = {"run_id": "Run", "ran_at": "When (UTC)", "username": "User", "provider": "Provider", "model": "Model",
+                 "status": "Status", "prompt_tokens": "Tokens in", "cached_tokens": "Cached", "completion_tokens":
+                 "Tokens out", "reasoning_tokens": "Reasoning", "ttft_ms": "First token (ms)", "total_ms": "Total (ms)",
+                 "cost_usd": "Cost (USD)", "error_title": "Error", "prompt_text": "Prompt", "answer_text": "Answer",
+                 "params": "Parameters"}  # fmt: skip
+        table(pd.DataFrame(runs).rename(columns=names), "playground_runs", key="pg_runs")

@@ -186,3 +186,10 @@ def test_playground_streams_an_answer(server, browser, chat_api):
     assert _metric(page, "Tokens out") == "3"
     assert chat_api.bodies[-1]["stream"] is True
     _shot(page, "08_playground")
+    for n, tab in enumerate(("Compare", "Presets", "History"), start=9):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(500)
+        _shot(page, f"{n:02d}_playground_{tab.lower()}")
+    assert (
+        page.get_by_text("Import presets (JSON)").is_visible() is False
+    )  # only the History tab shows now
