@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Preset = Literal["24h", "7d", "30d", "this_month", "last_month", "custom"]
@@ -99,6 +99,19 @@ class Filters:
             if self.dims.get(d):
                 q[d] = ",".join(self.dims[d])
         return q
+
+    def dims_sql(
+        self, dims: tuple[str, ...] = DIMENSIONS, prefix: str = ""
+    ) -> tuple[list[str], list[Any]]:
+        """SQL conditions, with their parameters, keeping the rows whose ``dims`` columns hold a
+        value the filters allow (``prefix`` qualifies the columns, e.g. ``"r."``)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for dim in dims:
+            if self.dims.get(dim):
+                where.append(f"list_contains(?, {prefix}{dim})")
+                params.append(list(self.dims[dim]))
+        return where, params
 
     def with_(self, **changes: object) -> Filters:
         return replace(self, **changes)

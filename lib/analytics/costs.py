@@ -23,13 +23,9 @@ COST_DIMS = ("provider", "project", "api_key", "model")
 
 def _billed_where(f: Filters, window: tuple[datetime, datetime]) -> tuple[str, list[Any]]:
     start, end = window
-    where = ["bucket_start >= ?", "bucket_start < ?", "currency = 'USD'"]
-    params: list[Any] = [start, end]
-    for dim in COST_DIMS:
-        if f.dims.get(dim):
-            where.append(f"list_contains(?, {dim})")
-            params.append(list(f.dims[dim]))
-    return " AND ".join(where), params
+    dim_where, dim_params = f.dims_sql(COST_DIMS)
+    where = ["bucket_start >= ?", "bucket_start < ?", "currency = 'USD'", *dim_where]
+    return " AND ".join(where), [start, end, *dim_params]
 
 
 def daily(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.filters import DIMENSIONS, Filters
+from lib.filters import Filters
 from lib.store import Cursor, Store
 from lib.store.migrations import LATENCY_RATIO
 
@@ -30,15 +30,12 @@ def _from_rows(f: Filters, breakdown: str | None) -> bool:
 
 def _where(f: Filters, window: tuple[datetime, datetime], time_sql: str) -> tuple[str, list[Any]]:
     start, end = window
-    where = [f"{time_sql} >= ?", f"{time_sql} < ?"]
-    params: list[Any] = (
+    bounds: list[Any] = (
         [start, end] if time_sql == "ts" else [int(start.timestamp()), int(end.timestamp())]
     )
-    for dim in DIMENSIONS:
-        if f.dims.get(dim):
-            where.append(f"list_contains(?, {dim})")
-            params.append(list(f.dims[dim]))
-    return " AND ".join(where), params
+    dim_where, dim_params = f.dims_sql()
+    where = [f"{time_sql} >= ?", f"{time_sql} < ?", *dim_where]
+    return " AND ".join(where), [*bounds, *dim_params]
 
 
 def _quantile_sql(q: float) -> str:

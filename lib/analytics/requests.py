@@ -30,11 +30,9 @@ def request_rows(
     series; None means NULL). Returns (rows, total matching rows)."""
     start, end = window or f.window(now)
     clauses = ["ts >= ?", "ts < ?"]
-    params: list[Any] = [start, end]
-    for dim in DIMENSIONS:
-        if f.dims.get(dim):
-            clauses.append(f"list_contains(?, {dim})")
-            params.append(list(f.dims[dim]))
+    dim_where, dim_params = f.dims_sql()
+    clauses += dim_where
+    params: list[Any] = [start, end, *dim_params]
     for dim, value in (where or {}).items():
         if dim not in DIMENSIONS:
             raise ValueError(f"unknown dimension {dim}")

@@ -17,6 +17,7 @@ import pandas as pd
 from lib.analytics.usage import counted_rows
 from lib.errors import NotFoundError
 from lib.filters import Filters
+from lib.pricing.catalog import price_in_force
 from lib.pricing.estimate import COST_SQL
 from lib.store import Store
 
@@ -88,11 +89,7 @@ def reprice(
         span = cur.execute(
             f"SELECT sum(est), count(DISTINCT t // 86400) FROM {base} WHERE counted", params
         ).fetchone()
-        price = cur.execute(
-            """SELECT effective_from FROM prices WHERE lower(model) = lower(?) AND effective_from <= ?
-               ORDER BY effective_from DESC LIMIT 1""",
-            [target, today],
-        ).fetchone()
+        price = price_in_force(cur, target, today)
         if price is None:
             raise NotFoundError(f"{target} has no price in the catalog, so it cannot be priced.")
         moved = cur.execute(
@@ -105,7 +102,7 @@ def reprice(
                     FROM {base} WHERE counted AND price_model = lower(?) GROUP BY batch),
                 p AS (SELECT * FROM prices WHERE lower(model) = lower(?) AND effective_from = ?)
                 SELECT sum(mix.est), sum({COST_SQL}) FROM mix, p""",
-            [*params, source, target, price[0]],
+            [*params, source, target, price["effective_from"]],
         ).fetchone()
     total, days = span
     if not days or moved[0] is None:
@@ -122,7 +119,7 @@ def reprice(
         current_monthly=Decimal(total) * scale,
         moved_before=Decimal(moved[0]) * k * scale,
         moved_after=Decimal(moved[1]) * k * scale,
-        target_price_from=price[0].isoformat(),
+        target_price_from=price["effective_from"].isoformat(),
     )
 
 

@@ -73,16 +73,11 @@ def counted_rows(
     users = _uses_users(f, breakdown)
     table, tcol = ("agg_user_daily", "day") if users else ("agg_hourly", "hour")
     start, end = window
-    where = [f"r.{tcol} >= ?", f"r.{tcol} < ?"]
-    params: list[Any] = [int(start.timestamp()), int(end.timestamp())]
-    for dim in DIMENSIONS:
-        values = f.dims.get(dim)
-        if not values:
-            continue
-        if dim == "api_key" and users:
-            continue  # the per-user rollup has no key; the key filter applies to non-user views
-        where.append(f"list_contains(?, r.{dim})")
-        params.append(list(values))
+    # the per-user rollup has no key: the key filter applies to the other views only
+    dims = tuple(d for d in DIMENSIONS if not (users and d == "api_key"))
+    dim_where, dim_params = f.dims_sql(dims, prefix="r.")
+    where = [f"r.{tcol} >= ?", f"r.{tcol} < ?", *dim_where]
+    params: list[Any] = [int(start.timestamp()), int(end.timestamp()), *dim_params]
     models = [r[0] for r in cur.execute(f"SELECT DISTINCT model FROM {table}").fetchall()]
     usage_models, price_models = model_map(cur, models)
     sql = f"""(

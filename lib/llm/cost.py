@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from lib.llm.chat import Usage
-from lib.pricing.catalog import canonical_model, known_models
+from lib.pricing.catalog import canonical_model, known_models, price_in_force
 from lib.store import Store
 
 MTOK = Decimal(1_000_000)
@@ -31,14 +31,12 @@ def rates(store: Store, model: str, on: date | None = None) -> Rates | None:
         name = canonical_model(model, known_models(cur))
         if name is None:
             return None
-        row = cur.execute(
-            """SELECT input_per_mtok, coalesce(cached_input_per_mtok, input_per_mtok),
-                      coalesce(cache_write_5m_per_mtok, input_per_mtok), output_per_mtok
-               FROM prices WHERE lower(model) = ? AND effective_from <= ?
-               ORDER BY effective_from DESC LIMIT 1""",
-            [name, day],
-        ).fetchone()
-    return None if row is None else Rates(name, *row)
+        p = price_in_force(cur, name, day)
+    if p is None:
+        return None
+    inp = p["input_per_mtok"]
+    return Rates(name, inp, p["cached_input_per_mtok"] or inp, p["cache_write_5m_per_mtok"] or inp,
+                 p["output_per_mtok"])  # fmt: skip
 
 
 def call_cost(r: Rates | None, usage: Usage) -> Decimal | None:

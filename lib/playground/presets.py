@@ -14,9 +14,9 @@ from typing import Any
 
 from lib.errors import InputError, NotFoundError
 from lib.llm.params import validate
+from lib.llm.providers import PROVIDERS
 from lib.store import Cursor, Store
 
-PROVIDERS = ("openai", "anthropic", "compatible")
 EXPORT_FORMAT = "tokenboard-presets/1"
 
 

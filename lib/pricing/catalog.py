@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from lib.store.db import Cursor
 
@@ -181,3 +182,15 @@ def seed_prices(cur: Cursor) -> int:
 def known_models(cur: Cursor) -> set[str]:
     """Model names present in the catalog (lower case)."""
     return {r[0] for r in cur.execute("SELECT DISTINCT lower(model) FROM prices").fetchall()}
+
+
+def price_in_force(cur: Cursor, model: str, day: date) -> dict[str, Any] | None:
+    """The catalog row (column → value) of ``model`` (a catalog name, any case) in force on
+    the UTC ``day``; None when the model has no price by then."""
+    found = cur.execute(
+        """SELECT * FROM prices WHERE lower(model) = lower(?) AND effective_from <= ?
+           ORDER BY effective_from DESC LIMIT 1""",
+        [model, day],
+    )
+    row = found.fetchone()
+    return None if row is None else dict(zip(found.columns, row, strict=True))

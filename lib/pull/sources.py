@@ -25,12 +25,12 @@ import pandas as pd
 from lib.auth.roles import require
 from lib.config import setting
 from lib.ingest import ImportResult, import_file
+from lib.llm.chat import ANTHROPIC_VERSION
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
 
 PROVIDERS = ("openai", "anthropic")
 DEFAULT_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
-ANTHROPIC_VERSION = "2023-06-01"
 PULL_SUFFIX = " (API pull).json"  # ends the ledger file name of every pulled report
 
 
