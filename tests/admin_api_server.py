@@ -5,20 +5,21 @@ scripted failures, for the pull tests. It records every request it receives."""
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, QuietHandler
 
 OPENAI_KEY = "sk-admin-test-0123456789"
 ANTHROPIC_KEY = "sk-ant-admin01-test-0123456789"
 DAY = 86400
 
 
-class AdminApi:
+class AdminApi(LocalServer):
     """Data per endpoint path: {day start (Unix s): [results]}; faults per path: a list of
     (status, headers, body) answered (and consumed) before the real answer."""
 
@@ -28,25 +29,12 @@ class AdminApi:
         self.faults: dict[str, list[tuple[int, dict[str, str], Any]]] = defaultdict(list)
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> AdminApi:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:  # keep test output quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
@@ -66,14 +54,7 @@ class AdminApi:
                                                    "param": None, "code": None}})  # fmt: skip
 
             def _send(self, status: int, headers: dict[str, str], body: Any) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_json(status, body, headers)
 
         return Handler
 

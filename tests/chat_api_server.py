@@ -5,10 +5,11 @@ playground tests. The model name picks the behaviour; every request body is reco
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.local_server import LocalServer, QuietHandler
 
 OPENAI_KEY = "sk-test-chat-0123456789"
 ANTHROPIC_KEY = "sk-ant-test-0123456789"
@@ -22,29 +23,16 @@ def _oa_error(message: str, type_: str, code: str | None, param: str | None = No
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
-class ChatApi:
+class ChatApi(LocalServer):
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ChatApi:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if (
                     self.path == "/v1/models"
@@ -60,18 +48,18 @@ class ChatApi:
                         "text-embedding-3-small",
                         "my-finetune",
                     )
-                    self._json(200, {"object": "list", "data": [
+                    self.send_json(200, {"object": "list", "data": [
                         {"id": m, "object": "model", "created": 1, "owned_by": "system"} for m in ids]})  # fmt: skip
                 elif (
                     self.path.startswith("/v1/models")
                     and self.headers.get("x-api-key") == ANTHROPIC_KEY
                 ):
-                    self._json(200, {"data": [{"type": "model", "id": "claude-haiku-4-5-20251001",
+                    self.send_json(200, {"data": [{"type": "model", "id": "claude-haiku-4-5-20251001",
                                                "display_name": "Claude Haiku 4.5",
                                                "created_at": "2025-10-01T00:00:00Z"}],
                                      "has_more": False, "first_id": None, "last_id": None})  # fmt: skip
                 else:
-                    self._json(
+                    self.send_json(
                         401,
                         _oa_error(
                             "Incorrect API key provided", "invalid_request_error", "invalid_api_key"
@@ -87,17 +75,7 @@ class ChatApi:
                 elif self.path == "/v1/messages":
                     api.anthropic(self, body)
                 else:
-                    self._json(404, _oa_error("Not found", "invalid_request_error", None))
-
-            def _json(self, status: int, doc: Any, headers: dict[str, str] | None = None) -> None:
-                raw = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
+                    self.send_json(404, _oa_error("Not found", "invalid_request_error", None))
 
             def _events(self) -> None:
                 self.send_response(200)
@@ -115,7 +93,7 @@ class ChatApi:
     # --- OpenAI --------------------------------------------------------------------------
     def openai(self, h, body: dict[str, Any]) -> None:
         if h.headers.get("Authorization") != f"Bearer {OPENAI_KEY}":
-            h._json(
+            h.send_json(
                 401,
                 _oa_error(
                     "Incorrect API key provided: sk-***.",
@@ -126,16 +104,16 @@ class ChatApi:
             return
         model = body["model"]
         if model == "ctx":
-            h._json(400, _oa_error("This model's maximum context length is 128000 tokens. However, your messages "
+            h.send_json(400, _oa_error("This model's maximum context length is 128000 tokens. However, your messages "
                                    "resulted in 130000 tokens.", "invalid_request_error", "context_length_exceeded",
                                    "messages"))  # fmt: skip
             return
         if model == "busy":
-            h._json(429, _oa_error("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+            h.send_json(429, _oa_error("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
                     {"Retry-After": "7"})  # fmt: skip
             return
         if model == "boom":
-            h._json(
+            h.send_json(
                 500,
                 _oa_error(
                     "The server had an error while processing your request.", "server_error", None
@@ -143,7 +121,7 @@ class ChatApi:
             )
             return
         if not body.get("stream"):
-            h._json(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
+            h.send_json(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
                           "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(WORDS)},
                                        "finish_reason": "stop"}], "usage": OPENAI_USAGE})  # fmt: skip
             return
@@ -169,7 +147,7 @@ class ChatApi:
             h.headers.get("x-api-key") != ANTHROPIC_KEY
             or h.headers.get("anthropic-version") != "2023-06-01"
         ):
-            h._json(
+            h.send_json(
                 401,
                 {
                     "type": "error",
@@ -179,7 +157,7 @@ class ChatApi:
             return
         model = body["model"]
         if model == "claude-overloaded":
-            h._json(
+            h.send_json(
                 529,
                 {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
             )
