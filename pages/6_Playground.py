@@ -138,6 +138,9 @@ if inflight:
     S["pg_messages"].append({"role": "assistant", "content": inflight["text"] + " …(stopped)"})
     _finish(inflight["req"], stopped)
 
+mine = presets.visible(
+    store, user.username
+)  # the user's own and the shared ones, for Compare and Presets
 chat_tab, compare_tab, presets_tab, history_tab = st.tabs(["Chat", "Compare", "Presets", "History"])
 
 with chat_tab:
@@ -256,8 +259,7 @@ with chat_tab:
 
 with compare_tab:
     st.caption("Run one prompt against 2 to 4 configurations: the current one and presets.")
-    own = presets.visible(store, user.username)
-    choices = {"Current settings": _config()} | {f"{p.name} ({p.owner})": p.config for p in own}
+    choices = {"Current settings": _config()} | {f"{p.name} ({p.owner})": p.config for p in mine}
     picked = st.multiselect("Configurations", list(choices), default=list(choices)[:2], max_selections=4,
                             key="pg_compare_pick")  # fmt: skip
     if len(choices) < 2:
@@ -303,7 +305,6 @@ with compare_tab:
                 st.success(f"Saved “{name.strip()}”.")
 
 with presets_tab:
-    mine = presets.visible(store, user.username)
     with st.form("pg_save_form"):
         st.markdown("**Save the current settings**")
         name = st.text_input("Name", placeholder="Support chatbot")

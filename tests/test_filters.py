@@ -92,3 +92,13 @@ def test_days_are_cut_in_the_reporting_zone():
         datetime(2026, 3, 1, 5, tzinfo=UTC),
         datetime(2026, 4, 1, 4, tzinfo=UTC),
     )
+
+
+def test_the_previous_period_always_ends_where_the_period_starts():
+    """totals_pair and spend_pair read both periods in one pass on this."""
+    from lib.filters import PRESETS
+
+    for preset in PRESETS:
+        for tz in ("UTC", "Europe/Paris", "America/New_York"):
+            f = Filters(preset=preset, tz=tz, start=date(2026, 2, 27), end=date(2026, 3, 2))
+            assert f.previous_window(NOW)[1] == f.window(NOW)[0], (preset, tz)

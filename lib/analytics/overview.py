@@ -47,9 +47,7 @@ def spend_pair(
     store: Store, f: Filters, now: datetime | None = None
 ) -> tuple[tuple[Decimal | None, str], tuple[Decimal | None, str]]:
     """``spend`` of the period and of the one before, from one query over both."""
-    (p_start, p_end), (start, end) = f.previous_window(now), f.window(now)
-    if p_end != start:
-        return spend(store, f, now), spend(store, f, now, previous=True)
+    (p_start, _), (start, end) = f.previous_window(now), f.window(now)  # previous ends at start
     d = daily(store, f, now, window=(p_start, end), split_at=start)
     return _billed_else_estimated(d[d["current"]]), _billed_else_estimated(d[~d["current"]])
 

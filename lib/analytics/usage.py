@@ -211,9 +211,7 @@ def totals_pair(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``totals`` of the period and of the one before, from one pass over both (they are
     adjacent: the previous period ends where this one starts)."""
-    (p_start, p_end), (start, end) = f.previous_window(now), f.window(now)
-    if p_end != start:
-        return totals(store, f, now), totals(store, f, now, previous=True)
+    (p_start, _), (start, end) = f.previous_window(now), f.window(now)  # previous ends at start
     with store.read() as cur:
         base, params = counted_rows(cur, f, None, (p_start, end))
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
