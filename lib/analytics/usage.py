@@ -50,6 +50,7 @@ METRICS: dict[str, Metric] = {
     )
 }
 SUMMED = {k: m for k, m in METRICS.items() if m.quantile is None}
+ALL_KEYS = "(all keys)"  # the API key of per-user rows: the per-user rollup keeps no key
 BREAKDOWNS: dict[str, str] = {
     "model": "Model", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
 }  # fmt: skip
@@ -69,7 +70,9 @@ def counted_rows(
     logs of that day); ``est`` (estimated cost, USD); for savings: ``est_list`` (the same at list
     prices, before the batch discount), ``saved_cache`` (what cache reads saved against
     uncached input, USD), ``could_cache`` (what the uncached input would save if it were all
-    read from cache, USD, before any cache-write charge) and ``batch_discount`` (share off)."""
+    read from cache, USD, before any cache-write charge) and ``batch_discount`` (share off).
+    With users involved the rows come from the per-user rollup, which keeps no API key: their
+    ``api_key`` is ``ALL_KEYS`` (a key breakdown shows one row for all keys)."""
     users = _uses_users(f, breakdown)
     table, tcol = ("agg_user_daily", "day") if users else ("agg_hourly", "hour")
     start, end = window
@@ -83,7 +86,7 @@ def counted_rows(
     sql = f"""(
         WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),
         c AS (
-            SELECT r.*, r.{tcol} AS t, m.price_model,
+            SELECT r.*, {"? AS api_key, " if users else ""}r.{tcol} AS t, m.price_model,
                    CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d,
                    coalesce(s.stream = CASE WHEN r.grain = 'request' THEN '*request' ELSE r.source END, false)
                        AS counted,
@@ -122,7 +125,8 @@ def counted_rows(
         WHERE counted OR grain = 'request'
     )"""
     first_day = int(start.timestamp()) // 86400 * 86400
-    return sql, [usage_models, price_models, *params, first_day, int(end.timestamp())]
+    keys = [ALL_KEYS] if users else []
+    return sql, [usage_models, price_models, *keys, *params, first_day, int(end.timestamp())]
 
 
 def series(
