@@ -204,9 +204,12 @@ def translate_error(err: duckdb.Error, plan: Plan) -> InputError:
 
 
 # -- grains ------------------------------------------------------------------------------
-def _write_requests(cur: Cursor, plan: Plan, import_id: int, say: Progress) -> tuple[int, int, int]:
-    """Insert request events; drop those already stored for this source or repeated in the
-    file. Returns (rows read, rows new, rows duplicate)."""
+def _write_requests(
+    cur: Cursor, plan: Plan, import_id: int, say: Progress
+) -> tuple[int, int, int, list[str]]:
+    """Insert request events; drop those already stored for this source (recording this
+    import's claim on them, see ``undo_import``) or repeated in the file. Returns (rows read,
+    rows new, rows duplicate, notes: request ids repeated with other values)."""
     cols = list(COLUMNS["request"])
     key = (
         "CASE WHEN request_id IS NOT NULL THEN hash(request_id) "
@@ -227,22 +230,62 @@ def _write_requests(cur: Cursor, plan: Plan, import_id: int, say: Progress) -> t
     earlier = cur.execute(
         "SELECT count(*) FROM imports WHERE source = ? AND status = 'ok'", [plan.source]
     ).fetchone()[0]
+    notes: list[str] = []
     if total != distinct or earlier:
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE claimed AS
+            SELECT DISTINCT event_key FROM request_events
+            WHERE import_id = ? AND event_key IN (
+                SELECT event_key FROM request_events WHERE source = ? AND import_id <> ?)""",
+            [import_id, plan.source, import_id],
+        )
+        cur.execute(
+            "INSERT INTO event_claims SELECT ?, ?, event_key FROM claimed",
+            [import_id, plan.source],
+        )
+        notes = _conflicting_ids(cur, import_id, plan.source)
         cur.execute(
             """DELETE FROM request_events WHERE rowid IN (
                 SELECT rid FROM (
                     SELECT rowid AS rid, event_key,
                            row_number() OVER (PARTITION BY event_key ORDER BY rowid) AS rn
                     FROM request_events WHERE import_id = ?) n
-                WHERE rn > 1 OR event_key IN (
-                    SELECT event_key FROM request_events WHERE source = ? AND import_id <> ?))""",
-            [import_id, plan.source, import_id],
+                WHERE rn > 1 OR event_key IN (SELECT event_key FROM claimed))""",
+            [import_id],
         )
+        cur.execute("DROP TABLE IF EXISTS claimed")
     new = cur.execute(
         "SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]
     ).fetchone()[0]
     rollups.add_request_import(cur, import_id, plan.source)
-    return read, new, read - new
+    return read, new, read - new, notes
+
+
+def _conflicting_ids(cur: Cursor, import_id: int, source: str) -> list[str]:
+    """A note when rows about to be dropped as duplicates repeat a request id (stored earlier,
+    or earlier in the file) with other values: the first one stored is kept."""
+    values = f"hash({', '.join(_EVENT_KEY_COLS)})"
+    n, example = cur.execute(
+        f"""WITH stored AS (
+                SELECT event_key, any_value({values}) AS v FROM request_events
+                WHERE source = ? AND import_id <> ? AND request_id IS NOT NULL
+                  AND event_key IN (SELECT event_key FROM claimed)
+                GROUP BY event_key),
+            mine AS (
+                SELECT event_key, request_id, {values} AS v,
+                       first({values}) OVER (PARTITION BY event_key ORDER BY rowid) AS v_first
+                FROM request_events WHERE import_id = ? AND request_id IS NOT NULL)
+            SELECT count(*), min(m.request_id) FROM mine m LEFT JOIN stored s USING (event_key)
+            WHERE CASE WHEN s.event_key IS NOT NULL THEN m.v <> s.v ELSE m.v <> m.v_first END""",
+        [source, import_id, import_id],
+    ).fetchone()
+    if not n:
+        return []
+    shown = example if len(example) <= 80 else example[:77] + "…"
+    return [
+        f"{n:,} row(s) repeat a request id already stored or earlier in the file but with "
+        f"other values; the first one stored was kept (for example request id {shown!r})"
+    ]
 
 
 _TABLE = {"usage": "usage_buckets", "cost": "cost_items"}
@@ -466,10 +509,11 @@ def _run_plan(
             if plan.arrow is not None:
                 cur.register("plan_src", plan.arrow)
             if plan.grain == "request":
-                read, new, dup = _write_requests(cur, plan, import_id, say)
+                read, new, dup, dup_notes = _write_requests(cur, plan, import_id, say)
                 replaced = 0
             else:
                 read, new, dup, replaced = _write_buckets(cur, plan, import_id)
+                dup_notes = []
             say(f"{display}: committing")
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
@@ -480,7 +524,7 @@ def _run_plan(
         hasher.join()
         result = ImportResult(
             import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
-            start, end, time.perf_counter() - t0, plan.notes,
+            start, end, time.perf_counter() - t0, [*plan.notes, *dup_notes],
         )  # fmt: skip
         cur.execute(
             """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,
@@ -497,14 +541,74 @@ def _run_plan(
 
 @dataclass
 class UndoResult:
+    """What an undo did: rows removed, earlier buckets live again, and request rows kept
+    because a later import still active also contained them (they now belong to it)."""
+
     import_id: int
     rows_removed: int
     rows_restored: int
+    rows_kept: int = 0
+
+    def summary_line(self) -> str:
+        text = (
+            f"Import #{self.import_id} undone: {self.rows_removed:,} rows removed, "
+            f"{self.rows_restored:,} earlier rows live again"
+        )
+        if self.rows_kept:
+            text += (
+                f", {self.rows_kept:,} rows kept because a later import also contains them "
+                "(they now belong to it)"
+            )
+        return text + "."
+
+
+def _hand_over_claimed(cur: Cursor, import_id: int, source: str) -> int:
+    """Give the request rows of ``import_id`` that later imports (still active) also contained
+    to the earliest of them, with their rollups; returns how many rows were handed over."""
+    claimers = [
+        r[0]
+        for r in cur.execute(
+            """SELECT DISTINCT c.import_id FROM event_claims c JOIN imports i USING (import_id)
+               WHERE c.source = ? AND c.import_id <> ? AND i.status = 'ok' ORDER BY 1""",
+            [source, import_id],
+        ).fetchall()
+    ]
+    kept = 0
+    for claimer in claimers:
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE moved AS
+            SELECT event_key FROM request_events WHERE import_id = ? AND source = ?
+            AND event_key IN (SELECT event_key FROM event_claims WHERE import_id = ? AND source = ?)""",
+            [import_id, source, claimer, source],
+        )
+        n = cur.execute("SELECT count(*) FROM moved").fetchone()[0]
+        if not n:
+            continue
+        cur.execute(
+            """UPDATE request_events SET import_id = ?
+            WHERE import_id = ? AND source = ? AND event_key IN (SELECT event_key FROM moved)""",
+            [claimer, import_id, source],
+        )
+        # the claimer owns these rows now: its claim on them is settled
+        cur.execute(
+            """DELETE FROM event_claims
+            WHERE import_id = ? AND source = ? AND event_key IN (SELECT event_key FROM moved)""",
+            [claimer, source],
+        )
+        rollups.add_request_events(
+            cur, claimer, source,
+            "import_id = ? AND source = ? AND event_key IN (SELECT event_key FROM moved)",
+            [claimer, source],
+        )  # fmt: skip
+        kept += n
+    cur.execute("DROP TABLE IF EXISTS moved")
+    return kept
 
 
 def undo_import(store: Store, import_id: int, role: str | None = "admin") -> UndoResult:
     """Remove one import's rows (and rollups); buckets it had replaced become live again
-    unless a newer pull still covers them. ``role`` must allow ``undo_import``."""
+    unless a newer pull still covers them, and request rows a later import still active also
+    contained are handed to it instead of removed. ``role`` must allow ``undo_import``."""
     require(role, "undo_import")
     with store.write() as cur:
         row = cur.execute(
@@ -517,6 +621,8 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
             raise TokenboardError(
                 f"Import #{import_id} is {status}; only a successful import can be undone."
             )
+        kept = _hand_over_claimed(cur, import_id, source) if grain == "request" else 0
+        cur.execute("DELETE FROM event_claims WHERE import_id = ?", [import_id])
         removed = 0
         for table in ("request_events", "usage_buckets", "cost_items"):
             removed += cur.execute(
@@ -550,4 +656,4 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
             "UPDATE imports SET status = 'undone', undone_at = ? WHERE import_id = ?",
             [_now(), import_id],
         )
-    return UndoResult(import_id, removed, restored)
+    return UndoResult(import_id, removed, restored, kept)

@@ -118,6 +118,8 @@ def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path
                 "SEQUENCE run_id_seq",
             ):
                 cur.execute(f"DROP {later}")  # what migrations after 4 made
+            for table in ("auth_sessions", "event_claims"):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(db_path) as s:
         assert s.schema_version() >= 4

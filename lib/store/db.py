@@ -216,9 +216,13 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS schema_version ("
                 " version INTEGER NOT NULL, description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
             )
-        current = self.schema_version()
+        with self.read() as cur:
+            applied = {r[0] for r in cur.execute("SELECT version FROM schema_version").fetchall()}
+        current = max(applied, default=0)
+        # every version not applied yet, even below the newest applied (versions written on
+        # two branches at once land in either order)
         for version, description, sql in MIGRATIONS:
-            if version <= current:
+            if version in applied:
                 continue
             with self.write() as cur:
                 cur.execute(sql)
@@ -228,5 +232,5 @@ class Store:
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     [version, description, datetime.now(UTC)],
                 )
-            current = version
+            current = max(current, version)
         return current

@@ -338,10 +338,22 @@ CREATE TABLE playground_runs (
 );
 """
 
+V7 = """
+-- The request events an import found already stored (same source and event key) and dropped as
+-- duplicates: its claims on rows of other imports. Undoing the import that holds such a row
+-- hands it to the earliest claimer still active instead of losing it.
+CREATE TABLE event_claims (
+    import_id BIGINT NOT NULL,        -- the import that also contained the event
+    source VARCHAR NOT NULL,
+    event_key UBIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
     (3, "latency histograms per hour, provider and model", V3),
     (4, "token_streams kept as a table", V4),
     (5, "playground presets and runs", V5),
+    (7, "claims of imports on request events another import holds", V7),
 ]
