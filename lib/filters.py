@@ -1,17 +1,22 @@
 """The global filters every page shares, and their round trip through the URL query string.
 
-Pure Python (no streamlit): ``Filters.from_query`` reads ``st.query_params`` (any mapping of
-str to str or list of str) and never fails — an unknown value falls back to the default — and
+Pure Python (no streamlit): ``Filters.parse_query`` reads ``st.query_params`` (any mapping of
+str to str or list of str) and never fails: a value that is unknown, malformed or out of range
+falls back to the default and is reported as a ``QueryIssue`` (the page words the notice).
 ``to_query`` writes the minimal query string, so a copied link opens the same view.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
+
+import duckdb
 
 Preset = Literal["24h", "7d", "30d", "this_month", "last_month", "custom"]
 Granularity = Literal["hour", "day", "month"]
@@ -27,6 +32,31 @@ GRANULARITIES: tuple[str, ...] = ("hour", "day", "month")
 DIMENSIONS: tuple[str, ...] = ("provider", "project", "model", "api_key", "user_id")
 DEFAULT_PRESET = "30d"
 DEFAULT_GRANULARITY = "day"
+# Custom periods: days in this range only (Python datetimes and the queries' epoch arithmetic
+# both handle the period and the one before it; no LLM API usage is older).
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2099, 12, 31)
+MAX_VALUE_LEN = 200  # characters of one dimension value
+MAX_VALUES = 100  # values of one dimension filter
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+# What was wrong with a parameter; lib.ui words the notice.
+ISSUE_CODES = ("period", "dates", "date_range", "granularity", "tz", "dimension")
+
+
+@dataclass(frozen=True)
+class QueryIssue:
+    """One URL parameter that was refused: ``code`` (one of ``ISSUE_CODES``), the parameter's
+    name and its value as given (cut to 100 characters)."""
+
+    code: str
+    param: str
+    value: str
+
+
+def _issue(code: str, param: str, value: object) -> QueryIssue:
+    text = str(value)
+    return QueryIssue(code, param, text if len(text) <= 100 else text[:99] + "…")
 
 
 def _one(params: Mapping[str, object], key: str) -> str | None:
@@ -40,18 +70,45 @@ def _many(params: Mapping[str, object], key: str) -> tuple[str, ...]:
     v = params.get(key)
     if v in (None, ""):
         return ()
-    items = list(v) if isinstance(v, list | tuple) else str(v).split(",")
+    # repeated parameters and comma-separated lists alike (``to_query`` writes commas)
+    given = [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)]
+    items = [part for item in given for part in item.split(",")]
     return tuple(sorted({s.strip() for s in items if s and s.strip()}))
 
 
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """Zone names both DuckDB (which cuts the buckets) and Python's zoneinfo (which cuts the
+    period) know: ``localtime``, ``right/…`` and ``posix/…`` pass zoneinfo, not DuckDB."""
+    with duckdb.connect() as con:
+        names = {r[0] for r in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+    return frozenset(names & available_timezones())
+
+
 def valid_tz(name: str | None) -> str:
-    if not name:
-        return "UTC"
+    """``name`` when it is a zone DuckDB and Python both know, else "UTC"."""
+    return name if name and name in time_zones() else "UTC"
+
+
+def _date(text: str | None) -> date | None:
+    """An ISO day (YYYY-MM-DD) within [MIN_DATE, MAX_DATE], else None."""
+    if not text or len(text) > 10 or not text.isascii():
+        return None
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-    return name
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if MIN_DATE <= day <= MAX_DATE else None
+
+
+def _clean_values(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The values of one dimension filter, or None when any is unusable (too long, control
+    characters, lone surrogates) or there are too many."""
+    if len(values) > MAX_VALUES:
+        return None
+    if any(len(v) > MAX_VALUE_LEN or _CONTROL.search(v) for v in values):
+        return None
+    return values
 
 
 @dataclass(frozen=True)
@@ -65,24 +122,48 @@ class Filters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, object]) -> Filters:
+        """The filters of a query string; what is unusable falls back to the default."""
+        return cls.parse_query(params)[0]
+
+    @classmethod
+    def parse_query(cls, params: Mapping[str, object]) -> tuple[Filters, list[QueryIssue]]:
+        """The filters of a query string and the parameters refused (each fell back to its
+        default). Never raises, whatever the values."""
+        issues: list[QueryIssue] = []
         preset = _one(params, "period") or DEFAULT_PRESET
         if preset not in PRESETS:
+            issues.append(_issue("period", "period", preset))
             preset = DEFAULT_PRESET
         start = end = None
         if preset == "custom":
-            try:
-                start = date.fromisoformat(_one(params, "from") or "")
-                end = date.fromisoformat(_one(params, "to") or "")
-            except ValueError:
+            raw_from, raw_to = _one(params, "from"), _one(params, "to")
+            start, end = _date(raw_from), _date(raw_to)
+            if start is None or end is None:
+                parsed = [_date_any(raw_from), _date_any(raw_to)]
+                code = "date_range" if all(parsed) else "dates"
+                issues.append(_issue(code, "from/to", f"{raw_from or ''} → {raw_to or ''}"))
                 preset, start, end = DEFAULT_PRESET, None, None
-            else:
-                if end < start:
-                    start, end = end, start
+            elif end < start:
+                start, end = end, start
         gran = _one(params, "gran") or DEFAULT_GRANULARITY
         if gran not in GRANULARITIES:
+            issues.append(_issue("granularity", "gran", gran))
             gran = DEFAULT_GRANULARITY
-        dims = {d: v for d in DIMENSIONS if (v := _many(params, d))}
-        return cls(preset, start, end, gran, valid_tz(_one(params, "tz")), dims)
+        tz_given = _one(params, "tz")
+        tz = valid_tz(tz_given)
+        if tz_given and tz != tz_given:
+            issues.append(_issue("tz", "tz", tz_given))
+        dims: dict[str, tuple[str, ...]] = {}
+        for d in DIMENSIONS:
+            values = _many(params, d)
+            if not values:
+                continue
+            clean = _clean_values(values)
+            if clean is None:
+                issues.append(_issue("dimension", d, ",".join(values)))
+            else:
+                dims[d] = clean
+        return cls(preset, start, end, gran, tz, dims), issues
 
     def to_query(self) -> dict[str, str]:
         """Only what differs from the defaults, so links stay short."""
@@ -158,6 +239,14 @@ class Filters:
             s = start.astimezone(zone)
             return _prev_month(s).astimezone(UTC), start
         return start - (end - start), start
+
+
+def _date_any(text: str | None) -> date | None:
+    """An ISO day with no range check (to tell "out of range" from "not a date")."""
+    try:
+        return date.fromisoformat(text or "") if text and len(text) <= 10 else None
+    except ValueError:
+        return None
 
 
 def next_month(d: datetime) -> datetime:

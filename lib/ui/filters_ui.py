@@ -7,9 +7,20 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from lib.dimensions import dimension_values
-from lib.filters import DIMENSIONS, GRANULARITIES, PRESETS, Filters
+from lib.filters import (
+    DIMENSIONS,
+    GRANULARITIES,
+    MAX_DATE,
+    MAX_VALUE_LEN,
+    MAX_VALUES,
+    MIN_DATE,
+    PRESETS,
+    Filters,
+    QueryIssue,
+)
 from lib.store import Store
 from lib.summary import data_version
+from lib.ui.markup import md
 
 COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
                 "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore",
@@ -23,6 +34,33 @@ def _values(path: str, version: str) -> dict[str, list[str]]:
     from lib.ui.state import _store
 
     return dimension_values(_store(path))
+
+
+def issue_text(issue: QueryIssue) -> str:
+    """One refused URL parameter in words (Markdown; the value escaped)."""
+    value = md(issue.value)
+    name = DIM_LABELS.get(issue.param, issue.param)
+    return {
+        "period": f"the period “{value}” is not one of {', '.join(PRESETS.values())}",
+        "dates": f"the custom period “{value}” needs two days written YYYY-MM-DD",
+        "date_range": f"the custom period “{value}” must lie between {MIN_DATE:%Y-%m-%d} and "
+        f"{MAX_DATE:%Y-%m-%d}",
+        "granularity": f"the granularity “{value}” is not one of {', '.join(GRANULARITIES)}",
+        "tz": f"the time zone “{value}” is not a zone name the reports know (e.g. Europe/Paris)",
+        "dimension": f"the {name.lower()} filter “{value}” has values that are too long, too many "
+        f"(over {MAX_VALUES}, or over {MAX_VALUE_LEN} characters) or contain control characters",
+    }.get(issue.code, f"the parameter “{md(issue.param)}” could not be read")
+
+
+def show_query_notice(issues: list[QueryIssue]) -> None:
+    """Say which parameters of the link were refused and that their defaults are used."""
+    if issues:
+        st.warning(
+            "This link had values that cannot be used, so the defaults are shown instead: "
+            + "; ".join(issue_text(i) for i in issues)
+            + ".",
+            icon=":material/link_off:",
+        )
 
 
 def _init_state(f: Filters, force: bool) -> None:
@@ -53,7 +91,8 @@ def sidebar_filters(store: Store, page: str) -> Filters:
     url = _url_query()
     first_run_here = st.session_state.get("tb_filters_page") != page
     query = url if (url or not first_run_here) else st.session_state.get("tb_filters", {})
-    f = Filters.from_query(query)
+    f, issues = Filters.parse_query(query)
+    show_query_notice(issues)
     _init_state(f, force=first_run_here)
     st.session_state["tb_filters_page"] = page
     sb = st.sidebar
