@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from lib.errors import TokenboardError
 from lib.importers.detect import file_columns
@@ -17,6 +17,8 @@ from lib.ledger import history
 from lib.preview import preview_file
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
 from lib.ui.frame import page
+from lib.ui.markup import md
+from lib.ui.uploads import SavedUpload, saved_uploads
 from lib.ui.widgets import n, table, usd
 
 ctx = page("pages/7_Data.py", filters=False)
@@ -32,10 +34,77 @@ MAPPABLE = ["ts", "model", "provider", "project", "api_key", "user_id", "request
 assert set(MAPPABLE) <= set(SYNONYMS)
 
 
-def _tmpdir() -> str:
-    if "tb_upload_dir" not in st.session_state:
-        st.session_state["tb_upload_dir"] = tempfile.mkdtemp(prefix="tokenboard-upload-")
-    return st.session_state["tb_upload_dir"]
+log = logging.getLogger("tokenboard")
+
+
+def _unexpected(name: str, what: str) -> None:
+    """Last resort for a file that failed with something other than a TokenboardError."""
+    log.exception("%s of the uploaded file %r failed", what, name)
+    st.error(f"**{md(name)}**: the {what.lower()} failed with an unexpected error (details are in "
+             "the server log). The other files are not affected.")  # fmt: skip
+
+
+def _preview_one(up: SavedUpload, ready: list[tuple[str, str, dict[str, str] | None]]) -> None:
+    """The preview of one upload (or why it cannot be imported); adds it to ``ready``."""
+    mapping_key = f"map_{up.key}"
+    mapping = st.session_state.get(mapping_key) or None
+    try:
+        with st.spinner("Reading the file…"):
+            pv = preview_file(ctx.store, up.path, display=up.name, mapping=mapping)
+    except TokenboardError as err:
+        st.error(md(str(err)))
+        if "unrecognised columns" in str(err) or "mapping" in str(err):
+            with ctx.store.read() as cur:
+                cols = file_columns(up.path, cur)
+            st.write("Map the columns (at least a time column and one measure):")
+            chosen = {}
+            grid = st.columns(4)
+            for i, field in enumerate(MAPPABLE):
+                pick = grid[i % 4].selectbox(field, ["—", *cols], key=f"{mapping_key}_{field}")
+                if pick != "—":
+                    chosen[field] = pick
+            if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
+                st.session_state[mapping_key] = chosen
+                st.rerun()
+        return
+    st.markdown(f"Recognised as **{md(pv.format)}**")
+    c = st.columns(4)
+    c[0].metric("Rows", n(pv.rows))
+    c[1].metric("Requests", n(pv.requests))
+    c[2].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
+    c[3].metric("Cost (USD)", usd(pv.cost_usd))
+    if pv.period_start:
+        st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
+                   f"stored as {md(pv.grain)} rows of source “{md(pv.source)}”")  # fmt: skip
+    for note in pv.notes:
+        st.info(md(note))
+    if pv.mapped:
+        st.write("Columns used:", ", ".join(f"{md(k)} ← {md(v)}" for k, v in pv.mapped.items()))
+        if pv.unmapped:
+            st.caption("Not used: " + ", ".join(md(u) for u in pv.unmapped))
+    st.dataframe(pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch")
+    ready.append((up.path, up.name, mapping))
+
+
+def _import_all(ready: list[tuple[str, str, dict[str, str] | None]]) -> None:
+    """Import the previewed files one by one; a failure is shown and the next file goes on."""
+    with st.status("Importing…", expanded=True) as status:
+        ok = 0
+        for path, name, mapping in ready:
+            try:
+                r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
+                                progress=lambda msg: status.write(md(msg)))  # fmt: skip
+            except TokenboardError as err:
+                st.error(md(str(err)))
+            except Exception:
+                _unexpected(name, "Import")
+            else:
+                ok += 1
+                st.success(md(r.summary_line()))
+        status.update(
+            label=f"{ok} of {len(ready)} imported",
+            state="complete" if ok == len(ready) else "error",
+        )
 
 
 if ctx.can("import"):
@@ -46,72 +115,21 @@ if ctx.can("import"):
         accept_multiple_files=True,
         type=["csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet"],
     )
-    ready: list[tuple[str, str, dict[str, str] | None]] = []
-    for up in uploads or []:
-        path = os.path.join(_tmpdir(), os.path.basename(up.name))
-        with open(path, "wb") as fh:
-            fh.write(up.getbuffer())
-        mapping_key = f"map_{up.name}"
-        mapping = st.session_state.get(mapping_key) or None
-        with st.expander(f"**{up.name}** · {up.size / 1e6:,.2f} MB", expanded=True):
-            try:
-                with st.spinner("Reading the file…"):
-                    pv = preview_file(ctx.store, path, display=up.name, mapping=mapping)
-            except TokenboardError as err:
-                st.error(str(err))
-                if "unrecognised columns" in str(err) or "mapping" in str(err):
-                    with ctx.store.read() as cur:
-                        cols = file_columns(path, cur)
-                    st.write("Map the columns (at least a time column and one measure):")
-                    chosen = {}
-                    grid = st.columns(4)
-                    for i, field in enumerate(MAPPABLE):
-                        pick = grid[i % 4].selectbox(
-                            field, ["—", *cols], key=f"{mapping_key}_{field}"
-                        )
-                        if pick != "—":
-                            chosen[field] = pick
-                    if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
-                        st.session_state[mapping_key] = chosen
-                        st.rerun()
-                continue
-            st.markdown(f"Recognised as **{pv.format}**")
-            c = st.columns(4)
-            c[0].metric("Rows", n(pv.rows))
-            c[1].metric("Requests", n(pv.requests))
-            c[2].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
-            c[3].metric("Cost (USD)", usd(pv.cost_usd))
-            if pv.period_start:
-                st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
-                           f"stored as {pv.grain} rows of source “{pv.source}”")  # fmt: skip
-            for note in pv.notes:
-                st.info(note)
-            if pv.mapped:
-                st.write("Columns used:", ", ".join(f"`{k}` ← {v}" for k, v in pv.mapped.items()))
-                if pv.unmapped:
-                    st.caption("Not used: " + ", ".join(pv.unmapped))
-            st.dataframe(
-                pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch"
-            )
-            ready.append((path, up.name, mapping))
-    if ready and st.button(
-        f"Import {len(ready)} file{'s' if len(ready) > 1 else ''}", type="primary"
-    ):
-        with st.status("Importing…", expanded=True) as status:
-            ok = 0
-            for path, name, mapping in ready:
+    # every upload on a path of its own (names may repeat), removed when this run ends
+    with saved_uploads(uploads or []) as saved:
+        ready: list[tuple[str, str, dict[str, str] | None]] = []
+        for up in saved:
+            with st.expander(f"**{md(up.name)}** · {up.size / 1e6:,.2f} MB", expanded=True):
                 try:
-                    r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
-                                    progress=status.write)  # fmt: skip
-                except TokenboardError as err:
-                    st.error(str(err))
-                else:
-                    ok += 1
-                    st.success(r.summary_line())
-            status.update(
-                label=f"{ok} of {len(ready)} imported",
-                state="complete" if ok == len(ready) else "error",
-            )
+                    _preview_one(up, ready)
+                except StreamlitAPIException:
+                    raise
+                except Exception:
+                    _unexpected(up.name, "Preview")
+        if ready and st.button(
+            f"Import {len(ready)} file{'s' if len(ready) > 1 else ''}", type="primary"
+        ):
+            _import_all(ready)
 
 if ctx.can("import"):
     st.subheader("Pull from the provider APIs")
@@ -142,13 +160,13 @@ if ctx.can("import"):
                 with st.status(f"Pulling from {provider.capitalize()}…", expanded=True) as status:
                     try:
                         res = pull(ctx.store, provider, period[0], period[1], role=ctx.user.role,
-                                   progress=status.write)  # fmt: skip
+                                   progress=lambda msg: status.write(md(msg)))  # fmt: skip
                     except TokenboardError as err:
                         status.update(label="Pull failed: nothing was imported", state="error")
-                        st.error(str(err))
+                        st.error(md(str(err)))
                     else:
                         for r in res.imports:
-                            st.success(r.summary_line())
+                            st.success(md(r.summary_line()))
                         waited = (
                             f", {res.retries} retries ({res.waited_s:.0f} s waited)"
                             if res.retries
@@ -157,6 +175,8 @@ if ctx.can("import"):
                         status.update(label=f"Pulled {res.pages} pages{waited}", state="complete")
 
 st.subheader("Import history")
+if undone := st.session_state.pop("tb_undone", None):
+    st.success(undone)
 rows = history(ctx.store)
 if not rows:
     st.info("Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`.")
@@ -180,10 +200,9 @@ else:
             try:
                 res = undo_import(ctx.store, pick, role=ctx.user.role)
             except TokenboardError as err:
-                st.error(str(err))
+                st.error(md(str(err)))
             else:
-                st.success(f"Import #{res.import_id} undone: {res.rows_removed:,} rows removed, "
-                           f"{res.rows_restored:,} earlier rows live again.")  # fmt: skip
+                st.session_state["tb_undone"] = res.summary_line()  # shown after the rerun
                 st.rerun()
 
 st.subheader("Where the data lives")
