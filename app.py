@@ -15,6 +15,7 @@ from lib.filters import PRESETS
 from lib.settings import monthly_budget, set_monthly_budget
 from lib.summary import data_version, has_demo_data
 from lib.ui.frame import page
+from lib.ui.markup import md
 from lib.ui.state import ensure_demo_on_first_start, load_demo_into
 from lib.ui.widgets import chart, kpi_row, table, usd
 
@@ -100,7 +101,7 @@ if ctx.can("settings"):
             try:
                 set_monthly_budget(store, Decimal(str(value)) if value else None, ctx.user.role)
             except TokenboardError as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
                 st.rerun()
 

@@ -15,6 +15,7 @@ from lib.charts import time_series, trend_chart
 from lib.filters import PRESETS, next_month
 from lib.summary import data_version
 from lib.ui.frame import page
+from lib.ui.markup import md
 from lib.ui.widgets import chart, kpi_row, table
 
 ctx = page("pages/1_Usage.py")
@@ -122,7 +123,7 @@ if breakdown is None and gran in ("hour", "day") and not df.empty:
                            f"{fmt(fc.so_far)} so far, {fc.days_left} days left")  # fmt: skip
     for _, row in tr[tr["spike"]].iterrows():
         st.warning(
-            f"Spike on {row['bucket']:%a %Y-%m-%d %H:%M}: {row['value']:,.0f} {m.unit} — {spike_reason(row, gran)}"
+            f"Spike on {row['bucket']:%a %Y-%m-%d %H:%M}: {row['value']:,.0f} {m.unit} — {md(spike_reason(row, gran))}"
         )
 else:
     chart(

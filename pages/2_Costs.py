@@ -11,6 +11,7 @@ from lib.charts import billed_vs_estimated
 from lib.errors import NotFoundError
 from lib.summary import data_version
 from lib.ui.frame import page
+from lib.ui.markup import md
 from lib.ui.widgets import chart, n, table, usd
 
 ctx = page("pages/2_Costs.py")
@@ -60,7 +61,9 @@ if not reasons.empty:
     st.subheader("Why they differ")
     counts = reasons.groupby(["provider", "note"]).size().reset_index(name="days")
     for row in counts.itertuples():
-        st.write(f"- **{row.provider}**: {row.note} — {row.days} day{'s' if row.days != 1 else ''}")
+        st.write(
+            f"- **{md(row.provider)}**: {md(row.note)} — {row.days} day{'s' if row.days != 1 else ''}"
+        )
 
 st.subheader("Per model")
 model_cols = {
@@ -138,7 +141,7 @@ else:
     try:
         wi = _reprice(ctx.store.path, version, key, start_s, src, dst, share)
     except NotFoundError as err:
-        st.warning(str(err))
+        st.warning(md(err))
     else:
         r = st.columns(3)
         r[0].metric("Monthly cost now (USD)", usd(wi.current_monthly))

@@ -19,6 +19,7 @@ from lib.money import money_str
 from lib.playground import presets
 from lib.playground.history import recent_runs, record_run
 from lib.ui.frame import page
+from lib.ui.markup import code, defuse, md
 from lib.ui.widgets import table
 
 ctx = page("pages/6_Playground.py", filters=False)
@@ -107,8 +108,8 @@ def _show_error(result: ChatResult) -> None:
     err = result.error
     if err is None:
         return
-    where = " · ".join(x for x in (f"HTTP {err.status}" if err.status else "", err.code or "",
-                                   err.message[:300]) if x)  # fmt: skip
+    where = " · ".join(md(x) for x in (f"HTTP {err.status}" if err.status else "", err.code or "",
+                                       err.message[:300]) if x)  # fmt: skip
     st.error(
         f"**{err.advice.title}** ({where})\n\n{err.advice.meaning}\n\n**What to do:** {err.advice.fix}"
     )
@@ -218,7 +219,7 @@ with chat_tab:
     with right:
         for m in S["pg_messages"]:
             with st.chat_message(m["role"]):
-                st.markdown(m["content"])
+                st.markdown(defuse(m["content"]))
         last = S.pop("pg_last", None)
         if last:
             _show_error(last["result"])
@@ -230,12 +231,12 @@ with chat_tab:
         if prompt:
             S["pg_messages"].append({"role": "user", "content": prompt})
             with st.chat_message("user"):
-                st.markdown(prompt)
+                st.markdown(defuse(prompt))
             try:
                 req = _request(config, S["pg_messages"])
             except (ParamError, TokenboardError) as err:
                 S["pg_messages"].pop()
-                st.error(str(err))
+                st.error(md(err))
             else:
                 st.button(
                     "Stop", key="pg_stop_button", help="Ends the answer here; what arrived is kept."
@@ -248,8 +249,12 @@ with chat_tab:
                         S["pg_inflight"]["text"] += text
                         yield text
 
-                with st.chat_message("assistant"):
-                    st.write_stream(_tokens())
+                with st.chat_message("assistant"):  # drawn defused: no image fetches an address
+                    box, shown = st.empty(), ""
+                    for text in _tokens():
+                        shown += text
+                        box.markdown(defuse(shown) + " ▌")
+                    box.markdown(defuse(shown))
                 S.pop("pg_inflight", None)
                 result = run.result
                 if result.text:
@@ -289,20 +294,20 @@ with compare_tab:
     for col, (label, cfg, out, problem) in zip(st.columns(max(len(S.get("pg_compare", [])), 1)),
                                                S.get("pg_compare", []), strict=False):  # fmt: skip
         with col:
-            st.markdown(f"**{label}** · `{cfg['model']}`")
+            st.markdown(f"**{md(label)}** · {code(cfg['model'])}")
             if problem:
-                st.error(problem)
+                st.error(md(problem))
                 continue
             result = out["result"]
             _show_error(result)
-            st.markdown(result.text or "_(no answer)_")
+            st.markdown(defuse(result.text) or "_(no answer)_")
             u = result.usage
             st.caption(f"{result.total_s or 0:.2f} s · {u.prompt_tokens or 0:,} in / {u.completion_tokens or 0:,} out · "
                        + ("unpriced" if out["cost"] is None else f"${out['cost']:.6f}"))  # fmt: skip
             name = st.text_input("Save as preset", key=f"pg_win_{label}", placeholder="Preset name")
             if st.button("Save", key=f"pg_win_save_{label}") and name.strip():
                 presets.save(store, user.username, name, cfg)
-                st.success(f"Saved “{name.strip()}”.")
+                st.success(f"Saved “{md(name.strip())}”.")
 
 with presets_tab:
     with st.form("pg_save_form"):
@@ -315,9 +320,9 @@ with presets_tab:
             try:
                 saved = presets.save(store, user.username, name, config, shared)
             except TokenboardError as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
-                st.success(f"Saved “{saved.name}”.")
+                st.success(f"Saved “{md(saved.name)}”.")
                 mine = presets.visible(store, user.username)
     if not mine:
         st.info("No presets yet. Set up a model on the Chat tab and save it here.")
@@ -344,13 +349,13 @@ with presets_tab:
                 presets.rename(store, user.username, user.role, pick, new_name)
                 st.rerun()
             except TokenboardError as err:
-                st.error(str(err))
+                st.error(md(err))
         if b3.button("Delete", key="pg_delete"):
             try:
                 presets.delete(store, user.username, user.role, pick)
                 st.rerun()
             except TokenboardError as err:
-                st.error(str(err))
+                st.error(md(err))
         st.download_button("Export presets (JSON)", lambda: presets.export_json(mine), "tokenboard-presets.json",
                            "application/json", key="pg_export", on_click="ignore")  # fmt: skip
     upload = st.file_uploader("Import presets (JSON)", type=["json"], key="pg_import")
@@ -360,7 +365,7 @@ with presets_tab:
                 store, user.username, upload.getvalue().decode("utf-8", "replace"), upload.name
             )
         except TokenboardError as err:
-            st.error(str(err))
+            st.error(md(err))
         else:
             st.success(f"Imported {len(done)} preset{'s' if len(done) != 1 else ''}.")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -94,7 +96,7 @@ def openai_page(*results: dict, start: int = 1730419200, width: int = 86400) -> 
 
 PASSWORDS = {"ada": "admin-password-1", "ana": "analyst-password-1", "vic": "viewer-password-1"}
 ROLES_OF = {"ada": "admin", "ana": "analyst", "vic": "viewer"}
-COOKIE_KEY = "test-cookie-key-" + "x" * 32
+COOKIE_KEY = secrets.token_urlsafe(48)  # random per run: a key written in the repo is refused
 
 
 def write_users(path: Path) -> Path:
@@ -130,6 +132,11 @@ def app_test(script: str = "app.py"):
     if script != "app.py":
         at.switch_page(script)
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees in Markdown made with ``lib.ui.markup.md``: escapes removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def login(at, username: str, password: str | None = None):

@@ -21,15 +21,26 @@ def test_logged_out_sees_the_login_form_and_no_data(app_env):
     assert not any("3,000" in m.value for m in at.markdown)
 
 
-def test_wrong_password_then_lockout(app_env):
+def test_wrong_password_then_throttled(app_env):
     at = app_test()
     at = login(at, "ana", "wrong")
     assert "incorrect" in at.error[0].value
-    for _ in range(5):
+    for _ in range(4):
         at = login(at, "ana", "wrong")
-    at = login(at, "ana")  # the right password no longer helps
-    assert "Too many failed logins" in at.error[0].value
+    at = login(at, "ana")  # this client must wait: the right password does not help yet
+    assert "Too many failed sign-ins from this device" in at.error[0].value
     assert len(at.metric) == 0
+
+
+def test_unknown_and_known_usernames_get_the_same_answers(app_env):
+    answers = {}
+    for name in ("ana", "nobody"):
+        at = app_test()
+        seen = [login(at, name, "wrong").error[0].value for _ in range(6)]
+        answers[name] = seen
+    assert answers["ana"] == answers["nobody"]
+    assert answers["ana"][0] == "Username or password is incorrect."
+    assert "Too many failed sign-ins" in answers["ana"][-1]
 
 
 def test_empty_database_shows_what_to_do(app_env):
@@ -73,7 +84,7 @@ def test_refuses_to_start_without_a_safe_cookie_key(app_env, monkeypatch):
     monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", "some_key")
     at = app_test()
     at.run()
-    assert "well-known default" in at.error[0].value
+    assert "public" in at.error[0].value
     assert len(at.text_input) == 0
 
 
@@ -101,9 +112,9 @@ def test_database_held_by_another_program_is_explained(app_env):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        at = login(app_test(), "ada")
+        at = app_test().run()  # sessions live in the database: no sign-in without it
         assert f"is open in process {holder.pid}" in at.error[0].value
-        assert len(at.metric) == 0
+        assert len(at.metric) == 0 and len(at.text_input) == 0
     finally:
         holder.kill()
         holder.wait()

@@ -6,17 +6,11 @@ import bcrypt
 import pytest
 import yaml
 
+from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.roles import PermissionDeniedError, can, require
-from lib.auth.users import (
-    AuthConfigError,
-    SetupToken,
-    UserError,
-    UserStore,
-    cookie_key,
-    create_first_admin,
-)
+from lib.auth.users import SetupToken, UserError, UserStore, create_first_admin
 
-GOOD_KEY = "k" * 40
+GOOD_KEY = "Vq3_xR9-bT2mLw7ZkP0sHd4JfN8cYe1GuAo6Ii5QnEr"
 
 
 @pytest.mark.parametrize(
@@ -46,13 +40,15 @@ def test_cookie_key_is_required_and_never_a_default(monkeypatch):
     monkeypatch.delenv("TOKENBOARD_COOKIE_KEY", raising=False)
     with pytest.raises(AuthConfigError, match="No cookie key"):
         cookie_key({})
-    with pytest.raises(AuthConfigError, match="well-known default"):
+    with pytest.raises(AuthConfigError, match="public"):
         cookie_key({"auth": {"cookie_key": "some_key"}})
     with pytest.raises(AuthConfigError, match="at least 32"):
         cookie_key({"auth": {"cookie_key": "short-but-not-default"}})
-    assert cookie_key({"auth": {"cookie_key": GOOD_KEY}}) == GOOD_KEY
+    fresh = "Zr8" + GOOD_KEY[3:]  # not written anywhere in the repository
+    assert cookie_key({"auth": {"cookie_key": fresh}}) == fresh
     monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", "e" * 48)
-    assert cookie_key({"auth": {"cookie_key": GOOD_KEY}}) == "e" * 48
+    with pytest.raises(AuthConfigError, match="too easy to guess"):
+        cookie_key({"auth": {"cookie_key": fresh}})
 
 
 def test_first_admin_needs_the_one_time_token(tmp_path):
@@ -75,6 +71,7 @@ def test_first_admin_needs_the_one_time_token(tmp_path):
     assert "correct horse battery" not in text
     stored = yaml.safe_load(text)["credentials"]["usernames"]["ada"]
     assert bcrypt.checkpw(b"correct horse battery", stored["password"].encode())
+    assert (tmp_path / "users.yaml").stat().st_mode & 0o777 == 0o600
     assert stored["roles"] == ["admin"]
     # and read back by a new store
     again = UserStore(tmp_path / "users.yaml", secrets_={})
@@ -114,3 +111,65 @@ def test_users_from_secrets_are_read_only(tmp_path):
     assert store.read_only and store.role_of("ops") == "analyst"
     with pytest.raises(UserError, match="secrets"):
         store.add("new", "New", "", "long enough pw", "viewer")
+
+
+# -- passwords ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "password",
+    [
+        "  leading spaces count",
+        "trailing spaces count  ",
+        " both ends ",
+        "é" * 40,  # 80 bytes in UTF-8: over bcrypt's 72
+        "correct horse battery staple " * 30,  # 870 characters
+        "x" * 72,
+        "x" * 73,
+    ],
+)
+def test_a_password_signs_in_exactly_as_it_was_typed(tmp_path, password):
+    store = UserStore(tmp_path / "users.yaml", secrets_={})
+    store.add("pat", "Pat", "", password, "viewer")
+    assert store.verify("pat", password) == "pat"
+    assert (
+        store.verify(" PAT ", password) == "pat"
+    )  # the name is trimmed and folded, not the password
+    assert store.verify("pat", password.strip()) in (
+        None,
+        "pat" if password == password.strip() else None,
+    )
+    assert store.verify("pat", password + "!") is None
+    assert store.verify("pat", password[:-1]) is None  # every character counts, past 72 bytes too
+
+
+def test_long_passphrases_differing_after_72_bytes_are_different(tmp_path):
+    store = UserStore(tmp_path / "users.yaml", secrets_={})
+    base = "a" * 72
+    store.add("pat", "Pat", "", base + "one", "viewer")
+    assert store.verify("pat", base + "one") == "pat"
+    assert store.verify("pat", base + "two") is None
+    assert store.verify("pat", base) is None
+
+
+def test_setup_refuses_a_bad_password_before_using_up_the_token(tmp_path):
+    store = UserStore(tmp_path / "users.yaml", secrets_={})
+    token = SetupToken()
+    value = token.value
+    for bad, match in (("short", "at least 10"), ("p" * 1025, "at most 1024")):
+        with pytest.raises(UserError, match=match):
+            create_first_admin(store, token, value, "ada", "Ada", "", bad)
+        assert token.value == value  # still usable
+    with pytest.raises(UserError, match="2–32 characters"):
+        create_first_admin(store, token, value, "A D A", "Ada", "", "long enough password")
+    assert token.value == value
+    long_one = "my passphrase is long " * 10  # 220 bytes: once crashed bcrypt here
+    create_first_admin(store, token, value, "ada", "Ada", "", long_one)
+    assert token.value is None and store.verify("ada", long_one) == "ada"
+
+
+def test_unknown_users_and_broken_hashes_are_refused_without_error(tmp_path):
+    store = UserStore(tmp_path / "users.yaml", secrets_={})
+    store.add("pat", "Pat", "", "long enough pw", "viewer")
+    store.credentials["usernames"]["bad"] = {"password": "not-a-bcrypt-hash", "roles": ["viewer"]}
+    assert store.verify("nobody", "long enough pw") is None
+    assert store.verify("bad", "not-a-bcrypt-hash") is None
+    assert store.verify("pat", "x" * 5000) is None

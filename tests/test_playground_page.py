@@ -8,7 +8,7 @@ import pytest
 
 from lib.store import Store
 from tests.chat_api_server import OPENAI_KEY, ChatApi
-from tests.conftest import app_test, login
+from tests.conftest import app_test, login, shown
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_errors_are_shown_with_their_fix(playground):
     at.run()
     at.chat_input[0].set_value("A very long prompt").run()
     assert not at.exception
-    text = at.error[0].value
+    text = shown(at.error[0].value)
     assert "Prompt too long for the model" in text and "HTTP 400 · context_length_exceeded" in text
     assert "What to do:" in text
 

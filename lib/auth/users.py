@@ -17,22 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import yaml
 
+from lib.auth.keys import AuthConfigError
+from lib.auth.passwords import PasswordError, check_password, hash_password
+from lib.auth.passwords import validate as validate_password
 from lib.auth.roles import ROLES
 from lib.config import PROJECT_ROOT, read_secrets
 from lib.errors import TokenboardError
 
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
-# Keys that the library's examples ship with: a deployment using one would accept forged cookies.
-KNOWN_DEFAULT_KEYS = {"some_key", "some_signature_key", "abcdef", "random_signature_key", "key", ""}
-MIN_KEY_LENGTH = 32
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-
-
-class AuthConfigError(TokenboardError):
-    """The login cannot be set up safely (no cookie key, a default key, ...)."""
 
 
 class UserError(TokenboardError):
@@ -43,36 +38,12 @@ def users_file() -> Path:
     return Path(os.environ.get("TOKENBOARD_USERS", str(DEFAULT_USERS_FILE)))
 
 
-def cookie_key(secrets_: dict[str, Any] | None = None) -> str:
-    """The key that signs login cookies: ``[auth] cookie_key`` in secrets or
-    ``TOKENBOARD_COOKIE_KEY``. Refuses a missing, short or well-known default key."""
-    secrets_ = read_secrets() if secrets_ is None else secrets_
-    auth = secrets_.get("auth") if isinstance(secrets_.get("auth"), dict) else {}
-    key = os.environ.get("TOKENBOARD_COOKIE_KEY") or str(auth.get("cookie_key") or "")
-    if key in KNOWN_DEFAULT_KEYS:
-        raise AuthConfigError(
-            "No cookie key is set, or it is a well-known default. Set TOKENBOARD_COOKIE_KEY (or "
-            "[auth] cookie_key in .streamlit/secrets.toml) to a random string of at least "
-            f'{MIN_KEY_LENGTH} characters, e.g. the output of: python -c "import secrets; '
-            'print(secrets.token_urlsafe(48))"'
-        )
-    if len(key) < MIN_KEY_LENGTH:
-        raise AuthConfigError(
-            f"The cookie key is {len(key)} characters long; use at least {MIN_KEY_LENGTH} random characters."
-        )
-    return key
-
-
 @dataclass(frozen=True)
 class User:
     username: str
     name: str
     email: str
     role: str
-
-
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
 def _from_secrets(secrets_: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
@@ -98,7 +69,6 @@ class UserStore:
         from_secrets = _from_secrets(secrets_)
         self.read_only = from_secrets is not None
         self._lock = threading.Lock()
-        self._locked_at: dict[str, float] = {}
         users = from_secrets if from_secrets is not None else self._load_file()
         self.credentials: dict[str, Any] = {"usernames": users}
 
@@ -135,24 +105,13 @@ class UserStore:
             for u, d in sorted(self.credentials["usernames"].items())
         ]
 
-    def release_expired_locks(
-        self, max_attempts: int, lock_seconds: float, now: float
-    ) -> list[str]:
-        """Users locked by ``max_attempts`` failed logins are unlocked ``lock_seconds`` after the
-        lock was first seen; returns the usernames still locked."""
-        locked = []
-        with self._lock:
-            for username, d in self.credentials["usernames"].items():
-                if int(d.get("failed_login_attempts") or 0) < max_attempts:
-                    self._locked_at.pop(username, None)
-                    continue
-                since = self._locked_at.setdefault(username, now)
-                if now - since >= lock_seconds:
-                    d["failed_login_attempts"] = 0
-                    del self._locked_at[username]
-                else:
-                    locked.append(username)
-        return locked
+    def verify(self, username: str, password: str) -> str | None:
+        """The canonical username when ``password`` is this user's, else ``None``. Takes as
+        long for an unknown name as for a wrong password."""
+        name = username.strip().lower()
+        d = self.credentials["usernames"].get(name)
+        hashed = d.get("password") if d else None
+        return name if check_password(password, hashed) and d else None
 
     def role_of(self, username: str | None) -> str | None:
         d = self.credentials["usernames"].get(username or "")
@@ -161,10 +120,9 @@ class UserStore:
         roles = d.get("roles") or []
         return next((r for r in ROLES if r in roles), None)
 
-    def add(self, username: str, name: str, email: str, password: str, role: str) -> User:
-        """Create a user (admins only, checked by the caller)."""
-        if self.read_only:
-            raise UserError("Users come from the app's secrets here; edit them there.")
+    def validate_new(self, username: str, password: str, role: str) -> str:
+        """Check a new user before anything is changed or used up; returns the username as
+        it will be stored. Raises ``UserError``."""
         username = username.strip().lower()
         if not _USERNAME_RE.match(username):
             raise UserError(
@@ -172,8 +130,19 @@ class UserStore:
             )
         if role not in ROLES:
             raise UserError(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
-        if len(password) < 10:
-            raise UserError("A password needs at least 10 characters.")
+        try:
+            validate_password(password)
+        except PasswordError as err:
+            raise UserError(str(err)) from None
+        if username in self.credentials["usernames"]:
+            raise UserError(f"The user {username} exists already.")
+        return username
+
+    def add(self, username: str, name: str, email: str, password: str, role: str) -> User:
+        """Create a user (admins only, checked by the caller)."""
+        if self.read_only:
+            raise UserError("Users come from the app's secrets here; edit them there.")
+        username = self.validate_new(username, password, role)
         with self._lock:
             if username in self.credentials["usernames"]:
                 raise UserError(f"The user {username} exists already.")
@@ -219,6 +188,9 @@ def create_first_admin(
     """Create the first admin, only with the setup token and only while there are no users."""
     if not store.empty:
         raise UserError("An admin exists already; ask them to add you.")
+    if store.read_only:
+        raise UserError("Users come from the app's secrets here; add the admin there.")
+    store.validate_new(username, password, "admin")  # before the token is used up
     if not token.consume(given_token):
         raise UserError("That setup token is not valid. Copy it from the server log.")
     return store.add(username, name, email, password, "admin")

@@ -41,6 +41,10 @@ def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
     )
 
 
+class WriteBusyError(StoreError):
+    """A write that was asked not to wait found another write under way."""
+
+
 class Result:
     """The rows of one statement, fetched in full (DuckDB needs each result consumed)."""
 
@@ -155,15 +159,18 @@ class Store:
             cur.close()
 
     @contextmanager
-    def write(self) -> Iterator[Cursor]:
+    def write(self, *, wait: bool = True) -> Iterator[Cursor]:
         """One transaction on a cursor of its own, serialised with every other write.
 
         Commits when the block ends, rolls back on any exception (re-raised; DuckDB
-        errors wrapped in ``StoreError``).
+        errors wrapped in ``StoreError``). With ``wait=False`` raises ``WriteBusyError``
+        at once when another write (an import) is under way, instead of waiting for it.
         """
         if self.read_only:
             raise StoreError(f"The database {self.display_path} is open read-only.")
-        with self._write_lock:
+        if not self._write_lock.acquire(blocking=wait):
+            raise WriteBusyError(f"The database {self.display_path} is busy with another write.")
+        try:
             cur = self._cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -177,6 +184,8 @@ class Store:
                 raise
             finally:
                 cur.close()
+        finally:
+            self._write_lock.release()
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one parameterised read and return all rows."""

@@ -338,6 +338,23 @@ CREATE TABLE playground_runs (
 );
 """
 
+V6 = """
+-- Sign-in sessions kept on the server (lib/auth/sessions.py). Only a hash of the token the
+-- browser holds is stored; a session opens the app while ended_at is NULL, it was used
+-- within the idle limit and expires_at is ahead.
+CREATE TABLE auth_sessions (
+    token_hash VARCHAR NOT NULL,      -- sha256 hex of the session token
+    username VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    ended_at TIMESTAMPTZ,
+    end_reason VARCHAR,               -- logout | everywhere | idle | expired | admin
+    client_ip VARCHAR,
+    user_agent VARCHAR
+);
+"""
+
 V7 = """
 -- The request events an import found already stored (same source and event key) and dropped as
 -- duplicates: its claims on rows of other imports. Undoing the import that holds such a row
@@ -355,5 +372,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (3, "latency histograms per hour, provider and model", V3),
     (4, "token_streams kept as a table", V4),
     (5, "playground presets and runs", V5),
+    (6, "server-side sign-in sessions", V6),
     (7, "claims of imports on request events another import holds", V7),
 ]

@@ -1,41 +1,42 @@
-"""The login gate: streamlit-authenticator's widget over Tokenboard's user store.
+"""The login gate: Tokenboard's own sign-in form over its user store and server-side sessions.
 
-- The cookie key comes from secrets or the environment; a missing or default key stops the
-  app with a message (forged cookies would otherwise be accepted).
+- The cookie key comes from secrets or the environment; a missing, public or weak key stops
+  the app with a message (anyone knowing the key could sign cookies).
 - No self-registration: with no users, a form creates the first admin, and it accepts only
   the one-time setup token that the server printed to its log at start.
-- Failed logins lock a user for ``LOCK_MINUTES`` after ``MAX_ATTEMPTS`` failures; sessions
-  end after ``IDLE_MINUTES`` without activity and cookies expire after ``COOKIE_DAYS``.
+- Passwords are used exactly as typed. Failed sign-ins slow down the client that makes
+  them (``lib.auth.throttle``), never the account for everyone, and the answer is the same
+  for unknown and known usernames.
+- A sign-in starts a session on the server (``lib.auth.sessions``); the browser keeps a
+  signed random token in a cookie (SameSite=Strict; Secure over https). Logout and "sign out
+  everywhere" end sessions on the server, so a copied cookie opens nothing afterwards;
+  sessions end after ``IDLE_S`` without use in any tab and ``MAX_AGE_S`` after sign-in.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
-import streamlit_authenticator as stauth
 from extra_streamlit_components.CookieManager import _component_func as _cookie_component
-from streamlit_authenticator.utilities.exceptions import LoginError
 
-from lib.auth.users import (
-    AuthConfigError,
-    SetupToken,
-    UserError,
-    UserStore,
-    cookie_key,
-    create_first_admin,
-    users_file,
-)
+from lib.auth import sessions
+from lib.auth.keys import AuthConfigError, cookie_key
+from lib.auth.throttle import LoginThrottle
+from lib.auth.users import SetupToken, UserError, UserStore, create_first_admin, users_file
+from lib.errors import TokenboardError
+from lib.store import Store
+from lib.ui.markup import md
+from lib.ui.state import get_store
 
-MAX_ATTEMPTS = 5
-LOCK_MINUTES = 15
-IDLE_MINUTES = 8 * 60
-COOKIE_DAYS = 1.0
 COOKIE_NAME = "tokenboard_session"
+IDLE_MINUTES = sessions.IDLE_S // 60
+_SESSION = "tb_session"  # the session token of this browser tab's Streamlit session
+_USER = "tb_user"
 
 log = logging.getLogger("tokenboard")
 
@@ -53,9 +54,18 @@ def _user_store(path: str) -> UserStore:
 
 
 def user_store() -> UserStore:
-    """One user store per process (and file), so failed-login counters are shared by all
-    sessions."""
+    """One user store per process (and file)."""
     return _user_store(str(users_file()))
+
+
+@st.cache_resource(show_spinner=False)
+def _throttle(path: str) -> LoginThrottle:
+    return LoginThrottle()
+
+
+def login_throttle() -> LoginThrottle:
+    """One throttle per process (and user file), shared by every session."""
+    return _throttle(str(users_file()))
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,6 +80,20 @@ def setup_token() -> SetupToken:
     return token
 
 
+def _client() -> str:
+    """The address the server sees for this browser ("unknown" when it has none)."""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else "unknown"
+
+
+def _user_agent() -> str | None:
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except Exception:  # no request headers (tests, bare mode)
+        return None
+    return agent if isinstance(agent, str) else None
+
+
 def _first_admin_form(store: UserStore) -> None:
     st.title("Set up Tokenboard")
     st.write(
@@ -82,7 +106,9 @@ def _first_admin_form(store: UserStore) -> None:
         username = st.text_input("Username", help="Lower-case letters, digits, '.', '_' or '-'")
         name = st.text_input("Full name")
         email = st.text_input("Email")
-        password = st.text_input("Password", type="password", help="At least 10 characters")
+        password = st.text_input(
+            "Password", type="password", help="At least 10 characters; spaces count"
+        )
         again = st.text_input("Repeat password", type="password")
         if st.form_submit_button("Create admin", type="primary"):
             if password != again:
@@ -91,26 +117,17 @@ def _first_admin_form(store: UserStore) -> None:
                 try:
                     create_first_admin(store, token, given, username, name, email, password)
                 except UserError as err:
-                    st.error(str(err))
+                    st.error(md(err))
                 else:
                     st.success("Admin created. You can now log in.")
                     st.rerun()
 
 
-def _authenticator(store: UserStore, key: str) -> stauth.Authenticate:
-    return stauth.Authenticate(
-        store.credentials,
-        cookie_name=COOKIE_NAME,
-        cookie_key=key,
-        cookie_expiry_days=COOKIE_DAYS,
-        auto_hash=False,
-    )
-
-
+# -- the cookie --------------------------------------------------------------------------
 def _sync_cookie() -> None:
     """Draw the pending login-cookie write or delete on every run until the browser confirms
-    it. (Drawn once, as streamlit-authenticator does, the cookie component is often removed
-    by the next run before its frame has loaded, and the browser never gets the cookie.)"""
+    it (drawn once, the component is often removed by the next run before it has loaded).
+    At most one cookie component is drawn per run."""
     pending = st.session_state.get("tb_cookie_op")
     if pending:
         method, args = pending
@@ -118,81 +135,151 @@ def _sync_cookie() -> None:
             del st.session_state["tb_cookie_op"]
 
 
-def _remember(auth: stauth.Authenticate, now: float) -> None:
-    """Ask the browser to keep a signed login cookie for ``COOKIE_DAYS``."""
-    model = auth.cookie_controller.cookie_model
-    model.exp_date = now + COOKIE_DAYS * 86400
-    expires = datetime.fromtimestamp(model.exp_date, UTC).isoformat()
-    st.session_state["tb_cookie_op"] = ("set", {"cookie": COOKIE_NAME, "value": model._token_encode(),
-                                                "options": {"path": "/", "expires": expires, "sameSite": "strict"}})  # fmt: skip
+def _secure() -> bool:
+    url = st.context.url
+    return isinstance(url, str) and url.startswith("https://")
 
 
-def log_out() -> None:
-    """End this session and have the browser delete the login cookie."""
-    auth = _authenticator(user_store(), cookie_key())
-    auth.authentication_controller.logout()
+def _set_cookie(value: str, expires: datetime) -> None:
+    options = {"path": "/", "expires": expires.isoformat(), "sameSite": "strict"}
+    if _secure():
+        options["secure"] = True
+    st.session_state["tb_cookie_op"] = (
+        "set",
+        {"cookie": COOKIE_NAME, "value": value, "options": options},
+    )
+
+
+def _delete_cookie() -> None:
     st.session_state["tb_cookie_op"] = ("delete", {"cookie": COOKIE_NAME})
 
 
-def _signed_in(store: UserStore, now: float) -> SignedIn:
-    username = st.session_state["username"]
-    role = store.role_of(username)
-    if role is None:
-        st.error("Your account has no role. Ask an admin to give you one.")
-        st.stop()
-    st.session_state["tb_last_seen"] = now
-    return SignedIn(username, st.session_state.get("name") or username, role)
+def _browser_cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # no request (tests, bare mode)
+        return None
+    return value if isinstance(value, str) else None
+
+
+# -- sessions ----------------------------------------------------------------------------
+def _forget() -> None:
+    for k in (_SESSION, _USER):
+        st.session_state.pop(k, None)
+
+
+def log_out(*, everywhere: bool = False) -> None:
+    """End this session (or every session of the user) on the server and have the browser
+    delete the login cookie."""
+    token, username = st.session_state.get(_SESSION), st.session_state.get(_USER)
+    now = sessions.utcnow()
+    try:
+        store = get_store()
+        if everywhere and username:
+            sessions.end_all(store, username, now)
+        elif token:
+            sessions.end(store, token, now)
+    finally:
+        _forget()
+        _delete_cookie()
+        st.session_state["tb_notice"] = "everywhere" if everywhere else "logout"
+
+
+def _session_user(store: Store, key: str) -> str | None:
+    """The user of this tab's live session (from this tab, else from the browser's
+    cookie), or ``None``; an ended session leaves a notice for the login form."""
+    token = st.session_state.get(_SESSION)
+    from_cookie = token is None
+    if from_cookie:
+        token = sessions.token_from_cookie(_browser_cookie(), key)
+    if not token:
+        return None
+    now = sessions.utcnow()
+    found = sessions.check(store, token, now)
+    if found.status == "ok" and found.username:
+        st.session_state[_SESSION], st.session_state[_USER] = token, found.username
+        sessions.touch(store, token, now, found.last_seen)
+        return found.username
+    if found.status in ("idle", "expired"):
+        st.session_state["tb_notice"] = found.status
+    _forget()
+    if not from_cookie or _browser_cookie():
+        _delete_cookie()
+    return None
+
+
+_NOTICES = {
+    "idle": f"Your session ended after {IDLE_MINUTES // 60} hours without activity. "
+    "Please log in again.",
+    "expired": "Your session reached its time limit. Please log in again.",
+    "logout": "You are logged out.",
+    "everywhere": "You are logged out on every device.",
+}
+
+
+def _login_form(users: UserStore, store: Store) -> None:
+    st.title("Tokenboard")
+    st.caption("LLM API usage, spend and errors. Sign in to continue.")
+    notice = st.session_state.pop("tb_notice", None)
+    if notice in _NOTICES:
+        st.info(_NOTICES[notice])
+    with st.form("login", clear_on_submit=False):
+        st.subheader("Log in")
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if not submitted:
+        return
+    throttle, client = login_throttle(), _client()
+    now = sessions.utcnow()
+    wait = throttle.wait_seconds(client, username, now.timestamp())
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        st.error(
+            f"Too many failed sign-ins from this device. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
+        return
+    name = users.verify(username, password)
+    if name is None or users.role_of(name) is None:
+        throttle.failed(client, username, now.timestamp())
+        st.error("Username or password is incorrect.")
+        return
+    throttle.succeeded(client, username)
+    token = sessions.start(store, name, now, client_ip=client, user_agent=_user_agent())
+    st.session_state[_SESSION], st.session_state[_USER] = token, name
+    _set_cookie(
+        sessions.cookie_value(token, cookie_key()),
+        datetime.fromtimestamp(now.timestamp() + sessions.MAX_AGE_S, UTC),
+    )
+    st.rerun()
 
 
 def require_login() -> SignedIn:
-    """The signed-in user, or the login (or first-admin) form and ``st.stop()``.
-
-    A session already signed in skips streamlit-authenticator entirely: its cookie component
-    answers every page it is drawn on with a second run of the page, which doubled the time
-    of every navigation. The cookie is read (and the component drawn) only to sign in."""
+    """The signed-in user, or the login (or first-admin) form and ``st.stop()``."""
     try:
         key = cookie_key()
     except AuthConfigError as err:
         st.error(str(err))
         st.stop()
-    store = user_store()
-    if store.empty:
-        _first_admin_form(store)
-        st.stop()
-    _sync_cookie()
-    now = time.time()
-    last = st.session_state.get("tb_last_seen")
-    if st.session_state.get("authentication_status"):
-        if not (last and now - last > IDLE_MINUTES * 60):
-            return _signed_in(store, now)
-        log_out()
-        st.session_state["tb_expired"] = True
-    auth = _authenticator(store, key)
-    locked = store.release_expired_locks(MAX_ATTEMPTS, LOCK_MINUTES * 60, now)
-    if not st.session_state.get("authentication_status"):
-        st.title("Tokenboard")
-        st.caption("LLM API usage, spend and errors. Sign in to continue.")
-        if st.session_state.pop("tb_expired", False):
-            st.info("Your session expired. Please log in again.")
     try:
-        auth.login(
-            location="main",
-            max_login_attempts=MAX_ATTEMPTS,
-            key="login",
-            fields={"Form name": "Log in", "Login": "Log in"},
-        )
-    except LoginError:
-        st.error(f"Too many failed logins for this user: try again in {LOCK_MINUTES} minutes.")
+        users = user_store()
+    except TokenboardError as err:
+        st.error(md(err))
         st.stop()
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        user = st.session_state.get("username") or ""
-        if user in locked:
-            st.error(f"Too many failed logins for this user: try again in {LOCK_MINUTES} minutes.")
-        else:
-            st.error("Username or password is incorrect.")
-    if not status:
+    if users.empty:
+        _first_admin_form(users)
         st.stop()
-    _remember(auth, now)
+    store = get_store()
+    username = _session_user(store, key)
+    if username is None:
+        _login_form(users, store)
+        _sync_cookie()  # once per run, after anything that may have asked for it
+        st.stop()
     _sync_cookie()
-    return _signed_in(store, now)
+    role = users.role_of(username)
+    if role is None:
+        st.error("Your account has no role. Ask an admin to give you one.")
+        st.stop()
+    name = users.credentials["usernames"].get(username, {}).get("name") or username
+    return SignedIn(username, name, role)

@@ -16,6 +16,7 @@ from lib.filters import Filters
 from lib.store import Store
 from lib.ui.auth_gate import SignedIn, log_out, require_login
 from lib.ui.filters_ui import sidebar_filters
+from lib.ui.markup import md
 from lib.ui.nav import SECTIONS, existing_pages, item_for
 from lib.ui.state import get_store
 
@@ -55,10 +56,18 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     _navigation(user.role, path)
     with st.sidebar:
         st.divider()
-        st.caption(f"Signed in as **{user.name}** · {user.role}")
-        if st.button("Log out", key="tb_logout"):
+        st.caption(f"Signed in as **{md(user.name)}** · {user.role}")
+        out, everywhere = st.columns(2)
+        if out.button("Log out", key="tb_logout"):
             log_out()
             st.rerun()  # show the login form, not the rest of this page
+        if everywhere.button(
+            "Sign out everywhere",
+            key="tb_logout_all",
+            help="End your sessions in every browser and device, this one included",
+        ):
+            log_out(everywhere=True)
+            st.rerun()
         st.divider()
     store = get_store()
     f = sidebar_filters(store, path) if filters else Filters()

@@ -11,6 +11,7 @@ import streamlit as st
 from lib.config import resolve_db_path
 from lib.errors import TokenboardError
 from lib.store import Store
+from lib.ui.markup import md
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,7 +26,7 @@ def get_store() -> Store:
     try:
         return _store(path)
     except TokenboardError as err:
-        st.error(str(err))
+        st.error(md(err))
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
 

@@ -1,0 +1,64 @@
+"""Password rules, hashing and checking: the password is used exactly as typed (spaces
+included) both when it is hashed and when it is checked.
+
+bcrypt reads at most 72 bytes; a longer passphrase is first reduced to the base64 of its
+SHA-256 (44 bytes), the same way when hashing and checking, so every character counts and
+nothing crashes. Hashes are standard bcrypt (``$2b$…``), as streamlit-authenticator writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import bcrypt
+
+from lib.errors import TokenboardError
+
+MIN_LENGTH = 10  # characters
+MAX_LENGTH = 1024  # characters: a passphrase, not a file
+_BCRYPT_LIMIT = 72  # bytes
+# A hash to check against when the user does not exist, so a wrong name takes as long as a
+# wrong password (made once, with the default cost).
+_DUMMY_HASH = bcrypt.hashpw(b"tokenboard-no-such-user", bcrypt.gensalt()).decode()
+
+
+class PasswordError(TokenboardError):
+    """A new password does not meet the rules; the message says which."""
+
+
+def validate(password: str) -> None:
+    """Raise ``PasswordError`` unless ``password`` is ``MIN_LENGTH``–``MAX_LENGTH`` characters.
+    Leading and trailing spaces are kept and count."""
+    if len(password) < MIN_LENGTH:
+        raise PasswordError(f"A password needs at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise PasswordError(f"A password can have at most {MAX_LENGTH} characters.")
+    if "\x00" in password:
+        raise PasswordError("A password cannot contain a NUL character.")
+
+
+def _material(password: str) -> bytes:
+    raw = password.encode("utf-8")
+    if len(raw) <= _BCRYPT_LIMIT:
+        return raw
+    return base64.b64encode(hashlib.sha256(raw).digest())
+
+
+def hash_password(password: str, rounds: int = 12) -> str:
+    """A bcrypt hash of ``password`` (validate it first)."""
+    return bcrypt.hashpw(_material(password), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def check_password(password: str, hashed: str | None) -> bool:
+    """True when ``password`` matches ``hashed``. A missing or malformed hash is checked
+    against a dummy so the answer takes as long as for a real user."""
+    if len(password) > MAX_LENGTH:
+        return False
+    try:
+        if hashed:
+            return bcrypt.checkpw(_material(password), hashed.encode())
+    except ValueError:
+        pass
+    bcrypt.checkpw(_material(password), _DUMMY_HASH.encode())
+    return False

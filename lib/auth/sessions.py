@@ -1,0 +1,167 @@
+"""Server-side sign-in sessions: a cookie opens the app only while its session is live here.
+
+The browser keeps ``<token>.<signature>``: a random token (256 bits) and its HMAC-SHA256
+under the cookie key. The database keeps only the token's SHA-256, the user, when the
+session started and was last used, when it ends at the latest, and when and why it ended.
+So a cookie copied before logout opens nothing afterwards, "sign out everywhere" ends every
+session of a user, and the idle limit is measured on the server, across every tab.
+
+Times are ``datetime`` in UTC; durations are seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from lib.errors import StoreError
+from lib.store import Store
+from lib.store.db import WriteBusyError
+
+IDLE_S = 8 * 3600  # a session unused this long ends
+MAX_AGE_S = 24 * 3600  # and every session ends this long after sign-in
+TOUCH_EVERY_S = 60  # last use is written at most this often per session
+
+EndReason = Literal["logout", "everywhere", "idle", "expired", "admin"]
+Status = Literal["ok", "unknown", "ended", "idle", "expired"]
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """``status`` is ``ok`` with the ``username``, or why the token opens nothing."""
+
+    status: Status
+    username: str | None = None
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One live session, for a user's list of their sessions (no token: only a short id)."""
+
+    short_id: str
+    created_at: datetime
+    last_seen: datetime
+    client_ip: str | None
+    user_agent: str | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _sign(token: str, key: str) -> str:
+    mac = hmac.new(key.encode(), token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def cookie_value(token: str, key: str) -> str:
+    """What the browser stores for ``token``."""
+    return f"{token}.{_sign(token, key)}"
+
+
+def token_from_cookie(value: str | None, key: str) -> str | None:
+    """The token in a cookie we signed with ``key``, else ``None`` (forged, altered, other
+    key, other format)."""
+    if not value or len(value) > 200 or value.count(".") != 1:
+        return None
+    token, sig = value.split(".")
+    return token if hmac.compare_digest(sig, _sign(token, key)) else None
+
+
+def start(
+    store: Store,
+    username: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """A new session for ``username``; returns its token (only the browser keeps it)."""
+    token = secrets.token_urlsafe(32)
+    with store.write() as cur:
+        cur.execute(
+            "INSERT INTO auth_sessions VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+            [_digest(token), username, now, now, now + timedelta(seconds=MAX_AGE_S),
+             (client_ip or "")[:64] or None, (user_agent or "")[:300] or None],
+        )  # fmt: skip
+    return token
+
+
+def check(store: Store, token: str, now: datetime) -> SessionCheck:
+    """Whether ``token`` opens the app now. An idle or expired session is ended here."""
+    digest = _digest(token)
+    row = store.query(
+        "SELECT username, last_seen, expires_at, ended_at FROM auth_sessions WHERE token_hash = ?",
+        [digest],
+    )
+    if not row:
+        return SessionCheck("unknown")
+    username, last_seen, expires_at, ended_at = row[0]
+    if ended_at is not None:
+        return SessionCheck("ended", username)
+    for status, over in (
+        ("expired", now >= expires_at),
+        ("idle", (now - last_seen).total_seconds() > IDLE_S),
+    ):
+        if over:
+            _end_where(store, "token_hash = ?", [digest], now, status)
+            return SessionCheck(status, username)  # type: ignore[arg-type]
+    return SessionCheck("ok", username, last_seen)
+
+
+def touch(store: Store, token: str, now: datetime, last_seen: datetime | None) -> None:
+    """Record use of the session, at most every ``TOUCH_EVERY_S``; skipped (not waited for)
+    while an import holds the database."""
+    if last_seen is not None and (now - last_seen).total_seconds() < TOUCH_EVERY_S:
+        return
+    try:
+        with store.write(wait=False) as cur:
+            cur.execute(
+                "UPDATE auth_sessions SET last_seen = ? WHERE token_hash = ? AND ended_at IS NULL",
+                [now, _digest(token)],
+            )
+    except WriteBusyError:
+        pass
+
+
+def _end_where(store: Store, where: str, params: list, now: datetime, reason: str) -> int:
+    with store.write() as cur:
+        return cur.execute(
+            f"UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND {where}",
+            [now, reason, *params],
+        ).fetchone()[0]
+
+
+def end(store: Store, token: str, now: datetime, reason: EndReason = "logout") -> int:
+    """End one session; returns 1 if it was live, else 0."""
+    return _end_where(store, "token_hash = ?", [_digest(token)], now, reason)
+
+
+def end_all(store: Store, username: str, now: datetime, reason: EndReason = "everywhere") -> int:
+    """End every live session of ``username``; returns how many."""
+    return _end_where(store, "username = ?", [username], now, reason)
+
+
+def live(store: Store, username: str, now: datetime) -> list[SessionInfo]:
+    """The user's sessions that still open the app, most recently used first."""
+    try:
+        rows = store.query(
+            """SELECT left(token_hash, 8), created_at, last_seen, client_ip, user_agent
+               FROM auth_sessions
+               WHERE username = ? AND ended_at IS NULL AND expires_at > ? AND last_seen > ?
+               ORDER BY last_seen DESC""",
+            [username, now, now - timedelta(seconds=IDLE_S)],
+        )
+    except StoreError:
+        return []
+    return [SessionInfo(*r) for r in rows]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

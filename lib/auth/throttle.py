@@ -1,0 +1,81 @@
+"""Failed sign-ins slow down the client that makes them, not the account they aim at.
+
+Counters are kept per (client, username) and per client, in the server's memory (one per
+process, shared by every session), over a sliding ``WINDOW_S``:
+
+- after ``PER_ACCOUNT`` failures of one client on one username, that client waits
+  ``BASE_DELAY_S``, doubling with every further failure, up to ``MAX_DELAY_S``;
+- after ``PER_CLIENT`` failures of one client over any usernames, the same for all of them.
+
+A stranger elsewhere therefore never locks the admin out: the admin's own client has no
+failures. Unknown and existing usernames are counted and answered alike, so the throttle
+tells nothing about which names exist. The client is the address the server sees; behind a
+proxy that hides client addresses every visitor shares one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+PER_ACCOUNT = 5
+PER_CLIENT = 20
+WINDOW_S = 15 * 60.0
+BASE_DELAY_S = 30.0
+MAX_DELAY_S = 15 * 60.0
+
+
+@dataclass
+class _Failures:
+    times: deque[float] = field(default_factory=deque)
+
+    def recent(self, now: float) -> int:
+        while self.times and now - self.times[0] > WINDOW_S:
+            self.times.popleft()
+        return len(self.times)
+
+
+def _delay(failures: int, free: int) -> float:
+    """Seconds to wait after the last failure, once more than ``free`` failures were seen."""
+    if failures < free:
+        return 0.0
+    return min(BASE_DELAY_S * 2 ** (failures - free), MAX_DELAY_S)
+
+
+class LoginThrottle:
+    """Thread-safe failure counters; times are seconds (``time.time()``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pairs: dict[tuple[str, str], _Failures] = {}
+        self._clients: dict[str, _Failures] = {}
+
+    @staticmethod
+    def _name(username: str) -> str:
+        return username.strip().lower()[:200]
+
+    def wait_seconds(self, client: str, username: str, now: float) -> float:
+        """How long ``client`` must wait before trying ``username`` again (0: go ahead)."""
+        with self._lock:
+            waits = [0.0]
+            for fails, free in (
+                (self._pairs.get((client, self._name(username))), PER_ACCOUNT),
+                (self._clients.get(client), PER_CLIENT),
+            ):
+                if fails is not None and (n := fails.recent(now)) >= free:
+                    waits.append(fails.times[-1] + _delay(n, free) - now)
+            return max(waits)
+
+    def failed(self, client: str, username: str, now: float) -> None:
+        with self._lock:
+            self._pairs.setdefault((client, self._name(username)), _Failures()).times.append(now)
+            self._clients.setdefault(client, _Failures()).times.append(now)
+            if len(self._pairs) > 100_000:  # forget the oldest rather than grow without bound
+                for key in list(self._pairs)[:50_000]:
+                    del self._pairs[key]
+
+    def succeeded(self, client: str, username: str) -> None:
+        """A right password clears that client's failures on that username."""
+        with self._lock:
+            self._pairs.pop((client, self._name(username)), None)

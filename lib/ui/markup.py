@@ -1,0 +1,61 @@
+"""Data meets Markdown here: every value that came from a file, an API or a user (provider,
+model, project, key and user names, preset names, file names, cell values in messages) is
+passed through ``md`` before it is put into text that Streamlit renders as Markdown.
+
+Streamlit renders Markdown in ``st.markdown``/``st.write``/``st.caption``, in alerts
+(``st.error``…), in titles, and in widget and expander labels. An imported model called
+``![b](http://host/beacon.png)`` would otherwise make every viewer's browser fetch an external
+image, and ``[Login again](http://phish)`` would become a link.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
+# also stops GitHub-style autolinks (``http://…``, ``www.…``), Streamlit's ``:color[…]`` and
+# ``:material/…:`` directives, tables, headings, lists and emphasis.
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+_SPACE = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def md(value: object) -> str:
+    """``value`` as Markdown that shows exactly its text: punctuation escaped, line breaks
+    folded into one space, control characters dropped. ``None`` becomes an empty string."""
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", _SPACE.sub(" ", str(value)))
+    return _PUNCT.sub(r"\\\1", text)
+
+
+def code(value: object) -> str:
+    """``value`` as inline code: shown verbatim (no link, no image), backticks made harmless."""
+    text = _CONTROL.sub("", _SPACE.sub(" ", "" if value is None else str(value)))
+    ticks = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (ticks + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_DEFUSE = re.compile(
+    r"(?P<link>!?\[(?P<label>[^\]\n]*)\]\((?P<url>[^)\s]*)(?:\s+\"[^\"\n]*\")?\))"
+    r"|(?P<refdef>^[ ]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$)"
+    r"|(?P<bare>\b(?:https?|ftp)://[^\s<>`]+|\bwww\.[^\s<>`]+)",
+    re.M | re.I,
+)
+
+
+def defuse(text: str | None) -> str:
+    """Markdown written by someone else (a model's answer, a shared conversation) with its
+    formatting kept but nothing that makes the browser fetch or link anywhere: images and
+    links become their text followed by the address as inline code, bare addresses and link
+    definitions become inline code."""
+
+    def swap(m: re.Match[str]) -> str:
+        if m.group("link"):
+            label = m.group("label")
+            return f"{label} ({code(m.group('url'))})" if label else code(m.group("url"))
+        return code(m.group(0))
+
+    return _DEFUSE.sub(swap, text or "")

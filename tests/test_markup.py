@@ -1,0 +1,73 @@
+"""Data meets Markdown: payloads render as their text, never as an image, a link or markup.
+
+Rendering is checked with the same CommonMark+GFM rules Streamlit's front end uses, through
+markdown-it-py (the parser behind many Python tools), so the assertions are about HTML."""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+
+from lib.ui.markup import code, defuse, md
+
+RENDER = MarkdownIt("gfm-like", {"linkify": True, "html": False})
+
+PAYLOADS = [
+    "![b](http://127.0.0.1:9/beacon.png)",
+    "[Login again](http://phish.example/login)",
+    "<img src=http://127.0.0.1:9/x.png>",
+    "<a href='http://phish.example'>x</a>",
+    "http://phish.example/login",
+    "www.phish.example",
+    "![b][1]\n\n[1]: http://127.0.0.1:9/ref.png",
+    ":red[alarm] :material/warning: **bold** _it_ `code`",
+    "# Heading\n- item\n> quote",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "a\\[b](http://phish.example)",
+    "javascript:alert(1)",
+    "[x](javascript:alert(1))",
+    "$E=mc^2$",
+    "\x1b[31mred\x1b[0m",
+]
+
+
+def _html(text: str) -> str:
+    return RENDER.render(text)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_md_shows_the_text_and_nothing_else(payload):
+    html = _html(md(payload))
+    assert "<img" not in html and "<a " not in html and "<h1" not in html and "<li" not in html
+    assert "<strong" not in html and "<em" not in html and "<table" not in html
+    assert "<code" not in html
+
+
+def test_md_keeps_the_visible_text():
+    html = _html(md("![b](http://host/x.png) & more"))
+    assert "![b](http://host/x.png) &amp; more" in html
+    assert md(None) == ""
+    assert md("two\nlines") == "two lines"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_code_is_verbatim_and_inert(payload):
+    html = _html(code(payload))
+    assert "<img" not in html and "<a " not in html
+    assert html.count("<code>") == 1
+    assert code("a`b") == "``a`b``"
+    assert code("`x`") == "`` `x` ``"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_defuse_keeps_formatting_but_fetches_and_links_nothing(payload):
+    html = _html(defuse(payload))
+    assert "<img" not in html and "<a " not in html
+
+
+def test_defuse_keeps_the_answer_readable():
+    text = "Here is **the plan**:\n\n- see ![chart](http://x.example/c.png)\n- [docs](https://d.example)"
+    html = _html(defuse(text))
+    assert "<strong>the plan</strong>" in html and "<li>" in html
+    assert "chart (<code>http://x.example/c.png</code>)" in html
+    assert "docs (<code>https://d.example</code>)" in html
