@@ -217,7 +217,7 @@ def test_data_page_pulls_and_never_shows_the_key(app_env, api):
     at.run()
     assert not at.exception
     assert not at.error
-    assert [s.value.split(":")[0] for s in at.success] == [
+    assert [s.value.replace("\\", "").split(":")[0] for s in at.success] == [  # md-escaped
         "openai completions usage 2026-03-01..2026-03-03 (API pull).json",
         "openai embeddings usage 2026-03-01..2026-03-03 (API pull).json",
         "openai costs 2026-03-01..2026-03-03 (API pull).json",

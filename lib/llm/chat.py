@@ -5,7 +5,7 @@ Anthropic's Messages API, streamed (server-sent events) or not.
 ``run.result`` holds the whole answer, the provider's usage, the timings (time to first
 token, total, in seconds) and, when something failed, the error with its advice from
 ``lib.llm.error_kb``. The API key travels in a header only and never appears in a result,
-a message or an exception.
+a message or an exception; anything key-shaped in a provider's error text is masked.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
 from lib.llm.error_kb import Advice, ErrorFacts, explain, facts_from_body
 from lib.pull.client import retry_after_seconds
+from lib.redact import mask_secrets
 
 ANTHROPIC_VERSION = "2023-06-01"
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -167,6 +168,9 @@ class ChatRun:
         return base + "/chat/completions"
 
     def _fail(self, facts: ErrorFacts, retry_after: float | None = None) -> None:
+        # a provider may echo the key it was sent: nothing key-shaped reaches the result
+        facts = replace(facts, message=mask_secrets(facts.message), code=mask_secrets(facts.code)
+                        or None, error_type=mask_secrets(facts.error_type) or None)  # fmt: skip
         self.result.status = "error"
         self.result.error = ChatError(explain(facts, retry_after), facts.status,
                                       facts.message or facts.transport or "", retry_after,

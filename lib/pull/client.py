@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from lib.errors import TokenboardError
+from lib.redact import mask_secrets
 
 RETRIED = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 MAX_PAGES = 1000
@@ -58,7 +59,11 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 def error_message(response: httpx.Response) -> str:
     """The provider's own error message (OpenAI and Anthropic both nest it under ``error``),
-    else the start of the body."""
+    else the start of the body; anything key-shaped masked (a server may echo the key)."""
+    return mask_secrets(_raw_error_message(response))
+
+
+def _raw_error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
