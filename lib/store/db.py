@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +45,31 @@ def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
 
 class WriteBusyError(StoreError):
     """A write that was asked not to wait found another write under way."""
+
+
+def _make_private(path: str) -> None:
+    """chmod 600 when the file exists, is ours and is open to others (errors ignored)."""
+    try:
+        st = os.stat(path)
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            os.chmod(path, 0o600)
+    except (OSError, AttributeError):
+        pass
+
+
+def _create_private(path: str) -> None:
+    """Create an empty DuckDB database at ``path`` that was never readable by others: made in
+    a private (0700) folder beside it, restricted to its owner, then linked into place (an
+    existing file of that name, made meanwhile by another process, is left as it is)."""
+    folder = tempfile.mkdtemp(prefix=".tokenboard-new-", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        tmp = os.path.join(folder, "new.duckdb")
+        duckdb.connect(tmp).close()
+        os.chmod(tmp, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Result:
@@ -113,16 +140,21 @@ class Store:
         self.path = resolve_db_path(path)
         self.read_only = read_only
         self._write_lock = threading.RLock()
-        if self.path not in (":memory:",) and not self.path.startswith("md:"):
+        self._local = self.path not in (":memory:",) and not self.path.startswith("md:")
+        if self._local:
             parent = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(parent, exist_ok=True)
+            os.makedirs(parent, mode=0o700, exist_ok=True)
         config = {
             "memory_limit": memory_limit
             or os.environ.get("TOKENBOARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
             "preserve_insertion_order": False,
         }
         try:
+            if self._local and not read_only and not os.path.exists(self.path):
+                _create_private(self.path)
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+            if self._local:
+                self._private_files()
         except duckdb.IOException as err:
             if _LOCK_RE.search(str(err)):
                 raise _describe_busy(self.display_path, err) from None
@@ -131,6 +163,11 @@ class Store:
             raise StoreError(f"Could not open the database {self.display_path}: {err}") from None
         if not read_only:
             self.migrate()
+
+    def _private_files(self) -> None:
+        """The database file and its write-ahead log readable by their owner only."""
+        for name in (self.path, self.path + ".wal"):
+            _make_private(name)
 
     @property
     def display_path(self) -> str:
@@ -176,6 +213,8 @@ class Store:
             try:
                 yield cur
                 cur.execute("COMMIT")
+                if self._local:  # DuckDB makes a new log after each checkpoint
+                    _make_private(self.path + ".wal")
             except BaseException as err:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
