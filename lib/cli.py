@@ -8,22 +8,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
+from typing import TextIO
 
 from lib.errors import TokenboardError
 from lib.importers.detect import FORMATS
 from lib.money import money_str
 from lib.store import Store
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """``text`` safe for a terminal: ANSI escape sequences and other control characters (and
+    bidirectional overrides) from data shown as visible escapes such as ``\\x1b``."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
+
+
+def _print(*parts: object, file: TextIO | None = None, flush: bool = False) -> None:
+    """``print`` with every part passed through ``clean``."""
+    print(*(clean(p) for p in parts), file=file or sys.stdout, flush=flush)
+
 
 def _err(msg: str) -> None:
-    print(f"error: {msg}", file=sys.stderr)
+    _print(f"error: {msg}", file=sys.stderr)
 
 
 def _progress(msg: str) -> None:
-    print(f"… {msg}", file=sys.stderr, flush=True)
+    _print(f"… {msg}", file=sys.stderr, flush=True)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -54,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 _err(str(err))
                 status = 1
                 continue
-            print(result.summary_line())
+            _print(result.summary_line())
     return status
 
 
@@ -64,7 +79,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         t = totals(store)
     if args.json:
-        print(json.dumps(t.as_json()))
+        _print(json.dumps(t.as_json()))
         return 0
 
     def fmt(v: object) -> str:
@@ -72,23 +87,23 @@ def cmd_summary(args: argparse.Namespace) -> int:
             "n/a (no source states it)" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
         )
 
-    print(f"Database: {store.path}")
-    print(f"Stored fact rows:     {t.rows:,}")
-    print(f"Requests:             {fmt(t.requests)}")
-    print(f"Errors:               {fmt(t.errors)}")
-    print(f"Input tokens:         {fmt(t.input_tokens)} (cached {fmt(t.cached_input_tokens)})")
-    print(f"Output tokens:        {fmt(t.output_tokens)}")
-    print(f"Stated cost (USD):    {fmt(money_str(t.stated_cost_usd))}")
-    print(f"Estimated cost (USD): {fmt(money_str(t.estimated_cost_usd))}")
+    _print(f"Database: {store.path}")
+    _print(f"Stored fact rows:     {t.rows:,}")
+    _print(f"Requests:             {fmt(t.requests)}")
+    _print(f"Errors:               {fmt(t.errors)}")
+    _print(f"Input tokens:         {fmt(t.input_tokens)} (cached {fmt(t.cached_input_tokens)})")
+    _print(f"Output tokens:        {fmt(t.output_tokens)}")
+    _print(f"Stated cost (USD):    {fmt(money_str(t.stated_cost_usd))}")
+    _print(f"Estimated cost (USD): {fmt(money_str(t.estimated_cost_usd))}")
     if t.unpriced_models:
-        print(f"Unpriced models (not in the estimate): {', '.join(t.unpriced_models)}")
+        _print(f"Unpriced models (not in the estimate): {', '.join(t.unpriced_models)}")
     if t.streams:
-        print(
+        _print(
             "Counted streams (per provider: the source whose tokens are counted, and on how many days):"
         )
         for provider, stream, days in t.streams:
             label = "request logs" if stream == "*request" else stream
-            print(f"  {provider}: {label} ({days} day{'s' if days != 1 else ''})")
+            _print(f"  {provider}: {label} ({days} day{'s' if days != 1 else ''})")
     return 0
 
 
@@ -98,13 +113,13 @@ def cmd_imports(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         rows = list(reversed(history(store)))
     if not rows:
-        print("No imports yet. Load data with: python -m lib.cli import FILE…  (or: demo)")
+        _print("No imports yet. Load data with: python -m lib.cli import FILE…  (or: demo)")
         return 0
 
     def n(v: int | None) -> str:
         return "" if v is None else f"{v:,}"
 
-    print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
+    _print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
           f"{'dup':>8} {'repl':>6}  file")  # fmt: skip
     for r in rows:
         line = (f"{r.import_id:>4}  {r.status:7} {r.started_at:%Y-%m-%d %H:%M}  {r.format or '?':20} "
@@ -112,7 +127,7 @@ def cmd_imports(args: argparse.Namespace) -> int:
                 f"{n(r.rows_replaced):>6}  {r.file_name}{' [demo]' if r.is_demo else ''}")  # fmt: skip
         if r.error:
             line += f"\n      {r.error}"
-        print(line)
+        _print(line)
     return 0
 
 
@@ -121,10 +136,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     with Store(args.db) as store:
         result = undo_import(store, args.import_id)
-    print(
-        f"Import #{result.import_id} undone: {result.rows_removed:,} rows removed, "
-        f"{result.rows_restored:,} earlier rows live again."
-    )
+    _print(result.summary_line())
     return 0
 
 
@@ -135,8 +147,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         results = load_demo(store, days=args.days, scale=args.scale, progress=_progress)
     for r in results:
-        print(r.summary_line())
-    print(f"Demo data loaded in {time.perf_counter() - t0:.1f} s.")
+        _print(r.summary_line())
+    _print(f"Demo data loaded in {time.perf_counter() - t0:.1f} s.")
     return 0
 
 
