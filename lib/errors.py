@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class TokenboardError(Exception):
     """Base class: ``str(err)`` is a complete, human sentence."""
@@ -57,3 +59,51 @@ class InputError(TokenboardError):
 
 class NotFoundError(TokenboardError):
     """A thing named by the caller (an import id, a model) does not exist."""
+
+
+class DiskFullError(StoreError):
+    """The disk (or the temporary folder) ran out of space; the transaction was rolled back."""
+
+
+class UnexpectedImportError(TokenboardError):
+    """Something nobody foresaw went wrong while importing a file; nothing was written."""
+
+
+_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "out of disk", "disk is full")
+_DISK_FULL_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_SYSTEM_ERRORS = ("IOException", "OutOfMemoryException", "StoreError", "IOError")
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True when ``err`` says the disk is full. Only system errors are read (an ``InputError``
+    may quote the file's own content, which could say anything)."""
+    if isinstance(err, DiskFullError):
+        return True
+    if isinstance(err, OSError) and err.errno in _DISK_FULL_ERRNOS:
+        return True
+    if isinstance(err, InputError) or type(err).__name__ not in _SYSTEM_ERRORS:
+        return False
+    text = str(err).lower()
+    return any(marker in text for marker in _DISK_FULL_TEXT)
+
+
+def disk_full_error(display: str, err: BaseException) -> DiskFullError:
+    """The message for a full disk while importing ``display``."""
+    if isinstance(err, DiskFullError):
+        return err
+    return DiskFullError(
+        f"{display} was not imported: the disk is full (the database or the temporary folder "
+        "has no space left); nothing changed. Free some disk space and import the file again."
+    )
+
+
+def unexpected_error(display: str, err: BaseException) -> TokenboardError:
+    """The message for an error nobody foresaw while importing ``display`` (disk full aside)."""
+    if is_disk_full(err):
+        return disk_full_error(display, err)
+    detail = str(err).splitlines()[0] if str(err) else ""
+    detail = detail if len(detail) <= 160 else detail[:157] + "..."
+    what = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+    return UnexpectedImportError(
+        f"{display} was not imported: an unexpected error occurred ({what}); nothing changed"
+    )

@@ -9,6 +9,7 @@ import with a message naming the file, line or field, what was found and what wa
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -19,7 +20,15 @@ from datetime import UTC, datetime
 import duckdb
 
 from lib.auth.roles import require
-from lib.errors import InputError, NotFoundError, StoreError, TokenboardError
+from lib.errors import (
+    InputError,
+    NotFoundError,
+    StoreError,
+    TokenboardError,
+    disk_full_error,
+    is_disk_full,
+    unexpected_error,
+)
 from lib.importers import values
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
@@ -28,6 +37,7 @@ from lib.importers.tabular import TypedReadMismatch
 from lib.store import Cursor, Store, rollups
 
 Progress = Callable[[str], None]
+log = logging.getLogger("tokenboard")
 _EVENT_KEY_COLS = (
     "ts",
     "model",
@@ -191,7 +201,10 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
     )
 
 
-def translate_error(err: duckdb.Error, plan: Plan) -> InputError:
+def translate_error(err: duckdb.Error, plan: Plan) -> TokenboardError:
+    """A DuckDB error met while reading a plan, as a message (a full disk is not bad input)."""
+    if is_disk_full(err):
+        return disk_full_error(plan.display, err)
     text = str(err)
     for tag, missing in (("tokenboard-invalid:", False), ("tokenboard-missing:", True)):
         if tag in text:
@@ -481,12 +494,19 @@ def import_file(
         except TypedReadMismatch:
             say(f"{display}: some values need the text reader; reading again")
             return attempt(text_only=True)
-    except TokenboardError as err:
+    except Exception as err:  # anything else is wrapped: a message, never a traceback
+        failure = err
+        if not isinstance(err, TokenboardError) or is_disk_full(err):
+            failure = unexpected_error(display, err)
+            if not is_disk_full(err):
+                log.exception("unexpected error while importing %s", display)
         hasher.join()
         _record_failure(
-            store, display, hasher.digest, planned[-1] if planned else None, started, str(err)
+            store, display, hasher.digest, planned[-1] if planned else None, started, str(failure)
         )
-        raise
+        if failure is err:
+            raise
+        raise failure from None
 
 
 def _run_plan(

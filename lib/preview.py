@@ -4,6 +4,8 @@ Reads the file with DuckDB; writes nothing."""
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -11,10 +13,14 @@ from typing import Any
 
 import duckdb
 
+from lib.errors import TokenboardError, is_disk_full, unexpected_error
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.detect import plan_file
+from lib.importers.tabular import TypedReadMismatch
 from lib.store import Store
+
+log = logging.getLogger("tokenboard")
 
 
 @dataclass
@@ -47,11 +53,38 @@ def preview_file(
     sample_rows: int = 20,
 ) -> Preview:
     """Plan the import of ``path`` and summarise it. Raises ``InputError`` like an import
-    would (the same checks run: a file that previews cleanly imports cleanly)."""
+    would (the same checks run: a file that previews cleanly imports cleanly); no other
+    exception than a ``TokenboardError`` leaves it."""
+    name = display or os.path.basename(path)
+    try:
+        try:
+            return _preview(store, path, name, fmt, mapping, sample_rows, text_only=False)
+        except TypedReadMismatch:
+            return _preview(store, path, name, fmt, mapping, sample_rows, text_only=True)
+    except Exception as err:  # anything else is wrapped: a message, never a traceback
+        if isinstance(err, TokenboardError) and not is_disk_full(err):
+            raise
+        if not is_disk_full(err):
+            log.exception("unexpected error while previewing %s", name)
+        raise unexpected_error(name, err) from None
+
+
+def _preview(
+    store: Store,
+    path: str,
+    display: str,
+    fmt: str | None,
+    mapping: dict[str, str] | None,
+    sample_rows: int,
+    text_only: bool,
+) -> Preview:
+    """The preview of one plan (``text_only``: every column read as text)."""
     from lib.ingest import translate_error
 
     with store.read() as cur:
-        plan: Plan = plan_file(path, cur, display=display, fmt=fmt, mapping=mapping)
+        plan: Plan = plan_file(
+            path, cur, display=display, fmt=fmt, mapping=mapping, text_only=text_only
+        )
         if plan.arrow is not None:
             cur.register("plan_src", plan.arrow)
         cols = list(COLUMNS[plan.grain])

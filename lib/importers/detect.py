@@ -17,6 +17,7 @@ from lib.importers.gateways import (
     plan_litellm,
 )
 from lib.importers.generic import plan_generic
+from lib.importers.rules import check_columns
 from lib.importers.tabular import (
     SAMPLE_BYTES,
     Tabular,
@@ -49,6 +50,108 @@ def _error_body(doc: Any) -> str | None:
     return None
 
 
+def _loads(text: str | bytes, display: str, line: int | None = None) -> Any:
+    """``json.loads`` with exact decimals; nesting too deep for Python is an ``InputError``."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+    except RecursionError:
+        raise InputError(
+            display,
+            "the JSON is nested too deeply",
+            line=line,
+            expected="a usage or cost report, or records (a few levels deep)",
+        ) from None
+
+
+def _decode(data: bytes, display: str, first_line: int = 1) -> str:
+    """UTF-8 text (a leading BOM dropped); invalid bytes are an ``InputError`` naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            display,
+            "the text is not valid UTF-8",
+            line=first_line + data.count(b"\n", 0, err.start),
+            found=f"byte 0x{data[err.start]:02x}",
+            expected="UTF-8 text (JSON is always UTF-8)",
+        ) from None
+
+
+def _sample_text(sample: bytes) -> str:
+    """The sample as text, cut before the first byte that is not UTF-8 (checked later)."""
+    try:
+        return sample.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return sample[: err.start].decode("utf-8-sig")
+
+
+def _is_record(doc: Any) -> bool:
+    """A request/usage record (not an API page, legacy response or error body)."""
+    return (
+        isinstance(doc, dict) and not isinstance(doc.get("data"), list) and _error_body(doc) is None
+    )
+
+
+def _first_line_doc(sample: bytes, display: str) -> tuple[Any, bool] | None:
+    """(first value, more lines follow) when the sample's first non-blank line is one complete
+    JSON value followed by a line break; None when it is not (a document over several lines,
+    or a first line longer than the sample)."""
+    text = _sample_text(sample)
+    body = text.lstrip(" \t\r\n")
+    cut = body.find("\n")
+    if cut < 0:
+        return None
+    try:
+        doc = _loads(body[:cut], display, line=1 + text[: len(text) - len(body)].count("\n"))
+    except json.JSONDecodeError:
+        return None
+    return doc, bool(body[cut:].strip())
+
+
+def _array_records(sample: bytes, display: str) -> list[Any]:
+    """The elements of a top-level JSON array that lie wholly in the sample (up to 500)."""
+    text = _sample_text(sample).lstrip(" \t\r\n")
+    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
+    pos, out = 1, []
+    while len(out) < 500:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            break
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            break
+        except RecursionError:
+            raise InputError(
+                display,
+                "the JSON is nested too deeply",
+                expected="a usage or cost report, or records (a few levels deep)",
+            ) from None
+        out.append(value)
+    return out
+
+
+def _stream_lines(path: str, display: str) -> list[Any]:
+    """Every non-blank line of a JSON Lines file, parsed one line at a time."""
+    docs = []
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line = _decode(raw, display, lineno) if lineno > 1 else _decode(raw, display)
+            if not line.strip():
+                continue
+            try:
+                docs.append(_loads(line, display, line=lineno))
+            except json.JSONDecodeError as err:
+                raise InputError(
+                    display,
+                    f"malformed JSON on this line ({err.msg})",
+                    line=lineno,
+                    expected="one complete JSON value per line",
+                ) from None
+    return docs
+
+
 def _load_json(path: str, display: str) -> tuple[Any, bool]:
     """The parsed document, or the list of parsed lines for JSON Lines: (value, is_lines)."""
     if os.path.getsize(path) > MAX_JSON_DOCUMENT:
@@ -57,16 +160,16 @@ def _load_json(path: str, display: str) -> tuple[Any, bool]:
             "this JSON document is too large to import at once",
             expected="JSON Lines or Parquet for large request logs",
         )
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
+    with open(path, "rb") as fh:
+        text = _decode(fh.read(), display)
     try:
-        return json.loads(text, parse_float=Decimal), False
+        return _loads(text, display), False
     except json.JSONDecodeError as whole_err:
         lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
         docs = []
         for lineno, line in lines:
             try:
-                docs.append(json.loads(line, parse_float=Decimal))
+                docs.append(_loads(line, display, line=lineno))
             except json.JSONDecodeError as err:
                 if len(docs) == 0 or len(lines) == 1:
                     break
@@ -94,6 +197,18 @@ def _load_json(path: str, display: str) -> tuple[Any, bool]:
         ) from None
 
 
+def _api_error(display: str, doc: Any) -> None:
+    """Refuse an API error response saved instead of data."""
+    msg = _error_body(doc)
+    if msg:
+        raise InputError(
+            display,
+            "this is an API error response saved instead of data",
+            found=msg,
+            expected="a usage or cost report",
+        )
+
+
 def _plan_json(
     path: str,
     display: str,
@@ -102,17 +217,41 @@ def _plan_json(
     mapping: dict[str, str] | None,
     source: str | None,
 ) -> Plan:
-    value, is_lines = _load_json(path, display)
-    docs = value if (is_lines or isinstance(value, list)) else [value]
-    for doc in docs[:1] + docs[-1:]:
-        msg = _error_body(doc)
-        if msg:
-            raise InputError(
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    head = _sample_text(sample).lstrip(" \t\r\n")
+    # Request records are handed to DuckDB's JSON reader (streamed, within the store's memory
+    # limit); only API responses are parsed in Python.
+    if head.startswith("["):
+        first = _array_records(sample, display)
+        if first:
+            _api_error(display, first[0])
+        if first and all(_is_record(d) for d in first):
+            keys: dict[str, None] = {}
+            for d in first:
+                keys.update(dict.fromkeys(d))
+                check_columns(display, keys, "keys")
+            columns = {k: "VARCHAR" for k in keys}
+            tab = Tabular(
+                path,
                 display,
-                "this is an API error response saved instead of data",
-                found=msg,
-                expected="a usage or cost report",
+                "jsonl",
+                "read_json(?, format = 'array', columns = ?, maximum_object_size = 16777216)",
+                [path, columns],
+                columns,
             )
+            return plan_generic(tab, cur, mapping, source)
+    lined = _first_line_doc(sample, display) if head.startswith("{") else None
+    if lined is not None and lined[1]:
+        _api_error(display, lined[0])
+        if _is_record(lined[0]):
+            return plan_generic(open_jsonl(path, display, sample), cur, mapping, source)
+        docs, is_lines = _stream_lines(path, display), True
+    else:
+        value, is_lines = _load_json(path, display)
+        docs = value if (is_lines or isinstance(value, list)) else [value]
+    for doc in docs[:1] + docs[-1:]:
+        _api_error(display, doc)
     if not docs:
         raise InputError(
             display,
@@ -145,10 +284,11 @@ def _plan_json(
         if is_lines:
             tab = open_jsonl(path, display)
         else:
-            keys: dict[str, None] = {}
+            names: dict[str, None] = {}
             for d in docs[:500]:
-                keys.update(dict.fromkeys(d))
-            columns = {k: "VARCHAR" for k in keys}
+                names.update(dict.fromkeys(d))
+            check_columns(display, names, "keys")
+            columns = {k: "VARCHAR" for k in names}
             tab = Tabular(
                 path,
                 display,

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lib.errors import InputError
+from lib.importers import rules
 from lib.importers.base import Plan, arrow_plan
 
 OPENAI_USAGE_KINDS = {
@@ -54,7 +55,11 @@ class _Ctx:
             self.display,
             problem,
             field=path,
-            found=None if found is None else repr(found),
+            found=None
+            if found is None
+            else str(found)
+            if isinstance(found, Decimal)
+            else repr(found),
             expected=expected,
         )
 
@@ -76,8 +81,8 @@ class _Ctx:
                     f"{path}.{key}", "a required field is missing", expected="a whole number"
                 )
             return None
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise self.fail(f"{path}.{key}", "not a count", v, "a whole number ≥ 0")
+        if not rules.count_ok(v):
+            raise self.fail(f"{path}.{key}", "not a count", v, rules.COUNT_EXPECTED)
         return v
 
     def num(self, d: dict[str, Any], key: str, path: str) -> float | None:
@@ -86,7 +91,25 @@ class _Ctx:
             return None
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
             raise self.fail(f"{path}.{key}", "not a number", v, "a number")
-        return float(v)
+        try:
+            f = float(v)
+        except OverflowError:
+            f = float("inf")
+        if not rules.number_ok(f):
+            raise self.fail(f"{path}.{key}", "not a finite number", v, "a finite number")
+        return f
+
+    def amount(self, value: Any, path: str, expected: str) -> Decimal:
+        """An exact, finite amount (int, decimal, or a decimal string)."""
+        try:
+            if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
+                raise InvalidOperation
+            d = Decimal(str(value))
+        except InvalidOperation:
+            raise self.fail(path, "not an amount", value, expected) from None
+        if not rules.amount_ok(d):
+            raise self.fail(path, "not a finite amount", value, rules.AMOUNT_EXPECTED)
+        return d
 
     def str_(self, d: dict[str, Any], key: str, path: str) -> str | None:
         v = d.get(key)
@@ -98,6 +121,10 @@ class _Ctx:
 
     def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
         v = self.int_(d, key, path, required=True)
+        if not rules.epoch_ok(v):
+            raise self.fail(
+                f"{path}.{key}", "a date out of range", v, f"Unix seconds {rules.TS_RANGE}"
+            )
         return datetime.fromtimestamp(v, tz=UTC)
 
     def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
@@ -114,7 +141,15 @@ class _Ctx:
             ) from None
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=UTC)
-        return ts.astimezone(UTC)
+        try:
+            ts = ts.astimezone(UTC)
+        except OverflowError:
+            ts = rules.MIN_TS if ts.year < 2000 else rules.MAX_TS
+        if not rules.ts_ok(ts):
+            raise self.fail(
+                f"{path}.{key}", "a date out of range", v, f"an RFC 3339 timestamp {rules.TS_RANGE}"
+            )
+        return ts
 
 
 def is_page(doc: Any) -> bool:
@@ -287,8 +322,9 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
             res = ctx.obj(res, rp)
             amount = ctx.obj(res.get("amount"), f"{rp}.amount")
             value = amount.get("value")
-            if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+            if isinstance(value, str):
                 raise ctx.fail(f"{rp}.amount.value", "not an amount", value, "a number")
+            value = ctx.amount(value, f"{rp}.amount.value", "a number")
             currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
             rows.append(
                 {
@@ -299,7 +335,7 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
                     "api_key": ctx.str_(res, "api_key_id", rp),
                     "line_item": ctx.str_(res, "line_item", rp),
                     "model": _model_from_line_item(ctx.str_(res, "line_item", rp)),
-                    "amount": Decimal(str(value)),
+                    "amount": value,
                     "currency": currency.upper(),
                     "quantity": ctx.num(res, "quantity", rp),
                     "quantity_unit": ctx.str_(res, "quantity_unit", rp),
@@ -378,16 +414,7 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
             rp = f"{path}.results[{r}]"
             res = ctx.obj(res, rp)
             raw = res.get("amount")
-            try:
-                if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-                    raise InvalidOperation
-                cents = Decimal(str(raw))
-                if not cents.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                raise ctx.fail(
-                    f"{rp}.amount", "not an amount", raw, 'a decimal string in cents, like "123.45"'
-                ) from None
+            cents = ctx.amount(raw, f"{rp}.amount", 'a decimal string in cents, like "123.45"')
             rows.append(
                 {
                     "bucket_start": start,

@@ -19,11 +19,13 @@ from typing import Any, Literal
 import duckdb
 
 from lib.errors import InputError
+from lib.importers import rules
 from lib.store.db import Cursor
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _DUCK_LINE_RE = re.compile(r"on Line: (\d+)|in line (\d+)|line (\d+)", re.I)
+_JSON_RECORD_RE = re.compile(r"in record/value (\d+)")
 _COLS_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -168,6 +170,15 @@ class Tabular:
             return TypedReadMismatch(self.display, "a value does not fit the sampled column type")
         m = _DUCK_LINE_RE.search(text)
         line = next((int(g) for g in m.groups() if g), None) if m else None
+        element = None
+        if self.kind == "jsonl" and "Malformed JSON" in text:
+            # DuckDB counts JSON records from 2: "line N" is the (N-1)th non-blank line,
+            # "record/value N" the array element [N-2]
+            rec = _JSON_RECORD_RE.search(text)
+            if rec and "format = 'array'" in self.read_sql:
+                element, line = f"[{int(rec.group(1)) - 2}]", None
+            elif line is not None:
+                line = self.physical_line(line - 1)
         cols = _COLS_RE.search(text)
         if cols:
             return InputError(
@@ -181,11 +192,18 @@ class Tabular:
                 self.display,
                 "the text is not valid in the detected encoding",
                 line=line,
-                expected=f"{self.encoding} text",
+                field=element,
+                expected=f"{self.encoding.upper()} text",
             )
         if "Malformed JSON" in text or "JSON" in text:
             return InputError(
-                self.display, "malformed JSON", line=line, expected="one JSON object per line"
+                self.display,
+                "malformed JSON",
+                line=line,
+                field=element,
+                expected="one JSON object per line"
+                if element is None
+                else "a JSON array of objects",
             )
         first = text.splitlines()[0] if text else type(err).__name__
         return InputError(self.display, f"could not be read: {first}", line=line)
@@ -215,12 +233,21 @@ def detect_encoding(sample: bytes, display: str) -> str:
 
 
 def _unique_names(raw: list[str]) -> list[str]:
+    """Column names made unique (``a``, ``a_2``, ``a_3``…; blanks become ``column_N``), in
+    time linear in the number of columns."""
     names: list[str] = []
+    taken: set[str] = set()
+    next_suffix: dict[str, int] = {}
     for i, name in enumerate(raw, start=1):
         base = name.strip().lstrip("\ufeff") or f"column_{i}"
-        cand, n = base, 2
-        while cand in names:
-            cand, n = f"{base}_{n}", n + 1
+        cand, n = base, next_suffix.get(base, 2)
+        if cand in taken:
+            cand = f"{base}_{n}"
+            while cand in taken:
+                n += 1
+                cand = f"{base}_{n}"
+            next_suffix[base] = n + 1
+        taken.add(cand)
         names.append(cand)
     return names
 
@@ -236,7 +263,9 @@ def open_csv(path: str, display: str, sample: bytes | None = None) -> Tabular:
         raise InputError(display, "the file is empty", expected="a header line and data rows")
     header = lines[0]
     delimiter = max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
-    names = _unique_names(next(csv.reader(io.StringIO(header), delimiter=delimiter)))
+    raw_names = next(csv.reader(io.StringIO(header), delimiter=delimiter))
+    rules.check_columns(display, raw_names, "columns")
+    names = _unique_names(raw_names)
     columns = {n: "VARCHAR" for n in names}
     read_sql = (
         "read_csv(?, delim = ?, header = true, auto_detect = false, columns = ?, "
@@ -265,6 +294,10 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
             continue
         try:
             obj = json.loads(line)
+        except RecursionError:
+            raise InputError(
+                display, "the JSON is nested too deeply", line=lineno, expected="records"
+            ) from None
         except json.JSONDecodeError as err:
             raise InputError(
                 display,
@@ -275,6 +308,7 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
         if not isinstance(obj, dict):
             raise InputError(display, "a line is not a JSON object", line=lineno, found=line[:60])
         keys.update(dict.fromkeys(obj))
+        rules.check_columns(display, keys, "keys")
     columns = {k: "VARCHAR" for k in keys}
     read_sql = (
         "read_json(?, format = 'newline_delimited', columns = ?, maximum_object_size = 16777216)"
@@ -291,4 +325,5 @@ def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:
             display, f"not a readable Parquet file: {str(err).splitlines()[0]}"
         ) from None
     columns = {row[0]: row[1] for row in desc}
+    rules.check_columns(display, columns, "columns")
     return Tabular(path, display, "parquet", "read_parquet(?)", [path], columns)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.importers import rules
+
 NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -52,10 +54,10 @@ TS_FORMATS_MONTHFIRST = (
 )
 
 EXPECTED = {
-    "ts": "a date or timestamp (ISO 8601, dd/mm/yyyy or Unix seconds)",
-    "int": "a whole number",
-    "money": "a decimal amount",
-    "money18": "a decimal amount",
+    "ts": f"a date or timestamp (ISO 8601, dd/mm/yyyy or Unix seconds) {rules.TS_RANGE}",
+    "int": rules.COUNT_EXPECTED,
+    "money": rules.AMOUNT_EXPECTED,
+    "money18": rules.AMOUNT_EXPECTED,
     "float": "a number",
     "bool": "true/false",
     "status": "a status",
@@ -80,11 +82,16 @@ class Style:
     dayfirst: bool = True
 
 
+# Dollar marks that may stand around an amount; any other currency sign or code (€, £,
+# EUR, GBP, …) is left in place, so the value does not read and is refused (USD only).
+_DOLLAR = "US\\$|\\$|USD"
+
+
 def clean_number(raw: str, style: Style) -> str:
-    """Strip thousands separators and currency signs; make the decimal mark a point."""
+    """Strip thousands separators and dollar signs; make the decimal mark a point."""
     if style.decimal_comma:
-        return f"replace(regexp_replace({raw}, '({_SPACES}|\\.|\\$|€|USD|EUR)', '', 'g'), ',', '.')"
-    return f"regexp_replace({raw}, '({_SPACES}|,|\\$|€|USD|EUR)', '', 'g')"
+        return f"replace(regexp_replace({raw}, '({_SPACES}|\\.|{_DOLLAR})', '', 'g'), ',', '.')"
+    return f"regexp_replace({raw}, '({_SPACES}|,|{_DOLLAR})', '', 'g')"
 
 
 def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False) -> str:
@@ -96,10 +103,10 @@ def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False)
         if clean and text:
             return f"nullif({raw}, '')"
         return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
-    if kind == "int":
+    if kind == "int":  # counts: whole numbers >= 0 (rules.count_sql)
         if not text:
-            return f"TRY_CAST({raw} AS BIGINT)"
-        return f"coalesce(TRY_CAST({t} AS BIGINT), TRY_CAST({clean_number(t, style)} AS BIGINT))"
+            return rules.count_sql(raw)
+        return f"coalesce({rules.count_sql(t)}, {rules.count_sql(clean_number(t, style))})"
     if kind in ("money", "money18", "float"):
         target = {"money": "DECIMAL(38, 12)", "money18": "DECIMAL(18, 10)", "float": "DOUBLE"}[kind]
         if not text:
@@ -119,37 +126,41 @@ def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False)
             f"WHEN {v} IN ({_lit(FALSE_WORDS)[1:-1]}) THEN false END"
         )
     if kind == "ts":
-        up = raw_type.upper()
-        if up.startswith("TIMESTAMP") or up == "DATE":
-            return f"CAST({raw} AS TIMESTAMPTZ)"
-        if is_numeric(up):
-            return f"to_timestamp(CASE WHEN {raw} > 100000000000 THEN {raw} / 1000 ELSE {raw} END)"
-        fmts = TS_FORMATS_DAYFIRST + TS_FORMATS_MONTHFIRST
-        if not style.dayfirst:
-            fmts = TS_FORMATS_MONTHFIRST + TS_FORMATS_DAYFIRST
-        epoch = (
-            f"CASE WHEN regexp_full_match({t}, '\\d{{9,10}}(\\.\\d+)?') THEN to_timestamp(TRY_CAST({t} AS DOUBLE)) "
-            f"WHEN regexp_full_match({t}, '\\d{{12,13}}') THEN to_timestamp(TRY_CAST({t} AS DOUBLE) / 1000) END"
-        )
-        return (
-            f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), "
-            f"CAST(try_strptime({t}, {_lit(fmts)}) AS TIMESTAMPTZ), {epoch})"
-        )
+        return rules.ts_sql(_parse_ts(raw, raw_type, t, style))
     raise ValueError(f"unknown kind {kind}")
+
+
+def _parse_ts(raw: str, raw_type: str, t: str, style: Style) -> str:
+    """SQL for a timestamp read from ``raw`` (any date, before the range rule)."""
+    up = raw_type.upper()
+    if up.startswith("TIMESTAMP") or up == "DATE":
+        return f"CAST({raw} AS TIMESTAMPTZ)"
+    if is_numeric(up):
+        secs = f"(CASE WHEN {raw} > 100000000000 THEN {raw} / 1000 ELSE {raw} END)"
+        return rules.epoch_sql(secs)
+    fmts = TS_FORMATS_DAYFIRST + TS_FORMATS_MONTHFIRST
+    if not style.dayfirst:
+        fmts = TS_FORMATS_MONTHFIRST + TS_FORMATS_DAYFIRST
+    epoch = (
+        f"CASE WHEN regexp_full_match({t}, '\\d{{9,10}}(\\.\\d+)?') THEN to_timestamp(TRY_CAST({t} AS DOUBLE)) "
+        f"WHEN regexp_full_match({t}, '\\d{{12,13}}') THEN to_timestamp(TRY_CAST({t} AS DOUBLE) / 1000) END"
+    )
+    return (
+        f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), "
+        f"CAST(try_strptime({t}, {_lit(fmts)}) AS TIMESTAMPTZ), {epoch})"
+    )
 
 
 def native_ok(kind: str, raw_type: str) -> bool:
     """True when a natively typed column converts to ``kind`` without possible failure."""
     up = raw_type.upper()
     if kind == "int":
-        return up in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
+        return up in ("UTINYINT", "USMALLINT", "UINTEGER")  # signed ones may be negative
     if kind == "float":
         return is_numeric(up)
     if kind in ("money", "money18"):
         return up.startswith("DECIMAL") or up in ("BIGINT", "INTEGER")
-    if kind == "ts":
-        return up.startswith("TIMESTAMP") or up == "DATE"
-    return False
+    return False  # timestamps may fall outside rules.TS_RANGE
 
 
 def invalid(raw: str, raw_type: str, parsed: str) -> str:
