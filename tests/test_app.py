@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from lib.auth import sessions
 from lib.ingest import import_file
 from lib.store import Store
 from tests.conftest import ROOT, app_test, fixture, login
@@ -118,3 +119,46 @@ def test_database_held_by_another_program_is_explained(app_env):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_idle_session_ends_with_a_message_not_a_crash(app_env):
+    from datetime import timedelta
+
+    at = login(app_test(), "ana")
+    assert len(at.metric) > 0 or at.info
+    # another tab left the session unused past the idle limit: the server says it ended
+    with Store(app_env) as s, s.write() as cur:
+        cur.execute(
+            "UPDATE auth_sessions SET last_seen = last_seen - ?",
+            [timedelta(seconds=sessions.IDLE_S + 60)],
+        )
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert "without activity" in at.info[0].value
+    assert len(at.metric) == 0
+    with Store(app_env) as s:
+        assert s.scalar("SELECT end_reason FROM auth_sessions") == "idle"
+    # and signing in again works in the same tab
+    at = login(at, "ana")
+    assert not at.exception and not at.text_input
+
+
+def test_logout_and_sign_out_everywhere_end_server_sessions(app_env):
+    first = login(app_test(), "ada")
+    second = login(app_test(), "ada")
+    next(b for b in second.button if b.label == "Log out").click()
+    second.run()
+    assert [t.label for t in second.text_input] == ["Username", "Password"]
+    with Store(app_env) as s:
+        assert s.query("SELECT end_reason FROM auth_sessions ORDER BY created_at") == [
+            (None,),
+            ("logout",),
+        ]
+    first.run()
+    assert not first.text_input  # the other session lives on
+    next(b for b in first.button if b.label == "Sign out everywhere").click()
+    first.run()
+    assert "logged out on every device" in first.info[0].value
+    with Store(app_env) as s:
+        assert s.scalar("SELECT count(*) FROM auth_sessions WHERE ended_at IS NULL") == 0

@@ -220,7 +220,7 @@ _NOTICES = {
 def _login_form(users: UserStore, store: Store) -> None:
     st.title("Tokenboard")
     st.caption("LLM API usage, spend and errors. Sign in to continue.")
-    notice = st.session_state.pop("tb_notice", None)
+    notice = st.session_state.get("tb_notice")  # kept until the next sign-in attempt
     if notice in _NOTICES:
         st.info(_NOTICES[notice])
     with st.form("login", clear_on_submit=False):
@@ -230,6 +230,7 @@ def _login_form(users: UserStore, store: Store) -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if not submitted:
         return
+    st.session_state.pop("tb_notice", None)
     throttle, client = login_throttle(), _client()
     now = sessions.utcnow()
     wait = throttle.wait_seconds(client, username, now.timestamp())

@@ -57,13 +57,13 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     with st.sidebar:
         st.divider()
         st.caption(f"Signed in as **{md(user.name)}** · {user.role}")
-        out, everywhere = st.columns(2)
-        if out.button("Log out", key="tb_logout"):
+        if st.button("Log out", key="tb_logout"):
             log_out()
             st.rerun()  # show the login form, not the rest of this page
-        if everywhere.button(
+        if st.button(
             "Sign out everywhere",
             key="tb_logout_all",
+            type="tertiary",
             help="End your sessions in every browser and device, this one included",
         ):
             log_out(everywhere=True)

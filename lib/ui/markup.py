@@ -20,12 +20,30 @@ _SPACE = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
+# Streamlit's Markdown (remark-gfm) turns addresses into links after escapes are resolved, so
+# escaping is not enough there: an invisible word joiner (U+2060) breaks ``://``, ``www.`` and
+# ``@`` so that no address or e-mail is recognised, while the text reads the same.
+_AUTOLINK = re.compile(r"://|(?i:www)\.|@")
+_JOINER = "\u2060"
+
+
+def _unlink(m: re.Match[str]) -> str:
+    found = m.group(0)
+    if found == "://":
+        return ":" + _JOINER + "//"
+    if found == "@":
+        return "@" + _JOINER
+    return found[:3] + _JOINER + found[3:]  # www.
+
+
 def md(value: object) -> str:
-    """``value`` as Markdown that shows exactly its text: punctuation escaped, line breaks
-    folded into one space, control characters dropped. ``None`` becomes an empty string."""
+    """``value`` as Markdown that shows exactly its text and nothing else: punctuation
+    escaped, addresses kept from becoming links, line breaks folded into one space, control
+    characters dropped. ``None`` becomes an empty string."""
     if value is None:
         return ""
     text = _CONTROL.sub("", _SPACE.sub(" ", str(value)))
+    text = _AUTOLINK.sub(_unlink, text)
     return _PUNCT.sub(r"\\\1", text)
 
 

@@ -1,0 +1,110 @@
+"""The app served for real (``streamlit run`` on a free loopback port) and Debian's chromium,
+for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import COOKIE_KEY, ROOT, write_users
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve_app(tmp: Path, db: str, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` over the database ``db`` with the test users; yields the base
+    URL once the server answers, and stops it afterwards."""
+    port = free_port()
+    full_env = {**os.environ, "TOKENBOARD_DB": db, "TOKENBOARD_USERS": str(write_users(tmp / "users.yaml")),
+                "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0", **env}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Debian chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot in test-artifacts/ once the charts have drawn."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    time.sleep(1.5)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_idle(page) -> None:
+    """Wait until the app has finished its run (no status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000
+    )
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:
+    """Open the app, fill the login form and wait for the Overview's figures."""
+    page.goto(base)
+    page.wait_for_selector("input[aria-label='Username']", timeout=60000)
+    page.fill("input[aria-label='Username']", username)
+    page.fill("input[aria-label='Password']", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("[data-testid='stMetric'], [data-testid='stAlert']", timeout=60000)
+    wait_idle(page)
+
+
+def session_cookie(context) -> dict | None:
+    """The login cookie once the browser has stored it (the cookie component loads first)."""
+    for _ in range(75):
+        found = [c for c in context.cookies() if c["name"] == "tokenboard_session"]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    return None
