@@ -131,7 +131,9 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(server, browser):
     cookie = session_cookie(context)
     assert cookie is not None
     assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
-    assert not cookie["secure"]  # plain http here; set over https
+    assert cookie["httpOnly"]  # page scripts cannot read it
+    assert "tokenboard_session" not in page.evaluate("document.cookie")
+    assert not cookie["secure"]  # plain http here; Secure over https (tests/test_auth_web.py)
     assert PASSWORDS["ana"] not in cookie["value"] and "ana" not in cookie["value"]
     # the copied cookie works while the session lives...
     thief, stolen = _open_with_cookie(browser, server, cookie["value"])
@@ -139,6 +141,11 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(server, browser):
     thief.close()
     page.get_by_role("button", name="Log out", exact=True).click()
     assert _login_form_shown(page)
+    for _ in range(50):  # the server deletes the cookie
+        if session_cookie(context, wait=False) is None:
+            break
+        time.sleep(0.2)
+    assert session_cookie(context, wait=False) is None
     shot(page, "sec_01_logged_out")
     # ... and opens nothing once the user has logged out
     thief, stolen = _open_with_cookie(browser, server, cookie["value"])

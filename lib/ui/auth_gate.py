@@ -8,7 +8,8 @@
   them (``lib.auth.throttle``), never the account for everyone, and the answer is the same
   for unknown and known usernames.
 - A sign-in starts a session on the server (``lib.auth.sessions``); the browser keeps a
-  signed random token in a cookie (SameSite=Strict; Secure over https). Logout and "sign out
+  signed random token in a cookie that the server sets (``lib.auth.web``): HttpOnly,
+  SameSite=Strict, Secure over https. Logout and "sign out
   everywhere" end sessions on the server, so a copied cookie opens nothing afterwards;
   sessions end after ``IDLE_S`` without use in any tab and ``MAX_AGE_S`` after sign-in.
 """
@@ -17,23 +18,23 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
-from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 
 from lib.auth import sessions
+from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.throttle import LoginThrottle
 from lib.auth.users import SetupToken, UserError, UserStore, create_first_admin, users_file
+from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
 from lib.errors import TokenboardError
 from lib.store import Store
 from lib.ui.markup import md
 from lib.ui.state import get_store
 
-COOKIE_NAME = "tokenboard_session"
 IDLE_MINUTES = sessions.IDLE_S // 60
 _SESSION = "tb_session"  # the session token of this browser tab's Streamlit session
 _USER = "tb_user"
@@ -124,34 +125,52 @@ def _first_admin_form(store: UserStore) -> None:
 
 
 # -- the cookie --------------------------------------------------------------------------
+# The page asks the server to set or delete the HttpOnly session cookie (lib/auth/web.py):
+# a script run cannot set a cookie itself. Each operation is posted once; its HTTP status
+# comes back as the component's state, and the operation is drawn on every run until then.
+_COOKIE_JS = """
+export default function (component) {
+  const { data, setStateValue } = component;
+  if (!data || !data.id) return;
+  window.__tbCookieOps = window.__tbCookieOps || {};
+  if (window.__tbCookieOps[data.id]) return;
+  window.__tbCookieOps[data.id] = true;
+  fetch(data.url, {method: "POST", credentials: "same-origin", cache: "no-store",
+                   headers: {"Content-Type": "application/json"}, body: JSON.stringify(data.body)})
+    .then((r) => setStateValue("done", data.id + ":" + r.status))
+    .catch(() => { delete window.__tbCookieOps[data.id]; setStateValue("done", data.id + ":failed"); });
+}
+"""
+_cookie_component = st.components.v2.component("tokenboard_session_cookie", js=_COOKIE_JS)
+
+
 def _sync_cookie() -> None:
-    """Draw the pending login-cookie write or delete on every run until the browser confirms
-    it (drawn once, the component is often removed by the next run before it has loaded).
-    At most one cookie component is drawn per run."""
-    pending = st.session_state.get("tb_cookie_op")
-    if pending:
-        method, args = pending
-        if _cookie_component(method=method, key=f"tb_cookie_{method}", default=False, **args):
-            del st.session_state["tb_cookie_op"]
-
-
-def _secure() -> bool:
-    url = st.context.url
-    return isinstance(url, str) and url.startswith("https://")
-
-
-def _set_cookie(value: str, expires: datetime) -> None:
-    options = {"path": "/", "expires": expires.isoformat(), "sameSite": "strict"}
-    if _secure():
-        options["secure"] = True
-    st.session_state["tb_cookie_op"] = (
-        "set",
-        {"cookie": COOKIE_NAME, "value": value, "options": options},
+    """Draw the pending cookie operation (at most one component per run) until the browser
+    reports the server's answer."""
+    op = st.session_state.get("tb_cookie_op")
+    if not op:
+        return
+    result = _cookie_component(
+        data=op, key="tb_cookie", default={"done": None}, on_done_change=lambda: None
     )
+    done = getattr(result, "done", None)
+    if isinstance(done, str) and done.startswith(op["id"] + ":"):
+        if not done.endswith(":204"):
+            log.warning("The session cookie could not be %s (%s).", op["what"], done.split(":")[-1])
+        del st.session_state["tb_cookie_op"]
+
+
+def _set_cookie(value: str) -> None:
+    code = HANDOFFS.issue(value, sessions.MAX_AGE_S)
+    st.session_state["tb_cookie_op"] = {
+        "id": code[:12], "what": "set", "url": SESSION_PATH, "body": {"code": code},
+    }  # fmt: skip
 
 
 def _delete_cookie() -> None:
-    st.session_state["tb_cookie_op"] = ("delete", {"cookie": COOKIE_NAME})
+    st.session_state["tb_cookie_op"] = {
+        "id": secrets.token_urlsafe(9), "what": "deleted", "url": LOGOUT_PATH, "body": {},
+    }  # fmt: skip
 
 
 def _browser_cookie() -> str | None:
@@ -249,10 +268,7 @@ def _login_form(users: UserStore, store: Store) -> None:
     throttle.succeeded(client, username)
     token = sessions.start(store, name, now, client_ip=client, user_agent=_user_agent())
     st.session_state[_SESSION], st.session_state[_USER] = token, name
-    _set_cookie(
-        sessions.cookie_value(token, cookie_key()),
-        datetime.fromtimestamp(now.timestamp() + sessions.MAX_AGE_S, UTC),
-    )
+    _set_cookie(sessions.cookie_value(token, cookie_key()))
     st.rerun()
 
 
