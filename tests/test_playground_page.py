@@ -155,3 +155,28 @@ def test_stop_keeps_the_partial_answer_and_records_the_run(playground):
     ]
     with Store(db) as s:
         assert s.query("SELECT status, model FROM playground_runs") == [("stopped", "gpt-4o-mini")]
+
+
+def test_compare_labels_and_answers_show_payloads_as_text(playground):
+    from markdown_it import MarkdownIt
+
+    from lib.playground import presets
+
+    at, _api, db = playground
+    name = "![b](http://127.0.0.1:9/beacon.png) [Login again](http://phish.example)"
+    with Store(db) as s:
+        presets.save(s, "ana", name, {"provider": "openai", "model": "gpt-4o", "system": ""})
+    at.run()
+    at.multiselect(key="pg_compare_pick").set_value(["Current settings", f"{name} (ana)"])
+    at.text_area(key="pg_compare_prompt").input("Say hello")
+    at.run()
+    at.button(key="pg_compare_go").click()
+    at.run()
+    assert not at.exception
+    render = MarkdownIt("gfm-like", {"linkify": True}).render
+    labels = [m.value for m in at.markdown if "Login again" in m.value]
+    assert labels, "the preset's label is shown"
+    for text in labels:
+        html = render(text)
+        assert "<img" not in html and "<a " not in html
+        assert name in shown(text).replace("\u2060", "")
