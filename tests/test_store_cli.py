@@ -138,7 +138,7 @@ def test_cli_failed_file_exits_non_zero_with_one_line(db_path):
     assert r.stdout.count("import #") == 1  # the good file still imported
     assert r.stderr.strip().splitlines() == [
         "error: bad_number.csv, line 3, field 'input_tokens': a value cannot be read; found 'abc'; "
-        "expected a whole number"
+        "expected a whole number ≥ 0"
     ]
 
 
