@@ -143,13 +143,17 @@ def _stream_lines(path: str, display: str) -> list[Any]:
             try:
                 docs.append(_loads(line, display, line=lineno))
             except json.JSONDecodeError as err:
-                raise InputError(
-                    display,
-                    f"malformed JSON on this line ({err.msg})",
-                    line=lineno,
-                    expected="one complete JSON value per line",
-                ) from None
+                raise _malformed_line(display, err, lineno) from None
     return docs
+
+
+def _malformed_line(display: str, err: json.JSONDecodeError, lineno: int) -> InputError:
+    return InputError(
+        display,
+        f"malformed JSON on this line ({err.msg})",
+        line=lineno,
+        expected="one complete JSON value per line",
+    )
 
 
 def _load_json(path: str, display: str) -> tuple[Any, bool]:
@@ -173,12 +177,7 @@ def _load_json(path: str, display: str) -> tuple[Any, bool]:
             except json.JSONDecodeError as err:
                 if len(docs) == 0 or len(lines) == 1:
                     break
-                raise InputError(
-                    display,
-                    f"malformed JSON on this line ({err.msg})",
-                    line=lineno,
-                    expected="one complete JSON value per line",
-                ) from None
+                raise _malformed_line(display, err, lineno) from None
         else:
             if len(docs) > 1:
                 return docs, True
