@@ -200,7 +200,10 @@ def test_imported_names_render_as_text(server, browser, beacon):
         links = page.locator(f"a[href*='phish'], a[href^='{beacon.url}']")
         assert links.count() == 0, (
             path,
-            [links.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML") for i in range(links.count())],
+            [
+                links.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML")
+                for i in range(links.count())
+            ],
         )
         assert page.locator(f"img[src^='{beacon.url}']").count() == 0, path
         assert page.locator("[data-testid='stException']").count() == 0, path
