@@ -233,3 +233,25 @@ def test_imported_names_render_as_text(server, browser, beacon):
     time.sleep(1)
     assert fetched == [] and beacon.hits == []
     context.close()
+
+
+def test_a_server_configured_with_the_old_example_key_refuses_to_run(tmp_path, browser):
+    """The key the secrets example once shipped: a cookie forged with it signed anyone in as
+    admin. Now the app stops with a message before any page or login form."""
+    placeholder = "replace-with-a-long-random-string"
+    db = str(tmp_path / "old.duckdb")
+    with Store(db) as s:
+        import_file(
+            s, write(tmp_path, "one.csv", "timestamp,model,input_tokens\n2026-11-01,gpt-4o,5\n")
+        )
+    with serve_app(tmp_path, db, TOKENBOARD_COOKIE_KEY=placeholder) as base:
+        forged = jwt.encode(
+            {"username": "ada", "exp_date": time.time() + 86400}, placeholder, "HS256"
+        )
+        context, page = _open_with_cookie(browser, base, forged)
+        alert = page.locator("[data-testid='stAlert']").first
+        alert.wait_for(timeout=60000)
+        assert "The cookie key is public" in alert.inner_text()
+        assert page.locator("[data-testid='stMetric']").count() == 0
+        assert page.locator("input[aria-label='Username']").count() == 0
+        context.close()
