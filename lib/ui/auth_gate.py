@@ -96,32 +96,34 @@ def _user_agent() -> str | None:
 
 
 def _first_admin_form(store: UserStore) -> None:
-    st.title("Set up Tokenboard")
-    st.write(
-        "There are no users yet. Create the first admin account. The **setup token** is printed "
-        "in the server's log (the terminal or the host's log viewer) when the app starts."
-    )
-    token = setup_token()
-    with st.form("first_admin"):
-        given = st.text_input("Setup token", type="password")
-        username = st.text_input("Username", help="Lower-case letters, digits, '.', '_' or '-'")
-        name = st.text_input("Full name")
-        email = st.text_input("Email")
-        password = st.text_input(
-            "Password", type="password", help="At least 10 characters; spaces count"
+    _, middle, _ = st.columns([1, 1.4, 1])
+    with middle:
+        st.title("Set up Tokenboard")
+        st.write(
+            "There are no users yet. Create the first admin account. The **setup token** is printed "
+            "in the server's log (the terminal or the host's log viewer) when the app starts."
         )
-        again = st.text_input("Repeat password", type="password")
-        if st.form_submit_button("Create admin", type="primary"):
-            if password != again:
-                st.error("The two passwords differ.")
-            else:
-                try:
-                    create_first_admin(store, token, given, username, name, email, password)
-                except UserError as err:
-                    st.error(md(err))
+        token = setup_token()
+        with st.form("first_admin"):
+            given = st.text_input("Setup token", type="password")
+            username = st.text_input("Username", help="Lower-case letters, digits, '.', '_' or '-'")
+            name = st.text_input("Full name")
+            email = st.text_input("Email")
+            password = st.text_input(
+                "Password", type="password", help="At least 10 characters; spaces count"
+            )
+            again = st.text_input("Repeat password", type="password")
+            if st.form_submit_button("Create admin", type="primary"):
+                if password != again:
+                    st.error("The two passwords differ.")
                 else:
-                    st.success("Admin created. You can now log in.")
-                    st.rerun()
+                    try:
+                        create_first_admin(store, token, given, username, name, email, password)
+                    except UserError as err:
+                        st.error(md(err))
+                    else:
+                        st.success("Admin created. You can now log in.")
+                        st.rerun()
 
 
 # -- the cookie --------------------------------------------------------------------------
@@ -237,18 +239,24 @@ _NOTICES = {
 
 
 def _login_form(users: UserStore, store: Store) -> None:
-    st.title("Tokenboard")
-    st.caption("LLM API usage, spend and errors. Sign in to continue.")
-    notice = st.session_state.get("tb_notice")  # kept until the next sign-in attempt
-    if notice in _NOTICES:
-        st.info(_NOTICES[notice])
-    with st.form("login", clear_on_submit=False):
-        st.subheader("Log in")
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if not submitted:
-        return
+    _, middle, _ = st.columns([1, 1.4, 1])
+    with middle:
+        st.title("Tokenboard")
+        st.caption("LLM API usage, spend and errors. Sign in to continue.")
+        notice = st.session_state.get("tb_notice")  # kept until the next sign-in attempt
+        if notice in _NOTICES:
+            st.info(_NOTICES[notice])
+        with st.form("login", clear_on_submit=False):
+            st.subheader("Log in")
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Log in", type="primary")
+        if submitted:
+            _sign_in(users, store, username, password)
+
+
+def _sign_in(users: UserStore, store: Store, username: str, password: str) -> None:
+    """Check the throttle and the password; on success start a session and rerun."""
     st.session_state.pop("tb_notice", None)
     throttle, client = login_throttle(), _client()
     now = sessions.utcnow()
