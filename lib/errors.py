@@ -87,13 +87,20 @@ def is_disk_full(err: BaseException) -> bool:
     return any(marker in text for marker in _DISK_FULL_TEXT)
 
 
-def disk_full_error(display: str, err: BaseException) -> DiskFullError:
-    """The message for a full disk while importing ``display``."""
-    if isinstance(err, DiskFullError):
+def disk_full_error(display: str, err: BaseException, *, reopen: bool = False) -> DiskFullError:
+    """The message for a full disk while importing ``display``; ``reopen``: DuckDB closed the
+    database after the error (a checkpoint it could not write), so Tokenboard must restart."""
+    if isinstance(err, DiskFullError) and not reopen:
         return err
+    then = (
+        "DuckDB closed the database after this error: free some disk space, restart Tokenboard, "
+        "then import the file again."
+        if reopen
+        else "Free some disk space and import the file again."
+    )
     return DiskFullError(
         f"{display} was not imported: the disk is full (the database or the temporary folder "
-        "has no space left); nothing changed. Free some disk space and import the file again."
+        f"has no space left); nothing changed. {then}"
     )
 
 

@@ -443,8 +443,18 @@ def _record_failure(
                     error,
                 ],
             )
-    except StoreError:
-        pass
+    except (StoreError, duckdb.Error):
+        pass  # the database cannot be written (full disk, closed after a fatal error)
+
+
+def _closed_by_duckdb(err: BaseException | None) -> bool:
+    """True when ``err`` (or what it wraps) is DuckDB's fatal error: the database was closed
+    (for example when a commit could not write its checkpoint) and must be reopened."""
+    while err is not None:
+        if isinstance(err, duckdb.FatalException):
+            return True
+        err = err.__context__
+    return False
 
 
 def import_file(
@@ -500,6 +510,8 @@ def import_file(
             failure = unexpected_error(display, err)
             if not is_disk_full(err):
                 log.exception("unexpected error while importing %s", display)
+            elif _closed_by_duckdb(err):
+                failure = disk_full_error(display, err, reopen=True)
         hasher.join()
         _record_failure(
             store, display, hasher.digest, planned[-1] if planned else None, started, str(failure)

@@ -3,13 +3,16 @@ client and the chat client."""
 
 from __future__ import annotations
 
-import httpx
+from datetime import date
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 
-import lib.llm.chat as chat
 from lib.llm.chat import ChatRequest, run_chat
-from lib.pull.client import ApiClient, PullError, RetryPolicy
+from lib.pull.client import PullError, RetryPolicy
+from lib.pull.sources import pull
 from lib.redact import MASK, mask_secrets
+from tests.local_server import LocalServer, QuietHandler
 
 SECRETS = [
     "sk-proj-Abc123def456ghi789jkl012mno345",
@@ -45,29 +48,62 @@ def test_ordinary_messages_are_kept(text):
     assert mask_secrets(text) == text
 
 
-def _echo(status: int, key: str) -> httpx.MockTransport:
-    body = {"error": {"message": f"Incorrect API key provided: {key}", "code": "invalid_api_key"}}
-    return httpx.MockTransport(lambda request: httpx.Response(status, json=body))
+class EchoKeyApi(LocalServer):
+    """Answers every request with ``status`` and the provider's documented error body, whose
+    message quotes the key the request carried (as some providers and proxies do)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.keys: list[str] = []  # the keys that arrived, to prove one was sent and echoed
+        super().__init__()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(QuietHandler):
+            def _answer(self) -> None:
+                if length := int(self.headers.get("Content-Length") or 0):
+                    self.rfile.read(length)
+                anthropic = self.headers.get("x-api-key")
+                key = anthropic or self.headers.get("Authorization", "").removeprefix("Bearer ")
+                api.keys.append(key)
+                message = f"Incorrect API key provided: {key}"
+                if anthropic:  # Anthropic: {"type": "error", "error": {"type", "message"}}
+                    body = {"type": "error",
+                            "error": {"type": "authentication_error", "message": message}}  # fmt: skip
+                else:  # OpenAI: {"error": {"message", "type", "param", "code"}}
+                    body = {"error": {"message": message, "type": "invalid_request_error",
+                                      "param": None, "code": "invalid_api_key"}}  # fmt: skip
+                self.send_json(api.status, body)
+
+            do_GET = do_POST = _answer
+
+        return Handler
 
 
 @pytest.mark.parametrize("status", [401, 500])
-def test_pull_errors_mask_an_echoed_key(status):
-    key = SECRETS[2]
-    client = ApiClient("https://api.example.test", {"Authorization": f"Bearer {key}"},
-                       label="OpenAI usage API", policy=RetryPolicy(max_retries=1), sleep=lambda s: None)  # fmt: skip
-    client._http = httpx.Client(base_url="https://api.example.test", transport=_echo(status, key))
-    with pytest.raises(PullError) as err:
-        client.get_json("/v1/organization/usage/completions", [])
-    assert key not in str(err.value) and MASK in str(err.value)
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_pull_errors_mask_an_echoed_key(store, monkeypatch, provider, status):
+    key = SECRETS[2] if provider == "openai" else SECRETS[3]
+    with EchoKeyApi(status) as server:
+        monkeypatch.setenv(f"{provider.upper()}_ADMIN_KEY", key)
+        monkeypatch.setenv(f"{provider.upper()}_ADMIN_BASE_URL", server.url)
+        with pytest.raises(PullError) as err:
+            pull(store, provider, date(2026, 3, 1), date(2026, 3, 2), role="admin",
+                 policy=RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.01))  # fmt: skip
+    assert server.keys and set(server.keys) == {key}  # the key went out and came back
+    assert key not in str(err.value) and MASK in str(err.value), str(err.value)
+    assert "Incorrect API key provided" in str(err.value)
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "compatible"])
-def test_chat_errors_mask_an_echoed_key(monkeypatch, provider):
+def test_chat_errors_mask_an_echoed_key(provider):
     key = SECRETS[0]
-    real = httpx.Client
-    monkeypatch.setattr(chat.httpx, "Client", lambda **kw: real(transport=_echo(401, key), **kw))
-    req = ChatRequest(provider, "https://api.example.test/v1", "gpt-4o",
-                      ({"role": "user", "content": "hi"},), api_key=key)  # fmt: skip
-    res = run_chat(req)
+    with EchoKeyApi(401) as server:
+        base = server.url if provider == "anthropic" else server.url + "/v1"
+        req = ChatRequest(provider, base, "gpt-4o", ({"role": "user", "content": "hi"},),
+                          api_key=key)  # fmt: skip
+        res = run_chat(req)
+    assert server.keys == [key]  # the key went out and came back
     assert res.status == "error" and res.error is not None
-    assert key not in repr(res) and MASK in res.error.message
+    assert key not in repr(res) and MASK in res.error.message, res.error.message
