@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from lib.analytics.overview import freshness, month_spend, spend_pair
 from lib.analytics.usage import series, tops, totals_pair
+from lib.auth.users import announce_setup_token
 from lib.auth.web import HidePrivateEndpoints, session_routes
 from lib.charts import time_series
 from lib.errors import TokenboardError
@@ -143,5 +144,6 @@ def overview() -> None:
 
 if __name__ == "__main__":
     overview()
-else:  # imported by the server
+else:  # imported by the server, once, at start
+    announce_setup_token()
     app = st.App(__file__, routes=session_routes(), middleware=[Middleware(HidePrivateEndpoints)])

@@ -162,3 +162,41 @@ def test_logout_and_sign_out_everywhere_end_server_sessions(app_env):
     assert "logged out on every device" in first.info[0].value
     with Store(app_env) as s:
         assert s.scalar("SELECT count(*) FROM auth_sessions WHERE ended_at IS NULL") == 0
+
+
+def test_logout_leaves_nothing_of_the_user_in_the_tab(app_env):
+    at = login(app_test("pages/6_Playground.py"), "ana")
+    at.session_state["pg_messages"] = [{"role": "user", "content": "ANA PRIVATE QUESTION"}]
+    at.session_state["f_model"] = ["gpt-4o"]
+    at.run()
+    next(b for b in at.button if b.label == "Log out").click()
+    at.run()
+    at = login(at, "ada")
+    assert not at.exception
+    for k in ("pg_messages", "f_model"):
+        assert k not in at.session_state or "ANA" not in str(at.session_state[k])
+    assert not any("ANA PRIVATE QUESTION" in m.value for m in at.markdown)
+
+
+def test_a_removed_user_or_a_new_password_ends_the_session_at_once(app_env, tmp_path):
+    import yaml
+
+    from lib.auth.passwords import hash_password
+
+    users = tmp_path / "users.yaml"
+    at = login(app_test(), "vic")
+    assert not at.text_input
+    data = yaml.safe_load(users.read_text())
+    data["credentials"]["usernames"]["vic"]["password"] = hash_password("a new password!", rounds=4)
+    users.write_text(yaml.safe_dump(data))
+    at.run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert "Your account was changed" in at.info[0].value
+    at = login(at, "vic", "a new password!")
+    assert not at.text_input
+    del data["credentials"]["usernames"]["vic"]
+    users.write_text(yaml.safe_dump(data))
+    at.run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    at = login(at, "vic", "a new password!")  # a removed user cannot sign in either
+    assert "incorrect" in at.error[0].value

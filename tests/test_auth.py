@@ -173,3 +173,21 @@ def test_unknown_users_and_broken_hashes_are_refused_without_error(tmp_path):
     assert store.verify("nobody", "long enough pw") is None
     assert store.verify("bad", "not-a-bcrypt-hash") is None
     assert store.verify("pat", "x" * 5000) is None
+
+
+def test_the_hash_command_makes_hashes_the_app_accepts():
+    import subprocess
+    import sys
+
+    from lib.auth.passwords import check_password
+    from tests.conftest import ROOT
+
+    long_one = "a passphrase longer than bcrypt's seventy-two bytes, with spaces at the end  "
+    run = subprocess.run(
+        [sys.executable, "-m", "lib.auth.passwords"],
+        input=f"{long_one}\n{long_one}\n", cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    hashed = run.stdout.strip().splitlines()[-1]
+    assert hashed.startswith("$2b$")
+    assert check_password(long_one, hashed) and not check_password(long_one.strip(), hashed)

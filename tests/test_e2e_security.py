@@ -255,3 +255,34 @@ def test_a_server_configured_with_the_old_example_key_refuses_to_run(tmp_path, b
         assert page.locator("[data-testid='stMetric']").count() == 0
         assert page.locator("input[aria-label='Username']").count() == 0
         context.close()
+
+
+def test_a_stranger_at_the_same_address_cannot_lock_out_a_known_browser(server, browser):
+    """Everyone here reaches the app from the same address (as behind a proxy that hides
+    client addresses): the user's own browser, known by its device cookie, still gets in."""
+    own = browser.new_context()
+    mine = own.new_page()
+    sign_in(mine, server, "vic", PASSWORDS["vic"])
+    for _ in range(75):
+        if any(c["name"] == "tokenboard_device" for c in own.cookies()):
+            break
+        time.sleep(0.2)
+    device = next(c for c in own.cookies() if c["name"] == "tokenboard_device")
+    assert device["httpOnly"] and device["sameSite"] == "Strict"
+    mine.get_by_role("button", name="Log out", exact=True).click()
+    assert _login_form_shown(mine)
+    stranger = browser.new_context()
+    theirs = stranger.new_page()
+    theirs.goto(server)
+    for _ in range(6):
+        _login_form_shown(theirs)
+        theirs.fill("input[aria-label='Username']", "vic")
+        theirs.fill("input[aria-label='Password']", "guess-" + str(time.time()))
+        theirs.get_by_role("button", name="Log in").click()
+        theirs.wait_for_selector("[data-testid='stAlert']", timeout=60000)
+        wait_idle(theirs)
+    assert "Too many failed sign-ins" in theirs.locator("[data-testid='stAlert']").last.inner_text()
+    sign_in(mine, server, "vic", PASSWORDS["vic"])
+    assert mine.locator("[data-testid='stMetric']").count() > 0
+    own.close()
+    stranger.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lib.auth import sessions
+from lib.auth import device, sessions
 from lib.auth.throttle import BASE_DELAY_S, MAX_DELAY_S, PER_ACCOUNT, PER_CLIENT, LoginThrottle
 from lib.store import Store
 
@@ -123,37 +123,61 @@ def test_unknown_tokens_open_nothing(db):
 def test_a_stranger_never_locks_the_admin_out():
     t = LoginThrottle()
     now = 1_000_000.0
-    for i in range(200):  # a stranger hammers the admin account for hours
-        t.failed("203.0.113.9", "ada", now + i * 60)
-    later = now + 200 * 60
-    assert t.wait_seconds("203.0.113.9", "ada", later) > 0
-    assert t.wait_seconds("198.51.100.7", "ada", later) == 0  # the admin's own client
-    assert t.wait_seconds("198.51.100.7", "ADA ", later) == 0
+    allowed = sum(t.begin("ip:203.0.113.9", "ada", now + i) == 0 for i in range(200))
+    assert allowed == PER_ACCOUNT + 2  # at 0-4 s, then after 30 s and after 60 s more
+    later = now + 200
+    assert t.wait_seconds("ip:203.0.113.9", "ada", later) > 0
+    assert t.begin("ip:198.51.100.7", "ada", later) == 0  # the admin's own client
+    assert t.wait_seconds("device:abc", "ADA ", later) == 0  # or the admin's own browser
 
 
 def test_delays_grow_per_client_and_account_then_cap():
     t = LoginThrottle()
     now = 5_000.0
     for i in range(PER_ACCOUNT - 1):
-        t.failed("c", "ana", now + i)
-        assert t.wait_seconds("c", "ana", now + i) == 0
-    t.failed("c", "ana", now + 10)
-    assert t.wait_seconds("c", "ana", now + 10) == BASE_DELAY_S
-    assert t.wait_seconds("c", "ana", now + 10 + BASE_DELAY_S) == 0
-    t.failed("c", "ana", now + 50)
-    assert t.wait_seconds("c", "ana", now + 50) == 2 * BASE_DELAY_S
-    for i in range(20):
-        t.failed("c", "ana", now + 60 + i)
-    assert t.wait_seconds("c", "ana", now + 79) == MAX_DELAY_S  # 26 failures: capped
-    t.succeeded("c", "ana")  # clears this name's count; the client's own count (26) remains
-    assert t.wait_seconds("c", "ana", now + 79) == MAX_DELAY_S
-    assert t.wait_seconds("c", "ana", now + 79 + MAX_DELAY_S) == 0
+        assert t.begin("c", "ana", now + i) == 0
+    assert t.begin("c", "ana", now + 10) == 0  # the 5th attempt is checked...
+    assert t.wait_seconds("c", "ana", now + 10) == BASE_DELAY_S  # ...then the client waits
+    assert t.begin("c", "ana", now + 20) == BASE_DELAY_S - 10  # refused, not counted
+    at = now + 10 + BASE_DELAY_S
+    assert t.begin("c", "ana", at) == 0  # 6 failures
+    assert t.wait_seconds("c", "ana", at) == 2 * BASE_DELAY_S
+    waits, times = [], [now + i for i in range(4)] + [now + 10, at]
+    for _ in range(40):  # keep failing as soon as allowed, for hours
+        at += t.wait_seconds("c", "ana", at)
+        assert t.begin("c", "ana", at) == 0
+        times.append(at)
+        waits.append(t.wait_seconds("c", "ana", at))
+    assert waits[:3] == [4 * BASE_DELAY_S, 8 * BASE_DELAY_S, 16 * BASE_DELAY_S]
+    assert max(waits) <= MAX_DELAY_S
+    # at most 9 guesses in any 15 minutes, however the attempts are spaced
+    assert max(sum(1 for x in times if s <= x < s + 900) for s in times) <= PER_ACCOUNT + 4
+    t.succeeded("c", "ana", at)  # the last attempt had the right password
+    assert t.wait_seconds("c", "ana", at) == 0
+
+
+def test_parallel_attempts_cannot_slip_past_the_limit():
+    """Every attempt counts from the moment it begins, before its password is checked."""
+    t = LoginThrottle()
+    allowed = []
+
+    def attempt() -> None:
+        if t.begin("c", "ada", 100.0) == 0:
+            time.sleep(0.05)  # the password check
+            allowed.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(25)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(allowed) == PER_ACCOUNT
 
 
 def test_one_client_trying_many_names_is_slowed_for_all_of_them():
     t = LoginThrottle()
     for i in range(PER_CLIENT):
-        t.failed("c", f"user{i}", 100.0 + i)  # a few tries per name: under the per-name limit
+        t.begin("c", f"user{i}", 100.0 + i)  # one try per name: under the per-name limit
     assert t.wait_seconds("c", "someone-else", 100.0 + PER_CLIENT - 1) == BASE_DELAY_S
     assert t.wait_seconds("d", "someone-else", 100.0 + PER_CLIENT) == 0
 
@@ -161,6 +185,46 @@ def test_one_client_trying_many_names_is_slowed_for_all_of_them():
 def test_failures_older_than_the_window_are_forgotten():
     t = LoginThrottle()
     for i in range(PER_ACCOUNT):
-        t.failed("c", "ana", float(i))
+        t.begin("c", "ana", float(i))
     assert t.wait_seconds("c", "ana", float(PER_ACCOUNT)) > 0
     assert t.wait_seconds("c", "ana", 16 * 60.0 + PER_ACCOUNT) == 0
+
+
+# -- device cookies and changed accounts ---------------------------------------------------
+def test_device_cookies_name_their_user_and_cannot_be_forged():
+    value = device.new_value("ada", KEY)
+    dev = device.device_id(value, "ada", KEY)
+    assert dev and value.startswith(dev + ".ada.")
+    assert device.device_id(value, " ADA ", KEY) == dev
+    assert device.device_id(value, "ana", KEY) is None  # another user's name
+    assert device.device_id(value, "ada", "another-key-" + KEY) is None
+    dev2, rest = value.split(".", 1)
+    assert device.device_id(f"{dev2}x.{rest}", "ada", KEY) is None  # altered id
+    assert device.new_value("ada", KEY, dev) == value  # the same device keeps its id
+    for bad in (None, "", "a.b", "x" * 400, "...."):
+        assert device.device_id(bad, "ada", KEY) is None
+    dotted = device.new_value("j.doe", KEY)
+    assert device.device_id(dotted, "j.doe", KEY)
+
+
+def test_a_new_password_role_or_removal_ends_the_users_sessions(db):
+    tags = {"ada": "tag-1"}
+    token = sessions.start(db, "ada", T0, tag="tag-1")
+    assert sessions.check(db, token, T0, tags.get).status == "ok"
+    tags["ada"] = "tag-2"  # password or role changed
+    assert sessions.check(db, token, T0, tags.get).status == "changed"
+    assert sessions.check(db, token, T0, tags.get).status == "ended"
+    token = sessions.start(db, "ada", T0, tag="tag-2")
+    del tags["ada"]  # user removed; re-creating the name later revives nothing
+    assert sessions.check(db, token, T0, tags.get).status == "changed"
+    tags["ada"] = "tag-2"
+    assert sessions.check(db, token, T0, tags.get).status == "ended"
+
+
+def test_naive_times_are_taken_as_utc(db):
+    token = sessions.start(db, "ada", T0.replace(tzinfo=None))
+    assert (
+        sessions.check(db, token, (T0 + timedelta(minutes=2)).replace(tzinfo=None)).status == "ok"
+    )
+    sessions.touch(db, token, (T0 + timedelta(minutes=2)).replace(tzinfo=None), T0)
+    assert db.scalar("SELECT last_seen FROM auth_sessions") == T0 + timedelta(minutes=2)

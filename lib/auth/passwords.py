@@ -18,9 +18,16 @@ from lib.errors import TokenboardError
 MIN_LENGTH = 10  # characters
 MAX_LENGTH = 1024  # characters: a passphrase, not a file
 _BCRYPT_LIMIT = 72  # bytes
-# A hash to check against when the user does not exist, so a wrong name takes as long as a
-# wrong password (made once, with the default cost).
-_DUMMY_HASH = bcrypt.hashpw(b"tokenboard-no-such-user", bcrypt.gensalt()).decode()
+_DUMMIES: dict[int, bytes] = {}
+
+
+def _dummy(cost: int) -> bytes:
+    """A hash to check against when the user does not exist, at the stored hashes' cost, so
+    a wrong name takes as long as a wrong password."""
+    cost = min(max(cost, 4), 16)
+    if cost not in _DUMMIES:
+        _DUMMIES[cost] = bcrypt.hashpw(b"tokenboard-no-such-user", bcrypt.gensalt(rounds=cost))
+    return _DUMMIES[cost]
 
 
 class PasswordError(TokenboardError):
@@ -50,9 +57,9 @@ def hash_password(password: str, rounds: int = 12) -> str:
     return bcrypt.hashpw(_material(password), bcrypt.gensalt(rounds=rounds)).decode()
 
 
-def check_password(password: str, hashed: str | None) -> bool:
+def check_password(password: str, hashed: str | None, cost: int = 12) -> bool:
     """True when ``password`` matches ``hashed``. A missing or malformed hash is checked
-    against a dummy so the answer takes as long as for a real user."""
+    against a dummy of bcrypt cost ``cost`` so the answer takes as long as for a real user."""
     if len(password) > MAX_LENGTH:
         return False
     try:
@@ -60,5 +67,28 @@ def check_password(password: str, hashed: str | None) -> bool:
             return bcrypt.checkpw(_material(password), hashed.encode())
     except ValueError:
         pass
-    bcrypt.checkpw(_material(password), _DUMMY_HASH.encode())
+    bcrypt.checkpw(_material(password), _dummy(cost))
     return False
+
+
+def main() -> int:
+    """``python -m lib.auth.passwords``: ask for a password twice and print its hash, made
+    the way the app checks it (for users kept in the app's secrets)."""
+    import getpass
+    import sys
+
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        print("The two passwords differ.", file=sys.stderr)
+        return 1
+    try:
+        validate(first)
+    except PasswordError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(hash_password(first))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

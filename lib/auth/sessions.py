@@ -12,9 +12,11 @@ Times are ``datetime`` in UTC; durations are seconds.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -27,8 +29,10 @@ IDLE_S = 8 * 3600  # a session unused this long ends
 MAX_AGE_S = 24 * 3600  # and every session ends this long after sign-in
 TOUCH_EVERY_S = 60  # last use is written at most this often per session
 
-EndReason = Literal["logout", "everywhere", "idle", "expired", "admin"]
-Status = Literal["ok", "unknown", "ended", "idle", "expired"]
+EndReason = Literal["logout", "everywhere", "idle", "expired", "admin", "changed"]
+Status = Literal["ok", "unknown", "ended", "idle", "expired", "changed"]
+# username -> the fingerprint of that user's credentials now (None: no such user)
+TagOf = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -74,43 +78,57 @@ def token_from_cookie(value: str | None, key: str) -> str | None:
     return token if hmac.compare_digest(sig, _sign(token, key)) else None
 
 
+def _utc(now: datetime) -> datetime:
+    """``now`` as an aware UTC time (a naive time is taken as UTC)."""
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
 def start(
     store: Store,
     username: str,
     now: datetime,
     *,
+    tag: str | None = None,
     client_ip: str | None = None,
     user_agent: str | None = None,
 ) -> str:
-    """A new session for ``username``; returns its token (only the browser keeps it)."""
+    """A new session for ``username`` whose credentials' fingerprint is ``tag``; returns its
+    token (only the browser keeps it)."""
+    now = _utc(now)
     token = secrets.token_urlsafe(32)
     with store.write() as cur:
         cur.execute(
-            "INSERT INTO auth_sessions VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+            "INSERT INTO auth_sessions VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
             [_digest(token), username, now, now, now + timedelta(seconds=MAX_AGE_S),
-             (client_ip or "")[:64] or None, (user_agent or "")[:300] or None],
+             (client_ip or "")[:64] or None, (user_agent or "")[:300] or None, tag],
         )  # fmt: skip
     return token
 
 
-def check(store: Store, token: str, now: datetime) -> SessionCheck:
-    """Whether ``token`` opens the app now. An idle or expired session is ended here."""
+def check(store: Store, token: str, now: datetime, tag_of: TagOf | None = None) -> SessionCheck:
+    """Whether ``token`` opens the app now. A session that is idle, expired, or whose user
+    is gone or has a new password or role (``tag_of`` differs from the tag at sign-in) is
+    ended here (when an import holds the database, at the next check)."""
+    now = _utc(now)
     digest = _digest(token)
     row = store.query(
-        "SELECT username, last_seen, expires_at, ended_at FROM auth_sessions WHERE token_hash = ?",
+        """SELECT username, last_seen, expires_at, ended_at, credential_tag
+           FROM auth_sessions WHERE token_hash = ?""",
         [digest],
     )
     if not row:
         return SessionCheck("unknown")
-    username, last_seen, expires_at, ended_at = row[0]
+    username, last_seen, expires_at, ended_at, tag = row[0]
     if ended_at is not None:
         return SessionCheck("ended", username)
     for status, over in (
+        ("changed", tag_of is not None and tag_of(username) != tag),
         ("expired", now >= expires_at),
         ("idle", (now - last_seen).total_seconds() > IDLE_S),
     ):
         if over:
-            _end_where(store, "token_hash = ?", [digest], now, status)
+            with contextlib.suppress(WriteBusyError):
+                _end_where(store, "token_hash = ?", [digest], now, status, wait=False)
             return SessionCheck(status, username)  # type: ignore[arg-type]
     return SessionCheck("ok", username, last_seen)
 
@@ -118,6 +136,7 @@ def check(store: Store, token: str, now: datetime) -> SessionCheck:
 def touch(store: Store, token: str, now: datetime, last_seen: datetime | None) -> None:
     """Record use of the session, at most every ``TOUCH_EVERY_S``; skipped (not waited for)
     while an import holds the database."""
+    now = _utc(now)
     if last_seen is not None and (now - last_seen).total_seconds() < TOUCH_EVERY_S:
         return
     try:
@@ -130,8 +149,10 @@ def touch(store: Store, token: str, now: datetime, last_seen: datetime | None) -
         pass
 
 
-def _end_where(store: Store, where: str, params: list, now: datetime, reason: str) -> int:
-    with store.write() as cur:
+def _end_where(
+    store: Store, where: str, params: list, now: datetime, reason: str, *, wait: bool = True
+) -> int:
+    with store.write(wait=wait) as cur:
         return cur.execute(
             f"UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND {where}",
             [now, reason, *params],
@@ -140,16 +161,17 @@ def _end_where(store: Store, where: str, params: list, now: datetime, reason: st
 
 def end(store: Store, token: str, now: datetime, reason: EndReason = "logout") -> int:
     """End one session; returns 1 if it was live, else 0."""
-    return _end_where(store, "token_hash = ?", [_digest(token)], now, reason)
+    return _end_where(store, "token_hash = ?", [_digest(token)], _utc(now), reason)
 
 
 def end_all(store: Store, username: str, now: datetime, reason: EndReason = "everywhere") -> int:
     """End every live session of ``username``; returns how many."""
-    return _end_where(store, "username = ?", [username], now, reason)
+    return _end_where(store, "username = ?", [username], _utc(now), reason)
 
 
 def live(store: Store, username: str, now: datetime) -> list[SessionInfo]:
     """The user's sessions that still open the app, most recently used first."""
+    now = _utc(now)
     try:
         rows = store.query(
             """SELECT left(token_hash, 8), created_at, last_seen, client_ip, user_agent

@@ -1,7 +1,9 @@
 """Failed sign-ins slow down the client that makes them, not the account they aim at.
 
 Counters are kept per (client, username) and per client, in the server's memory (one per
-process, shared by every session), over a sliding ``WINDOW_S``:
+process, shared by every session), over a sliding ``WINDOW_S``. Every attempt counts as a
+failure from the moment it begins (``begin``) until its password proves right
+(``succeeded``), so attempts made in parallel cannot slip past the limits:
 
 - after ``PER_ACCOUNT`` failures of one client on one username, that client waits
   ``BASE_DELAY_S``, doubling with every further failure, up to ``MAX_DELAY_S``;
@@ -9,8 +11,10 @@ process, shared by every session), over a sliding ``WINDOW_S``:
 
 A stranger elsewhere therefore never locks the admin out: the admin's own client has no
 failures. Unknown and existing usernames are counted and answered alike, so the throttle
-tells nothing about which names exist. The client is the address the server sees; behind a
-proxy that hides client addresses every visitor shares one.
+tells nothing about which names exist. The client is the browser's device cookie when it
+holds one for the username tried (``lib.auth.device``), else the address the server sees
+(behind a proxy that hides client addresses, every visitor without a device cookie shares
+one address).
 """
 
 from __future__ import annotations
@@ -58,24 +62,43 @@ class LoginThrottle:
     def wait_seconds(self, client: str, username: str, now: float) -> float:
         """How long ``client`` must wait before trying ``username`` again (0: go ahead)."""
         with self._lock:
-            waits = [0.0]
-            for fails, free in (
-                (self._pairs.get((client, self._name(username))), PER_ACCOUNT),
-                (self._clients.get(client), PER_CLIENT),
-            ):
-                if fails is not None and (n := fails.recent(now)) >= free:
-                    waits.append(fails.times[-1] + _delay(n, free) - now)
-            return max(waits)
+            return self._wait(client, username, now)
 
-    def failed(self, client: str, username: str, now: float) -> None:
+    def _wait(self, client: str, username: str, now: float) -> float:
+        """``wait_seconds`` with the lock held."""
+        waits = [0.0]
+        for fails, free in (
+            (self._pairs.get((client, self._name(username))), PER_ACCOUNT),
+            (self._clients.get(client), PER_CLIENT),
+        ):
+            if fails is not None and (n := fails.recent(now)) >= free:
+                waits.append(fails.times[-1] + _delay(n, free) - now)
+        return max(waits)
+
+    def begin(self, client: str, username: str, now: float) -> float:
+        """Start a sign-in attempt: the seconds to wait when ``client`` must not try
+        ``username`` now (nothing recorded), else 0 and the attempt is counted as a failure
+        at once — before the password is checked, so parallel attempts cannot slip past the
+        limit. A right password takes it back with ``succeeded``."""
         with self._lock:
+            wait = self._wait(client, username, now)
+            if wait > 0:
+                return wait
             self._pairs.setdefault((client, self._name(username)), _Failures()).times.append(now)
             self._clients.setdefault(client, _Failures()).times.append(now)
             if len(self._pairs) > 100_000:  # forget the oldest rather than grow without bound
                 for key in list(self._pairs)[:50_000]:
                     del self._pairs[key]
+            if len(self._clients) > 100_000:
+                for key in list(self._clients)[:50_000]:
+                    del self._clients[key]
+            return 0.0
 
-    def succeeded(self, client: str, username: str) -> None:
-        """A right password clears that client's failures on that username."""
+    def succeeded(self, client: str, username: str, at: float) -> None:
+        """The attempt begun at ``at`` had the right password: clear that client's failures
+        on that username and take the attempt back from the client's count."""
         with self._lock:
             self._pairs.pop((client, self._name(username)), None)
+            fails = self._clients.get(client)
+            if fails is not None and at in fails.times:
+                fails.times.remove(at)

@@ -9,6 +9,8 @@ server prints to its log, and admins add everyone else.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
 import secrets
@@ -69,8 +71,26 @@ class UserStore:
         from_secrets = _from_secrets(secrets_)
         self.read_only = from_secrets is not None
         self._lock = threading.Lock()
+        self._mtime = self._file_mtime()
         users = from_secrets if from_secrets is not None else self._load_file()
         self.credentials: dict[str, Any] = {"usernames": users}
+
+    def _file_mtime(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def refresh(self) -> None:
+        """Read the users file again when it changed on disk (an admin edited it, or another
+        process added a user): a deleted user or a changed password takes effect at once."""
+        if self.read_only:
+            return
+        with self._lock:
+            mtime = self._file_mtime()
+            if mtime != self._mtime:
+                self.credentials["usernames"] = self._load_file()
+                self._mtime = mtime
 
     def _load_file(self) -> dict[str, dict[str, Any]]:
         try:
@@ -90,10 +110,12 @@ class UserStore:
             for u, d in self.credentials["usernames"].items()
         }
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             yaml.safe_dump({"credentials": {"usernames": clean}}, fh, allow_unicode=True)
         os.chmod(tmp, 0o600)
         tmp.replace(self.path)
+        self._mtime = self._file_mtime()
 
     @property
     def empty(self) -> bool:
@@ -111,7 +133,24 @@ class UserStore:
         name = username.strip().lower()
         d = self.credentials["usernames"].get(name)
         hashed = d.get("password") if d else None
-        return name if check_password(password, hashed) and d else None
+        return name if check_password(password, hashed, self._cost()) and d else None
+
+    def _cost(self) -> int:
+        """The bcrypt cost of the stored hashes, so an unknown name is checked as slowly."""
+        for d in self.credentials["usernames"].values():
+            parts = str(d.get("password") or "").split("$")
+            if len(parts) > 3 and parts[2].isdigit():
+                return int(parts[2])
+        return 12
+
+    def credential_tag(self, username: str) -> str | None:
+        """A fingerprint of the user's password hash and role: it changes when either does,
+        which ends the user's sessions. ``None`` when there is no such user."""
+        d = self.credentials["usernames"].get(username)
+        if not d:
+            return None
+        text = f"{d.get('password')}|{self.role_of(username)}"
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def role_of(self, username: str | None) -> str | None:
         d = self.credentials["usernames"].get(username or "")
@@ -142,6 +181,7 @@ class UserStore:
         """Create a user (admins only, checked by the caller)."""
         if self.read_only:
             raise UserError("Users come from the app's secrets here; edit them there.")
+        self.refresh()  # never overwrite users added elsewhere
         username = self.validate_new(username, password, role)
         with self._lock:
             if username in self.credentials["usernames"]:
@@ -174,6 +214,34 @@ class SetupToken:
                 return False
             self._token = None
             return True
+
+
+_SETUP: list[SetupToken] = []
+_SETUP_LOCK = threading.Lock()
+
+
+def setup_token() -> SetupToken:
+    """The process's one setup token, printed to the server log when it is made."""
+    with _SETUP_LOCK:
+        if not _SETUP:
+            token = SetupToken()
+            message = (
+                "Tokenboard has no users yet. To create the first admin, open the app and "
+                f"enter this one-time setup token: {token.value}"
+            )
+            logging.getLogger("tokenboard").warning(message)
+            print(message, flush=True)  # the server log, also when logging is not configured
+            _SETUP.append(token)
+        return _SETUP[0]
+
+
+def announce_setup_token(path: Path | None = None) -> None:
+    """At server start: print the setup token when there are no users yet."""
+    try:
+        if UserStore(path).empty:
+            setup_token()
+    except TokenboardError:
+        pass  # the app says what is wrong with the users file at the first visit
 
 
 def create_first_admin(

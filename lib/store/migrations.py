@@ -341,7 +341,7 @@ CREATE TABLE playground_runs (
 V6 = """
 -- Sign-in sessions kept on the server (lib/auth/sessions.py). Only a hash of the token the
 -- browser holds is stored; a session opens the app while ended_at is NULL, it was used
--- within the idle limit and expires_at is ahead.
+-- within the idle limit, expires_at is ahead and the user's password and role are unchanged.
 CREATE TABLE auth_sessions (
     token_hash VARCHAR NOT NULL,      -- sha256 hex of the session token
     username VARCHAR NOT NULL,
@@ -351,7 +351,8 @@ CREATE TABLE auth_sessions (
     ended_at TIMESTAMPTZ,
     end_reason VARCHAR,               -- logout | everywhere | idle | expired | admin
     client_ip VARCHAR,
-    user_agent VARCHAR
+    user_agent VARCHAR,
+    credential_tag VARCHAR            -- fingerprint of the user's password hash and role at sign-in
 );
 """
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib.auth import sessions
+from lib.auth import device, sessions
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.throttle import LoginThrottle
-from lib.auth.users import SetupToken, UserError, UserStore, create_first_admin, users_file
+from lib.auth.users import UserError, UserStore, create_first_admin, setup_token, users_file
 from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
 from lib.errors import TokenboardError
 from lib.store import Store
@@ -55,8 +55,10 @@ def _user_store(path: str) -> UserStore:
 
 
 def user_store() -> UserStore:
-    """One user store per process (and file)."""
-    return _user_store(str(users_file()))
+    """One user store per process (and file), read again whenever the file changes."""
+    users = _user_store(str(users_file()))
+    users.refresh()
+    return users
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,22 +71,25 @@ def login_throttle() -> LoginThrottle:
     return _throttle(str(users_file()))
 
 
-@st.cache_resource(show_spinner=False)
-def setup_token() -> SetupToken:
-    token = SetupToken()
-    message = (
-        "Tokenboard has no users yet. To create the first admin, open the app and enter this "
-        f"one-time setup token: {token.value}"
-    )
-    log.warning(message)
-    print(message, flush=True)  # the server log, also when logging is not configured
-    return token
-
-
-def _client() -> str:
+def _address() -> str:
     """The address the server sees for this browser ("unknown" when it has none)."""
     ip = st.context.ip_address
     return ip if isinstance(ip, str) and ip else "unknown"
+
+
+def _cookie(name: str) -> str | None:
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # no request (tests, bare mode)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _client(username: str, key: str) -> tuple[str, str | None]:
+    """Who is trying ``username``, for the throttle: this browser's device id when it holds
+    a device cookie for that user, else its address. Also returns the device id."""
+    dev = device.device_id(_cookie(device.COOKIE_NAME), username, key)
+    return (f"device:{dev}" if dev else f"ip:{_address()}"), dev
 
 
 def _user_agent() -> str | None:
@@ -162,8 +167,13 @@ def _sync_cookie() -> None:
         del st.session_state["tb_cookie_op"]
 
 
-def _set_cookie(value: str) -> None:
-    code = HANDOFFS.issue(value, sessions.MAX_AGE_S)
+def _set_cookies(session_value: str, device_value: str) -> None:
+    code = HANDOFFS.issue(
+        {
+            COOKIE_NAME: (session_value, sessions.MAX_AGE_S),
+            device.COOKIE_NAME: (device_value, device.MAX_AGE_S),
+        }
+    )
     st.session_state["tb_cookie_op"] = {
         "id": code[:12], "what": "set", "url": SESSION_PATH, "body": {"code": code},
     }  # fmt: skip
@@ -176,17 +186,19 @@ def _delete_cookie() -> None:
 
 
 def _browser_cookie() -> str | None:
-    try:
-        value = st.context.cookies.get(COOKIE_NAME)
-    except Exception:  # no request (tests, bare mode)
-        return None
-    return value if isinstance(value, str) else None
+    return _cookie(COOKIE_NAME)
 
 
 # -- sessions ----------------------------------------------------------------------------
+_KEPT = ("tb_cookie_op", "tb_notice")  # what survives the end of a session in this tab
+
+
 def _forget() -> None:
-    for k in (_SESSION, _USER):
-        st.session_state.pop(k, None)
+    """Drop everything this tab holds (filters, playground conversation, uploads…): the
+    next person to sign in here must find nothing of the last one."""
+    for k in list(st.session_state.keys()):
+        if k not in _KEPT:
+            del st.session_state[k]
 
 
 def log_out(*, everywhere: bool = False) -> None:
@@ -194,19 +206,17 @@ def log_out(*, everywhere: bool = False) -> None:
     delete the login cookie."""
     token, username = st.session_state.get(_SESSION), st.session_state.get(_USER)
     now = sessions.utcnow()
-    try:
-        store = get_store()
-        if everywhere and username:
-            sessions.end_all(store, username, now)
-        elif token:
-            sessions.end(store, token, now)
-    finally:
-        _forget()
-        _delete_cookie()
-        st.session_state["tb_notice"] = "everywhere" if everywhere else "logout"
+    store = get_store()
+    if everywhere and username:  # raises, and the tab stays signed in, if it cannot be recorded
+        sessions.end_all(store, username, now)
+    elif token:
+        sessions.end(store, token, now)
+    _forget()
+    _delete_cookie()
+    st.session_state["tb_notice"] = "everywhere" if everywhere else "logout"
 
 
-def _session_user(store: Store, key: str) -> str | None:
+def _session_user(store: Store, users: UserStore, key: str) -> str | None:
     """The user of this tab's live session (from this tab, else from the browser's
     cookie), or ``None``; an ended session leaves a notice for the login form."""
     token = st.session_state.get(_SESSION)
@@ -216,12 +226,12 @@ def _session_user(store: Store, key: str) -> str | None:
     if not token:
         return None
     now = sessions.utcnow()
-    found = sessions.check(store, token, now)
+    found = sessions.check(store, token, now, users.credential_tag)
     if found.status == "ok" and found.username:
         st.session_state[_SESSION], st.session_state[_USER] = token, found.username
         sessions.touch(store, token, now, found.last_seen)
         return found.username
-    if found.status in ("idle", "expired"):
+    if found.status in ("idle", "expired", "changed"):
         st.session_state["tb_notice"] = found.status
     _forget()
     if not from_cookie or _browser_cookie():
@@ -235,6 +245,7 @@ _NOTICES = {
     "expired": "Your session reached its time limit. Please log in again.",
     "logout": "You are logged out.",
     "everywhere": "You are logged out on every device.",
+    "changed": "Your account was changed (password, role or removal). Please log in again.",
 }
 
 
@@ -258,9 +269,12 @@ def _login_form(users: UserStore, store: Store) -> None:
 def _sign_in(users: UserStore, store: Store, username: str, password: str) -> None:
     """Check the throttle and the password; on success start a session and rerun."""
     st.session_state.pop("tb_notice", None)
-    throttle, client = login_throttle(), _client()
+    key = cookie_key()
+    throttle = login_throttle()
+    client, dev = _client(username, key)
     now = sessions.utcnow()
-    wait = throttle.wait_seconds(client, username, now.timestamp())
+    at = now.timestamp()
+    wait = throttle.begin(client, username, at)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
         st.error(
@@ -270,13 +284,15 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
         return
     name = users.verify(username, password)
     if name is None or users.role_of(name) is None:
-        throttle.failed(client, username, now.timestamp())
         st.error("Username or password is incorrect.")
         return
-    throttle.succeeded(client, username)
-    token = sessions.start(store, name, now, client_ip=client, user_agent=_user_agent())
+    throttle.succeeded(client, username, at)
+    token = sessions.start(
+        store, name, now, tag=users.credential_tag(name), client_ip=_address(),
+        user_agent=_user_agent(),
+    )  # fmt: skip
     st.session_state[_SESSION], st.session_state[_USER] = token, name
-    _set_cookie(sessions.cookie_value(token, cookie_key()))
+    _set_cookies(sessions.cookie_value(token, key), device.new_value(name, key, dev))
     st.rerun()
 
 
@@ -296,7 +312,7 @@ def require_login() -> SignedIn:
         _first_admin_form(users)
         st.stop()
     store = get_store()
-    username = _session_user(store, key)
+    username = _session_user(store, users, key)
     if username is None:
         _login_form(users, store)
         _sync_cookie()  # once per run, after anything that may have asked for it

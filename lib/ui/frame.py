@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from lib.auth.roles import can
+from lib.errors import TokenboardError
 from lib.filters import Filters
 from lib.store import Store
 from lib.ui.auth_gate import SignedIn, log_out, require_login
@@ -57,17 +58,20 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     with st.sidebar:
         st.divider()
         st.caption(f"Signed in as **{md(user.name)}** · {user.role}")
-        if st.button("Log out", key="tb_logout"):
-            log_out()
-            st.rerun()  # show the login form, not the rest of this page
-        if st.button(
+        here = st.button("Log out", key="tb_logout")
+        everywhere = st.button(
             "Sign out everywhere",
             key="tb_logout_all",
             type="tertiary",
             help="End your sessions in every browser and device, this one included",
-        ):
-            log_out(everywhere=True)
-            st.rerun()
+        )
+        if here or everywhere:
+            try:
+                log_out(everywhere=everywhere)
+            except TokenboardError as err:  # not recorded: the session still opens the app
+                st.error(f"You are still signed in: the logout could not be recorded. {md(err)}")
+            else:
+                st.rerun()  # show the login form, not the rest of this page
         st.divider()
     store = get_store()
     f = sidebar_filters(store, path) if filters else Filters()
