@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lib.auth import device, sessions
-from lib.auth.throttle import BASE_DELAY_S, MAX_DELAY_S, PER_ACCOUNT, PER_CLIENT, LoginThrottle
+from lib.auth.throttle import (
+    BASE_DELAY_S,
+    MAX_DELAY_S,
+    PER_ACCOUNT,
+    PER_CLIENT,
+    LoginThrottle,
+    client_network,
+)
 from lib.store import Store
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -180,6 +187,15 @@ def test_one_client_trying_many_names_is_slowed_for_all_of_them():
         t.begin("c", f"user{i}", 100.0 + i)  # one try per name: under the per-name limit
     assert t.wait_seconds("c", "someone-else", 100.0 + PER_CLIENT - 1) == BASE_DELAY_S
     assert t.wait_seconds("d", "someone-else", 100.0 + PER_CLIENT) == 0
+
+
+def test_ipv6_clients_are_counted_by_their_64_block():
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2:bbbb::9")
+    assert client_network("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
+    assert client_network("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_network("198.51.100.7") == "198.51.100.7"
+    assert client_network("unknown") == "unknown"
 
 
 def test_failures_older_than_the_window_are_forgotten():

@@ -19,6 +19,7 @@ one address).
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -38,6 +39,20 @@ class _Failures:
         while self.times and now - self.times[0] > WINDOW_S:
             self.times.popleft()
         return len(self.times)
+
+
+def client_network(address: str) -> str:
+    """The unit the throttle counts an address in: an IPv4 address itself, an IPv6 address's
+    /64 (one subscriber holds a whole /64, so could rotate through it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _delay(failures: int, free: int) -> float:

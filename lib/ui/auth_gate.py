@@ -27,7 +27,7 @@ import streamlit as st
 from lib.auth import device, sessions
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
-from lib.auth.throttle import LoginThrottle
+from lib.auth.throttle import LoginThrottle, client_network
 from lib.auth.users import UserError, UserStore, create_first_admin, setup_token, users_file
 from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
 from lib.errors import TokenboardError
@@ -89,7 +89,7 @@ def _client(username: str, key: str) -> tuple[str, str | None]:
     """Who is trying ``username``, for the throttle: this browser's device id when it holds
     a device cookie for that user, else its address. Also returns the device id."""
     dev = device.device_id(_cookie(device.COOKIE_NAME), username, key)
-    return (f"device:{dev}" if dev else f"ip:{_address()}"), dev
+    return (f"device:{dev}" if dev else f"ip:{client_network(_address())}"), dev
 
 
 def _user_agent() -> str | None:
