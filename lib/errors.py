@@ -89,12 +89,12 @@ def is_disk_full(err: BaseException) -> bool:
 
 def disk_full_error(display: str, err: BaseException, *, reopen: bool = False) -> DiskFullError:
     """The message for a full disk while importing ``display``; ``reopen``: DuckDB closed the
-    database after the error (a checkpoint it could not write), so Tokenboard must restart."""
+    database after the error (a checkpoint it could not write) and it must be opened again."""
     if isinstance(err, DiskFullError) and not reopen:
         return err
     then = (
-        "DuckDB closed the database after this error: free some disk space, restart Tokenboard, "
-        "then import the file again."
+        "DuckDB closed the database after this error: free some disk space, then import the "
+        "file again (the app opens the database again by itself; the command line on its next run)."
         if reopen
         else "Free some disk space and import the file again."
     )

@@ -152,6 +152,7 @@ class Store:
         try:
             if self._local and not read_only and not os.path.exists(self.path):
                 _create_private(self.path)
+            self._config = config
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
             if self._local:
                 self._private_files()
@@ -168,6 +169,38 @@ class Store:
         """The database file and its write-ahead log readable by their owner only."""
         for name in (self.path, self.path + ".wal"):
             _make_private(name)
+
+    def usable(self) -> bool:
+        """False once DuckDB has closed the database after a fatal error (a commit whose
+        checkpoint could not be written, on a full disk)."""
+        try:
+            cur = self._con.cursor()
+            try:
+                cur.execute("SELECT 1").fetchall()
+            finally:
+                cur.close()
+        except duckdb.Error:
+            return False
+        return True
+
+    def reopen_if_closed(self) -> bool:
+        """Open the database again when DuckDB closed it after a fatal error; True when it
+        did. What was committed before the error is all there (nothing of the failed write).
+        Raises ``StoreError`` when it cannot be opened (the disk is still full)."""
+        if self.usable():
+            return False
+        with self._write_lock:
+            if self.usable():
+                return False
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            try:
+                self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+            except duckdb.Error as err:
+                raise StoreError(
+                    f"Could not open the database {self.display_path} again: {err}"
+                ) from None
+        return True
 
     @property
     def display_path(self) -> str:

@@ -24,7 +24,9 @@ def get_store() -> Store:
     message when the database cannot be opened."""
     path = resolve_db_path(None)
     try:
-        return _store(path)
+        store = _store(path)
+        store.reopen_if_closed()  # after DuckDB closed it on a fatal error (a full disk)
+        return store
     except TokenboardError as err:
         st.error(md(err))
         st.stop()
