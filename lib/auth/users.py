@@ -10,7 +10,6 @@ server prints to its log, and admins add everyone else.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import secrets
@@ -229,8 +228,7 @@ def setup_token() -> SetupToken:
                 "Tokenboard has no users yet. To create the first admin, open the app and "
                 f"enter this one-time setup token: {token.value}"
             )
-            logging.getLogger("tokenboard").warning(message)
-            print(message, flush=True)  # the server log, also when logging is not configured
+            print(message, flush=True)  # the server log (the terminal or the host's log viewer)
             _SETUP.append(token)
         return _SETUP[0]
 
