@@ -191,3 +191,25 @@ def test_the_hash_command_makes_hashes_the_app_accepts():
     hashed = run.stdout.strip().splitlines()[-1]
     assert hashed.startswith("$2b$")
     assert check_password(long_one, hashed) and not check_password(long_one.strip(), hashed)
+
+
+def test_the_server_prints_the_setup_token_when_it_starts_without_users(tmp_path):
+    """Importing app.py is what the server does at start (to find its ASGI app)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import COOKIE_KEY, ROOT
+
+    env = {**os.environ, "TOKENBOARD_USERS": str(tmp_path / "none.yaml"),
+           "TOKENBOARD_DB": str(tmp_path / "s.duckdb"), "TOKENBOARD_COOKIE_KEY": COOKIE_KEY}  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", "import app; print(type(app.app).__name__)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    said = [line for line in lines if "one-time setup token" in line]
+    assert len(said) == 1 and len(said[0].rsplit(": ", 1)[1]) >= 24
+    assert lines[-1] == "App"
+    assert not (tmp_path / "s.duckdb").exists()  # the page itself did not run
