@@ -108,12 +108,14 @@ def tabular_plan(
     style: values.Style,
     constants: dict[str, str] | None = None,
     notes: list[str] | None = None,
+    skip_sql: str | None = None,
 ) -> Plan:
     """A plan that converts a tabular file's columns with SQL.
 
     ``mapping`` gives the raw source of each canonical field; ``constants`` gives SQL for
     fields that are the same on every row. Rows that are entirely empty, and a totals line
-    (first column starting with Total/Somme/… and no readable timestamp), are skipped.
+    (first column starting with Total/Somme/… and no readable timestamp), are skipped, and
+    so are rows for which ``skip_sql`` is true.
     """
     constants = constants or {}
     cols = COLUMNS[grain]
@@ -143,6 +145,8 @@ def tabular_plan(
             expr = f"coalesce({expr}, 0)"
         outer.append(f"CAST({expr} AS {SQL_TYPES[kind]}) AS {name}")
     keep = _keep_rows_sql(tab, mapping.get(time_field), style)
+    if skip_sql:  # lines the importer knows are not rows (counted in its notes)
+        keep = f"({keep} AND NOT ({skip_sql}))"
     sql = (
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS dummy'} "
         f"FROM {tab.read_sql} WHERE {keep})"

@@ -11,19 +11,16 @@ from lib.errors import InputError
 from lib.importers import provider_api
 from lib.importers.base import Plan
 from lib.importers.gateways import (
-    litellm_pages,
     looks_like_helicone,
     looks_like_litellm,
     plan_helicone,
     plan_litellm,
-    plan_records,
 )
 from lib.importers.generic import plan_generic
-from lib.importers.rules import check_columns
 from lib.importers.tabular import (
     SAMPLE_BYTES,
-    Tabular,
     detect_encoding,
+    json_records,
     open_csv,
     open_jsonl,
     open_parquet,
@@ -210,13 +207,6 @@ def _api_error(display: str, doc: Any) -> None:
         )
 
 
-def _plan_records(
-    tab: Tabular, cur: Cursor, fmt: str | None, mapping: dict[str, str] | None, source: str | None
-) -> Plan:
-    """Records: LiteLLM spend logs and Helicone records by their own importer, else generic."""
-    return plan_records(tab, cur, fmt) or plan_generic(tab, cur, mapping, source)
-
-
 def _plan_json(
     path: str,
     display: str,
@@ -235,25 +225,12 @@ def _plan_json(
         if first:
             _api_error(display, first[0])
         if first and all(_is_record(d) for d in first):
-            keys: dict[str, None] = {}
-            for d in first:
-                keys.update(dict.fromkeys(d))
-                check_columns(display, keys, "keys")
-            columns = {k: "VARCHAR" for k in keys}
-            tab = Tabular(
-                path,
-                display,
-                "jsonl",
-                "read_json(?, format = 'array', columns = ?, maximum_object_size = 16777216)",
-                [path, columns],
-                columns,
-            )
-            return _plan_records(tab, cur, fmt, mapping, source)
+            return plan_generic(json_records(path, display, first, "array"), cur, mapping, source)
     lined = _first_line_doc(sample, display) if head.startswith("{") else None
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
         if _is_record(lined[0]):
-            return _plan_records(open_jsonl(path, display, sample), cur, fmt, mapping, source)
+            return plan_generic(open_jsonl(path, display, sample), cur, mapping, source)
         docs, is_lines = _stream_lines(path, display), True
     else:
         value, is_lines = _load_json(path, display)
@@ -292,23 +269,8 @@ def _plan_json(
         if is_lines:
             tab = open_jsonl(path, display)
         else:
-            names: dict[str, None] = {}
-            for d in docs[:500]:
-                names.update(dict.fromkeys(d))
-            check_columns(display, names, "keys")
-            columns = {k: "VARCHAR" for k in names}
-            tab = Tabular(
-                path,
-                display,
-                "jsonl",
-                "read_json(?, format = 'array', columns = ?, maximum_object_size = 16777216)",
-                [path, columns],
-                columns,
-            )
-        return _plan_records(tab, cur, fmt, mapping, source)
-    pages_tab = litellm_pages(path, display, docs)
-    if pages_tab is not None:
-        return plan_litellm(pages_tab, cur)
+            tab = json_records(path, display, docs[:500], "array")
+        return plan_generic(tab, cur, mapping, source)
     raise InputError(
         display,
         "unrecognised JSON",
@@ -371,5 +333,8 @@ def file_columns(path: str, cur: Cursor) -> list[str]:
     if head[:1] == b"{":
         return list(open_jsonl(path, os.path.basename(path), sample).columns)
     if head[:1] == b"[":
+        records = _array_records(sample, os.path.basename(path))
+        if records and all(isinstance(r, dict) for r in records):
+            return list(json_records(path, os.path.basename(path), records, "array").columns)
         return []
     return list(open_csv(path, os.path.basename(path), sample).columns)

@@ -17,6 +17,7 @@ from lib.errors import InputError
 from lib.importers import values
 from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
 from lib.importers.canonical import REQUEST_COLUMNS, USAGE_COLUMNS
+from lib.importers.columns import Matcher, unit_problem
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 
@@ -41,6 +42,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "periode",
         "bucket_start",
         "start",
+        "usage_date",
+        "usage_date_time",
+        "date_utc",
         "starting_at",
         "aggregation_timestamp",
         "period_start",
@@ -72,6 +76,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "custom_llm_provider",
         "llm_provider",
         "fournisseur_llm",
+        "provider_name",
     ),
     "model": (
         "model",
@@ -79,6 +84,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "modele",
         "nom_modele",
         "snapshot_id",
+        "model_permaslug",
+        "model_slug",
         "model_id",
         "llm_model",
         "engine",
@@ -138,6 +145,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "duree_ms",
         "response_time_ms",
         "elapsed_ms",
+        "generation_time_ms",
     ),
     "input_tokens": (
         "input_tokens",
@@ -150,6 +158,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "tokens_entree",
         "jetons_en_entree",
         "context_tokens",
+        "input_token_count",
+        "tokens_prompt",
     ),
     "cached_input_tokens": (
         "cached_input_tokens",
@@ -159,11 +169,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "jetons_en_cache",
         "jetons_caches",
         "tokens_caches",
+        "cache_read_tokens",
     ),
     "cache_write_tokens": (
         "cache_write_tokens",
         "cache_creation_input_tokens",
         "input_cache_write_tokens",
+        "cache_creation_tokens",
     ),
     "output_tokens": (
         "output_tokens",
@@ -176,8 +188,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "jetons_sortie",
         "tokens_sortie",
         "jetons_en_sortie",
+        "output_token_count",
+        "tokens_completion",
     ),
-    "reasoning_tokens": ("reasoning_tokens", "jetons_raisonnement"),
+    "reasoning_tokens": ("reasoning_tokens", "jetons_raisonnement", "jetons_de_raisonnement"),
     "total_tokens": (
         "total_tokens",
         "tokens",
@@ -218,6 +232,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "depense",
         "total_cost",
         "cost_in_usd",
+        "amount_value",
+        "cost_total",
+        "cout_total",
+        "montant_total",
+        "cost_in_billing_currency",
+        "pretax_cost",
     ),
     "client_ip": (
         "client_ip",
@@ -229,37 +249,32 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "source_ip",
     ),
     "origin": ("origin", "referer", "referrer", "domain", "domaine", "origine", "http_origin"),
+    "currency": (
+        "currency",
+        "amount_currency",
+        "billing_currency",
+        "billing_currency_code",
+        "devise",
+    ),
     "batch": ("batch", "is_batch"),
     "service_tier": ("service_tier", "tier"),
 }
 
 
+MATCHER = Matcher(SYNONYMS)
+
+
 def normalise_name(name: str) -> str:
-    """Lower case, accents removed, every run of non-alphanumerics one underscore."""
+    """Lower case, accents removed, every run of non-alphanumerics one underscore (for
+    importers that look for one exact column name)."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
 def match_columns(columns: list[str], mapping: dict[str, str] | None = None) -> dict[str, str]:
-    """Canonical field → file column, from an explicit mapping first, then the synonyms."""
-    mapping = mapping or {}
-    found: dict[str, str] = {}
-    for fieldname, column in mapping.items():
-        if column not in columns:
-            raise KeyError(column)
-        found[fieldname] = column
-    by_norm = {normalise_name(c): c for c in columns}
-    used = set(found.values())
-    for fieldname, names in SYNONYMS.items():
-        if fieldname in found:
-            continue
-        for n in names:
-            c = by_norm.get(n)
-            if c is not None and c not in used:
-                found[fieldname] = c
-                used.add(c)
-                break
-    return found
+    """Canonical field → file column, from an explicit mapping first, then the synonyms
+    compared by their words (see ``lib.importers.columns``)."""
+    return MATCHER.match(columns, mapping)
 
 
 _COMMA_DEC = re.compile(r"^-?[\d\s\u00a0\u202f.']*,(\d{1,2}|\d{4,})$|\.\d{3},\d")
@@ -336,6 +351,9 @@ def plan_generic(
             found=str(err.args[0]),
             expected="one of " + ", ".join(tab.columns),
         ) from None
+    if not mapping:
+        _refuse_unmatched_measures(tab, found)
+    _refuse_units(tab, found)
     measures = {"input_tokens", "output_tokens", "total_tokens", "requests", "cost_usd"}
     if "ts" not in found or not measures & set(found):
         missing = []
@@ -349,7 +367,9 @@ def plan_generic(
             expected=" and ".join(missing) + ", or an explicit column mapping",
         )
     style = detect_style(tab, cur, found)
-    grain = "usage" if "requests" in found else "request"
+    # one row per period: a request count, or an end of period without request ids
+    periods = "bucket_end" in found and "request_id" not in found
+    grain = "usage" if "requests" in found or periods else "request"
     target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
     if not text_only:
         kinds = {
@@ -372,6 +392,16 @@ def plan_generic(
     if "total_tokens" in found and "input_tokens" not in found and "output_tokens" not in found:
         fmap["input_tokens"] = col(tab, found["total_tokens"])
         notes.append("only total tokens are given: they are counted as input tokens")
+    if "currency" in found and "cost_usd" in fmap:
+        fmap["cost_usd"] = _usd_only(fmap["cost_usd"], col(tab, found["currency"]))
+    skip_sql = None
+    if grain == "usage":
+        skip_sql, skipped = _empty_buckets(tab, cur, fmap)
+        if skipped:
+            notes.append(
+                f"{skipped:,} empty bucket line{'s' if skipped > 1 else ''} (a period and "
+                "no values) skipped"
+            )
     constants: dict[str, str] = {"batch": "false"}
     model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
@@ -399,8 +429,80 @@ def plan_generic(
         style=style,
         constants=constants,
         notes=notes,
+        skip_sql=skip_sql,
     )
     return plan
+
+
+def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
+    """Stop before a column that says it holds tokens, money or requests is silently left
+    out (it would count as zero)."""
+    left = MATCHER.unmatched_measures(list(tab.columns), found)
+    if left:
+        names = ", ".join(repr(c) for c in left)
+        raise InputError(
+            tab.display,
+            f"column{'s' if len(left) > 1 else ''} {names} look{'' if len(left) > 1 else 's'} "
+            "like a measure (tokens, cost, requests) that no field matched; nothing imported",
+            found=names,
+            expected="a column mapping that says what "
+            + ("they hold" if len(left) > 1 else "it holds")
+            + " (CLI: --map FIELD=COLUMN, e.g. --map output_tokens="
+            + repr(left[0])
+            + "; Data page: the mapping form)",
+        )
+
+
+def _refuse_units(tab: Tabular, found: dict[str, str]) -> None:
+    """Refuse a measure whose header states a unit that cannot be stored as is."""
+    for fieldname in ("cost_usd", "input_tokens", "output_tokens", "total_tokens", "requests"):
+        column = found.get(fieldname)
+        problem = unit_problem(column) if column else None
+        if problem:
+            raise InputError(
+                tab.display,
+                f"column {column!r} cannot be read as {fieldname.replace('_', ' ')}: {problem}",
+                field=column,
+            )
+
+
+def _usd_only(cost: FieldSource, currency: FieldSource) -> FieldSource:
+    """The cost as text, with a row in another currency turned into an unreadable value (the
+    import then stops on that line, naming the currency) instead of counted as dollars."""
+    cur = f"upper(trim(CAST({currency.raw_sql} AS VARCHAR)))"
+    raw = (
+        f"CASE WHEN {cur} IS NULL OR {cur} IN ('', 'USD', 'US$', '$') "
+        f"THEN CAST({cost.raw_sql} AS VARCHAR) "
+        f"ELSE CAST({cost.raw_sql} AS VARCHAR) || ' ' || {cur} END"
+    )
+    return FieldSource(raw, "VARCHAR", cost.label)
+
+
+_VALUE_FIELDS = ("ts", "bucket_start", "bucket_end")
+
+
+def _empty_buckets(
+    tab: Tabular, cur: Cursor, fmap: dict[str, FieldSource]
+) -> tuple[str | None, int]:
+    """SQL true for a bucket line with a period and nothing else (dashboard exports write one
+    per empty period), and how many the file has."""
+    rest = [src for name, src in fmap.items() if name not in _VALUE_FIELDS]
+    if not rest:
+        return None, 0
+
+    def blank(src: FieldSource) -> str:
+        if src.raw_type == "VARCHAR":
+            return f"coalesce(trim({src.raw_sql}), '') = ''"
+        return f"{src.raw_sql} IS NULL"
+
+    empty = " AND ".join(blank(s) for s in rest)
+    try:
+        n = cur.execute(
+            f"SELECT count(*) FROM {tab.read_sql} WHERE {empty}", tab.read_params
+        ).fetchone()[0]
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    return (empty if n else None), int(n)
 
 
 def _word(src: FieldSource) -> str:

@@ -286,7 +286,7 @@ def open_csv(path: str, display: str, sample: bytes | None = None) -> Tabular:
 def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
     """Describe a JSON Lines file: one object per line, keys taken from the first lines."""
     sample = sample if sample is not None else _read_sample(path)
-    keys: dict[str, None] = {}
+    records: list[dict[str, Any]] = []
     lines = sample.decode("utf-8", errors="ignore").lstrip("\ufeff").splitlines()
     complete = lines[:-1] if len(sample) == SAMPLE_BYTES else lines
     for lineno, line in enumerate(complete[:500], start=1):
@@ -307,13 +307,63 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
             ) from None
         if not isinstance(obj, dict):
             raise InputError(display, "a line is not a JSON object", line=lineno, found=line[:60])
-        keys.update(dict.fromkeys(obj))
-        rules.check_columns(display, keys, "keys")
-    columns = {k: "VARCHAR" for k in keys}
-    read_sql = (
-        "read_json(?, format = 'newline_delimited', columns = ?, maximum_object_size = 16777216)"
-    )
-    return Tabular(path, display, "jsonl", read_sql, [path, columns], columns)
+        records.append(obj)
+    return json_records(path, display, records, "newline_delimited")
+
+
+MAX_NESTING = 8  # levels of objects flattened into dotted paths
+
+
+def _leaves(obj: dict[str, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], None]) -> None:
+    """The paths of the scalar values of ``obj`` (objects walked, arrays left out)."""
+    for key, value in obj.items():
+        path = (*prefix, str(key))
+        if isinstance(value, dict):
+            if len(path) < MAX_NESTING:
+                _leaves(value, path, out)
+        elif not isinstance(value, list):
+            out[path] = None
+
+
+def _json_path(keys: tuple[str, ...]) -> str:
+    """A JSON path for DuckDB's ``json_extract_string`` with every key quoted."""
+    return "$" + "".join('."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+
+
+def json_records(
+    path: str, display: str, records: list[Any], fmt: Literal["newline_delimited", "array"]
+) -> Tabular:
+    """A JSON Lines file or JSON array of records as a table: nested objects are flattened
+    into dotted paths (``input.inputTokenCount``) read by DuckDB's JSON functions, so an
+    object is never taken for a value; arrays are left out. The paths come from the sampled
+    records; DuckDB streams the whole file."""
+    paths: dict[tuple[str, ...], None] = {}
+    for rec in records:
+        if isinstance(rec, dict):
+            _leaves(rec, (), paths)
+            rules.check_columns(display, paths, "keys")
+    nested = {p[0] for p in paths if len(p) > 1}
+    top: dict[str, str] = {}
+    for p in paths:
+        top.setdefault(p[0], "JSON" if p[0] in nested else "VARCHAR")
+    names = _unique_names([".".join(p) for p in paths])
+    select: list[str] = []
+    params: list[Any] = []
+    for p, name in zip(paths, names, strict=True):
+        if len(p) == 1 and p[0] not in nested:
+            expr = quote_ident(p[0])
+        elif len(p) == 1:  # a key that is an object elsewhere: its scalar value here
+            expr = f"CASE WHEN json_type({quote_ident(p[0])}) NOT IN ('OBJECT', 'ARRAY') THEN {quote_ident(p[0])} ->> '$' END"
+        else:
+            expr = f"json_extract_string({quote_ident(p[0])}, ?)"
+            params.append(_json_path(p[1:]))
+        select.append(f"{expr} AS {quote_ident(name)}")
+    reader = f"read_json(?, format = '{fmt}', columns = ?, maximum_object_size = 16777216)"
+    if not nested:
+        return Tabular(path, display, "jsonl", reader, [path, top], {n: "VARCHAR" for n in names})
+    read_sql = f"(SELECT {', '.join(select)} FROM {reader})"
+    columns = {n: "VARCHAR" for n in names}
+    return Tabular(path, display, "jsonl", read_sql, [*params, path, top], columns)
 
 
 def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:

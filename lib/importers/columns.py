@@ -1,0 +1,212 @@
+"""Column names matched by their words.
+
+A name is reduced to the set of its words: accents and case dropped, ``camelCase`` split,
+units in brackets set aside, linking words (``d'``, ``de``, ``du``, ``of``, ``the``…) and
+counting words (``count``, ``nb``, ``num``…) left out, plurals made singular. So
+``Jetons d'entrée``, ``jetons_entree`` and ``tokens_entree`` agree, and ``tokens_prompt``,
+``prompt_tokens`` and ``Prompt Tokens`` are the same name. Nested JSON fields arrive as
+dotted paths (``input.inputTokenCount``): the whole path is tried first, then its shorter
+tails when they still say at least two words (``…prompt_tokens_details.cached_tokens``).
+
+A column whose words say it is a measure (tokens, cost, amount, requests, price…) and that
+nothing matched is reported by ``unmatched_measures``: importing without it would silently
+count zero.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+_UNIT = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z0-9]+")
+
+# Words that link or count, never what a column holds.
+LINK_WORDS = frozenset(
+    [
+        "d",
+        "de",
+        "du",
+        "des",
+        "l",
+        "la",
+        "le",
+        "les",
+        "en",
+        "in",
+        "of",
+        "the",
+        "a",
+        "an",
+        "at",
+        "by",
+        "on",
+        "for",
+        "count",
+        "nb",
+        "nbr",
+        "num",
+        "number",
+        "nombre",
+        "no",
+        "qty",
+    ]
+)
+# Words that say a column holds a measure.
+MEASURE_WORDS = frozenset(
+    [
+        "token",
+        "jeton",
+        "cost",
+        "cout",
+        "amount",
+        "montant",
+        "request",
+        "requete",
+        "price",
+        "prix",
+        "spend",
+    ]
+)
+# A measure column with one of these words is a rate, a limit or a part of another measure
+# (a breakdown by modality or cache, a price per unit): leaving it out loses nothing.
+PART_WORDS = frozenset(
+    [
+        "detail",
+        "audio",
+        "image",
+        "text",
+        "uncached",
+        "prediction",
+        "accepted",
+        "rejected",
+        "max",
+        "min",
+        "limit",
+        "unit",
+        "per",
+        "rate",
+        "remaining",
+        "budget",
+        "cache",
+        "byok",
+        "upstream",
+        "discount",
+        "credit",
+        "effective",
+        "list",
+        "payg",
+        "pricing",
+        "original",
+        "body",
+        "json",
+    ]
+)
+# Currency units in a header that are not US dollars.
+_NOT_USD = re.compile(r"€|£|¥|\b(eur|euro|euros|gbp|jpy|chf|cad|aud|inr|cny|rmb)\b", re.I)
+_SCALED = re.compile(
+    r"^\s*(1?\s*k|1\s*000|1,000|m|1m|millions?|milliers|thousands?|mille)\s*$", re.I
+)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _plain(text: str) -> str:
+    """Accents removed, camelCase split, lower case."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = re.sub(r"[^\x00-\x7f]", " ", text)  # typographic apostrophes and the like
+    return _CAMEL.sub(" ", text).lower()
+
+
+def words(name: str) -> frozenset[str]:
+    """The words of one name (or one path segment), without units in brackets."""
+    all_words = [_singular(w) for w in _WORD.findall(_plain(_UNIT.sub(" ", name)))]
+    kept = [w for w in all_words if w not in LINK_WORDS]
+    return frozenset(kept or all_words)
+
+
+def unit(name: str) -> str | None:
+    """The unit written in brackets in a name (``Coût (USD)`` → ``USD``), if any."""
+    m = _UNIT.search(name)
+    return (m.group(1) or m.group(2) or "").strip() if m else None
+
+
+def unit_problem(name: str) -> str | None:
+    """Why the unit in a header cannot be read as is (a currency other than USD, values in
+    thousands), else None."""
+    u = unit(name)
+    if not u:
+        return None
+    if _NOT_USD.search(u):
+        return f"its unit is {u}: only US dollars are supported"
+    if _SCALED.match(u):
+        return f"its values are in {u}: export whole counts instead"
+    return None
+
+
+def _keys(name: str) -> list[tuple[int, frozenset[str]]]:
+    """(segments dropped, words) for the whole dotted path and its tails of ≥ 2 words."""
+    segments = [s for s in name.split(".") if s.strip()] or [name]
+    out: list[tuple[int, frozenset[str]]] = []
+    for dropped in range(len(segments)):
+        key = frozenset().union(*(words(s) for s in segments[dropped:]))
+        if key and (dropped == 0 or len(key) >= 2):
+            out.append((dropped, key))
+    return out
+
+
+class Matcher:
+    """Finds file columns for canonical fields by the words of their names."""
+
+    def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
+        self.synonyms = {f: [words(n) for n in names] for f, names in synonyms.items()}
+
+    def match(self, columns: list[str], mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Canonical field → column: the explicit ``mapping`` first (``KeyError`` for a
+        column the file lacks), then each field's synonyms in order; among columns with the
+        same words, the shallowest and leftmost wins."""
+        found: dict[str, str] = {}
+        for fieldname, column in (mapping or {}).items():
+            if column not in columns:
+                raise KeyError(column)
+            found[fieldname] = column
+        index: dict[frozenset[str], list[tuple[int, int, int, str]]] = {}
+        for pos, c in enumerate(columns):
+            depth = c.count(".")
+            for dropped, key in _keys(c):
+                index.setdefault(key, []).append((dropped, depth, pos, c))
+        used = set(found.values())
+        for fieldname, keys in self.synonyms.items():
+            if fieldname in found:
+                continue
+            for key in keys:
+                free = [cand for cand in index.get(key, ()) if cand[3] not in used]
+                if free:
+                    column = min(free)[3]
+                    found[fieldname] = column
+                    used.add(column)
+                    break
+        return found
+
+    def unmatched_measures(self, columns: list[str], found: Mapping[str, str]) -> list[str]:
+        """Columns whose names say they hold a measure and that nothing matched, leaving out
+        other spellings of a matched field (the same tokens nested again) and rates, limits
+        and parts of another measure."""
+        used = set(found.values())
+        taken = {k for f in found for k in self.synonyms.get(f, ())}
+        out = []
+        for c in columns:
+            if c in used:
+                continue
+            keys = _keys(c)
+            every = frozenset().union(*(k for _d, k in keys)) if keys else frozenset()
+            if not every & MEASURE_WORDS or every & PART_WORDS:
+                continue
+            if any(k in taken for _d, k in keys):
+                continue
+            out.append(c)
+        return out
