@@ -11,14 +11,17 @@ from lib.errors import InputError
 from lib.importers import provider_api
 from lib.importers.base import Plan
 from lib.importers.gateways import (
+    litellm_pages,
     looks_like_helicone,
     looks_like_litellm,
     plan_helicone,
     plan_litellm,
+    plan_records,
 )
 from lib.importers.generic import plan_generic
 from lib.importers.tabular import (
     SAMPLE_BYTES,
+    Tabular,
     detect_encoding,
     json_records,
     open_csv,
@@ -207,6 +210,13 @@ def _api_error(display: str, doc: Any) -> None:
         )
 
 
+def _plan_records(
+    tab: Tabular, cur: Cursor, fmt: str | None, mapping: dict[str, str] | None, source: str | None
+) -> Plan:
+    """Records: LiteLLM spend logs and Helicone records by their own importer, else generic."""
+    return plan_records(tab, cur, fmt) or plan_generic(tab, cur, mapping, source)
+
+
 def _plan_json(
     path: str,
     display: str,
@@ -225,12 +235,14 @@ def _plan_json(
         if first:
             _api_error(display, first[0])
         if first and all(_is_record(d) for d in first):
-            return plan_generic(json_records(path, display, first, "array"), cur, mapping, source)
+            return _plan_records(
+                json_records(path, display, first, "array"), cur, fmt, mapping, source
+            )
     lined = _first_line_doc(sample, display) if head.startswith("{") else None
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
         if _is_record(lined[0]):
-            return plan_generic(open_jsonl(path, display, sample), cur, mapping, source)
+            return _plan_records(open_jsonl(path, display, sample), cur, fmt, mapping, source)
         docs, is_lines = _stream_lines(path, display), True
     else:
         value, is_lines = _load_json(path, display)
@@ -270,7 +282,10 @@ def _plan_json(
             tab = open_jsonl(path, display)
         else:
             tab = json_records(path, display, docs[:500], "array")
-        return plan_generic(tab, cur, mapping, source)
+        return _plan_records(tab, cur, fmt, mapping, source)
+    pages_tab = litellm_pages(path, display, docs)
+    if pages_tab is not None:
+        return plan_litellm(pages_tab, cur)
     raise InputError(
         display,
         "unrecognised JSON",
