@@ -187,3 +187,19 @@ def test_litellm_daily_team_spend_csv(store, tmp_path):
     t = totals(store)
     assert t.requests == 1 + 6 + 1
     assert t.stated_cost_usd == Decimal("0.00012") + Decimal("0.0598") + Decimal("0.00000024")
+
+
+def test_helicone_negative_status_is_an_error(store, tmp_path):
+    """A request without a provider response has a negative response_status in Helicone: an
+    error with no HTTP status, not a refused file."""
+    with open(fixture("helicone_export_cli.csv"), encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    lines[3] = lines[3].replace('"429"', '"-1"')
+    r = import_file(store, write(tmp_path, "h.csv", "\n".join(lines) + "\n"))
+    assert (r.rows_new, totals(store).errors) == (4, 1)
+    row = store.query(
+        "SELECT status, http_status, error_code FROM request_events "
+        "WHERE request_id = '5b0e4f2a-1c3d-4e5f-8a9b-0c1d2e3f4a03'"
+    )
+    assert row == [("error", None, "-1")]
+    assert any("1 rows have a negative response_status" in n for n in r.notes)

@@ -403,10 +403,22 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
         ("cached_input_tokens", "prompt_cache_read_tokens"),
         ("cache_write_tokens", "prompt_cache_write_tokens"),
         ("user_id", "request_user_id"),
-        ("http_status", "response_status"),
     ):
         if name in n:
             m[canonical] = col(tab, n[name])
+    no_response = "false"
+    if "response_status" in n:
+        # Helicone stores a negative status for a request that got no provider response
+        # (pending, timed out, cancelled; the exact codes are not documented): an error
+        # without an HTTP status, its code kept as the error code.
+        raw = f"trim({_text(tab, n['response_status'])})"
+        no_response = f"coalesce(regexp_full_match({raw}, '-[0-9]+'), false)"
+        m["http_status"] = FieldSource(
+            f"CASE WHEN {no_response} THEN NULL ELSE {raw} END", "VARCHAR", n["response_status"]
+        )
+        m["error_code"] = FieldSource(
+            f"CASE WHEN {no_response} THEN {raw} END", "VARCHAR", n["response_status"]
+        )
     ids = [n[c] for c in ("response_id", "request_id") if c in n]
     if ids:
         m["request_id"] = _first_filled(tab, ids)
@@ -443,7 +455,7 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
         mapping=m,
         style=style,
         constants={
-            "status": f"CASE WHEN {http} >= 400 THEN 'error' ELSE 'success' END",
+            "status": (f"CASE WHEN {no_response} OR {http} >= 400 THEN 'error' ELSE 'success' END"),
             "provider": f"coalesce({PROVIDER_SQL.format(m=model_sql)}, 'unknown')",
             "batch": "false",
         },
@@ -477,4 +489,18 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
             empty_then,
         ),
     ]
+    if no_response != "false":
+        try:
+            row = cur.execute(
+                f"SELECT count(*) FILTER (WHERE {no_response}) FROM {tab.read_sql} "
+                f"WHERE {plan.keep_sql}",
+                tab.read_params,
+            ).fetchone()
+        except duckdb.Error:
+            row = None  # the import itself reports what cannot be read
+        if row and row[0]:
+            plan.notes.append(
+                f"{row[0]:,} rows have a negative response_status (no response from the "
+                "provider): counted as errors without an HTTP status"
+            )
     return plan
