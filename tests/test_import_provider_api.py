@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -93,8 +95,6 @@ def test_several_pages_of_one_pull_as_json_lines(store, tmp_path):
                 }
             ],
         }
-
-    import json
 
     text = (
         json.dumps(page(1730419200, 10, True))
@@ -220,3 +220,140 @@ def test_progress_is_reported(store):
     assert said[0].startswith("litellm_spend_logs.csv: litellm_spend_logs recognised")
     assert any("5 rows read; checking duplicates" in m for m in said)
     assert said[-1].endswith("committing")
+
+
+# --- Real saved responses (sources in tests/fixtures/README.md) -----------------------------
+
+COOKBOOK_COSTS = (  # amount.value of each bucket, copied by hand from the cookbook's output
+    "0.13080438340307526",
+    "0.12270423340307525",
+    "9.888144383403077",
+    "0.0003226181279184669",
+    "0.00032195744715549047",
+    "0.00012073404268330895",
+)
+
+
+def test_cookbook_costs_array_of_buckets_keeps_every_digit(store):
+    r = import_file(store, fixture("openai_costs_cookbook_buckets.json"))
+    assert (r.format, r.grain, r.rows_new) == ("openai_costs", "cost", 6)
+    expected = sum((Decimal(v) for v in COOKBOOK_COSTS), Decimal(0))
+    assert expected == Decimal("10.14241830982698477632")  # worked out by hand as well
+    assert totals(store).stated_cost_usd == expected
+    stored = [a for (a,) in store.query("SELECT amount FROM cost_items ORDER BY bucket_start")]
+    assert stored == [Decimal(v) for v in COOKBOOK_COSTS]
+    assert store.scalar("SELECT count(*) FROM bucket_coverage") == 6
+
+
+def test_preview_of_long_decimals_is_exact(store):
+    from lib.preview import preview_file
+
+    p = preview_file(store, fixture("openai_costs_cookbook_buckets.json"))
+    assert (p.format, p.rows) == ("openai_costs", 6)
+    assert p.cost_usd == sum((Decimal(v) for v in COOKBOOK_COSTS), Decimal(0))
+
+
+def test_cookbook_usage_json_lines_of_buckets(store):
+    r = import_file(store, fixture("openai_usage_cookbook_buckets.jsonl"))
+    assert (r.format, r.rows_new) == ("openai_usage", 3)
+    t = totals(store)
+    assert t.requests == 470 + 150 + 3053
+    assert t.input_tokens == 141201 + 45949 + 3718360
+    assert t.cached_input_tokens == 76544
+    assert t.output_tokens == 9756 + 282 + 97756
+    # the empty fourth bucket is covered too
+    assert store.scalar("SELECT count(*) FROM bucket_coverage WHERE kind = 'completions'") == 4
+
+
+def _bucket_lines(path: str) -> list[str]:
+    """The top-level buckets of a JSON array file, each as one line of its own source text
+    (digits untouched)."""
+    text = Path(path).read_text(encoding="utf-8")
+    decoder, pos, out = json.JSONDecoder(), text.index("[") + 1, []
+    while True:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        if text[pos] == "]":
+            return out
+        _value, end = decoder.raw_decode(text, pos)
+        out.append(" ".join(text[pos:end].split()))
+        pos = end
+
+
+def test_json_lines_of_cost_buckets(store, tmp_path):
+    lines = _bucket_lines(fixture("openai_costs_cookbook_buckets.json"))
+    assert len(lines) == 6 and "0.00032195744715549047" in lines[4]
+    r = import_file(store, write(tmp_path, "costs.jsonl", "\n".join(lines) + "\n"))
+    assert (r.format, r.rows_new) == ("openai_costs", 6)
+    assert totals(store).stated_cost_usd == sum((Decimal(v) for v in COOKBOOK_COSTS), Decimal(0))
+
+
+def test_array_of_anthropic_buckets(store, tmp_path):
+    doc = json.loads(Path(fixture("anthropic_cost_docs_example.json")).read_text())
+    r = import_file(store, write(tmp_path, "buckets.json", doc["data"]))
+    assert (r.format, r.rows_new) == ("anthropic_cost", 1)
+    assert totals(store).stated_cost_usd == Decimal("1.2378912")
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        lambda data: {"data": data, "total": len(data), "page": 1},
+        lambda data: {"buckets": data, "next_cursor": None},
+        lambda data: {"data": data, "page": 1, "per_page": 50, "total_pages": 1},
+    ],
+)
+def test_page_envelopes_other_than_has_more(store, tmp_path, envelope):
+    oas = json.loads(
+        Path(fixture("openai_costs_oas_example.json")).read_text(), parse_float=Decimal
+    )
+    doc = envelope(oas["data"])
+    text = json.dumps(doc, default=str).replace('"0.06"', "0.06")
+    r = import_file(store, write(tmp_path, "wrapped.json", text))
+    assert (r.format, r.rows_new) == ("openai_costs", 1)
+    assert totals(store).stated_cost_usd == Decimal("0.06")
+
+
+def test_anthropic_cost_docs_example_and_long_cents(store, tmp_path):
+    import_file(store, fixture("anthropic_cost_docs_example.json"))
+    # "123.78912" cents = $1.2378912
+    assert totals(store).stated_cost_usd == Decimal("1.2378912")
+    doc = json.loads(Path(fixture("anthropic_cost_docs_example.json")).read_text())
+    # a cents amount with 18 decimals, as a sum of per-token prices gives (constructed)
+    doc["data"][0]["results"][0]["amount"] = "0.123456789012345678"
+    doc["data"][0]["starting_at"] = "2025-08-02T00:00:00Z"
+    doc["data"][0]["ending_at"] = "2025-08-03T00:00:00Z"
+    import_file(store, write(tmp_path, "long_cents.json", doc))
+    assert totals(store).stated_cost_usd == Decimal("1.2378912") + Decimal("0.00123456789012345678")
+
+
+def test_amount_beyond_the_stored_scale_is_rounded_half_even(store, tmp_path):
+    # 1.2345678901234567e-05 has 22 decimals; the 21st and 22nd (67) round the 20th up
+    text = json.dumps(openai_page({"object": "organization.costs.result",
+                                   "amount": {"value": "@", "currency": "usd"}}))  # fmt: skip
+    path = write(tmp_path, "tiny.json", text.replace('"@"', "1.2345678901234567e-05"))
+    import_file(store, path)
+    assert store.scalar("SELECT amount FROM cost_items") == Decimal("0.00001234567890123457")
+
+
+def test_legacy_v1_usage_2024_has_no_current_usage_usd(store):
+    r = import_file(store, fixture("openai_legacy_usage_2024.json"))
+    assert r.format == "openai_legacy_usage"
+    rows = store.query(
+        "SELECT kind, sum(requests), sum(input_tokens), sum(output_tokens), sum(quantity) "
+        "FROM usage_buckets GROUP BY kind ORDER BY kind"
+    )
+    assert rows == [
+        ("audio_transcriptions", 1, 0, 0, 2.0),
+        ("completion", 2, 31 + 13, 12 + 9, None),
+        ("completion-realtime", 1, 118, 35, None),
+        ("images", 1, 0, 0, 1.0),
+    ]
+
+
+def test_legacy_cached_context_tokens_are_cached_input(store, tmp_path):
+    doc = json.loads(Path(fixture("openai_legacy_usage_2024.json")).read_text())
+    doc["data"][0]["n_cached_context_tokens_total"] = 64  # of its 118 context tokens
+    import_file(store, write(tmp_path, "legacy.json", doc))
+    t = totals(store)
+    assert (t.input_tokens, t.cached_input_tokens) == (118 + 31 + 13, 64)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lib.importers import values
+from lib.importers import rules, values
 from lib.importers.canonical import COLUMNS, SQL_TYPES, TOKEN_COLUMNS, Grain
 from lib.importers.tabular import Tabular, quote_ident
 
@@ -63,7 +63,7 @@ def typed_arrow_schema(grain: Grain) -> pa.Schema:
         "ts": pa.timestamp("us", tz="UTC"),
         "str": pa.string(),
         "int": pa.int64(),
-        "money": pa.decimal128(38, 12),
+        "money": pa.decimal128(38, rules.MONEY_SCALE),
         "money18": pa.decimal128(18, 10),
         "float": pa.float64(),
         "bool": pa.bool_(),

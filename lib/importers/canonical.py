@@ -96,7 +96,7 @@ SQL_TYPES = {
     "ts": "TIMESTAMPTZ",
     "str": "VARCHAR",
     "int": "BIGINT",
-    "money": "DECIMAL(38, 12)",
+    "money": "DECIMAL(38, 20)",  # lib.importers.rules.MONEY_SQL
     "money18": "DECIMAL(18, 10)",
     "float": "DOUBLE",
     "bool": "BOOLEAN",

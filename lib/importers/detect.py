@@ -90,7 +90,11 @@ def _sample_text(sample: bytes) -> str:
 def _is_record(doc: Any) -> bool:
     """A request/usage record (not an API page, legacy response or error body)."""
     return (
-        isinstance(doc, dict) and not isinstance(doc.get("data"), list) and _error_body(doc) is None
+        isinstance(doc, dict)
+        and not isinstance(doc.get("data"), list)
+        and _error_body(doc) is None
+        and not provider_api.is_bucket(doc)
+        and not provider_api.is_page(doc)
     )
 
 
@@ -256,7 +260,9 @@ def _plan_json(
             found="[]",
             expected="a usage or cost report, or records",
         )
-    if all(provider_api.is_page(d) for d in docs):
+    pages = provider_api.as_pages(docs)
+    if pages is not None:
+        docs = pages
         family = provider_api.page_family(docs)
         if family is None:
             raise InputError(
@@ -277,7 +283,7 @@ def _plan_json(
         return provider_api.PLANNERS[family](display, docs)
     if all(provider_api.is_legacy_usage(d) for d in docs):
         return provider_api.plan_openai_legacy(display, docs)
-    if all(isinstance(d, dict) and not isinstance(d.get("data"), list) for d in docs):
+    if all(_is_record(d) for d in docs):
         if is_lines:
             tab = open_jsonl(path, display)
         else:

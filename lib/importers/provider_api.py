@@ -111,6 +111,14 @@ class _Ctx:
             raise self.fail(path, "not a finite amount", value, rules.AMOUNT_EXPECTED)
         return d
 
+    def money(self, value: Any, path: str, expected: str, cents: bool = False) -> Decimal:
+        """An amount in dollars at the stored scale (``cents``: the source states cents),
+        read from the source's own digits; checked again after the unit change."""
+        d = self.amount(value, path, expected)
+        if cents:
+            d = d.scaleb(-2)  # exact: moves the decimal point, never rounds
+        return rules.money(d)
+
     def str_(self, d: dict[str, Any], key: str, path: str) -> str | None:
         v = d.get(key)
         if v is None:
@@ -152,17 +160,77 @@ class _Ctx:
         return ts
 
 
+# Keys under which saved pages hold their buckets ("data" in the API; others in wrappers).
+BUCKET_KEYS = ("data", "buckets")
+
+
+def is_bucket(doc: Any) -> bool:
+    """True for one time bucket of a usage/cost report (OpenAI ``start_time`` or Anthropic
+    ``starting_at``, with its ``results``), as the cookbook's paging loop saves them."""
+    if not isinstance(doc, dict) or not ("start_time" in doc or "starting_at" in doc):
+        return False
+    results = doc.get("results", doc.get("result"))
+    return isinstance(results, list) and all(isinstance(r, dict) for r in results)
+
+
+def page_buckets(doc: Any) -> list[Any] | None:
+    """The buckets of a saved usage/cost page, whatever its envelope, else None.
+
+    A page is ``{"data": [bucket…], "has_more": …}`` (the API's own), or any object whose
+    ``data`` (or ``buckets``) is a non-empty array of buckets, whatever else it holds
+    (``total``, ``page``, ``next_cursor``…).
+    """
+    if not isinstance(doc, dict):
+        return None
+    data = doc.get("data")
+    if isinstance(data, list) and ("has_more" in doc or doc.get("object") == "page"):
+        return data
+    for key in BUCKET_KEYS:
+        value = doc.get(key)
+        if isinstance(value, list) and value and all(is_bucket(b) for b in value):
+            return value
+    return None
+
+
 def is_page(doc: Any) -> bool:
-    """True for a usage/cost API page: ``{"data": [bucket…], "has_more": …}``."""
-    return (
-        isinstance(doc, dict)
-        and isinstance(doc.get("data"), list)
-        and ("has_more" in doc or doc.get("object") == "page")
-    )
+    """True for a usage/cost API page (see ``page_buckets``)."""
+    return page_buckets(doc) is not None
+
+
+def as_pages(docs: list[Any]) -> list[dict[str, Any]] | None:
+    """The documents of one file as API pages ``{"data": [bucket…]}``, or None when they are
+    not all pages or buckets. Bare buckets (a JSON array or JSON Lines of them) become one
+    page, in order."""
+    pages: list[dict[str, Any]] = []
+    loose: list[Any] = []
+    for doc in docs:
+        if is_bucket(doc):
+            loose.append(doc)
+            continue
+        buckets = page_buckets(doc)
+        if buckets is None:
+            return None
+        pages.append(doc if buckets is doc.get("data") else {**doc, "data": buckets})
+    if loose:
+        pages.append({"object": "page", "data": loose})
+    return pages
+
+
+LEGACY_LISTS = ("ft_data", "dalle_api_data", "whisper_api_data", "tts_api_data")
 
 
 def is_legacy_usage(doc: Any) -> bool:
-    return isinstance(doc, dict) and doc.get("object") == "list" and "current_usage_usd" in doc
+    """True for a response of the old ``GET /v1/usage?date=``: ``{"object": "list", "data":
+    [entry…], …}`` whose entries have ``aggregation_timestamp``. Responses of 2024 have no
+    ``current_usage_usd``; detection does not depend on it."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        return False
+    entries = [e for e in doc["data"] if isinstance(e, dict)]
+    if entries:
+        return all("aggregation_timestamp" in e for e in entries)
+    return doc.get("object") == "list" and (
+        "current_usage_usd" in doc or any(k in doc for k in LEGACY_LISTS)
+    )
 
 
 def all_empty(pages: list[dict[str, Any]]) -> bool:
@@ -324,7 +392,7 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
             value = amount.get("value")
             if isinstance(value, str):
                 raise ctx.fail(f"{rp}.amount.value", "not an amount", value, "a number")
-            value = ctx.amount(value, f"{rp}.amount.value", "a number")
+            value = ctx.money(value, f"{rp}.amount.value", "a number")
             currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
             rows.append(
                 {
@@ -414,7 +482,9 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
             rp = f"{path}.results[{r}]"
             res = ctx.obj(res, rp)
             raw = res.get("amount")
-            cents = ctx.amount(raw, f"{rp}.amount", 'a decimal string in cents, like "123.45"')
+            dollars = ctx.money(
+                raw, f"{rp}.amount", 'a decimal string in cents, like "123.45"', cents=True
+            )
             rows.append(
                 {
                     "bucket_start": start,
@@ -426,7 +496,7 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
                     "cost_type": ctx.str_(res, "cost_type", rp),
                     "token_type": ctx.str_(res, "token_type", rp),
                     "service_tier": ctx.str_(res, "service_tier", rp),
-                    "amount": cents / 100,
+                    "amount": dollars,
                     "currency": (ctx.str_(res, "currency", rp) or "USD").upper(),
                 }
             )
@@ -434,13 +504,16 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
 
 
 def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
-    """Legacy ``/v1/usage?date=`` responses: 5-minute buckets of completions."""
+    """Legacy ``/v1/usage?date=`` responses: 5-minute buckets of completions
+    (``n_context_tokens_total`` includes the cached ``n_cached_context_tokens_total``), and
+    the images (``dalle_api_data``) and transcriptions (``whisper_api_data``) beside them."""
     ctx = _Ctx(display)
     rows: list[dict[str, Any]] = []
     for d, doc in enumerate(docs):
-        data = ctx.lst(doc.get("data"), f"[{d}].data" if len(docs) > 1 else "data")
+        pre = f"[{d}]." if len(docs) > 1 else ""
+        data = ctx.lst(doc.get("data"), f"{pre}data")
         for i, entry in enumerate(data):
-            path = f"data[{i}]"
+            path = f"{pre}data[{i}]"
             entry = ctx.obj(entry, path)
             start = ctx.epoch(entry, "aggregation_timestamp", path)
             rows.append(
@@ -448,17 +521,47 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
                 | {
                     "bucket_start": start,
                     "bucket_end": start + timedelta(minutes=5),
-                    "kind": entry.get("operation") or "completion",
+                    "kind": ctx.str_(entry, "operation", path) or "completion",
                     "provider": "openai",
                     "model": ctx.str_(entry, "snapshot_id", path),
                     "project": ctx.str_(entry, "project_id", path),
                     "api_key": ctx.str_(entry, "api_key_id", path),
                     "requests": ctx.int_(entry, "n_requests", path),
                     "input_tokens": ctx.int_(entry, "n_context_tokens_total", path) or 0,
+                    "cached_input_tokens": ctx.int_(entry, "n_cached_context_tokens_total", path)
+                    or 0,
                     "output_tokens": ctx.int_(entry, "n_generated_tokens_total", path) or 0,
                 }
             )
+        for key, kind, qfield, unit in LEGACY_QUANTITIES:
+            for i, entry in enumerate(ctx.lst(doc.get(key) or [], f"{pre}{key}")):
+                path = f"{pre}{key}[{i}]"
+                entry = ctx.obj(entry, path)
+                start = ctx.epoch(entry, "timestamp", path)
+                rows.append(
+                    _rows_base()
+                    | {
+                        "bucket_start": start,
+                        "bucket_end": start + timedelta(minutes=5),
+                        "kind": kind,
+                        "provider": "openai",
+                        "model": ctx.str_(entry, "model_id", path),
+                        "project": ctx.str_(entry, "project_id", path),
+                        "api_key": ctx.str_(entry, "api_key_id", path),
+                        "user_id": ctx.str_(entry, "user_id", path),
+                        "requests": ctx.int_(entry, "num_requests", path),
+                        "quantity": ctx.num(entry, qfield, path),
+                        "quantity_unit": unit,
+                    }
+                )
     return arrow_plan("openai_legacy_usage", "openai_legacy_usage", "usage", display, rows, None)
+
+
+# Non-completion lists of a legacy response: (key, kind, quantity field, unit).
+LEGACY_QUANTITIES = (
+    ("dalle_api_data", "images", "num_images", "images"),
+    ("whisper_api_data", "audio_transcriptions", "num_seconds", "seconds"),
+)
 
 
 PLANNERS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from lib.errors import InputError
 
@@ -26,8 +26,16 @@ TS_RANGE = "between 1970 and 2199"
 MAX_COUNT = 2**63 - 1
 COUNT_EXPECTED = "a whole number ≥ 0"
 
-# Money: finite, and small enough for DECIMAL(38, 12).
-MAX_AMOUNT = Decimal(10) ** 24
+# Money: finite, stored as DECIMAL(38, MONEY_SCALE). Scale 20 holds every digit of any JSON
+# float of 1e-4 or more (17 significant digits) and of cents with up to 18 decimals. A value
+# with more decimals is rounded half-even at the 20th: at most 5e-21 per amount, so a total
+# of N amounts stays exact to 1e-10 USD for any N below 2e10 rows. Amounts stay under 1e15,
+# leaving 1000x room for sums below the type's 1e18 limit.
+MONEY_SCALE = 20
+MONEY_SQL = f"DECIMAL(38, {MONEY_SCALE})"
+MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+MAX_AMOUNT = Decimal(10) ** 15
+_WIDE = Context(prec=80)  # room for 15 integer digits + 20 decimals, and more
 AMOUNT_EXPECTED = "a finite decimal amount in US dollars (only USD is supported)"
 
 # Columns of one tabular file (a wider header is an accident or an attack).
@@ -50,11 +58,17 @@ def ts_ok(ts: datetime) -> bool:
 
 
 def amount_ok(value: Decimal | float | int) -> bool:
-    """True for a finite amount that fits DECIMAL(38, 12)."""
+    """True for a finite amount below ``MAX_AMOUNT`` (fits ``MONEY_SQL`` with room for sums)."""
     if isinstance(value, float) and not math.isfinite(value):
         return False
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     return d.is_finite() and abs(d) < MAX_AMOUNT
+
+
+def money(value: Decimal) -> Decimal:
+    """``value`` at the stored scale: every digit up to the 20th decimal, rounded half-even
+    beyond (see ``MONEY_SCALE`` for the bound on totals)."""
+    return value.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def number_ok(value: float) -> bool:

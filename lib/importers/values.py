@@ -108,7 +108,7 @@ def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False)
             return rules.count_sql(raw)
         return f"coalesce({rules.count_sql(t)}, {rules.count_sql(clean_number(t, style))})"
     if kind in ("money", "money18", "float"):
-        target = {"money": "DECIMAL(38, 12)", "money18": "DECIMAL(18, 10)", "float": "DOUBLE"}[kind]
+        target = {"money": rules.MONEY_SQL, "money18": "DECIMAL(18, 10)", "float": "DOUBLE"}[kind]
         if not text:
             if raw_type.upper() in ("FLOAT", "DOUBLE") and kind != "float":
                 # Through the shortest text form, so 0.1 stays 0.1 and not 0.1000000000000000055.

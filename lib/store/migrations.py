@@ -367,6 +367,16 @@ CREATE TABLE event_claims (
 );
 """
 
+V8 = """
+-- Money at scale 20 (lib.importers.rules.MONEY_SCALE): real Costs API amounts are JSON floats
+-- with up to 20 decimals (0.00032195744715549047) and Anthropic cents may carry more than 10;
+-- scale 12 could not hold them. Rollups widen with the facts so their sums stay the same.
+ALTER TABLE usage_buckets ALTER cost_usd TYPE DECIMAL(38, 20);
+ALTER TABLE cost_items ALTER amount TYPE DECIMAL(38, 20);
+ALTER TABLE agg_hourly ALTER cost_usd TYPE DECIMAL(38, 20);
+ALTER TABLE agg_user_daily ALTER cost_usd TYPE DECIMAL(38, 20);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -375,4 +385,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "playground presets and runs", V5),
     (6, "server-side sign-in sessions", V6),
     (7, "claims of imports on request events another import holds", V7),
+    (8, "money of usage buckets, cost items and rollups at scale 20", V8),
 ]
