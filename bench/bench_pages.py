@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -40,7 +41,7 @@ PAGES = {"Overview": "app.py", "Usage": "pages/1_Usage.py", "Costs": "pages/2_Co
          "Data": "pages/7_Data.py"}  # fmt: skip
 LINKS = {"Overview": "Overview", "Usage": "Usage", "Costs": "Costs", "Data": "Data"}
 USER, PASSWORD = "bench", "bench-password-1"
-COOKIE_KEY = "bench-cookie-key-0123456789abcdef0123456789"
+COOKIE_KEY = secrets.token_urlsafe(48)  # a key written in the repository is refused
 TARGETS = {"warm": 0.5, "cold": 2.0, "filter": 0.6}
 
 
