@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from lib.errors import InputError
 from lib.ingest import import_file
 from lib.summary import totals
-from tests.conftest import fixture, openai_page, write
+from tests.conftest import fixture, openai_page, snapshot, write
 
 
 def test_openai_usage_completions(store):
@@ -357,3 +358,17 @@ def test_legacy_cached_context_tokens_are_cached_input(store, tmp_path):
     import_file(store, write(tmp_path, "legacy.json", doc))
     t = totals(store)
     assert (t.input_tokens, t.cached_input_tokens) == (118 + 31 + 13, 64)
+
+
+@pytest.mark.parametrize("missing", ["n_context_tokens_total", "n_generated_tokens_total"])
+def test_legacy_v1_usage_without_a_token_total_is_refused_not_zero(store, tmp_path, missing):
+    entry = {"aggregation_timestamp": 1730419200, "n_requests": 3, "operation": "completion",
+             "snapshot_id": "gpt-4o-mini-2024-07-18", "n_context_tokens_total": 300,
+             "n_generated_tokens_total": 30}  # fmt: skip
+    del entry[missing]
+    doc = {"object": "list", "data": [entry], "dalle_api_data": [], "whisper_api_data": []}
+    before = snapshot(store)
+    with pytest.raises(InputError) as err:
+        import_file(store, write(tmp_path, "legacy.json", doc))
+    assert f"data[0].{missing}" in str(err.value) and "missing" in str(err.value)
+    assert snapshot(store) == before

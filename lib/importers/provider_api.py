@@ -527,10 +527,12 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
                     "project": ctx.str_(entry, "project_id", path),
                     "api_key": ctx.str_(entry, "api_key_id", path),
                     "requests": ctx.int_(entry, "n_requests", path),
-                    "input_tokens": ctx.int_(entry, "n_context_tokens_total", path) or 0,
+                    "input_tokens": ctx.int_(entry, "n_context_tokens_total", path, required=True),
                     "cached_input_tokens": ctx.int_(entry, "n_cached_context_tokens_total", path)
                     or 0,
-                    "output_tokens": ctx.int_(entry, "n_generated_tokens_total", path) or 0,
+                    "output_tokens": ctx.int_(
+                        entry, "n_generated_tokens_total", path, required=True
+                    ),
                 }
             )
         for key, kind, qfield, unit in LEGACY_QUANTITIES:
