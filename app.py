@@ -21,7 +21,7 @@ from lib.charts import time_series
 from lib.errors import TokenboardError
 from lib.filters import PRESETS
 from lib.settings import monthly_budget, set_monthly_budget
-from lib.summary import data_version, has_demo_data
+from lib.summary import data_version, has_data, has_demo_data
 from lib.ui.frame import page
 from lib.ui.markup import md
 from lib.ui.state import ensure_demo_on_first_start, load_demo_into
@@ -39,7 +39,7 @@ def overview() -> None:
     )
 
     ensure_demo_on_first_start(store)
-    if store.scalar("SELECT count(*) FROM imports WHERE status = 'ok'") == 0:
+    if not has_data(store):
         st.info(
             "**No data yet.** Import your exports on the Data page (OpenAI/Anthropic usage and cost API "
             "responses, LiteLLM or Helicone logs, CSV/JSONL/Parquet exports), or load demo data to look around."

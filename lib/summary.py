@@ -59,6 +59,16 @@ def data_version(store: Store) -> str:
     return "-".join(str(v) for v in row)
 
 
+def has_data(store: Store) -> bool:
+    """True once any import has landed (and not been undone)."""
+    return bool(store.scalar("SELECT count(*) FROM imports WHERE status = 'ok'"))
+
+
+def ever_imported(store: Store) -> bool:
+    """True once anything was ever imported, even if failed or undone since."""
+    return bool(store.scalar("SELECT count(*) FROM imports"))
+
+
 def has_demo_data(store: Store) -> bool:
     return bool(store.scalar("SELECT count(*) FROM imports WHERE is_demo AND status = 'ok'"))
 

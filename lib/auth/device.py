@@ -11,24 +11,22 @@ browser down.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
+
+from lib.auth.signing import sign, verify
 
 COOKIE_NAME = "tokenboard_device"
 MAX_AGE_S = 180 * 86400
 
 
-def _sign(device_id: str, username: str, key: str) -> str:
-    mac = hmac.new(key.encode(), f"device:{device_id}:{username}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+def _message(device_id: str, username: str) -> str:
+    return f"device:{device_id}:{username}"  # never equal to a session token's message
 
 
 def new_value(username: str, key: str, device_id: str | None = None) -> str:
     """A device cookie value for ``username`` (a new random device id unless given)."""
     device_id = device_id or secrets.token_urlsafe(16)
-    return f"{device_id}.{username}.{_sign(device_id, username, key)}"
+    return f"{device_id}.{username}.{sign(key, _message(device_id, username))}"
 
 
 def device_id(value: str | None, username: str, key: str) -> str | None:
@@ -39,4 +37,4 @@ def device_id(value: str | None, username: str, key: str) -> str | None:
     name, sig = rest.rsplit(".", 1)
     if name != username.strip().lower():
         return None
-    return dev if hmac.compare_digest(sig, _sign(dev, name, key)) else None
+    return dev if verify(key, _message(dev, name), sig) else None

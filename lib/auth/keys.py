@@ -112,11 +112,13 @@ def _is_run(key: str) -> bool:
     return len(steps) > 1 and same >= 0.5 * (len(steps) - 1)
 
 
+@lru_cache(maxsize=16)
 def refusal(key: str) -> Refusal | None:
-    """Why ``key`` may not sign cookies, or ``None`` when it may."""
+    """Why ``key`` may not sign cookies, or ``None`` when it may (remembered per key: the
+    check runs on every page run)."""
     if not key or not key.strip():
         return "missing"
-    if key in KNOWN_DEFAULT_KEYS or key.lower() in KNOWN_DEFAULT_KEYS:
+    if key.lower() in KNOWN_DEFAULT_KEYS:
         return "public"
     if len(key) < MIN_KEY_LENGTH:
         return "short"

@@ -11,16 +11,15 @@ Times are ``datetime`` in UTC; durations are seconds.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from lib.auth.signing import sign, verify
 from lib.errors import StoreError
 from lib.store import Store
 from lib.store.db import WriteBusyError
@@ -59,14 +58,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _sign(token: str, key: str) -> str:
-    mac = hmac.new(key.encode(), token.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
 def cookie_value(token: str, key: str) -> str:
     """What the browser stores for ``token``."""
-    return f"{token}.{_sign(token, key)}"
+    return f"{token}.{sign(key, token)}"
 
 
 def token_from_cookie(value: str | None, key: str) -> str | None:
@@ -75,7 +69,7 @@ def token_from_cookie(value: str | None, key: str) -> str | None:
     if not value or len(value) > 200 or value.count(".") != 1:
         return None
     token, sig = value.split(".")
-    return token if hmac.compare_digest(sig, _sign(token, key)) else None
+    return token if verify(key, token, sig) else None
 
 
 def _utc(now: datetime) -> datetime:

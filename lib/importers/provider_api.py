@@ -503,6 +503,21 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
     return arrow_plan("anthropic_cost", "anthropic_cost", "cost", display, rows, coverage)
 
 
+def _legacy_bucket(
+    ctx: _Ctx, entry: dict[str, Any], path: str, time_key: str, model_key: str
+) -> dict[str, Any]:
+    """What every legacy entry says alike: its 5-minute bucket, model, project and key."""
+    start = ctx.epoch(entry, time_key, path)
+    return _rows_base() | {
+        "bucket_start": start,
+        "bucket_end": start + timedelta(minutes=5),
+        "provider": "openai",
+        "model": ctx.str_(entry, model_key, path),
+        "project": ctx.str_(entry, "project_id", path),
+        "api_key": ctx.str_(entry, "api_key_id", path),
+    }
+
+
 def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
     """Legacy ``/v1/usage?date=`` responses: 5-minute buckets of completions
     (``n_context_tokens_total`` includes the cached ``n_cached_context_tokens_total``), and
@@ -511,25 +526,17 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
     rows: list[dict[str, Any]] = []
     for d, doc in enumerate(docs):
         pre = f"[{d}]." if len(docs) > 1 else ""
-        data = ctx.lst(doc.get("data"), f"{pre}data")
-        for i, entry in enumerate(data):
+        for i, entry in enumerate(ctx.lst(doc.get("data"), f"{pre}data")):
             path = f"{pre}data[{i}]"
             entry = ctx.obj(entry, path)
-            start = ctx.epoch(entry, "aggregation_timestamp", path)
             rows.append(
-                _rows_base()
+                _legacy_bucket(ctx, entry, path, "aggregation_timestamp", "snapshot_id")
                 | {
-                    "bucket_start": start,
-                    "bucket_end": start + timedelta(minutes=5),
                     "kind": ctx.str_(entry, "operation", path) or "completion",
-                    "provider": "openai",
-                    "model": ctx.str_(entry, "snapshot_id", path),
-                    "project": ctx.str_(entry, "project_id", path),
-                    "api_key": ctx.str_(entry, "api_key_id", path),
                     "requests": ctx.int_(entry, "n_requests", path),
                     "input_tokens": ctx.int_(entry, "n_context_tokens_total", path, required=True),
                     "cached_input_tokens": ctx.int_(entry, "n_cached_context_tokens_total", path)
-                    or 0,
+                    or 0,  # absent from responses before the cache existed
                     "output_tokens": ctx.int_(
                         entry, "n_generated_tokens_total", path, required=True
                     ),
@@ -539,17 +546,10 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
             for i, entry in enumerate(ctx.lst(doc.get(key) or [], f"{pre}{key}")):
                 path = f"{pre}{key}[{i}]"
                 entry = ctx.obj(entry, path)
-                start = ctx.epoch(entry, "timestamp", path)
                 rows.append(
-                    _rows_base()
+                    _legacy_bucket(ctx, entry, path, "timestamp", "model_id")
                     | {
-                        "bucket_start": start,
-                        "bucket_end": start + timedelta(minutes=5),
                         "kind": kind,
-                        "provider": "openai",
-                        "model": ctx.str_(entry, "model_id", path),
-                        "project": ctx.str_(entry, "project_id", path),
-                        "api_key": ctx.str_(entry, "api_key_id", path),
                         "user_id": ctx.str_(entry, "user_id", path),
                         "requests": ctx.int_(entry, "num_requests", path),
                         "quantity": ctx.num(entry, qfield, path),

@@ -185,10 +185,6 @@ def _delete_cookie() -> None:
     }  # fmt: skip
 
 
-def _browser_cookie() -> str | None:
-    return _cookie(COOKIE_NAME)
-
-
 # -- sessions ----------------------------------------------------------------------------
 _KEPT = ("tb_cookie_op", "tb_notice")  # what survives the end of a session in this tab
 
@@ -222,7 +218,7 @@ def _session_user(store: Store, users: UserStore, key: str) -> str | None:
     token = st.session_state.get(_SESSION)
     from_cookie = token is None
     if from_cookie:
-        token = sessions.token_from_cookie(_browser_cookie(), key)
+        token = sessions.token_from_cookie(_cookie(COOKIE_NAME), key)
     if not token:
         return None
     now = sessions.utcnow()
@@ -234,8 +230,7 @@ def _session_user(store: Store, users: UserStore, key: str) -> str | None:
     if found.status in ("idle", "expired", "changed"):
         st.session_state["tb_notice"] = found.status
     _forget()
-    if not from_cookie or _browser_cookie():
-        _delete_cookie()
+    _delete_cookie()  # the browser holds a cookie for this ended session
     return None
 
 

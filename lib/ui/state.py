@@ -11,6 +11,7 @@ import streamlit as st
 from lib.config import resolve_db_path
 from lib.errors import TokenboardError
 from lib.store import Store
+from lib.summary import ever_imported
 from lib.ui.markup import md
 
 
@@ -50,5 +51,5 @@ def load_demo_into(store: Store) -> None:
 
 def ensure_demo_on_first_start(store: Store) -> None:
     """Load demo data once when the database has never had an import."""
-    if demo_autoload_enabled() and store.scalar("SELECT count(*) FROM imports") == 0:
+    if demo_autoload_enabled() and not ever_imported(store):
         load_demo_into(store)
