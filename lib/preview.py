@@ -16,7 +16,7 @@ import duckdb
 from lib.errors import TokenboardError, is_disk_full, unexpected_error
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
-from lib.importers.detect import plan_file
+from lib.importers.detect import file_columns, plan_file
 from lib.importers.tabular import TypedReadMismatch
 from lib.store import Store
 
@@ -119,3 +119,9 @@ def _preview(
         requests=None if requests is None else int(requests), input_tokens=int(tin or 0),
         output_tokens=int(tout or 0), cost_usd=usd, notes=plan.notes,
     )  # fmt: skip
+
+
+def columns_of(store: Store, path: str) -> list[str]:
+    """The column names of the file at ``path`` (for the mapping form)."""
+    with store.read() as cur:
+        return file_columns(path, cur)

@@ -10,11 +10,10 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from lib.errors import TokenboardError
-from lib.importers.detect import file_columns
 from lib.importers.generic import SYNONYMS
 from lib.ingest import import_file, undo_import
 from lib.ledger import history
-from lib.preview import preview_file
+from lib.preview import columns_of, preview_file
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
 from lib.ui.frame import page
 from lib.ui.markup import md
@@ -54,8 +53,7 @@ def _preview_one(up: SavedUpload, ready: list[tuple[str, str, dict[str, str] | N
     except TokenboardError as err:
         st.error(md(str(err)))
         if "unrecognised columns" in str(err) or "mapping" in str(err):
-            with ctx.store.read() as cur:
-                cols = file_columns(up.path, cur)
+            cols = columns_of(ctx.store, up.path)
             st.write("Map the columns (at least a time column and one measure):")
             chosen = {}
             grid = st.columns(4)
