@@ -3,7 +3,8 @@
 Tokens, requests and errors come from the counted stream of each provider and day (see the
 ``token_streams`` view): a provider usage pull wins over other usage exports, which win over
 gateway/request logs, so the same traffic is never added twice. Errors come from the
-counted stream, or from the request logs of that day where the stream has no error count. Stated cost is, per provider
+counted stream, or from the request logs of that day where the stream has no error count;
+requests likewise (Anthropic's usage report has no request count). Stated cost is, per provider
 and day, the billed cost report when there is one, else the cost the counted stream states.
 """
 
@@ -96,13 +97,14 @@ def totals(store: Store) -> Totals:
                SELECT sum(coalesce(b.usd, s.usd))
                FROM billed b FULL OUTER JOIN stated s ON b.provider = s.provider AND b.day = s.day"""
         ).fetchone()[0]
-        errors = cur.execute(
-            """WITH c AS (SELECT provider, hour // 86400 AS day, sum(errors) AS e
+        requests, errors = cur.execute(
+            """WITH c AS (SELECT provider, hour // 86400 AS day, sum(requests) AS n, sum(errors) AS e
                           FROM counted_hourly GROUP BY ALL),
-               r AS (SELECT provider, hour // 86400 AS day, sum(errors) AS e
+               r AS (SELECT provider, hour // 86400 AS day, sum(requests) AS n, sum(errors) AS e
                      FROM agg_hourly WHERE grain = 'request' GROUP BY ALL)
-               SELECT sum(coalesce(c.e, r.e)) FROM c LEFT JOIN r USING (provider, day)"""
-        ).fetchone()[0]
+               SELECT sum(coalesce(c.n, r.n)), sum(coalesce(c.e, r.e))
+               FROM c LEFT JOIN r USING (provider, day)"""
+        ).fetchone()
         # The same estimate the pages show: the counted stream × the price in force that day.
         base, params = counted_rows(cur, Filters(), None, ALL_TIME)
         est_cost, unpriced = cur.execute(

@@ -65,7 +65,9 @@ def counted_rows(
 ) -> tuple[str, list[Any]]:
     """A subquery of rollup rows inside ``window`` and the filters' dimensions, with:
     ``t`` (epoch seconds of the row's hour or day); ``c_*`` measures of the counted stream
-    only (tokens, requests, costs: never two sources for the same traffic); ``e_errors`` and
+    only (tokens, requests, costs: never two sources for the same traffic; requests come from
+    the request logs of that provider and day when the counted stream states none, as
+    Anthropic's usage report does); ``e_errors`` and
     ``e_requests`` for error rates (the counted stream when it states errors, else the request
     logs of that day); ``est`` (estimated cost, USD); for savings: ``est_list`` (the same at list
     prices, before the batch discount), ``saved_cache`` (what cache reads saved against
@@ -90,7 +92,7 @@ def counted_rows(
                    CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d,
                    coalesce(s.stream = CASE WHEN r.grain = 'request' THEN '*request' ELSE r.source END, false)
                        AS counted,
-                   s.stated_errors
+                   s.stated_errors, s.stated_requests
             FROM {table} r
             LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
             LEFT JOIN m ON r.model = m.model
@@ -103,7 +105,9 @@ def counted_rows(
                   FROM m, range(?, ?, 86400) g) k
             ASOF JOIN prices p ON lower(p.model) = k.price_model AND k.d >= p.effective_from)
         SELECT c.*,
-               CASE WHEN counted THEN requests END AS c_requests,
+               CASE WHEN counted AND stated_requests THEN requests
+                    WHEN grain = 'request' AND NOT coalesce(stated_requests, false) THEN requests
+                    END AS c_requests,
                CASE WHEN counted THEN input_tokens END AS c_input_tokens,
                CASE WHEN counted THEN cached_input_tokens END AS c_cached_input_tokens,
                CASE WHEN counted THEN output_tokens END AS c_output_tokens,

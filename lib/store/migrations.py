@@ -258,7 +258,8 @@ FROM request_events WHERE latency_ms IS NOT NULL GROUP BY ALL;
 # The counted stream per provider and UTC day (see V1's token_streams view), and whether that
 # stream states errors. Shared with lib.store.rollups.refresh_streams, which recomputes the
 # table after every change to agg_hourly.
-STREAMS_SELECT = """
+# As shipped with V4 (four columns); later versions use STREAMS_SELECT.
+_STREAMS_SELECT_V4 = """
 WITH s AS (
     SELECT provider, day, first(stream ORDER BY priority DESC, stream) AS stream
     FROM (
@@ -276,6 +277,25 @@ FROM s JOIN agg_hourly a
 GROUP BY ALL
 """
 
+STREAMS_SELECT = """
+WITH s AS (
+    SELECT provider, day, first(stream ORDER BY priority DESC, stream) AS stream
+    FROM (
+        SELECT DISTINCT provider, hour // 86400 AS day,
+               CASE WHEN grain = 'request' THEN '*request' ELSE source END AS stream,
+               CASE WHEN grain = 'request' THEN 1
+                    WHEN source IN ('openai_usage', 'anthropic_usage') THEN 3
+                    ELSE 2 END AS priority
+        FROM agg_hourly)
+    GROUP BY provider, day)
+SELECT s.provider, s.day, s.stream, bool_or(a.errors IS NOT NULL) AS stated_errors,
+       bool_or(a.requests IS NOT NULL) AS stated_requests
+FROM s JOIN agg_hourly a
+  ON a.provider = s.provider AND a.hour // 86400 = s.day
+ AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END
+GROUP BY ALL
+"""
+
 V4 = f"""
 -- token_streams becomes a table kept up to date at import time: every dashboard query joins
 -- it, and recomputing the view over all rollup rows cost each query 20-50 ms at 10M requests.
@@ -287,8 +307,8 @@ CREATE TABLE token_streams (
     day BIGINT NOT NULL,              -- epoch day (epoch seconds // 86400)
     stream VARCHAR NOT NULL,          -- '*request' (all request logs) or a usage source
     stated_errors BOOLEAN NOT NULL    -- the counted stream states error counts that day
-);
-INSERT INTO token_streams {STREAMS_SELECT};
+);                                    -- (V9 adds stated_requests: it states request counts)
+INSERT INTO token_streams {_STREAMS_SELECT_V4};
 CREATE VIEW counted_hourly AS
 SELECT a.*
 FROM agg_hourly a
@@ -377,6 +397,14 @@ ALTER TABLE agg_hourly ALTER cost_usd TYPE DECIMAL(38, 20);
 ALTER TABLE agg_user_daily ALTER cost_usd TYPE DECIMAL(38, 20);
 """
 
+V9 = f"""
+-- Requests are counted from the request logs where the counted stream states none (Anthropic's
+-- usage report has no request count): the stream table says whether the stream states them.
+ALTER TABLE token_streams ADD COLUMN stated_requests BOOLEAN DEFAULT false;
+DELETE FROM token_streams;
+INSERT INTO token_streams {STREAMS_SELECT};
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -386,4 +414,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (6, "server-side sign-in sessions", V6),
     (7, "claims of imports on request events another import holds", V7),
     (8, "money of usage buckets, cost items and rollups at scale 20", V8),
+    (9, "requests counted from the logs where the counted stream states none", V9),
 ]

@@ -1,0 +1,66 @@
+"""Counting rules across streams: which source each measure comes from, over one scope.
+
+Fixtures: Anthropic's usage report (``tests/fixtures/anthropic_usage.json``, no request count)
+and a small request log written here; every expected figure is worked out in the comments.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from lib import summary
+from lib.analytics.usage import breakdown_table, totals
+from lib.filters import Filters
+from lib.ingest import import_file
+from tests.conftest import fixture, write
+
+NOW = datetime(2025, 1, 3, tzinfo=UTC)
+DAY = Filters(preset="custom", start=date(2025, 1, 1), end=date(2025, 1, 1))
+LOG = (
+    "timestamp,request_id,model,input_tokens,output_tokens,status\n"
+    # three Claude calls the gateway logged on the day the usage report covers
+    "2025-01-01T09:00:00Z,c1,claude-sonnet-4-5-20250929,10,1,success\n"
+    "2025-01-01T10:00:00Z,c2,claude-sonnet-4-5-20250929,20,2,success\n"
+    "2025-01-01T11:00:00Z,c3,claude-haiku-4-5-20251001,30,3,error\n"
+    # two OpenAI calls: no usage report for OpenAI, so the log counts everything for them
+    "2025-01-01T12:00:00Z,o1,gpt-4o-mini,100,10,success\n"
+    "2025-01-01T13:00:00Z,o2,gpt-4o-mini,200,20,success\n"
+)
+
+
+def _load(store, tmp_path) -> None:
+    import_file(store, fixture("anthropic_usage.json"))
+    import_file(store, write(tmp_path, "gateway.csv", LOG))
+
+
+def test_requests_come_from_the_logs_where_the_usage_report_has_none(store, tmp_path):
+    _load(store, tmp_path)
+    t = totals(store, DAY, NOW)
+    # requests: 3 Claude (logs; the report states none) + 2 OpenAI (logs) = 5
+    assert t["requests"] == 5
+    # input tokens: Anthropic from the report (1000 + 200 + 100 + 300 + 500 = 2100), never the
+    # log's 10 + 20 + 30 as well; OpenAI from the log (100 + 200): 2400
+    assert t["input_tokens"] == 2_400
+    # output: report 400 + 100, OpenAI log 10 + 20
+    assert t["output_tokens"] == 530
+    # the error rate's scope is the logs: 1 error of 5 logged requests
+    assert round(t["error_rate"], 6) == 20.0
+    s = summary.totals(store)
+    assert (s.requests, s.input_tokens, s.output_tokens) == (5, 2_400, 530)
+
+
+def test_requests_stay_unknown_without_logs(store):
+    import_file(store, fixture("anthropic_usage.json"))
+    t = totals(store, DAY, NOW)
+    assert t["requests"] is None  # never 0: the report states no count
+    assert t["input_tokens"] == 2_100
+    assert summary.totals(store).requests is None
+
+
+def test_breakdown_by_provider_counts_each_provider_once(store, tmp_path):
+    _load(store, tmp_path)
+    tab = breakdown_table(store, DAY, "provider", NOW, latency=False).set_index("provider")
+    assert tab.loc["anthropic", "requests"] == 3
+    assert tab.loc["anthropic", "input_tokens"] == 2_100
+    assert tab.loc["openai", "requests"] == 2
+    assert tab.loc["openai", "input_tokens"] == 300
