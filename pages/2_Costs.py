@@ -91,14 +91,19 @@ def _unit(v: object, digits: int = 4) -> str:
 
 
 u = st.columns(3)
-u[0].metric("Per 1K requests (USD)", _unit(allm["per_1k_requests"], 2))
+scope = allm["requests_scope_usd"]
+u[0].metric("Per 1K requests (USD)", _unit(allm["per_1k_requests"], 2),
+            help=None if pd.isna(scope) or pd.isna(allm["estimated"]) or scope == allm["estimated"]
+            else f"Over the {usd(scope)} of spend whose requests are counted (of {usd(allm['estimated'])}): "
+                 "usage reports without a request count (Anthropic) and no request logs for those days.")  # fmt: skip
 u[1].metric("Per 1M tokens (USD)", _unit(allm["per_1m_tokens"], 2))
 u[2].metric("Per active user (USD)", _unit(allm["per_user"], 2),
             help=f"{n(None if pd.isna(allm['users']) else int(allm['users']))} active users")  # fmt: skip
 table(units.rename(columns={"model": "Model", "estimated": "Estimated (USD)", "requests": "Requests",
                             "tokens": "Tokens", "users": "Active users",
                             "per_1k_requests": "USD per 1K requests", "per_1m_tokens": "USD per 1M tokens",
-                            "per_user": "USD per user"}), "unit_costs", key="units")  # fmt: skip
+                            "per_user": "USD per user", "requests_scope_usd": "USD with counted requests"}),
+      "unit_costs", key="units")  # fmt: skip
 
 st.subheader("Savings from batch and caching")
 tot = saved[["saved_batch", "saved_cache", "could_batch", "could_cache"]].apply(

@@ -7,8 +7,10 @@ and a small request log written here; every expected figure is worked out in the
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from lib import summary
+from lib.analytics.savings import unit_costs
 from lib.analytics.usage import breakdown_table, totals
 from lib.filters import Filters
 from lib.ingest import import_file
@@ -64,3 +66,18 @@ def test_breakdown_by_provider_counts_each_provider_once(store, tmp_path):
     assert tab.loc["anthropic", "input_tokens"] == 2_100
     assert tab.loc["openai", "requests"] == 2
     assert tab.loc["openai", "input_tokens"] == 300
+
+
+def test_per_1k_requests_divides_only_the_spend_whose_requests_are_counted(store, tmp_path):
+    # Anthropic's report (no request count, no Claude logs) and two logged OpenAI calls.
+    import_file(store, fixture("anthropic_usage.json"))
+    openai_only = "\n".join(line for line in LOG.splitlines() if ",c" not in line) + "\n"
+    import_file(store, write(tmp_path, "gateway.csv", openai_only))
+    units = unit_costs(store, DAY, NOW).set_index("model")
+    total = units.loc["All models"]
+    assert total["requests"] == 2
+    # gpt-4o-mini: 300 input × $0.15/M + 30 output × $0.60/M = 0.000045 + 0.000018 = $0.000063
+    assert Decimal(str(total["requests_scope_usd"])) == Decimal("0.000063")
+    # per 1K requests: 0.000063 × 1000 / 2 = 0.0315 (Claude's spend is not divided by OpenAI's calls)
+    assert round(float(total["per_1k_requests"]), 10) == 0.0315
+    assert float(total["estimated"]) > 0.000063  # the Claude estimate is still in the total

@@ -126,24 +126,34 @@ def reprice(
 def unit_costs(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
     """Per catalog model and in total (model "All models"): estimated USD, requests, tokens
     (input + output), active users, and USD per 1K requests, per 1M tokens and per active
-    user. A unit cost is NULL when its denominator is unknown or zero (e.g. no user ids)."""
+    user. A unit cost is NULL when its denominator is unknown or zero (e.g. no user ids).
+
+    Each ratio is taken over one scope: per 1K requests divides only the estimate of the
+    provider-days and models whose requests are counted (``requests_scope_usd``, the rest of
+    ``estimated`` has no request count, e.g. Anthropic's usage report without request logs)."""
     window = f.window(now)
     with store.read() as cur:
         base, params = counted_rows(cur, _no_users(f), None, window)
         ubase, uparams = counted_rows(cur, f, "user_id", window)
         sql = f"""
-            WITH m AS (SELECT coalesce(price_model, model, '(no model)') AS model, sum(est) AS est,
-                              sum(c_requests) AS requests, sum(c_input_tokens + c_output_tokens) AS tokens
-                       FROM {base} WHERE counted GROUP BY ROLLUP (1)),
+            WITH d AS (SELECT coalesce(price_model, model, '(no model)') AS model, provider, t // 86400 AS day,
+                              sum(est) AS est, sum(c_requests) AS requests,
+                              sum(c_input_tokens + c_output_tokens) AS tokens
+                       FROM {base} GROUP BY ALL),
+                 m AS (SELECT model, sum(est) AS est, sum(requests) AS requests, sum(tokens) AS tokens,
+                              sum(est) FILTER (WHERE requests IS NOT NULL) AS est_req
+                       FROM d GROUP BY ROLLUP (1)),
                  u AS (SELECT coalesce(price_model, model, '(no model)') AS model,
                               count(DISTINCT user_id) AS users
                        FROM {ubase} WHERE counted AND user_id IS NOT NULL GROUP BY ROLLUP (1))
             SELECT coalesce(m.model, 'All models') AS model, m.est AS estimated, m.requests, m.tokens,
                    nullif(u.users, 0) AS users,
-                   m.est * 1000 / nullif(m.requests, 0) AS per_1k_requests,
+                   m.est_req * 1000 / nullif(m.requests, 0) AS per_1k_requests,
                    m.est * 1000000 / nullif(m.tokens, 0) AS per_1m_tokens,
-                   m.est / nullif(u.users, 0) AS per_user
+                   m.est / nullif(u.users, 0) AS per_user,
+                   m.est_req AS requests_scope_usd
             FROM m LEFT JOIN u ON m.model IS NOT DISTINCT FROM u.model
+            WHERE m.est IS NOT NULL OR m.requests IS NOT NULL OR m.tokens IS NOT NULL
             ORDER BY m.model IS NOT NULL, m.est DESC NULLS LAST, 1"""
         return cur.df(sql, [*params, *uparams])
 
