@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.analytics.costs import by_line_item, by_model, daily
+from lib.analytics.costs import by_line_item, by_model, daily, not_counted
+from lib.analytics.overview import spend_of
 from lib.analytics.savings import priced_models, reprice, savings_by_model, unit_costs
 from lib.charts import billed_vs_estimated
 from lib.errors import NotFoundError
@@ -31,10 +32,10 @@ start_s = int(f.window()[0].timestamp())
 def _costs(path: str, version: str, query: tuple, start_s: int):
     """Every table of the page, cached per filters and data version."""
     return (daily(ctx.store, f), by_model(ctx.store, f), by_line_item(ctx.store, f),
-            savings_by_model(ctx.store, f), unit_costs(ctx.store, f))  # fmt: skip
+            savings_by_model(ctx.store, f), unit_costs(ctx.store, f), not_counted(ctx.store, f))  # fmt: skip
 
 
-d, models, items, saved, units = _costs(ctx.store.path, version, key, start_s)
+d, models, items, saved, units, left = _costs(ctx.store.path, version, key, start_s)
 if d.empty:
     st.info("No costs or usage in this period. Cost reports are daily (UTC): choose a period of a few days, "
             "or import cost reports (OpenAI Costs API, Anthropic cost report) and usage on the Data page.")  # fmt: skip
@@ -42,15 +43,19 @@ if d.empty:
 
 billed = sum((x for x in d["billed"] if pd.notna(x)), start=0)
 estimated = sum((x for x in d["estimated"] if pd.notna(x)), start=0)
-c = st.columns(3)
-c[0].metric("Billed (USD)", usd(billed) if d["billed"].notna().any() else "—")
-c[1].metric("Estimated (USD)", usd(estimated) if d["estimated"].notna().any() else "—")
+total, basis = spend_of(d)
+c = st.columns(4)
+c[0].metric(f"Spend (USD, {basis})", usd(total) if total is not None else "—",
+            help="Per provider and day: billed where a cost report covers the day, else the cost the usage "
+                 "states (a log's or an export's cost column), else estimated.")  # fmt: skip
+c[1].metric("Billed (USD)", usd(billed) if d["billed"].notna().any() else "—")
+c[2].metric("Estimated (USD)", usd(estimated) if d["estimated"].notna().any() else "—")
 gap = (
     (float(billed) - float(estimated))
     if d["billed"].notna().any() and d["estimated"].notna().any()
     else None
 )
-c[2].metric("Gap (billed − estimated, USD)", "—" if gap is None else f"${gap:,.2f}")
+c[3].metric("Gap (billed − estimated, USD)", "—" if gap is None else f"${gap:,.2f}")
 
 per_day = d.groupby("day", as_index=False)[["billed", "estimated"]].agg(lambda s: s.dropna().sum())
 st.subheader("Per day")
@@ -65,6 +70,19 @@ if not reasons.empty:
             f"- **{md(row.provider)}**: {md(row.note)} — {row.days} day{'s' if row.days != 1 else ''}"
         )
 
+if not left.empty:
+    st.subheader("Not counted, and why")
+    st.caption("Rows of your imports in this period that the totals leave out, so that the same traffic or "
+               "money is never added twice.")  # fmt: skip
+    why = {"other_stream": "tokens and requests: counted from {by} for that provider and day",
+           "billed": "stated cost: the cost report bills that provider and day"}  # fmt: skip
+    pairs = zip(left["reason"], left["counted_by"], strict=True)
+    words = [why[r].format(by="the request logs" if b == "*request" else b) for r, b in pairs]
+    shown = left.assign(reason=words).drop(columns=["counted_by", "source"])
+    table(shown.rename(columns={"import_id": "Import", "file_name": "File", "provider": "Provider",
+                                "reason": "Not counted", "days": "Days", "rows": "Rows", "tokens": "Tokens",
+                                "stated_usd": "Stated cost (USD)"}), "not_counted", key="not_counted")  # fmt: skip
+
 st.subheader("Per model")
 model_cols = {
     "model": "Model",
@@ -78,7 +96,8 @@ item_cols = {"provider": "Provider", "line_item": "Line item", "billed": "Billed
 table(items.rename(columns=item_cols), "costs_by_line_item", key="by_li")
 st.subheader("Per day and provider")
 table(d.rename(columns={"day": "Day (UTC)", "provider": "Provider", "billed": "Billed (USD)",
-                        "estimated": "Estimated (USD)", "note": "Note"}), "costs_by_day", key="by_day")  # fmt: skip
+                        "stated": "Stated (USD)", "estimated": "Estimated (USD)", "note": "Note"}),
+      "costs_by_day", key="by_day")  # fmt: skip
 
 st.subheader("Unit costs")
 st.caption("Estimated USD over the period divided by the counted requests, tokens (input + output) and "

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from lib import summary
+from lib.analytics.costs import not_counted
+from lib.analytics.overview import spend
 from lib.analytics.savings import unit_costs
 from lib.analytics.usage import breakdown_table, totals
 from lib.filters import Filters
@@ -81,3 +83,63 @@ def test_per_1k_requests_divides_only_the_spend_whose_requests_are_counted(store
     # per 1K requests: 0.000063 × 1000 / 2 = 0.0315 (Claude's spend is not divided by OpenAI's calls)
     assert round(float(total["per_1k_requests"]), 10) == 0.0315
     assert float(total["estimated"]) > 0.000063  # the Claude estimate is still in the total
+
+
+OCT = Filters(preset="custom", start=date(2025, 10, 5), end=date(2025, 10, 7))
+OCT_NOW = datetime(2025, 10, 9, tzinfo=UTC)
+COSTS_OCT_5 = {
+    "object": "page",
+    "data": [
+        {
+            "object": "bucket",
+            "start_time": 1759622400,  # 2025-10-05T00:00:00Z
+            "end_time": 1759708800,
+            "results": [
+                {
+                    "object": "organization.costs.result",
+                    "amount": {"value": 0.9, "currency": "usd"},
+                    "line_item": "gpt-4o-2024-08-06, input",
+                    "project_id": None,
+                }
+            ],
+        }
+    ],
+    "has_more": False,
+    "next_page": None,
+}
+
+
+def test_stated_cost_counts_where_no_cost_report_covers_the_day(store):
+    # The French export states cost per day: 0,895874 + 0,56177125 + 0,569788
+    import_file(store, fixture("generic_fr_jetons.csv"))
+    usd, basis = spend(store, OCT, OCT_NOW)
+    assert (usd, basis) == (Decimal("2.02743325"), "stated")
+
+
+def test_billed_wins_over_stated_and_the_rest_is_named(store, tmp_path):
+    import_file(store, fixture("generic_fr_jetons.csv"))
+    import_file(store, write(tmp_path, "costs.json", COSTS_OCT_5))
+    usd, basis = spend(store, OCT, OCT_NOW)
+    # Oct 5 billed 0.9 (not the stated 0.895874); Oct 6 and 7 stated: 0.56177125 + 0.569788
+    assert (usd, basis) == (Decimal("2.03155925"), "billed + stated")
+    left = not_counted(store, OCT, OCT_NOW)
+    assert len(left) == 1
+    row = left.iloc[0]
+    assert (row["file_name"], row["reason"], row["counted_by"], row["days"]) == (
+        "generic_fr_jetons.csv",
+        "billed",
+        "cost report",
+        1,
+    )
+    assert Decimal(str(row["stated_usd"])) == Decimal("0.895874")
+
+
+def test_rows_of_another_stream_are_named_with_the_stream_that_counts(store, tmp_path):
+    _load(store, tmp_path)
+    left = not_counted(store, DAY, NOW)
+    claude = left[left["provider"] == "anthropic"]
+    assert list(claude["reason"]) == ["other_stream"]
+    assert list(claude["counted_by"]) == ["anthropic_usage"]
+    # the log's three Claude rows: (10 + 1) + (20 + 2) + (30 + 3) = 66 tokens not counted
+    assert (int(claude["rows"].iloc[0]), int(claude["tokens"].iloc[0])) == (3, 66)
+    assert left[left["provider"] == "openai"].empty  # OpenAI's log is the counted stream

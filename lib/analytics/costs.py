@@ -35,8 +35,10 @@ def daily(
     window: tuple[datetime, datetime] | None = None,
     split_at: datetime | None = None,
 ) -> pd.DataFrame:
-    """Per UTC day and provider: billed USD, estimated USD, and why they differ, over the
-    filters' period (or ``window``). Columns: day, provider, billed, estimated, note, current
+    """Per UTC day and provider: billed USD, stated USD (the cost the counted usage stream
+    states, e.g. a gateway log's or an export's cost column), estimated USD, and why billed
+    and estimated differ, over the filters' period (or ``window``). Columns: day, provider,
+    billed, stated, estimated, note, current
     (with ``split_at``: whether the rows start at or after it, so one call serves two adjacent
     periods; else always true)."""
     window = window or f.window(now)
@@ -47,14 +49,15 @@ def daily(
         bw, bparams = _billed_where(g, window)
         rows = cur.df(
             f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider, t >= ? AS current,
-                              sum(est) AS estimated, bool_or(price_model IS NULL AND c_input_tokens > 0) AS unpriced,
+                              sum(est) AS estimated, sum(c_cost_usd) AS stated,
+                              bool_or(price_model IS NULL AND c_input_tokens > 0) AS unpriced,
                               sum(c_input_tokens) AS tokens
                        FROM {base} WHERE counted GROUP BY ALL),
                 b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, bucket_start >= ? AS current,
                              sum(amount) AS billed
                       FROM live_costs WHERE {bw} GROUP BY ALL)
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
-                   b.billed, e.estimated, coalesce(b.current, e.current) AS current,
+                   b.billed, e.stated, e.estimated, coalesce(b.current, e.current) AS current,
                    CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
                         WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
                         WHEN e.unpriced THEN 'some models have no price in the catalog'
@@ -111,4 +114,47 @@ def by_line_item(store: Store, f: Filters, now: datetime | None = None) -> pd.Da
             f"""SELECT provider, coalesce(line_item, '(none)') AS line_item, sum(amount) AS billed
                 FROM live_costs WHERE {bw} GROUP BY ALL ORDER BY billed DESC""",
             params,
+        )
+
+
+NOT_COUNTED_REASONS = ("other_stream", "billed")  # codes; the page words them
+
+
+def not_counted(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """What imports hold in the period that the totals do not count, and why, per import,
+    provider and reason (largest first). Reasons (codes):
+
+    - ``other_stream``: the rows' tokens and requests, because another stream covers that
+      provider and day (``counted_by`` names it: a usage report, or ``*request`` for logs);
+    - ``billed``: the cost the rows state, because a cost report bills that provider and day.
+
+    Columns: import_id, file_name, source, provider, reason, counted_by, days, rows, tokens
+    (input + output), stated_usd."""
+    start, end = f.window(now)
+    g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
+    dim_where, dim_params = g.dims_sql(prefix="a.")
+    where = " AND ".join(["a.hour >= ?", "a.hour < ?", *dim_where])
+    with store.read() as cur:
+        return cur.df(
+            f"""WITH a AS (
+                    SELECT a.*, s.stream,
+                           CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END AS own
+                    FROM agg_hourly a
+                    JOIN token_streams s ON s.provider = a.provider AND s.day = a.hour // 86400
+                    WHERE {where}),
+                b AS (SELECT DISTINCT provider, epoch_ms(bucket_start) // 86400000 AS day
+                      FROM live_costs WHERE currency = 'USD'),
+                x AS (
+                    SELECT a.*, 'other_stream' AS reason, a.stream AS counted_by FROM a
+                    WHERE a.stream <> a.own
+                    UNION ALL BY NAME
+                    SELECT a.*, 'billed' AS reason, 'cost report' AS counted_by FROM a
+                    JOIN b ON b.provider = a.provider AND b.day = a.hour // 86400
+                    WHERE a.stream = a.own AND a.cost_usd IS NOT NULL)
+                SELECT x.import_id, i.file_name, x.source, x.provider, x.reason, x.counted_by,
+                       count(DISTINCT x.hour // 86400) AS days, sum(x.rows) AS rows,
+                       sum(x.input_tokens + x.output_tokens) AS tokens, sum(x.cost_usd) AS stated_usd
+                FROM x JOIN imports i ON i.import_id = x.import_id
+                GROUP BY ALL ORDER BY tokens DESC, x.import_id, x.reason""",
+            [int(start.timestamp()), int(end.timestamp()), *dim_params],
         )

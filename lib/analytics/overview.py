@@ -16,7 +16,9 @@ from lib.store import Store
 @dataclass(frozen=True)
 class MonthSpend:
     usd: Decimal
-    basis: str  # "billed" | "estimated" | "billed + estimated"
+    basis: (
+        str  # the kinds counted, in precedence order: "billed", "billed + stated + estimated", ...
+    )
     days_elapsed: int
     days_in_month: int
 
@@ -32,15 +34,15 @@ def spend(
     store: Store, f: Filters, now: datetime | None = None, previous: bool = False
 ) -> tuple[Decimal | None, str]:
     """Spend over the filters' period (or the one before): per provider and day the bill where
-    a cost export covers it, else the estimate. Returns (USD or None when nothing is known,
-    basis: "billed", "estimated" or "billed + estimated")."""
+    a cost export covers it, else the cost the counted usage states, else the estimate.
+    Returns (USD or None when nothing is known, basis: the kinds used joined by " + ")."""
     if previous:
         s, e = f.previous_window(now)
         f = f.with_(preset="custom", start=None, end=None)
         d = daily(store, f, now, window=(s, e))
     else:
         d = daily(store, f, now)
-    return _billed_else_estimated(d)
+    return spend_of(d)
 
 
 def spend_pair(
@@ -49,19 +51,25 @@ def spend_pair(
     """``spend`` of the period and of the one before, from one query over both."""
     (p_start, _), (start, end) = f.previous_window(now), f.window(now)  # previous ends at start
     d = daily(store, f, now, window=(p_start, end), split_at=start)
-    return _billed_else_estimated(d[d["current"]]), _billed_else_estimated(d[~d["current"]])
+    return spend_of(d[d["current"]]), spend_of(d[~d["current"]])
 
 
-def _billed_else_estimated(d: pd.DataFrame) -> tuple[Decimal | None, str]:
+BASES = ("billed", "stated", "estimated")
+
+
+def spend_of(d: pd.DataFrame) -> tuple[Decimal | None, str]:
+    """Per provider and day the best figure known: billed (a cost report) over stated (the cost
+    the counted usage stream states) over estimated (tokens × catalog price). Returns (USD or
+    None when nothing is known, basis: the kinds used, e.g. "billed + stated")."""
     total, kinds = Decimal(0), set()
-    for billed, est in zip(d["billed"], d["estimated"], strict=True):
-        if billed is not None and not pd.isna(billed):
-            total += Decimal(billed)
-            kinds.add("billed")
-        elif est is not None and not pd.isna(est):
-            total += Decimal(est)
-            kinds.add("estimated")
-    basis = " + ".join(k for k in ("billed", "estimated") if k in kinds)
+    for row in d.itertuples(index=False):
+        for kind in BASES:
+            value = getattr(row, kind, None)
+            if value is not None and not pd.isna(value):
+                total += Decimal(value)
+                kinds.add(kind)
+                break
+    basis = " + ".join(k for k in BASES if k in kinds)
     return (total if kinds else None), (basis or "billed")
 
 
