@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from lib.analytics.requests import request_rows
+from lib.analytics.requests import bar_relation, request_rows
 from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
 from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals_pair
 from lib.charts import time_series, trend_chart
@@ -168,6 +168,25 @@ if buckets:
 
     rows, total = _drill(ctx.store.path, version, key, lo.astimezone(UTC), hi.astimezone(UTC),
                          tuple((where or {}).items()), page_no)  # fmt: skip
+
+    @st.cache_data(show_spinner=False, max_entries=50)
+    def _relation(path: str, version: str, query: tuple, lo: object, hi: object, where: tuple):
+        return bar_relation(ctx.store, f, window=(lo, hi), where=dict(where) or None)
+
+    rel = _relation(ctx.store.path, version, key, lo.astimezone(UTC), hi.astimezone(UTC),
+                    tuple((where or {}).items()))  # fmt: skip
+    if rel.bar_requests is not None and (rel.bar_requests != total or rel.elsewhere):
+        parts = [f"The bar counts {rel.bar_requests:,} requests: {rel.counted_log_rows:,} of them are "
+                 f"request-log rows listed below"]  # fmt: skip
+        if rel.report_only_requests:
+            parts.append(
+                f"{rel.report_only_requests:,} come from usage reports, which have no row per request"
+            )
+        for prov, stream, n_rows, n_req in rel.elsewhere:
+            said = f" ({n_req:,} requests)" if n_req is not None else ""
+            parts.append(f"{n_rows:,} {md(prov)} rows below are not counted: the bar counts {md(prov)} "
+                         f"from {md(stream)}{said} for that day")  # fmt: skip
+        st.caption("; ".join(parts) + ".")
     if total == 0:
         st.info(
             "No request-level rows here: this period's usage comes from aggregated reports only."

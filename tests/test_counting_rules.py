@@ -12,11 +12,12 @@ from decimal import Decimal
 from lib import summary
 from lib.analytics.costs import not_counted
 from lib.analytics.overview import spend
+from lib.analytics.requests import bar_relation, request_rows
 from lib.analytics.savings import unit_costs
 from lib.analytics.usage import breakdown_table, totals
 from lib.filters import Filters
 from lib.ingest import import_file
-from tests.conftest import fixture, write
+from tests.conftest import fixture, openai_page, write
 
 NOW = datetime(2025, 1, 3, tzinfo=UTC)
 DAY = Filters(preset="custom", start=date(2025, 1, 1), end=date(2025, 1, 1))
@@ -143,3 +144,63 @@ def test_rows_of_another_stream_are_named_with_the_stream_that_counts(store, tmp
     # the log's three Claude rows: (10 + 1) + (20 + 2) + (30 + 3) = 66 tokens not counted
     assert (int(claude["rows"].iloc[0]), int(claude["tokens"].iloc[0])) == (3, 66)
     assert left[left["provider"] == "openai"].empty  # OpenAI's log is the counted stream
+
+
+OPENAI_JAN_1 = openai_page(
+    {
+        "object": "organization.usage.completions.result",
+        "input_tokens": 5000,
+        "output_tokens": 500,
+        "num_model_requests": 10,
+        "model": "gpt-4o-mini",
+    },
+    start=1735689600,  # 2025-01-01T00:00:00Z
+)
+
+
+def test_the_drill_down_says_how_its_rows_relate_to_the_bar(store, tmp_path):
+    # OpenAI's usage API counts 10 gpt-4o-mini requests on Jan 1; the gateway logged 2 of them
+    # (o1, o2) and 3 Claude calls, which Anthropic's report (no request count) leaves to the log.
+    import_file(store, write(tmp_path, "usage.json", OPENAI_JAN_1))
+    _load(store, tmp_path)
+    window = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC))
+    rel = bar_relation(store, DAY, window=window)
+    # the bar: 10 (OpenAI report) + 3 (Claude, from the log) = 13; 5 log rows listed below it
+    assert (rel.bar_requests, rel.log_rows, rel.counted_log_rows) == (13, 5, 3)
+    assert rel.elsewhere == [("openai", "openai_usage", 2, 10)]
+    assert rel.report_only_requests == 10
+    _rows, total = request_rows(store, DAY, window=window)
+    assert total == rel.log_rows
+    # one series: the bar of Claude Sonnet only (2 logged calls, counted from the log)
+    one = bar_relation(store, DAY, window=window, where={"model": "claude-sonnet-4-5-20250929"})
+    assert (one.bar_requests, one.log_rows, one.counted_log_rows, one.elsewhere) == (2, 2, 2, [])
+
+
+def test_usage_and_costs_pages_say_it(app_env, tmp_path):
+    from lib.store import Store
+    from tests.conftest import app_test, login, shown
+
+    with Store(app_env) as s:
+        import_file(s, write(tmp_path, "usage.json", OPENAI_JAN_1))
+        import_file(s, fixture("anthropic_usage.json"))
+        import_file(s, write(tmp_path, "gateway.csv", LOG))
+    query = {"period": "custom", "from": "2025-01-01", "to": "2025-01-01", "gran": "day"}
+    at = app_test("pages/1_Usage.py")
+    at.query_params.update(query)
+    at = login(at, "vic")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Requests"] == "13"
+    said = " ".join(shown(c.value) for c in at.caption)
+    assert "The bar counts 13 requests: 3 of them are request-log rows listed below" in said
+    assert "10 come from usage reports" in said
+    assert "2 openai rows below are not counted: the bar counts openai from openai_usage" in said
+    costs = app_test("pages/2_Costs.py")
+    costs.query_params.update(query)
+    costs = login(costs, "vic")
+    assert not costs.exception
+    assert "Not counted, and why" in [h.value for h in costs.subheader]
+    table = next(d.value for d in costs.dataframe if "Not counted" in d.value.columns)
+    assert sorted(table["Not counted"]) == [
+        "tokens and requests: counted from anthropic_usage for that provider and day",
+        "tokens and requests: counted from openai_usage for that provider and day",
+    ]

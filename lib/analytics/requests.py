@@ -2,17 +2,92 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from lib.analytics.usage import counted_rows
 from lib.filters import DIMENSIONS, Filters
 from lib.store import Store
 
 COLUMNS = ("ts", "provider", "model", "project", "api_key", "user_id", "status", "http_status", "error_code",
            "latency_ms", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "request_id")  # fmt: skip
 MAX_PAGE = 500
+
+
+def _where_sql(
+    where: dict[str, str | None] | None, prefix: str = ""
+) -> tuple[list[str], list[Any]]:
+    """Conditions for ``where`` (dimension → value; None means NULL), with their parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for dim, value in (where or {}).items():
+        if dim not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dim}")
+        if value is None:
+            clauses.append(f"{prefix}{dim} IS NULL")
+        else:
+            clauses.append(f"{prefix}{dim} = ?")
+            params.append(value)
+    return clauses, params
+
+
+@dataclass(frozen=True)
+class BarRelation:
+    """How the request rows behind a bar relate to the requests the bar counts.
+
+    ``bar_requests``: the requests the bar counts (None when no counted stream states any);
+    ``log_rows``: request-log rows in the same window and filters (the drill-down's rows);
+    ``counted_log_rows``: those of them the bar counts; ``elsewhere``: per provider whose log
+    rows the bar does not count, (provider, counting stream, log rows, requests that stream
+    states or None): the bar counts that provider and day from a usage report instead."""
+
+    bar_requests: int | None
+    log_rows: int
+    counted_log_rows: int
+    elsewhere: list[tuple[str, str, int, int | None]] = field(default_factory=list)
+
+    @property
+    def report_only_requests(self) -> int:
+        """Requests the bar counts from usage reports (no request rows behind them)."""
+        return (self.bar_requests or 0) - self.counted_log_rows
+
+
+def bar_relation(
+    store: Store,
+    f: Filters,
+    *,
+    window: tuple[datetime, datetime],
+    where: dict[str, str | None] | None = None,
+) -> BarRelation:
+    """Compare the bar of ``window`` (and ``where``) with the request rows listed under it."""
+    extra, extra_params = _where_sql(where, "x.")
+    cond = " AND ".join(["true", *extra])
+    with store.read() as cur:
+        base, params = counted_rows(cur, f, next(iter(where or {}), None), window)
+        rows = cur.execute(
+            f"""SELECT provider, stream, grain = 'request' AS logs, sum(c_requests) AS counted,
+                       sum(requests) AS n
+                FROM {base} x WHERE {cond} GROUP BY ALL""",
+            [*params, *extra_params],
+        ).fetchall()
+    counted = [r[3] for r in rows if r[3] is not None]
+    log_rows = sum(int(r[4] or 0) for r in rows if r[2])
+    counted_logs = sum(int(r[3] or 0) for r in rows if r[2])
+    reports = {(r[0], r[1]): r[3] for r in rows if not r[2]}
+    elsewhere = sorted(
+        (p, s, int(n or 0), None if reports.get((p, s)) is None else int(reports[(p, s)]))
+        for p, s, logs, c, n in rows
+        if logs and c is None and n
+    )
+    return BarRelation(
+        bar_requests=int(sum(counted)) if counted else None,
+        log_rows=log_rows,
+        counted_log_rows=counted_logs,
+        elsewhere=elsewhere,
+    )
 
 
 def request_rows(
@@ -32,15 +107,9 @@ def request_rows(
     clauses = ["ts >= ?", "ts < ?"]
     dim_where, dim_params = f.dims_sql()
     clauses += dim_where
-    params: list[Any] = [start, end, *dim_params]
-    for dim, value in (where or {}).items():
-        if dim not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {dim}")
-        if value is None:
-            clauses.append(f"{dim} IS NULL")
-        else:
-            clauses.append(f"{dim} = ?")
-            params.append(value)
+    extra, extra_params = _where_sql(where)
+    clauses += extra
+    params: list[Any] = [start, end, *dim_params, *extra_params]
     size = max(1, min(int(page_size), MAX_PAGE))
     cond = " AND ".join(clauses)
     with store.read() as cur:

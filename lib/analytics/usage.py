@@ -92,7 +92,7 @@ def counted_rows(
                    CAST(to_timestamp(r.{tcol} // 86400 * 86400) AS DATE) AS d,
                    coalesce(s.stream = CASE WHEN r.grain = 'request' THEN '*request' ELSE r.source END, false)
                        AS counted,
-                   s.stated_errors, s.stated_requests
+                   s.stated_errors, s.stated_requests, s.stream
             FROM {table} r
             LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
             LEFT JOIN m ON r.model = m.model
