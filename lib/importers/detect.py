@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
-from lib.importers import provider_api
+from lib.importers import claude_code, langfuse, provider_api
+from lib.importers.anthropic_console import looks_like_console, plan_console
 from lib.importers.base import Plan
 from lib.importers.gateways import (
     litellm_pages,
@@ -38,8 +39,13 @@ FORMATS = (
     "openai_legacy_usage",
     "litellm",
     "helicone",
+    "anthropic_console",
+    "claude_code",
+    "langfuse",
     "generic",
 )
+# JSON reports with an importer of their own: format → module with recognise() and plan().
+OWN_JSON = {"claude_code": claude_code, "langfuse": langfuse}
 MAX_JSON_DOCUMENT = 512 * 1024 * 1024
 
 
@@ -214,6 +220,20 @@ def _api_error(display: str, doc: Any) -> None:
         )
 
 
+def _own_format(docs: list[Any]) -> str | None:
+    """The format of ``docs`` when an importer of ``OWN_JSON`` recognises them, else None."""
+    return next((name for name, mod in OWN_JSON.items() if mod.recognise(docs)), None)
+
+
+def _plan_own(display: str, docs: list[Any], fmt: str | None) -> Plan | None:
+    """The plan of a report of ``OWN_JSON`` (recognised, or forced with ``fmt``), else None."""
+    found = _own_format(docs)
+    if found and fmt and fmt != found:
+        raise InputError(display, f"this is {found} data, not {fmt}")
+    name = found or (fmt if fmt in OWN_JSON else None)
+    return OWN_JSON[name].plan(display, docs) if name else None
+
+
 def _plan_records(
     tab: Tabular, cur: Cursor, fmt: str | None, mapping: dict[str, str] | None, source: str | None
 ) -> Plan:
@@ -238,14 +258,14 @@ def _plan_json(
         first = _array_records(sample, display)
         if first:
             _api_error(display, first[0])
-        if first and all(_is_record(d) for d in first):
+        if first and all(_is_record(d) for d in first) and not _own_format(first):
             return _plan_records(
                 json_records(path, display, first, "array"), cur, fmt, mapping, source
             )
     lined = _first_line_doc(sample, display) if head.startswith("{") else None
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
-        if _is_record(lined[0]):
+        if _is_record(lined[0]) and not _own_format([lined[0]]):
             return _plan_records(open_jsonl(path, display, sample), cur, fmt, mapping, source)
         docs, is_lines = _stream_lines(path, display), True
     else:
@@ -260,6 +280,9 @@ def _plan_json(
             found="[]",
             expected="a usage or cost report, or records",
         )
+    own = _plan_own(display, docs, fmt)
+    if own is not None:
+        return own
     pages = provider_api.as_pages(docs)
     if pages is not None:
         docs = pages
@@ -335,6 +358,8 @@ def plan_file(
         if head[:1] in (b"{", b"["):
             return _plan_json(path, display, cur, fmt, mapping, source)
         tab = open_csv(path, display, sample)
+    if fmt == "anthropic_console" or (fmt is None and looks_like_console(tab)):
+        return plan_console(tab, cur)
     if fmt in ("litellm",) or (fmt is None and looks_like_litellm(tab)):
         return plan_litellm(tab, cur, text_only)
     if fmt in ("helicone",) or (fmt is None and looks_like_helicone(tab)):

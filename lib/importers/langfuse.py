@@ -1,0 +1,166 @@
+"""Langfuse's daily metrics: saved responses of ``GET /api/public/metrics/daily``.
+
+A page is ``{"data": [day…], "meta": {"page", "limit", "totalItems", "totalPages"}}``; a file
+holds one page, a JSON array of pages, JSON Lines with one page per line, or the days alone.
+A day is ``{"date", "countTraces", "countObservations", "totalCost", "usage": [per model:
+{"model", "inputUsage", "outputUsage", "totalUsage", "countObservations", "countTraces",
+"totalCost"}]}`` (langfuse.com/docs/analytics/daily-metrics-api; the API reference's
+``UsageByModel``: usage in the model's unit, e.g. tokens; ``totalCost`` in USD).
+
+One usage bucket per day and model. Only the per-model entries are imported: the day's own
+``totalCost`` and counts are the same traffic summed, so adding them would count it twice;
+a day whose total differs from the sum of its models is named in the import's notes (the
+models' figures are kept). The provider is inferred from the model name with the same rule
+as the generic importer (``PROVIDER_SQL``); a model it does not know is ``unknown``. An
+entry without a model and without usage or cost (observations that are not LLM calls) is
+skipped and counted in the notes.
+
+Requests stay NULL: the docs count *observations*, and in Langfuse an observation is any
+span, event or generation of a trace; neither the docs nor the API reference say that the
+per-model ``countObservations`` counts generations (LLM calls) only, so it is not a request
+count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from lib.importers.base import PROVIDER_SQL, Plan, arrow_plan
+from lib.importers.canonical import COLUMNS
+from lib.importers.provider_api import _Ctx
+
+FORMAT = "langfuse"
+KIND = "langfuse_daily"
+MODEL_KEYS = ("inputUsage", "outputUsage", "totalCost")
+
+
+def is_day(doc: Any) -> bool:
+    """True for one day of the daily metrics (``date`` with its ``usage`` by model)."""
+    return (
+        isinstance(doc, dict)
+        and "date" in doc
+        and isinstance(doc.get("usage"), list)
+        and ("countObservations" in doc or "countTraces" in doc or "totalCost" in doc)
+    )
+
+
+def _is_page(doc: Any) -> bool:
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        return False
+    data = doc["data"]
+    if not data:  # an empty page is told by Langfuse's own paging object
+        meta = doc.get("meta")
+        return isinstance(meta, dict) and "totalPages" in meta and "totalItems" in meta
+    return all(is_day(d) for d in data)
+
+
+def recognise(docs: list[Any]) -> bool:
+    """True when every document is a page of daily metrics or one day of them."""
+    return bool(docs) and all(_is_page(d) or is_day(d) for d in docs)
+
+
+def _days(ctx: _Ctx, docs: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    for d, doc in enumerate(docs):
+        pre = f"[{d}]" if len(docs) > 1 else ""
+        if is_day(doc):
+            out.append((pre or "[0]", doc))
+            continue
+        page = ctx.obj(doc, pre or "$")
+        data = ctx.lst(page.get("data"), f"{pre}.data" if pre else "data")
+        for i, day in enumerate(data):
+            path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
+            out.append((path, ctx.obj(day, path)))
+    return out
+
+
+def _money(ctx: _Ctx, d: dict[str, Any], path: str) -> Decimal:
+    """``totalCost`` in USD, exactly as the JSON writes it (required, a number)."""
+    v = d.get("totalCost")
+    if v is None or isinstance(v, str | bool):
+        raise ctx.fail(f"{path}.totalCost", "missing or not a number", v, "a cost in USD")
+    return ctx.money(v, f"{path}.totalCost", "a cost in USD")
+
+
+def _shown(amount: Decimal) -> str:
+    """An amount as people write it (``102.19``, not the stored ``102.19000…``)."""
+    return f"{amount.normalize():f}"
+
+
+def _day_start(ctx: _Ctx, day: dict[str, Any], path: str) -> datetime:
+    start = ctx.rfc3339(day, "date", path)
+    if (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
+        raise ctx.fail(f"{path}.date", "not the start of a UTC day", day.get("date"), "a date")
+    return start
+
+
+def plan(display: str, docs: list[Any]) -> Plan:
+    """Plan saved daily metrics pages (or days): see the module docstring."""
+    ctx = _Ctx(display)
+    buckets: dict[tuple[datetime, str | None], dict[str, Any]] = {}
+    starts: set[datetime] = set()
+    mismatched: list[str] = []
+    skipped = 0
+    for path, day in _days(ctx, docs):
+        if not is_day(day):
+            raise ctx.fail(path, "not a day of Langfuse daily metrics", None, "date and usage")
+        start = _day_start(ctx, day, path)
+        starts.add(start)
+        day_total = _money(ctx, day, path)
+        models_total = Decimal(0)
+        for i, entry in enumerate(ctx.lst(day.get("usage"), f"{path}.usage")):
+            ep = f"{path}.usage[{i}]"
+            entry = ctx.obj(entry, ep)
+            model = ctx.str_(entry, "model", ep)
+            inp = ctx.int_(entry, "inputUsage", ep, required=True) or 0
+            out = ctx.int_(entry, "outputUsage", ep, required=True) or 0
+            cost = _money(ctx, entry, ep)
+            models_total += cost
+            if model is None and inp == 0 and out == 0 and cost == 0:
+                skipped += 1
+                continue
+            row = buckets.setdefault(
+                (start, model),
+                {
+                    "bucket_start": start,
+                    "bucket_end": start + timedelta(days=1),
+                    "kind": KIND,
+                    "provider": None,  # inferred in SQL from the model (see below)
+                    "model": model,
+                    "batch": False,
+                    "requests": None,  # observations are not requests (module docstring)
+                    "input_tokens": 0,
+                    "cached_input_tokens": 0,
+                    "cache_write_tokens": 0,
+                    "cache_write_1h_tokens": 0,
+                    "output_tokens": 0,
+                    "reasoning_tokens": 0,
+                    "cost_usd": Decimal(0),
+                },
+            )
+            row["input_tokens"] += inp
+            row["output_tokens"] += out
+            row["cost_usd"] += cost
+        if models_total != day_total:
+            mismatched.append(
+                f"{start:%Y-%m-%d} (day {_shown(day_total)}, models {_shown(models_total)})"
+            )
+    notes = []
+    if mismatched:
+        notes.append(
+            "the day's totalCost differs from the sum of its models on "
+            + ", ".join(mismatched[:5])
+            + (f" and {len(mismatched) - 5} more days" if len(mismatched) > 5 else "")
+            + ": the models' figures were imported, the day's total was not added"
+        )
+    if skipped:
+        entries = "entry" if skipped == 1 else "entries"
+        notes.append(f"{skipped:,} {entries} without a model, usage or cost skipped")
+    coverage = [(s, s + timedelta(days=1), KIND) for s in sorted(starts)]
+    p = arrow_plan(FORMAT, "langfuse", "usage", display, list(buckets.values()), coverage, notes)
+    provider = f"coalesce({PROVIDER_SQL.format(m='model')}, 'unknown') AS provider"
+    cols = [provider if c == "provider" else c for c in COLUMNS["usage"]]
+    p.select_sql = f"SELECT {', '.join(cols)} FROM plan_src"
+    return p

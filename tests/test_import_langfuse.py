@@ -1,0 +1,134 @@
+"""Langfuse daily metrics (``GET /api/public/metrics/daily``): figures worked out by hand
+from the documentation's example response (tests/fixtures/README.md)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from lib.errors import InputError
+from lib.ingest import import_file
+from lib.summary import totals
+from tests.conftest import fixture, run_cli, snapshot, write
+
+DOCS = "langfuse_daily_metrics_docs_example.json"
+
+
+def _docs() -> dict:
+    with open(fixture(DOCS), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def test_daily_metrics_one_bucket_per_day_and_model(store):
+    r = import_file(store, fixture(DOCS))
+    assert (r.format, r.source, r.grain, r.rows_read, r.rows_new) == (
+        "langfuse", "langfuse", "usage", 3, 3,
+    )  # fmt: skip
+    assert r.notes == []  # both days' totals equal the sum of their models
+    t = totals(store)
+    # 2024-02-18: llama2 1200 in / 1300 out, gpt-4o 500 / 550; 2024-02-17: llama2 1000 / 1100
+    assert t.input_tokens == 1200 + 500 + 1000 == 2700
+    assert t.output_tokens == 1300 + 550 + 1100 == 2950
+    # the models' costs, not the days' totals on top: 50.19 + 52.0 + 250.0
+    assert t.stated_cost_usd == Decimal("352.19")
+    # observations are not requests (spans and events are observations too)
+    assert t.requests is None
+    rows = store.query(
+        """SELECT CAST(bucket_start AS DATE)::VARCHAR, model, provider, kind, requests, cost_usd
+           FROM usage_buckets ORDER BY bucket_start, model"""
+    )
+    assert rows == [
+        ("2024-02-17", "llama2", "unknown", "langfuse_daily", None, Decimal("250.0")),
+        ("2024-02-18", "gpt-4o", "openai", "langfuse_daily", None, Decimal("52.0")),
+        ("2024-02-18", "llama2", "unknown", "langfuse_daily", None, Decimal("50.19")),
+    ]
+    # the provider is inferred like the generic importer does: gpt-4o is OpenAI, llama2 unknown
+    assert sorted(t.streams) == [("openai", "langfuse", 1), ("unknown", "langfuse", 2)]
+    again = import_file(store, fixture(DOCS))
+    assert (again.rows_new, again.rows_duplicate) == (0, 3)
+    assert totals(store).stated_cost_usd == Decimal("352.19")
+
+
+def test_daily_metrics_through_the_cli(db_path):
+    res = run_cli("import", fixture(DOCS), "--db", db_path, "--quiet")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(run_cli("summary", "--json", "--db", db_path).stdout)
+    assert (data["input_tokens"], data["stated_cost_usd"], data["requests"]) == (
+        2700, "352.19", None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", ["days", "days_jsonl", "pages", "pages_jsonl"])
+def test_daily_metrics_saved_shapes(store, tmp_path, shape):
+    doc = _docs()
+    second = {"data": [doc["data"].pop()], "meta": {**doc["meta"], "page": 2}}
+    pages = [doc, second]
+    days = [d for p in pages for d in p["data"]]
+    content = {
+        "days": json.dumps(days),
+        "days_jsonl": "\n".join(json.dumps(d) for d in days) + "\n",
+        "pages": json.dumps(pages),
+        "pages_jsonl": "\n".join(json.dumps(p) for p in pages) + "\n",
+    }[shape]
+    r = import_file(store, write(tmp_path, "lf.json", content))
+    assert (r.format, r.rows_new) == ("langfuse", 3)
+    assert totals(store).stated_cost_usd == Decimal("352.19")
+
+
+def test_a_day_total_that_differs_from_its_models_is_not_added(store, tmp_path):
+    doc = _docs()
+    doc["data"][0]["totalCost"] = 110.0  # 7.81 more than 50.19 + 52.0
+    doc["data"][0]["usage"].append(
+        {"model": None, "inputUsage": 0, "outputUsage": 0, "totalUsage": 0,
+         "countTraces": 3, "countObservations": 6, "totalCost": 0}
+    )  # fmt: skip
+    r = import_file(store, write(tmp_path, "lf.json", doc))
+    assert r.rows_new == 3  # the entry without a model, usage or cost is skipped
+    assert any("2024-02-18 (day 110, models 102.19)" in n for n in r.notes), r.notes
+    assert any("1 entry without a model" in n for n in r.notes), r.notes
+    # 102.19 + 250.0: neither 110 added on top of the models nor in their place
+    assert totals(store).stated_cost_usd == Decimal("352.19")
+
+
+def test_a_newer_pull_of_the_same_days_replaces_the_older(store, tmp_path):
+    import_file(store, fixture(DOCS))
+    doc = _docs()
+    doc["data"] = doc["data"][1:]  # 2024-02-17 only, pulled again with more usage
+    doc["data"][0]["usage"][0].update(inputUsage=1500, totalCost=300.0)
+    doc["data"][0]["totalCost"] = 300.0
+    r = import_file(store, write(tmp_path, "newer.json", doc))
+    assert r.rows_replaced == 1
+    # 2024-02-18 kept (1200 + 500), 2024-02-17 now 1500
+    assert totals(store).input_tokens == 1200 + 500 + 1500
+    assert totals(store).stated_cost_usd == Decimal("50.19") + Decimal("52.0") + Decimal("300.0")
+
+
+def test_bad_daily_metrics_are_refused_and_change_nothing(store, tmp_path):
+    import_file(store, fixture(DOCS))
+    before = snapshot(store)
+
+    def refused(name: str, content: object, *words: str) -> None:
+        with pytest.raises(InputError) as err:
+            import_file(store, write(tmp_path, name, content))
+        msg = str(err.value)
+        assert msg.startswith(name) and all(w in msg for w in words), msg
+        assert snapshot(store) == before
+
+    doc = _docs()
+    del doc["data"][1]["usage"][0]["inputUsage"]
+    refused("a.json", doc, "data[1].usage[0].inputUsage", "missing")
+    doc = _docs()
+    doc["data"][0]["usage"][1]["outputUsage"] = "550"
+    refused("b.json", doc, "data[0].usage[1].outputUsage", "not a count")
+    doc = _docs()
+    doc["data"][0]["usage"][0]["totalCost"] = "50.19"
+    refused("c.json", doc, "data[0].usage[0].totalCost", "not a number")
+    doc = _docs()
+    doc["data"][0]["date"] = "18/02/2024"
+    refused("d.json", doc, "data[0].date")
+    whole = json.dumps(_docs(), indent=2)
+    refused("e.json", whole[: whole.rindex("]")], "ends early")
+    lines = "\n".join(json.dumps(d) for d in _docs()["data"])
+    refused("f.jsonl", lines[:-30] + "\n", "line 2")
