@@ -122,6 +122,9 @@ def test_console_usage_bad_files_are_refused_and_change_nothing(store, tmp_path)
              "line 2", "usage_output_tokens", "6x5")  # fmt: skip
     # a file cut in the middle of its last line
     _refused(store, write(tmp_path, "cut.csv", src[: src.rindex(",400")]), "line 4", "fields")
+    # a day's row beside hourly rows of the same export would count that day twice
+    mixed = src.replace("2026-10-28,", "2026-10-28 02:00,", 1)
+    _refused(store, write(tmp_path, "mixed.csv", mixed), "usage_date_utc", "hourly")
     no_output = (
         src.replace(",usage_output_tokens", "").replace(",675,", ",").replace(",5,2,", ",2,")
     )

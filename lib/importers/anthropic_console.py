@@ -29,6 +29,8 @@ counted only on days without a usage report pull.
 
 from __future__ import annotations
 
+import duckdb
+
 from lib.errors import InputError
 from lib.importers import values
 from lib.importers.base import FieldSource, Plan, col, tabular_plan
@@ -91,6 +93,26 @@ def _period_end(name: str) -> FieldSource:
     return FieldSource(sql, "VARCHAR", name)
 
 
+def _one_width(tab: Tabular, cur: Cursor, name: str) -> None:
+    """Refuse a file that mixes daily rows and hourly rows (the day would be counted twice)."""
+    sql = (
+        "SELECT count(*) FILTER (WHERE length(d) <= 10), count(*) FILTER (WHERE length(d) > 10) "
+        f"FROM (SELECT {_text(name)} AS d FROM {tab.read_sql}) WHERE d <> ''"
+    )
+    try:
+        days, hours = cur.execute(sql, tab.read_params).fetchone()
+    except duckdb.Error as err:  # a line that cannot be read (a cut file): named with its line
+        raise tab.wrap_error(err) from None
+    if days and hours:
+        raise InputError(
+            tab.display,
+            "daily rows and hourly rows in one export (the same day would be counted twice)",
+            field=name,
+            found=f"{days:,} dates and {hours:,} dates with a time",
+            expected="one export: every row a day, or every row an hour",
+        )
+
+
 def _missing(tab: Tabular, required: tuple[str, ...], what: str) -> None:
     """Refuse an export without one of the ``required`` columns, naming it."""
     names = _names(tab)
@@ -140,6 +162,7 @@ COST_KEYS = (
 def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
     _missing(tab, USAGE_REQUIRED, "usage")
     n = _names(tab)
+    _one_width(tab, cur, n[DATE])
     m: dict[str, FieldSource] = {
         "bucket_start": col(tab, n[DATE]),
         "bucket_end": _period_end(n[DATE]),
@@ -196,6 +219,7 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
 def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
     _missing(tab, (DATE, "cost_usd"), "cost")
     n = _names(tab)
+    _one_width(tab, cur, n[DATE])
     m: dict[str, FieldSource] = {
         "bucket_start": col(tab, n[DATE]),
         "bucket_end": _period_end(n[DATE]),
