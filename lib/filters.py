@@ -29,7 +29,8 @@ PRESETS: dict[str, str] = {
     "custom": "Custom",
 }
 GRANULARITIES: tuple[str, ...] = ("hour", "day", "month")
-DIMENSIONS: tuple[str, ...] = ("provider", "project", "model", "api_key", "user_id")
+# ``model`` is the model family (``gpt-4o``); ``snapshot`` the name the source gave (``gpt-4o-2024-08-06``)
+DIMENSIONS: tuple[str, ...] = ("provider", "project", "model", "snapshot", "api_key", "user_id")
 DEFAULT_PRESET = "30d"
 DEFAULT_GRANULARITY = "day"
 # Custom periods: days in this range only (Python datetimes and the queries' epoch arithmetic

@@ -93,7 +93,11 @@ def test_tokens_from_the_usage_pull_errors_from_the_gateway(store, tmp_path):
     assert (t["requests"], t["input_tokens"]) == (8, 3000)  # the provider's pull, not the gateway
     assert t["errors"] == 2 and t["error_rate"] == 50.0  # the gateway: 2 of its 4 calls failed
     by_model = breakdown_table(store, f, "model", NOW)
-    assert sorted(by_model["model"]) == [
+    # one name per model (the family) whatever the source called it; the names as given are
+    # the snapshot dimension
+    assert sorted(by_model["model"]) == ["gpt-4o", "gpt-4o-mini"]
+    by_snapshot = breakdown_table(store, f, "snapshot", NOW)
+    assert sorted(by_snapshot["snapshot"]) == [
         "gpt-4o-2024-08-06",
         "gpt-4o-mini",
         "gpt-4o-mini-2024-07-18",

@@ -172,8 +172,12 @@ def test_the_drill_down_says_how_its_rows_relate_to_the_bar(store, tmp_path):
     _rows, total = request_rows(store, DAY, window=window)
     assert total == rel.log_rows
     # one series: the bar of Claude Sonnet only (2 logged calls, counted from the log)
-    one = bar_relation(store, DAY, window=window, where={"model": "claude-sonnet-4-5-20250929"})
+    one = bar_relation(store, DAY, window=window, where={"model": "claude-sonnet-4-5"})
     assert (one.bar_requests, one.log_rows, one.counted_log_rows, one.elsewhere) == (2, 2, 2, [])
+    # the same by the name the log gave (the snapshot dimension)
+    snap = bar_relation(store, DAY, window=window, where={"snapshot": "claude-sonnet-4-5-20250929"})
+    assert (snap.bar_requests, snap.log_rows) == (2, 2)
+    assert request_rows(store, DAY, window=window, where={"model": "claude-sonnet-4-5"})[1] == 2
 
 
 def test_usage_and_costs_pages_say_it(app_env, tmp_path):
@@ -204,3 +208,23 @@ def test_usage_and_costs_pages_say_it(app_env, tmp_path):
         "tokens and requests: counted from anthropic_usage for that provider and day",
         "tokens and requests: counted from openai_usage for that provider and day",
     ]
+
+
+def test_playground_runs_join_the_same_model_names(store, tmp_path):
+    from lib.llm.chat import ChatRequest, ChatResult, Usage
+    from lib.playground.history import record_run
+
+    # the gateway logged "gpt-4o-mini"; the API answered a playground run as the dated snapshot
+    import_file(store, write(tmp_path, "gateway.csv", LOG))
+    req = ChatRequest(provider="openai", base_url="https://api.openai.com/v1", model="gpt-4o-mini",
+                      messages=({"role": "user", "content": "hi"},))  # fmt: skip
+    run = ChatResult(text="Hello", usage=Usage(7, 0, 0, 5, 0), ttft_s=0.1, total_s=0.2,
+                     model="gpt-4o-mini-2024-07-18")  # fmt: skip
+    record_run(store, "ana", req, run, None, keep_text=False)
+    everything = Filters(preset="custom", start=date(2020, 1, 1), end=date(2099, 12, 31))
+    by_model = breakdown_table(store, everything, "model", NOW, latency=False).set_index("model")
+    # one row for the family: 2 logged calls (o1, o2) + 1 playground run
+    assert by_model.loc["gpt-4o-mini", "requests"] == 3
+    by_snapshot = breakdown_table(store, everything, "snapshot", NOW, latency=False)
+    snaps = dict(zip(by_snapshot["snapshot"], by_snapshot["requests"], strict=True))
+    assert snaps["gpt-4o-mini"] == 2 and snaps["gpt-4o-mini-2024-07-18"] == 1

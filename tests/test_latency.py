@@ -120,6 +120,11 @@ def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path
                 cur.execute(f"DROP {later}")  # what migrations after 4 made
             for table in ("auth_sessions", "event_claims"):
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly"):  # migration 10
+                cur.execute(f"UPDATE {table} SET model = snapshot")
+                cur.execute(f"ALTER TABLE {table} DROP COLUMN snapshot")
+            cur.execute("DROP VIEW requests_named")
+            cur.execute("DROP VIEW costs_named")
             cur.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(db_path) as s:
         assert s.schema_version() >= 4

@@ -8,7 +8,9 @@ not price.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -18,7 +20,7 @@ from lib.filters import Filters
 from lib.pricing.catalog import canonical_model, known_models
 from lib.store import Store
 
-COST_DIMS = ("provider", "project", "api_key", "model")
+COST_DIMS = ("provider", "project", "api_key", "model", "snapshot")
 
 
 def _billed_where(f: Filters, window: tuple[datetime, datetime]) -> tuple[str, list[Any]]:
@@ -55,7 +57,7 @@ def daily(
                        FROM {base} WHERE counted GROUP BY ALL),
                 b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, bucket_start >= ? AS current,
                              sum(amount) AS billed
-                      FROM live_costs WHERE {bw} GROUP BY ALL)
+                      FROM costs_named WHERE {bw} GROUP BY ALL)
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
                    b.billed, e.stated, e.estimated, coalesce(b.current, e.current) AS current,
                    CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
@@ -80,12 +82,12 @@ def by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFr
     with store.read() as cur:
         base, params = counted_rows(cur, g, None, window)
         est = cur.execute(
-            f"SELECT model, sum(est), sum(c_input_tokens + c_output_tokens) FROM {base} WHERE counted GROUP BY 1",
+            f"SELECT snapshot, sum(est), sum(c_input_tokens + c_output_tokens) FROM {base} WHERE counted GROUP BY 1",
             params,
         ).fetchall()
         bw, bparams = _billed_where(g, window)
         billed = cur.execute(
-            f"SELECT model, sum(amount) FROM live_costs WHERE {bw} GROUP BY 1", bparams
+            f"SELECT snapshot, sum(amount) FROM costs_named WHERE {bw} GROUP BY 1", bparams
         ).fetchall()
         known = known_models(cur)
     table: dict[str, dict[str, Any]] = {}
@@ -112,7 +114,7 @@ def by_line_item(store: Store, f: Filters, now: datetime | None = None) -> pd.Da
     with store.read() as cur:
         return cur.df(
             f"""SELECT provider, coalesce(line_item, '(none)') AS line_item, sum(amount) AS billed
-                FROM live_costs WHERE {bw} GROUP BY ALL ORDER BY billed DESC""",
+                FROM costs_named WHERE {bw} GROUP BY ALL ORDER BY billed DESC""",
             params,
         )
 
@@ -158,3 +160,33 @@ def not_counted(store: Store, f: Filters, now: datetime | None = None) -> pd.Dat
                 GROUP BY ALL ORDER BY tokens DESC, x.import_id, x.reason""",
             [int(start.timestamp()), int(end.timestamp()), *dim_params],
         )
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    """Billed money in one currency other than US dollars: ``billed`` in that currency's
+    units (exact decimal), over ``lines`` live cost lines."""
+
+    currency: str  # ISO 4217
+    billed: Decimal
+    lines: int
+
+
+def billed_other_currencies(
+    store: Store,
+    f: Filters,
+    now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> list[CurrencyTotal]:
+    """Billed totals of the cost lines stated in a currency other than USD, one per currency
+    (sorted by code), over the filters' period (or ``window``) and dimensions. Never converted
+    and never part of the USD figures of this module; [] when every bill is in dollars."""
+    start, end = window or f.window(now)
+    dim_where, dim_params = f.dims_sql(COST_DIMS)
+    where = " AND ".join(["bucket_start >= ?", "bucket_start < ?", "currency <> 'USD'", *dim_where])
+    rows = store.query(
+        f"""SELECT currency, sum(amount), count(*) FROM costs_named WHERE {where}
+            GROUP BY currency ORDER BY currency""",
+        [start, end, *dim_params],
+    )
+    return [CurrencyTotal(c, Decimal(v), int(n)) for c, v, n in rows]

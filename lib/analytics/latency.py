@@ -19,7 +19,7 @@ from lib.filters import Filters
 from lib.store import Cursor, Store
 from lib.store.migrations import LATENCY_RATIO
 
-HISTOGRAM_DIMS = ("provider", "model")
+HISTOGRAM_DIMS = ("provider", "model", "snapshot")
 
 
 def _from_rows(f: Filters, breakdown: str | None) -> bool:
@@ -63,7 +63,7 @@ def _percentiles(
     group (whose SQL takes no parameter) by count, the rest as "other"."""
     if from_rows:
         where, params = _where(f, window, "ts")
-        base = f"(SELECT *, ts AS t, 1 AS n FROM request_events WHERE latency_ms IS NOT NULL AND {where})"
+        base = f"(SELECT *, ts AS t, 1 AS n FROM requests_named WHERE latency_ms IS NOT NULL AND {where})"
     else:
         where, params = _where(f, window, "hour")
         base = f"(SELECT *, to_timestamp(hour) AS t FROM agg_latency_hourly WHERE {where})"

@@ -12,7 +12,7 @@ from lib.analytics.usage import counted_rows
 from lib.filters import DIMENSIONS, Filters
 from lib.store import Store
 
-COLUMNS = ("ts", "provider", "model", "project", "api_key", "user_id", "status", "http_status", "error_code",
+COLUMNS = ("ts", "provider", "model", "snapshot", "project", "api_key", "user_id", "status", "http_status", "error_code",
            "latency_ms", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "request_id")  # fmt: skip
 MAX_PAGE = 500
 
@@ -113,11 +113,11 @@ def request_rows(
     size = max(1, min(int(page_size), MAX_PAGE))
     cond = " AND ".join(clauses)
     with store.read() as cur:
-        total = cur.execute(f"SELECT count(*) FROM request_events WHERE {cond}", params).fetchone()[
+        total = cur.execute(f"SELECT count(*) FROM requests_named WHERE {cond}", params).fetchone()[
             0
         ]
         rows = cur.df(
-            f"SELECT {', '.join(COLUMNS)} FROM request_events WHERE {cond} ORDER BY ts DESC, request_id "
+            f"SELECT {', '.join(COLUMNS)} FROM requests_named WHERE {cond} ORDER BY ts DESC, request_id "
             f"LIMIT {size} OFFSET {max(0, int(page)) * size}",
             params,
         )

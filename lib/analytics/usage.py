@@ -52,7 +52,7 @@ METRICS: dict[str, Metric] = {
 SUMMED = {k: m for k, m in METRICS.items() if m.quantile is None}
 ALL_KEYS = "(all keys)"  # the API key of per-user rows: the per-user rollup keeps no key
 BREAKDOWNS: dict[str, str] = {
-    "model": "Model", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
+    "model": "Model", "snapshot": "Model snapshot", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
 }  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def counted_rows(
     dim_where, dim_params = f.dims_sql(dims, prefix="r.")
     where = [f"r.{tcol} >= ?", f"r.{tcol} < ?", *dim_where]
     params: list[Any] = [int(start.timestamp()), int(end.timestamp()), *dim_params]
-    models = [r[0] for r in cur.execute(f"SELECT DISTINCT model FROM {table}").fetchall()]
+    models = [r[0] for r in cur.execute(f"SELECT DISTINCT snapshot FROM {table}").fetchall()]
     usage_models, price_models = model_map(cur, models)
     sql = f"""(
         WITH m AS (SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS price_model),
@@ -95,7 +95,7 @@ def counted_rows(
                    s.stated_errors, s.stated_requests, s.stream
             FROM {table} r
             LEFT JOIN token_streams s ON s.provider = r.provider AND s.day = r.{tcol} // 86400
-            LEFT JOIN m ON r.model = m.model
+            LEFT JOIN m ON r.snapshot = m.model
             WHERE {" AND ".join(where)}),
         -- the price in force per model and day: an ASOF join over these few pairs, then a hash
         -- join, is 5-10x faster than an ASOF join over every rollup row

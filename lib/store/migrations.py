@@ -405,6 +405,43 @@ DELETE FROM token_streams;
 INSERT INTO token_streams {STREAMS_SELECT};
 """
 
+# One model name everywhere: the family (``claude-sonnet-4-5``, ``gpt-4o``), with the name the
+# source gave (``claude-sonnet-4-5-20250929``, ``openai/gpt-4o-2024-08-06``) kept as the
+# ``snapshot`` dimension. The family drops provider paths (``openai/``), Bedrock vendor ids
+# (``us.anthropic.``) and versions (``-v1:0``), and date suffixes (``-2024-08-06``,
+# ``-20250929``, ``@20240620``, ``-0613``), in lower case; ``-latest``/``-preview`` stay (they
+# name other models). Shipped with V10: change it only with a new migration.
+MODEL_FAMILY_MACRO = r"""
+CREATE OR REPLACE MACRO model_family(m) AS CASE WHEN m IS NULL THEN NULL ELSE coalesce(nullif(lower(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(trim(m),
+        '^([A-Za-z0-9_.:-]+/)+', ''),
+        '^((us|eu|apac|global)[.])?(anthropic|amazon|meta|cohere|mistral|ai21|deepseek|openai)[.]', ''),
+        '-v[0-9]+:[0-9]+$', ''),
+        '@[0-9]{8}$', ''),
+        '-[0-9]{4}-[0-9]{2}-[0-9]{2}$', ''),
+        '-20[0-9]{6}$', ''),
+        '-(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$', '')), ''), lower(trim(m))) END;
+"""
+
+V10 = f"""
+{MODEL_FAMILY_MACRO}
+-- The rollups keep the family in ``model`` and the source's name in ``snapshot``.
+ALTER TABLE agg_hourly ADD COLUMN snapshot VARCHAR;
+ALTER TABLE agg_user_daily ADD COLUMN snapshot VARCHAR;
+ALTER TABLE agg_error_hourly ADD COLUMN snapshot VARCHAR;
+ALTER TABLE agg_latency_hourly ADD COLUMN snapshot VARCHAR;
+UPDATE agg_hourly SET snapshot = model, model = model_family(model);
+UPDATE agg_user_daily SET snapshot = model, model = model_family(model);
+UPDATE agg_error_hourly SET snapshot = model, model = model_family(model);
+UPDATE agg_latency_hourly SET snapshot = model, model = model_family(model);
+-- Facts keep the source's name; these views name models the way the rollups do.
+CREATE VIEW requests_named AS
+SELECT * REPLACE (model_family(model) AS model), model AS snapshot FROM request_events;
+CREATE VIEW costs_named AS
+SELECT * REPLACE (model_family(model) AS model), model AS snapshot FROM live_costs;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -415,4 +452,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (7, "claims of imports on request events another import holds", V7),
     (8, "money of usage buckets, cost items and rollups at scale 20", V8),
     (9, "requests counted from the logs where the counted stream states none", V9),
+    (10, "model families, with the source's name as the snapshot", V10),
 ]

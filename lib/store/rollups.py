@@ -3,7 +3,8 @@
 ``hour`` is the epoch second of the UTC hour start (integer arithmetic). Request events
 roll up from ``request_events`` of one import (per user: per UTC day); usage buckets roll up from the live (not
 replaced) rows of a source, wholesale, since a newer pull can replace part of an older one.
-A usage bucket wider than an hour is counted in the hour it starts.
+A usage bucket wider than an hour is counted in the hour it starts. ``model`` is the model
+family (the ``model_family`` macro) and ``snapshot`` the name the source gave.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _MEASURES_USAGE = """
 # dimension tuples in the same hour would need equal 64-bit hashes to merge: with a few
 # hundred tuples per hour that is about 1 in 10^12 over 90 days.
 HOUR_OF = "(epoch_ms({col}) // 3600000) * 3600"
+# Rollups keep the model family in ``model`` and the source's name in ``snapshot`` (migration 10)
+FAMILY = "model_family({})"
 DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
@@ -53,7 +56,12 @@ def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: st
     """SELECT of one rollup of one import's request events, grouped by the time column (and
     ``also``, a column of the SELECT) and a hash of the dimensions. Parameters: import id and
     source (constant over an import, so left out of the hash: 15–30 % faster), then ``where``'s."""
-    carried = ", ".join(f"any_value({d}) AS {d}" for d in dims)
+    carried = ", ".join(
+        f"{FAMILY.format('any_value(model)')} AS model, any_value(model) AS snapshot"
+        if d == "model"
+        else f"any_value({d}) AS {d}"
+        for d in dims
+    )
     return f"""SELECT {time_sql}, ?::BIGINT AS import_id, ?::VARCHAR AS source, {carried}, {measures}
         FROM request_events WHERE {where}
         GROUP BY 1, {also + ", " if also else ""}hash({", ".join(dims)})"""
@@ -122,7 +130,8 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
     ):
         cur.execute(
             f"""INSERT INTO {table} BY NAME
-            SELECT import_id, 'usage' AS grain, source, {time_col}, provider, model, project,
+            SELECT import_id, 'usage' AS grain, source, {time_col}, provider,
+                   {FAMILY.format("model")} AS model, model AS snapshot, project,
                    {dim}, batch, {_MEASURES_USAGE}
             FROM usage_buckets WHERE source = ? AND replaced_by IS NULL GROUP BY ALL""",
             [source],

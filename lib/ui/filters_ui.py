@@ -25,7 +25,7 @@ from lib.ui.markup import md
 COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
                 "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore",
                 "Australia/Sydney")  # fmt: skip
-DIM_LABELS = {"provider": "Provider", "project": "Project", "model": "Model", "api_key": "API key",
+DIM_LABELS = {"provider": "Provider", "project": "Project", "model": "Model", "snapshot": "Model snapshot", "api_key": "API key",
               "user_id": "User"}  # fmt: skip
 
 
