@@ -184,8 +184,11 @@ def _keep_rows_sql(tab: Tabular, time_src: FieldSource | None, style: values.Sty
     ts_parsed = values.parse("ts", time_src.raw_sql, time_src.raw_type, style)
     if time_src.raw_type != "VARCHAR":
         return f"({time_src.raw_sql} IS NOT NULL OR {not_blank})"
-    first = f"lower(trim(CAST({quote_ident(next(iter(tab.columns)))} AS VARCHAR)))"
-    total_words = " OR ".join(f"{first} LIKE '{w}%'" for w in values.TOTAL_WORDS)
+    # the totals word in the first column, or in the time column when columns were moved
+    cells = [f"lower(trim(CAST({quote_ident(next(iter(tab.columns)))} AS VARCHAR)))"]
+    if time_src.raw_sql != quote_ident(next(iter(tab.columns))):
+        cells.append(f"lower(trim(CAST({time_src.raw_sql} AS VARCHAR)))")
+    total_words = " OR ".join(f"{cell} LIKE '{w}%'" for cell in cells for w in values.TOTAL_WORDS)
     return f"(({ts_parsed}) IS NOT NULL OR ({not_blank} AND NOT coalesce({total_words}, false)))"
 
 

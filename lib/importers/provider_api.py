@@ -259,6 +259,7 @@ def page_family(pages: list[dict[str, Any]]) -> str | None:
                 if not isinstance(r, dict):
                     continue
                 obj = r.get("object")
+                obj = obj if isinstance(obj, str) else None  # a list or object is no kind
                 if obj == OPENAI_COST_OBJECT:
                     return "openai_costs"
                 if obj in OPENAI_USAGE_KINDS:
@@ -320,7 +321,7 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
             rp = f"{path}.results[{r}]"
             res = ctx.obj(res, rp)
             obj = res.get("object")
-            kind = OPENAI_USAGE_KINDS.get(obj)
+            kind = OPENAI_USAGE_KINDS.get(obj) if isinstance(obj, str) else None
             if kind is None:
                 raise ctx.fail(
                     f"{rp}.object",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -59,6 +62,9 @@ class Tabular:
     notes: list[str] = field(default_factory=list)
     typed: bool = False
     untrimmed: set[str] = field(default_factory=set)  # text columns that need no trim()
+    # A private copy DuckDB reads instead of the file (see ``_readable_json``); it is removed
+    # when this object is dropped.
+    copy: Any = field(default=None, repr=False, compare=False)
 
     def refine_types(
         self, cur: Cursor, wanted: dict[str, str], money_type: str = "DECIMAL(38, 12)"
@@ -330,13 +336,136 @@ def _json_path(keys: tuple[str, ...]) -> str:
     return "$" + "".join('."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
 
 
+_JSON_SPACE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _trailing_comma(path: str) -> int | None:
+    """The offset of a comma left before the closing ``]`` of a top-level JSON array, as
+    Helicone's export CLI writes it with ``--format json`` (every record followed by
+    ``",\n"``, then ``"]\n"``): ``…},\n]\n``. None for any other ending."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 4096))
+        tail = fh.read()
+    body = tail.rstrip(_JSON_SPACE)
+    if not body.endswith(b"]"):
+        return None
+    body = body[:-1].rstrip(_JSON_SPACE)
+    if not body.endswith(b",") or not body[:-1].rstrip(_JSON_SPACE).endswith(b"}"):
+        return None
+    return size - len(tail) + len(body) - 1
+
+
+def _check_array(text: str, display: str, complete: bool) -> None:
+    """Refuse a JSON array of records that Python's strict parser does not read, with the line
+    and column (DuckDB's reader lets some mistakes through, such as ``{"a": 1,}``). Only the
+    text given is checked (``complete``: the whole file; else its first bytes, where a record
+    cut at the end is expected). A trailing comma is accepted only before the final ``]``."""
+    decoder = json.JSONDecoder()
+
+    def skip(pos: int) -> int:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        return pos
+
+    def bad(pos: int, msg: str) -> InputError:
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return InputError(
+            display,
+            f"malformed JSON ({msg})",
+            line=line,
+            found=f"column {col}",
+            expected="a JSON array of objects",
+        )
+
+    pos = skip(0)
+    if text[pos : pos + 1] != "[":
+        raise bad(pos, "expected '['")
+    pos = skip(pos + 1)
+    if text[pos : pos + 1] == "]":
+        pos = skip(pos + 1)
+        if pos < len(text):
+            raise bad(pos, "extra data after the array")
+        return
+    while True:
+        try:
+            _value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as err:
+            if complete:
+                raise bad(err.pos, err.msg) from None
+            return  # a record cut by the end of the sample: DuckDB reads the rest
+        except RecursionError:
+            raise InputError(
+                display, "the JSON is nested too deeply", expected="records (a few levels deep)"
+            ) from None
+        pos = skip(pos)
+        if pos >= len(text):
+            if complete:
+                raise InputError(
+                    display,
+                    "the JSON ends early (truncated file?)",
+                    line=text.count("\n") + 1,
+                    expected="a complete JSON array",
+                )
+            return
+        if text[pos] == ",":
+            pos = skip(pos + 1)
+            if text[pos : pos + 1] == "]" and not text[skip(pos + 1) :]:
+                return  # Helicone's trailing comma, at the very end only
+            if pos >= len(text) and not complete:
+                return
+            continue
+        if text[pos] == "]":
+            pos = skip(pos + 1)
+            if pos < len(text):
+                raise bad(pos, "extra data after the array")
+            return
+        raise bad(pos, "expected ',' or ']'")
+
+
+def _readable_json(
+    path: str, display: str, fmt: Literal["newline_delimited", "array"]
+) -> tuple[str, str, Any]:
+    """(the path DuckDB reads, its ``read_json`` format, the private copy to keep alive).
+
+    DuckDB refuses a UTF-8 BOM in JSON Lines, a file holding one record object when told it
+    is an array, and the trailing comma of Helicone's JSON export: the first two are read in
+    DuckDB's automatic mode, the last from a private copy with that one comma made a space
+    (same size, so line numbers stay those of the file)."""
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+        complete = len(head) < SAMPLE_BYTES or not fh.read(1)
+    body = head.removeprefix(_BOM).lstrip(_JSON_SPACE)
+    if fmt == "newline_delimited":
+        return path, ("auto" if head.startswith(_BOM) else fmt), None
+    if body.startswith(b"{"):
+        return path, "auto", None  # one record, not an array
+    text = head.decode("utf-8-sig", errors="replace")
+    _check_array(text, display, complete)
+    comma = _trailing_comma(path)
+    if comma is None:
+        return path, fmt, None
+    copy = tempfile.NamedTemporaryFile(prefix="tokenboard-", suffix=".json")  # noqa: SIM115
+    with open(path, "rb") as src:
+        shutil.copyfileobj(src, copy, 4 * 1024 * 1024)
+    copy.seek(comma)
+    copy.write(b" ")
+    copy.flush()
+    return copy.name, fmt, copy
+
+
 def json_records(
     path: str, display: str, records: list[Any], fmt: Literal["newline_delimited", "array"]
 ) -> Tabular:
     """A JSON Lines file or JSON array of records as a table: nested objects are flattened
     into dotted paths (``input.inputTokenCount``) read by DuckDB's JSON functions, so an
     object is never taken for a value; arrays are left out. The paths come from the sampled
-    records; DuckDB streams the whole file."""
+    records; DuckDB streams the whole file (see ``_readable_json`` for what it is helped
+    with: a BOM, one record alone, Helicone's trailing comma)."""
+    source, read_fmt, copy = _readable_json(path, display, fmt)
     paths: dict[tuple[str, ...], None] = {}
     for rec in records:
         if isinstance(rec, dict):
@@ -358,12 +487,13 @@ def json_records(
             expr = f"json_extract_string({quote_ident(p[0])}, ?)"
             params.append(_json_path(p[1:]))
         select.append(f"{expr} AS {quote_ident(name)}")
-    reader = f"read_json(?, format = '{fmt}', columns = ?, maximum_object_size = 16777216)"
+    reader = f"read_json(?, format = '{read_fmt}', columns = ?, maximum_object_size = 16777216)"
     if not nested:
-        return Tabular(path, display, "jsonl", reader, [path, top], {n: "VARCHAR" for n in names})
+        columns = {n: "VARCHAR" for n in names}
+        return Tabular(source, display, "jsonl", reader, [source, top], columns, copy=copy)
     read_sql = f"(SELECT {', '.join(select)} FROM {reader})"
     columns = {n: "VARCHAR" for n in names}
-    return Tabular(path, display, "jsonl", read_sql, [*params, path, top], columns)
+    return Tabular(source, display, "jsonl", read_sql, [*params, source, top], columns, copy=copy)
 
 
 def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:

@@ -105,8 +105,11 @@ def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False)
         return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
     if kind == "int":  # counts: whole numbers >= 0 (rules.count_sql)
         if not text:
-            return rules.count_sql(raw)
-        return f"coalesce({rules.count_sql(t)}, {rules.count_sql(clean_number(t, style))})"
+            return whole_count(raw, raw_type)
+        return (
+            f"coalesce({whole_count(t, 'VARCHAR')}, "
+            f"{whole_count(clean_number(t, style), 'VARCHAR')})"
+        )
     if kind in ("money", "money18", "float"):
         target = {"money": rules.MONEY_SQL, "money18": "DECIMAL(18, 10)", "float": "DOUBLE"}[kind]
         if not text:
@@ -128,6 +131,17 @@ def parse(kind: str, raw: str, raw_type: str, style: Style, clean: bool = False)
     if kind == "ts":
         return rules.ts_sql(_parse_ts(raw, raw_type, t, style))
     raise ValueError(f"unknown kind {kind}")
+
+
+def whole_count(expr: str, raw_type: str) -> str:
+    """SQL: ``rules.count_sql`` of ``expr``, NULL unless it is a whole number written in
+    decimal: DuckDB's cast to an integer rounds ``12.5`` to 13 and ``.5`` to 1, and reads
+    ``0x10`` and ``0b11``; those are refused, not counted. Integer columns need no check."""
+    up = raw_type.upper()
+    if up in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT") or up.startswith("U"):
+        return rules.count_sql(expr)
+    d = f"TRY_CAST({expr} AS DOUBLE)"
+    return f"CASE WHEN {d} = floor({d}) THEN {rules.count_sql(expr)} END"
 
 
 def _parse_ts(raw: str, raw_type: str, t: str, style: Style) -> str:
