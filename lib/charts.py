@@ -15,8 +15,10 @@ TIME_FORMAT = {"hour": "%b %d %H:%M", "day": "%b %d", "month": "%b %Y"}
 def time_series(
     df: pd.DataFrame, *, label: str, unit: str, granularity: str, tz: str, stacked: bool = True
 ) -> alt.Chart:
-    """``df`` has columns bucket (local time), series, value. Stacked bars for amounts, lines
-    for rates; the legend filters the series; tooltips give exact values with units."""
+    """``df`` has columns bucket (local time), series, value (and optionally span_h, the hours a
+    row covers). Stacked bars for amounts, lines for rates; rows covering more than an hour are
+    bands over their whole span; the legend filters the series; tooltips give exact values
+    with units."""
     df = df.assign(
         value=pd.to_numeric(df["value"], errors="coerce").astype(float)
     )  # Decimal → float for Vega
@@ -36,8 +38,33 @@ def time_series(
                  alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("value:Q", title=f"{label} ({unit})", format=fmt)],
     )  # fmt: skip
-    mark = base.mark_bar() if stacked else base.mark_line(point=True)
-    return mark.add_params(pick).properties(height=360)
+    wide = df["span_h"] > 1 if "span_h" in df else pd.Series(False, index=df.index)
+    if not wide.any():
+        mark = base.mark_bar() if stacked else base.mark_line(point=True)
+        return mark.add_params(pick).properties(height=360)
+    # Rows of daily (or wider) sources stand for their whole bucket: drawn as a band over the
+    # time they cover, behind the hourly bars, never as a spike in their first hour.
+    spans = df[wide].assign(
+        bucket_end=lambda d: d["bucket"] + pd.to_timedelta(d["span_h"], unit="h")
+    )
+    band = (
+        alt.Chart(spans)
+        .mark_bar(opacity=0.35, strokeDash=[4, 3], strokeWidth=1)
+        .encode(
+            x="bucket:T",
+            x2="bucket_end:T",
+            y=alt.Y("value:Q", stack="zero" if stacked else None),
+            color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
+            stroke=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
+            tooltip=[alt.Tooltip("bucket:T", title="From", format=TIME_FORMAT["hour"]),
+                     alt.Tooltip("bucket_end:T", title="To", format=TIME_FORMAT["hour"]),
+                     alt.Tooltip("series:N", title="Series"),
+                     alt.Tooltip("value:Q", title=f"{label} ({unit}, whole bucket)", format=fmt)],
+        )
+    )  # fmt: skip
+    hourly = base.properties(data=df[~wide])
+    mark = hourly.mark_bar() if stacked else hourly.mark_line(point=True)
+    return alt.layer(band, mark.add_params(pick)).properties(height=360)
 
 
 def billed_vs_estimated(df: pd.DataFrame) -> alt.Chart:

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from lib.errors import TokenboardError
+from lib.errors import TokenboardError, unexpected_error
 from lib.importers.detect import FORMATS
 from lib.money import money_str
 from lib.store import Store
 
+log = logging.getLogger("tokenboard")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -67,6 +71,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 )
             except TokenboardError as err:
                 _err(str(err))
+                status = 1
+                continue
+            except Exception as err:  # never a traceback: one line, the details in the log
+                log.exception("unexpected error while importing %s", path)
+                _err(f"{unexpected_error(os.path.basename(path) or path, err)}{_log_hint()}")
                 status = 1
                 continue
             _print(result.summary_line())
@@ -193,8 +202,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_LOG_FILE: list[str] = []  # where unexpected errors were logged, once set up
+
+
+def _log_to_file() -> None:
+    """Send the ``tokenboard`` logger (tracebacks of unexpected errors) to a private file in
+    the temporary folder instead of the terminal; nothing is logged if it cannot be opened."""
+    logger = logging.getLogger("tokenboard")
+    if logger.handlers:
+        return
+    logger.propagate = False  # Python's last-resort handler would print the traceback
+    path = os.path.join(tempfile.gettempdir(), "tokenboard-cli.log")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        handler: logging.Handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        _LOG_FILE.append(path)
+    except OSError:
+        handler = logging.NullHandler()
+    logger.addHandler(handler)
+
+
+def _log_hint() -> str:
+    return f" (details in {_LOG_FILE[0]})" if _LOG_FILE else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _log_to_file()
     try:
         return int(args.func(args))
     except TokenboardError as err:
@@ -202,6 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         _err("interrupted; nothing partial was written")
+        return 1
+    except Exception as err:  # never a traceback: one line, the details in the log
+        log.exception("unexpected error in %s", args.command)
+        _err(f"{args.command} failed: an unexpected error occurred ({type(err).__name__}: "
+             f"{str(err).splitlines()[0] if str(err) else ''}); nothing changed{_log_hint()}")  # fmt: skip
         return 1
 
 

@@ -10,7 +10,14 @@ import streamlit as st
 
 from lib.analytics.requests import bar_relation, request_rows
 from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
-from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table, series, totals_pair
+from lib.analytics.usage import (
+    BREAKDOWNS,
+    METRICS,
+    breakdown_table,
+    series,
+    totals_pair,
+    wider_than_hours,
+)
 from lib.charts import time_series, trend_chart
 from lib.filters import PRESETS, next_month
 from lib.summary import data_version
@@ -74,12 +81,19 @@ breakdown = None if by == "(none)" else by
 
 @st.cache_data(show_spinner=False)
 def _series(
-    path: str, version: str, query: tuple, metric: str, breakdown: str | None, top_n: int, now: int
-):
-    return series(ctx.store, f, metric, breakdown, top_n)
+    path: str, version: str, query: tuple, metric: str, breakdown: str | None, top_n: int, now: int,
+    gran: str,
+):  # fmt: skip
+    return series(ctx.store, f.with_(granularity=gran), metric, breakdown, top_n)
 
 
-df = _series(ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()))
+df = _series(ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()),
+             f.granularity)  # fmt: skip
+shape = wider_than_hours(df)
+if shape == "daily":  # no hourly shape exists: show the days the sources report
+    df = _series(
+        ctx.store.path, version, key, metric, breakdown, int(top_n), int(start.timestamp()), "day"
+    )
 
 
 month = f.with_(preset="this_month", granularity="day", start=None, end=None)
@@ -96,7 +110,8 @@ def _forecast(path: str, version: str, month_query: tuple, metric: str, today: s
 m = METRICS[metric]
 additive = m.unit not in ("%", "ms")
 gran = f.granularity if not (breakdown == "user_id" or "user_id" in f.dims) else "day"
-if breakdown is None and gran in ("hour", "day") and not df.empty:
+gran = "day" if shape == "daily" else gran
+if breakdown is None and gran in ("hour", "day") and not df.empty and shape != "mixed":
     tr = add_trends(df, gran)
     chart(
         trend_chart(tr, label=m.label, unit=m.unit, granularity=gran, tz=f.tz),
@@ -131,7 +146,13 @@ else:
         f"usage_{metric}_by_{breakdown}",
         key="series",
     )
-if gran != f.granularity:
+if shape == "daily":
+    st.caption("The sources of this period report per day (usage exports and API reports in daily "
+               "buckets): there is no hourly breakdown, so the chart shows days.")  # fmt: skip
+elif shape == "mixed":
+    st.caption("Some sources of this period report per day: their bars are bands that span the whole "
+               "day they cover (hover for the day's total); the others are hourly.")  # fmt: skip
+elif gran != f.granularity:
     st.caption("Per-user figures are kept per day: the chart shows days.")
 
 st.subheader("Requests behind the chart")

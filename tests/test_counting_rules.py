@@ -14,7 +14,8 @@ from lib.analytics.costs import not_counted
 from lib.analytics.overview import spend
 from lib.analytics.requests import bar_relation, request_rows
 from lib.analytics.savings import unit_costs
-from lib.analytics.usage import breakdown_table, totals
+from lib.analytics.usage import breakdown_table, series, totals, wider_than_hours
+from lib.charts import time_series
 from lib.filters import Filters
 from lib.ingest import import_file
 from tests.conftest import fixture, openai_page, write
@@ -228,3 +229,61 @@ def test_playground_runs_join_the_same_model_names(store, tmp_path):
     by_snapshot = breakdown_table(store, everything, "snapshot", NOW, latency=False)
     snaps = dict(zip(by_snapshot["snapshot"], by_snapshot["requests"], strict=True))
     assert snaps["gpt-4o-mini"] == 2 and snaps["gpt-4o-mini-2024-07-18"] == 1
+
+
+HOURLY = Filters(preset="custom", start=date(2025, 1, 1), end=date(2025, 1, 1), granularity="hour")
+
+
+def test_a_daily_bucket_stands_for_its_whole_day_at_hourly_granularity(store, tmp_path):
+    import_file(store, fixture("anthropic_usage.json"))  # one daily bucket, Jan 1
+    s = series(store, HOURLY, "input_tokens", "provider", now=NOW)
+    # one row: the whole day's 2,100 tokens, starting at midnight and covering 24 hours
+    assert [
+        (str(b), v, h) for b, v, h in zip(s["bucket"], s["value"], s["span_h"], strict=True)
+    ] == [("2025-01-01 00:00:00", 2100, 24)]
+    assert wider_than_hours(s) == "daily"
+    _load_log_only(store, tmp_path)
+    mixed = series(store, HOURLY, "input_tokens", "provider", now=NOW)
+    # OpenAI's logged calls stay in their hours (12:00: 100, 13:00: 200); Anthropic's day is one band
+    rows = {
+        (str(b)[11:16], p, h): v
+        for b, p, v, h in mixed[["bucket", "series", "value", "span_h"]].itertuples(index=False)
+    }
+    assert rows == {
+        ("00:00", "anthropic", 24): 2100,
+        ("12:00", "openai", 1): 100,
+        ("13:00", "openai", 1): 200,
+    }
+    assert wider_than_hours(mixed) == "mixed"
+    spec = time_series(
+        mixed, label="Input tokens", unit="tokens", granularity="hour", tz="UTC"
+    ).to_dict()
+    band = spec["layer"][0]
+    assert band["encoding"]["x2"]["field"] == "bucket_end"
+    data = spec["datasets"][band["data"]["name"]]
+    assert [(d["bucket"][:16], d["bucket_end"][:16]) for d in data] == [
+        ("2025-01-01T00:00", "2025-01-02T00:00")
+    ]
+
+
+def _load_log_only(store, tmp_path) -> None:
+    openai_only = "\n".join(line for line in LOG.splitlines() if ",c" not in line) + "\n"
+    import_file(store, write(tmp_path, "openai_log.csv", openai_only))
+
+
+def test_usage_page_shows_days_when_the_sources_are_daily(app_env):
+    from lib.store import Store
+    from tests.conftest import app_test, login, shown
+
+    with Store(app_env) as s:
+        import_file(s, fixture("anthropic_usage.json"))
+    at = app_test("pages/1_Usage.py")
+    at.query_params.update(
+        {"period": "custom", "from": "2025-01-01", "to": "2025-01-01", "gran": "hour"}
+    )
+    at = login(at, "vic")
+    assert not at.exception
+    said = " ".join(shown(c.value) for c in at.caption)
+    assert "report per day" in said and "the chart shows days" in said
+    picker = next(s for s in at.selectbox if s.label == "Time bucket")
+    assert picker.options == ["2025-01-01"]  # a day, not "2025-01-01 00:00"

@@ -142,7 +142,10 @@ def series(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """``metric`` per time bucket (and per ``breakdown`` value, the top ``top_n`` by the metric
-    over the period, the rest as "other"). Columns: bucket, series, value."""
+    over the period, the rest as "other"). Columns: bucket, series, value; per hour also
+    ``span_h``: the hours the row's source buckets cover (1, or 24 for a daily usage export,
+    whose row then starts at the bucket's first hour and stands for the whole day: draw it
+    over ``span_h`` hours, never as that one hour's value)."""
     m = METRICS[metric]
     gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
     if m.quantile is not None:
@@ -150,14 +153,30 @@ def series(
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         dim = f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'"
+        hourly = gran == "hour"
+        # per hour, rows of wider buckets (span_s > 1 h) stay apart from the hourly rows
+        span = ", span_s > 3600 AS wide, max(span_s) // 3600 AS span_h" if hourly else ""
         sql = f"""
             WITH b AS (SELECT date_trunc(?, timezone(?, to_timestamp(t))) AS bucket, {dim} AS series, *
                        FROM {base}),
             top AS (SELECT series FROM b GROUP BY series ORDER BY {m.sql} DESC NULLS LAST LIMIT ?)
             SELECT bucket, CASE WHEN series IN (SELECT series FROM top) THEN series ELSE 'other' END AS series,
-                   {m.sql} AS value
+                   {m.sql} AS value{span}
             FROM b GROUP BY ALL ORDER BY bucket, series"""
-        return cur.df(sql, [gran, f.tz, *params, top_n])
+        out = cur.df(sql, [gran, f.tz, *params, top_n])
+    if hourly:
+        out = out.drop(columns="wide")
+        out["span_h"] = out["span_h"].fillna(1).astype(int)
+    return out
+
+
+def wider_than_hours(df: pd.DataFrame) -> str:
+    """How a per-hour ``series`` result relates to its sources' buckets (a code): ``hourly``
+    (every row is one hour), ``daily`` (every row stands for a day or more: show days, there
+    is no hourly shape to draw) or ``mixed``."""
+    if "span_h" not in df or df.empty or (df["span_h"] <= 1).all():
+        return "hourly"
+    return "daily" if (df["span_h"] > 1).all() else "mixed"
 
 
 def breakdown_table(

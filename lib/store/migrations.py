@@ -442,6 +442,34 @@ CREATE VIEW costs_named AS
 SELECT * REPLACE (model_family(model) AS model), model AS snapshot FROM live_costs;
 """
 
+_USAGE_MEASURES_V11 = """count(*) AS rows, sum(requests) AS requests, sum(errors) AS errors,
+       sum(input_tokens) AS input_tokens, sum(cached_input_tokens) AS cached_input_tokens,
+       sum(cache_write_tokens) AS cache_write_tokens, sum(cache_write_1h_tokens) AS cache_write_1h_tokens,
+       sum(output_tokens) AS output_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+       sum(cost_usd) AS cost_usd, NULL AS latency_sum_ms, NULL AS latency_n"""
+
+# The seconds a usage bucket covers (request events: one hour, the column's default).
+SPAN_SQL = "CAST(date_diff('second', bucket_start, bucket_end) AS INTEGER)"
+
+V11 = f"""
+-- Each rollup row says how long its source's bucket is: a daily usage bucket is counted in the
+-- hour it starts, and an hourly chart draws it over the whole day instead of as a midnight spike.
+ALTER TABLE agg_hourly ADD COLUMN span_s INTEGER DEFAULT 3600;
+ALTER TABLE agg_user_daily ADD COLUMN span_s INTEGER DEFAULT 3600;
+DELETE FROM agg_hourly WHERE grain = 'usage';
+DELETE FROM agg_user_daily WHERE grain = 'usage';
+INSERT INTO agg_hourly BY NAME
+SELECT import_id, 'usage' AS grain, source, (epoch_ms(bucket_start) // 3600000) * 3600 AS hour,
+       provider, model_family(model) AS model, model AS snapshot, project, api_key, batch,
+       {SPAN_SQL} AS span_s, {_USAGE_MEASURES_V11}
+FROM usage_buckets WHERE replaced_by IS NULL GROUP BY ALL;
+INSERT INTO agg_user_daily BY NAME
+SELECT import_id, 'usage' AS grain, source, (epoch_ms(bucket_start) // 86400000) * 86400 AS day,
+       provider, model_family(model) AS model, model AS snapshot, project, user_id, batch,
+       {SPAN_SQL} AS span_s, {_USAGE_MEASURES_V11}
+FROM usage_buckets WHERE replaced_by IS NULL GROUP BY ALL;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -453,4 +481,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (8, "money of usage buckets, cost items and rollups at scale 20", V8),
     (9, "requests counted from the logs where the counted stream states none", V9),
     (10, "model families, with the source's name as the snapshot", V10),
+    (11, "the span of each rollup row's source bucket", V11),
 ]

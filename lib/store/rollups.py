@@ -3,14 +3,15 @@
 ``hour`` is the epoch second of the UTC hour start (integer arithmetic). Request events
 roll up from ``request_events`` of one import (per user: per UTC day); usage buckets roll up from the live (not
 replaced) rows of a source, wholesale, since a newer pull can replace part of an older one.
-A usage bucket wider than an hour is counted in the hour it starts. ``model`` is the model
+A usage bucket wider than an hour is counted in the hour it starts, and ``span_s`` says how
+long it is (3600 for request events), so a chart can draw it over the time it covers. ``model`` is the model
 family (the ``model_family`` macro) and ``snapshot`` the name the source gave.
 """
 
 from __future__ import annotations
 
 from lib.store.db import Cursor
-from lib.store.migrations import LATENCY_BUCKET_SQL, STREAMS_SELECT
+from lib.store.migrations import LATENCY_BUCKET_SQL, SPAN_SQL, STREAMS_SELECT
 
 _MEASURES_REQUEST = """
     count(*) AS rows,
@@ -132,7 +133,7 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
             f"""INSERT INTO {table} BY NAME
             SELECT import_id, 'usage' AS grain, source, {time_col}, provider,
                    {FAMILY.format("model")} AS model, model AS snapshot, project,
-                   {dim}, batch, {_MEASURES_USAGE}
+                   {dim}, batch, {SPAN_SQL} AS span_s, {_MEASURES_USAGE}
             FROM usage_buckets WHERE source = ? AND replaced_by IS NULL GROUP BY ALL""",
             [source],
         )
