@@ -381,7 +381,7 @@ def plan_generic(
                 if v in ("int", "float", "money", "money18")
             },
         }
-        money = "DECIMAL(18, 10)" if grain == "request" else "DECIMAL(38, 12)"
+        money = "DECIMAL(18, 10)" if grain == "request" else None  # None: the stored scale
         tab.refine_types(cur, {c: kinds[f] for f, c in found.items() if f in kinds}, money)
     fmap: dict[str, FieldSource] = {}
     notes: list[str] = []

@@ -58,11 +58,8 @@ def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: st
     ``also``, a column of the SELECT) and a hash of the dimensions. Parameters: import id and
     source (constant over an import, so left out of the hash: 15–30 % faster), then ``where``'s."""
     carried = ", ".join(
-        f"{FAMILY.format('any_value(model)')} AS model, any_value(model) AS snapshot"
-        if d == "model"
-        else f"any_value({d}) AS {d}"
-        for d in dims
-    )
+        f"any_value({d}) AS {'snapshot' if d == 'model' else d}" for d in dims
+    )  # the family is joined afterwards from ``_families`` (one regex per name, not per row)
     return f"""SELECT {time_sql}, ?::BIGINT AS import_id, ?::VARCHAR AS source, {carried}, {measures}
         FROM request_events WHERE {where}
         GROUP BY 1, {also + ", " if also else ""}hash({", ".join(dims)})"""
@@ -76,6 +73,14 @@ def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
 def add_request_events(cur: Cursor, import_id: int, source: str, where: str, params: list) -> None:
     """Roll up the request events that ``where`` (SQL with ``params``) selects, all of one
     import and source, into every rollup (rollup rows add up, so events can come in batches)."""
+    # the model family of each name these events use: the macro runs once per distinct name
+    # (a few), not once per rollup row (hundreds of thousands per million events)
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _families AS
+            SELECT m AS snapshot, {FAMILY.format("m")} AS family
+            FROM (SELECT DISTINCT model AS m FROM request_events WHERE {where})""",
+        params,
+    )
     hour = HOUR_OF.format(col="ts") + " AS hour"
     day = DAY_OF.format(col="ts") + " AS day"
     latency = f"{LATENCY_BUCKET_SQL} AS lb, count(*) AS n"
@@ -113,9 +118,11 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
         also = "lb" if table.startswith("agg_latency") else ""
         sql = _grouped(time_sql, dims, measures, f"({where}){extra}", also)
         cur.execute(
-            f"INSERT INTO {table} BY NAME SELECT {grain}* FROM ({sql})",
+            f"""INSERT INTO {table} BY NAME SELECT {grain}g.*, f.family AS model
+                FROM ({sql}) g LEFT JOIN _families f ON f.snapshot = g.snapshot""",
             [import_id, source, *params],
         )
+    cur.execute("DROP TABLE _families")
     refresh_streams(cur)
 
 
