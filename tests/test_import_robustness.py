@@ -135,3 +135,106 @@ def test_a_totals_line_is_skipped_when_the_date_column_is_not_first(store, tmp_p
     assert store.query("SELECT sum(input_tokens), sum(requests) FROM usage_buckets") == [
         (1235667, 1215)
     ]
+
+
+# -- money columns typed by DuckDB: read at the stored scale (20 decimals) ------------------
+def test_csv_money_with_20_significant_digits_is_exact(store, tmp_path):
+    # the sniffer types the cost column DOUBLE; it was read as DECIMAL(38, 12)
+    text = (
+        "timestamp,model,requests,cost\n"
+        "2026-01-01,gpt-4o,1,1234.5678901234567890\n"
+        "2026-01-02,gpt-4o,1,9.888144383403077\n"
+        "2026-01-03,gpt-4o,1,0.00032195744715549047\n"
+    )
+    import_file(store, write(tmp_path, "usage.csv", text))
+    # 1234.56789012345678900 + 9.88814438340307700 = 1244.45603450685986600
+    # + 0.00032195744715549047 = 1244.45635646430702149047
+    assert store.scalar("SELECT sum(cost_usd) FROM usage_buckets") == Decimal(
+        "1244.45635646430702149047"
+    )
+
+
+def test_parquet_double_money_is_read_as_the_writer_meant(store, tmp_path):
+    import duckdb
+
+    path = str(tmp_path / "usage.parquet")
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (i) DAY AS timestamp, 'gpt-4o' AS model, "
+        "1 AS requests, c AS cost FROM (VALUES (0, 0.1::DOUBLE), (1, 0.2::DOUBLE), "
+        "(2, 0.7::DOUBLE), (3, 9.888144383403077::DOUBLE), (4, 0.00032195744715549047::DOUBLE)) "
+        "v(i, c)) TO '" + path.replace("'", "''") + "'"
+    )
+    con.close()
+    import_file(store, path)
+    # the shortest text of each double: 0.1 + 0.2 + 0.7 = 1.0 (as doubles: 0.9999999999999999);
+    # + 9.888144383403077 = 10.888144383403077; + 0.00032195744715549047 = 10.88846634085023249047
+    assert store.scalar("SELECT sum(cost_usd) FROM usage_buckets") == Decimal(
+        "10.88846634085023249047"
+    )
+
+
+def test_parquet_decimal_money_is_exact(store, tmp_path):
+    import duckdb
+
+    path = str(tmp_path / "usage.parquet")
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT * FROM (VALUES (TIMESTAMP '2026-01-01', 'gpt-4o', 1, "
+        "1234.56789012345678900000::DECIMAL(38, 20)), (TIMESTAMP '2026-01-02', 'gpt-4o', 1, "
+        "0.00032195744715549047::DECIMAL(38, 20))) v(timestamp, model, requests, cost)) TO '"
+        + path.replace("'", "''")
+        + "'"
+    )
+    con.close()
+    import_file(store, path)
+    # 1234.56789012345678900000 + 0.00032195744715549047 = 1234.56821208090394449047
+    assert store.scalar("SELECT sum(cost_usd) FROM usage_buckets") == Decimal(
+        "1234.56821208090394449047"
+    )
+
+
+def test_json_lines_money_keeps_the_digits_of_the_text(store, tmp_path):
+    lines = [
+        '{"timestamp": "2026-01-01T00:00:00Z", "model": "gpt-4o", "requests": 1, '
+        '"cost": 9.888144383403077}',
+        '{"timestamp": "2026-01-02T00:00:00Z", "model": "gpt-4o", "requests": 1, '
+        '"cost": 0.00032195744715549047}',
+    ]
+    import_file(store, write(tmp_path, "usage.jsonl", "\n".join(lines) + "\n"))
+    # 9.888144383403077 + 0.00032195744715549047 = 9.88846634085023249047
+    assert store.scalar("SELECT sum(cost_usd) FROM usage_buckets") == Decimal(
+        "9.88846634085023249047"
+    )
+
+
+# -- legacy /v1/usage text to speech ---------------------------------------------------------
+def _legacy_with_tts(**entry_fields) -> dict:
+    """The elastic/beats capture with one tts_api_data entry: whisper's shape (timestamp,
+    model_id, num_requests, ids) with num_characters, the field public clients of the
+    endpoint read; the values are constructed."""
+    doc = json.loads(Path(fixture("openai_legacy_usage_2024.json")).read_text())
+    entry = dict(doc["whisper_api_data"][0], model_id="tts-1", num_requests=2)
+    entry.pop("num_seconds")
+    doc["tts_api_data"] = [entry | entry_fields]
+    return doc
+
+
+def test_legacy_tts_entries_are_characters_never_tokens(store, tmp_path):
+    r = import_file(store, write(tmp_path, "usage.json", _legacy_with_tts(num_characters=1536)))
+    assert r.rows_new == 6  # 3 completions + 1 image + 1 transcription + 1 text to speech
+    row = store.query(
+        "SELECT kind, model, requests, quantity, quantity_unit, input_tokens, output_tokens "
+        "FROM usage_buckets WHERE kind = 'audio_speeches'"
+    )
+    assert row == [("audio_speeches", "tts-1", 2, 1536.0, "characters", 0, 0)]
+    # the token totals are the completions' alone: 118 + 31 + 13 in, 35 + 12 + 9 out
+    assert store.query("SELECT sum(input_tokens), sum(output_tokens) FROM usage_buckets") == [
+        (162, 56)
+    ]
+
+
+def test_legacy_tts_entry_without_its_characters_is_refused(store, tmp_path):
+    with pytest.raises(InputError) as info:
+        import_file(store, write(tmp_path, "usage.json", _legacy_with_tts()))
+    assert info.value.field == "tts_api_data[0].num_characters"

@@ -522,7 +522,8 @@ def _legacy_bucket(
 def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
     """Legacy ``/v1/usage?date=`` responses: 5-minute buckets of completions
     (``n_context_tokens_total`` includes the cached ``n_cached_context_tokens_total``), and
-    the images (``dalle_api_data``) and transcriptions (``whisper_api_data``) beside them."""
+    the images (``dalle_api_data``), transcriptions (``whisper_api_data``, seconds) and text
+    to speech (``tts_api_data``, characters) beside them."""
     ctx = _Ctx(display)
     rows: list[dict[str, Any]] = []
     for d, doc in enumerate(docs):
@@ -547,6 +548,8 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
             for i, entry in enumerate(ctx.lst(doc.get(key) or [], f"{pre}{key}")):
                 path = f"{pre}{key}[{i}]"
                 entry = ctx.obj(entry, path)
+                if entry.get(qfield) is None:  # the entry's only measure: never counted as 0
+                    raise ctx.fail(f"{path}.{qfield}", "a required field is missing", None, unit)
                 rows.append(
                     _legacy_bucket(ctx, entry, path, "timestamp", "model_id")
                     | {
@@ -560,10 +563,13 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
     return arrow_plan("openai_legacy_usage", "openai_legacy_usage", "usage", display, rows, None)
 
 
-# Non-completion lists of a legacy response: (key, kind, quantity field, unit).
+# Non-completion lists of a legacy response: (key, kind, quantity field, unit). Text to
+# speech (``tts_api_data``) is counted in characters, never tokens; its entries have the
+# shape of whisper's with ``num_characters`` (as public clients of the endpoint read them).
 LEGACY_QUANTITIES = (
     ("dalle_api_data", "images", "num_images", "images"),
     ("whisper_api_data", "audio_transcriptions", "num_seconds", "seconds"),
+    ("tts_api_data", "audio_speeches", "num_characters", "characters"),
 )
 
 

@@ -67,7 +67,7 @@ class Tabular:
     copy: Any = field(default=None, repr=False, compare=False)
 
     def refine_types(
-        self, cur: Cursor, wanted: dict[str, str], money_type: str = "DECIMAL(38, 12)"
+        self, cur: Cursor, wanted: dict[str, str], money_type: str | None = None
     ) -> None:
         """Let DuckDB read clean numeric and ISO timestamp columns natively (much faster
         than converting text); everything else stays text. ``wanted`` maps a column to the
@@ -98,7 +98,8 @@ class Tabular:
             elif kind == "float" and t in ("BIGINT", "INTEGER", "DOUBLE"):
                 types[column] = "DOUBLE"
             elif kind == "money" and t in ("BIGINT", "INTEGER", "DOUBLE"):
-                types[column] = money_type  # parsed from the text, exactly
+                # parsed from the text, exactly; by default at the stored scale (20 decimals)
+                types[column] = money_type or rules.MONEY_SQL
             elif (
                 kind == "ts"
                 and iso_dates
