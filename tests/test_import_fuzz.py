@@ -21,7 +21,8 @@ huge, NaN or 1e400, strings made nested objects, invalid UTF-8, UTF-16, deep nes
 empty file, a header alone) may be refused; when it imports, the reference must agree.
 
 A failure prints the seed, the variant number, the mutation and the file, and the variant's
-bytes are kept under pytest's temporary folder (``fuzz_failures``) to reproduce it.
+bytes are kept under pytest's temporary folder (``fuzz_failures``). ``FUZZ_VARIANT=n`` runs
+variant n alone (the same seed makes the same variants) and prints its bytes and outcome.
 """
 
 from __future__ import annotations
