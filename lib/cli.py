@@ -104,6 +104,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     _print(f"Output tokens:        {fmt(t.output_tokens)}")
     _print(f"Stated cost (USD):    {fmt(money_str(t.stated_cost_usd))}")
     _print(f"Estimated cost (USD): {fmt(money_str(t.estimated_cost_usd))}")
+    for code, amount in t.billed_other_currencies.items():  # each apart, never converted
+        label = f"Billed ({code}):"
+        _print(f"{label:22}{money_str(amount)} (not converted, not in USD)")
     if t.unpriced_models:
         _print(f"Unpriced models (not in the estimate): {', '.join(t.unpriced_models)}")
     if t.streams:

@@ -341,8 +341,7 @@ def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, i
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM ({plan.select_sql})", plan.params
     )
-    if grain == "usage":
-        _fill_bucket_end(cur)
+    _fill_bucket_end(cur)  # generic period exports (usage or cost) may give no end column
     bad = cur.execute("SELECT count(*) FROM stage WHERE bucket_end <= bucket_start").fetchone()[0]
     if bad:
         raise InputError(
@@ -412,6 +411,24 @@ def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, i
     return read, new, read - new, replaced
 
 
+def _write_also(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int, int]:
+    """The other bucket grains of a file that states two (``Plan.also``: a cloud bill's cost
+    lines, then the tokens its meters count), each written like the first, in the same
+    transaction and under the same import id. Returns the summed (read, new, dup, replaced)."""
+    totals = (0, 0, 0, 0)
+    for extra in plan.also:
+        if extra.grain not in _TABLE:
+            raise ValueError(f"a plan's companions are bucket grains, not {extra.grain}")
+        if extra.arrow is not None:
+            cur.register("plan_src", extra.arrow)  # unregistered with the main plan's
+        try:
+            counts = _write_buckets(cur, extra, import_id)
+        except duckdb.Error as err:
+            raise translate_error(err, extra) from None
+        totals = tuple(a + b for a, b in zip(totals, counts, strict=True))
+    return totals  # type: ignore[return-value]
+
+
 def _period(cur: Cursor, plan: Plan, import_id: int) -> tuple[datetime | None, datetime | None]:
     if plan.grain == "request":
         return cur.execute(
@@ -437,7 +454,7 @@ def _record_failure(
                     digest,
                     plan.format if plan else None,
                     plan.source if plan else None,
-                    plan.grain if plan else None,
+                    plan.grains if plan else None,
                     started,
                     _now(),
                     error,
@@ -546,16 +563,21 @@ def _run_plan(
             else:
                 read, new, dup, replaced = _write_buckets(cur, plan, import_id)
                 dup_notes = []
+                if plan.also:
+                    more = _write_also(cur, plan, import_id)
+                    read, new, dup, replaced = (
+                        a + b for a, b in zip((read, new, dup, replaced), more, strict=True)
+                    )
             say(f"{display}: committing")
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
             raise translate_error(err, plan) from None
         finally:
-            if plan.arrow is not None:
+            if plan.arrow is not None or any(p.arrow is not None for p in plan.also):
                 cur.unregister("plan_src")
         hasher.join()
         result = ImportResult(
-            import_id, display, plan.format, plan.source, plan.grain, read, new, dup, replaced,
+            import_id, display, plan.format, plan.source, plan.grains, read, new, dup, replaced,
             start, end, time.perf_counter() - t0, [*plan.notes, *dup_notes],
         )  # fmt: skip
         cur.execute(
@@ -682,7 +704,7 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
                 WHERE {table}.rowid = r.rid"""
             )
         rollups.drop_import(cur, import_id)
-        if grain == "usage" and source:
+        if "usage" in (grain or "").split("+") and source:  # usage, or cost+usage (a cloud bill)
             rollups.rebuild_usage_source(cur, source)
         cur.execute(
             "UPDATE imports SET status = 'undone', undone_at = ? WHERE import_id = ?",

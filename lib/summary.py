@@ -35,6 +35,9 @@ class Totals:
     estimated_cost_usd: Decimal | None
     unpriced_models: list[str] = field(default_factory=list)
     streams: list[tuple[str, str, int]] = field(default_factory=list)  # provider, stream, days
+    # Billed money in other currencies than USD, per ISO code: never converted, never in the
+    # USD figures above.
+    billed_other_currencies: dict[str, Decimal] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The CLI's ``summary --json`` object: exactly the documented keys."""
@@ -47,6 +50,9 @@ class Totals:
             "output_tokens": self.output_tokens,
             "stated_cost_usd": money_str(self.stated_cost_usd),
             "estimated_cost_usd": money_str(self.estimated_cost_usd),
+            "billed_other_currencies": {
+                code: money_str(v) for code, v in self.billed_other_currencies.items()
+            },
         }
 
 
@@ -117,6 +123,10 @@ def totals(store: Store) -> Totals:
         streams = cur.execute(
             "SELECT provider, stream, count(*) FROM token_streams GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
+        other = cur.execute(
+            """SELECT currency, sum(amount) FROM live_costs WHERE currency <> 'USD'
+               GROUP BY currency ORDER BY currency"""
+        ).fetchall()
 
     def none_if_empty(v: object) -> int | None:
         return None if n == 0 else int(v or 0)
@@ -134,4 +144,5 @@ def totals(store: Store) -> Totals:
         else Decimal(est_cost).quantize(Decimal("1e-10")),
         unpriced_models=list(unpriced or []),
         streams=[(p, s, int(d)) for p, s, d in streams],
+        billed_other_currencies={code: Decimal(v) for code, v in other},
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.analytics.costs import by_line_item, by_model, daily, not_counted
+from lib.analytics.costs import billed_other_currencies, by_line_item, by_model, daily, not_counted
 from lib.analytics.overview import spend_of
 from lib.analytics.savings import priced_models, reprice, savings_by_model, unit_costs
 from lib.charts import billed_vs_estimated
 from lib.errors import NotFoundError
+from lib.money import money_str
 from lib.summary import data_version
 from lib.ui.frame import page
 from lib.ui.markup import md
@@ -36,6 +37,17 @@ def _costs(path: str, version: str, query: tuple, start_s: int):
 
 
 d, models, items, saved, units, left = _costs(ctx.store.path, version, key, start_s)
+
+
+@st.cache_data(show_spinner=False)
+def _other_currencies(path: str, version: str, query: tuple, start_s: int):
+    return billed_other_currencies(ctx.store, f)
+
+
+other = _other_currencies(ctx.store.path, version, key, start_s)
+if other:  # each currency apart: never converted, never added to the USD figures below
+    st.caption("Billed in other currencies (not converted, not in any USD figure on this page): "
+               + ", ".join(f"{md(money_str(t.billed))} {md(t.currency)}" for t in other))  # fmt: skip
 if d.empty:
     st.info("No costs or usage in this period. Cost reports are daily (UTC): choose a period of a few days, "
             "or import cost reports (OpenAI Costs API, Anthropic cost report) and usage on the Data page.")  # fmt: skip

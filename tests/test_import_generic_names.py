@@ -165,11 +165,27 @@ def test_openai_dashboard_cost_export(store):
     )
 
 
-def test_a_row_in_another_currency_is_refused(store, tmp_path):
+def test_a_cost_export_keeps_each_rows_currency(store, tmp_path):
+    """Money only, with a currency column: cost lines in their own currency (once refused)."""
     text = (
         "UsageDate,MeterName,CostInBillingCurrency,BillingCurrencyCode,Model\n"
         "2026-05-01,gpt-4o Input global Tokens,2.5,USD,gpt-4o\n"
         "2026-05-02,gpt-4o Input global Tokens,3,EUR,gpt-4o\n"
+    )
+    r = import_file(store, write(tmp_path, "azure.csv", text))
+    assert r.grain == "cost"
+    rows = store.query("SELECT currency, amount, line_item FROM cost_items ORDER BY bucket_start")
+    assert rows == [
+        ("USD", Decimal("2.5"), "gpt-4o Input global Tokens"),
+        ("EUR", Decimal("3"), "gpt-4o Input global Tokens"),
+    ]
+
+
+def test_a_usage_row_in_another_currency_is_refused(store, tmp_path):
+    text = (
+        "UsageDate,MeterName,Tokens,CostInBillingCurrency,BillingCurrencyCode,Model\n"
+        "2026-05-01,gpt-4o Input global Tokens,100,2.5,USD,gpt-4o\n"
+        "2026-05-02,gpt-4o Input global Tokens,100,3,EUR,gpt-4o\n"
     )
     with pytest.raises(InputError) as err:
         import_file(store, write(tmp_path, "azure.csv", text))

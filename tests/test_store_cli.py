@@ -24,6 +24,7 @@ SUMMARY_KEYS = {
     "output_tokens",
     "stated_cost_usd",
     "estimated_cost_usd",
+    "billed_other_currencies",  # per ISO code, never added to the USD figures
 }
 
 
@@ -113,6 +114,7 @@ def test_cli_import_summary_imports_undo(db_path):
         "output_tokens": 1500,
         "stated_cost_usd": "1.00",
         "estimated_cost_usd": "0.007935",
+        "billed_other_currencies": {},
     }
     text = run_cli("summary", "--db", db_path).stdout
     assert "Stated cost (USD):    1.00" in text and "openai: openai_usage" in text
@@ -144,7 +146,8 @@ def test_cli_failed_file_exits_non_zero_with_one_line(db_path):
 
 def test_cli_empty_database_summary_is_all_null(db_path):
     data = json.loads(run_cli("summary", "--json", "--db", db_path).stdout)
-    assert data == {k: (0 if k == "rows" else None) for k in SUMMARY_KEYS}
+    empty = {"rows": 0, "billed_other_currencies": {}}
+    assert data == {k: empty.get(k) for k in SUMMARY_KEYS}
 
 
 def test_cli_uses_tokenboard_db_from_environment(tmp_path):

@@ -43,6 +43,14 @@ class Plan:
     keep_sql: str = "true"
     notes: list[str] = field(default_factory=list)
     style: values.Style = field(default_factory=values.Style)
+    # Plans of other bucket grains read from the same file (a cloud bill: its cost lines and
+    # the tokens its meters count), written in the same transaction under the same import id.
+    also: list[Plan] = field(default_factory=list)
+
+    @property
+    def grains(self) -> str:
+        """The grain recorded in the ledger: ``cost``, or ``cost+usage`` with ``also``."""
+        return "+".join(sorted({self.grain, *(p.grain for p in self.also)}))
 
 
 PROVIDER_SQL = """CASE

@@ -19,6 +19,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from lib.importers import rules
+
 _UNIT = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -105,7 +107,10 @@ PART_WORDS = frozenset(
     ]
 )
 # Currency units in a header that are not US dollars.
-_NOT_USD = re.compile(r"€|£|¥|\b(eur|euro|euros|gbp|jpy|chf|cad|aud|inr|cny|rmb)\b", re.I)
+_NOT_USD = re.compile(
+    r"€|£|¥|₹|\b(eur|euro|euros|gbp|jpy|chf|cad|aud|inr|cny|rmb|sek|nok|dkk|pln|brl|mxn|krw|sgd|hkd|nzd|zar)\b",
+    re.I,
+)
 _SCALED = re.compile(
     r"^\s*(1?\s*k|1\s*000|1,000|m|1m|millions?|milliers|thousands?|mille)\s*$", re.I
 )
@@ -135,14 +140,30 @@ def unit(name: str) -> str | None:
     return (m.group(1) or m.group(2) or "").strip() if m else None
 
 
+def unit_currency(name: str) -> str | None:
+    """The ISO 4217 code of a currency written in brackets in a name (``Coût (€)`` → ``EUR``,
+    ``Cost (USD)`` → ``USD``), else None."""
+    u = unit(name)
+    if not u:
+        return None
+    other = _NOT_USD.search(u)
+    if other:
+        return rules.currency_code(other.group(0))
+    code = rules.currency_code(u)
+    return code if code == "USD" else None
+
+
 def unit_problem(name: str) -> str | None:
-    """Why the unit in a header cannot be read as is (a currency other than USD, values in
-    thousands), else None."""
+    """Why the unit in a header cannot be read as is on request or usage rows (a currency
+    other than USD, values in thousands), else None."""
     u = unit(name)
     if not u:
         return None
     if _NOT_USD.search(u):
-        return f"its unit is {u}: only US dollars are supported"
+        return (
+            f"its unit is {u}: request and usage rows take only US dollars (a cost export, "
+            "periods and amounts with no token or request counts, keeps its currency)"
+        )
     if _SCALED.match(u):
         return f"its values are in {u}: export whole counts instead"
     return None

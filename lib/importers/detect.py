@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
-from lib.importers import claude_code, langfuse, provider_api
+from lib.importers import claude_code, cloud_billing, langfuse, provider_api
 from lib.importers.anthropic_console import looks_like_console, plan_console
 from lib.importers.base import Plan
 from lib.importers.gateways import (
@@ -42,6 +42,8 @@ FORMATS = (
     "anthropic_console",
     "claude_code",
     "langfuse",
+    "azure_cost",
+    "gcp_billing",
     "generic",
 )
 # JSON reports with an importer of their own: format → module with recognise() and plan().
@@ -258,11 +260,19 @@ def _plan_json(
         first = _array_records(sample, display)
         if first:
             _api_error(display, first[0])
+        if first and cloud_billing.is_gcp_record(first[0]):  # BigQuery billing export rows
+            value, _lines = _load_json(path, display)
+            docs = value if isinstance(value, list) else [value]
+            return cloud_billing.plan_gcp_rows(
+                display, cloud_billing.gcp_json_rows(display, docs, False)
+            )
         if first and all(_is_record(d) for d in first) and not _own_format(first):
             return _plan_records(
                 json_records(path, display, first, "array"), cur, fmt, mapping, source
             )
     lined = _first_line_doc(sample, display) if head.startswith("{") else None
+    if lined is not None and cloud_billing.is_gcp_record(lined[0]):  # BigQuery JSON export
+        return cloud_billing.plan_gcp_rows(display, cloud_billing.gcp_jsonl_rows(path, display))
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
         if _is_record(lined[0]) and not _own_format([lined[0]]):
@@ -280,6 +290,9 @@ def _plan_json(
             found="[]",
             expected="a usage or cost report, or records",
         )
+    if cloud_billing.is_gcp_record(docs[0]):
+        rows = cloud_billing.gcp_json_rows(display, docs, is_lines)
+        return cloud_billing.plan_gcp_rows(display, rows)
     own = _plan_own(display, docs, fmt)
     if own is not None:
         return own
@@ -358,6 +371,10 @@ def plan_file(
         if head[:1] in (b"{", b"["):
             return _plan_json(path, display, cur, fmt, mapping, source)
         tab = open_csv(path, display, sample)
+    if fmt == "azure_cost" or (fmt is None and cloud_billing.looks_like_azure(tab)):
+        return cloud_billing.plan_azure(tab)
+    if fmt == "gcp_billing" or (fmt is None and cloud_billing.looks_like_gcp_table(tab)):
+        return cloud_billing.plan_gcp_table(tab)
     if fmt == "anthropic_console" or (fmt is None and looks_like_console(tab)):
         return plan_console(tab, cur)
     if fmt in ("litellm",) or (fmt is None and looks_like_litellm(tab)):

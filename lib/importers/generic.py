@@ -14,10 +14,10 @@ import unicodedata
 import duckdb
 
 from lib.errors import InputError
-from lib.importers import values
+from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
-from lib.importers.canonical import REQUEST_COLUMNS, USAGE_COLUMNS
-from lib.importers.columns import Matcher, unit_problem
+from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
+from lib.importers.columns import Matcher, unit_currency, unit_problem
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 
@@ -258,6 +258,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "batch": ("batch", "is_batch"),
     "service_tier": ("service_tier", "tier"),
+    # what a cost line is for (read on cost exports only)
+    "line_item": (
+        "line_item",
+        "description",
+        "meter_name",
+        "sku_description",
+        "service_name",
+        "libelle",
+        "poste",
+    ),
 }
 
 
@@ -279,6 +289,7 @@ def match_columns(columns: list[str], mapping: dict[str, str] | None = None) -> 
 
 _COMMA_DEC = re.compile(r"^-?[\d\s\u00a0\u202f.']*,(\d{1,2}|\d{4,})$|\.\d{3},\d")
 _DOT_DEC = re.compile(r"^-?[\d\s\u00a0\u202f,']*\.(\d{1,2}|\d{4,})$|,\d{3}\.\d")
+_MONEY_MARKS = re.compile(r"US\$|[$€£¥₹]|\b[A-Za-z]{3}\b")
 _SLASH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
@@ -314,7 +325,8 @@ def detect_style(tab: Tabular, cur: Cursor, found: dict[str, str]) -> values.Sty
             if v is None:
                 continue
             v = v.strip()
-            if i < len(numeric):
+            if i < len(numeric):  # judged without a currency sign or code (12,50 €, EUR 5)
+                v = _MONEY_MARKS.sub("", v).strip()
                 comma += bool(_COMMA_DEC.search(v))
                 dot += bool(_DOT_DEC.search(v))
             else:
@@ -353,7 +365,8 @@ def plan_generic(
         ) from None
     if not mapping:
         _refuse_unmatched_measures(tab, found)
-    _refuse_units(tab, found)
+    foreign = _foreign_cost_export(tab, cur, found)
+    _refuse_units(tab, found, currency_ok=foreign)
     measures = {"input_tokens", "output_tokens", "total_tokens", "requests", "cost_usd"}
     if "ts" not in found or not measures & set(found):
         missing = []
@@ -370,7 +383,9 @@ def plan_generic(
     # one row per period: a request count, or an end of period without request ids
     periods = "bucket_end" in found and "request_id" not in found
     grain = "usage" if "requests" in found or periods else "request"
-    target = USAGE_COLUMNS if grain == "usage" else REQUEST_COLUMNS
+    if foreign:  # money in another currency, and no counts: cost line items in that currency
+        grain = "cost"
+    target = {"usage": USAGE_COLUMNS, "cost": COST_COLUMNS, "request": REQUEST_COLUMNS}[grain]
     if not text_only:
         kinds = {
             "ts": "ts",
@@ -386,23 +401,36 @@ def plan_generic(
     fmap: dict[str, FieldSource] = {}
     notes: list[str] = []
     for fieldname, column in found.items():
-        canonical = "bucket_start" if (grain == "usage" and fieldname == "ts") else fieldname
+        canonical = "bucket_start" if (grain != "request" and fieldname == "ts") else fieldname
         if canonical in target:
             fmap[canonical] = col(tab, column)
+    constants: dict[str, str] = {"batch": "false"}
+    if grain == "cost":
+        fmap.pop("currency", None)
+        fmap["amount"] = col(tab, found["cost_usd"])
     if "total_tokens" in found and "input_tokens" not in found and "output_tokens" not in found:
         fmap["input_tokens"] = col(tab, found["total_tokens"])
         notes.append("only total tokens are given: they are counted as input tokens")
     if "currency" in found and "cost_usd" in fmap:
         fmap["cost_usd"] = _usd_only(fmap["cost_usd"], col(tab, found["currency"]))
     skip_sql = None
-    if grain == "usage":
+    if grain != "request":
         skip_sql, skipped = _empty_buckets(tab, cur, fmap)
         if skipped:
             notes.append(
                 f"{skipped:,} empty bucket line{'s' if skipped > 1 else ''} (a period and "
                 "no values) skipped"
             )
-    constants: dict[str, str] = {"batch": "false"}
+    if grain == "cost":
+        row_cur = col(tab, found["currency"]) if "currency" in found else None
+        fmap["amount"], constants["currency"] = _in_currency(
+            fmap["amount"], row_cur, unit_currency(found["cost_usd"])
+        )
+        codes = _currencies(tab, cur, constants["currency"])
+        notes.append(
+            f"amounts in {', '.join(codes) or 'another currency'} kept as cost lines in their "
+            "own currency: never converted, never added to US dollars"
+        )
     model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
@@ -418,7 +446,7 @@ def plan_generic(
     if grain == "request":
         constants["status"] = _status_sql(fmap, style)
         fmap.pop("status", None)
-    else:
+    elif grain == "usage":
         constants["kind"] = "'generic'"
     plan = tabular_plan(
         fmt=f"generic_{tab.kind}",
@@ -453,11 +481,77 @@ def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
         )
 
 
-def _refuse_units(tab: Tabular, found: dict[str, str]) -> None:
-    """Refuse a measure whose header states a unit that cannot be stored as is."""
+_COUNTS = ("input_tokens", "output_tokens", "total_tokens", "requests")
+
+
+def _foreign_cost_export(tab: Tabular, cur: Cursor, found: dict[str, str]) -> bool:
+    """True for a cost export in another currency than USD: money is its only measure (no
+    token or request counts, no request ids), and its header unit (``Coût (€)``) or a row of
+    its currency column (``amount_currency = eur``) states another currency."""
+    if "cost_usd" not in found or "request_id" in found or any(f in found for f in _COUNTS):
+        return False
+    if unit_currency(found["cost_usd"]) not in (None, "USD"):
+        return True
+    if "currency" not in found:
+        return False
+    c = quote_ident(found["currency"])
+    code = rules.currency_sql(c)
+    try:
+        n = cur.execute(
+            f"""SELECT count(*) FROM {tab.read_sql}
+                WHERE {code} <> 'USD' OR ({code} IS NULL AND trim(CAST({c} AS VARCHAR)) <> '')""",
+            tab.read_params,
+        ).fetchone()[0]
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    return bool(n)
+
+
+def _in_currency(
+    cost: FieldSource, currency: FieldSource | None, head: str | None
+) -> tuple[FieldSource, str]:
+    """(the amount as text without its currency's code or sign, SQL for the row's ISO code).
+
+    The code is the row's currency column, else the header's unit, else USD. A row whose
+    currency cannot be read, or that contradicts the header's unit, or whose amount is blank
+    gets an amount that does not read (the import stops on that line, naming the column and
+    showing the value with its currency: ``2 in USD``) instead of a guess."""
+    fallback = f"'{head or 'USD'}'"
+    raw_cur = f"CAST({currency.raw_sql} AS VARCHAR)" if currency else "NULL"
+    stated = rules.currency_sql(raw_cur) if currency else "NULL"
+    code = f"coalesce({stated}, {fallback})"
+    text = f"CAST({cost.raw_sql} AS VARCHAR)"
+    bad = [f"(trim({raw_cur}) <> '' AND {stated} IS NULL)"] if currency else []
+    if head and currency:
+        bad.append(f"({stated} IS NOT NULL AND {stated} <> '{head}')")
+    blank = f"coalesce(trim({text}), '') = ''"
+    raw = (
+        f"CASE WHEN {blank} THEN 'missing' "
+        + (f"WHEN {' OR '.join(bad)} THEN {text} || ' in ' || trim({raw_cur}) " if bad else "")
+        + f"ELSE {rules.strip_currency_sql(text, code)} END"
+    )
+    return FieldSource(raw, "VARCHAR", cost.label), code
+
+
+def _currencies(tab: Tabular, cur: Cursor, code_sql: str) -> list[str]:
+    """The currency codes a cost export states (for its import notes), sorted."""
+    try:
+        rows = cur.execute(
+            f"SELECT DISTINCT {code_sql} FROM {tab.read_sql} ORDER BY 1", tab.read_params
+        ).fetchall()
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    return [r[0] for r in rows if r[0]]
+
+
+def _refuse_units(tab: Tabular, found: dict[str, str], currency_ok: bool = False) -> None:
+    """Refuse a measure whose header states a unit that cannot be stored as is (a currency
+    unit is read on a cost export in that currency: ``currency_ok``)."""
     for fieldname in ("cost_usd", "input_tokens", "output_tokens", "total_tokens", "requests"):
         column = found.get(fieldname)
         problem = unit_problem(column) if column else None
+        if problem and currency_ok and fieldname == "cost_usd" and unit_currency(column):
+            problem = None
         if problem:
             raise InputError(
                 tab.display,

@@ -9,6 +9,7 @@ message naming the file, the line or field, what was found and what was expected
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
@@ -36,7 +37,83 @@ MONEY_SQL = f"DECIMAL(38, {MONEY_SCALE})"
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 MAX_AMOUNT = Decimal(10) ** 15
 _WIDE = Context(prec=80)  # room for 15 integer digits + 20 decimals, and more
-AMOUNT_EXPECTED = "a finite decimal amount in US dollars (only USD is supported)"
+AMOUNT_EXPECTED = (
+    "a finite decimal amount in US dollars (only USD is supported on request and usage rows; "
+    "cost exports keep their own currency)"
+)
+
+# Currencies. Request and usage rows carry a cost in US dollars only (``cost_usd``); cost line
+# items keep the ISO 4217 currency their source states, and amounts in different currencies
+# are never added together (nothing is converted).
+CURRENCY_SIGNS: dict[str, str] = {
+    "$": "USD",
+    "US$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "R$": "BRL",
+    "C$": "CAD",
+    "A$": "AUD",
+    "FR.": "CHF",
+}
+CURRENCY_WORDS: dict[str, str] = {
+    "EURO": "EUR",
+    "EUROS": "EUR",
+    "DOLLAR": "USD",
+    "DOLLARS": "USD",
+    "US DOLLARS": "USD",
+    "POUNDS": "GBP",
+    "YEN": "JPY",
+    "RMB": "CNY",
+    "YUAN": "CNY",
+}
+CURRENCY_EXPECTED = "an ISO 4217 currency code (USD, EUR, GBP, …) or its sign ($, €, £, ¥)"
+_ISO_CODE = re.compile(r"[A-Z]{3}")
+
+
+def currency_code(text: str | None) -> str | None:
+    """The ISO 4217 code ``text`` states (``eur``, `` EUR ``, ``€``, ``euros`` → ``EUR``); None
+    for an empty text or one that is not a currency. Codes are not checked against the ISO
+    list: any three letters are taken as a code."""
+    if text is None:
+        return None
+    t = " ".join(text.split()).upper()
+    if not t:
+        return None
+    if t in CURRENCY_SIGNS:
+        return CURRENCY_SIGNS[t]
+    if t in CURRENCY_WORDS:
+        return CURRENCY_WORDS[t]
+    return t if _ISO_CODE.fullmatch(t) else None
+
+
+def currency_sql(expr: str) -> str:
+    """SQL: the ISO code the text ``expr`` states (see ``currency_code``), NULL when blank or
+    not a currency."""
+    t = f"upper(trim(CAST({expr} AS VARCHAR)))"
+    known = {**CURRENCY_SIGNS, **CURRENCY_WORDS}
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in known.items())
+    return f"CASE {t} {whens} ELSE CASE WHEN regexp_full_match({t}, '[A-Z]{{3}}') THEN {t} END END"
+
+
+def strip_currency_sql(amount: str, code: str) -> str:
+    """SQL: the text ``amount`` without the code ``code`` (SQL for an ISO code) or that
+    currency's signs (``12,50 €`` with ``EUR`` → ``12,50 ``); another currency's signs stay,
+    so the amount does not read and the row is refused."""
+    text = f"replace(upper(CAST({amount} AS VARCHAR)), {code}, '')"
+    by_code: dict[str, list[str]] = {}
+    for sign, c in CURRENCY_SIGNS.items():
+        by_code.setdefault(c, []).append(sign)
+    cases = []
+    for c, signs in by_code.items():
+        stripped = text
+        for sign in sorted(signs, key=len, reverse=True):  # US$ before $
+            stripped = f"replace({stripped}, '{sign}', '')"
+        cases.append(f"WHEN {code} = '{c}' THEN {stripped}")
+    return f"CASE {' '.join(cases)} ELSE {text} END"
+
 
 # Columns of one tabular file (a wider header is an accident or an attack).
 MAX_COLUMNS = 1000
