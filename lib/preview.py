@@ -97,7 +97,12 @@ def _preview(
         )
         tok_in = "sum(input_tokens)" if plan.grain != "cost" else "0"
         tok_out = "sum(output_tokens)" if plan.grain != "cost" else "0"
-        cost = "sum(amount)" if plan.grain == "cost" else "sum(cost_usd)"
+        # dollars only: cost lines in another currency are never shown as USD
+        cost = (
+            "sum(amount) FILTER (WHERE currency = 'USD')"
+            if plan.grain == "cost"
+            else "sum(cost_usd)"
+        )
         try:
             sample = cur.execute(
                 f"SELECT {', '.join(cols)} FROM ({plan.select_sql}) LIMIT {int(sample_rows)}",
@@ -108,6 +113,14 @@ def _preview(
                 f"FROM ({plan.select_sql})",
                 plan.params,
             ).fetchone()
+            for extra in plan.also:  # a cloud bill's usage buckets: the tokens it counts
+                if extra.arrow is not None:
+                    cur.register("plan_src", extra.arrow)
+                more_in, more_out = cur.execute(
+                    f"SELECT sum(input_tokens), sum(output_tokens) FROM ({extra.select_sql})",
+                    extra.params,
+                ).fetchone()
+                tin, tout = int(tin or 0) + int(more_in or 0), int(tout or 0) + int(more_out or 0)
         except duckdb.Error as err:
             raise translate_error(err, plan) from None
     mapped = {name: src.label for name, (src, _k) in plan.fields.items()}

@@ -302,3 +302,17 @@ def test_the_command_line_reports_without_a_traceback(db_path, tmp_path):
     assert res.returncode == 0 and "(cost+usage)" in res.stdout
     res = run_cli("imports", "--db", db_path)
     assert "cost+usage" in res.stdout
+
+
+def test_the_preview_counts_both_grains_and_dollars_only(store):
+    """The Data page's preview: the tokens of the usage plan too, and a bill in euros is no
+    dollar amount."""
+    from lib.preview import preview_file
+
+    pv = preview_file(store, fixture(EA))
+    assert (pv.grain, pv.rows) == ("cost", 10)  # ten cost lines (the Storage row left out)
+    assert (pv.input_tokens, pv.output_tokens) == (2_579_330, 199_424)  # as imported above
+    assert pv.cost_usd == Decimal("14.99902885")
+    pv = preview_file(store, fixture(GCP_EUR))
+    assert (pv.input_tokens, pv.output_tokens, pv.cost_usd) == (1_400_000, 100_000, None)
+    assert store.scalar("SELECT count(*) FROM imports") == 0  # a preview writes nothing
