@@ -39,32 +39,57 @@ def time_series(
                  alt.Tooltip("value:Q", title=f"{label} ({unit})", format=fmt)],
     )  # fmt: skip
     wide = df["span_h"] > 1 if "span_h" in df else pd.Series(False, index=df.index)
-    if not wide.any():
+    if not stacked or (granularity != "hour" and not wide.any()):
         mark = base.mark_bar() if stacked else base.mark_line(point=True)
         return mark.add_params(pick).properties(height=360)
-    # Rows of daily (or wider) sources stand for their whole bucket: drawn as a band over the
-    # time they cover, behind the hourly bars, never as a spike in their first hour.
-    spans = df[wide].assign(
-        bucket_end=lambda d: d["bucket"] + pd.to_timedelta(d["span_h"], unit="h")
+    # Per hour every bar is as wide as the time it covers: an hour, or the whole day (or more)
+    # of a daily source, drawn as a lighter band behind the hourly bars, never as a spike in
+    # its first hour. Ranged bars do not stack by themselves: the stack is computed here.
+    ranged = _stacked_ranges(df, wide, domain)
+    y = alt.Y(
+        "y1:Q",
+        title=f"{label} ({unit})",
+        axis=alt.Axis(format="~s" if unit not in ("USD", "%") else ",.2f"),
     )
-    band = (
-        alt.Chart(spans)
-        .mark_bar(opacity=0.35, strokeDash=[4, 3], strokeWidth=1)
-        .encode(
-            x="bucket:T",
-            x2="bucket_end:T",
-            y=alt.Y("value:Q", stack="zero" if stacked else None),
-            color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
-            stroke=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
-            tooltip=[alt.Tooltip("bucket:T", title="From", format=TIME_FORMAT["hour"]),
-                     alt.Tooltip("bucket_end:T", title="To", format=TIME_FORMAT["hour"]),
-                     alt.Tooltip("series:N", title="Series"),
-                     alt.Tooltip("value:Q", title=f"{label} ({unit}, whole bucket)", format=fmt)],
-        )
-    )  # fmt: skip
-    hourly = base.properties(data=df[~wide])
-    mark = hourly.mark_bar() if stacked else hourly.mark_line(point=True)
-    return alt.layer(band, mark.add_params(pick)).properties(height=360)
+    tip = [
+        alt.Tooltip("bucket:T", title="From", format=TIME_FORMAT["hour"]),
+        alt.Tooltip("bucket_end:T", title="To", format=TIME_FORMAT["hour"]),
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("value:Q", title=f"{label} ({unit})", format=fmt),
+    ]
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=domain, range=colours),
+        legend=alt.Legend(orient="bottom", columns=4) if len(domain) > 1 else None,
+    )
+
+    def layer(data: pd.DataFrame, opacity: float, **style: object) -> alt.Chart:
+        return alt.Chart(data).mark_bar(**style).encode(
+            x=alt.X("bucket:T", title=f"Time ({tz})", axis=alt.Axis(format=TIME_FORMAT["hour"])),
+            x2="bucket_end:T", y=y, y2="y0:Q", color=colour, tooltip=tip,
+            opacity=alt.condition(pick, alt.value(opacity), alt.value(0.1)),
+        )  # fmt: skip
+
+    hourly = layer(ranged[~ranged["wide"]], opacity=1.0).add_params(pick)
+    if not wide.any():
+        return hourly.properties(height=360)
+    band = layer(ranged[ranged["wide"]], opacity=0.35, strokeDash=[4, 3], strokeWidth=1)
+    return alt.layer(band, hourly).properties(height=360)
+
+
+def _stacked_ranges(df: pd.DataFrame, wide: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Rows with ``bucket_end`` (bucket + span_h hours, or one hour) and the stack's ``y0``/``y1``:
+    hourly rows stack per hour and wide rows per span start, series in ``order``."""
+    span = df["span_h"] if "span_h" in df else pd.Series(1, index=df.index)
+    out = df.assign(
+        wide=wide.to_numpy(),
+        bucket_end=df["bucket"] + pd.to_timedelta(span.clip(lower=1), unit="h"),
+        _rank=df["series"].map({s: i for i, s in enumerate(order)}),
+    ).sort_values(["wide", "bucket", "_rank"])
+    out["y1"] = out.groupby(["wide", "bucket"])["value"].cumsum()
+    out["y0"] = out["y1"] - out["value"].fillna(0)
+    return out.drop(columns="_rank").reset_index(drop=True)
 
 
 def billed_vs_estimated(df: pd.DataFrame) -> alt.Chart:

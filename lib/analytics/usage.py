@@ -172,11 +172,16 @@ def series(
 
 def wider_than_hours(df: pd.DataFrame) -> str:
     """How a per-hour ``series`` result relates to its sources' buckets (a code): ``hourly``
-    (every row is one hour), ``daily`` (every row stands for a day or more: show days, there
-    is no hourly shape to draw) or ``mixed``."""
-    if "span_h" not in df or df.empty or (df["span_h"] <= 1).all():
+    (every row with a value is one hour), ``daily`` (every such row stands for a day or more:
+    show days, there is no hourly shape to draw) or ``mixed``."""
+    if "span_h" not in df or df.empty:
         return "hourly"
-    return "daily" if (df["span_h"] > 1).all() else "mixed"
+    if (df["span_h"] > 1).all():
+        return "daily"
+    spans = df.loc[df["value"].notna(), "span_h"]  # rows without a value draw nothing
+    if spans.empty or (spans <= 1).all():
+        return "hourly"
+    return "daily" if (spans > 1).all() else "mixed"
 
 
 def breakdown_table(

@@ -1,0 +1,74 @@
+"""The counting rules as a user sees them, in a real browser: Claude requests counted from the
+gateway log while tokens come from Anthropic's daily report, that report drawn over its day
+at hourly granularity, and the Costs page naming what it leaves out. Screenshots go to
+``test-artifacts/``."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.ingest import import_file
+from lib.store import Store
+from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.conftest import PASSWORDS, fixture, write
+from tests.test_counting_rules import LOG
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+DAY = "period=custom&from=2025-01-01&to=2025-01-01"
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("counting")
+    db = str(tmp / "counting.duckdb")
+    with Store(db) as s:
+        import_file(s, fixture("anthropic_usage.json"))  # daily, no request count
+        import_file(s, write(tmp, "gateway.csv", LOG))  # hourly: 3 Claude and 2 OpenAI calls
+    with serve_app(tmp, db) as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        p = context.new_page()
+        sign_in(p, base, "ana", PASSWORDS["ana"])
+        assert session_cookie(context) is not None
+        yield base, p
+        context.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=60000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _metric(page, label: str) -> str:
+    card = page.locator("[data-testid='stMetric']", has_text=label).first
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_usage_counts_claude_requests_and_draws_the_daily_report_over_its_day(page):
+    base, p = page
+    for _ in range(2):  # back and forth: the figures must not drift
+        _open(p, f"{base}/Usage?{DAY}&gran=hour")
+        assert _metric(p, "Requests") == "5"  # 3 Claude + 2 OpenAI, all from the log
+        assert _metric(p, "Input tokens") == "2,400"  # 2,100 from the report + 300 logged
+        assert p.get_by_text("bands that span").count() == 0  # requests: hourly logs only
+        p.locator("[data-testid='stSelectbox']", has_text="Metric").click()
+        p.get_by_role("option", name="Input tokens (tokens)", exact=True).click()
+        wait_idle(p)
+        p.get_by_text("their bars are bands that span the whole day").first.wait_for(timeout=30000)
+        p.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60000)
+        shot(p, "counting_usage_hourly")
+        _open(p, f"{base}/Usage?{DAY}&gran=day")
+        assert _metric(p, "Requests") == "5"
+        assert p.get_by_text("bands that span").count() == 0
+        shot(p, "counting_usage_daily")
+
+
+def test_costs_say_what_is_not_counted_and_why(page):
+    base, p = page
+    _open(p, f"{base}/Costs?{DAY}")
+    p.get_by_text("Not counted, and why").wait_for(timeout=30000)
+    grid = p.locator("[data-testid='stDataFrame']", has_text="gateway.csv").first
+    grid.wait_for(timeout=30000)
+    assert "Spend (USD, estimated)" in p.content()
+    shot(p, "counting_costs")
