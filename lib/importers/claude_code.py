@@ -55,25 +55,6 @@ def recognise(docs: list[Any]) -> bool:
     return bool(docs) and all(_is_page(d) or is_record(d) for d in docs)
 
 
-def _records(ctx: _Ctx, docs: list[Any]) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-    """(JSON path, record) for every record of the pages and loose records, and whether the
-    last page says more pages follow."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    more = False
-    for d, doc in enumerate(docs):
-        pre = f"[{d}]" if len(docs) > 1 else ""
-        if is_record(doc):
-            out.append((pre or "[0]", doc))
-            continue
-        page = ctx.obj(doc, pre or "$")
-        data = ctx.lst(page.get("data"), f"{pre}.data" if pre else "data")
-        more = bool(page.get("has_more"))
-        for i, rec in enumerate(data):
-            path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
-            out.append((path, ctx.obj(rec, path)))
-    return out, more
-
-
 def _day(ctx: _Ctx, rec: dict[str, Any], path: str) -> datetime:
     """The record's UTC day; a time other than midnight is refused (the report is daily)."""
     day = ctx.rfc3339(rec, "date", path)
@@ -128,7 +109,7 @@ def _cost(ctx: _Ctx, entry: dict[str, Any], path: str) -> Decimal:
 def plan(display: str, docs: list[Any]) -> Plan:
     """Plan saved Claude Code usage report pages (or records): see the module docstring."""
     ctx = _Ctx(display)
-    records, more = _records(ctx, docs)
+    records, more = ctx.records(docs, is_record)
     buckets: dict[tuple[datetime, str, str | None, str | None], dict[str, Any]] = {}
     days: set[datetime] = set()
     for path, rec in records:

@@ -61,21 +61,6 @@ def recognise(docs: list[Any]) -> bool:
     return bool(docs) and all(_is_page(d) or is_day(d) for d in docs)
 
 
-def _days(ctx: _Ctx, docs: list[Any]) -> list[tuple[str, dict[str, Any]]]:
-    out: list[tuple[str, dict[str, Any]]] = []
-    for d, doc in enumerate(docs):
-        pre = f"[{d}]" if len(docs) > 1 else ""
-        if is_day(doc):
-            out.append((pre or "[0]", doc))
-            continue
-        page = ctx.obj(doc, pre or "$")
-        data = ctx.lst(page.get("data"), f"{pre}.data" if pre else "data")
-        for i, day in enumerate(data):
-            path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
-            out.append((path, ctx.obj(day, path)))
-    return out
-
-
 def _money(ctx: _Ctx, d: dict[str, Any], path: str) -> Decimal:
     """``totalCost`` in USD, exactly as the JSON writes it (required, a number)."""
     v = d.get("totalCost")
@@ -103,7 +88,7 @@ def plan(display: str, docs: list[Any]) -> Plan:
     starts: set[datetime] = set()
     mismatched: list[str] = []
     skipped = 0
-    for path, day in _days(ctx, docs):
+    for path, day in ctx.records(docs, is_day)[0]:
         if not is_day(day):
             raise ctx.fail(path, "not a day of Langfuse daily metrics", None, "date and usage")
         start = _day_start(ctx, day, path)

@@ -9,6 +9,7 @@ Anthropic cost amounts are decimal strings in cents; they are stored in dollars,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -72,6 +73,27 @@ class _Ctx:
         if not isinstance(value, list):
             raise self.fail(path, "not a JSON array", value, "an array")
         return value
+
+    def records(
+        self, docs: list[Any], is_record: Callable[[Any], bool]
+    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """(JSON path, record) of every record of saved pages (``{"data": [...], "has_more"}``,
+        one or several) and of records saved alone, and whether the last page says more pages
+        follow."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        more = False
+        for d, doc in enumerate(docs):
+            pre = f"[{d}]" if len(docs) > 1 else ""
+            if is_record(doc):
+                out.append((pre or "[0]", doc))
+                continue
+            page = self.obj(doc, pre or "$")
+            data = self.lst(page.get("data"), f"{pre}.data" if pre else "data")
+            more = bool(page.get("has_more"))
+            for i, rec in enumerate(data):
+                path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
+                out.append((path, self.obj(rec, path)))
+        return out, more
 
     def int_(self, d: dict[str, Any], key: str, path: str, required: bool = False) -> int | None:
         v = d.get(key)

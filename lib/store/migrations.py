@@ -277,24 +277,10 @@ FROM s JOIN agg_hourly a
 GROUP BY ALL
 """
 
-STREAMS_SELECT = """
-WITH s AS (
-    SELECT provider, day, first(stream ORDER BY priority DESC, stream) AS stream
-    FROM (
-        SELECT DISTINCT provider, hour // 86400 AS day,
-               CASE WHEN grain = 'request' THEN '*request' ELSE source END AS stream,
-               CASE WHEN grain = 'request' THEN 1
-                    WHEN source IN ('openai_usage', 'anthropic_usage') THEN 3
-                    ELSE 2 END AS priority
-        FROM agg_hourly)
-    GROUP BY provider, day)
-SELECT s.provider, s.day, s.stream, bool_or(a.errors IS NOT NULL) AS stated_errors,
-       bool_or(a.requests IS NOT NULL) AS stated_requests
-FROM s JOIN agg_hourly a
-  ON a.provider = s.provider AND a.hour // 86400 = s.day
- AND s.stream = CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END
-GROUP BY ALL
-"""
+STREAMS_SELECT = _STREAMS_SELECT_V4.replace(
+    "AS stated_errors\n",
+    "AS stated_errors,\n       bool_or(a.requests IS NOT NULL) AS stated_requests\n",
+)
 
 V4 = f"""
 -- token_streams becomes a table kept up to date at import time: every dashboard query joins
