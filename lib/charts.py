@@ -48,14 +48,15 @@ def time_series(
     ranged = _stacked_ranges(df, wide, domain)
     y = alt.Y(
         "y1:Q",
-        title=f"{label} ({unit})",
+        title=f"{label} ({unit} per hour)",
         axis=alt.Axis(format="~s" if unit not in ("USD", "%") else ",.2f"),
     )
     tip = [
         alt.Tooltip("bucket:T", title="From", format=TIME_FORMAT["hour"]),
         alt.Tooltip("bucket_end:T", title="To", format=TIME_FORMAT["hour"]),
         alt.Tooltip("series:N", title="Series"),
-        alt.Tooltip("value:Q", title=f"{label} ({unit})", format=fmt),
+        alt.Tooltip("value:Q", title=f"{label} ({unit}, whole bar)", format=fmt),
+        alt.Tooltip("per_hour:Q", title=f"{label} ({unit} per hour)", format=fmt),
     ]
     colour = alt.Color(
         "series:N",
@@ -79,16 +80,21 @@ def time_series(
 
 
 def _stacked_ranges(df: pd.DataFrame, wide: pd.Series, order: list[str]) -> pd.DataFrame:
-    """Rows with ``bucket_end`` (bucket + span_h hours, or one hour) and the stack's ``y0``/``y1``:
-    hourly rows stack per hour and wide rows per span start, series in ``order``."""
+    """Rows with ``bucket_end`` (bucket + span_h hours, or one hour), ``per_hour`` (the value per
+    hour it covers) and the stack's ``y0``/``y1`` of ``per_hour``: hourly rows stack per hour and
+    wide rows per span start, series in ``order``."""
     span = df["span_h"] if "span_h" in df else pd.Series(1, index=df.index)
+    hours = span.clip(lower=1)
     out = df.assign(
         wide=wide.to_numpy(),
-        bucket_end=df["bucket"] + pd.to_timedelta(span.clip(lower=1), unit="h"),
+        bucket_end=df["bucket"] + pd.to_timedelta(hours, unit="h"),
+        # a wide bar is as high as its average per hour, so its area is its total and it reads
+        # on the same per-hour axis as the hourly bars
+        per_hour=df["value"] / hours,
         _rank=df["series"].map({s: i for i, s in enumerate(order)}),
     ).sort_values(["wide", "bucket", "_rank"])
-    out["y1"] = out.groupby(["wide", "bucket"])["value"].cumsum()
-    out["y0"] = out["y1"] - out["value"].fillna(0)
+    out["y1"] = out.groupby(["wide", "bucket"])["per_hour"].cumsum()
+    out["y0"] = out["y1"] - out["per_hour"].fillna(0)
     return out.drop(columns="_rank").reset_index(drop=True)
 
 

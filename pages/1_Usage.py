@@ -150,8 +150,9 @@ if shape == "daily":
     st.caption("The sources of this period report per day (usage exports and API reports in daily "
                "buckets): there is no hourly breakdown, so the chart shows days.")  # fmt: skip
 elif shape == "mixed":
-    st.caption("Some sources of this period report per day: their bars are bands that span the whole "
-               "day they cover (hover for the day's total); the others are hourly.")  # fmt: skip
+    st.caption("Some sources of this period report per day: their bars are bands across the whole day "
+               "they cover, as high as the day's average per hour (hover for the day's total); the "
+               "others are hourly.")  # fmt: skip
 elif gran != f.granularity:
     st.caption("Per-user figures are kept per day: the chart shows days.")
 

@@ -86,11 +86,14 @@ if not left.empty:
     st.subheader("Not counted, and why")
     st.caption("Rows of your imports in this period that the totals leave out, so that the same traffic or "
                "money is never added twice.")  # fmt: skip
-    why = {"other_stream": "tokens and requests: counted from {by} for that provider and day",
-           "billed": "stated cost: the cost report bills that provider and day"}  # fmt: skip
-    pairs = zip(left["reason"], left["counted_by"], strict=True)
-    words = [why[r].format(by="the request logs" if b == "*request" else b) for r, b in pairs]
-    shown = left.assign(reason=words).drop(columns=["counted_by", "source"])
+    why = {("other_stream", False): "tokens and requests: counted from {by} for that provider and day",
+           ("other_stream", True): "tokens: counted from {by} for that provider and day (it has no request "
+                                   "count: the requests of these rows are counted)",
+           ("billed", False): "stated cost: the cost report bills that provider and day"}  # fmt: skip
+    rows = zip(left["reason"], left["counted_by"], left["requests_counted"], strict=True)
+    words = [why[(r, bool(q) and r == "other_stream")].format(by="the request logs" if b == "*request" else b)
+             for r, b, q in rows]  # fmt: skip
+    shown = left.assign(reason=words).drop(columns=["counted_by", "source", "requests_counted"])
     table(shown.rename(columns={"import_id": "Import", "file_name": "File", "provider": "Provider",
                                 "reason": "Not counted", "days": "Days", "rows": "Rows", "tokens": "Tokens",
                                 "stated_usd": "Stated cost (USD)"}), "not_counted", key="not_counted")  # fmt: skip

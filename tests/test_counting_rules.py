@@ -206,8 +206,10 @@ def test_usage_and_costs_pages_say_it(app_env, tmp_path):
     assert "Not counted, and why" in [h.value for h in costs.subheader]
     table = next(d.value for d in costs.dataframe if "Not counted" in d.value.columns)
     assert sorted(table["Not counted"]) == [
-        "tokens and requests: counted from anthropic_usage for that provider and day",
         "tokens and requests: counted from openai_usage for that provider and day",
+        # the report has no request count: the log's 3 Claude requests are counted (13 above)
+        "tokens: counted from anthropic_usage for that provider and day (it has no request count: "
+        "the requests of these rows are counted)",
     ]
 
 
@@ -261,6 +263,8 @@ def test_a_daily_bucket_stands_for_its_whole_day_at_hourly_granularity(store, tm
     band = spec["layer"][0]
     assert band["encoding"]["x2"]["field"] == "bucket_end"
     data = spec["datasets"][band["data"]["name"]]
+    # the band is as high as the day's average per hour: 2,100 / 24 = 87.5
+    assert [d["y1"] for d in data] == [87.5]
     assert [(d["bucket"][:16], d["bucket_end"][:16]) for d in data] == [
         ("2025-01-01T00:00", "2025-01-02T00:00")
     ]
@@ -287,3 +291,46 @@ def test_usage_page_shows_days_when_the_sources_are_daily(app_env):
     assert "report per day" in said and "the chart shows days" in said
     picker = next(s for s in at.selectbox if s.label == "Time bucket")
     assert picker.options == ["2025-01-01"]  # a day, not "2025-01-01 00:00"
+
+
+AUG_8 = Filters(preset="custom", start=date(2025, 8, 8), end=date(2025, 8, 8))
+AUG_NOW = datetime(2025, 8, 10, tzinfo=UTC)
+
+
+def test_a_partly_stated_cost_never_hides_the_estimate_of_the_rest(store, tmp_path):
+    log = (
+        "timestamp,request_id,model,input_tokens,output_tokens,status,cost\n"
+        "2025-08-08T09:00:00Z,a1,gpt-4o-mini,1000000,0,success,0.15\n"  # states its cost
+        "2025-08-08T10:00:00Z,a2,gpt-4o,1000000,0,success,\n"
+    )  # does not
+    import_file(store, write(tmp_path, "gw.csv", log))  # fmt: skip
+    # gpt-4o-mini stated 0.15; gpt-4o estimated 1M × $2.50/M = 2.50: 2.65, both labelled
+    assert spend(store, AUG_8, AUG_NOW) == (Decimal("2.65"), "stated + estimated")
+
+
+def test_a_rollup_row_that_only_partly_states_cost_is_estimated(store, tmp_path):
+    log = (
+        "timestamp,request_id,model,input_tokens,output_tokens,status,cost\n"
+        "2025-08-08T09:00:00Z,a1,gpt-4o-mini,1000000,0,success,0.15\n"
+        "2025-08-08T09:30:00Z,a2,gpt-4o-mini,1000000,0,success,\n"
+    )  # same hour and model
+    import_file(store, write(tmp_path, "gw.csv", log))  # fmt: skip
+    # one rollup row, half stated: the estimate of both, 2M × $0.15/M = 0.30 (not 0.15 alone)
+    assert spend(store, AUG_8, AUG_NOW) == (Decimal("0.30"), "estimated")
+
+
+def test_a_claude_code_report_never_hides_the_rest_of_anthropic_traffic(store, tmp_path):
+    log = (
+        "timestamp,request_id,model,input_tokens,output_tokens,status,cost\n"
+        "2025-08-08T09:00:00Z,a1,claude-sonnet-4-20250514,1000000,100000,success,4.50\n"
+        "2025-08-08T10:00:00Z,a2,claude-sonnet-4-20250514,1000000,100000,success,4.50\n"
+        "2025-08-08T11:00:00Z,a3,claude-sonnet-4-20250514,1000000,100000,success,4.50\n"
+    )
+    import_file(store, write(tmp_path, "gw.csv", log))  # fmt: skip
+    import_file(store, fixture("claude_code_docs_example.json"))  # a Claude Code day, 2025-08-08
+    t = totals(store, AUG_8, AUG_NOW)
+    # the gateway log (all API traffic) stays the counted stream: 3 × 1M input, 3 requests
+    assert (t["input_tokens"], t["requests"]) == (3_000_000, 3)
+    assert spend(store, AUG_8, AUG_NOW) == (Decimal("13.50"), "stated")  # 3 × 4.50
+    left = not_counted(store, AUG_8, AUG_NOW)
+    assert list(left["source"]) == ["claude_code"] and list(left["counted_by"]) == ["*request"]

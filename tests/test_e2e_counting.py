@@ -51,16 +51,18 @@ def test_usage_counts_claude_requests_and_draws_the_daily_report_over_its_day(pa
         _open(p, f"{base}/Usage?{DAY}&gran=hour")
         assert _metric(p, "Requests") == "5"  # 3 Claude + 2 OpenAI, all from the log
         assert _metric(p, "Input tokens") == "2,400"  # 2,100 from the report + 300 logged
-        assert p.get_by_text("bands that span").count() == 0  # requests: hourly logs only
+        assert (
+            p.get_by_text("bands across the whole day").count() == 0
+        )  # requests: hourly logs only
         p.locator("[data-testid='stSelectbox']", has_text="Metric").click()
         p.get_by_role("option", name="Input tokens (tokens)", exact=True).click()
         wait_idle(p)
-        p.get_by_text("their bars are bands that span the whole day").first.wait_for(timeout=30000)
+        p.get_by_text("their bars are bands across the whole day").first.wait_for(timeout=30000)
         p.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60000)
         shot(p, "counting_usage_hourly")
         _open(p, f"{base}/Usage?{DAY}&gran=day")
         assert _metric(p, "Requests") == "5"
-        assert p.get_by_text("bands that span").count() == 0
+        assert p.get_by_text("bands across the whole day").count() == 0
         shot(p, "counting_usage_daily")
 
 

@@ -123,8 +123,9 @@ def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path
             for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly"):  # migration 10
                 cur.execute(f"UPDATE {table} SET model = snapshot")
                 cur.execute(f"ALTER TABLE {table} DROP COLUMN snapshot")
-            for table in ("agg_hourly", "agg_user_daily"):  # migration 11
+            for table in ("agg_hourly", "agg_user_daily"):  # migrations 11 and 12
                 cur.execute(f"ALTER TABLE {table} DROP COLUMN span_s")
+                cur.execute(f"ALTER TABLE {table} DROP COLUMN cost_n")
             cur.execute("DROP VIEW requests_named")
             cur.execute("DROP VIEW costs_named")
             cur.execute("DELETE FROM schema_version WHERE version >= 3")

@@ -38,9 +38,11 @@ def daily(
     split_at: datetime | None = None,
 ) -> pd.DataFrame:
     """Per UTC day and provider: billed USD, stated USD (the cost the counted usage stream
-    states, e.g. a gateway log's or an export's cost column), estimated USD, and why billed
-    and estimated differ, over the filters' period (or ``window``). Columns: day, provider,
-    billed, stated, estimated, note, current
+    states, e.g. a gateway log's or an export's cost column, over the rollup rows whose every
+    fact states one), estimated USD (all counted usage), ``estimated_rest`` (the estimate of
+    the rows that do not all state a cost), and why billed and estimated differ, over the
+    filters' period (or ``window``). Columns: day, provider, billed, stated, estimated,
+    estimated_rest, note, current
     (with ``split_at``: whether the rows start at or after it, so one call serves two adjacent
     periods; else always true)."""
     window = window or f.window(now)
@@ -51,7 +53,8 @@ def daily(
         bw, bparams = _billed_where(g, window)
         rows = cur.df(
             f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider, t >= ? AS current,
-                              sum(est) AS estimated, sum(c_cost_usd) AS stated,
+                              sum(est) AS estimated, sum(c_cost_whole) AS stated,
+                              sum(est_unstated) AS estimated_rest,
                               bool_or(price_model IS NULL AND c_input_tokens > 0) AS unpriced,
                               sum(c_input_tokens) AS tokens
                        FROM {base} WHERE counted GROUP BY ALL),
@@ -59,7 +62,7 @@ def daily(
                              sum(amount) AS billed
                       FROM costs_named WHERE {bw} GROUP BY ALL)
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
-                   b.billed, e.stated, e.estimated, coalesce(b.current, e.current) AS current,
+                   b.billed, e.stated, e.estimated, e.estimated_rest, coalesce(b.current, e.current) AS current,
                    CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
                         WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
                         WHEN e.unpriced THEN 'some models have no price in the catalog'
@@ -126,12 +129,14 @@ def not_counted(store: Store, f: Filters, now: datetime | None = None) -> pd.Dat
     """What imports hold in the period that the totals do not count, and why, per import,
     provider and reason (largest first). Reasons (codes):
 
-    - ``other_stream``: the rows' tokens and requests, because another stream covers that
-      provider and day (``counted_by`` names it: a usage report, or ``*request`` for logs);
+    - ``other_stream``: the rows' tokens (and requests, unless ``requests_counted``: request
+      logs still give the requests of a stream that states none), because another stream
+      covers that provider and day (``counted_by`` names it: a usage report, or ``*request``
+      for logs);
     - ``billed``: the cost the rows state, because a cost report bills that provider and day.
 
-    Columns: import_id, file_name, source, provider, reason, counted_by, days, rows, tokens
-    (input + output), stated_usd."""
+    Columns: import_id, file_name, source, provider, reason, counted_by, requests_counted,
+    days, rows, tokens (input + output), stated_usd."""
     start, end = f.window(now)
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     dim_where, dim_params = g.dims_sql(prefix="a.")
@@ -139,7 +144,7 @@ def not_counted(store: Store, f: Filters, now: datetime | None = None) -> pd.Dat
     with store.read() as cur:
         return cur.df(
             f"""WITH a AS (
-                    SELECT a.*, s.stream,
+                    SELECT a.*, s.stream, a.grain = 'request' AND NOT s.stated_requests AS req_here,
                            CASE WHEN a.grain = 'request' THEN '*request' ELSE a.source END AS own
                     FROM agg_hourly a
                     JOIN token_streams s ON s.provider = a.provider AND s.day = a.hour // 86400
@@ -154,6 +159,7 @@ def not_counted(store: Store, f: Filters, now: datetime | None = None) -> pd.Dat
                     JOIN b ON b.provider = a.provider AND b.day = a.hour // 86400
                     WHERE a.stream = a.own AND a.cost_usd IS NOT NULL)
                 SELECT x.import_id, i.file_name, x.source, x.provider, x.reason, x.counted_by,
+                       bool_and(x.req_here) AS requests_counted,
                        count(DISTINCT x.hour // 86400) AS days, sum(x.rows) AS rows,
                        sum(x.input_tokens + x.output_tokens) AS tokens, sum(x.cost_usd) AS stated_usd
                 FROM x JOIN imports i ON i.import_id = x.import_id

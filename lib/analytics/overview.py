@@ -58,17 +58,27 @@ BASES = ("billed", "stated", "estimated")
 
 
 def spend_of(d: pd.DataFrame) -> tuple[Decimal | None, str]:
-    """Per provider and day the best figure known: billed (a cost report) over stated (the cost
-    the counted usage stream states) over estimated (tokens × catalog price). Returns (USD or
-    None when nothing is known, basis: the kinds used, e.g. "billed + stated")."""
+    """Per provider and day the best figure known: billed (a cost report), else the cost the
+    counted usage states where all its rows state one plus the estimate (tokens × catalog
+    price) of the rows that do not. Returns (USD or None when nothing is known, basis: the
+    kinds used, e.g. "billed + stated + estimated")."""
     total, kinds = Decimal(0), set()
+
+    def known(v: object) -> bool:
+        return v is not None and not pd.isna(v)
+
     for row in d.itertuples(index=False):
-        for kind in BASES:
-            value = getattr(row, kind, None)
-            if value is not None and not pd.isna(value):
-                total += Decimal(value)
-                kinds.add(kind)
-                break
+        if known(row.billed):
+            total += Decimal(row.billed)
+            kinds.add("billed")
+            continue
+        rest = getattr(row, "estimated_rest", row.estimated)
+        if known(row.stated):
+            total += Decimal(row.stated)
+            kinds.add("stated")
+        if known(rest):
+            total += Decimal(rest)
+            kinds.add("estimated")
     basis = " + ".join(k for k in BASES if k in kinds)
     return (total if kinds else None), (basis or "billed")
 

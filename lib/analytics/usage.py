@@ -65,7 +65,9 @@ def counted_rows(
 ) -> tuple[str, list[Any]]:
     """A subquery of rollup rows inside ``window`` and the filters' dimensions, with:
     ``t`` (epoch seconds of the row's hour or day); ``c_*`` measures of the counted stream
-    only (tokens, requests, costs: never two sources for the same traffic; requests come from
+    only (tokens, requests, costs: never two sources for the same traffic; ``c_cost_whole`` is
+    the stated cost of rows whose every fact states one, ``est_unstated`` the estimate of the
+    others; requests come from
     the request logs of that provider and day when the counted stream states none, as
     Anthropic's usage report does); ``e_errors`` and
     ``e_requests`` for error rates (the counted stream when it states errors, else the request
@@ -112,6 +114,8 @@ def counted_rows(
                CASE WHEN counted THEN cached_input_tokens END AS c_cached_input_tokens,
                CASE WHEN counted THEN output_tokens END AS c_output_tokens,
                CASE WHEN counted THEN cost_usd END AS c_cost_usd,
+               CASE WHEN counted AND cost_n = rows THEN cost_usd END AS c_cost_whole,
+               CASE WHEN counted AND NOT coalesce(cost_n = rows, false) THEN {COST_SQL} END AS est_unstated,
                CASE WHEN counted AND stated_errors THEN errors
                     WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN errors END AS e_errors,
                CASE WHEN counted AND stated_errors THEN requests

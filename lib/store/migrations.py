@@ -20,6 +20,7 @@ _ROLLUP_MEASURES = """
     output_tokens BIGINT NOT NULL,    -- reasoning tokens included
     reasoning_tokens BIGINT NOT NULL,
     cost_usd DECIMAL(38, 12),         -- cost stated by the source; NULL when none
+                                      -- (V12 adds cost_n: fact rows that state a cost)
     latency_sum_ms BIGINT,
     latency_n BIGINT
 """
@@ -277,10 +278,21 @@ FROM s JOIN agg_hourly a
 GROUP BY ALL
 """
 
-STREAMS_SELECT = _STREAMS_SELECT_V4.replace(
+_STREAMS_SELECT_V9 = _STREAMS_SELECT_V4.replace(
     "AS stated_errors\n",
     "AS stated_errors,\n       bool_or(a.requests IS NOT NULL) AS stated_requests\n",
 )
+assert _STREAMS_SELECT_V9 != _STREAMS_SELECT_V4
+# From V12: reports of a subset of the traffic lose to everything else for the same provider and
+# day: Claude Code's report (Claude Code only) below the request logs, Langfuse's metrics (the
+# traced apps only) level with them (the logs win the tie); priority-2 ties go by source name.
+STREAMS_SELECT = _STREAMS_SELECT_V9.replace(
+    "WHEN grain = 'request' THEN 1\n",
+    "WHEN grain = 'request' THEN 1\n"
+    "                    WHEN source = 'claude_code' THEN 0\n"
+    "                    WHEN source = 'langfuse' THEN 1\n",
+)
+assert STREAMS_SELECT != _STREAMS_SELECT_V9
 
 V4 = f"""
 -- token_streams becomes a table kept up to date at import time: every dashboard query joins
@@ -388,7 +400,7 @@ V9 = f"""
 -- usage report has no request count): the stream table says whether the stream states them.
 ALTER TABLE token_streams ADD COLUMN stated_requests BOOLEAN DEFAULT false;
 DELETE FROM token_streams;
-INSERT INTO token_streams {STREAMS_SELECT};
+INSERT INTO token_streams {_STREAMS_SELECT_V9};
 """
 
 # One model name everywhere: the family (``claude-sonnet-4-5``, ``gpt-4o``), with the name the
@@ -456,6 +468,19 @@ SELECT import_id, 'usage' AS grain, source, (epoch_ms(bucket_start) // 86400000)
 FROM usage_buckets WHERE replaced_by IS NULL GROUP BY ALL;
 """
 
+V12 = f"""
+-- How many fact rows of each rollup row state a cost: spend counts a source's stated cost only
+-- where every row states one (else the estimate), instead of taking a partial sum for all.
+-- Rows rolled up before V12 are taken as wholly stated when they state any cost.
+ALTER TABLE agg_hourly ADD COLUMN cost_n BIGINT;
+ALTER TABLE agg_user_daily ADD COLUMN cost_n BIGINT;
+UPDATE agg_hourly SET cost_n = CASE WHEN cost_usd IS NULL THEN 0 ELSE rows END;
+UPDATE agg_user_daily SET cost_n = CASE WHEN cost_usd IS NULL THEN 0 ELSE rows END;
+-- Subset reports (Claude Code, Langfuse) no longer hide the other streams of their days.
+DELETE FROM token_streams;
+INSERT INTO token_streams {STREAMS_SELECT};
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -468,4 +493,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (9, "requests counted from the logs where the counted stream states none", V9),
     (10, "model families, with the source's name as the snapshot", V10),
     (11, "the span of each rollup row's source bucket", V11),
+    (12, "rows stating a cost per rollup row; subset reports rank below the logs", V12),
 ]

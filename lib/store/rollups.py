@@ -24,6 +24,7 @@ _MEASURES_REQUEST = """
     sum(output_tokens) AS output_tokens,
     sum(reasoning_tokens) AS reasoning_tokens,
     sum(cost_usd) AS cost_usd,
+    count(cost_usd) AS cost_n,
     sum(latency_ms) AS latency_sum_ms,
     count(latency_ms) AS latency_n
 """
@@ -39,6 +40,7 @@ _MEASURES_USAGE = """
     sum(output_tokens) AS output_tokens,
     sum(reasoning_tokens) AS reasoning_tokens,
     sum(cost_usd) AS cost_usd,
+    count(cost_usd) AS cost_n,
     NULL AS latency_sum_ms,
     NULL AS latency_n
 """
