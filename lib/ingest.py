@@ -305,6 +305,17 @@ _TABLE = {"usage": "usage_buckets", "cost": "cost_items"}
 _KIND = {"usage": "t.kind", "cost": "'cost'"}
 
 
+def _actor_kind(alias: str) -> str:
+    """SQL for the coverage kind of one actor's usage rows (``Plan.actor_coverage``): the kind,
+    user and API key in one text, each value prefixed with its length so that no two actors
+    share one (``-`` for NULL). ``alias`` is ``t.`` or empty."""
+    parts = [f"{alias}kind"] + [
+        f"coalesce(CAST(length({alias}{c}) AS VARCHAR) || ':' || {alias}{c}, '-')"
+        for c in ("user_id", "api_key")
+    ]
+    return " || chr(31) || ".join(parts)
+
+
 def _fill_bucket_end(cur: Cursor) -> None:
     """Generic period exports without an end column: the width is read from the starts
     (all at midnight: a day, or a month when they fall on the 1st and are ≥28 days apart;
@@ -357,7 +368,23 @@ def _write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, i
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE cov (kind VARCHAR, bucket_start TIMESTAMPTZ, bucket_end TIMESTAMPTZ)"
     )
-    if plan.coverage is not None:
+    if plan.actor_coverage is not None and grain == "usage":
+        # per actor: older rows of other actors in the same buckets stay (other pages)
+        kind_t = _actor_kind("t.")
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE acov (kind VARCHAR, user_id VARCHAR, api_key VARCHAR, "
+            "bucket_start TIMESTAMPTZ, bucket_end TIMESTAMPTZ)"
+        )
+        if plan.actor_coverage:
+            cur.executemany(
+                "INSERT INTO acov VALUES (?, ?, ?, ?, ?)",
+                [[k, u, a, s, e] for s, e, k, u, a in plan.actor_coverage],
+            )
+        cur.execute(
+            f"INSERT INTO cov SELECT DISTINCT {_actor_kind('')}, bucket_start, bucket_end FROM acov"
+        )
+        cur.execute("DROP TABLE acov")
+    elif plan.coverage is not None:
         cur.executemany(
             "INSERT INTO cov VALUES (?, ?, ?)", [[k, s, e] for s, e, k in plan.coverage]
         )
@@ -689,19 +716,26 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
                 f"UPDATE {table} SET replaced_by = NULL WHERE replaced_by = ?", [import_id]
             ).fetchone()[0]
             kind_t = _KIND["usage" if table == "usage_buckets" else "cost"]
+            pairs = f"""SELECT t.rowid AS rid, c.import_id AS by_import,
+                       epoch_ms(least(c.bucket_end, t.bucket_end))
+                           - epoch_ms(greatest(c.bucket_start, t.bucket_start)) AS part,
+                       epoch_ms(t.bucket_end) - epoch_ms(t.bucket_start) AS len
+                FROM {table} t JOIN bucket_coverage c
+                  ON c.source = t.source AND c.kind = {{kind}} AND c.import_id > t.import_id
+                 AND c.bucket_start < t.bucket_end AND c.bucket_end > t.bucket_start
+                WHERE t.replaced_by IS NULL"""
+            union, params = pairs.format(kind=kind_t), []
+            if table == "usage_buckets":  # later pulls that covered only some actors
+                union += " UNION ALL " + pairs.format(kind=_actor_kind("t.")) + " AND t.source = ?"
+                params = [source]
             cur.execute(
                 f"""UPDATE {table} SET replaced_by = r.by_import FROM (
                     SELECT rid, max(by_import) AS by_import FROM (
-                        SELECT t.rowid AS rid, c.import_id AS by_import,
-                               sum(epoch_ms(least(c.bucket_end, t.bucket_end))
-                                   - epoch_ms(greatest(c.bucket_start, t.bucket_start))) AS covered,
-                               epoch_ms(t.bucket_end) - epoch_ms(t.bucket_start) AS len
-                        FROM {table} t JOIN bucket_coverage c
-                          ON c.source = t.source AND c.kind = {kind_t} AND c.import_id > t.import_id
-                         AND c.bucket_start < t.bucket_end AND c.bucket_end > t.bucket_start
-                        WHERE t.replaced_by IS NULL GROUP BY ALL)
+                        SELECT rid, by_import, sum(part) AS covered, len
+                        FROM ({union}) GROUP BY rid, by_import, len)
                     WHERE covered >= len GROUP BY rid) r
-                WHERE {table}.rowid = r.rid"""
+                WHERE {table}.rowid = r.rid""",
+                params,
             )
         rollups.drop_import(cur, import_id)
         if "usage" in (grain or "").split("+") and source:  # usage, or cost+usage (a cloud bill)

@@ -6,12 +6,16 @@ Every figure is worked out by hand from the fixtures (see tests/fixtures/README.
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
+from lib.analytics.costs import by_model
 from lib.errors import InputError
-from lib.ingest import import_file
+from lib.filters import Filters
+from lib.importers.anthropic_console import api_model_id
+from lib.ingest import import_file, undo_import
 from lib.store import Store
 from lib.summary import totals
 from tests.conftest import fixture, run_cli, snapshot, write
@@ -159,7 +163,7 @@ def test_console_cost_export_is_exact_dollars(store):
     assert store.query(
         "SELECT model, token_type, cost_type, line_item, project, api_key, amount, currency "
         "FROM cost_items WHERE token_type = 'input_cache_read'"
-    ) == [("Claude Sonnet 4.5", "input_cache_read", "token", "message, input_cache_read",
+    ) == [("claude-sonnet-4-5", "input_cache_read", "token", "message, input_cache_read",
            "Default", "demo-key", Decimal("0.10"), "USD")]  # fmt: skip
     again = import_file(store, fixture("anthropic_console_cost.csv"))
     assert again.rows_new == 0 and totals(store).stated_cost_usd == Decimal("0.47")
@@ -170,6 +174,95 @@ def test_console_cost_export_of_2024(store):
     import_file(store, fixture("anthropic_console_cost_2024.csv"))
     assert totals(store).stated_cost_usd == Decimal("11.94")
     assert store.scalar("SELECT count(*) FROM cost_items WHERE project IS NULL") == 4
+
+
+def test_console_cost_names_models_by_their_api_id(store, tmp_path):
+    """The cost export's display names ("Claude Haiku 4.5") are stored as API ids, so the
+    bill and the usage report's estimate of one model are one row of the Costs page."""
+    import_file(store, fixture("anthropic_console_cost.csv"))
+    assert store.query("SELECT DISTINCT model, snapshot FROM costs_named ORDER BY 1") == [
+        ("claude-haiku-4-5", "claude-haiku-4-5"),
+        ("claude-opus-4-5", "claude-opus-4-5"),
+        ("claude-sonnet-4-5", "claude-sonnet-4-5"),
+    ]
+    usage_report = {
+        "data": [
+            {
+                "starting_at": "2026-08-04T00:00:00Z",
+                "ending_at": "2026-08-05T00:00:00Z",
+                "results": [
+                    {
+                        "uncached_input_tokens": 1000,
+                        "output_tokens": 200,
+                        "model": "claude-haiku-4-5-20251001",
+                        "service_tier": "standard",
+                    }
+                ],
+            }
+        ],
+        "has_more": False,
+        "next_page": None,
+    }
+    import_file(store, write(tmp_path, "usage_report.json", usage_report))
+    f = Filters(preset="custom", start=date(2026, 8, 1), end=date(2026, 8, 31))
+    rows = by_model(store, f, datetime(2026, 9, 1, tzinfo=UTC))
+    haiku = rows[rows["model"] == "claude-haiku-4-5"]
+    assert len(haiku) == 1  # billed and estimated on one row, not "Claude Haiku 4.5" apart
+    # billed: 0.05 + 0.02 on 08-04; estimated: 1000 × $1/MTok + 200 × $5/MTok = 0.002
+    assert Decimal(str(haiku["billed"].iloc[0])) == Decimal("0.07")
+    assert Decimal(str(haiku["estimated"].iloc[0])) == Decimal("0.002")
+    assert int(haiku["tokens"].iloc[0]) == 1000 + 200
+    assert not any(m.startswith("Claude") or " " in m for m in rows["model"] if m)
+
+
+def test_console_cost_of_2024_names_the_snapshot(store):
+    # "Claude 3.5 Sonnet 2024-10-22": the date is the id's snapshot suffix, the family stays
+    import_file(store, fixture("anthropic_console_cost_2024.csv"))
+    assert store.query("SELECT DISTINCT model, snapshot FROM costs_named") == [
+        ("claude-3-5-sonnet", "claude-3-5-sonnet-20241022")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("shown", "api_id"),
+    [
+        # names in real cost exports (tests/fixtures/README.md: M5stackHuskyLens, 2024)
+        ("Claude 3 Opus", "claude-3-opus"),
+        ("Claude 3 Sonnet", "claude-3-sonnet"),
+        ("Claude 3 Haiku", "claude-3-haiku"),
+        ("Claude 3.5 Sonnet 2024-06-20", "claude-3-5-sonnet-20240620"),
+        ("Claude 3.5 Sonnet 2024-10-22", "claude-3-5-sonnet-20241022"),
+        ("Claude 2", "claude-2"),  # the API's alias of the Claude 2 family
+        ("Claude Instant", "claude-instant-1"),  # the table: the rule would say claude-instant
+        # names of a newer export (axigate-finops), and later models by the same rule
+        ("Claude Haiku 4.5", "claude-haiku-4-5"),
+        ("Claude Sonnet 4.5", "claude-sonnet-4-5"),
+        ("Claude Opus 4.6", "claude-opus-4-6"),
+        ("Claude Opus 5", "claude-opus-5"),
+        # the docs' names of older models: the id keeps its version first, or its dot
+        ("Claude Sonnet 3.7", "claude-3-7-sonnet"),
+        ("Claude Haiku 3.5", "claude-3-5-haiku"),
+        ("Claude 2.1", "claude-2.1"),
+        ("Claude Instant 1.2", "claude-instant-1.2"),
+        # API ids and other names are kept as written
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929"),
+        ("fixture-anthropic-v1", "fixture-anthropic-v1"),
+        ("Claude Opus 5, preview", "Claude Opus 5, preview"),
+    ],
+)
+def test_console_display_names_to_api_ids(shown, api_id):
+    assert api_model_id(shown) == api_id
+
+
+def test_console_usage_export_names_models_by_api_id_too(store, tmp_path):
+    # the usage export writes API ids (kept); a display name there would be mapped the same way
+    text = _text("anthropic_console_usage.csv").replace(
+        "2026-09-28,fixture-anthropic-v1,", "2026-09-28,Claude Haiku 4.5,"
+    )
+    import_file(store, write(tmp_path, "usage.csv", text))
+    assert store.query("SELECT model FROM usage_buckets ORDER BY bucket_start") == [
+        ("claude-haiku-4-5",), ("claude-sonnet-4-5-20250929",),
+    ]  # fmt: skip
 
 
 def test_console_cost_replaces_the_cost_report_of_the_same_day(store, tmp_path):
@@ -267,6 +360,44 @@ def test_claude_code_saved_shapes(store, tmp_path, shape):
     assert store.query(
         "SELECT user_id, api_key, cost_usd FROM usage_buckets WHERE api_key IS NOT NULL"
     ) == [("ci-key", "ci-key", Decimal("1.865"))]
+
+
+def test_claude_code_pages_saved_as_separate_files_add_up(store, tmp_path):
+    """The report pages over users within one day: each page file replaces only its own users'
+    buckets, so pages add up, a page imported again adds nothing, and a newer pull of a page
+    replaces only that page's users (undo included)."""
+    page1 = _docs_page()  # user@emaildomain.com, has_more: true
+    page2 = _docs_page()
+    page2["data"][0]["actor"] = {"type": "api_actor", "api_key_name": "ci-key"}
+    page2["has_more"], page2["next_page"] = False, None
+    p1 = write(tmp_path, "cc_page1.json", page1)
+    first = import_file(store, p1)
+    assert any("has_more" in n for n in first.notes)
+    second = import_file(store, write(tmp_path, "cc_page2.json", page2))
+    assert (second.rows_new, second.rows_replaced) == (2, 0)
+    # both users, the same day: 83770 each (56360 sonnet + 27410 haiku)
+    assert totals(store).input_tokens == 83770 + 83770 == 167540
+    assert (second.period_start, second.period_end) == (first.period_start, first.period_end)
+    again = import_file(store, p1)
+    assert (again.rows_new, again.rows_duplicate, again.rows_replaced) == (0, 2, 0)
+    assert totals(store).input_tokens == 167540
+    # a newer pull of page 1: the user's sonnet input 45230 → 50000
+    newer = _docs_page()
+    newer["data"][0]["model_breakdown"][0]["tokens"]["input"] = 50000
+    r = import_file(store, write(tmp_path, "cc_page1_newer.json", newer))
+    assert (r.rows_new, r.rows_duplicate, r.rows_replaced) == (1, 1, 1)  # haiku unchanged
+    # user: sonnet 50000 + 2340 + 8790 = 61130, haiku 27410; ci-key untouched: 83770
+    assert totals(store).input_tokens == 61130 + 27410 + 83770 == 172310
+    by_user = store.query("SELECT user_id, sum(input_tokens) FROM live_usage GROUP BY 1 ORDER BY 1")
+    assert by_user == [("ci-key", 83770), ("user@emaildomain.com", 88540)]
+    # undoing the re-import of page 1 keeps the newer pull: page 1's first rows stay replaced
+    undo_import(store, again.import_id)
+    assert totals(store).input_tokens == 172310
+    # undoing the newer pull brings page 1's first figures back, page 2 still beside them
+    undo_import(store, r.import_id)
+    assert totals(store).input_tokens == 167540
+    undo_import(store, second.import_id)
+    assert totals(store).input_tokens == 83770
 
 
 def test_claude_code_records_of_one_actor_and_day_are_added(store, tmp_path):

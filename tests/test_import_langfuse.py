@@ -26,7 +26,11 @@ def test_daily_metrics_one_bucket_per_day_and_model(store):
     assert (r.format, r.source, r.grain, r.rows_read, r.rows_new) == (
         "langfuse", "langfuse", "usage", 3, 3,
     )  # fmt: skip
-    assert r.notes == []  # both days' totals equal the sum of their models
+    # both days' totals equal the sum of their models; the docs' page is page 1 of 30
+    assert r.notes == [
+        "partial pull: the file holds page 1 of the 30 its meta.totalPages says exist, so the "
+        "days of pages 2-30 are missing: import them too (each page adds its own days)"
+    ]
     t = totals(store)
     # 2024-02-18: llama2 1200 in / 1300 out, gpt-4o 500 / 550; 2024-02-17: llama2 1000 / 1100
     assert t.input_tokens == 1200 + 500 + 1000 == 2700
@@ -75,6 +79,42 @@ def test_daily_metrics_saved_shapes(store, tmp_path, shape):
     r = import_file(store, write(tmp_path, "lf.json", content))
     assert (r.format, r.rows_new) == ("langfuse", 3)
     assert totals(store).stated_cost_usd == Decimal("352.19")
+
+
+def test_a_partial_pull_is_named_and_its_pages_add_up(store, tmp_path):
+    """Pages 1 and 3 of 3 in one file, page 2 in another: the first import names what is
+    missing; the second adds its days; a file of every page gives no note."""
+    doc = _docs()
+    day17 = doc["data"].pop()  # the docs' page holds 2024-02-18, then 2024-02-17
+    meta = {"limit": 1, "totalItems": 3, "totalPages": 3}
+    day16 = json.loads(json.dumps(day17))
+    day16["date"] = "2024-02-16"
+    pages = [
+        {"data": doc["data"], "meta": {**meta, "page": 1}},
+        {"data": [day17], "meta": {**meta, "page": 2}},
+        {"data": [day16], "meta": {**meta, "page": 3}},
+    ]
+    r = import_file(store, write(tmp_path, "p1_p3.json", [pages[0], pages[2]]))
+    assert r.notes == [
+        "partial pull: the file holds pages 1, 3 of the 3 its meta.totalPages says exist, so "
+        "the days of page 2 are missing: import it too (each page adds its own days)"
+    ]
+    # 02-18: 50.19 + 52.0; 02-16: a copy of 02-17's 250.0
+    assert totals(store).stated_cost_usd == Decimal("352.19")
+    r2 = import_file(store, write(tmp_path, "p2.json", pages[1]))
+    assert "page 2 of the 3" in r2.notes[0] and "pages 1, 3 are missing" in r2.notes[0]
+    assert (r2.rows_new, r2.rows_replaced) == (1, 0)
+    assert totals(store).stated_cost_usd == Decimal("352.19") + Decimal("250.0")
+    whole = import_file(store, write(tmp_path, "all.json", pages))
+    assert whole.notes == [] and whole.rows_new == 0  # every page: nothing missing, nothing new
+    # pages without their numbers: counted against the total
+    r3 = import_file(store, write(tmp_path, "p.json", {"data": [day17], "meta": {"totalPages": 3}}))
+    assert r3.notes == [
+        "partial pull: the file holds 1 page(s) of the 3 its meta.totalPages says exist, so "
+        "days may be missing: import the other pages too"
+    ]
+    # days saved alone carry no paging: no note
+    assert import_file(store, write(tmp_path, "days.json", [day17])).notes == []
 
 
 def test_a_day_total_that_differs_from_its_models_is_not_added(store, tmp_path):

@@ -25,9 +25,16 @@ The cost export describes the same bill as the Admin API's cost report, so it is
 that source (``anthropic_cost``): a day imported from one replaces what the other said about
 that day instead of adding to it. The usage export is its own source (``anthropic_console``),
 counted only on days without a usage report pull.
+
+Models: the cost export names them as the Console shows them (``Claude Haiku 4.5``, ``Claude
+3.5 Sonnet 2024-10-22``, ``Claude 3 Opus``, ``Claude Instant``), the usage export by API id.
+A display name is stored as the API id it stands for (``api_model_id``), so that billed and
+estimated costs and tokens of one model share one name everywhere; an API id is kept as it is.
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 
@@ -51,6 +58,63 @@ USAGE_TOKENS = {
     "usage_output_tokens": "output_tokens",
 }
 EMPTY = "(empty)"  # what an empty count or amount is shown as in the error message
+
+
+# Display names the rule below does not turn into their API id (lower case, without a date).
+MODEL_IDS = {"claude instant": "claude-instant-1"}  # the family alias of the Claude 1 era
+_DISPLAY = re.compile(r"claude( [a-z0-9]+(\.[0-9]+)?)+")
+_DATE = re.compile(r" (20[0-9]{2})-([01][0-9])-([0-3][0-9])$")
+_OLD_STYLE = re.compile(r"claude (opus|sonnet|haiku) (3(\.[0-9]+)?)")
+
+
+def api_model_id(name: str) -> str:
+    """The Anthropic API id of a model as the Console's cost export names it, else ``name``.
+
+    ``Claude Haiku 4.5`` → ``claude-haiku-4-5``; ``Claude 3.5 Sonnet 2024-10-22`` →
+    ``claude-3-5-sonnet-20241022`` (a date is the snapshot suffix); Claude 3 models named the
+    newer way keep their id's order (``Claude Sonnet 3.7`` → ``claude-3-7-sonnet``); versions
+    before 3 keep their dot (``Claude 2.1`` → ``claude-2.1``), and ``MODEL_IDS`` holds the
+    names no rule gives. A name that is not ``Claude`` and words (an API id such as
+    ``claude-sonnet-4-5-20250929``, or another vendor's model) is returned unchanged.
+    """
+    text = " ".join(name.split()).lower()
+    date = _DATE.search(text)
+    base = text[: date.start()] if date else text
+    if not _DISPLAY.fullmatch(base):
+        return name
+    suffix = "-" + "".join(date.groups()) if date else ""
+    if base in MODEL_IDS:
+        return MODEL_IDS[base] + suffix
+    old = _OLD_STYLE.fullmatch(base)
+    if old:  # "Claude Sonnet 3.7" is claude-3-7-sonnet
+        return f"claude-{old.group(2).replace('.', '-')}-{old.group(1)}{suffix}"
+    version = re.search(r"[0-9]+(\.[0-9]+)?$", base)
+    if version and int(version.group().split(".")[0]) < 3:  # claude-2.1, claude-instant-1.2
+        return base.replace(" ", "-") + suffix
+    return base.replace(".", "-").replace(" ", "-") + suffix
+
+
+def _model_ids(tab: Tabular, cur: Cursor, column: str) -> list[tuple[str, str]]:
+    """(name as written, API id) for every model name of ``column`` that is not its API id."""
+    sql = f"SELECT DISTINCT {_text(column)} FROM {tab.read_sql}"
+    try:
+        names = [r[0] for r in cur.execute(sql, tab.read_params).fetchall() if r[0]]
+    except duckdb.Error as err:  # a line that cannot be read (a cut file): named with its line
+        raise tab.wrap_error(err) from None
+    return sorted((n, api_model_id(n)) for n in names if api_model_id(n) != n)
+
+
+def _with_model_ids(plan: Plan, ids: list[tuple[str, str]]) -> None:
+    """Name the plan's models by their API id (``ids`` from ``_model_ids``), as parameters."""
+    if not ids:
+        return
+    values_sql = ", ".join("(?, ?)" for _ in ids)
+    plan.select_sql = (
+        "SELECT src.* REPLACE (coalesce(ids.id, src.model) AS model) "
+        f"FROM ({plan.select_sql}) src LEFT JOIN (VALUES {values_sql}) ids(name, id) "
+        "ON ids.name = src.model"
+    )
+    plan.params = [*plan.params, *(v for pair in ids for v in pair)]
 
 
 def _names(tab: Tabular) -> dict[str, str]:
@@ -199,6 +263,7 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
         },
         notes=notes,
     )
+    _with_model_ids(plan, _model_ids(tab, cur, n["model_version"]))
     keys = USAGE_KEYS
     plan.select_sql = f"""SELECT {", ".join(keys)},
         CAST(NULL AS BIGINT) AS requests, CAST(NULL AS BIGINT) AS errors,
@@ -249,6 +314,8 @@ def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
         style=values.Style(decimal_comma=style.decimal_comma, dayfirst=style.dayfirst),
         constants={"provider": "'anthropic'", "currency": "'USD'"},
     )
+    if "model" in n:
+        _with_model_ids(plan, _model_ids(tab, cur, n["model"]))
     plan.select_sql = f"""SELECT {", ".join(COST_KEYS)},
         CAST(sum(amount) AS DECIMAL(38, 20)) AS amount,
         CAST(NULL AS DOUBLE) AS quantity, CAST(NULL AS VARCHAR) AS quantity_unit

@@ -38,6 +38,10 @@ class Plan:
     params: list[Any] = field(default_factory=list)
     arrow: pa.Table | None = None  # registered as ``plan_src`` when set
     coverage: list[tuple[datetime, datetime, str]] | None = None  # API pulls: every bucket
+    # Coverage narrowed to actors, (start, end, kind, user_id, api_key) each: a newer pull
+    # replaces only the rows of those actors in those buckets (a report paged over users, whose
+    # pages may be saved as separate files); used instead of ``coverage`` when set.
+    actor_coverage: list[tuple[datetime, datetime, str, str | None, str | None]] | None = None
     tabular: Tabular | None = None
     fields: dict[str, tuple[FieldSource, str]] = field(default_factory=dict)
     keep_sql: str = "true"

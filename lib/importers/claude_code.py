@@ -17,6 +17,12 @@ The report does not split cache writes by duration: they are counted as 5-minute
 (noted in the import's report). The cost is the report's own estimate, converted from cents
 exactly. There is no request count: requests stay NULL.
 
+The report pages over actors within one day, so pages saved as separate files hold different
+users of the same day: a file covers only the (day, actor) pairs of its records, and replaces
+only those users' buckets of an earlier import (``Plan.actor_coverage``). Separate page files
+add up; importing a page again adds nothing; a newer pull of a page replaces only its users.
+An actor absent from a newer pull keeps what an older pull said about it.
+
 The same traffic may also be in the messages usage report (Claude Code on API keys is
 Messages API traffic): this is its own source, ``claude_code``, which is counted for a
 provider and day only when no usage report pull covers it (see ``token_streams``).
@@ -111,15 +117,15 @@ def plan(display: str, docs: list[Any]) -> Plan:
     ctx = _Ctx(display)
     records, more = ctx.records(docs, is_record)
     buckets: dict[tuple[datetime, str, str | None, str | None], dict[str, Any]] = {}
-    days: set[datetime] = set()
+    actors: set[tuple[datetime, str, str | None]] = set()  # (day, user, API key) of records
     for path, rec in records:
         if not is_record(rec):
             raise ctx.fail(
                 path, "not a Claude Code usage record", None, "an object with date and actor"
             )
         day = _day(ctx, rec, path)
-        days.add(day)
         user, key = _actor(ctx, rec, path)
+        actors.add((day, user, key))  # covered even without models: a newer pull says so
         breakdown = ctx.lst(rec.get("model_breakdown") or [], f"{path}.model_breakdown")
         for i, entry in enumerate(breakdown):
             ep = f"{path}.model_breakdown[{i}]"
@@ -157,10 +163,15 @@ def plan(display: str, docs: list[Any]) -> Plan:
     if any(r["cache_write_tokens"] for r in buckets.values()):
         notes.append("cache writes are not split by duration in this report: priced as 5-minute")
     if more:
-        notes.append("the last page says more pages follow (has_more): this pull may be partial")
+        notes.append(
+            "the last page says more pages follow (has_more): import the other pages too "
+            "(each replaces only the users it holds)"
+        )
     if not records:
         notes.append("the report holds no records: nothing to import")
-    coverage = [(d, d + timedelta(days=1), KIND) for d in sorted(days)]
-    return arrow_plan(
-        FORMAT, "claude_code", "usage", display, list(buckets.values()), coverage, notes
-    )
+    plan = arrow_plan(FORMAT, "claude_code", "usage", display, list(buckets.values()), None, notes)
+    plan.actor_coverage = [
+        (d, d + timedelta(days=1), KIND, user, key)
+        for d, user, key in sorted(actors, key=lambda a: (a[0], a[1], a[2] or ""))
+    ]
+    return plan

@@ -19,6 +19,11 @@ Requests stay NULL: the docs count *observations*, and in Langfuse an observatio
 span, event or generation of a trace; neither the docs nor the API reference say that the
 per-model ``countObservations`` counts generations (LLM calls) only, so it is not a request
 count.
+
+A pull is paged over days (``limit`` days a page, ``meta.page`` of ``meta.totalPages``): when
+the file does not hold every page its ``meta`` says exists, the import's notes name the pages
+present and the total, since days may be missing. Each page covers only its own days, so pages
+saved as separate files add up.
 """
 
 from __future__ import annotations
@@ -81,6 +86,54 @@ def _day_start(ctx: _Ctx, day: dict[str, Any], path: str) -> datetime:
     return start
 
 
+def _page_no(meta: dict[str, Any], key: str) -> int | None:
+    """A page number or count of ``meta`` (a whole number >= 0), else None (not a measure:
+    an unreadable one only leaves the paging note out)."""
+    v = meta.get(key)
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``1-3, 5``."""
+    runs: list[list[int]] = []  # [first, last] of each run of consecutive numbers
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == z else f"{a}-{z}" for a, z in runs)
+
+
+def paging_note(docs: list[Any]) -> str | None:
+    """A note when the saved pages are not every page of the pull, by their ``meta`` (``page``
+    of ``totalPages``); None when they are, or when no page states a total. Days saved alone
+    carry no paging and give no note."""
+    metas = [d["meta"] for d in docs if isinstance(d, dict) and isinstance(d.get("meta"), dict)]
+    totals = [t for t in (_page_no(m, "totalPages") for m in metas) if t is not None]
+    if not totals:
+        return None
+    total = max(totals)
+    present = [p for p in (_page_no(m, "page") for m in metas) if p is not None]
+    if len(present) == len(metas):  # every page says which it is
+        missing = sorted(set(range(1, total + 1)) - set(present))
+        if not missing:
+            return None
+        held = f"page {present[0]}" if len(set(present)) == 1 else f"pages {_ranges(present)}"
+        gap = f"page {missing[0]}" if len(missing) == 1 else f"pages {_ranges(missing)}"
+        them = "it" if len(missing) == 1 else "them"
+        return (
+            f"partial pull: the file holds {held} of the {total:,} its meta.totalPages says "
+            f"exist, so the days of {gap} are missing: import {them} too (each page adds its "
+            "own days)"
+        )
+    if len(metas) >= total:
+        return None
+    return (
+        f"partial pull: the file holds {len(metas):,} page(s) of the {total:,} its "
+        "meta.totalPages says exist, so days may be missing: import the other pages too"
+    )
+
+
 def plan(display: str, docs: list[Any]) -> Plan:
     """Plan saved daily metrics pages (or days): see the module docstring."""
     ctx = _Ctx(display)
@@ -133,6 +186,9 @@ def plan(display: str, docs: list[Any]) -> Plan:
                 f"{start:%Y-%m-%d} (day {_shown(day_total)}, models {_shown(models_total)})"
             )
     notes = []
+    partial = paging_note(docs)
+    if partial:
+        notes.append(partial)
     if mismatched:
         notes.append(
             "the day's totalCost differs from the sum of its models on "
