@@ -456,6 +456,21 @@ def _write_also(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int,
     return totals  # type: ignore[return-value]
 
 
+_GRAIN_ROWS = {"cost": "cost line(s)", "usage": "usage bucket(s)"}
+
+
+def _grains_note(plan: Plan, first: tuple[int, int], more: tuple[int, int, int, int]) -> str:
+    """What a file of two grains stored: ``10 cost line(s) (10 new) and 5 usage bucket(s)
+    (5 new) kept from 11 data lines``, since its rows new, duplicate and replaced count both.
+    ``first`` is (rows, new) of the plan itself, ``more`` the summed counts of ``also``."""
+    parts = [(plan.grain, *first), ("+".join(p.grain for p in plan.also), more[0], more[1])]
+    text = " and ".join(
+        f"{n:,} {_GRAIN_ROWS.get(g, g + ' row(s)')} ({k:,} new)" for g, n, k in parts
+    )
+    lines = f" kept from {plan.rows_read:,} data line(s)" if plan.rows_read is not None else ""
+    return text + lines + "; new, duplicate and replaced count these"
+
+
 def _period(cur: Cursor, plan: Plan, import_id: int) -> tuple[datetime | None, datetime | None]:
     if plan.grain == "request":
         return cur.execute(
@@ -584,6 +599,7 @@ def _run_plan(
         try:
             if plan.arrow is not None:
                 cur.register("plan_src", plan.arrow)
+            grain_notes: list[str] = []  # first in the notes: what each grain stored
             if plan.grain == "request":
                 read, new, dup, dup_notes = _write_requests(cur, plan, import_id, say)
                 replaced = 0
@@ -592,9 +608,12 @@ def _run_plan(
                 dup_notes = []
                 if plan.also:
                     more = _write_also(cur, plan, import_id)
+                    grain_notes = [_grains_note(plan, (read, new), more)]
                     read, new, dup, replaced = (
                         a + b for a, b in zip((read, new, dup, replaced), more, strict=True)
                     )
+            if plan.rows_read is not None:
+                read = plan.rows_read  # the file's lines; new/duplicate/replaced count rows kept
             say(f"{display}: committing")
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
@@ -605,7 +624,7 @@ def _run_plan(
         hasher.join()
         result = ImportResult(
             import_id, display, plan.format, plan.source, plan.grains, read, new, dup, replaced,
-            start, end, time.perf_counter() - t0, [*plan.notes, *dup_notes],
+            start, end, time.perf_counter() - t0, [*grain_notes, *plan.notes, *dup_notes],
         )  # fmt: skip
         cur.execute(
             """INSERT INTO imports (import_id, file_name, content_hash, format, source, grain,

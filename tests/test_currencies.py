@@ -49,7 +49,7 @@ def test_a_header_in_euros_imports_as_cost_lines_in_euros(store, tmp_path):
 
 def test_a_dashboard_cost_export_in_euros(store, tmp_path):
     """The OpenAI dashboard's cost export with ``amount_currency = eur`` (the same file in
-    dollars is read as before: see test_import_generic_names)."""
+    dollars gives cost lines in dollars: see test_import_generic_names)."""
     usd = Path(fixture("openai_dashboard_costs.csv")).read_text(encoding="utf-8")
     r = import_file(store, write(tmp_path, "eur.csv", usd.replace(",usd,", ",eur,")))
     assert r.grain == "cost"
@@ -148,6 +148,48 @@ def test_a_cost_line_that_cannot_be_read_stops_the_import(store, tmp_path, text,
     assert err.value.line == line and err.value.found == found, str(err.value)
     assert err.value.field in ("amount", "Cost (EUR)")
     assert snapshot(store) == before
+
+
+def test_a_money_only_export_in_dollars_is_cost_lines_too(store, tmp_path):
+    """Periods and amounts, no token or request counts, no request ids: cost lines whatever
+    the currency. In dollars it was once read as one made-up request per line."""
+    log = (
+        "timestamp,request_id,model,input_tokens,output_tokens,status\n"
+        "2025-08-08T09:00:00Z,a1,gpt-4o-mini,1000,10,success\n"
+        "2025-08-08T10:00:00Z,a2,gpt-4o-mini,1000,10,success\n"
+    )
+    import_file(store, write(tmp_path, "gw.csv", log))
+    bill = 'Date;Provider;Model;"Cost (USD)"\n08/08/2025;openai;gpt-4o-mini;"12.00"\n'
+    r = import_file(store, write(tmp_path, "cost.csv", bill))
+    assert (r.format, r.grain, r.rows_read) == ("generic_csv", "cost", 1)
+    assert store.query(
+        "SELECT bucket_start, bucket_end, provider, model, amount, currency FROM cost_items"
+    ) == [
+        (datetime(2025, 8, 8, tzinfo=UTC), datetime(2025, 8, 9, tzinfo=UTC), "openai",
+         "gpt-4o-mini", Decimal("12.00"), "USD")
+    ]  # fmt: skip
+    assert store.scalar("SELECT count(*) FROM request_events") == 2  # the log's two calls only
+    t = totals(store)
+    assert (t.requests, t.input_tokens) == (2, 1000 + 1000)
+    assert t.stated_cost_usd == Decimal("12.00")  # the bill, not a request's stated cost
+    assert t.billed_other_currencies == {}
+    assert any("read as cost lines, not as requests" in n for n in r.notes)
+    # the same file in euros: cost lines in euros, as before
+    eur = import_file(store, write(tmp_path, "cout.csv", bill.replace("Cost (USD)", "Coût (€)")))
+    assert (eur.grain, totals(store).billed_other_currencies) == ("cost", {"EUR": Decimal("12.00")})
+
+
+def test_a_call_log_without_ids_or_tokens_is_still_one_request_per_line(store, tmp_path):
+    """A status or a latency says each line is a call: its cost is the call's, not a bill."""
+    text = (
+        "timestamp,model,status,latency_ms,cost\n"
+        "2025-08-08T09:00:00Z,gpt-4o-mini,success,120,0.0015\n"
+        "2025-08-08T09:01:00Z,gpt-4o-mini,error,80,0\n"
+    )
+    r = import_file(store, write(tmp_path, "calls.csv", text))
+    assert (r.grain, r.rows_new) == ("request", 2)
+    assert store.scalar("SELECT count(*) FROM cost_items") == 0
+    assert totals(store).stated_cost_usd == Decimal("0.0015")  # 0.0015 + 0
 
 
 def test_request_and_usage_rows_in_another_currency_are_still_refused(store, tmp_path):

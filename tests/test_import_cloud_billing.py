@@ -4,6 +4,8 @@ the fixtures (see tests/fixtures/README.md for their sources)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -64,6 +66,50 @@ def test_azure_meter_names(meter, kind, model, batch):
     assert (m.kind, m.model, m.batch) == (kind, model, batch)
 
 
+# Meter names as Azure writes them (Retail Prices API meterName, the cost export's MeterName),
+# copied from public code (sources in tests/fixtures/README.md). Product "" is a file without
+# a product column.
+@pytest.mark.parametrize(
+    ("meter", "unit", "product", "kind", "model", "tier"),
+    [
+        # embeddings name no direction: tokens are input
+        ("text-embedding-3-large-glbl Tokens", "1K", "", "input", "text-embedding-3-large", None),
+        ("embedding-ada-glbl Tokens", "1K", "", "input", "text-embedding-ada-002", None),
+        ("text-embedding-3-small-glbl", "1K Tokens", "", "input", "text-embedding-3-small", None),
+        # cd / ccchd / cchd: cached; Cd Wr: cache write; ShortCo, Std, Gl: not the model
+        ("5.6 sol ShortCo Cd Wr Std Gl 1M Tokens", "1M", "", "cache_write", "gpt-5.6-sol", None),
+        ("5.4 mini cd Inp Gl 1M Tokens", "1M", "", "cached", "gpt-5.4-mini", None),
+        ("gpt-5-codex-ccchd-inp-glbl Tokens", "1K", "", "cached", "gpt-5-codex", None),
+        ("gpt 4o dev ft cchd inpt glbl Tokens", "1K", "", "cached", "gpt-4o-dev-ft", None),
+        ("V4 Flash cached DZ Tokens", "1K", "", "cached", "v4-flash", None),
+        ("4.3 Cached Inp DZ L", "1K", "", "cached", "4.3", None),  # Grok: L = long context
+        # Rg = regional; pp = priority processing (twice the standard price), opt = output
+        ("GPT 5.1 inp Rg 1M Tokens", "1M", "", "input", "gpt-5.1", None),
+        ("5.4 pp opt Gl 1M Tokens", "1M", "", "output", "gpt-5.4", "priority"),
+        ("5.5 ShortCo Batch cd inp Gl 1M Tokens", "1M", "", "cached", "gpt-5.5", "batch"),
+        ("56sol ShCo Opt Fl Gl 1M Tokens", "1M", "", "output", "56sol", "flex"),
+        ("GPT 5 Mini outpt DZone 1M Tokens", "1M", "", "output", "gpt-5-mini", None),
+        ("o4-mini 0416 Batch Inp Data Zone Tokens", "1K", "", "input", "o4-mini-0416", "batch"),
+        ("o3 mini 0131 cached input regnl Tokens", "1K", "", "cached", "o3-mini-0131", None),
+        ("gpt img 1.5 in cd img DZ 1M Tokens", "1M", "", "cached", "gpt-img-1.5", None),
+        ("FW Deepseek-v4-Flash Cd In DZ Tokens", "1K", "", "cached", "fw-deepseek-v4-flash", None),
+        # the product says whose bare version it is
+        ("4.1 pp inp Gl", "1M", "Azure OpenAI PP GPT4s", "input", "gpt-4.1", "priority"),
+        ("5.4 nano Opt Gl 1M Tokens", "1M", "Azure OpenAI GPT5 - 5.4 nano Opt Gl - SE Central",
+         "output", "gpt-5.4-nano", None),
+        ("4.3 Inp Glbl Tokens", "1K", "Azure Grok Models", "input", "4.3", None),
+        # not tokens of use: training, hosting, provisioned units, seconds of video
+        ("gpt-4.1-mini FT Training regional Tokens", "1K", "", None, None, None),
+        ("Provisioned Managed Data Zone Unit", "1/Hour", "", None, None, None),
+        ("Sora 480p 1-20s glbl Video", "1 Second", "", None, None, None),
+        ("text-embedding-3-small-glbl", "1K", "", None, None, None),  # no word says tokens
+    ],
+)  # fmt: skip
+def test_azure_meter_names_as_foundry_writes_them(meter, unit, product, kind, model, tier):
+    m = azure_meter(meter, unit, product)
+    assert (m.kind, m.model, m.tier, m.batch) == (kind, model, tier, tier == "batch")
+
+
 def test_gcp_skus():
     s = gcp_sku("Gemini 2.5 Flash Text Input Tokens - Predictions")
     assert (s.measure, s.kind, s.model) == ("tokens", "input", "gemini-2.5-flash")
@@ -78,6 +124,14 @@ def test_gcp_skus():
 def test_azure_ea_export(store):
     r = import_file(store, fixture(EA))
     assert (r.format, r.source, r.grain) == ("azure_cost", "azure_cost", "cost+usage")
+    # rows read are the file's 11 data lines (the Storage row too); new counts what was kept:
+    # 10 cost lines + 5 usage buckets (one per day and model) = 15
+    assert (r.rows_read, r.rows_new, r.rows_duplicate) == (11, 15, 0)
+    assert r.notes[0] == (
+        "10 cost line(s) (10 new) and 5 usage bucket(s) (5 new) kept from 11 data line(s); "
+        "new, duplicate and replaced count these"
+    )
+    assert "11 rows read, 15 new" in r.summary_line()
     # Token meters: quantity × 1K. gpt-4o-0513 in: 1660.301 + 704.83 → 1,660,301 + 704,830;
     # out: 124.621 + 68.433 → 124,621 + 68,433. mini-0718: 13.823 in, 2.274 out.
     # R1: 0.376 in, 4.096 out. gpt-4o-1120 cached input: 200 → 200,000 (input counts cached).
@@ -145,6 +199,68 @@ def test_azure_mca_export_in_euros(store):
     assert any("'gpt-4o-mini-0718-FT-Hosting'" in n and "35.42 EUR" in n for n in r.notes)
 
 
+def _ea_rows(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """The EA fixture's header and its ``R1 Inp glbl Tokens`` line (1 April 2025) as a
+    template, once per (product, meter name, quantity, unit of measure, cost)."""
+    lines = list(csv.reader(io.StringIO(Path(fixture(EA)).read_text(encoding="utf-8-sig"))))
+    header, template = lines[0], next(r for r in lines if "R1 Inp glbl Tokens" in r)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    for product, meter, qty, unit, cost in rows:
+        row = dict(zip(header, template, strict=True))
+        row.update(Product=product, MeterName=meter, Quantity=qty, UnitOfMeasure=unit, Cost=cost)
+        w.writerow(row.values())
+    return out.getvalue()
+
+
+def test_azure_meters_of_embeddings_gpt5_cache_writes_and_priority(store, tmp_path):
+    """Meter names of current Foundry models (embeddings, the GPT-5 family's bare versions,
+    cache writes, priority processing, regional), one day, one resource."""
+    gpt5 = "Azure OpenAI GPT5 - "
+    text = _ea_rows([
+        ("Azure OpenAI - text-embedding-3-large-glbl Tokens", "text-embedding-3-large-glbl Tokens", "25", "1K", "0.00325"),
+        ("Azure OpenAI - embedding-ada-glbl Tokens", "embedding-ada-glbl Tokens", "10", "1K", "0.001"),
+        (gpt5 + "5.4 mini Inp Gl", "5.4 mini Inp Gl 1M Tokens", "2", "1M", "1.50"),
+        (gpt5 + "5.4 mini cd Inp Gl", "5.4 mini cd Inp Gl 1M Tokens", "0.5", "1M", "0.0375"),
+        (gpt5 + "5.6 sol ShortCo Cd Wr Std Gl", "5.6 sol ShortCo Cd Wr Std Gl 1M Tokens", "0.2", "1M", "0.25"),
+        (gpt5 + "5.4 pp opt Gl", "5.4 pp opt Gl 1M Tokens", "0.1", "1M", "3.00"),
+        (gpt5 + "gpt-5-codex-ccchd-inp-glbl", "gpt-5-codex-ccchd-inp-glbl Tokens", "40", "1K", "0.005"),
+        (gpt5 + "GPT 5.1 inp Rg", "GPT 5.1 inp Rg 1M Tokens", "0.3", "1M", "0.4125"),
+    ])  # fmt: skip
+    r = import_file(store, write(tmp_path, "foundry.csv", text))
+    # 8 lines, 8 cost lines; buckets per model and tier: gpt-5.4-mini's two lines share one → 7
+    assert (r.rows_read, r.rows_new) == (8, 8 + 7)
+    rows = store.query(
+        """SELECT model, service_tier, sum(input_tokens), sum(cached_input_tokens),
+                  sum(cache_write_tokens), sum(output_tokens)
+           FROM live_usage GROUP BY ALL ORDER BY model"""
+    )
+    # quantity × unit: 25 × 1K = 25,000; 2 × 1M = 2,000,000; 0.5 × 1M = 500,000 cached;
+    # 0.2 × 1M = 200,000 written to the cache; 0.1 × 1M = 100,000 out; 40 × 1K = 40,000
+    # cached; 0.3 × 1M = 300,000. Input counts cached reads and cache writes.
+    assert rows == [
+        ("gpt-5-codex", None, 40_000, 40_000, 0, 0),
+        ("gpt-5.1", None, 300_000, 0, 0, 0),
+        ("gpt-5.4", "priority", 0, 0, 0, 100_000),
+        ("gpt-5.4-mini", None, 2_000_000 + 500_000, 500_000, 0, 0),
+        ("gpt-5.6-sol", None, 200_000, 0, 200_000, 0),
+        ("text-embedding-3-large", None, 25_000, 0, 0, 0),
+        ("text-embedding-ada-002", None, 10_000, 0, 0, 0),
+    ]
+    t = totals(store)
+    assert t.input_tokens == 40_000 + 300_000 + 2_500_000 + 200_000 + 25_000 + 10_000
+    assert t.output_tokens == 100_000
+    # every line's money is a token line: 0.00325 + 0.001 + 1.50 + 0.0375 + 0.25 + 3.00
+    # + 0.005 + 0.4125 = 5.20925
+    assert _money(store) == {"USD": Decimal("5.20925")}
+    assert not any("not tokens" in n for n in r.notes)
+    line = store.query(
+        "SELECT model, token_type, service_tier, quantity FROM cost_items WHERE line_item LIKE '%Cd Wr%'"
+    )
+    assert line == [("gpt-5.6-sol", "cache_creation_input_tokens", None, 200_000.0)]
+
+
 # -- Google Cloud ---------------------------------------------------------------------------
 def test_gcp_billing_export_json_lines(store):
     r = import_file(store, fixture(GCP))
@@ -194,6 +310,31 @@ def test_gcp_billing_export_as_csv_in_euros(store):
     ]
 
 
+def test_gcp_cache_write_tokens_are_counted_as_cache_writes(store, tmp_path):
+    """A cache-write SKU adds to input and to cache writes, never to plain input only."""
+    text = Path(fixture(GCP_EUR)).read_text(encoding="utf-8")
+    cached = text.splitlines()[3]
+    write_line = (
+        cached.replace("Gemini 2.5 Flash Cached Input Tokens", "Gemini 2.5 Flash Cache Write Input Tokens")
+        .replace("FA11-0000-0003", "FA11-0000-0004")
+        .replace(",0.0258,EUR,0.86,400000,count,400000,", ",0.0100,EUR,0.86,50000,count,50000,")
+    )  # fmt: skip
+    r = import_file(store, write(tmp_path, "gcp.csv", text + write_line + "\n"))
+    assert r.rows_read == 4
+    row = store.query(
+        """SELECT sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens),
+                  sum(output_tokens) FROM live_usage"""
+    )
+    # input 1,000,000 + cached 400,000 + written 50,000 = 1,450,000; output 100,000
+    assert row == [(1_450_000, 400_000, 50_000, 100_000)]
+    line = store.query(
+        "SELECT token_type, quantity, amount FROM cost_items WHERE line_item LIKE '%Cache Write%'"
+    )
+    assert line == [("cache_creation_input_tokens", 50_000.0, Decimal("0.0100"))]
+    # 0.0860 + 0.2150 + 0.0258 + 0.0100 - 0.1 (credit)
+    assert _money(store) == {"EUR": Decimal("0.2368")}
+
+
 def test_gcp_billing_export_as_json_array(store, tmp_path):
     lines = Path(fixture(GCP)).read_text().splitlines()
     path = write(tmp_path, "bq.json", "[" + ",\n".join(lines) + "]")
@@ -202,10 +343,12 @@ def test_gcp_billing_export_as_json_array(store, tmp_path):
 
 
 # -- one transaction, one ledger entry ------------------------------------------------------
-@pytest.mark.parametrize("name", [EA, MCA, GCP, GCP_EUR])
-def test_undo_removes_both_grains_and_reimport_adds_nothing(store, name):
+# data lines of each file: EA 11, MCA 5, the JSON Lines export 8, the CSV export 3
+@pytest.mark.parametrize(("name", "lines"), [(EA, 11), (MCA, 5), (GCP, 8), (GCP_EUR, 3)])
+def test_undo_removes_both_grains_and_reimport_adds_nothing(store, name, lines):
     empty = snapshot(store)
     first = import_file(store, fixture(name))
+    assert first.rows_read == lines
     assert store.scalar("SELECT count(*) FROM live_costs") > 0
     assert store.scalar("SELECT count(*) FROM live_usage") > 0
     undo = undo_import(store, first.import_id)
@@ -220,7 +363,8 @@ def test_undo_removes_both_grains_and_reimport_adds_nothing(store, name):
     once = totals(store).as_json()
     money = _money(store)
     again = import_file(store, fixture(name))
-    assert (again.rows_new, again.rows_duplicate) == (0, again.rows_read)
+    # every cost line and bucket kept again is a duplicate; the lines read are the file's
+    assert (again.rows_read, again.rows_new, again.rows_duplicate) == (lines, 0, first.rows_new)
     assert totals(store).as_json() == once and _money(store) == money
     # undoing the repeat brings the first import's rows back, both grains
     undo_import(store, again.import_id)

@@ -120,7 +120,7 @@ FIXES = [
     Fix("helicone_export_cli.json", "helicone", "helicone_json", "request"),
     Fix("openrouter_activity.csv", "openrouter", "csv", "request"),
     Fix("bedrock_invocations.jsonl", "bedrock", "jsonl", "request"),
-    Fix("openai_dashboard_costs.csv", "dash_costs", "csv", "usage"),
+    Fix("openai_dashboard_costs.csv", "dash_costs", "csv", "cost"),  # money only: cost lines
     Fix("openai_dashboard_usage.csv", "dash_usage", "csv", "usage"),
     Fix("generic_fr.csv", "generic_fr", "csv", "usage", ";", bom=True, crlf=True),
     Fix("generic_fr_jetons.csv", "generic_fr_jetons", "csv", "usage", ";", bom=True, crlf=True),

@@ -156,13 +156,21 @@ def test_openai_dashboard_usage_export_skips_empty_bucket_lines(store):
 
 
 def test_openai_dashboard_cost_export(store):
+    """Money is its only measure: cost lines in dollars (once read as usage buckets that
+    counted no tokens and no requests, unlike the same file in euros)."""
     r = import_file(store, fixture("openai_dashboard_costs.csv"))
-    assert (r.grain, r.rows_read) == ("usage", 6)  # 8 days, two of them empty
+    assert (r.grain, r.rows_read) == ("cost", 6)  # 8 days, two of them empty
     assert any("2 empty bucket lines" in n for n in r.notes)
-    assert totals(store).stated_cost_usd == sum(
+    total = sum(
         Decimal(v)
         for v in ("0.895874", "0.56177125", "0.569788", "0.5455665", "0.3409", "0.072054")
     )
+    assert total == Decimal("2.98595375")
+    assert totals(store).stated_cost_usd == total
+    assert store.query("SELECT currency, count(*), sum(amount) FROM cost_items GROUP BY 1") == [
+        ("USD", 6, total)
+    ]
+    assert store.scalar("SELECT count(*) FROM usage_buckets") == 0
 
 
 def test_a_cost_export_keeps_each_rows_currency(store, tmp_path):

@@ -50,6 +50,9 @@ class Plan:
     # Plans of other bucket grains read from the same file (a cloud bill: its cost lines and
     # the tokens its meters count), written in the same transaction under the same import id.
     also: list[Plan] = field(default_factory=list)
+    # The file's data lines, when its plans do not keep one row per line (a cloud bill sums
+    # its lines into cost lines and usage buckets): the import reports these as rows read.
+    rows_read: int | None = None
 
     @property
     def grains(self) -> str:

@@ -12,8 +12,11 @@ One file gives two plans, written in one transaction under one import id (``Plan
   the import notes; it is never counted as tokens.
 
 Azure: the meter name says the model and the kind of tokens (``gpt-4o-mini-0718-Inp-glbl
-Tokens``, ``gpt 4o 0513 Output global Tokens``, ``gpt 4.1 mini cached Inp glbl``) and the unit
-of measure their scale (a quantity of 12.5 in ``1K`` is 12,500 tokens; ``1M``; ``1K Tokens``).
+Tokens``, ``gpt 4o 0513 Output global Tokens``, ``gpt 4.1 mini cached Inp glbl``, ``5.4 mini cd
+Inp Gl 1M Tokens`` for gpt-5.4-mini, ``5.6 sol ShortCo Cd Wr Std Gl`` a cache write, an
+embedding's ``text-embedding-3-large-glbl Tokens`` input) and the unit of measure their scale
+(a quantity of 12.5 in ``1K`` is 12,500 tokens; ``1M``; ``1K Tokens``). Usage buckets count
+input with its cache reads and writes, as the provider APIs do.
 EA files (``Date``, ``MeterName``, ``Cost``, ``BillingCurrency``) and MCA files (``date``,
 ``meterName``, ``costInBillingCurrency``, ``billingCurrency``) are both read; dates are
 ``MM/DD/YYYY`` or ISO. Rows of other Azure services (virtual machines, storage…) are left out
@@ -175,6 +178,7 @@ class _Bill:
     characters: dict[str, Decimal] = field(default_factory=dict)
     skipped: dict[str, list] = field(default_factory=dict)  # left-out service → [rows, {cur: sum}]
     rounded: int = 0
+    lines: int = 0  # data rows read from the file, kept or left out
 
     def cost(self, key: tuple, amount: Decimal, quantity: Decimal | None) -> None:
         acc = self.costs.setdefault(key, [Decimal(0), None])
@@ -183,9 +187,11 @@ class _Bill:
             acc[1] = (acc[1] or Decimal(0)) + quantity
 
     def count(self, key: tuple, kind: str, n: int) -> None:
-        """Add ``n`` tokens of ``kind`` (uncached input, cached input, output) to a bucket."""
-        acc = self.tokens.setdefault(key, [0, 0, 0])
-        acc[("input", "cached", "output").index(kind)] += n
+        """Add ``n`` tokens of ``kind`` to a bucket: ``input`` (uncached), ``cached`` (read
+        from the prompt cache), ``cache_write`` (written to it) or ``output``. ``key`` is
+        (start, end, project, model, service tier or None)."""
+        acc = self.tokens.setdefault(key, [0, 0, 0, 0])
+        acc[_KINDS.index(kind)] += n
 
     def note(self, book: dict[str, list], name: str, currency: str, amount: Decimal) -> None:
         acc = book.setdefault(name, [0, {}])
@@ -208,15 +214,17 @@ class _Bill:
                 }
             )  # fmt: skip
         usage_rows = []
-        for (start, end, project, model, batch), (inp, cached, out) in sorted(
+        for (start, end, project, model, tier), (inp, cached, write, out) in sorted(
             self.tokens.items(), key=_sort_key
         ):
             row: dict[str, Any] = dict.fromkeys(COLUMNS["usage"])
             row.update(dict.fromkeys(TOKEN_COLUMNS, 0))
+            # input counts the cache reads and writes, as the provider APIs' buckets do
             row.update(
                 bucket_start=start, bucket_end=end, kind=USAGE_KIND, provider=self.provider,
-                model=model, project=project, batch=batch, service_tier="batch" if batch else None,
-                input_tokens=inp + cached, cached_input_tokens=cached, output_tokens=out,
+                model=model, project=project, batch=tier == "batch", service_tier=tier,
+                input_tokens=inp + cached + write, cached_input_tokens=cached,
+                cache_write_tokens=write, output_tokens=out,
             )  # fmt: skip
             usage_rows.append(row)
         periods = sorted(self.days)
@@ -228,6 +236,7 @@ class _Bill:
             [*notes, *self.notes()],
         )  # fmt: skip
         cost.also = [usage]
+        cost.rows_read = self.lines
         return cost
 
     def notes(self) -> list[str]:
@@ -260,6 +269,9 @@ class _Bill:
         if self.rounded:
             out.append(f"{self.rounded:,} token count(s) were not whole and were rounded")
         return out
+
+
+_KINDS = ("input", "cached", "cache_write", "output")  # the token slots of a usage bucket
 
 
 def _sort_key(item: tuple) -> tuple:
@@ -310,13 +322,29 @@ AZURE_FIELDS: dict[str, tuple[str, ...]] = {
 _AZURE_REQUIRED = ("date", "meter", "quantity", "unit", "cost")
 _AI_CATEGORIES = {"cognitive services", "foundry models", "azure openai", "azure ai services"}
 _INPUT = {"inp", "input", "inpt", "in", "prompt"}
-_OUTPUT = {"outp", "output", "out", "opt", "completion"}
-_CACHED = {"cached", "cache", "cchd"}
+_OUTPUT = {"outp", "output", "out", "opt", "outpt", "completion"}
+_CACHED = {"cached", "cache", "cchd", "ccchd", "cched", "cd"}
+_WRITE = {"wr", "write"}  # ``Cd Wr``: tokens written to the prompt cache
+# Service tiers in a meter name: ``pp`` is priority processing (its meters cost about twice
+# the standard ones in Azure's price list), ``Fl``/``Flex`` the flex tier; stored as the
+# OpenAI API's ``service_tier`` words. Sources of the vocabulary: tests/fixtures/README.md.
+_TIERS = {"batch": "batch", "pp": "priority", "priority": "priority", "fl": "flex", "flex": "flex"}
+# Words that say how or where a model is deployed, never part of its name: deployment
+# (``Gl``, ``glbl``, ``Dz``, ``Data Zone``, ``Rg``, ``regnl``), tier, context length
+# (``ShortCo``/``ShCo``, ``LongCo``/``LoCo``), ``Std`` (standard), units (``1M``, ``Tokens``).
 _AZURE_NOISE = {
-    "glbl", "global", "gl", "regnl", "regional", "rgnl", "dzone", "dz", "data", "zone",
-    "batch", "ptu", "tokens", "token", "txt", "text", "aud", "audio", "img", "image",
-    "1k", "1m", "provisioned", "managed", "standard", "std",
-} | _INPUT | _OUTPUT | _CACHED  # fmt: skip
+    "glbl", "global", "gl", "glb", "regnl", "regional", "rgnl", "regn", "rg", "dzone", "dz",
+    "dzn", "datazone", "data", "zone", "ptu", "tokens", "token", "tkn", "txt", "text", "aud",
+    "audio", "img", "image", "1k", "1m", "provisioned", "managed", "standard", "std",
+    "shortco", "longco", "shco", "loco",
+} | _INPUT | _OUTPUT | _CACHED | _WRITE | set(_TIERS)  # fmt: skip
+_MEDIA = {"txt", "text", "aud", "audio", "img", "image"}  # kept as a model's first word
+# Meters of tokens that are not a model's input or output: fine-tuning training and hosting,
+# graders. A meter of these without a direction word is no token count of use.
+_NOT_USE = {"training", "trng", "trn", "hosting", "hstng", "finetuned", "grader", "grdr"}
+# Models Azure names otherwise than their makers (source: tests/fixtures/README.md)
+_AZURE_MODELS = {"embedding-ada": "text-embedding-ada-002"}
+_VERSION = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _azure_columns(tab: Tabular) -> dict[str, str]:
@@ -349,28 +377,70 @@ def _azure_date(where: _Where, name: str, raw: str) -> datetime:
 
 @dataclass(frozen=True)
 class Meter:
-    """What a meter name says: tokens of one kind for a model, or not tokens (``kind`` None)."""
+    """What a meter name says: tokens of one kind for a model, or not tokens (``kind`` None).
 
-    kind: str | None  # input | cached | output | None
+    ``tier`` is the service tier the meter names (``batch``, ``priority``, ``flex``) or None
+    (standard); ``batch`` is ``tier == "batch"``."""
+
+    kind: str | None  # input | cached | cache_write | output | None
     model: str | None
     batch: bool
+    tier: str | None = None
 
 
-def azure_meter(name: str) -> Meter:
-    """Read an Azure OpenAI meter name (``gpt-4o-mini-0718-Inp-glbl Tokens`` → input tokens of
-    ``gpt-4o-mini-0718``; ``gpt 4o 1120 cached Inp glbl`` → cached input of ``gpt-4o-1120``;
-    ``Standard Text Records`` → not tokens)."""
+def azure_meter(name: str, unit: str = "", product: str = "") -> Meter:
+    """Read an Azure OpenAI / Foundry meter name (``gpt-4o-mini-0718-Inp-glbl Tokens`` → input
+    tokens of ``gpt-4o-mini-0718``; ``gpt 4o 1120 cached Inp glbl`` → cached input of
+    ``gpt-4o-1120``; ``Standard Text Records`` → not tokens).
+
+    - direction: ``Inp``/``inpt``/``in`` input, ``Outp``/``opt``/``out`` output; ``cd``,
+      ``cchd``, ``ccchd`` or ``cached`` make input cached, and ``Cd Wr`` a cache write;
+    - a meter whose name or ``unit`` says tokens but names no direction counts input tokens
+      (embeddings: ``text-embedding-3-large-glbl Tokens``), unless it is a fine-tuning
+      training, hosting or grader meter (then not tokens);
+    - deployment, tier, context and unit words (``_AZURE_NOISE``) are never part of the model;
+    - a model Azure names by its bare version (``5.4 mini cd Inp Gl 1M Tokens``, product
+      ``Azure OpenAI GPT5``) is ``gpt-5.4-mini``: the ``gpt-`` prefix is added when the
+      ``product`` names GPT or OpenAI, or, with no product given, for versions 5 and up
+      (``4.3``, ``3.3 70b`` of Grok or Llama keep their bare version)."""
     words = _words(name.replace("-", " ").replace("_", " "))
     ws = set(words)
-    batch = "batch" in ws
+    tier = next((_TIERS[w] for w in words if w in _TIERS), None)
+    batch = tier == "batch"
     if ws & _OUTPUT:
         kind = "output"
+    elif ws & _CACHED:
+        kind = "cache_write" if ws & _WRITE else "cached"
     elif ws & _INPUT:
-        kind = "cached" if ws & _CACHED else "input"
+        kind = "input"
+    elif ({"token", "tokens"} & (ws | set(_words(unit)))) and not ws & _NOT_USE:
+        kind = "input"  # embeddings bill input tokens only and name no direction
     else:
-        return Meter(None, None, batch)
-    model = "-".join(w for w in words if w not in _AZURE_NOISE) or None
-    return Meter(kind, model, batch)
+        return Meter(None, None, batch, tier)
+    kept = [w for i, w in enumerate(words) if _model_word(words, i)]
+    if kept and _VERSION.fullmatch(kept[0]):
+        context = product.lower()
+        if context:
+            gpt = "gpt" in context or "openai" in context
+        else:
+            gpt = 5 <= int(kept[0].split(".")[0]) <= 9
+        if gpt:
+            kept.insert(0, "gpt")
+    model = "-".join(kept) or None
+    return Meter(kind, _AZURE_MODELS.get(model or "", model), batch, tier)
+
+
+def _model_word(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` of a meter name is part of the model's name: not a deployment,
+    tier, direction or unit word, except a media word that names a model (first, or before a
+    version: ``gpt img 1.5 in cd img DZ`` → ``gpt-img-1.5``); not Grok's long-context ``L``
+    after the direction (``4.3 Cached Inp DZ L``)."""
+    w = words[i]
+    if w in _MEDIA:
+        return i == 0 or (i + 1 < len(words) and bool(_VERSION.fullmatch(words[i + 1])))
+    if w == "l":
+        return not any(x in _INPUT | _OUTPUT | _CACHED for x in words[:i])
+    return w not in _AZURE_NOISE
 
 
 def _azure_token_meter(meter: Meter, name: str, unit: str) -> bool:
@@ -400,11 +470,12 @@ def plan_azure(tab: Tabular) -> Plan:
         def get(f: str, cells: list[str] = cells) -> str:
             return cells[pos[f]].strip() if f in pos else ""
 
+        bill.lines += 1
         meter_name = get("meter")
         amount = _money(where, cols["cost"], get("cost"))
         currency = _currency(where, cols["currency"], get("currency"))
-        meter = azure_meter(meter_name)
         unit = get("unit")
+        meter = azure_meter(meter_name, unit, get("product") or get("subcategory"))
         ai = (
             {get("category").lower(), get("subcategory").lower()} & _AI_CATEGORIES
             or any("openai" in get(f).lower() for f in ("category", "subcategory", "product"))
@@ -436,13 +507,12 @@ def plan_azure(tab: Tabular) -> Plan:
                     cols["quantity"], "the quantity of a token meter is missing", None, "a number"
                 )
             n = _tokens(where, cols["quantity"], qty, scale, bill)
-            token_type = _TOKEN_TYPE[meter.kind or ""]
-            tier = "batch" if meter.batch else None
+            token_type = _TOKEN_TYPE[meter.kind or "input"]
             bill.cost(
-                (start, end, project, line_item, meter.model, "tokens", token_type, tier, currency, "tokens"),
+                (start, end, project, line_item, meter.model, "tokens", token_type, meter.tier, currency, "tokens"),
                 amount, Decimal(n),
             )  # fmt: skip
-            bill.count((start, end, project, meter.model, meter.batch), meter.kind or "input", n)
+            bill.count((start, end, project, meter.model, meter.tier), meter.kind or "input", n)
         else:
             bill.cost(
                 (start, end, project, line_item, None, "other", None, None, currency, unit or None),
@@ -452,9 +522,10 @@ def plan_azure(tab: Tabular) -> Plan:
     return bill.plan("azure_cost", AZURE_SOURCE, [])
 
 
-_TOKEN_TYPE = {
+_TOKEN_TYPE = {  # a token cost line's ``token_type``, by the kind of tokens it counts
     "input": "uncached_input_tokens",
     "cached": "cache_read_input_tokens",
+    "cache_write": "cache_creation_input_tokens",
     "output": "output_tokens",
 }
 
@@ -621,6 +692,7 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
         def get(f: str, rec: dict[str, Any] = rec) -> Any:
             return _lookup(rec, _GCP_PATHS[f])
 
+        bill.lines += 1
         service = str(get("service") or "").strip()
         sku_name = str(get("sku") or "").strip()
         amount = _money(where, "cost", get("cost"))
@@ -665,15 +737,8 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
                     "usage.amount", "the usage amount of a token SKU is missing", None, "a number"
                 )
             n = _tokens(where, "usage.amount", qty, scale, bill)
-            kind = (
-                "cached"
-                if sku.kind == "cached"
-                else ("output" if sku.kind == "output" else "input")
-            )
-            token_type = {
-                "input": "uncached_input_tokens", "cached": "cache_read_input_tokens",
-                "output": "output_tokens", "cache_write": "cache_creation_input_tokens",
-            }[sku.kind or "input"]  # fmt: skip
+            kind = sku.kind or "input"  # a cache write counts as written, not as plain input
+            token_type = _TOKEN_TYPE[kind]
             tier = "batch" if sku.batch else None
             key = (
                 start,
@@ -688,7 +753,7 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
                 "tokens",
             )
             bill.cost(key, amount, Decimal(n))
-            bill.count((start, end, project, sku.model, sku.batch), kind, n)
+            bill.count((start, end, project, sku.model, tier), kind, n)
         else:
             token_type = None
             tier = None

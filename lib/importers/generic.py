@@ -2,7 +2,9 @@
 
 Names are compared without case, accents, spaces or punctuation, in English and French.
 A file with a request-count column is read as usage buckets (one row per period and
-dimensions); otherwise as request events (one row per call). Anything the names do not
+dimensions); a file whose only measure is money (no token or request counts, no request ids,
+nothing said of single calls) as cost lines in its own currency, dollars included; otherwise
+as request events (one row per call). Anything the names do not
 reveal can be given as an explicit mapping ``{canonical field: file column}``.
 """
 
@@ -365,8 +367,8 @@ def plan_generic(
         ) from None
     if not mapping:
         _refuse_unmatched_measures(tab, found)
-    foreign = _foreign_cost_export(tab, cur, found)
-    _refuse_units(tab, found, currency_ok=foreign)
+    money_only = _cost_export(found)
+    _refuse_units(tab, found, currency_ok=money_only)
     measures = {"input_tokens", "output_tokens", "total_tokens", "requests", "cost_usd"}
     if "ts" not in found or not measures & set(found):
         missing = []
@@ -383,7 +385,7 @@ def plan_generic(
     # one row per period: a request count, or an end of period without request ids
     periods = "bucket_end" in found and "request_id" not in found
     grain = "usage" if "requests" in found or periods else "request"
-    if foreign:  # money in another currency, and no counts: cost line items in that currency
+    if money_only:  # money and no counts: cost line items in their currency (dollars too)
         grain = "cost"
     target = {"usage": USAGE_COLUMNS, "cost": COST_COLUMNS, "request": REQUEST_COLUMNS}[grain]
     if not text_only:
@@ -427,10 +429,16 @@ def plan_generic(
             fmap["amount"], row_cur, unit_currency(found["cost_usd"])
         )
         codes = _currencies(tab, cur, constants["currency"])
-        notes.append(
-            f"amounts in {', '.join(codes) or 'another currency'} kept as cost lines in their "
-            "own currency: never converted, never added to US dollars"
-        )
+        if codes and codes != ["USD"]:
+            notes.append(
+                f"amounts in {', '.join(codes)} kept as cost lines in their own currency: never "
+                "converted, never added to US dollars"
+            )
+        else:
+            notes.append(
+                "money is the only measure (no token or request counts, no request ids): "
+                "read as cost lines, not as requests"
+            )
     model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
@@ -487,30 +495,28 @@ def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
         )
 
 
-_COUNTS = ("input_tokens", "output_tokens", "total_tokens", "requests")
+_COUNTS = (
+    "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+    "reasoning_tokens", "total_tokens", "requests", "errors",
+)  # fmt: skip
+# Fields only a log of single calls has: with one of them, a file without request ids and
+# token counts is still one row per call (its cost the call's), not a bill.
+_CALL_FIELDS = (
+    "request_id", "status", "http_status", "latency_ms", "error_code", "error_type",
+    "error_message", "client_ip", "origin",
+)  # fmt: skip
 
 
-def _foreign_cost_export(tab: Tabular, cur: Cursor, found: dict[str, str]) -> bool:
-    """True for a cost export in another currency than USD: money is its only measure (no
-    token or request counts, no request ids), and its header unit (``Coût (€)``) or a row of
-    its currency column (``amount_currency = eur``) states another currency."""
-    if "cost_usd" not in found or "request_id" in found or any(f in found for f in _COUNTS):
-        return False
-    if unit_currency(found["cost_usd"]) not in (None, "USD"):
-        return True
-    if "currency" not in found:
-        return False
-    c = quote_ident(found["currency"])
-    code = rules.currency_sql(c)
-    try:
-        n = cur.execute(
-            f"""SELECT count(*) FROM {tab.read_sql}
-                WHERE {code} <> 'USD' OR ({code} IS NULL AND trim(CAST({c} AS VARCHAR)) <> '')""",
-            tab.read_params,
-        ).fetchone()[0]
-    except duckdb.Error as err:
-        raise tab.wrap_error(err) from None
-    return bool(n)
+def _cost_export(found: dict[str, str]) -> bool:
+    """True for a cost export: money is its only measure (no token or request counts) and
+    nothing in it is said of single calls (no request ids, statuses, latencies or errors),
+    whatever its currency (``Cost (USD)``, ``Coût (€)``, ``amount_currency``). Each row is
+    then a cost line of its period; a row per made-up request would count as requests."""
+    return (
+        "cost_usd" in found
+        and not any(f in found for f in _COUNTS)
+        and not any(f in found for f in _CALL_FIELDS)
+    )
 
 
 def _in_currency(
