@@ -204,3 +204,14 @@ def test_request_and_usage_rows_in_another_currency_are_still_refused(store, tmp
     tokens = "date,model,input_tokens,amount,currency\n2026-01-05,gpt-4o,10,2,EUR\n"
     with pytest.raises(InputError, match="only USD is supported"):
         import_file(store, write(tmp_path, "tok.csv", tokens))
+
+
+def test_a_day_billed_only_in_another_currency_says_so(store):
+    import_file(store, fixture("azure_cost_mca_eur.csv"))  # Azure OpenAI, 2026-09-10, in EUR
+    sep_10 = (datetime(2026, 9, 10, tzinfo=UTC), datetime(2026, 9, 11, tzinfo=UTC))
+    f = Filters(preset="custom", start=sep_10[0].date(), end=sep_10[0].date())
+    d = daily(store, f, window=sep_10)
+    azure = d[d["provider"] == "azure"]
+    assert len(azure) == 1
+    assert azure["billed"].isna().all()  # no USD bill: the EUR one is never converted
+    assert list(azure["note"]) == ["billed in another currency (not converted to USD)"]

@@ -60,17 +60,22 @@ def daily(
                        FROM {base} WHERE counted GROUP BY ALL),
                 b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, bucket_start >= ? AS current,
                              sum(amount) AS billed
-                      FROM costs_named WHERE {bw} GROUP BY ALL)
+                      FROM costs_named WHERE {bw} GROUP BY ALL),
+                o AS (SELECT DISTINCT CAST(bucket_start AS DATE) AS day, provider FROM live_costs
+                      WHERE currency <> 'USD' AND bucket_start >= ? AND bucket_start < ?)
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
                    b.billed, e.stated, e.estimated, e.estimated_rest, coalesce(b.current, e.current) AS current,
-                   CASE WHEN b.billed IS NULL THEN 'no cost export for this day'
+                   CASE WHEN b.billed IS NULL AND o.day IS NOT NULL
+                            THEN 'billed in another currency (not converted to USD)'
+                        WHEN b.billed IS NULL THEN 'no cost export for this day'
                         WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
                         WHEN e.unpriced THEN 'some models have no price in the catalog'
                         WHEN abs(b.billed - coalesce(e.estimated, 0)) < 0.01 THEN 'matches (to the cent)'
                         ELSE 'prices or usage differ' END AS note
             FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider AND b.current = e.current
+            LEFT JOIN o ON o.day = coalesce(b.day, e.day) AND o.provider = coalesce(b.provider, e.provider)
             ORDER BY 1, 2""",
-            [int(split.timestamp()), *params, split, *bparams],
+            [int(split.timestamp()), *params, split, *bparams, *window],
         )
     return rows
 
