@@ -104,8 +104,15 @@ PART_WORDS = frozenset(
         "original",
         "body",
         "json",
+        # a time, never a count: ``time_to_first_token_ms``, ``latency_ms``
+        "ms",
+        "latency",
+        "duration",
     ]
 )
+# Measure words that say money: a money column beside a matched total of money
+# (``cost_web_search`` beside ``cost_total``) is a part of that total, never added to it.
+MONEY_WORDS = frozenset(["cost", "cout", "amount", "montant", "price", "prix", "spend"])
 # Currency units in a header that are not US dollars.
 _NOT_USD = re.compile(
     r"€|£|¥|₹|\b(eur|euro|euros|gbp|jpy|chf|cad|aud|inr|cny|rmb|sek|nok|dkk|pln|brl|mxn|krw|sgd|hkd|nzd|zar)\b",
@@ -180,6 +187,45 @@ def _keys(name: str) -> list[tuple[int, frozenset[str]]]:
     return out
 
 
+# Words of a nested field that, under a parent named by a measure word (``tokens.input``,
+# ``cost.total``), say the field is that measure; any other field under such a parent is a
+# label of it (``requestMetadata.team``, ``request.model``, ``cost_center.name``).
+QUANTITY_WORDS = frozenset(
+    [
+        "input",
+        "output",
+        "total",
+        "prompt",
+        "completion",
+        "cached",
+        "read",
+        "write",
+        "creation",
+        "reasoning",
+        "value",
+        "usd",
+        "sum",
+        "entree",
+        "sortie",
+    ]
+)
+
+
+def says_measure(name: str) -> bool:
+    """True when a column's name says it holds a measure: its last path segment has a measure
+    word (``usage.prompt_tokens``, ``total_cost``), or a parent segment has one and the last
+    segment only says which part of it (``tokens.input``). A measure word in a parent that
+    only names a group (``requestMetadata.team``: the metadata of the request) does not."""
+    segments = [s for s in name.split(".") if s.strip()] or [name]
+    leaf = words(segments[-1])
+    if leaf & MEASURE_WORDS:
+        return True
+    parents = (
+        frozenset().union(*(words(s) for s in segments[:-1])) if segments[:-1] else frozenset()
+    )
+    return bool(parents & MEASURE_WORDS) and bool(leaf) and leaf <= QUANTITY_WORDS
+
+
 class Matcher:
     """Finds file columns for canonical fields by the words of their names."""
 
@@ -213,19 +259,33 @@ class Matcher:
                     break
         return found
 
+    @staticmethod
+    def part_of_total(column: str) -> bool:
+        """True for a column of money only that does not say it is a total
+        (``cost_web_search``, ``cost_file_processing``): beside a matched total of money it
+        is a part of that total (OpenRouter's activity export: ``cost_total`` and its
+        parts)."""
+        w = words(column.split(".")[-1])
+        return bool(w & MONEY_WORDS) and not w & (MEASURE_WORDS - MONEY_WORDS) and "total" not in w
+
     def unmatched_measures(self, columns: list[str], found: Mapping[str, str]) -> list[str]:
         """Columns whose names say they hold a measure and that nothing matched, leaving out
         other spellings of a matched field (the same tokens nested again) and rates, limits
         and parts of another measure."""
         used = set(found.values())
         taken = {k for f in found for k in self.synonyms.get(f, ())}
+        money_total = any(
+            "total" in w and w & MONEY_WORDS for w in (words(c.split(".")[-1]) for c in used)
+        )
         out = []
         for c in columns:
             if c in used:
                 continue
             keys = _keys(c)
             every = frozenset().union(*(k for _d, k in keys)) if keys else frozenset()
-            if not every & MEASURE_WORDS or every & PART_WORDS:
+            if not says_measure(c) or every & PART_WORDS:
+                continue
+            if money_total and self.part_of_total(c):
                 continue
             if any(k in taken for _d, k in keys):
                 continue

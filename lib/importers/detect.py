@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from lib.errors import InputError
-from lib.importers import claude_code, cloud_billing, langfuse, provider_api
+from lib.importers import claude_code, cloud_billing, langfuse, litellm_reports, provider_api
 from lib.importers.anthropic_console import looks_like_console, plan_console
 from lib.importers.base import Plan
 from lib.importers.gateways import (
@@ -24,6 +25,7 @@ from lib.importers.tabular import (
     SAMPLE_BYTES,
     Tabular,
     detect_encoding,
+    enveloped_records,
     json_records,
     open_csv,
     open_jsonl,
@@ -46,8 +48,9 @@ FORMATS = (
     "gcp_billing",
     "generic",
 )
+FORMAT_SPEND_REPORT = litellm_reports.FORMAT  # recognised to be refused with its reason
 # JSON reports with an importer of their own: format → module with recognise() and plan().
-OWN_JSON = {"claude_code": claude_code, "langfuse": langfuse}
+OWN_JSON = {"claude_code": claude_code, "langfuse": langfuse, FORMAT_SPEND_REPORT: litellm_reports}
 MAX_JSON_DOCUMENT = 512 * 1024 * 1024
 
 
@@ -57,6 +60,14 @@ def _error_body(doc: Any) -> str | None:
         err = doc["error"]
         kind = err.get("type") or err.get("code") or "error"
         return f"{kind}: {err.get('message', '')}".strip()
+    if (  # Helicone's ResultError: {"data": null, "error": "…"}
+        isinstance(doc, dict)
+        and "data" in doc
+        and doc["data"] is None
+        and isinstance(doc.get("error"), str)
+        and doc["error"].strip()
+    ):
+        return f"error: {doc['error'].strip()}"
     return None
 
 
@@ -104,6 +115,16 @@ def _is_record(doc: Any) -> bool:
         and not provider_api.is_bucket(doc)
         and not provider_api.is_page(doc)
     )
+
+
+def _enveloped(docs: list[Any]) -> list[Any]:
+    """A sample (up to 500) of the records inside API pages saved whole: every document an
+    object whose ``data`` is a list of records (Helicone's ``{"data": [...], "error": null}``,
+    a gateway's ``{"data": [...], "total": …}``); [] when they are not such pages."""
+    if not docs or not all(isinstance(d, dict) and isinstance(d.get("data"), list) for d in docs):
+        return []
+    records = list(islice((r for d in docs for r in d["data"]), 500))
+    return records if records and all(_is_record(r) for r in records) else []
 
 
 def _first_line_doc(sample: bytes, display: str) -> tuple[Any, bool] | None:
@@ -230,6 +251,8 @@ def _own_format(docs: list[Any]) -> str | None:
 def _plan_own(display: str, docs: list[Any], fmt: str | None) -> Plan | None:
     """The plan of a report of ``OWN_JSON`` (recognised, or forced with ``fmt``), else None."""
     found = _own_format(docs)
+    if found == FORMAT_SPEND_REPORT:  # refused whatever the format asked: it says why
+        return OWN_JSON[found].plan(display, docs)
     if found and fmt and fmt != found:
         raise InputError(display, f"this is {found} data, not {fmt}")
     name = found or (fmt if fmt in OWN_JSON else None)
@@ -328,6 +351,10 @@ def _plan_json(
     pages_tab = litellm_pages(path, display, docs)
     if pages_tab is not None:
         return plan_litellm(pages_tab, cur)
+    enveloped = _enveloped(docs)
+    if enveloped:  # an API's pages of records saved whole (Helicone's {"data": [...]})
+        tab = enveloped_records(path, display, enveloped)
+        return _plan_records(tab, cur, fmt, mapping, source)
     raise InputError(
         display,
         "unrecognised JSON",

@@ -476,7 +476,10 @@ def json_records(
     top: dict[str, str] = {}
     for p in paths:
         top.setdefault(p[0], "JSON" if p[0] in nested else "VARCHAR")
-    names = _unique_names([".".join(p) for p in paths])
+    # A record wrapped whole in one object (``{"data": {…}}``, OpenRouter's generation) is
+    # named without that envelope: ``created_at``, not ``data.created_at``.
+    cut = 1 if len(top) == 1 and nested and all(len(p) > 1 for p in paths) else 0
+    names = _unique_names([".".join(p[cut:]) for p in paths])
     select: list[str] = []
     params: list[Any] = []
     for p, name in zip(paths, names, strict=True):
@@ -508,3 +511,31 @@ def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:
     columns = {row[0]: row[1] for row in desc}
     rules.check_columns(display, columns, "columns")
     return Tabular(path, display, "parquet", "read_parquet(?)", [path], columns)
+
+
+def enveloped_records(path: str, display: str, records: list[Any]) -> Tabular:
+    """The records inside API pages saved whole (``{"data": [record…], …}``: one page, a
+    JSON array of pages or one page per line) as a table, nested objects flattened into
+    dotted paths as ``json_records`` does; ``records`` are a sample of them (their paths
+    name the columns). DuckDB streams the pages' ``data``; every value is read as text."""
+    paths: dict[tuple[str, ...], None] = {}
+    for rec in records:
+        if isinstance(rec, dict):
+            _leaves(rec, (), paths)
+            rules.check_columns(display, paths, "keys")
+    names = _unique_names([".".join(p) for p in paths])
+    select: list[str] = []
+    params: list[Any] = []
+    for p, name in zip(paths, names, strict=True):
+        # a scalar only: a key that holds an object or a list in another record gives NULL
+        select.append(
+            f"CASE WHEN json_type(r, ?) NOT IN ('OBJECT', 'ARRAY') "
+            f"THEN json_extract_string(r, ?) END AS {quote_ident(name)}"
+        )
+        params += [_json_path(p), _json_path(p)]
+    read_sql = (
+        f"(SELECT {', '.join(select) or 'NULL AS empty'} FROM (SELECT unnest(data) AS r FROM "
+        "read_json(?, format = 'auto', columns = ?, maximum_object_size = 16777216)))"
+    )
+    columns = {n: "VARCHAR" for n in names}
+    return Tabular(path, display, "jsonl", read_sql, [*params, path, {"data": "JSON[]"}], columns)
