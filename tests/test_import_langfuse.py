@@ -172,3 +172,57 @@ def test_bad_daily_metrics_are_refused_and_change_nothing(store, tmp_path):
     refused("e.json", whole[: whole.rindex("]")], "ends early")
     lines = "\n".join(json.dumps(d) for d in _docs()["data"])
     refused("f.jsonl", lines[:-30] + "\n", "line 2")
+
+
+# -- observations ----------------------------------------------------------------------------
+# tests/fixtures/langfuse_observations_api.jsonl (sources in tests/fixtures/README.md):
+#   obs-001     GENERATION gpt-4o-mini  usage 50 in / 20 out, cost 0.00007, 14:00:00.000 → 02.500
+#   obs-002     SPAN (not an LLM call: skipped)
+#   generation  GENERATION gpt-5-mini   usageDetails input 70 + input_cached_tokens 30 = 100 in
+#               (30 cached), output 5 + output_reasoning_tokens 15 = 20 out (15 reasoning),
+#               cost 0.00005825
+#   obs-003     GENERATION gpt-4o-mini  level ERROR, 12 in / 0 out, cost 0, 0.4 s
+# Totals: 3 requests, 1 error, 50 + 100 + 12 = 162 in, 30 cached, 20 + 20 + 0 = 40 out,
+# 15 reasoning, 0.00007 + 0.00005825 + 0 = 0.00012825 USD.
+
+
+def test_langfuse_observations_count_generations_only(store):
+    r = import_file(store, fixture("langfuse_observations_api.jsonl"))
+    assert r.format == "langfuse_observations"
+    assert any("1 observation(s) that are not LLM calls" in n for n in r.notes)
+    t = totals(store)
+    assert (t.requests, t.errors, t.input_tokens, t.cached_input_tokens, t.output_tokens) == (
+        3, 1, 162, 30, 40,
+    )  # fmt: skip
+    assert t.stated_cost_usd == Decimal("0.00012825")
+    rows = store.query(
+        "SELECT request_id, latency_ms, reasoning_tokens, error_message FROM request_events ORDER BY ts"
+    )
+    assert rows == [
+        ("obs-001", 2500, 0, None),
+        ("generation", None, 15, None),
+        ("obs-003", 400, 0, "Rate limit reached for gpt-4o-mini"),
+    ]
+    again = import_file(store, fixture("langfuse_observations_api.jsonl"))
+    assert (again.rows_new, again.rows_duplicate) == (0, 3)
+
+
+def test_langfuse_blob_export_rows_with_flattened_usage(store, tmp_path):
+    # the blob-storage export's snake_case fields (langfuse.com docs, blob-storage export fields)
+    rec = {"id": "o1", "trace_id": "t1", "type": "GENERATION", "start_time": "2025-12-09 14:00:00.000000",
+           "end_time": "2025-12-09 14:00:01.250000", "provided_model_name": "gpt-4o-mini",
+           "usage_details": {"input": 10, "output": 5}, "total_cost": 0.00001, "level": "DEFAULT"}  # fmt: skip
+    import_file(store, write(tmp_path, "observations.jsonl", json.dumps(rec) + "\n"))
+    assert store.query(
+        "SELECT model, input_tokens, output_tokens, latency_ms, cost_usd FROM request_events"
+    ) == [("gpt-4o-mini", 10, 5, 1250, Decimal("0.0000100000"))]
+
+
+def test_langfuse_observations_without_readable_tokens_are_refused(store, tmp_path):
+    csv = ('id,trace_id,type,start_time,provided_model_name,usage_details,total_cost\n'
+           'o1,t1,GENERATION,2025-12-09 14:00:00.000000,gpt-4o-mini,"{""input"": 10}",0.00001\n')  # fmt: skip
+    before = snapshot(store)
+    with pytest.raises(InputError) as err:
+        import_file(store, write(tmp_path, "observations.csv", csv))
+    assert "usage_details" in str(err.value) and "no token counts" in str(err.value)
+    assert snapshot(store) == before

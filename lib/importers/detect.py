@@ -9,7 +9,14 @@ from itertools import islice
 from typing import Any
 
 from lib.errors import InputError
-from lib.importers import claude_code, cloud_billing, langfuse, litellm_reports, provider_api
+from lib.importers import (
+    claude_code,
+    cloud_billing,
+    langfuse,
+    langfuse_observations,
+    litellm_reports,
+    provider_api,
+)
 from lib.importers.anthropic_console import looks_like_console, plan_console
 from lib.importers.base import Plan
 from lib.importers.gateways import (
@@ -44,6 +51,7 @@ FORMATS = (
     "anthropic_console",
     "claude_code",
     "langfuse",
+    "langfuse_observations",
     "azure_cost",
     "gcp_billing",
     "generic",
@@ -262,7 +270,12 @@ def _plan_own(display: str, docs: list[Any], fmt: str | None) -> Plan | None:
 def _plan_records(
     tab: Tabular, cur: Cursor, fmt: str | None, mapping: dict[str, str] | None, source: str | None
 ) -> Plan:
-    """Records: LiteLLM spend logs and Helicone records by their own importer, else generic."""
+    """Records: LiteLLM spend logs, Helicone records and Langfuse observations by their own
+    importer, else generic."""
+    if fmt == langfuse_observations.FORMAT or (
+        fmt is None and langfuse_observations.looks_like_observations(tab)
+    ):
+        return langfuse_observations.plan_observations(tab, cur)
     return plan_records(tab, cur, fmt) or plan_generic(tab, cur, mapping, source)
 
 
@@ -408,6 +421,10 @@ def plan_file(
         return plan_litellm(tab, cur, text_only)
     if fmt in ("helicone",) or (fmt is None and looks_like_helicone(tab)):
         return plan_helicone(tab, cur, text_only)
+    if fmt == langfuse_observations.FORMAT or (
+        fmt is None and langfuse_observations.looks_like_observations(tab)
+    ):
+        return langfuse_observations.plan_observations(tab, cur)
     if fmt not in (None, "generic"):
         raise InputError(display, f"this is a table of columns, not {fmt} data")
     return plan_generic(tab, cur, mapping, source, text_only)
