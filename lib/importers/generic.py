@@ -19,7 +19,7 @@ from lib.errors import InputError
 from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
-from lib.importers.columns import Matcher, unit_currency, unit_problem
+from lib.importers.columns import MONEY_WORDS, Matcher, unit_currency, unit_problem, words
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 
@@ -150,6 +150,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "generation_time_ms",
     ),
     "input_tokens": (
+        "native_tokens_prompt",
         "input_tokens",
         "prompt_tokens",
         "n_context_tokens_total",
@@ -164,6 +165,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "tokens_prompt",
     ),
     "cached_input_tokens": (
+        "native_tokens_cached",
         "cached_input_tokens",
         "cached_tokens",
         "input_cached_tokens",
@@ -180,6 +182,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "cache_creation_tokens",
     ),
     "output_tokens": (
+        "native_tokens_completion",
         "output_tokens",
         "completion_tokens",
         "n_generated_tokens_total",
@@ -193,7 +196,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "output_token_count",
         "tokens_completion",
     ),
-    "reasoning_tokens": ("reasoning_tokens", "jetons_raisonnement", "jetons_de_raisonnement"),
+    "reasoning_tokens": (
+        "native_tokens_reasoning",
+        "reasoning_tokens",
+        "jetons_raisonnement",
+        "jetons_de_raisonnement",
+    ),
     "total_tokens": (
         "total_tokens",
         "tokens",
@@ -274,6 +282,36 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 MATCHER = Matcher(SYNONYMS)
+
+# Fields a known export names in a way its words cannot tell, found by the set of columns
+# (names as ``normalise_name`` writes them) that only that export has. OpenRouter states its
+# cost in dollars as ``usage`` (OpenRouter credits spent), beside the BYOK spend (at the
+# provider, on your own key): in its activity API (``GET /api/v1/activity``, one row per day,
+# model and endpoint; the model is the dated ``model_permaslug``, as in the per-request CSV
+# export, ``model`` the undated slug) and in the Activity page's export by model (``Date,
+# Slug, Usage, BYOK Usage, Requests, Prompt Tokens, …``, one row per day and model).
+KNOWN_SHAPES: tuple[tuple[frozenset[str], dict[str, str]], ...] = (
+    (
+        frozenset({"model_permaslug", "endpoint_id", "usage", "byok_usage_inference"}),
+        {"cost_usd": "usage", "model": "model_permaslug"},
+    ),
+    (
+        frozenset({"date", "slug", "usage", "byok_usage", "requests"}),
+        {"cost_usd": "usage", "model": "slug"},
+    ),
+)
+# OpenRouter's spend on your own provider key: not billed by OpenRouter, so never in its
+# ``usage``/``cost_total``; left out of the cost and named in the import's notes.
+BYOK_COLUMNS = ("byok_usage_inference", "byok_usage")
+
+
+def known_mapping(columns: list[str]) -> dict[str, str]:
+    """Canonical field → column for an export of ``KNOWN_SHAPES`` ({} for any other file)."""
+    names = {normalise_name(c): c for c in columns}
+    for shape, fields in KNOWN_SHAPES:
+        if shape <= names.keys():
+            return {f: names[n] for f, n in fields.items()}
+    return {}
 
 
 def normalise_name(name: str) -> str:
@@ -357,7 +395,9 @@ def plan_generic(
 
     Unless ``text_only``, clean numeric and ISO timestamp columns are read natively."""
     try:
-        found = match_columns(list(tab.columns), mapping)
+        found = match_columns(
+            list(tab.columns), {**known_mapping(list(tab.columns)), **(mapping or {})}
+        )
     except KeyError as err:
         raise InputError(
             tab.display,
@@ -439,6 +479,9 @@ def plan_generic(
                 "money is the only measure (no token or request counts, no request ids): "
                 "read as cost lines, not as requests"
             )
+    byok = _byok_note(tab, cur, found)
+    if byok:
+        notes.append(byok)
     model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
     if "provider" in fmap:
@@ -476,6 +519,49 @@ def plan_generic(
     return plan
 
 
+def _byok_note(tab: Tabular, cur: Cursor, found: dict[str, str]) -> str | None:
+    """The import note for OpenRouter's BYOK spend (``byok_usage_inference``, ``BYOK Usage``:
+    billed by the provider on your own key, not by OpenRouter) when the file states any: how
+    much is left out of the cost. None when the column is absent, matched, or all zero."""
+    column = next((c for c in tab.columns if normalise_name(c) in BYOK_COLUMNS), None)
+    if column is None or column in found.values():
+        return None
+    c = quote_ident(column)
+    try:
+        total = cur.execute(
+            f"SELECT sum(TRY_CAST(trim(CAST({c} AS VARCHAR)) AS {rules.MONEY_SQL})) "
+            f"FROM {tab.read_sql}",
+            tab.read_params,
+        ).fetchone()[0]
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    if not total:
+        return None
+    return (
+        f"{column} (inference billed by the provider on your own key, not by OpenRouter: "
+        f"${total.normalize():f} in all) is not counted in the cost"
+    )
+
+
+def _example_field(column: str) -> str:
+    """The canonical field a measure column most likely holds, for the example of a mapping
+    in a message (money → ``cost_usd``, requests → ``requests``, tokens by their part)."""
+    w = words(column.split(".")[-1])
+    if w & MONEY_WORDS:
+        return "cost_usd"
+    if w & {"request", "requete"}:
+        return "requests"
+    for field, hints in (
+        ("cached_input_tokens", {"cached", "cache", "read"}),
+        ("reasoning_tokens", {"reasoning", "raisonnement"}),
+        ("output_tokens", {"output", "completion", "sortie", "generated"}),
+        ("input_tokens", {"input", "prompt", "entree", "context"}),
+    ):
+        if w & hints:
+            return field
+    return "total_tokens"
+
+
 def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
     """Stop before a column that says it holds tokens, money or requests is silently left
     out (it would count as zero)."""
@@ -489,7 +575,9 @@ def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
             found=names,
             expected="a column mapping that says what "
             + ("they hold" if len(left) > 1 else "it holds")
-            + " (CLI: --map FIELD=COLUMN, e.g. --map output_tokens="
+            + " (CLI: --map FIELD=COLUMN, e.g. --map "
+            + _example_field(left[0])
+            + "="
             + repr(left[0])
             + "; Data page: the mapping form)",
         )

@@ -595,9 +595,38 @@ LEGACY_QUANTITIES = (
 )
 
 
+def more_pages_note(pages: list[dict[str, Any]]) -> str | None:
+    """The import note for saved pages of which none is the last (every ``has_more`` true):
+    the buckets after them are not in the file, so its totals stop there. None otherwise,
+    whatever the order of the pages (the paging loop's bucket lists carry no ``has_more``)."""
+    flags = [p["has_more"] for p in pages if "has_more" in p]
+    if not flags or not all(f is True for f in flags):
+        return None
+    cursor = pages[-1].get("next_page")
+    return (
+        "the last page says more pages follow (has_more: true"
+        + (f", next_page {cursor}" if isinstance(cursor, str) else "")
+        + "): their buckets are not in this file, so its totals stop at its last bucket; "
+        "save every page (call again with page=next_page until has_more is false)"
+    )
+
+
+def _noting_more(planner: Callable[[str, list[dict[str, Any]]], Plan]) -> Callable[..., Plan]:
+    """``planner`` with the note of ``more_pages_note`` added to its plan."""
+
+    def plan(display: str, pages: list[dict[str, Any]]) -> Plan:
+        out = planner(display, pages)
+        note = more_pages_note(pages)
+        if note:
+            out.notes.append(note)
+        return out
+
+    return plan
+
+
 PLANNERS = {
-    "openai_usage": plan_openai_usage,
-    "openai_costs": plan_openai_costs,
-    "anthropic_usage": plan_anthropic_usage,
-    "anthropic_cost": plan_anthropic_cost,
+    "openai_usage": _noting_more(plan_openai_usage),
+    "openai_costs": _noting_more(plan_openai_costs),
+    "anthropic_usage": _noting_more(plan_anthropic_usage),
+    "anthropic_cost": _noting_more(plan_anthropic_cost),
 }
