@@ -226,3 +226,26 @@ def test_cli_imports_openrouter_files_into_a_fresh_database(tmp_path):
     data = json.loads(out.stdout)
     assert Decimal(data["stated_cost_usd"]) == Decimal("935.94") + Decimal("0.00003452")
     assert data["output_tokens"] == 5_805_092 + 98
+
+
+def test_openai_dashboard_cost_export_is_openais_bill(store):
+    """The dashboard's cost export names no provider and, ungrouped, no model: its bill was
+    stored under provider ``unknown``. Its columns (the Costs API's buckets flattened) say
+    OpenAI; a line item names its model first."""
+    r = import_file(store, fixture("openai_dashboard_costs_line_items.csv"))
+    assert (r.grain, r.rows_read) == ("cost", 2)
+    assert any("1 empty bucket line" in n for n in r.notes)
+    rows = store.query(
+        "SELECT provider, project, api_key, model, amount FROM cost_items ORDER BY amount"
+    )
+    # 0.003835980000000000000000000000 (30 decimals) kept to the stored 20
+    assert rows == [
+        ("openai", "proj_a", "key_1", "gpt-5-nano", Decimal("0.00383598")),
+        ("openai", "proj_a", "key_1", "gpt-5-nano", Decimal("0.5")),
+    ]
+    assert totals(store).stated_cost_usd == Decimal("0.5") + Decimal("0.00383598")  # 0.50383598
+
+
+def test_openai_dashboard_cost_export_without_grouping(store):
+    import_file(store, fixture("openai_dashboard_costs.csv"))
+    assert store.query("SELECT DISTINCT provider, model FROM cost_items") == [("openai", None)]

@@ -300,6 +300,21 @@ KNOWN_SHAPES: tuple[tuple[frozenset[str], dict[str, str]], ...] = (
         {"cost_usd": "usage", "model": "slug"},
     ),
 )
+# Exports whose columns tell their provider where no model does: the OpenAI dashboard's
+# Usage and Cost exports (platform.openai.com → Usage → Export) are its Usage and Costs API
+# buckets flattened, with ``start_time``/``end_time`` in Unix seconds beside their ISO texts.
+# An ungrouped cost export names no model, so its bill was stored under provider ``unknown``.
+KNOWN_PROVIDERS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"start_time", "end_time", "start_time_iso", "end_time_iso"}), "openai"),
+)
+
+
+def known_provider(columns: list[str]) -> str | None:
+    """The provider every row of an export of ``KNOWN_PROVIDERS`` belongs to, else None."""
+    names = {normalise_name(c) for c in columns}
+    return next((p for shape, p in KNOWN_PROVIDERS if shape <= names), None)
+
+
 # OpenRouter's spend on your own provider key: not billed by OpenRouter, so never in its
 # ``usage``/``cost_total``; left out of the cost and named in the import's notes.
 BYOK_COLUMNS = ("byok_usage_inference", "byok_usage")
@@ -482,9 +497,20 @@ def plan_generic(
     byok = _byok_note(tab, cur, found)
     if byok:
         notes.append(byok)
+    provider = None if "provider" in fmap else known_provider(list(tab.columns))
+    if provider == "openai" and "model" not in fmap and "line_item" in fmap:
+        # the Costs API's line items name the model first: "gpt-5-nano, input_tokens"
+        li = f"CAST({fmap['line_item'].raw_sql} AS VARCHAR)"
+        fmap["model"] = FieldSource(
+            f"CASE WHEN contains({li}, ',') THEN nullif(trim(split_part({li}, ',', 1)), '') END",
+            "VARCHAR",
+            fmap["line_item"].label,
+        )
     model_sql = fmap["model"].raw_sql if "model" in fmap else "NULL"
     inferred = PROVIDER_SQL.format(m=f"CAST({model_sql} AS VARCHAR)")
-    if "provider" in fmap:
+    if provider:
+        constants["provider"] = f"'{provider}'"
+    elif "provider" in fmap:
         p = fmap.pop("provider")
         named = f"coalesce(nullif({_word(p)}, ''), {inferred}, 'unknown')"
         # the usual values as written need neither lower() nor the model rules: 0.2 s per 10M rows
