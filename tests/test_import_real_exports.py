@@ -249,3 +249,53 @@ def test_openai_dashboard_cost_export_is_openais_bill(store):
 def test_openai_dashboard_cost_export_without_grouping(store):
     import_file(store, fixture("openai_dashboard_costs.csv"))
     assert store.query("SELECT DISTINCT provider, model FROM cost_items") == [("openai", None)]
+
+
+def test_openai_legacy_billing_usage_in_cents(store):
+    """The old dashboard endpoint ``/dashboard/billing/usage`` (2023) was refused as
+    "unrecognised columns object, total_usage". Its line items are cents per day."""
+    r = import_file(store, fixture("openai_legacy_billing_usage.json"))
+    assert (r.format, r.grain, r.rows_read) == ("openai_legacy_billing", "cost", 70)  # 10 x 7
+    # cents: 12 + 16 + 18 + 4 + (32 + 0.2964) + (4 + 15 + 16) + 3.6 + (10 + 10 + 44) + 69
+    # + (80 + 110) = 443.8964 -> $4.438964
+    assert totals(store).stated_cost_usd == Decimal("4.438964")
+    rows = store.query(
+        "SELECT line_item, sum(amount) FROM cost_items WHERE provider = 'openai' "
+        "GROUP BY 1 HAVING sum(amount) > 0 ORDER BY 1"
+    )
+    assert rows == [
+        ("Audio models", Decimal("0.16")),
+        ("Chat models", Decimal("0.002964")),
+        ("Embedding models", Decimal("0.10")),
+        ("Fine-tuned models", Decimal("0.14")),
+        ("GPT-4", Decimal("0.92")),
+        ("Image models", Decimal("2.416")),
+        ("Instruct models", Decimal("0.70")),
+    ]
+    # the file's total_usage (443900) is not its line items' sum: said, never used
+    assert any("total_usage says $4439" in n and "$4.438964" in n for n in r.notes)
+    again = import_file(store, fixture("openai_legacy_billing_usage.json"))
+    assert again.rows_new == 0 and totals(store).stated_cost_usd == Decimal("4.438964")
+
+
+def test_openai_legacy_billing_float_timestamps_and_bad_values(store, tmp_path):
+    doc = {
+        "object": "list",
+        "daily_costs": [
+            {"timestamp": 1681171200.0, "line_items": [{"name": "Chat models", "cost": 1.5}]}
+        ],
+        "total_usage": 1.5,
+    }
+    r = import_file(store, write(tmp_path, "billing.json", doc))
+    assert r.notes == [] and totals(store).stated_cost_usd == Decimal("0.015")
+    assert (
+        store.scalar("SELECT min(bucket_start) FROM cost_items")
+        .isoformat()
+        .startswith("2023-04-11T00:00")
+    )
+    before = snapshot(store)
+    doc["daily_costs"][0]["line_items"][0]["cost"] = "lots"
+    with pytest.raises(InputError) as e:
+        import_file(store, write(tmp_path, "bad.json", doc))
+    assert "daily_costs[0].line_items[0].cost" in str(e.value)
+    assert snapshot(store) == before

@@ -355,6 +355,8 @@ def _plan_json(
         return provider_api.PLANNERS[family](display, docs)
     if all(provider_api.is_legacy_usage(d) for d in docs):
         return provider_api.plan_openai_legacy(display, docs)
+    if all(provider_api.is_legacy_billing(d) for d in docs):
+        return provider_api.plan_openai_legacy_billing(display, docs)
     if all(_is_record(d) for d in docs):
         if is_lines:
             tab = open_jsonl(path, display)

@@ -255,6 +255,17 @@ def is_legacy_usage(doc: Any) -> bool:
     )
 
 
+def is_legacy_billing(doc: Any) -> bool:
+    """True for a response of the old dashboard endpoint ``GET /dashboard/billing/usage?
+    start_date=&end_date=`` (2023): ``{"object": "list", "daily_costs": [{"timestamp",
+    "line_items": [{"name", "cost"}]}…], "total_usage": …}``, amounts in cents."""
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get("daily_costs"), list)
+        and (doc.get("object") == "list" or "total_usage" in doc)
+    )
+
+
 def all_empty(pages: list[dict[str, Any]]) -> bool:
     """True when no bucket of the pages holds a result (a pull of a period without traffic)."""
     return not any(
@@ -539,6 +550,64 @@ def _legacy_bucket(
         "project": ctx.str_(entry, "project_id", path),
         "api_key": ctx.str_(entry, "api_key_id", path),
     }
+
+
+def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan:
+    """Cost lines of saved ``/dashboard/billing/usage`` responses: one per day and line item
+    (``GPT-4``, ``Chat models``, ``Image models``…), the cents converted to dollars exactly
+    (``0.2964`` cents is $0.002964). Each entry's ``timestamp`` (Unix seconds, an integral
+    JSON number such as ``1682985600.0`` too) starts a UTC day. A ``total_usage`` (cents, the
+    whole period) that differs from the sum of the line items is named in the notes."""
+    ctx = _Ctx(display)
+    rows: list[dict[str, Any]] = []
+    coverage = []
+    notes: list[str] = []
+    for d, doc in enumerate(docs):
+        pre = f"[{d}]." if len(docs) > 1 else ""
+        days = ctx.lst(doc.get("daily_costs"), f"{pre}daily_costs")
+        period = Decimal(0)
+        for i, day in enumerate(days):
+            path = f"{pre}daily_costs[{i}]"
+            day = ctx.obj(day, path)
+            raw = day.get("timestamp")
+            if isinstance(raw, Decimal) and raw == raw.to_integral_value():
+                raw = int(raw)
+            if not rules.count_ok(raw) or not rules.epoch_ok(raw):
+                raise ctx.fail(
+                    f"{path}.timestamp", "not a day's start", raw, f"Unix seconds {rules.TS_RANGE}"
+                )
+            start = datetime.fromtimestamp(raw, tz=UTC)
+            end = start + timedelta(days=1)
+            coverage.append((start, end, "cost"))
+            for j, item in enumerate(ctx.lst(day.get("line_items"), f"{path}.line_items")):
+                ip = f"{path}.line_items[{j}]"
+                item = ctx.obj(item, ip)
+                cents = ctx.amount(item.get("cost"), f"{ip}.cost", "an amount in cents")
+                period += cents
+                rows.append(
+                    {
+                        "bucket_start": start,
+                        "bucket_end": end,
+                        "provider": "openai",
+                        "line_item": ctx.str_(item, "name", ip),
+                        "amount": ctx.money(
+                            item.get("cost"), f"{ip}.cost", "an amount in cents", cents=True
+                        ),
+                        "currency": "USD",
+                    }
+                )
+        total = doc.get("total_usage")
+        if total is not None:
+            stated = ctx.amount(total, f"{pre}total_usage", "an amount in cents")
+            if stated != period:
+                notes.append(
+                    f"{pre}total_usage says ${stated.scaleb(-2).normalize():f} but the line "
+                    f"items add up to ${period.scaleb(-2).normalize():f}: the line items are "
+                    "imported"
+                )
+    return arrow_plan(
+        "openai_legacy_billing", "openai_legacy_billing", "cost", display, rows, coverage, notes
+    )
 
 
 def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
