@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lib.importers import rules, values
@@ -59,6 +60,17 @@ class Plan:
         """The grain recorded in the ledger: ``cost``, or ``cost+usage`` with ``also``."""
         return "+".join(sorted({self.grain, *(p.grain for p in self.also)}))
 
+
+# The measures of a usage bucket before anything is added to it (importers that build rows).
+ZERO_USAGE: dict[str, Any] = {
+    "input_tokens": 0,
+    "cached_input_tokens": 0,
+    "cache_write_tokens": 0,
+    "cache_write_1h_tokens": 0,
+    "output_tokens": 0,
+    "reasoning_tokens": 0,
+    "cost_usd": Decimal(0),
+}
 
 PROVIDER_SQL = """CASE
     WHEN {m} IS NULL THEN NULL

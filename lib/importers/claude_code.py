@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lib.importers.base import Plan, arrow_plan
+from lib.importers.base import ZERO_USAGE, Plan, arrow_plan
 from lib.importers.provider_api import _Ctx
 
 FORMAT = "claude_code"
@@ -145,13 +145,7 @@ def plan(display: str, docs: list[Any]) -> Plan:
                     "user_id": user,
                     "batch": False,
                     "requests": None,
-                    "input_tokens": 0,
-                    "cached_input_tokens": 0,
-                    "cache_write_tokens": 0,
-                    "cache_write_1h_tokens": 0,
-                    "output_tokens": 0,
-                    "reasoning_tokens": 0,
-                    "cost_usd": Decimal(0),
+                    **ZERO_USAGE,
                 },
             )
             row["input_tokens"] += t["input"] + t["cache_creation"] + t["cache_read"]

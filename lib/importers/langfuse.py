@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lib.importers.base import PROVIDER_SQL, Plan, arrow_plan
+from lib.importers.base import PROVIDER_SQL, ZERO_USAGE, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.provider_api import _Ctx
 
@@ -169,13 +169,7 @@ def plan(display: str, docs: list[Any]) -> Plan:
                     "model": model,
                     "batch": False,
                     "requests": None,  # observations are not requests (module docstring)
-                    "input_tokens": 0,
-                    "cached_input_tokens": 0,
-                    "cache_write_tokens": 0,
-                    "cache_write_1h_tokens": 0,
-                    "output_tokens": 0,
-                    "reasoning_tokens": 0,
-                    "cost_usd": Decimal(0),
+                    **ZERO_USAGE,
                 },
             )
             row["input_tokens"] += inp
