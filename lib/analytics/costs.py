@@ -23,10 +23,15 @@ from lib.store import Store
 COST_DIMS = ("provider", "project", "api_key", "model", "snapshot")
 
 
-def _billed_where(f: Filters, window: tuple[datetime, datetime]) -> tuple[str, list[Any]]:
+def _billed_where(
+    f: Filters, window: tuple[datetime, datetime], dollars: bool = True
+) -> tuple[str, list[Any]]:
+    """Conditions (and parameters) on ``costs_named`` rows of ``window`` and the filters'
+    dimensions, in US dollars (or, without ``dollars``, in every other currency)."""
     start, end = window
     dim_where, dim_params = f.dims_sql(COST_DIMS)
-    where = ["bucket_start >= ?", "bucket_start < ?", "currency = 'USD'", *dim_where]
+    currency = "currency = 'USD'" if dollars else "currency <> 'USD'"
+    where = ["bucket_start >= ?", "bucket_start < ?", currency, *dim_where]
     return " AND ".join(where), [start, end, *dim_params]
 
 
@@ -51,6 +56,7 @@ def daily(
     with store.read() as cur:
         base, params = counted_rows(cur, g, None, window)
         bw, bparams = _billed_where(g, window)
+        ow, oparams = _billed_where(g, window, dollars=False)
         rows = cur.df(
             f"""WITH e AS (SELECT CAST(to_timestamp(t // 86400 * 86400) AS DATE) AS day, provider, t >= ? AS current,
                               sum(est) AS estimated, sum(c_cost_whole) AS stated,
@@ -61,8 +67,8 @@ def daily(
                 b AS (SELECT CAST(bucket_start AS DATE) AS day, provider, bucket_start >= ? AS current,
                              sum(amount) AS billed
                       FROM costs_named WHERE {bw} GROUP BY ALL),
-                o AS (SELECT DISTINCT CAST(bucket_start AS DATE) AS day, provider FROM live_costs
-                      WHERE currency <> 'USD' AND bucket_start >= ? AND bucket_start < ?)
+                o AS (SELECT DISTINCT CAST(bucket_start AS DATE) AS day, provider FROM costs_named
+                      WHERE {ow})
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
                    b.billed, e.stated, e.estimated, e.estimated_rest, coalesce(b.current, e.current) AS current,
                    CASE WHEN b.billed IS NULL AND o.day IS NOT NULL
@@ -75,7 +81,7 @@ def daily(
             FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider AND b.current = e.current
             LEFT JOIN o ON o.day = coalesce(b.day, e.day) AND o.provider = coalesce(b.provider, e.provider)
             ORDER BY 1, 2""",
-            [int(split.timestamp()), *params, split, *bparams, *window],
+            [int(split.timestamp()), *params, split, *bparams, *oparams],
         )
     return rows
 
@@ -192,12 +198,10 @@ def billed_other_currencies(
     """Billed totals of the cost lines stated in a currency other than USD, one per currency
     (sorted by code), over the filters' period (or ``window``) and dimensions. Never converted
     and never part of the USD figures of this module; [] when every bill is in dollars."""
-    start, end = window or f.window(now)
-    dim_where, dim_params = f.dims_sql(COST_DIMS)
-    where = " AND ".join(["bucket_start >= ?", "bucket_start < ?", "currency <> 'USD'", *dim_where])
+    where, params = _billed_where(f, window or f.window(now), dollars=False)
     rows = store.query(
         f"""SELECT currency, sum(amount), count(*) FROM costs_named WHERE {where}
             GROUP BY currency ORDER BY currency""",
-        [start, end, *dim_params],
+        params,
     )
     return [CurrencyTotal(c, Decimal(v), int(n)) for c, v, n in rows]

@@ -115,12 +115,13 @@ def counted_rows(
                CASE WHEN counted THEN output_tokens END AS c_output_tokens,
                CASE WHEN counted THEN cost_usd END AS c_cost_usd,
                CASE WHEN counted AND cost_n = rows THEN cost_usd END AS c_cost_whole,
-               CASE WHEN counted AND NOT coalesce(cost_n = rows, false) THEN {COST_SQL} END AS est_unstated,
                CASE WHEN counted AND stated_errors THEN errors
                     WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN errors END AS e_errors,
                CASE WHEN counted AND stated_errors THEN requests
                     WHEN grain = 'request' AND NOT coalesce(stated_errors, false) THEN requests END AS e_requests,
                CASE WHEN counted THEN {COST_SQL} END AS est,
+               -- the estimate once per row: the alias above is reused
+               CASE WHEN NOT coalesce(cost_n = rows, false) THEN est END AS est_unstated,
                CASE WHEN counted THEN {LIST_COST_SQL} END AS est_list,
                CASE WHEN counted THEN cached_input_tokens * (p.input_per_mtok
                     - coalesce(p.cached_input_per_mtok, p.input_per_mtok)) * 0.000001 * {BATCH_FACTOR_SQL}

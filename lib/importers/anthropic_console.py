@@ -39,7 +39,6 @@ import re
 import duckdb
 
 from lib.errors import InputError
-from lib.importers import values
 from lib.importers.base import FieldSource, Plan, col, tabular_plan
 from lib.importers.generic import detect_style
 from lib.importers.tabular import Tabular, quote_ident
@@ -223,19 +222,31 @@ COST_KEYS = (
 )
 
 
-def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
-    _missing(tab, USAGE_REQUIRED, "usage")
+def _periods(
+    tab: Tabular, cur: Cursor, required: tuple[str, ...], what: str, words: dict[str, str]
+) -> tuple[dict[str, str], dict[str, FieldSource]]:
+    """Check the ``required`` columns and that every row is one width (day or hour); return
+    the columns by normalised name and the mapping of the period and of ``words`` (canonical
+    field → column) that the file has."""
+    _missing(tab, required, what)
     n = _names(tab)
     _one_width(tab, cur, n[DATE])
     m: dict[str, FieldSource] = {
         "bucket_start": col(tab, n[DATE]),
         "bucket_end": _period_end(n[DATE]),
-        "model": col(tab, n["model_version"]),
     }
-    for canonical, name in (("api_key", "api_key"), ("project", "workspace")):
+    for canonical, name in words.items():
         src = _optional_word(n, name)
         if src:
             m[canonical] = src
+    return n, m
+
+
+def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
+    n, m = _periods(
+        tab, cur, USAGE_REQUIRED, "usage", {"api_key": "api_key", "project": "workspace"}
+    )
+    m["model"] = col(tab, n["model_version"])
     notes: list[str] = []
     for name, canonical in USAGE_TOKENS.items():
         if name in n:
@@ -254,7 +265,7 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
         grain="usage",
         tab=tab,
         mapping=m,
-        style=values.Style(decimal_comma=style.decimal_comma, dayfirst=style.dayfirst),
+        style=style,
         constants={
             "kind": "'anthropic_console'",
             "provider": "'anthropic'",
@@ -282,24 +293,10 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
 
 
 def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
-    _missing(tab, (DATE, "cost_usd"), "cost")
-    n = _names(tab)
-    _one_width(tab, cur, n[DATE])
-    m: dict[str, FieldSource] = {
-        "bucket_start": col(tab, n[DATE]),
-        "bucket_end": _period_end(n[DATE]),
-        "amount": _required_value(tab, n["cost_usd"]),
-    }
-    for canonical, name in (
-        ("model", "model"),
-        ("api_key", "api_key"),
-        ("project", "workspace"),
-        ("token_type", "token_type"),
-        ("cost_type", "cost_type"),
-    ):
-        src = _optional_word(n, name)
-        if src:
-            m[canonical] = src
+    words = {"model": "model", "api_key": "api_key", "project": "workspace",
+             "token_type": "token_type", "cost_type": "cost_type"}  # fmt: skip
+    n, m = _periods(tab, cur, (DATE, "cost_usd"), "cost", words)
+    m["amount"] = _required_value(tab, n["cost_usd"])
     parts = [f"nullif({_text(n[c])}, '')" for c in ("usage_type", "token_type") if c in n]
     if parts:  # "message, input_no_cache": what the row bills, as the Console lists it
         joined = f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
@@ -311,7 +308,7 @@ def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
         grain="cost",
         tab=tab,
         mapping=m,
-        style=values.Style(decimal_comma=style.decimal_comma, dayfirst=style.dayfirst),
+        style=style,
         constants={"provider": "'anthropic'", "currency": "'USD'"},
     )
     if "model" in n:

@@ -296,7 +296,7 @@ def plan_litellm(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
         grain="request",
         tab=tab,
         mapping=m,
-        style=values.Style(decimal_comma=style.decimal_comma, dayfirst=style.dayfirst),
+        style=style,
         constants={
             "status": status_sql,
             "provider": f"coalesce({provider_sql}, 'unknown')",
@@ -359,7 +359,7 @@ def plan_litellm_daily(tab: Tabular, cur: Cursor, text_only: bool = False) -> Pl
         grain="usage",
         tab=tab,
         mapping=m,
-        style=values.Style(decimal_comma=style.decimal_comma, dayfirst=style.dayfirst),
+        style=style,
         constants={
             "kind": "'litellm_daily'",  # a later export of the same days replaces them
             "provider": f"coalesce({provider_sql}, 'unknown')",
