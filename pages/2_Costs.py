@@ -110,8 +110,10 @@ st.subheader("Per line item")
 item_cols = {"provider": "Provider", "line_item": "Line item", "billed": "Billed (USD)"}
 table(items.rename(columns=item_cols), "costs_by_line_item", key="by_li")
 st.subheader("Per day and provider")
-table(d.rename(columns={"day": "Day (UTC)", "provider": "Provider", "billed": "Billed (USD)",
-                        "stated": "Stated (USD)", "estimated": "Estimated (USD)", "note": "Note"}),
+# the working columns (the estimate of rows that state no cost, the period a row belongs to) stay out
+table(d.drop(columns=["estimated_rest", "current"]).rename(columns={
+          "day": "Day (UTC)", "provider": "Provider", "billed": "Billed (USD)", "stated": "Stated (USD)",
+          "estimated": "Estimated (USD)", "note": "Note"}),
       "costs_by_day", key="by_day")  # fmt: skip
 
 st.subheader("Unit costs")

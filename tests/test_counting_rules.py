@@ -204,6 +204,9 @@ def test_usage_and_costs_pages_say_it(app_env, tmp_path):
     costs = login(costs, "vic")
     assert not costs.exception
     assert "Not counted, and why" in [h.value for h in costs.subheader]
+    per_day = next(d.value for d in costs.dataframe if "Day (UTC)" in d.value.columns)
+    assert list(per_day.columns) == ["Day (UTC)", "Provider", "Billed (USD)", "Stated (USD)",
+                                     "Estimated (USD)", "Note"]  # fmt: skip
     table = next(d.value for d in costs.dataframe if "Not counted" in d.value.columns)
     assert sorted(table["Not counted"]) == [
         "tokens and requests: counted from openai_usage for that provider and day",

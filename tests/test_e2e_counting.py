@@ -15,6 +15,8 @@ from tests.test_counting_rules import LOG
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DAY = "period=custom&from=2025-01-01&to=2025-01-01"
+HOSTILE_NAME = "**gw** [log](javascript:alert(1)).csv"
+HOSTILE_VALUE = "[x](javascript:alert(2)) <b>y</b>"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,8 @@ def page(tmp_path_factory):
     db = str(tmp / "counting.duckdb")
     with Store(db) as s:
         import_file(s, fixture("anthropic_usage.json"))  # daily, no request count
-        import_file(s, write(tmp, "gateway.csv", LOG))  # hourly: 3 Claude and 2 OpenAI calls
+        # hourly: 3 Claude and 2 OpenAI calls, under a file name written as markdown and a link
+        import_file(s, write(tmp, "gateway.csv", LOG), display=HOSTILE_NAME)
     with serve_app(tmp, db) as base, chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         p = context.new_page()
@@ -70,7 +73,21 @@ def test_costs_say_what_is_not_counted_and_why(page):
     base, p = page
     _open(p, f"{base}/Costs?{DAY}")
     p.get_by_text("Not counted, and why").wait_for(timeout=30000)
-    grid = p.locator("[data-testid='stDataFrame']", has_text="gateway.csv").first
+    grid = p.locator("[data-testid='stDataFrame']").filter(has_text="Not counted").first
     grid.wait_for(timeout=30000)
     assert "Spend (USD, estimated)" in p.content()
+    assert p.locator("a[href^='javascript']").count() == 0  # the file name is text, never a link
     shot(p, "counting_costs")
+
+
+def test_a_crafted_snapshot_in_the_link_changes_nothing_it_should_not(page):
+    from urllib.parse import quote
+
+    base, p = page
+    for path in ("/Usage", "/Costs"):
+        _open(p, f"{base}{path}?{DAY}&snapshot={quote(HOSTILE_VALUE)}")
+        assert p.locator("a[href^='javascript']").count() == 0
+        assert p.locator("b", has_text="y").count() == 0  # no HTML made from the value
+    # a real snapshot narrows the view to it: the log's 2 Sonnet calls
+    _open(p, f"{base}/Usage?{DAY}&snapshot=claude-sonnet-4-5-20250929")
+    assert _metric(p, "Requests") == "2"
