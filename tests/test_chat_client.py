@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lib.http import USER_AGENT
 from lib.llm.chat import ChatRequest, ChatRun, is_reasoning_model, run_chat
 from tests.chat_api_server import ANTHROPIC_KEY, OPENAI_KEY, ChatApi
 
@@ -47,6 +48,7 @@ def test_openai_stream_with_usage_and_done(api):
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
     assert (sent["temperature"], sent["max_tokens"], sent["stop"]) == (0.2, 50, ["\n\n"])
     assert api.headers[0]["Authorization"] == f"Bearer {OPENAI_KEY}"
+    assert {k.lower(): v for k, v in api.headers[0].items()}["user-agent"] == USER_AGENT
 
 
 def test_reasoning_models_get_max_completion_tokens(api):
@@ -158,11 +160,13 @@ def test_anthropic_errors(api):
 
 
 def test_azure_base_urls_send_the_key_as_api_key():
-    from lib.llm.chat import ChatRun
+    from lib.llm.adapters import adapter
 
-    azure = ChatRun(ChatRequest("compatible", "https://acme.openai.azure.com/openai/v1", "gpt-4o-mini", HELLO,
-                                api_key="k-azure"))  # fmt: skip
-    assert azure._headers() == {"api-key": "k-azure"}
-    assert azure._url() == "https://acme.openai.azure.com/openai/v1/chat/completions"
-    ollama = ChatRun(ChatRequest("compatible", "http://localhost:11434/v1", "llama3", HELLO))
-    assert ollama._headers() == {} and ollama._url() == "http://localhost:11434/v1/chat/completions"
+    azure, base = adapter("compatible"), "https://acme.openai.azure.com/openai/v1"
+    assert azure.headers("k-azure", base) == {"api-key": "k-azure"}
+    assert azure.chat_url(base) == "https://acme.openai.azure.com/openai/v1/chat/completions"
+    ollama, base = adapter("compatible"), "http://localhost:11434/v1"
+    assert ollama.headers(None, base) == {}
+    assert ollama.chat_url(base) == "http://localhost:11434/v1/chat/completions"
+    # an unknown provider id is taken as an OpenAI-compatible API
+    assert adapter("my-gateway") is adapter("compatible")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from lib.llm.chat import Usage
+from lib.llm.types import Usage
 from lib.pricing.catalog import canonical_model, known_models, price_in_force
 from lib.store import Store
 

@@ -12,17 +12,10 @@ from decimal import Decimal
 
 import httpx
 
-from lib.llm.chat import ANTHROPIC_VERSION
+from lib.http import USER_AGENT
+from lib.llm.adapters import adapter
 from lib.pricing.catalog import canonical_model
 from lib.store import Store
-
-# Context windows (input tokens) of the catalog's models, as their vendors publish them.
-CONTEXT_WINDOW = {
-    "gpt-4o": 128_000, "gpt-4o-mini": 128_000, "gpt-4.1": 1_047_576, "gpt-4.1-mini": 1_047_576,
-    "gpt-4.1-nano": 1_047_576, "o1": 200_000, "o3": 200_000, "o3-mini": 200_000, "o4-mini": 200_000,
-    "gpt-4-turbo": 128_000, "gpt-4": 8_192, "gpt-3.5-turbo": 16_385,
-}  # fmt: skip
-CLAUDE_WINDOW = 200_000
 
 
 @dataclass(frozen=True)
@@ -39,21 +32,13 @@ def fetch_model_ids(
     provider: str, base_url: str, api_key: str | None, timeout: float = 5.0
 ) -> list[str]:
     """Model ids from the provider's models endpoint (OpenAI and compatible: GET {base}/models;
-    Anthropic: GET {base}/v1/models). Raises httpx.HTTPError when it cannot be had."""
-    base = base_url.rstrip("/")
-    if provider == "anthropic":
-        url = base + ("/models" if base.endswith("/v1") else "/v1/models")
-        headers = {
-            "anthropic-version": ANTHROPIC_VERSION,
-            **({"x-api-key": api_key} if api_key else {}),
-        }
-    else:
-        url = base + "/models"
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    Anthropic: GET {base}/v1/models), sorted. ``timeout`` in seconds. Raises httpx.HTTPError
+    when it cannot be had."""
+    api = adapter(provider)
     r = httpx.get(
-        url,
-        headers=headers,
-        params={"limit": 1000} if provider == "anthropic" else None,
+        api.models_url(base_url),
+        headers={"User-Agent": USER_AGENT, **api.headers(api_key, base_url)},
+        params=api.models_params(),
         timeout=timeout,
     )
     r.raise_for_status()
@@ -63,41 +48,33 @@ def fetch_model_ids(
 
 
 def catalog(store: Store, provider: str, listed: list[str] | None) -> list[ModelInfo]:
-    """The listed models (or, with ``listed`` None, the priced models of ``provider``) with
-    today's prices and context windows, chat models first."""
-    vendor = "anthropic" if provider == "anthropic" else "openai"
+    """The listed models (or, with ``listed`` None, the models the price catalog has for
+    ``provider``) with today's prices (USD per 1M tokens; None for a provider whose models the
+    catalog does not price) and context windows, chat models first."""
+    api = adapter(provider)
     rows = store.query(
         """SELECT lower(model), arg_max(input_per_mtok, effective_from), arg_max(output_per_mtok, effective_from)
            FROM prices WHERE provider = ? AND effective_from <= current_date GROUP BY 1""",
-        [vendor],
+        [api.catalog_vendor],
     )
     prices = {r[0]: (r[1], r[2]) for r in rows}
-    known = set(prices) if provider != "compatible" else set()
+    known = set(prices) if api.priced else set()
     ids = listed if listed is not None else sorted(prices)
     out = []
     for mid in ids:
         priced = canonical_model(mid, known) if known else None
         inp, outp = prices.get(priced, (None, None)) if priced else (None, None)
-        window = (
-            CLAUDE_WINDOW
-            if vendor == "anthropic" and mid.startswith("claude")
-            else CONTEXT_WINDOW.get(priced or "")
+        out.append(
+            ModelInfo(mid, priced, inp, outp, api.context_window(mid, priced), listed is not None)
         )
-        out.append(ModelInfo(mid, priced, inp, outp, window, listed is not None))
     chat_first = sorted(out, key=lambda m: (any(w in m.id for w in ("embedding", "tts", "whisper", "dall-e",
                                                                         "moderation", "image", "audio")), m.id))  # fmt: skip
     return chat_first
 
 
-PREFERRED = {
-    "openai": ("gpt-4o-mini", "gpt-4.1-mini", "gpt-4o"),
-    "anthropic": ("claude-haiku-4-5", "claude-sonnet-4-5"),
-}
-
-
 def default_model(provider: str, models: list[ModelInfo]) -> str | None:
     """A sensible first choice: a small current priced model, else the first priced one."""
-    for want in PREFERRED.get(provider, ()):
+    for want in adapter(provider).preferred:
         for m in models:
             if m.id == want or m.priced_as == want:
                 return m.id

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib.errors import TokenboardError
-from lib.llm.chat import is_reasoning_model
+from lib.llm.adapters import adapter
 
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 MAX_STOPS = 4
@@ -54,22 +54,13 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
 
 def unsupported(provider: str, model: str, name: str) -> str | None:
     """Why ``model`` of ``provider`` does not take parameter ``name``; None when it does."""
-    reasoning = provider != "anthropic" and is_reasoning_model(model)
-    if name in ("temperature", "top_p", "frequency_penalty", "presence_penalty") and reasoning:
-        return f"{model} is a reasoning model: it takes only the default sampling."
-    if name == "stop" and reasoning and model.lower().startswith(("o3", "o4-mini")):
-        return f"{model} does not take stop sequences."
-    if provider == "anthropic" and name in ("frequency_penalty", "presence_penalty", "seed"):
-        return "Anthropic's Messages API has no such parameter."
-    if provider == "anthropic" and name == "response_format":
-        return "Anthropic's Messages API has no response format: ask for JSON in the system prompt."
-    return None
+    return adapter(provider).unsupported(model, name)
 
 
 def high(provider: str, name: str) -> float | None:
     """The upper bound of a numeric parameter for ``provider`` (Anthropic's temperature is 0–1)."""
-    if provider == "anthropic" and name == "temperature":
-        return 1.0
+    if name == "temperature":
+        return adapter(provider).max_temperature
     return PARAMS[name].high
 
 
@@ -124,7 +115,7 @@ def _response_format(value: Any) -> dict[str, Any]:
     if isinstance(schema, str):
         try:
             schema = json.loads(schema)
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             raise ParamError(
                 "response_format",
                 f"the JSON schema is not valid JSON ({err.msg}, line {err.lineno})",

@@ -4,15 +4,16 @@
 ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL`` (default https://api.anthropic.com),
 ``COMPATIBLE_API_KEY`` / ``COMPATIBLE_BASE_URL`` (any OpenAI-compatible server: Azure OpenAI,
 Ollama, vLLM, LM Studio, a LiteLLM proxy; default http://localhost:11434/v1, Ollama's).
+The providers and their defaults are those of ``lib.llm.adapters.ADAPTERS``.
 """
 
 from __future__ import annotations
 
 from lib.config import setting
+from lib.llm.adapters import ADAPTERS
 
-PROVIDERS = {"openai": "OpenAI", "anthropic": "Anthropic", "compatible": "OpenAI-compatible"}
-DEFAULT_BASE = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com",
-                "compatible": "http://localhost:11434/v1"}  # fmt: skip
+PROVIDERS = {pid: a.label for pid, a in ADAPTERS.items()}  # id -> name shown
+DEFAULT_BASE = {pid: a.default_base for pid, a in ADAPTERS.items()}
 
 
 def base_url(provider: str) -> str:

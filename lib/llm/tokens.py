@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
+
+from lib.llm.adapters import adapter
 
 CL100K_PREFIXES = ("gpt-4-", "gpt-3.5", "gpt-35")
 PER_MESSAGE = 3
@@ -25,7 +28,7 @@ class TokenEstimate:
 
 
 @cache
-def _encoding(name: str):
+def _encoding(name: str) -> Any:  # a bpe_openai encoding
     import bpe_openai
 
     return bpe_openai.get_encoding(name)
@@ -44,5 +47,4 @@ def count_prompt(
     enc = _encoding(enc_name)
     parts = ([system] if system else []) + [m.get("content") or "" for m in messages]
     tokens = REPLY_PRIMER + sum(PER_MESSAGE + len(enc.encode(p)) for p in parts)
-    return TokenEstimate(tokens, provider != "anthropic" and model.lower().startswith(("gpt", "o1", "o3", "o4")),
-                         enc_name)  # fmt: skip
+    return TokenEstimate(tokens, adapter(provider).exact_tokens(model), enc_name)

@@ -1,60 +1,38 @@
 """A small HTTP client for paged admin APIs: retries with backoff, ``Retry-After``, cursors.
 
-Retried: connection errors, timeouts and the statuses 408, 409, 429, 500, 502, 503, 504 and
-529 (Anthropic's "overloaded"), up to ``RetryPolicy.max_retries`` times. The wait is the
-server's ``Retry-After`` (seconds or an HTTP date) when it sends one, else exponential
-backoff with jitter. Anything else fails at once with a ``PullError`` that says what the
-provider answered and what to do. Headers (and so the key) never appear in a message.
+Retried as ``lib.http`` says (connection errors, timeouts and the statuses in
+``lib.http.RETRIED``), up to ``RetryPolicy.max_retries`` times. The wait is the server's
+``Retry-After`` (seconds or an HTTP date) when it sends one, else exponential backoff with
+jitter. Anything else fails at once with a ``PullError`` that says what the provider answered
+and what to do. Headers (and so the key) never appear in a message.
 """
 
 from __future__ import annotations
 
-import email.utils
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from lib.errors import TokenboardError
+from lib.http import RETRIED, USER_AGENT, RetryPolicy, retry_after_seconds
 from lib.redact import mask_secrets
 
-RETRIED = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+__all__ = [
+    "RETRIED",
+    "ApiClient",
+    "PullError",
+    "RetryPolicy",
+    "error_message",
+    "retry_after_seconds",
+]
+
 MAX_PAGES = 1000
 
 
 class PullError(TokenboardError):
     """A pull that could not be completed; nothing of it was imported."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 5
-    base_delay: float = 1.0  # seconds before the first retry, doubled each time
-    max_delay: float = 60.0  # cap of one backoff wait, seconds
-    max_retry_after: float = 300.0  # a longer Retry-After gives up instead of waiting
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date; None when
-    absent or unreadable; never negative."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def error_message(response: httpx.Response) -> str:
@@ -92,7 +70,9 @@ class ApiClient:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.waits: list[float] = []  # every wait taken, in seconds (shown in the pull summary)
-        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=base_url, headers={"User-Agent": USER_AGENT, **headers}, timeout=timeout
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -112,8 +92,7 @@ class ApiClient:
                 )
             delay = retry_after
         else:
-            delay = min(self.policy.max_delay, self.policy.base_delay * 2**attempt)
-            delay *= random.uniform(0.5, 1.0)
+            delay = self.policy.backoff(attempt)
         self.waits.append(delay)
         self.sleep(delay)
 

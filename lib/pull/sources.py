@@ -24,8 +24,8 @@ import pandas as pd
 
 from lib.auth.roles import require
 from lib.config import setting
+from lib.http import ANTHROPIC_VERSION
 from lib.ingest import ImportResult, import_file
-from lib.llm.chat import ANTHROPIC_VERSION
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
 
