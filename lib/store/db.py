@@ -24,6 +24,7 @@ import duckdb
 from lib.config import resolve_db_path
 from lib.errors import DatabaseBusyError, StoreError
 from lib.store.migrations import MIGRATIONS
+from lib.store.seed import seed_rows
 
 DEFAULT_MEMORY_LIMIT = "600MB"
 
@@ -41,6 +42,16 @@ def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
         "program first, import through the app's Data page instead, or pass --db to use "
         "another database file."
     )
+
+
+def _seed_prices(cur: Cursor) -> int:
+    """Insert the seed price catalog (``lib.store.seed``) when the prices table is empty;
+    return the rows inserted."""
+    if cur.execute("SELECT count(*) FROM prices").rows[0][0]:
+        return 0
+    rows = seed_rows()
+    cur.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 class WriteBusyError(StoreError):
@@ -290,8 +301,6 @@ class Store:
 
     def migrate(self) -> int:
         """Apply every pending migration, each in its own transaction; return the version."""
-        from lib.pricing.catalog import seed_prices
-
         with self.write() as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -308,7 +317,7 @@ class Store:
             with self.write() as cur:
                 cur.execute(sql)
                 if version == 1:
-                    seed_prices(cur)
+                    _seed_prices(cur)
                 cur.execute(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     [version, description, datetime.now(UTC)],
