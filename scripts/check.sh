@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the checks need into .venv, then run every check: lint, format, all tests.
+# Install what the checks need into .venv, then run every check: lint, format, the layer
+# contracts (import-linter), types (mypy), all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -12,4 +13,6 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
 fi
 echo "== ruff check"; .venv/bin/python -m ruff check .
 echo "== ruff format --check"; .venv/bin/python -m ruff format --check .
+echo "== lint-imports"; .venv/bin/lint-imports
+echo "== mypy"; .venv/bin/python -m mypy
 echo "== pytest"; .venv/bin/python -m pytest "$@"

@@ -1,54 +1,12 @@
-"""The engine never imports the UI; the demo data's three grains agree with each other."""
+"""The demo data's three grains agree with each other (the layer tests are in test_layers.py)."""
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from lib.demo import load_demo
 from lib.summary import totals
-from tests.conftest import ROOT
-
-LIB = ROOT / "lib"
-
-
-def _engine_modules() -> list[Path]:
-    return [p for p in LIB.rglob("*.py") if "ui" not in p.relative_to(LIB).parts[:1]]
-
-
-def test_lib_outside_ui_never_imports_streamlit_in_source():
-    offenders = []
-    for path in _engine_modules():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
-                offenders.append(str(path.relative_to(ROOT)))
-    assert offenders == []
-
-
-def test_importing_every_engine_module_loads_no_streamlit():
-    modules = sorted(
-        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        for p in _engine_modules()
-    )
-    code = (
-        "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module(m)\n"
-        "print('streamlit' in sys.modules)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "False"
 
 
 def test_demo_grains_agree(store):

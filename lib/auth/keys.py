@@ -155,8 +155,8 @@ def configured_key(secrets_: dict[str, Any] | None = None) -> tuple[str, str]:
     if env:
         return env, "env"
     secrets_ = read_secrets() if secrets_ is None else secrets_
-    auth = secrets_.get("auth") if isinstance(secrets_.get("auth"), dict) else {}
-    return str((auth or {}).get("cookie_key") or ""), "secrets"
+    auth = secrets_.get("auth")
+    return str((auth if isinstance(auth, dict) else {}).get("cookie_key") or ""), "secrets"
 
 
 def cookie_key(secrets_: dict[str, Any] | None = None) -> str:

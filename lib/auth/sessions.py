@@ -150,7 +150,7 @@ def _end_where(
         return cur.execute(
             f"UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND {where}",
             [now, reason, *params],
-        ).fetchone()[0]
+        ).scalar()  # DuckDB answers an UPDATE with the number of rows it changed
 
 
 def end(store: Store, token: str, now: datetime, reason: EndReason = "logout") -> int:

@@ -102,11 +102,11 @@ class LoginThrottle:
             self._pairs.setdefault((client, self._name(username)), _Failures()).times.append(now)
             self._clients.setdefault(client, _Failures()).times.append(now)
             if len(self._pairs) > 100_000:  # forget the oldest rather than grow without bound
-                for key in list(self._pairs)[:50_000]:
-                    del self._pairs[key]
+                for pair in list(self._pairs)[:50_000]:
+                    del self._pairs[pair]
             if len(self._clients) > 100_000:
-                for key in list(self._clients)[:50_000]:
-                    del self._clients[key]
+                for name in list(self._clients)[:50_000]:
+                    del self._clients[name]
             return 0.0
 
     def succeeded(self, client: str, username: str, at: float) -> None:

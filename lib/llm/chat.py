@@ -40,7 +40,8 @@ __all__ = [
 
 def _sse(lines: Iterator[str]) -> Iterator[tuple[str | None, str]]:
     """(event name, data) of each server-sent event."""
-    event, data = None, []
+    event: str | None = None
+    data: list[str] = []
     for line in lines:
         if line == "":
             if data:

@@ -180,8 +180,8 @@ def facts_from_body(provider: str, status: int | None, body: object) -> ErrorFac
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
         return ErrorFacts(provider, status, message=str(body or "")[:500])
-    details = err.get("details") if isinstance(err.get("details"), dict) else {}
-    code = err.get("code") or details.get("error_code")
+    details = err.get("details")
+    code = err.get("code") or (details.get("error_code") if isinstance(details, dict) else None)
 
     def text(v: object) -> str | None:
         return None if v is None else str(v)

@@ -101,7 +101,7 @@ class ApiClient:
         last = ""
         for attempt in range(self.policy.max_retries + 1):
             try:
-                response = self._http.get(path, params=params)
+                response = self._http.get(path, params=tuple(params))
             except httpx.TimeoutException:
                 last = "no answer before the timeout"
                 retry_after = None

@@ -47,7 +47,7 @@ def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
 def _seed_prices(cur: Cursor) -> int:
     """Insert the seed price catalog (``lib.store.seed``) when the prices table is empty;
     return the rows inserted."""
-    if cur.execute("SELECT count(*) FROM prices").rows[0][0]:
+    if cur.execute("SELECT count(*) FROM prices").scalar():
         return 0
     rows = seed_rows()
     cur.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -95,6 +95,11 @@ class Result:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any:
+        """The first value of the first row; None when there is no row (``count(*)``, ``max``
+        and the like always give one)."""
+        return self.rows[0][0] if self.rows else None
 
 
 class Cursor:
@@ -155,7 +160,7 @@ class Store:
         if self._local:
             parent = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(parent, mode=0o700, exist_ok=True)
-        config = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit
             or os.environ.get("TOKENBOARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
             "preserve_insertion_order": False,
@@ -294,10 +299,10 @@ class Store:
         with self.read() as cur:
             exists = cur.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-            ).fetchone()[0]
+            ).scalar()
             if not exists:
                 return 0
-            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            return int(cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").scalar())
 
     def migrate(self) -> int:
         """Apply every pending migration, each in its own transaction; return the version."""
