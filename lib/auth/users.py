@@ -105,7 +105,11 @@ class UserStore:
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         clean = {
-            u: {k: v for k, v in d.items() if k in ("name", "email", "password", "roles")}
+            u: {
+                k: v
+                for k, v in d.items()
+                if k in ("name", "email", "password", "roles", "language")
+            }
             for u, d in self.credentials["usernames"].items()
         }
         tmp = self.path.with_suffix(".tmp")
@@ -193,6 +197,26 @@ class UserStore:
             }
             self._save()
         return User(username, name, email, role)
+
+    def language_of(self, username: str | None) -> str | None:
+        """The language code the user chose ("en", "fr"), or ``None`` when they chose none."""
+        d = self.credentials["usernames"].get(username or "")
+        value = d.get("language") if d else None
+        return value if isinstance(value, str) and value else None
+
+    def set_language(self, username: str, language: str) -> None:
+        """Save the user's language (a code such as "fr"; the caller checks it is one the app
+        has). Raises ``UserError`` for users kept in the secrets or an unknown user."""
+        if self.read_only:
+            raise UserError("Users come from the app's secrets here; edit them there.")
+        self.refresh()  # never overwrite users added elsewhere
+        with self._lock:
+            d = self.credentials["usernames"].get(username)
+            if d is None:
+                raise UserError(f"The user {username} does not exist.")
+            if d.get("language") != language:
+                d["language"] = language
+                self._save()
 
 
 class SetupToken:

@@ -3,7 +3,8 @@
 - The cookie key comes from secrets or the environment; a missing, public or weak key stops
   the app with a message (anyone knowing the key could sign cookies).
 - No self-registration: with no users, a form creates the first admin, and it accepts only
-  the one-time setup token that the server printed to its log at start.
+  the one-time setup token that the server printed to its log at start (once per process).
+  The new admin is signed in at once.
 - Passwords are used exactly as typed. Failed sign-ins slow down the client that makes
   them (``lib.auth.throttle``), never the account for everyone, and the answer is the same
   for unknown and known usernames.
@@ -27,11 +28,14 @@ import streamlit as st
 from lib.auth import device, sessions
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
+from lib.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from lib.auth.throttle import LoginThrottle, client_network
 from lib.auth.users import UserError, UserStore, create_first_admin, setup_token, users_file
 from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
 from lib.errors import TokenboardError
+from lib.i18n import N_
 from lib.store import Store
+from lib.ui.i18n import _, language_switch, n_
 from lib.ui.markup import md
 from lib.ui.state import get_store
 
@@ -42,11 +46,15 @@ _USER = "tb_user"
 log = logging.getLogger("tokenboard")
 
 
+FORM_WIDTH = 440  # px: the login and setup forms, centred
+
+
 @dataclass(frozen=True)
 class SignedIn:
     username: str
     name: str
     role: str
+    language: str | None = None  # the language saved with the account, if any
 
 
 @st.cache_resource(show_spinner=False)
@@ -100,35 +108,84 @@ def _user_agent() -> str | None:
     return agent if isinstance(agent, str) else None
 
 
-def _first_admin_form(store: UserStore) -> None:
-    _, middle, _ = st.columns([1, 1.4, 1])
-    with middle:
-        st.title("Set up Tokenboard")
+def _narrow() -> st.delta_generator.DeltaGenerator:
+    """A column ``FORM_WIDTH`` pixels wide in the middle of the page, for a form."""
+    outer = st.container(horizontal_alignment="center")
+    return outer.container(width=FORM_WIDTH)
+
+
+def _user_error(err: UserError) -> str:
+    """A refusal of ``lib.auth.users`` in the page's language (its own English sentence when
+    it is not one of those the setup form can meet)."""
+    text = str(err)
+    known = {
+        "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'.": _(
+            "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+        ),
+        f"A password needs at least {MIN_LENGTH} characters.": _(
+            "A password needs at least {n} characters.", n=MIN_LENGTH
+        ),
+        f"A password can have at most {MAX_LENGTH} characters.": _(
+            "A password can have at most {n} characters.", n=MAX_LENGTH
+        ),
+        "A password cannot contain a NUL character.": _(
+            "A password cannot contain a NUL character."
+        ),
+        "That setup token is not valid. Copy it from the server log.": _(
+            "That setup token is not valid. Copy it from the server log."
+        ),
+        "An admin exists already; ask them to add you.": _(
+            "An admin exists already; ask them to add you."
+        ),
+        "Users come from the app's secrets here; add the admin there.": _(
+            "Users come from the app's secrets here; add the admin there."
+        ),
+    }
+    return known.get(text) or md(text)
+
+
+def _first_admin_form(users: UserStore) -> None:
+    with _narrow():
+        language_switch(st)
+        st.title(_("Set up Tokenboard"))
         st.write(
-            "There are no users yet. Create the first admin account. The **setup token** is printed "
-            "in the server's log (the terminal or the host's log viewer) when the app starts."
+            _(
+                "There are no users yet: create the first admin account. The **setup token** "
+                "was printed once in the server's log (the terminal or the host's log viewer) "
+                "when the app started."
+            )
         )
         token = setup_token()
         with st.form("first_admin"):
-            given = st.text_input("Setup token", type="password")
-            username = st.text_input("Username", help="Lower-case letters, digits, '.', '_' or '-'")
-            name = st.text_input("Full name")
-            email = st.text_input("Email")
-            password = st.text_input(
-                "Password", type="password", help="At least 10 characters; spaces count"
+            given = st.text_input(_("Setup token"), type="password")
+            username = st.text_input(
+                _("Username"), help=_("Lower-case letters, digits, '.', '_' or '-'")
             )
-            again = st.text_input("Repeat password", type="password")
-            if st.form_submit_button("Create admin", type="primary"):
-                if password != again:
-                    st.error("The two passwords differ.")
-                else:
-                    try:
-                        create_first_admin(store, token, given, username, name, email, password)
-                    except UserError as err:
-                        st.error(md(err))
-                    else:
-                        st.success("Admin created. You can now log in.")
-                        st.rerun()
+            name = st.text_input(_("Full name"))
+            email = st.text_input(_("Email"))
+            password = st.text_input(
+                _("Password"),
+                type="password",
+                help=_("At least {n} characters; spaces count", n=MIN_LENGTH),
+            )
+            again = st.text_input(_("Repeat password"), type="password")
+            submitted = st.form_submit_button(_("Create admin"), type="primary", width="stretch")
+        if not submitted:
+            return
+        if password != again:
+            st.error(_("The two passwords differ."))
+            return
+        try:
+            user = create_first_admin(users, token, given, username, name, email, password)
+        except UserError as err:
+            st.error(_user_error(err))
+            return
+        store = get_store()
+        key = cookie_key()
+        dev = _client(user.username, key)[1]
+        _start_session(users, store, user.username, key, dev)
+        st.session_state["tb_welcome"] = user.username
+        st.rerun()
 
 
 # -- the cookie --------------------------------------------------------------------------
@@ -186,7 +243,8 @@ def _delete_cookie() -> None:
 
 
 # -- sessions ----------------------------------------------------------------------------
-_KEPT = ("tb_cookie_op", "tb_notice")  # what survives the end of a session in this tab
+# what survives the end of a session in this tab (the language a link or the switch chose)
+_KEPT = ("tb_cookie_op", "tb_notice", "tb_lang", "tb_lang_url")
 
 
 def _forget() -> None:
@@ -234,29 +292,30 @@ def _session_user(store: Store, users: UserStore, key: str) -> str | None:
     return None
 
 
-_NOTICES = {
-    "idle": f"Your session ended after {IDLE_MINUTES // 60} hours without activity. "
-    "Please log in again.",
-    "expired": "Your session reached its time limit. Please log in again.",
-    "logout": "You are logged out.",
-    "everywhere": "You are logged out on every device.",
-    "changed": "Your account was changed (password, role or removal). Please log in again.",
+_NOTICES = {  # message ids; {hours} is filled in when shown
+    "idle": N_("Your session ended after {hours} hours without activity. Please log in again."),
+    "expired": N_("Your session reached its time limit. Please log in again."),
+    "logout": N_("You are logged out."),
+    "everywhere": N_("You are logged out on every device."),
+    "changed": N_("Your account was changed (password, role or removal). Please log in again."),
 }
 
 
 def _login_form(users: UserStore, store: Store) -> None:
-    _, middle, _ = st.columns([1, 1.4, 1])
-    with middle:
+    with _narrow():
+        language_switch(st)
         st.title("Tokenboard")
-        st.caption("LLM API usage, spend and errors. Sign in to continue.")
+        st.caption(_("LLM API usage, spend and errors. Sign in to continue."))
         notice = st.session_state.get("tb_notice")  # kept until the next sign-in attempt
         if notice in _NOTICES:
-            st.info(_NOTICES[notice])
+            st.info(_(_NOTICES[notice], hours=IDLE_MINUTES // 60))
         with st.form("login", clear_on_submit=False):
-            st.subheader("Log in")
-            username = st.text_input("Username", autocomplete="username")
-            password = st.text_input("Password", type="password", autocomplete="current-password")
-            submitted = st.form_submit_button("Log in", type="primary")
+            st.subheader(_("Log in"))
+            username = st.text_input(_("Username"), autocomplete="username")
+            password = st.text_input(
+                _("Password"), type="password", autocomplete="current-password"
+            )
+            submitted = st.form_submit_button(_("Log in"), type="primary", width="stretch")
         if submitted:
             _sign_in(users, store, username, password)
 
@@ -273,22 +332,30 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
         st.error(
-            f"Too many failed sign-ins from this device. Try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}."
+            n_(
+                "Too many failed sign-ins from this device. Try again in {n} minute.",
+                "Too many failed sign-ins from this device. Try again in {n} minutes.",
+                minutes,
+            )
         )
         return
     name = users.verify(username, password)
     if name is None or users.role_of(name) is None:
-        st.error("Username or password is incorrect.")
+        st.error(_("Username or password is incorrect."))
         return
     throttle.succeeded(client, username, at)
+    _start_session(users, store, name, key, dev)
+    st.rerun()
+
+
+def _start_session(users: UserStore, store: Store, name: str, key: str, dev: str | None) -> None:
+    """Start a server session for ``name`` in this tab and have the browser keep its cookie."""
     token = sessions.start(
-        store, name, now, tag=users.credential_tag(name), client_ip=_address(),
+        store, name, sessions.utcnow(), tag=users.credential_tag(name), client_ip=_address(),
         user_agent=_user_agent(),
     )  # fmt: skip
     st.session_state[_SESSION], st.session_state[_USER] = token, name
     _set_cookies(sessions.cookie_value(token, key), device.new_value(name, key, dev))
-    st.rerun()
 
 
 def require_login() -> SignedIn:
@@ -305,6 +372,7 @@ def require_login() -> SignedIn:
         st.stop()
     if users.empty:
         _first_admin_form(users)
+        _sync_cookie()
         st.stop()
     store = get_store()
     username = _session_user(store, users, key)
@@ -315,7 +383,7 @@ def require_login() -> SignedIn:
     _sync_cookie()
     role = users.role_of(username)
     if role is None:
-        st.error("Your account has no role. Ask an admin to give you one.")
+        st.error(_("Your account has no role. Ask an admin to give you one."))
         st.stop()
     name = users.credentials["usernames"].get(username, {}).get("name") or username
-    return SignedIn(username, name, role)
+    return SignedIn(username, name, role, users.language_of(username))

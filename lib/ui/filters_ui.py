@@ -20,6 +20,7 @@ from lib.filters import (
 )
 from lib.store import Store
 from lib.summary import data_version
+from lib.ui.i18n import URL_PARAM
 from lib.ui.markup import md
 
 COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
@@ -78,7 +79,8 @@ def _init_state(f: Filters, force: bool) -> None:
 
 
 def _url_query() -> dict[str, object]:
-    return st.query_params.to_dict() | {
+    """The filters' part of the URL (the language, ``lib.ui.i18n.URL_PARAM``, is not theirs)."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k != URL_PARAM} | {
         d: st.query_params.get_all(d) for d in DIMENSIONS if st.query_params.get_all(d)
     }
 
@@ -125,6 +127,7 @@ def sidebar_filters(store: Store, page: str) -> Filters:
     result = Filters(preset, start, end, gran, tz, dims)
     query = result.to_query()
     st.session_state["tb_filters"] = query
-    if query != {k: v for k, v in st.query_params.to_dict().items()}:
-        st.query_params.from_dict(query)
+    kept = {k: v for k, v in st.query_params.to_dict().items() if k == URL_PARAM}
+    if query | kept != st.query_params.to_dict():
+        st.query_params.from_dict(query | kept)
     return result

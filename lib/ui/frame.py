@@ -1,12 +1,15 @@
 """The page frame: every page starts with ``page(...)``.
 
-It sets up the page, checks login and role (stopping the script for anyone who may not see
-the page), draws the navigation grouped by section with only the pages the role may open,
-the signed-in user with a logout button, and the global filters.
+It decides the page's language (``lib.ui.i18n``), sets up the page, checks login and role,
+draws the navigation grouped by section with only the pages the role may open, the
+signed-in user with the language switch and a logout button, and the global filters. A
+role that may not open the page sees the navigation and a sentence saying so, and the
+script stops there.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import streamlit as st
@@ -14,12 +17,16 @@ import streamlit as st
 from lib.auth.roles import can
 from lib.errors import TokenboardError
 from lib.filters import Filters
+from lib.i18n import N_
 from lib.store import Store
-from lib.ui.auth_gate import SignedIn, log_out, require_login
+from lib.ui.auth_gate import SignedIn, log_out, require_login, user_store
 from lib.ui.filters_ui import sidebar_filters
+from lib.ui.i18n import _, adopt_user_language, keep_in_url, lang, language_switch, resolve_language
 from lib.ui.markup import md
 from lib.ui.nav import SECTIONS, existing_pages, item_for
 from lib.ui.state import get_store
+
+ROLE_WORDS = {"admin": N_("admin"), "analyst": N_("analyst"), "viewer": N_("viewer")}
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,15 @@ class PageContext:
     store: Store
     user: SignedIn
     filters: Filters
+    lang: str = "en"  # the language the page is drawn in
 
     def can(self, action: str) -> bool:
         return can(self.user.role, action)
+
+
+def role_word(role: str) -> str:
+    """A role's name in the page's language."""
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 def _navigation(role: str, current: str) -> None:
@@ -39,40 +52,75 @@ def _navigation(role: str, current: str) -> None:
             items = [p for p in pages if p.section == section]
             if not items:
                 continue
-            st.caption(section.upper())
+            st.caption(_(section).upper())
             for p in items:
-                st.page_link(p.path, label=p.label, icon=p.icon, disabled=p.path == current)
+                st.page_link(p.path, label=_(p.label), icon=p.icon, disabled=p.path == current)
 
 
-def page(path: str, *, filters: bool = True) -> PageContext:
-    """Frame the page at ``path`` (e.g. ``"pages/1_Usage.py"``) and return its context."""
-    item = item_for(path)
-    title = item.label if item else "Tokenboard"
-    st.set_page_config(page_title=f"{title} · Tokenboard", page_icon="📊", layout="wide")
-    user = require_login()
-    action = item.action if item else "view"
-    if not can(user.role, action):
-        st.error(f"The {title} page is not open to the {user.role} role.")
-        st.stop()
-    _navigation(user.role, path)
+def _save_language(username: str, code: str) -> None:
+    """Keep the language chosen with the switch for the user's next visits (only for this tab
+    when users come from the app's secrets)."""
+    with contextlib.suppress(TokenboardError, OSError):  # then only this tab keeps it
+        user_store().set_language(username, code)
+
+
+def _account(user: SignedIn) -> None:
     with st.sidebar:
         st.divider()
-        st.caption(f"Signed in as **{md(user.name)}** · {user.role}")
-        here = st.button("Log out", key="tb_logout")
+        st.caption(
+            _("Signed in as **{name}** · {role}", name=md(user.name), role=role_word(user.role))
+        )
+        language_switch(st, on_saved=lambda code: _save_language(user.username, code))
+        here = st.button(_("Log out"), key="tb_logout")
         everywhere = st.button(
-            "Sign out everywhere",
+            _("Sign out everywhere"),
             key="tb_logout_all",
             type="tertiary",
-            help="End your sessions in every browser and device, this one included",
+            help=_("End your sessions in every browser and device, this one included"),
         )
         if here or everywhere:
             try:
                 log_out(everywhere=everywhere)
             except TokenboardError as err:  # not recorded: the session still opens the app
-                st.error(f"You are still signed in: the logout could not be recorded. {md(err)}")
+                st.error(
+                    _(
+                        "You are still signed in: the logout could not be recorded. {why}",
+                        why=md(err),
+                    )
+                )
             else:
                 st.rerun()  # show the login form, not the rest of this page
         st.divider()
+
+
+def page(path: str, *, filters: bool = True) -> PageContext:
+    """Frame the page at ``path`` (e.g. ``"pages/1_Usage.py"``) and return its context."""
+    item = item_for(path)
+    resolve_language()
+    title = _(item.label) if item else "Tokenboard"
+    st.set_page_config(page_title=f"{title} · Tokenboard", page_icon="📊", layout="wide")
+    user = require_login()
+    adopt_user_language(user.language)
+    title = _(item.label) if item else "Tokenboard"  # in the account's language
+    action = item.action if item else "view"
+    _navigation(user.role, path)
+    _account(user)
+    welcome = st.session_state.pop("tb_welcome", None)
+    if welcome:
+        st.toast(_("Admin account {name} created. You are signed in.", name=md(welcome)), icon="✅")
+    if not can(user.role, action):
+        st.title(title)
+        st.info(
+            _(
+                "The {page} page is not open to the {role} role. Ask an admin if you need it.",
+                page=title,
+                role=role_word(user.role),
+            ),
+            icon=":material/lock:",
+        )
+        keep_in_url()
+        st.stop()
     store = get_store()
     f = sidebar_filters(store, path) if filters else Filters()
-    return PageContext(store, user, f)
+    keep_in_url()  # a filter change that rewrote the query string keeps the language
+    return PageContext(store, user, f, lang())

@@ -1,34 +1,38 @@
-"""The page map: which pages exist, their section, and the action a role needs to open them."""
+"""The page map: which pages exist, their section, and the action a role needs to open them.
+
+Labels and sections are English message ids marked for the catalog (``N_``); the frame
+shows them translated (``_(item.label)``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lib.config import PROJECT_ROOT
+from lib.i18n import N_
 
 
 @dataclass(frozen=True)
 class NavItem:
     path: str  # relative to the project root, as st.page_link wants it
-    label: str
+    label: str  # a message id
     icon: str
-    section: str  # Monitor | Manage | Help
+    section: str  # Monitor | Manage | Help (message ids)
     action: str = "view"
 
 
 PAGES: tuple[NavItem, ...] = (
-    NavItem("app.py", "Overview", ":material/dashboard:", "Monitor"),
-    NavItem("pages/1_Usage.py", "Usage", ":material/monitoring:", "Monitor"),
-    NavItem("pages/2_Costs.py", "Costs", ":material/payments:", "Monitor"),
-    NavItem("pages/3_Errors.py", "Errors", ":material/error:", "Monitor"),
-    NavItem("pages/4_Alerts.py", "Alerts", ":material/notifications:", "Monitor"),
-    NavItem("pages/5_API_keys.py", "API keys", ":material/key:", "Manage", "manage_keys"),
-    NavItem("pages/6_Playground.py", "Playground", ":material/science:", "Manage", "playground"),
-    NavItem("pages/7_Data.py", "Data", ":material/database:", "Manage"),
-    NavItem("pages/8_Settings.py", "Settings", ":material/settings:", "Manage", "settings"),
-    NavItem("pages/9_Help.py", "Help", ":material/help:", "Help"),
-)
-SECTIONS: tuple[str, ...] = ("Monitor", "Manage", "Help")
+    NavItem("app.py", N_("Overview"), ":material/dashboard:", N_("Monitor")),
+    NavItem("pages/1_Usage.py", N_("Usage"), ":material/monitoring:", N_("Monitor")),
+    NavItem("pages/2_Costs.py", N_("Costs"), ":material/payments:", N_("Monitor")),
+    NavItem("pages/3_Errors.py", N_("Errors"), ":material/error:", N_("Monitor")),
+    NavItem("pages/4_Alerts.py", N_("Alerts"), ":material/notifications:", N_("Monitor")),
+    NavItem("pages/5_API_keys.py", N_("API keys"), ":material/key:", N_("Manage"), "manage_keys"),
+    NavItem("pages/6_Playground.py", N_("Playground"), ":material/science:", N_("Manage"), "playground"),
+    NavItem("pages/7_Data.py", N_("Data"), ":material/database:", N_("Manage")),
+    NavItem("pages/8_Settings.py", N_("Settings"), ":material/settings:", N_("Manage"), "settings"),
+    NavItem("pages/9_Help.py", N_("Help"), ":material/help:", N_("Help")),
+)  # fmt: skip
+SECTIONS: tuple[str, ...] = (N_("Monitor"), N_("Manage"), N_("Help"))
 
 
 def existing_pages() -> list[NavItem]:

@@ -1,0 +1,375 @@
+"""French and English: one catalog that every page's words go through, locale formats, the
+language chosen per link, per user and per browser, and the pages drawn in French."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lib.auth.users import UserStore
+from lib.i18n import formats
+from lib.i18n.catalog import (
+    from_accept_language,
+    missing,
+    normalize,
+    read_catalog,
+    translate,
+    translate_plural,
+)
+from lib.i18n.extract import all_messages, raw_text, scan
+from tests.conftest import ROOT, app_test, login
+
+# Files whose every shown word goes through the catalog (add a page here once translated).
+TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
+              "pages/6_Playground.py"]  # fmt: skip
+NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
+
+
+# -- the catalog ---------------------------------------------------------------------------
+
+
+def test_every_word_a_page_asks_for_has_a_french_translation():
+    found, problems = all_messages()
+    assert not problems, [f"{p.file}:{p.line}: {p.text}" for p in problems]
+    ids = [f.msgid for f in found]
+    assert len(ids) > 200
+    gaps = missing(ids, "fr")
+    where = {f.msgid: f"{f.file}:{f.line}" for f in found}
+    assert not gaps, "untranslated (run python -m lib.i18n.extract, fill the .po):\n" + "\n".join(
+        f"{where[m]}: {m!r}" for m in gaps
+    )
+
+
+@pytest.mark.parametrize("rel", TRANSLATED)
+def test_translated_files_show_no_word_outside_the_catalog(rel):
+    problems = raw_text(ROOT / rel)
+    assert not problems, [f"{p.file}:{p.line}: {p.text}" for p in problems]
+
+
+def test_french_typography_is_consistent():
+    """A no-break space before : ; ? ! and inside « », never a plain space or none."""
+    catalog = read_catalog("fr")
+    bad = []
+    for m in catalog:
+        if not m.id:
+            continue
+        for s in m.string if isinstance(m.string, tuple) else (m.string,):
+            text = re.sub(r"`[^`]*`|https?://\S+|\{[^}]*\}|\.streamlit/\S+", "", s)
+            if re.search(r"(?:^|[^\s\u00a0])[;:!?](?=\s|$|\*)", text) or re.search(
+                r" [;:!?»]|« ", text
+            ):
+                bad.append(s)
+    assert not bad
+
+
+def test_the_checks_find_what_they_are_for(tmp_path: Path):
+    page = tmp_path / "page.py"
+    page.write_text(
+        "import streamlit as st\n"
+        "from lib.ui.i18n import _\n"
+        "st.title('Costs')\n"  # a literal title
+        "st.caption(f'{n} · Tokenboard')\n"  # only a brand name and punctuation: fine
+        "c = st.columns(2)\n"
+        "c[0].metric(_('Tokens in'), f'{x} tokens')\n"  # a literal word in a metric's value
+        "st.tabs([_('Chat'), 'History'])\n"
+        "st.button(_('Save'), help='Keep it')\n"
+        "st.markdown(f\"**{_('What to do:')}** {fix}\")\n"
+        "st.error(_(f'Oops {x}'))\n"  # an f-string cannot be looked up
+        "log.warning('Not for the page')\n"
+        "st.text_area(_('Schema'), placeholder='{\"type\": \"object\"}')\n",  # code
+        encoding="utf-8",
+    )
+    shown = sorted(p.line for p in raw_text(page))
+    assert shown == [3, 6, 7, 8]
+    found, problems = scan(page)
+    assert sorted((f.line, f.msgid) for f in found) == [
+        (6, "Tokens in"), (7, "Chat"), (8, "Save"), (9, "What to do:"), (12, "Schema"),
+    ]  # fmt: skip
+    assert [p.line for p in problems] == [10]
+
+
+def test_translate_with_fields_plurals_and_fallbacks():
+    assert translate("Log in", "fr") == "Se connecter"
+    assert translate("Log in", "en") == "Log in"
+    assert translate("Log in", "de") == "Log in"  # a language we do not have: English
+    assert translate("A sentence no one wrote", "fr") == "A sentence no one wrote"
+    assert translate("Not sent: {why}", "fr", why="x") == f"Non envoyé{NB}: x"
+    # French uses the singular for 0 and 1, English only for 1
+    one, many = "Imported {n} preset.", "Imported {n} presets."
+    assert translate_plural(one, many, 0, "en") == "Imported 0 presets."
+    assert translate_plural(one, many, 1, "en") == "Imported 1 preset."
+    assert translate_plural(one, many, 0, "fr") == "0 préréglage importé."
+    assert translate_plural(one, many, 1, "fr") == "1 préréglage importé."
+    assert translate_plural(one, many, 2, "fr") == "2 préréglages importés."
+
+
+def test_language_codes_and_accept_language():
+    assert [normalize(c) for c in ("fr", "FR", "fr-CA", "fr_FR", "en-GB", "de", "", None, 3)] == [
+        "fr", "fr", "fr", "fr", "en", None, None, None, None,
+    ]  # fmt: skip
+    assert from_accept_language("fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5") == "fr"
+    assert from_accept_language("de-DE,de;q=0.9,en-US;q=0.8,fr;q=0.7") == "en"
+    assert from_accept_language("en;q=0.5, fr;q=0.6") == "fr"  # by weight, not order
+    assert from_accept_language("fr;q=0, en;q=0.1") == "en"  # q=0 refuses
+    assert from_accept_language("de, ja") is None
+    assert from_accept_language("") is None and from_accept_language(None) is None
+
+
+# -- formats (expected strings written by hand from CLDR's rules) -----------------------
+
+
+def test_money_in_both_locales():
+    m = formats.money
+    assert m(Decimal("1234.56"), "en") == "$1,234.56"
+    assert m(Decimal("1234.56"), "fr") == f"1{NNB}234,56{NB}$US"
+    assert m(Decimal("2.665"), "en") == "$2.67"  # halves up (banker's rounding would say 2.66)
+    assert m(Decimal("-0.004"), "en") == "$0.00"  # never -$0.00
+    assert m(Decimal("-0.004"), "fr") == f"0,00{NB}$US"
+    assert m(Decimal("-1234.5"), "en") == "-$1,234.50"
+    assert m(Decimal("0.0000034500"), "en", digits=6) == "$0.000003"
+    assert m(Decimal("0.15"), "en", digits=None) == "$0.15"  # every digit, at least two
+    assert m(Decimal("0.075000"), "fr", digits=None) == f"0,075{NB}$US"
+    assert m(Decimal("12"), "fr", "EUR") == f"12,00{NB}€"
+    assert m(None, "en") == "—" and m(float("nan"), "fr") == "—"
+
+
+def test_numbers_percentages_and_compact_figures_in_both_locales():
+    assert formats.number(1234567, "en") == "1,234,567"
+    assert formats.number(1234567, "fr") == f"1{NNB}234{NNB}567"
+    assert formats.number(Decimal("1234.565"), "en", 2) == "1,234.57"
+    assert formats.number(Decimal("1234.565"), "fr", 2) == f"1{NNB}234,57"
+    assert formats.integer(1234.0, "fr") == f"1{NNB}234" and formats.integer("n/a", "en") == "—"
+    assert formats.compact(43_060_123, "en") == "43.1M"
+    assert formats.compact(43_060_123, "fr") == f"43,1{NB}M"
+    assert formats.compact(987, "en") == "987"
+    assert formats.percent(0.1234, "en") == "12.3%"
+    assert formats.percent(0.1234, "fr") == f"12,3{NB}%"
+    assert formats.percent(0.04, "en", signed=True) == "+4.0%"
+    assert formats.percent(-0.04, "fr", signed=True) == f"-4,0{NB}%"
+    assert formats.seconds(2.314, "fr") == f"2,31{NB}s"
+
+
+def test_dates_in_both_locales():
+    assert formats.day(date(2025, 1, 5), "en") == "Jan 5, 2025"
+    assert formats.day(date(2025, 1, 5), "fr") == "5 janv. 2025"
+    when = datetime(2025, 1, 5, 14, 3, tzinfo=UTC)
+    assert formats.moment(when, "en") == f"1/5/25, 2:03{NNB}PM"
+    assert formats.moment(when, "fr") == "05/01/2025 14:03"
+    assert formats.moment(when, "fr", tz="Europe/Paris") == "05/01/2025 15:03"  # UTC+1 in winter
+    assert formats.day(None, "fr") == "—"
+
+
+# -- the language of a user ------------------------------------------------------------
+
+
+def test_a_users_language_is_saved_with_the_account(app_env, tmp_path):
+    import os
+
+    users = UserStore(Path(os.environ["TOKENBOARD_USERS"]), secrets_={})
+    assert users.language_of("ana") is None
+    tag = users.credential_tag("ana")
+    users.set_language("ana", "fr")
+    again = UserStore(Path(os.environ["TOKENBOARD_USERS"]), secrets_={})
+    assert again.language_of("ana") == "fr" and again.language_of("vic") is None
+    assert again.credential_tag("ana") == tag  # a language change ends no session
+    assert again.verify("ana", "analyst-password-1") == "ana"
+
+
+# -- pages drawn in French -------------------------------------------------------------
+
+
+def _shown(at) -> tuple[list[str], list[str]]:
+    """(labels of the widgets, texts of the elements) an AppTest run shows."""
+    labels = []
+    for kind in ("text_input", "button", "selectbox", "slider", "number_input", "text_area",
+                 "checkbox", "multiselect", "metric", "page_link", "tabs", "form_submit_button"):  # fmt: skip
+        labels += [e.label for e in at.get(kind) if getattr(e, "label", None)]
+    texts = []
+    for kind in (
+        "title",
+        "subheader",
+        "caption",
+        "markdown",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        texts += [str(e.value) for e in at.get(kind)]
+    return labels, texts
+
+
+def _english_left(at) -> list[str]:
+    """English message ids (whose French differs) still shown: as a label, or a sentence
+    of theirs inside a text."""
+    catalog = read_catalog("fr")
+    labels, texts = _shown(at)
+    left = []
+    for m in catalog:
+        if not m.id or isinstance(m.id, tuple) or m.string == m.id:
+            continue
+        if m.id in labels:
+            left.append(m.id)
+        for chunk in re.split(r"\{[^}]*\}", m.id):
+            if len(chunk) >= 16 and any(chunk in t for t in texts):
+                left.append(chunk)
+    return left
+
+
+def test_the_login_form_in_french_with_lang_fr(app_env):
+    at = app_test()
+    at.query_params["lang"] = "fr"
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Nom d'utilisateur", "Mot de passe"]
+    assert [b.label for b in at.button] == ["Se connecter"]
+    assert at.subheader[0].value == "Se connecter"
+    assert not _english_left(at), _english_left(at)
+    # a wrong password is answered in French too
+    at.text_input[0].input("ana")
+    at.text_input[1].input("wrong")
+    at.button[0].click()
+    at.run()
+    assert at.error[0].value == "Nom d'utilisateur ou mot de passe incorrect."
+
+
+def test_the_setup_form_in_french_and_create_admin_signs_in(app_env, tmp_path, monkeypatch):
+    from lib.auth.users import setup_token
+
+    monkeypatch.setenv("TOKENBOARD_USERS", str(tmp_path / "none.yaml"))
+    at = app_test()
+    at.query_params["lang"] = "fr"
+    at.run()
+    assert at.title[0].value == "Installer Tokenboard"
+    assert not _english_left(at), _english_left(at)
+    fields = {t.label: t for t in at.text_input}
+    fields["Jeton d'installation"].input(setup_token().value or "")
+    fields["Nom d'utilisateur"].input("boss")
+    fields["Mot de passe"].input("court")
+    fields["Confirmer le mot de passe"].input("court")
+    next(b for b in at.button if b.label == "Créer l'administrateur").click()
+    at.run()
+    assert at.error[0].value == "Un mot de passe doit compter au moins 10 caractères."
+    fields = {t.label: t for t in at.text_input}
+    fields["Mot de passe"].input("a long password")
+    fields["Confirmer le mot de passe"].input("a long password")
+    next(b for b in at.button if b.label == "Créer l'administrateur").click()
+    at.run()
+    assert not at.exception
+    # signed in at once: the Overview with the account's sidebar, and a word saying so
+    assert any(b.label == "Se déconnecter" for b in at.button)
+    assert "Compte administrateur boss créé" in at.toast[0].value
+    assert UserStore(tmp_path / "none.yaml", secrets_={}).role_of("boss") == "admin"
+
+
+def test_the_playground_in_french(app_env, monkeypatch):
+    from tests.chat_api_server import OPENAI_KEY, ChatApi
+
+    with ChatApi() as api:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{api.url}/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+        at = app_test("pages/6_Playground.py")
+        at.query_params["lang"] = "fr"
+        at.run()
+        fields = {t.label: t for t in at.text_input}
+        fields["Nom d'utilisateur"].input("ana")
+        fields["Mot de passe"].input("analyst-password-1")
+        next(b for b in at.button if b.label == "Se connecter").click()
+        at.run()
+        assert not at.exception
+        assert at.title[0].value == "Bac à sable"
+        assert [t.label for t in at.tabs] == ["Discussion", "Comparer", "Préréglages", "Historique"]
+        assert at.slider(key="pg_temperature").label == "Température"
+        assert [p.label for p in at.sidebar.page_link][:2] == ["Vue d'ensemble", "Utilisation"]
+        at.selectbox(key="pg_model").set_value("gpt-4o-mini")
+        at.run()
+        at.chat_input[0].set_value("Say hello").run()
+        assert not at.exception
+        m = {x.label: x.value for x in at.metric}
+        # 12 prompt tokens (2 cached), 3 completion: 10 × 0.15 + 2 × 0.075 + 3 × 0.60 per 1M
+        # = $0.00000345, shown to 6 decimals
+        assert m["Jetons en entrée"] == "12" and m["Coût (USD)"] == f"0,000003{NB}$US"
+        assert m["Durée totale"].endswith(f"{NB}s") and "," in m["Durée totale"]
+        assert not _english_left(at), _english_left(at)
+        # an error's meaning and fix in French
+        at.selectbox(key="pg_model").set_value("ctx")
+        at.run()
+        at.chat_input[0].set_value("A very long prompt").run()
+        text = at.error[0].value
+        assert "Requête trop longue pour le modèle" in text and f"Que faire{NB}:" in text
+
+
+def test_the_language_stays_across_pages_and_filter_changes(app_env):
+    at = app_test()
+    at.query_params["lang"] = "fr"
+    at = login_fr(at, "ana")
+    assert not at.exception
+    at.selectbox(key="f_period").select("7d")
+    at.run()
+    assert at.query_params["lang"] in ("fr", ["fr"]) and at.query_params["period"] in ("7d", ["7d"])
+    # a page link drops the query string: the filters come from the tab, the language too
+    at.query_params.clear()
+    at.switch_page("pages/1_Usage.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="f_period").value == "7d"
+    assert at.query_params["lang"] in ("fr", ["fr"]) and at.query_params["period"] in ("7d", ["7d"])
+    assert [p.label for p in at.sidebar.page_link][:2] == ["Vue d'ensemble", "Utilisation"]
+    at.query_params.clear()
+    at.switch_page("pages/6_Playground.py")
+    at.run()
+    assert at.title[0].value == "Bac à sable"
+    assert at.query_params["lang"] in ("fr", ["fr"])
+
+
+def login_fr(at, username: str):
+    from tests.conftest import PASSWORDS
+
+    at.run()
+    fields = {t.label: t for t in at.text_input}
+    fields["Nom d'utilisateur"].input(username)
+    fields["Mot de passe"].input(PASSWORDS[username])
+    next(b for b in at.button if b.label == "Se connecter").click()
+    return at.run()
+
+
+def test_the_switch_saves_the_users_language_and_the_next_visit_uses_it(app_env):
+    import os
+
+    at = login(app_test("pages/6_Playground.py"), "ana")
+    assert at.title[0].value == "Playground"
+    switch = at.sidebar.segmented_control[0]
+    switch.set_value("fr").run()
+    assert at.title[0].value == "Bac à sable"
+    assert at.query_params["lang"] in ("fr", ["fr"])
+    assert UserStore(Path(os.environ["TOKENBOARD_USERS"]), secrets_={}).language_of("ana") == "fr"
+    # a new browser session without ?lang: the account's language
+    again = login(app_test("pages/6_Playground.py"), "ana")
+    assert again.title[0].value == "Bac à sable"
+    # a link's ?lang=en wins over the account's language, and is not saved
+    link = app_test("pages/6_Playground.py")
+    link.query_params["lang"] = "en"
+    link = login(link, "ana")
+    assert link.title[0].value == "Playground"
+    assert UserStore(Path(os.environ["TOKENBOARD_USERS"]), secrets_={}).language_of("ana") == "fr"
+
+
+def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
+    at = app_test("pages/6_Playground.py")
+    at.query_params["lang"] = "fr"
+    at = login_fr(at, "vic")
+    assert not at.exception and not at.error
+    assert at.info[0].value == (
+        "La page Bac à sable n'est pas ouverte au rôle lecteur. "
+        "Demandez-la à un administrateur si vous en avez besoin."
+    )
+    assert [p.label for p in at.sidebar.page_link] == [
+        "Vue d'ensemble",
+        "Utilisation",
+        "Coûts",
+        "Données",
+    ]
