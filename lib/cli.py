@@ -120,7 +120,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_imports(args: argparse.Namespace) -> int:
-    from lib.ledger import history
+    from lib.ingest.ledger import history
 
     with Store(args.db) as store:
         rows = list(reversed(history(store)))
@@ -131,12 +131,12 @@ def cmd_imports(args: argparse.Namespace) -> int:
     def n(v: int | None) -> str:
         return "" if v is None else f"{v:,}"
 
-    _print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'format':20} {'grain':7} {'read':>10} {'new':>10} "
-          f"{'dup':>8} {'repl':>6}  file")  # fmt: skip
+    _print(f"{'id':>4}  {'status':7} {'started (UTC)':16}  {'origin':10} {'format':20} {'grain':7} "
+          f"{'read':>10} {'new':>10} {'dup':>8} {'repl':>6}  name")  # fmt: skip
     for r in rows:
-        line = (f"{r.import_id:>4}  {r.status:7} {r.started_at:%Y-%m-%d %H:%M}  {r.format or '?':20} "
-                f"{r.grain or '?':7} {n(r.rows_read):>10} {n(r.rows_new):>10} {n(r.rows_duplicate):>8} "
-                f"{n(r.rows_replaced):>6}  {r.file_name}{' [demo]' if r.is_demo else ''}")  # fmt: skip
+        line = (f"{r.import_id:>4}  {r.status:7} {r.started_at:%Y-%m-%d %H:%M}  {r.origin:10} "
+                f"{r.format or '?':20} {r.grain or '?':7} {n(r.rows_read):>10} {n(r.rows_new):>10} "
+                f"{n(r.rows_duplicate):>8} {n(r.rows_replaced):>6}  {r.file_name}")  # fmt: skip
         if r.error:
             line += f"\n      {r.error}"
         _print(line)

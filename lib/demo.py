@@ -236,7 +236,7 @@ def load_demo(
         files = [gateway]
         files += _usage_and_cost_files(tmp, daily)
         for path in files:
-            results.append(import_file(store, path, is_demo=True, progress=say))
+            results.append(import_file(store, path, origin="demo", progress=say))
     return results
 
 

@@ -1,7 +1,7 @@
 """Totals over the whole database, the way the CLI's ``summary`` reports them.
 
-Tokens, requests and errors come from the counted stream of each provider and day (see the
-``token_streams`` view): a provider usage pull wins over other usage exports, which win over
+Tokens, requests and errors come from the counted stream of each provider and day (the
+``token_streams`` table): a provider usage pull wins over other usage exports, which win over
 gateway/request logs, so the same traffic is never added twice. Errors come from the
 counted stream, or from the request logs of that day where the stream has no error count;
 requests likewise (Anthropic's usage report has no request count). Stated cost is, per provider
@@ -17,8 +17,13 @@ from typing import Any
 
 from lib.analytics.usage import counted_rows
 from lib.filters import Filters
+from lib.ingest.ledger import data_version, ever_imported, has_data, has_demo_data
 from lib.money import money_str
 from lib.store import Store
+
+# What the ledger says about the data (kept here for their callers; they live in
+# lib.ingest.ledger): the cache key, and whether anything (or demo data) was imported.
+__all__ = ["Totals", "data_version", "ever_imported", "has_data", "has_demo_data", "totals"]
 
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
@@ -56,42 +61,18 @@ class Totals:
         }
 
 
-def data_version(store: Store) -> str:
-    """Changes whenever an import lands or is undone, or a playground run is counted (the cache
-    key for query results)."""
-    row = store.query(
-        """SELECT count(*), coalesce(max(import_id), 0), count(undone_at), coalesce(sum(rows_new), 0)
-           FROM imports WHERE status <> 'failed'"""
-    )[0]
-    return "-".join(str(v) for v in row)
-
-
-def has_data(store: Store) -> bool:
-    """True once any import has landed (and not been undone)."""
-    return bool(store.scalar("SELECT count(*) FROM imports WHERE status = 'ok'"))
-
-
-def ever_imported(store: Store) -> bool:
-    """True once anything was ever imported, even if failed or undone since."""
-    return bool(store.scalar("SELECT count(*) FROM imports"))
-
-
-def has_demo_data(store: Store) -> bool:
-    return bool(store.scalar("SELECT count(*) FROM imports WHERE is_demo AND status = 'ok'"))
-
-
 def totals(store: Store) -> Totals:
     with store.read() as cur:
         rows = cur.execute(
             """SELECT (SELECT count(*) FROM request_events)
                     + (SELECT count(*) FROM live_usage)
                     + (SELECT count(*) FROM live_costs)"""
-        ).fetchone()[0]
+        ).scalar()
         tok = cur.execute(
             """SELECT count(*), sum(requests), sum(errors), sum(input_tokens),
                       sum(cached_input_tokens), sum(output_tokens)
                FROM counted_hourly"""
-        ).fetchone()
+        ).fetchall()[0]
         n, requests, errors, inp, cached, out = tok
         stated = cur.execute(
             """WITH billed AS (
@@ -102,7 +83,7 @@ def totals(store: Store) -> Totals:
                    FROM counted_hourly GROUP BY ALL)
                SELECT sum(coalesce(b.usd, s.usd))
                FROM billed b FULL OUTER JOIN stated s ON b.provider = s.provider AND b.day = s.day"""
-        ).fetchone()[0]
+        ).scalar()
         requests, errors = cur.execute(
             """WITH c AS (SELECT provider, hour // 86400 AS day, sum(requests) AS n, sum(errors) AS e
                           FROM counted_hourly GROUP BY ALL),
@@ -110,7 +91,7 @@ def totals(store: Store) -> Totals:
                      FROM agg_hourly WHERE grain = 'request' GROUP BY ALL)
                SELECT sum(coalesce(c.n, r.n)), sum(coalesce(c.e, r.e))
                FROM c LEFT JOIN r USING (provider, day)"""
-        ).fetchone()
+        ).fetchall()[0]
         # The same estimate the pages show: the counted stream × the price in force that day.
         base, params = counted_rows(cur, Filters(), None, ALL_TIME)
         est_cost, unpriced = cur.execute(
@@ -119,7 +100,7 @@ def totals(store: Store) -> Totals:
                          FILTER (WHERE est IS NULL AND counted AND c_input_tokens + c_output_tokens > 0)
                 FROM {base}""",
             params,
-        ).fetchone()
+        ).fetchall()[0]
         streams = cur.execute(
             "SELECT provider, stream, count(*) FROM token_streams GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
@@ -128,7 +109,7 @@ def totals(store: Store) -> Totals:
                GROUP BY currency ORDER BY currency"""
         ).fetchall()
 
-    def none_if_empty(v: object) -> int | None:
+    def none_if_empty(v: Any) -> int | None:
         return None if n == 0 else int(v or 0)
 
     return Totals(

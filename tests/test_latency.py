@@ -128,6 +128,7 @@ def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path
                 cur.execute(f"ALTER TABLE {table} DROP COLUMN cost_n")
             cur.execute("DROP VIEW requests_named")
             cur.execute("DROP VIEW costs_named")
+            cur.execute("ALTER TABLE imports DROP COLUMN origin")  # migration 13
             cur.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(db_path) as s:
         assert s.schema_version() >= 4

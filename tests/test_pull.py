@@ -69,10 +69,10 @@ def test_openai_pull_pages_through_and_imports(store, api):
     # 3 days at 2 buckets per page: 2 pages for each of completions, embeddings and costs
     assert (result.pages, result.retries) == (6, 0)
     assert [r.format for r in result.imports] == ["openai_usage", "openai_usage", "openai_costs"]
-    assert (
-        result.imports[0].file_name
-        == "openai completions usage 2026-03-01..2026-03-03 (API pull).json"
-    )
+    # named by provider, report and days; that it is a pull is its origin, not a file-name suffix
+    assert result.imports[0].file_name == "openai completions usage 2026-03-01..2026-03-03"
+    assert {r.origin for r in result.imports} == {"pull"}
+    assert store.query("SELECT DISTINCT origin, content_hash FROM imports") == [("pull", None)]
     assert _totals(store) == (15, 3000, 300, Decimal("1.75"))
     calls = [r for r in api.requests if r["path"] == COMPLETIONS]
     assert calls[0]["query"]["start_time"] == [str(D1)]
@@ -218,9 +218,9 @@ def test_data_page_pulls_and_never_shows_the_key(app_env, api):
     assert not at.exception
     assert not at.error
     assert [s.value.replace("\\", "").split(":")[0] for s in at.success] == [  # md-escaped
-        "openai completions usage 2026-03-01..2026-03-03 (API pull).json",
-        "openai embeddings usage 2026-03-01..2026-03-03 (API pull).json",
-        "openai costs 2026-03-01..2026-03-03 (API pull).json",
+        "openai completions usage 2026-03-01..2026-03-03",
+        "openai embeddings usage 2026-03-01..2026-03-03",
+        "openai costs 2026-03-01..2026-03-03",
     ]
     shown = [
         e.value

@@ -171,7 +171,7 @@ def test_cli_bad_arguments(db_path):
 def test_content_hash_full_and_sampled(tmp_path, monkeypatch):
     import hashlib
 
-    import lib.ingest as ingest
+    import lib.ingest.fingerprint as ingest
 
     path = tmp_path / "f.bin"
     data = bytes(range(256)) * 40_000  # 10 MB

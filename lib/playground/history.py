@@ -1,9 +1,12 @@
 """Every playground run: stored with who, when, what and how it went, and counted in usage.
 
-A run is one row of ``playground_runs`` (the prompt and answer text only when the user opts
-in) and one request event of source "playground" (project "playground", the user as user id),
-rolled up like an imported request log, so it shows on the Usage and Costs pages. The events
-of all runs belong to one ledger entry, "Playground runs"; undoing it removes them from usage.
+A run is one import of one request event (origin ``playground``, source "playground",
+project "playground", the user as user id, request id ``playground-<run id>``) through the
+import engine, like any request log: the same duplicate rules, rollups and ledger, so it shows
+on the Usage and Costs pages and its ledger entry can be undone on its own. Its row of
+``playground_runs`` (the prompt and answer text only when the user opts in) is written in the
+same transaction, so a run is kept exactly when it is counted. Runs recorded before each had
+an import of their own share one ledger entry, "Playground runs".
 """
 
 from __future__ import annotations
@@ -11,15 +14,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lib.llm.chat import ChatRequest, ChatResult
-from lib.store import Cursor, Store, rollups
+from lib.ingest import import_records
+from lib.store import Cursor, Store
+
+if TYPE_CHECKING:
+    from lib.llm.chat import ChatRequest, ChatResult
 
 SOURCE = "playground"
 PROVIDER_NAME = {"openai": "openai", "anthropic": "anthropic", "compatible": "openai-compatible"}
+_COST_STEP = Decimal("1e-10")  # request_events.cost_usd and playground_runs.cost_usd: 10 decimals
 
 
 @dataclass(frozen=True)
@@ -28,21 +36,38 @@ class RunRecord:
     cost_usd: Decimal | None
 
 
-def _ledger(cur: Cursor, now: datetime) -> int:
-    row = cur.execute(
-        "SELECT import_id FROM imports WHERE source = ? AND status = 'ok' ORDER BY import_id LIMIT 1",
-        [SOURCE],
-    ).fetchone()
-    if row:
-        return int(row[0])
-    iid = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
-    cur.execute(
-        """INSERT INTO imports (import_id, file_name, format, source, grain, rows_read, rows_new, rows_duplicate,
-                                rows_replaced, period_start, period_end, started_at, finished_at, status)
-           VALUES (?, 'Playground runs', 'playground', ?, 'request', 0, 0, 0, 0, ?, ?, ?, ?, 'ok')""",
-        [iid, SOURCE, now, now, now, now],
-    )
-    return int(iid)
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def _event(run_id: int, now: datetime, username: str, req: ChatRequest, result: ChatResult,
+           cost: Decimal | None) -> dict[str, Any]:  # fmt: skip
+    """The run as one canonical request row (``lib.importers.canonical.REQUEST_COLUMNS``)."""
+    u, err = result.usage, result.error
+    return {
+        "ts": now,
+        "request_id": f"playground-{run_id}",
+        "provider": PROVIDER_NAME.get(req.provider, req.provider),
+        "model": result.model or req.model,
+        "project": "playground",
+        "api_key": None,
+        "user_id": username,
+        "status": "error" if result.status == "error" else "success",
+        "http_status": err.status if err else None,
+        "error_code": None,
+        "error_type": err.advice.kind if err else None,
+        "error_message": err.advice.title if err else None,
+        "latency_ms": _ms(result.total_s),
+        "input_tokens": u.prompt_tokens or 0,
+        "cached_input_tokens": u.cached_tokens or 0,
+        "cache_write_tokens": u.cache_write_tokens or 0,
+        "output_tokens": u.completion_tokens or 0,
+        "reasoning_tokens": u.reasoning_tokens or 0,
+        "client_ip": None,
+        "origin": None,
+        "cost_usd": cost,
+        "batch": False,
+    }
 
 
 def record_run(
@@ -52,47 +77,46 @@ def record_run(
     result: ChatResult,
     cost: Decimal | None,
     keep_text: bool,
+    *,
+    role: str | None = "admin",
 ) -> RunRecord:
-    """Store one run and count it in usage, in one transaction."""
+    """Store one run and count it in usage, in one transaction, on behalf of a user whose
+    ``role`` may use the playground. ``cost`` is in US dollars (None when unknown), kept to
+    10 decimals (half away from zero, as the database rounds)."""
     now = datetime.now(UTC)
     u, err = result.usage, result.error
+    if cost is not None:
+        cost = cost.quantize(_COST_STEP, ROUND_HALF_UP)
     prompt = (
         "\n\n".join(m["content"] for m in req.messages if m["role"] == "user")[-20000:]
         if keep_text
         else None
     )
-    with store.write() as cur:
-        run_id = int(cur.execute("SELECT nextval('run_id_seq')").fetchone()[0])
+    with store.write() as cur:  # the run's id first: its request id names it
+        run_id = int(cur.execute("SELECT nextval('run_id_seq')").scalar())
+
+    def keep_run(cur: Cursor, _import_id: int) -> None:
         cur.execute(
             "INSERT INTO playground_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, now, username, req.provider, req.model, json.dumps(req.params, sort_keys=True), result.status,
              u.prompt_tokens, u.cached_tokens, u.completion_tokens, u.reasoning_tokens,
-             None if result.ttft_s is None else round(result.ttft_s * 1000),
-             None if result.total_s is None else round(result.total_s * 1000), cost,
+             _ms(result.ttft_s), _ms(result.total_s), cost,
              err.status if err else None, err.advice.title if err else None, prompt,
              result.text if keep_text else None],
         )  # fmt: skip
-        iid = _ledger(cur, now)
-        key = int(cur.execute("SELECT hash(?, ?)", [SOURCE, run_id]).fetchone()[0])
-        cur.execute(
-            """INSERT INTO request_events (import_id, source, event_key, ts, request_id, provider, model, project,
-                   api_key, user_id, status, http_status, error_code, error_type, error_message, latency_ms,
-                   input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
-                   cost_usd, batch)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'playground', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)""",
-            [iid, SOURCE, key, now, f"playground-{run_id}", PROVIDER_NAME.get(req.provider, req.provider),
-             result.model or req.model, username, "error" if result.status == "error" else "success",
-             err.status if err else None, None, err.advice.kind if err else None, err.advice.title if err else None,
-             None if result.total_s is None else round(result.total_s * 1000), u.prompt_tokens or 0,
-             u.cached_tokens or 0, u.cache_write_tokens or 0, u.completion_tokens or 0, u.reasoning_tokens or 0,
-             cost],
-        )  # fmt: skip
-        rollups.add_request_events(cur, iid, SOURCE, "import_id = ? AND event_key = ?", [iid, key])
-        cur.execute(
-            """UPDATE imports SET rows_read = rows_read + 1, rows_new = rows_new + 1, finished_at = ?,
-                      period_end = greatest(period_end, ?) WHERE import_id = ?""",
-            [now, now, iid],
-        )
+
+    import_records(
+        store,
+        [_event(run_id, now, username, req, result, cost)],
+        fmt="playground",
+        grain="request",
+        source=SOURCE,
+        display=f"Playground run #{run_id}",
+        origin="playground",
+        role=role,
+        permission="playground",
+        within=keep_run,
+    )
     return RunRecord(run_id, cost)
 
 

@@ -1,8 +1,9 @@
 """Pull usage and cost reports from the OpenAI and Anthropic admin APIs into the store.
 
 Every endpoint of a provider is fetched first (all pages, with retries); only when all of
-them answered are the pages imported, each endpoint as one import through the normal
-importer (all or nothing, overlapping pulls replace the buckets they cover). Admin keys come
+them answered are the pages imported, each endpoint as one import of origin ``pull`` through
+the import engine, with the format the endpoint gives (no file, no detection; all or nothing,
+overlapping pulls replace the buckets they cover). Admin keys come
 from the environment or the app's secrets and are never shown, logged or stored.
 
 Settings (environment first, then ``.streamlit/secrets.toml``):
@@ -12,9 +13,6 @@ https://api.openai.com) and ``ANTHROPIC_ADMIN_BASE_URL`` (default https://api.an
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,19 +23,18 @@ import pandas as pd
 from lib.auth.roles import require
 from lib.config import setting
 from lib.http import ANTHROPIC_VERSION
-from lib.ingest import ImportResult, import_file
+from lib.ingest import ImportResult, import_records
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
 
 PROVIDERS = ("openai", "anthropic")
 DEFAULT_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
-PULL_SUFFIX = " (API pull).json"  # ends the ledger file name of every pulled report
 
 
 @dataclass(frozen=True)
 class Endpoint:
     provider: str
-    name: str  # shown in progress and in the import's file name
+    name: str  # shown in progress and in the import's name
     path: str
     fmt: str  # importer format name
     params: tuple[tuple[str, str], ...]  # fixed query parameters (grouping, bucket width, limit)
@@ -110,6 +107,11 @@ def _client(
     return ApiClient(base_url(provider), headers, label=LABEL[provider], policy=policy, **extra)
 
 
+def _say_page(say: Callable[[str], None], name: str) -> Callable[[int], None]:
+    """Progress of one endpoint's paging: ``completions usage: page 2``."""
+    return lambda n: say(f"{name}: page {n}")
+
+
 @dataclass
 class PullResult:
     provider: str
@@ -149,28 +151,26 @@ def pull(
         for ep in ENDPOINTS[provider]:
             say(f"{LABEL[provider]}: fetching {ep.name} {start} → {end}")
             pages = client.pages(ep.path, [*_window(provider, start, end), *ep.params],
-                                 on_page=lambda n, ep=ep: say(f"{ep.name}: page {n}"))  # fmt: skip
+                                 on_page=_say_page(say, ep.name))  # fmt: skip
             fetched.append((ep, pages))
         retries, waited = len(client.waits), sum(client.waits)
     results = []
-    with tempfile.TemporaryDirectory(prefix="tokenboard-pull-") as tmp:
-        for ep, pages in fetched:
-            name = f"{provider} {ep.name} {start}..{end}{PULL_SUFFIX}"
-            path = os.path.join(tmp, ep.name.replace(" ", "_") + ".json")
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(pages, fh)
-            say(f"importing {ep.name}")
-            results.append(import_file(store, path, fmt=ep.fmt, display=name, role=role))
+    for ep, pages in fetched:
+        say(f"importing {ep.name}")
+        name = f"{provider} {ep.name} {start}..{end}"
+        results.append(import_records(store, pages, fmt=ep.fmt, display=name, origin="pull",
+                                      role=role))  # fmt: skip
     return PullResult(provider, results, sum(len(p) for _, p in fetched), retries, waited)
 
 
 def last_pulls(store: Store) -> pd.DataFrame:
     """Per provider: the newest day its pulls cover (``data_to``, exclusive end, UTC) and when
-    it last pulled (``pulled``, UTC). Empty when nothing was pulled."""
+    it last pulled (``pulled``, UTC). Empty when nothing was pulled. (A pull's sources are its
+    endpoints' formats, which start with the provider: ``openai_usage``, ``anthropic_cost``.)"""
     with store.read() as cur:
         return cur.df(
-            """SELECT split_part(file_name, ' ', 1) AS provider, max(period_end) AS data_to,
+            """SELECT split_part(source, '_', 1) AS provider, max(period_end) AS data_to,
                       max(finished_at) AS pulled
-               FROM imports WHERE status = 'ok' AND ends_with(file_name, ?) GROUP BY 1 ORDER BY 1""",
-            [PULL_SUFFIX],
+               FROM imports WHERE status = 'ok' AND origin = ? GROUP BY 1 ORDER BY 1""",
+            ["pull"],
         )

@@ -52,7 +52,8 @@ CREATE TABLE imports (
 CREATE TABLE request_events (
     import_id BIGINT NOT NULL,
     source VARCHAR NOT NULL,
-    event_key UBIGINT NOT NULL,       -- hash of source + request id, or of the whole row
+    event_key UBIGINT NOT NULL,       -- hash(request_id), else a hash of 16 of its columns
+                                      -- (lib.ingest.requests.EVENT_KEY_SQL)
     ts TIMESTAMPTZ NOT NULL,
     request_id VARCHAR,
     provider VARCHAR NOT NULL,
@@ -72,7 +73,7 @@ CREATE TABLE request_events (
     output_tokens BIGINT NOT NULL,
     reasoning_tokens BIGINT NOT NULL,
     client_ip VARCHAR,
-    origin VARCHAR,
+    origin VARCHAR,                   -- the web origin the request came from (not the import's)
     cost_usd DECIMAL(18, 10),
     batch BOOLEAN NOT NULL
 );
@@ -256,9 +257,9 @@ SELECT import_id, source, (epoch_ms(ts) // 3600000) * 3600, provider, model,
 FROM request_events WHERE latency_ms IS NOT NULL GROUP BY ALL;
 """
 
-# The counted stream per provider and UTC day (see V1's token_streams view), and whether that
-# stream states errors. Shared with lib.store.rollups.refresh_streams, which recomputes the
-# table after every change to agg_hourly.
+# The counted stream per provider and UTC day (a view in V1, the table ``token_streams`` from
+# V4 on), and whether that stream states errors. Shared with lib.store.rollups.refresh_streams,
+# which recomputes the table after every change to agg_hourly.
 # As shipped with V4 (four columns); later versions use STREAMS_SELECT.
 _STREAMS_SELECT_V4 = """
 WITH s AS (
@@ -481,6 +482,29 @@ DELETE FROM token_streams;
 INSERT INTO token_streams {STREAMS_SELECT};
 """
 
+# File names by which imports told their origin before V13 (the suffix is no longer written).
+_PULL_SUFFIX_V12 = " (API pull).json"
+
+V13 = f"""
+-- Where each import came from, as a column (lib.ingest.result.ORIGINS): file (the command
+-- line), upload (the Data page), pull (a provider's admin API), playground (one run),
+-- gateway (its journal), demo. Imports made before were told apart by their names: a pull's
+-- ended with '{_PULL_SUFFIX_V12}' (dropped from the name now), the playground's one entry was
+-- 'Playground runs' of format 'playground'; a file and an upload cannot be told apart: 'file'.
+ALTER TABLE imports ADD COLUMN origin VARCHAR NOT NULL DEFAULT 'file';
+UPDATE imports SET origin = CASE
+    WHEN is_demo THEN 'demo'
+    WHEN ends_with(file_name, '{_PULL_SUFFIX_V12}') THEN 'pull'
+    WHEN source = 'playground' AND format = 'playground' THEN 'playground'
+    ELSE 'file' END;
+UPDATE imports SET file_name = left(file_name, length(file_name) - {len(_PULL_SUFFIX_V12)})
+WHERE origin = 'pull' AND ends_with(file_name, '{_PULL_SUFFIX_V12}');
+-- Playground runs were keyed hash('playground', run id); they are imports now, keyed like every
+-- request event that has a request id.
+UPDATE request_events SET event_key = hash(request_id)
+WHERE source = 'playground' AND request_id IS NOT NULL;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -494,4 +518,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (10, "model families, with the source's name as the snapshot", V10),
     (11, "the span of each rollup row's source bucket", V11),
     (12, "rows stating a cost per rollup row; subset reports rank below the logs", V12),
+    (13, "the origin of each import as a column", V13),
 ]

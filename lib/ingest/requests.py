@@ -1,0 +1,155 @@
+"""Request events: written, de-duplicated and rolled up for one import.
+
+``event_key`` (UBIGINT) identifies an event within its source: DuckDB's ``hash(request_id)``
+when the row has a request id, else the hash of these 16 columns of the row, in this order:
+ts, model, project, api_key, user_id, status, http_status, error_code, error_message,
+latency_ms, input_tokens, cached_input_tokens, output_tokens, cost_usd, client_ip, origin
+(``EVENT_KEY_COLS``; not the source, which scopes the look-up instead, nor provider,
+error_type, cache_write_tokens, reasoning_tokens or batch). Two rows of one source with the
+same key are the same event: the first stored is kept, the others are duplicates.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import duckdb
+
+from lib.importers.base import Plan
+from lib.importers.canonical import COLUMNS
+from lib.ingest import ledger
+from lib.store import Cursor, rollups
+
+Progress = Callable[[str], None]
+
+EVENT_KEY_COLS = (
+    "ts",
+    "model",
+    "project",
+    "api_key",
+    "user_id",
+    "status",
+    "http_status",
+    "error_code",
+    "error_message",
+    "latency_ms",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "client_ip",
+    "origin",
+)
+EVENT_KEY_SQL = (
+    "CASE WHEN request_id IS NOT NULL THEN hash(request_id) "
+    f"ELSE hash({', '.join(EVENT_KEY_COLS)}) END"
+)
+
+
+class Ticker(threading.Thread):
+    """Reports DuckDB's progress on the running statement every ``every`` seconds."""
+
+    def __init__(self, cur: Cursor, say: Progress, label: str, every: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.cur, self.say, self.label, self.every = cur, say, label, every
+        self.stop = threading.Event()
+        cur.execute("SET enable_progress_bar = true")
+        cur.execute("SET enable_progress_bar_print = false")
+        cur.execute("SET progress_bar_time = 0")
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        while not self.stop.wait(self.every):
+            try:
+                pct = self.cur.raw.query_progress()
+            except duckdb.Error:
+                return
+            if pct >= 0:
+                self.say(f"{self.label} {pct:.0f}% ({time.perf_counter() - t0:.0f} s)")
+
+    def __enter__(self) -> Ticker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.join()
+
+
+def write_requests(
+    cur: Cursor, plan: Plan, import_id: int, say: Progress
+) -> tuple[int, int, int, list[str]]:
+    """Insert request events; drop those already stored for this source (recording this
+    import's claim on them, see ``lib.ingest.undo``) or repeated in the file. Returns (rows
+    read, rows new, rows duplicate, notes: request ids repeated with other values)."""
+    cols = list(COLUMNS["request"])
+    with Ticker(cur, say, f"{plan.display}: reading rows"):
+        read = cur.execute(
+            f"""INSERT INTO request_events BY NAME
+            SELECT ? AS import_id, ? AS source, {EVENT_KEY_SQL} AS event_key, {", ".join(cols)}
+            FROM ({plan.select_sql})""",
+            [import_id, plan.source, *plan.params],
+        ).scalar()
+    say(f"{plan.display}: {read:,} rows read; checking duplicates")
+    total, distinct = cur.execute(
+        "SELECT count(*), count(DISTINCT event_key) FROM request_events WHERE import_id = ?",
+        [import_id],
+    ).fetchall()[0]
+    notes: list[str] = []
+    if total != distinct or ledger.any_ok(cur, plan.source):
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE claimed AS
+            SELECT DISTINCT event_key FROM request_events
+            WHERE import_id = ? AND event_key IN (
+                SELECT event_key FROM request_events WHERE source = ? AND import_id <> ?)""",
+            [import_id, plan.source, import_id],
+        )
+        cur.execute(
+            "INSERT INTO event_claims SELECT ?, ?, event_key FROM claimed",
+            [import_id, plan.source],
+        )
+        notes = _conflicting_ids(cur, import_id, plan.source)
+        cur.execute(
+            """DELETE FROM request_events WHERE rowid IN (
+                SELECT rid FROM (
+                    SELECT rowid AS rid, event_key,
+                           row_number() OVER (PARTITION BY event_key ORDER BY rowid) AS rn
+                    FROM request_events WHERE import_id = ?) n
+                WHERE rn > 1 OR event_key IN (SELECT event_key FROM claimed))""",
+            [import_id],
+        )
+        cur.execute("DROP TABLE IF EXISTS claimed")
+    new = cur.execute(
+        "SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]
+    ).scalar()
+    rollups.add_request_import(cur, import_id, plan.source)
+    return read, new, read - new, notes
+
+
+def _conflicting_ids(cur: Cursor, import_id: int, source: str) -> list[str]:
+    """A note when rows about to be dropped as duplicates repeat a request id (stored earlier,
+    or earlier in the file) with other values: the first one stored is kept."""
+    values = f"hash({', '.join(EVENT_KEY_COLS)})"
+    n, example = cur.execute(
+        f"""WITH stored AS (
+                SELECT event_key, any_value({values}) AS v FROM request_events
+                WHERE source = ? AND import_id <> ? AND request_id IS NOT NULL
+                  AND event_key IN (SELECT event_key FROM claimed)
+                GROUP BY event_key),
+            mine AS (
+                SELECT event_key, request_id, {values} AS v,
+                       first({values}) OVER (PARTITION BY event_key ORDER BY rowid) AS v_first
+                FROM request_events WHERE import_id = ? AND request_id IS NOT NULL)
+            SELECT count(*), min(m.request_id) FROM mine m LEFT JOIN stored s USING (event_key)
+            WHERE CASE WHEN s.event_key IS NOT NULL THEN m.v <> s.v ELSE m.v <> m.v_first END""",
+        [source, import_id, import_id],
+    ).fetchall()[0]
+    if not n:
+        return []
+    shown = example if len(example) <= 80 else example[:77] + "…"
+    return [
+        f"{n:,} row(s) repeat a request id already stored or earlier in the file but with "
+        f"other values; the first one stored was kept (for example request id {shown!r})"
+    ]
