@@ -39,7 +39,7 @@ import re
 import duckdb
 
 from lib.errors import InputError
-from lib.importers.base import FieldSource, Plan, col, tabular_plan
+from lib.importers.base import FieldSource, Importer, Plan, col, tabular_plan
 from lib.importers.generic import detect_style
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
@@ -318,3 +318,8 @@ def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
         CAST(NULL AS DOUBLE) AS quantity, CAST(NULL AS VARCHAR) AS quantity_unit
         FROM ({plan.select_sql}) GROUP BY {", ".join(COST_KEYS)}"""
     return plan
+
+
+IMPORTERS = (
+    Importer(("anthropic_console",), "table", 30, looks_like_console, lambda t, c, _a: plan_console(t, c)),
+)  # fmt: skip

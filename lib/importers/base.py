@@ -6,10 +6,11 @@ what the engine needs to de-duplicate, replace and explain errors. Importers nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lib.importers import rules, values
 from lib.importers.canonical import COLUMNS, SQL_TYPES, TOKEN_COLUMNS, Grain
@@ -17,6 +18,8 @@ from lib.importers.tabular import Tabular, quote_ident
 
 if TYPE_CHECKING:  # pyarrow is imported only when an importer builds rows (0.2 s saved at start)
     import pyarrow as pa
+
+    from lib.store.db import Cursor
 
 
 @dataclass
@@ -59,6 +62,58 @@ class Plan:
     def grains(self) -> str:
         """The grain recorded in the ledger: ``cost``, or ``cost+usage`` with ``also``."""
         return "+".join(sorted({self.grain, *(p.grain for p in self.also)}))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One import as the caller asked for it: the file, its name in messages, and what the
+    caller said of it."""
+
+    path: str
+    display: str
+    fmt: str | None = None  # a --format: the importer it names is used (see ``Importer.named``)
+    mapping: dict[str, str] | None = None  # canonical field → column (generic files)
+    source: str | None = None  # the data stream of a generic file
+    text_only: bool = False  # every column read as text (the retry after a typed read failed)
+    lines: bool = False  # documents: they are the lines of a JSON Lines file
+
+
+# What an importer reads: ``table`` a CSV or Parquet file; ``records`` JSON records read as a
+# table (JSON Lines, an array of objects, the records inside saved API pages); ``docs`` the
+# parsed JSON documents of a report or API response; ``lines`` a JSON Lines file the importer
+# reads itself, one line at a time, recognised from its first line.
+Reads = Literal["table", "records", "docs", "lines"]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One source format in the registry (``lib.importers.formats.REGISTRY``): how it is
+    recognised and how it is planned. A format that reads several kinds of input registers
+    one ``Importer`` per kind.
+
+    ``looks_like`` takes the ``Tabular`` (``table``, ``records``) or the list of documents
+    (``docs``, ``lines``: the first line only) and must not read the file; ``plan`` takes the
+    same, a cursor and the ``Asked``. Importers of one kind are tried by increasing
+    ``priority``.
+    """
+
+    names: tuple[str, ...]  # the --format names it answers to; the first names it
+    reads: Reads
+    priority: int
+    looks_like: Callable[[Any], bool]
+    plan: Callable[[Any, Cursor, Asked], Plan]
+    # What a --format naming it does (tables and records): ``take`` uses it without looking,
+    # ``check`` only when it looks like the file.
+    named: Literal["take", "check"] = "take"
+    # Documents: recognised by a shape of its own, so it is tried on the first records of a
+    # file before they are read as a table, and it wins over a --format naming another format
+    # (which it may refuse). A non-decisive importer comes after a --format (``take``).
+    decisive: bool = False
+    listed: bool = True  # offered as a --format choice (``FORMATS``)
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
 
 
 # The measures of a usage bucket before anything is added to it (importers that build rows).

@@ -34,7 +34,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lib.importers.base import ZERO_USAGE, Plan, arrow_plan
+from lib.errors import InputError
+from lib.importers.base import ZERO_USAGE, Asked, Importer, Plan, arrow_plan
 from lib.importers.provider_api import _Ctx
 
 FORMAT = "claude_code"
@@ -169,3 +170,13 @@ def plan(display: str, docs: list[Any]) -> Plan:
         for d, user, key in sorted(actors, key=lambda a: (a[0], a[1], a[2] or ""))
     ]
     return plan
+
+
+def _plan(docs: list[Any], _cur: object, asked: Asked) -> Plan:
+    """The plan of a report this importer recognised, or that --format named."""
+    if asked.fmt not in (None, FORMAT):
+        raise InputError(asked.display, f"this is {FORMAT} data, not {asked.fmt}")
+    return plan(asked.display, docs)
+
+
+IMPORTERS = (Importer((FORMAT,), "docs", 20, recognise, _plan, decisive=True),)

@@ -43,7 +43,7 @@ from typing import Any
 
 from lib.errors import InputError
 from lib.importers import rules
-from lib.importers.base import Plan, arrow_plan
+from lib.importers.base import Asked, Importer, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS, TOKEN_COLUMNS
 from lib.importers.tabular import Tabular
 
@@ -850,3 +850,27 @@ def gcp_csv_rows(tab: Tabular) -> Iterator[tuple[_Where, dict]]:
 
 def plan_gcp_table(tab: Tabular) -> Plan:
     return plan_gcp_rows(tab.display, gcp_csv_rows(tab))
+
+
+def _gcp_first(docs: list[Any]) -> bool:
+    return bool(docs) and is_gcp_record(docs[0])
+
+
+def _plan_gcp_docs(docs: list[Any], _cur: object, asked: Asked) -> Plan:
+    return plan_gcp_rows(asked.display, gcp_json_rows(asked.display, docs, asked.lines))
+
+
+def _plan_gcp_lines(_first: list[Any], _cur: object, asked: Asked) -> Plan:
+    return plan_gcp_rows(asked.display, gcp_jsonl_rows(asked.path, asked.display))
+
+
+IMPORTERS = (
+    Importer(("azure_cost",), "table", 10, looks_like_azure, lambda t, _c, _a: plan_azure(t)),
+    Importer(
+        ("gcp_billing",), "table", 20, looks_like_gcp_table, lambda t, _c, _a: plan_gcp_table(t)
+    ),
+    # BigQuery's JSON export rows: a JSON array (parsed whole) or JSON Lines (read a line at a
+    # time); never read as records, whatever --format says
+    Importer(("gcp_billing",), "docs", 10, _gcp_first, _plan_gcp_docs, "check", decisive=True),
+    Importer(("gcp_billing",), "lines", 10, _gcp_first, _plan_gcp_lines, "check"),
+)

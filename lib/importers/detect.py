@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 from lib.errors import InputError
-from lib.importers import (
-    claude_code,
-    cloud_billing,
-    langfuse,
-    langfuse_observations,
-    litellm_reports,
-    provider_api,
-)
-from lib.importers.anthropic_console import looks_like_console, plan_console
-from lib.importers.base import Plan
-from lib.importers.gateways import (
-    litellm_pages,
-    looks_like_helicone,
-    looks_like_litellm,
-    plan_helicone,
-    plan_litellm,
-    plan_records,
-)
-from lib.importers.generic import plan_generic
+from lib.importers import provider_api
+from lib.importers.base import Asked, Importer, Plan
+from lib.importers.formats import FORMATS, RANKED
 from lib.importers.tabular import (
     SAMPLE_BYTES,
     Tabular,
@@ -40,25 +25,7 @@ from lib.importers.tabular import (
 )
 from lib.store.db import Cursor
 
-FORMATS = (
-    "openai_usage",
-    "openai_costs",
-    "anthropic_usage",
-    "anthropic_cost",
-    "openai_legacy_usage",
-    "litellm",
-    "helicone",
-    "anthropic_console",
-    "claude_code",
-    "langfuse",
-    "langfuse_observations",
-    "azure_cost",
-    "gcp_billing",
-    "generic",
-)
-FORMAT_SPEND_REPORT = litellm_reports.FORMAT  # recognised to be refused with its reason
-# JSON reports with an importer of their own: format → module with recognise() and plan().
-OWN_JSON = {"claude_code": claude_code, "langfuse": langfuse, FORMAT_SPEND_REPORT: litellm_reports}
+__all__ = ["FORMATS", "file_columns", "plan_file"]
 MAX_JSON_DOCUMENT = 512 * 1024 * 1024
 
 
@@ -251,42 +218,49 @@ def _api_error(display: str, doc: Any) -> None:
         )
 
 
-def _own_format(docs: list[Any]) -> str | None:
-    """The format of ``docs`` when an importer of ``OWN_JSON`` recognises them, else None."""
-    return next((name for name, mod in OWN_JSON.items() if mod.recognise(docs)), None)
+def _decisive(docs: list[Any]) -> Importer | None:
+    """The importer of documents that recognises ``docs`` by a shape of its own, else None."""
+    return next((i for i in RANKED["docs"] if i.decisive and i.looks_like(docs)), None)
 
 
-def _plan_own(display: str, docs: list[Any], fmt: str | None) -> Plan | None:
-    """The plan of a report of ``OWN_JSON`` (recognised, or forced with ``fmt``), else None."""
-    found = _own_format(docs)
-    if found == FORMAT_SPEND_REPORT:  # refused whatever the format asked: it says why
-        return OWN_JSON[found].plan(display, docs)
-    if found and fmt and fmt != found:
-        raise InputError(display, f"this is {found} data, not {fmt}")
-    name = found or (fmt if fmt in OWN_JSON else None)
-    return OWN_JSON[name].plan(display, docs) if name else None
+def _choose_docs(docs: list[Any], fmt: str | None) -> Importer | None:
+    """The importer of these documents: one that recognises them by a shape of its own
+    (``decisive``; it may refuse another --format), else the one --format names (``take``),
+    else the first that recognises them; None when none does."""
+    found = _decisive(docs)
+    if found is not None:
+        return found
+    ranked = RANKED["docs"]
+    forced = next((i for i in ranked if fmt in i.names and i.named == "take"), None)
+    if forced is not None:
+        return forced
+    return next((i for i in ranked if not i.decisive and i.looks_like(docs)), None)
 
 
-def _plan_records(
-    tab: Tabular, cur: Cursor, fmt: str | None, mapping: dict[str, str] | None, source: str | None
-) -> Plan:
-    """Records: LiteLLM spend logs, Helicone records and Langfuse observations by their own
+def _choose_table(reads: Literal["table", "records"], tab: Tabular, fmt: str | None) -> Importer:
+    """The importer of a table (CSV, Parquet) or of JSON records: the one --format names
+    (``take``; ``check``: only if it looks like the file), else the first that looks like
+    it; the generic importer, last, looks like anything. A --format that no importer of
+    tables answers to is refused; on records it is not forced (the generic importer reads
+    them)."""
+    ranked = RANKED[reads]
+    for imp in ranked:
+        named = fmt in imp.names
+        if (named and imp.named == "take") or ((fmt is None or named) and imp.looks_like(tab)):
+            return imp
+    if reads == "table":
+        raise InputError(tab.display, f"this is a table of columns, not {fmt} data")
+    return ranked[-1]
+
+
+def _plan_records(tab: Tabular, cur: Cursor, asked: Asked) -> Plan:
+    """Records: Langfuse observations, LiteLLM spend logs and Helicone records by their own
     importer, else generic."""
-    if fmt == langfuse_observations.FORMAT or (
-        fmt is None and langfuse_observations.looks_like_observations(tab)
-    ):
-        return langfuse_observations.plan_observations(tab, cur)
-    return plan_records(tab, cur, fmt) or plan_generic(tab, cur, mapping, source)
+    return _choose_table("records", tab, asked.fmt).plan(tab, cur, asked)
 
 
-def _plan_json(
-    path: str,
-    display: str,
-    cur: Cursor,
-    fmt: str | None,
-    mapping: dict[str, str] | None,
-    source: str | None,
-) -> Plan:
+def _plan_json(asked: Asked, cur: Cursor) -> Plan:
+    path, display = asked.path, asked.display
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     head = _sample_text(sample).lstrip(" \t\r\n")
@@ -296,23 +270,17 @@ def _plan_json(
         first = _array_records(sample, display)
         if first:
             _api_error(display, first[0])
-        if first and cloud_billing.is_gcp_record(first[0]):  # BigQuery billing export rows
-            value, _lines = _load_json(path, display)
-            docs = value if isinstance(value, list) else [value]
-            return cloud_billing.plan_gcp_rows(
-                display, cloud_billing.gcp_json_rows(display, docs, False)
-            )
-        if first and all(_is_record(d) for d in first) and not _own_format(first):
-            return _plan_records(
-                json_records(path, display, first, "array"), cur, fmt, mapping, source
-            )
+        if first and all(_is_record(d) for d in first) and _decisive(first) is None:
+            return _plan_records(json_records(path, display, first, "array"), cur, asked)
     lined = _first_line_doc(sample, display) if head.startswith("{") else None
-    if lined is not None and cloud_billing.is_gcp_record(lined[0]):  # BigQuery JSON export
-        return cloud_billing.plan_gcp_rows(display, cloud_billing.gcp_jsonl_rows(path, display))
+    if lined is not None:  # JSON Lines an importer reads itself (BigQuery's billing export)
+        reader = next((i for i in RANKED["lines"] if i.looks_like([lined[0]])), None)
+        if reader is not None:
+            return reader.plan([lined[0]], cur, replace(asked, lines=True))
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
-        if _is_record(lined[0]) and not _own_format([lined[0]]):
-            return _plan_records(open_jsonl(path, display, sample), cur, fmt, mapping, source)
+        if _is_record(lined[0]) and _decisive([lined[0]]) is None:
+            return _plan_records(open_jsonl(path, display, sample), cur, asked)
         docs, is_lines = _stream_lines(path, display), True
     else:
         value, is_lines = _load_json(path, display)
@@ -326,50 +294,19 @@ def _plan_json(
             found="[]",
             expected="a usage or cost report, or records",
         )
-    if cloud_billing.is_gcp_record(docs[0]):
-        rows = cloud_billing.gcp_json_rows(display, docs, is_lines)
-        return cloud_billing.plan_gcp_rows(display, rows)
-    own = _plan_own(display, docs, fmt)
-    if own is not None:
-        return own
-    pages = provider_api.as_pages(docs)
-    if pages is not None:
-        docs = pages
-        family = provider_api.page_family(docs)
-        if family is None:
-            raise InputError(
-                display,
-                "the pages hold no recognisable buckets",
-                field="data",
-                expected="OpenAI (start_time) or Anthropic (starting_at) buckets",
-            )
-        if (
-            fmt
-            and fmt != family
-            and provider_api.all_empty(docs)
-            and fmt.split("_")[0] == family.split("_")[0]
-        ):
-            family = fmt  # empty buckets cannot tell usage from costs: the caller knows
-        if fmt and fmt != family:
-            raise InputError(display, f"this is {family} data, not {fmt}")
-        return provider_api.PLANNERS[family](display, docs)
-    if all(provider_api.is_legacy_usage(d) for d in docs):
-        return provider_api.plan_openai_legacy(display, docs)
-    if all(provider_api.is_legacy_billing(d) for d in docs):
-        return provider_api.plan_openai_legacy_billing(display, docs)
+    asked = replace(asked, lines=is_lines)
+    found = _choose_docs(docs, asked.fmt)
+    if found is not None:
+        return found.plan(docs, cur, asked)
     if all(_is_record(d) for d in docs):
         if is_lines:
             tab = open_jsonl(path, display)
         else:
             tab = json_records(path, display, docs[:500], "array")
-        return _plan_records(tab, cur, fmt, mapping, source)
-    pages_tab = litellm_pages(path, display, docs)
-    if pages_tab is not None:
-        return plan_litellm(pages_tab, cur)
+        return _plan_records(tab, cur, asked)
     enveloped = _enveloped(docs)
     if enveloped:  # an API's pages of records saved whole (Helicone's {"data": [...]})
-        tab = enveloped_records(path, display, enveloped)
-        return _plan_records(tab, cur, fmt, mapping, source)
+        return _plan_records(enveloped_records(path, display, enveloped), cur, asked)
     raise InputError(
         display,
         "unrecognised JSON",
@@ -405,31 +342,16 @@ def plan_file(
         raise InputError(display, f"cannot be read ({err.strerror})") from None
     if size == 0 or not sample.strip():
         raise InputError(display, "the file is empty", expected="an export with data rows")
+    asked = Asked(path, display, fmt, mapping, source, text_only)
     if sample.startswith(b"PAR1"):
         tab = open_parquet(path, display, cur)
     else:
         detect_encoding(sample, display)
         head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
         if head[:1] in (b"{", b"["):
-            return _plan_json(path, display, cur, fmt, mapping, source)
+            return _plan_json(asked, cur)
         tab = open_csv(path, display, sample)
-    if fmt == "azure_cost" or (fmt is None and cloud_billing.looks_like_azure(tab)):
-        return cloud_billing.plan_azure(tab)
-    if fmt == "gcp_billing" or (fmt is None and cloud_billing.looks_like_gcp_table(tab)):
-        return cloud_billing.plan_gcp_table(tab)
-    if fmt == "anthropic_console" or (fmt is None and looks_like_console(tab)):
-        return plan_console(tab, cur)
-    if fmt in ("litellm",) or (fmt is None and looks_like_litellm(tab)):
-        return plan_litellm(tab, cur, text_only)
-    if fmt in ("helicone",) or (fmt is None and looks_like_helicone(tab)):
-        return plan_helicone(tab, cur, text_only)
-    if fmt == langfuse_observations.FORMAT or (
-        fmt is None and langfuse_observations.looks_like_observations(tab)
-    ):
-        return langfuse_observations.plan_observations(tab, cur)
-    if fmt not in (None, "generic"):
-        raise InputError(display, f"this is a table of columns, not {fmt} data")
-    return plan_generic(tab, cur, mapping, source, text_only)
+    return _choose_table("table", tab, fmt).plan(tab, cur, asked)
 
 
 def file_columns(path: str, cur: Cursor) -> list[str]:

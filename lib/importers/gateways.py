@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from lib.importers import rules, values
-from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
+from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col, tabular_plan
 from lib.importers.generic import detect_style
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
@@ -60,29 +60,32 @@ def looks_like_helicone(tab: Tabular) -> bool:
     return set(_norm_columns(tab)) >= HELICONE_MARKERS
 
 
-def plan_records(tab: Tabular, cur: Cursor, fmt: str | None) -> Plan | None:
-    """The plan of JSON or JSON Lines records that are LiteLLM spend logs (``/spend/logs``)
-    or Helicone request records (the export CLI's ``json``/``jsonl`` formats); None for
-    other records."""
-    if fmt in (None, "litellm") and looks_like_litellm(tab):
-        return plan_litellm(tab, cur)
-    if fmt in (None, "helicone") and looks_like_helicone(tab):
-        return plan_helicone(tab, cur)
-    return None
-
-
 def _is_spend_log(record: Any) -> bool:
     return isinstance(record, dict) and {_norm(k) for k in record} >= LITELLM_MARKERS
 
 
-def litellm_pages(path: str, display: str, docs: list[Any]) -> Tabular | None:
-    """The spend-log records inside LiteLLM UI pages (``{"data": [...], "total": …,
-    "page": …}``; one page, a JSON array of pages or JSON Lines of pages) as a table read by
-    DuckDB, every value as text; None when ``docs`` are not such pages."""
+def _page_records(docs: list[Any]) -> list[Any] | None:
+    """A sample (up to 500) of the spend-log records inside LiteLLM UI pages (``{"data":
+    [...], "total": …, "page": …}``; one page, a JSON array of pages or JSON Lines of pages);
+    None when ``docs`` are not such pages."""
     if not all(isinstance(d, dict) and isinstance(d.get("data"), list) for d in docs):
         return None
     records = list(islice((r for d in docs for r in d["data"]), 500))
     if not records or not all(_is_spend_log(r) for r in records):
+        return None
+    return records
+
+
+def looks_like_litellm_pages(docs: list[Any]) -> bool:
+    """LiteLLM UI pages of spend logs (see ``_page_records``)."""
+    return _page_records(docs) is not None
+
+
+def litellm_pages(path: str, display: str, docs: list[Any]) -> Tabular | None:
+    """The spend-log records inside LiteLLM UI pages as a table read by DuckDB, every value
+    as text; None when ``docs`` are not such pages."""
+    records = _page_records(docs)
+    if records is None:
         return None
     keys: dict[str, None] = {}
     for r in records:
@@ -504,3 +507,32 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
                 "provider): counted as errors without an HTTP status"
             )
     return plan
+
+
+def _plan_litellm_pages(docs: list[Any], cur: Cursor, asked: Asked) -> Plan:
+    tab = litellm_pages(asked.path, asked.display, docs)
+    assert tab is not None  # recognised by looks_like_litellm_pages
+    return plan_litellm(tab, cur)
+
+
+IMPORTERS = (
+    Importer(
+        ("litellm",), "table", 40, looks_like_litellm,
+        lambda t, c, a: plan_litellm(t, c, a.text_only),
+    ),
+    Importer(
+        ("helicone",), "table", 50, looks_like_helicone,
+        lambda t, c, a: plan_helicone(t, c, a.text_only),
+    ),
+    # JSON records: spend logs (/spend/logs) and Helicone's records (the export CLI's json and
+    # jsonl); a --format naming them is taken only for records that look like them
+    Importer(
+        ("litellm",), "records", 20, looks_like_litellm,
+        lambda t, c, _a: plan_litellm(t, c), "check",
+    ),
+    Importer(
+        ("helicone",), "records", 30, looks_like_helicone,
+        lambda t, c, _a: plan_helicone(t, c), "check",
+    ),
+    Importer(("litellm",), "docs", 80, looks_like_litellm_pages, _plan_litellm_pages, "check"),
+)  # fmt: skip

@@ -17,7 +17,7 @@ import duckdb
 
 from lib.errors import InputError
 from lib.importers import rules, values
-from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, col, tabular_plan
+from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col, tabular_plan
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
 from lib.importers.columns import MONEY_WORDS, Matcher, unit_currency, unit_problem, words
 from lib.importers.synonyms import SYNONYMS
@@ -504,6 +504,20 @@ def _status_sql(fmap: dict[str, FieldSource], style: values.Style) -> str:
             parts.append(f"WHEN nullif({_word(fmap[f])}, '') IS NOT NULL THEN 'error'")
     return "CASE " + " ".join(parts) + " ELSE 'success' END" if parts else "'success'"
 
+
+def _plan(tab: Tabular, cur: Cursor, asked: Asked) -> Plan:
+    return plan_generic(tab, cur, asked.mapping, asked.source, asked.text_only)
+
+
+def _anything(_tab: Tabular) -> bool:
+    return True
+
+
+# Tried last: any table or records the other importers do not recognise.
+IMPORTERS = (
+    Importer(("generic",), "table", 1000, _anything, _plan),
+    Importer(("generic",), "records", 1000, _anything, _plan),
+)
 
 __all__ = [
     "SYNONYMS",

@@ -32,7 +32,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lib.importers.base import PROVIDER_SQL, ZERO_USAGE, Plan, arrow_plan
+from lib.errors import InputError
+from lib.importers.base import PROVIDER_SQL, ZERO_USAGE, Asked, Importer, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.provider_api import _Ctx
 
@@ -199,3 +200,13 @@ def plan(display: str, docs: list[Any]) -> Plan:
     cols = [provider if c == "provider" else c for c in COLUMNS["usage"]]
     p.select_sql = f"SELECT {', '.join(cols)} FROM plan_src"
     return p
+
+
+def _plan(docs: list[Any], _cur: object, asked: Asked) -> Plan:
+    """The plan of a report this importer recognised, or that --format named."""
+    if asked.fmt not in (None, FORMAT):
+        raise InputError(asked.display, f"this is {FORMAT} data, not {asked.fmt}")
+    return plan(asked.display, docs)
+
+
+IMPORTERS = (Importer((FORMAT,), "docs", 30, recognise, _plan, decisive=True),)

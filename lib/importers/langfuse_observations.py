@@ -15,7 +15,7 @@ observation's end minus its start (else ``latency``, which the API gives in seco
 from __future__ import annotations
 
 from lib.errors import InputError
-from lib.importers.base import PROVIDER_SQL, FieldSource, Plan, tabular_plan
+from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan, tabular_plan
 from lib.importers.gateways import _first_filled, _norm_columns, _text
 from lib.importers.generic import detect_style
 from lib.importers.tabular import Tabular
@@ -166,3 +166,9 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
         notes=notes,
         skip_sql=skip,
     )
+
+
+IMPORTERS = (
+    Importer((FORMAT,), "table", 60, looks_like_observations, lambda t, c, _a: plan_observations(t, c)),
+    Importer((FORMAT,), "records", 10, looks_like_observations, lambda t, c, _a: plan_observations(t, c)),
+)  # fmt: skip

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from lib.errors import InputError
+from lib.importers.base import Importer
 
 FORMAT = "litellm_spend_report"
 _OWNERS = ("teams", "customers")
@@ -81,3 +82,12 @@ def plan(display: str, docs: list[Any]) -> NoReturn:
         found="api_key, total_cost, total_input_tokens, total_output_tokens and no date",
         expected=_INSTEAD,
     )
+
+
+# Refused whatever --format says (its plan says why); never offered as a --format.
+IMPORTERS = (
+    Importer(
+        (FORMAT,), "docs", 40, recognise, lambda d, _c, a: plan(a.display, d),
+        decisive=True, listed=False,
+    ),
+)  # fmt: skip

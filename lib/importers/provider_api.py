@@ -16,7 +16,7 @@ from typing import Any
 
 from lib.errors import InputError
 from lib.importers import rules
-from lib.importers.base import Plan, arrow_plan
+from lib.importers.base import Asked, Importer, Plan, arrow_plan
 
 OPENAI_USAGE_KINDS = {
     "organization.usage.completions.result": "completions",
@@ -699,3 +699,46 @@ PLANNERS = {
     "anthropic_usage": _noting_more(plan_anthropic_usage),
     "anthropic_cost": _noting_more(plan_anthropic_cost),
 }
+
+
+def _looks_like_pages(docs: list[Any]) -> bool:
+    return as_pages(docs) is not None
+
+
+def _plan_pages(docs: list[Any], _cur: object, asked: Asked) -> Plan:
+    """Usage or cost pages of one of the four reports (``PLANNERS``), told from their results;
+    a --format naming another report is refused, except that buckets that are all empty
+    cannot tell usage from costs, so there the --format of the same vendor is believed."""
+    pages = as_pages(docs)
+    assert pages is not None  # recognised by _looks_like_pages
+    fmt, display = asked.fmt, asked.display
+    family = page_family(pages)
+    if family is None:
+        raise InputError(
+            display,
+            "the pages hold no recognisable buckets",
+            field="data",
+            expected="OpenAI (start_time) or Anthropic (starting_at) buckets",
+        )
+    if fmt and fmt != family and all_empty(pages) and fmt.split("_")[0] == family.split("_")[0]:
+        family = fmt  # empty buckets cannot tell usage from costs: the caller knows
+    if fmt and fmt != family:
+        raise InputError(display, f"this is {family} data, not {fmt}")
+    return PLANNERS[family](display, pages)
+
+
+def _all(test: Callable[[Any], bool]) -> Callable[[list[Any]], bool]:
+    return lambda docs: all(test(d) for d in docs)
+
+
+IMPORTERS = (
+    Importer(tuple(PLANNERS), "docs", 50, _looks_like_pages, _plan_pages, "check"),
+    Importer(
+        ("openai_legacy_usage",), "docs", 60, _all(is_legacy_usage),
+        lambda d, _c, a: plan_openai_legacy(a.display, d), "check",
+    ),
+    Importer(
+        ("openai_legacy_billing",), "docs", 70, _all(is_legacy_billing),
+        lambda d, _c, a: plan_openai_legacy_billing(a.display, d), "check", listed=False,
+    ),
+)  # fmt: skip
