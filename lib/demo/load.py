@@ -1,0 +1,47 @@
+"""Load the demo: generate the traffic, write it as each source's files, import them (origin
+``demo``) through the import engine like any file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from lib.demo.exports import usage_and_cost_files, write_litellm
+from lib.demo.traffic import REQUESTS_PER_SCALE, request_log_sql
+from lib.ingest import ImportResult, import_file
+from lib.store import Store
+
+
+def load_demo(
+    store: Store,
+    *,
+    days: int = 90,
+    scale: float = 1.0,
+    end: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[ImportResult]:
+    """Generate demo files for ``days`` days ending now (or ``end``) and import them."""
+    say = progress or (lambda _m: None)
+    end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    total = max(100, int(REQUESTS_PER_SCALE * scale * days / 90))
+    sql = request_log_sql(total, days, end)
+    results: list[ImportResult] = []
+    with tempfile.TemporaryDirectory(prefix="tokenboard-demo-") as tmp:
+        gateway = os.path.join(tmp, "litellm_spend_logs.csv")
+        with store.read() as cur:
+            say(f"generating {total:,} demo requests over {days} days")
+            write_litellm(cur, sql, gateway)
+            daily = cur.execute(
+                f"""SELECT provider, CAST(epoch_ms("timestamp") // 86400000 * 86400 AS BIGINT) AS day,
+                           model, project, api_key,
+                           count(*) AS requests, sum(input_tokens), sum(cached_input_tokens),
+                           sum(output_tokens)
+                    FROM ({sql}) GROUP BY ALL ORDER BY 1, 2, 3, 4, 5"""
+            ).fetchall()
+        files = [gateway]
+        files += usage_and_cost_files(tmp, daily)
+        for path in files:
+            results.append(import_file(store, path, origin="demo", progress=say))
+    return results
