@@ -125,8 +125,10 @@ class UserStore:
         return not self.credentials["usernames"]
 
     def users(self) -> list[User]:
+        """Every user by username; ``role`` is "" for one whose roles name none Tokenboard
+        knows (such a user may not sign in)."""
         return [
-            User(u, d.get("name", u), d.get("email", ""), self.role_of(u))
+            User(u, d.get("name", u), d.get("email", ""), self.role_of(u) or "")
             for u, d in sorted(self.credentials["usernames"].items())
         ]
 
