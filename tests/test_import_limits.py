@@ -23,7 +23,7 @@ from decimal import Decimal
 import pytest
 
 from lib.errors import InputError, TokenboardError
-from lib.importers.tabular import SAMPLE_BYTES, _unique_names
+from lib.importers.read import SAMPLE_BYTES, _unique_names
 from lib.ingest import import_file
 from lib.preview import preview_file
 from lib.store import Store
@@ -452,7 +452,7 @@ def test_money_in_dollars_is_still_read(store, tmp_path, cost):
 # -- item 13: JSON within the memory limit ---------------------------------------------------
 def test_generic_json_records_are_not_parsed_whole_in_python(store, tmp_path, monkeypatch):
     """Records go to DuckDB's JSON reader; Python only looks at the first 256 KB."""
-    import lib.importers.detect as detect
+    import lib.importers.read as read
 
     seen: list[int] = []
     real_loads = json.loads
@@ -461,7 +461,7 @@ def test_generic_json_records_are_not_parsed_whole_in_python(store, tmp_path, mo
         seen.append(len(text))
         return real_loads(text, *a, **k)
 
-    monkeypatch.setattr(detect.json, "loads", spy)
+    monkeypatch.setattr(read.json, "loads", spy)
     lines = [_record(i) for i in range(12000)]
     jsonl = write(tmp_path, "r.jsonl", "\n".join(lines) + "\n")
     array = write(tmp_path, "r.json", "[" + ",\n".join(lines) + "]")

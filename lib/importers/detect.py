@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import replace
-from decimal import Decimal
 from itertools import islice
 from typing import Any, Literal
 
@@ -13,20 +11,25 @@ from lib.errors import InputError
 from lib.importers import provider_api
 from lib.importers.base import Asked, Importer, Plan
 from lib.importers.formats import FORMATS, RANKED
-from lib.importers.tabular import (
-    SAMPLE_BYTES,
-    Tabular,
-    detect_encoding,
+from lib.importers.read import (
+    array_records,
     enveloped_records,
+    file_columns,
+    file_kind,
+    first_bytes,
+    first_line_doc,
     json_records,
+    load_json,
     open_csv,
     open_jsonl,
     open_parquet,
+    sample_text,
+    stream_lines,
 )
+from lib.importers.tabular import Tabular
 from lib.store.db import Cursor
 
 __all__ = ["FORMATS", "file_columns", "plan_file"]
-MAX_JSON_DOCUMENT = 512 * 1024 * 1024
 
 
 def _error_body(doc: Any) -> str | None:
@@ -44,41 +47,6 @@ def _error_body(doc: Any) -> str | None:
     ):
         return f"error: {doc['error'].strip()}"
     return None
-
-
-def _loads(text: str | bytes, display: str, line: int | None = None) -> Any:
-    """``json.loads`` with exact decimals; nesting too deep for Python is an ``InputError``."""
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
-    except RecursionError:
-        raise InputError(
-            display,
-            "the JSON is nested too deeply",
-            line=line,
-            expected="a usage or cost report, or records (a few levels deep)",
-        ) from None
-
-
-def _decode(data: bytes, display: str, first_line: int = 1) -> str:
-    """UTF-8 text (a leading BOM dropped); invalid bytes are an ``InputError`` naming the line."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            display,
-            "the text is not valid UTF-8",
-            line=first_line + data.count(b"\n", 0, err.start),
-            found=f"byte 0x{data[err.start]:02x}",
-            expected="UTF-8 text (JSON is always UTF-8)",
-        ) from None
-
-
-def _sample_text(sample: bytes) -> str:
-    """The sample as text, cut before the first byte that is not UTF-8 (checked later)."""
-    try:
-        return sample.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        return sample[: err.start].decode("utf-8-sig")
 
 
 def _is_record(doc: Any) -> bool:
@@ -100,110 +68,6 @@ def _enveloped(docs: list[Any]) -> list[Any]:
         return []
     records = list(islice((r for d in docs for r in d["data"]), 500))
     return records if records and all(_is_record(r) for r in records) else []
-
-
-def _first_line_doc(sample: bytes, display: str) -> tuple[Any, bool] | None:
-    """(first value, more lines follow) when the sample's first non-blank line is one complete
-    JSON value followed by a line break; None when it is not (a document over several lines,
-    or a first line longer than the sample)."""
-    text = _sample_text(sample)
-    body = text.lstrip(" \t\r\n")
-    cut = body.find("\n")
-    if cut < 0:
-        return None
-    try:
-        doc = _loads(body[:cut], display, line=1 + text[: len(text) - len(body)].count("\n"))
-    except json.JSONDecodeError:
-        return None
-    return doc, bool(body[cut:].strip())
-
-
-def _array_records(sample: bytes, display: str) -> list[Any]:
-    """The elements of a top-level JSON array that lie wholly in the sample (up to 500)."""
-    text = _sample_text(sample).lstrip(" \t\r\n")
-    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
-    pos, out = 1, []
-    while len(out) < 500:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            break
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            break
-        except RecursionError:
-            raise InputError(
-                display,
-                "the JSON is nested too deeply",
-                expected="a usage or cost report, or records (a few levels deep)",
-            ) from None
-        out.append(value)
-    return out
-
-
-def _stream_lines(path: str, display: str) -> list[Any]:
-    """Every non-blank line of a JSON Lines file, parsed one line at a time."""
-    docs = []
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = _decode(raw, display, lineno) if lineno > 1 else _decode(raw, display)
-            if not line.strip():
-                continue
-            try:
-                docs.append(_loads(line, display, line=lineno))
-            except json.JSONDecodeError as err:
-                raise _malformed_line(display, err, lineno) from None
-    return docs
-
-
-def _malformed_line(display: str, err: json.JSONDecodeError, lineno: int) -> InputError:
-    return InputError(
-        display,
-        f"malformed JSON on this line ({err.msg})",
-        line=lineno,
-        expected="one complete JSON value per line",
-    )
-
-
-def _load_json(path: str, display: str) -> tuple[Any, bool]:
-    """The parsed document, or the list of parsed lines for JSON Lines: (value, is_lines)."""
-    if os.path.getsize(path) > MAX_JSON_DOCUMENT:
-        raise InputError(
-            display,
-            "this JSON document is too large to import at once",
-            expected="JSON Lines or Parquet for large request logs",
-        )
-    with open(path, "rb") as fh:
-        text = _decode(fh.read(), display)
-    try:
-        return _loads(text, display), False
-    except json.JSONDecodeError as whole_err:
-        lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
-        docs = []
-        for lineno, line in lines:
-            try:
-                docs.append(_loads(line, display, line=lineno))
-            except json.JSONDecodeError as err:
-                if len(docs) == 0 or len(lines) == 1:
-                    break
-                raise _malformed_line(display, err, lineno) from None
-        else:
-            if len(docs) > 1:
-                return docs, True
-        ends_early = whole_err.pos >= len(text.rstrip()) - 1
-        problem = (
-            "the JSON ends early (truncated file?)"
-            if ends_early
-            else f"malformed JSON ({whole_err.msg})"
-        )
-        raise InputError(
-            display,
-            problem,
-            line=whole_err.lineno,
-            found=f"column {whole_err.colno}",
-            expected="a complete JSON document",
-        ) from None
 
 
 def _api_error(display: str, doc: Any) -> None:
@@ -259,20 +123,20 @@ def _plan_records(tab: Tabular, cur: Cursor, asked: Asked) -> Plan:
     return _choose_table("records", tab, asked.fmt).plan(tab, cur, asked)
 
 
-def _plan_json(asked: Asked, cur: Cursor) -> Plan:
+def _plan_json(asked: Asked, sample: bytes, cur: Cursor) -> Plan:
+    """JSON: records are read as a table by DuckDB; API responses and reports are parsed
+    here, with exact decimals, and handed to the importer of their documents."""
     path, display = asked.path, asked.display
-    with open(path, "rb") as fh:
-        sample = fh.read(SAMPLE_BYTES)
-    head = _sample_text(sample).lstrip(" \t\r\n")
+    head = sample_text(sample).lstrip(" \t\r\n")
     # Request records are handed to DuckDB's JSON reader (streamed, within the store's memory
     # limit); only API responses are parsed in Python.
     if head.startswith("["):
-        first = _array_records(sample, display)
+        first = array_records(sample, display)
         if first:
             _api_error(display, first[0])
         if first and all(_is_record(d) for d in first) and _decisive(first) is None:
             return _plan_records(json_records(path, display, first, "array"), cur, asked)
-    lined = _first_line_doc(sample, display) if head.startswith("{") else None
+    lined = first_line_doc(sample, display) if head.startswith("{") else None
     if lined is not None:  # JSON Lines an importer reads itself (BigQuery's billing export)
         reader = next((i for i in RANKED["lines"] if i.looks_like([lined[0]])), None)
         if reader is not None:
@@ -281,9 +145,9 @@ def _plan_json(asked: Asked, cur: Cursor) -> Plan:
         _api_error(display, lined[0])
         if _is_record(lined[0]) and _decisive([lined[0]]) is None:
             return _plan_records(open_jsonl(path, display, sample), cur, asked)
-        docs, is_lines = _stream_lines(path, display), True
+        docs, is_lines = stream_lines(path, display), True
     else:
-        value, is_lines = _load_json(path, display)
+        value, is_lines = load_json(path, display)
         docs = value if (is_lines or isinstance(value, list)) else [value]
     for doc in docs[:1] + docs[-1:]:
         _api_error(display, doc)
@@ -334,38 +198,10 @@ def plan_file(
         raise InputError(
             display, f"unknown format {fmt!r}", expected="one of " + ", ".join(FORMATS)
         )
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            sample = fh.read(SAMPLE_BYTES)
-    except OSError as err:
-        raise InputError(display, f"cannot be read ({err.strerror})") from None
-    if size == 0 or not sample.strip():
-        raise InputError(display, "the file is empty", expected="an export with data rows")
+    sample = first_bytes(path, display)
+    kind = file_kind(sample, display)
     asked = Asked(path, display, fmt, mapping, source, text_only)
-    if sample.startswith(b"PAR1"):
-        tab = open_parquet(path, display, cur)
-    else:
-        detect_encoding(sample, display)
-        head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head[:1] in (b"{", b"["):
-            return _plan_json(asked, cur)
-        tab = open_csv(path, display, sample)
+    if kind == "json":
+        return _plan_json(asked, sample, cur)
+    tab = open_parquet(path, display, cur) if kind == "parquet" else open_csv(path, display, sample)
     return _choose_table("table", tab, fmt).plan(tab, cur, asked)
-
-
-def file_columns(path: str, cur: Cursor) -> list[str]:
-    """The column names of a tabular file (for an explicit mapping); [] when not tabular."""
-    with open(path, "rb") as fh:
-        sample = fh.read(SAMPLE_BYTES)
-    if sample.startswith(b"PAR1"):
-        return list(open_parquet(path, os.path.basename(path), cur).columns)
-    head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] == b"{":
-        return list(open_jsonl(path, os.path.basename(path), sample).columns)
-    if head[:1] == b"[":
-        records = _array_records(sample, os.path.basename(path))
-        if records and all(isinstance(r, dict) for r in records):
-            return list(json_records(path, os.path.basename(path), records, "array").columns)
-        return []
-    return list(open_csv(path, os.path.basename(path), sample).columns)
