@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from lib.errors import InputError
-from lib.importers.columns import Matcher, words
-from lib.importers.generic import SYNONYMS, match_columns
+from lib.importers.match import Matcher, match_columns, words
+from lib.importers.synonyms import SYNONYMS
 from lib.ingest import import_file
 from lib.summary import totals
 from tests.conftest import fixture, run_cli, snapshot, write

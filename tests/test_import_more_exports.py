@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lib.errors import InputError
-from lib.importers.columns import says_measure
+from lib.importers.match import says_measure
 from lib.ingest import import_file
 from lib.summary import totals
 from tests.conftest import fixture, run_cli, write

@@ -40,7 +40,7 @@ import duckdb
 
 from lib.errors import InputError
 from lib.importers.base import FieldSource, Importer, Plan, col, tabular_plan
-from lib.importers.generic import detect_style
+from lib.importers.match import detect_style
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 

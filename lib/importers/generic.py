@@ -10,21 +10,24 @@ reveal can be given as an explicit mapping ``{canonical field: file column}``.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import duckdb
 
 from lib.errors import InputError
 from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col, tabular_plan
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
-from lib.importers.columns import MONEY_WORDS, Matcher, unit_currency, unit_problem, words
+from lib.importers.match import (
+    MATCHER,
+    MONEY_WORDS,
+    detect_style,
+    match_columns,
+    unit_currency,
+    unit_problem,
+    words,
+)
 from lib.importers.synonyms import SYNONYMS
-from lib.importers.tabular import Tabular, quote_ident
+from lib.importers.tabular import Tabular, normalise_name, quote_ident
 from lib.store.db import Cursor
-
-MATCHER = Matcher(SYNONYMS)
 
 # Fields a known export names in a way its words cannot tell, found by the set of columns
 # (names as ``normalise_name`` writes them) that only that export has. OpenRouter states its
@@ -70,76 +73,6 @@ def known_mapping(columns: list[str]) -> dict[str, str]:
         if shape <= names.keys():
             return {f: names[n] for f, n in fields.items()}
     return {}
-
-
-def normalise_name(name: str) -> str:
-    """Lower case, accents removed, every run of non-alphanumerics one underscore (for
-    importers that look for one exact column name)."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
-
-
-def match_columns(columns: list[str], mapping: dict[str, str] | None = None) -> dict[str, str]:
-    """Canonical field → file column, from an explicit mapping first, then the synonyms
-    compared by their words (see ``lib.importers.columns``)."""
-    return MATCHER.match(columns, mapping)
-
-
-_COMMA_DEC = re.compile(r"^-?[\d\s\u00a0\u202f.']*,(\d{1,2}|\d{4,})$|\.\d{3},\d")
-_DOT_DEC = re.compile(r"^-?[\d\s\u00a0\u202f,']*\.(\d{1,2}|\d{4,})$|,\d{3}\.\d")
-_MONEY_MARKS = re.compile(r"US\$|[$€£¥₹]|\b[A-Za-z]{3}\b")
-_SLASH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
-
-
-def detect_style(tab: Tabular, cur: Cursor, found: dict[str, str]) -> values.Style:
-    """Decimal mark and day/month order, judged from a sample of the file's values."""
-    numeric = [
-        c
-        for f, c in found.items()
-        if f
-        in (
-            "cost_usd",
-            "input_tokens",
-            "output_tokens",
-            "requests",
-            "total_tokens",
-            "cached_input_tokens",
-            "latency_ms",
-        )
-        and tab.columns[c] == "VARCHAR"
-    ]
-    time_col = found.get("ts")
-    cols = numeric + ([time_col] if time_col and tab.columns[time_col] == "VARCHAR" else [])
-    if not cols:
-        return values.Style()
-    try:
-        rows = tab.sample(cur, cols)
-    except duckdb.Error as err:
-        raise tab.wrap_error(err) from None
-    comma = dot = 0
-    day_first_evidence = month_first_evidence = 0
-    for row in rows:
-        for i, v in enumerate(row):
-            if v is None:
-                continue
-            v = v.strip()
-            if i < len(numeric):  # judged without a currency sign or code (12,50 €, EUR 5)
-                v = _MONEY_MARKS.sub("", v).strip()
-                comma += bool(_COMMA_DEC.search(v))
-                dot += bool(_DOT_DEC.search(v))
-            else:
-                m = _SLASH_DATE.match(v)
-                if m:
-                    day_first_evidence += int(m.group(1)) > 12
-                    month_first_evidence += int(m.group(2)) > 12
-    if comma and not dot:
-        decimal_comma = True
-    elif dot:
-        decimal_comma = False
-    else:
-        decimal_comma = tab.delimiter == ";"
-    dayfirst = not (month_first_evidence and not day_first_evidence)
-    return values.Style(decimal_comma=decimal_comma, dayfirst=dayfirst)
 
 
 def plan_generic(

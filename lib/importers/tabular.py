@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +28,13 @@ _COLS_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 class TypedReadMismatch(InputError):
     """A natively typed column met a value only the text reader understands: retry as text."""
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, accents removed, every run of non-alphanumerics one underscore (for
+    importers that look for one exact column name)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
 def quote_ident(name: str) -> str:
@@ -58,6 +66,12 @@ class Tabular:
     # A private copy DuckDB reads instead of the file (see ``_readable_json``); it is removed
     # when this object is dropped.
     copy: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Each column by its ``normalise_name`` (``costUSD`` → ``costusd``, ``Start Time`` →
+        ``start_time``), for importers that look for one exact column name."""
+        return {normalise_name(c): c for c in self.columns}
 
     def refine_types(
         self, cur: Cursor, wanted: dict[str, str], money_type: str | None = None

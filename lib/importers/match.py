@@ -1,16 +1,22 @@
-"""Column names matched by their words.
+"""Step 3 of an import, matching columns: which column of a file holds which canonical
+field, and how the file writes its numbers and dates.
 
-A name is reduced to the set of its words: accents and case dropped, ``camelCase`` split,
-units in brackets set aside, linking words (``d'``, ``de``, ``du``, ``of``, ``the``…) and
-counting words (``count``, ``nb``, ``num``…) left out, plurals made singular. So
-``Jetons d'entrée``, ``jetons_entree`` and ``tokens_entree`` agree, and ``tokens_prompt``,
-``prompt_tokens`` and ``Prompt Tokens`` are the same name. Nested JSON fields arrive as
-dotted paths (``input.inputTokenCount``): the whole path is tried first, then its shorter
-tails when they still say at least two words (``…prompt_tokens_details.cached_tokens``).
+Column names are matched by their words. A name is reduced to the set of its words: accents
+and case dropped, ``camelCase`` split, units in brackets set aside, linking words (``d'``,
+``de``, ``du``, ``of``, ``the``…) and counting words (``count``, ``nb``, ``num``…) left out,
+plurals made singular. So ``Jetons d'entrée``, ``jetons_entree`` and ``tokens_entree`` agree,
+and ``tokens_prompt``, ``prompt_tokens`` and ``Prompt Tokens`` are the same name. Nested JSON
+fields arrive as dotted paths (``input.inputTokenCount``): the whole path is tried first, then
+its shorter tails when they still say at least two words
+(``…prompt_tokens_details.cached_tokens``). The names of each field are in
+``lib.importers.synonyms``.
 
 A column whose words say it is a measure (tokens, cost, amount, requests, price…) and that
 nothing matched is reported by ``unmatched_measures``: importing without it would silently
 count zero.
+
+``detect_style`` judges the decimal mark and the order of day and month from a sample of the
+values of the matched columns.
 """
 
 from __future__ import annotations
@@ -19,7 +25,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from lib.importers import rules
+import duckdb
+
+from lib.importers import rules, values
+from lib.importers.synonyms import SYNONYMS
+from lib.importers.tabular import Tabular
+from lib.store.db import Cursor
 
 _UNIT = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -291,3 +302,69 @@ class Matcher:
                 continue
             out.append(c)
         return out
+
+
+MATCHER = Matcher(SYNONYMS)
+
+
+def match_columns(columns: list[str], mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Canonical field → file column, from an explicit mapping first, then the synonyms
+    compared by their words (see ``words``)."""
+    return MATCHER.match(columns, mapping)
+
+
+_COMMA_DEC = re.compile(r"^-?[\d\s\u00a0\u202f.']*,(\d{1,2}|\d{4,})$|\.\d{3},\d")
+_DOT_DEC = re.compile(r"^-?[\d\s\u00a0\u202f,']*\.(\d{1,2}|\d{4,})$|,\d{3}\.\d")
+_MONEY_MARKS = re.compile(r"US\$|[$€£¥₹]|\b[A-Za-z]{3}\b")
+_SLASH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
+
+
+def detect_style(tab: Tabular, cur: Cursor, found: dict[str, str]) -> values.Style:
+    """Decimal mark and day/month order, judged from a sample of the file's values."""
+    numeric = [
+        c
+        for f, c in found.items()
+        if f
+        in (
+            "cost_usd",
+            "input_tokens",
+            "output_tokens",
+            "requests",
+            "total_tokens",
+            "cached_input_tokens",
+            "latency_ms",
+        )
+        and tab.columns[c] == "VARCHAR"
+    ]
+    time_col = found.get("ts")
+    cols = numeric + ([time_col] if time_col and tab.columns[time_col] == "VARCHAR" else [])
+    if not cols:
+        return values.Style()
+    try:
+        rows = tab.sample(cur, cols)
+    except duckdb.Error as err:
+        raise tab.wrap_error(err) from None
+    comma = dot = 0
+    day_first_evidence = month_first_evidence = 0
+    for row in rows:
+        for i, v in enumerate(row):
+            if v is None:
+                continue
+            v = v.strip()
+            if i < len(numeric):  # judged without a currency sign or code (12,50 €, EUR 5)
+                v = _MONEY_MARKS.sub("", v).strip()
+                comma += bool(_COMMA_DEC.search(v))
+                dot += bool(_DOT_DEC.search(v))
+            else:
+                m = _SLASH_DATE.match(v)
+                if m:
+                    day_first_evidence += int(m.group(1)) > 12
+                    month_first_evidence += int(m.group(2)) > 12
+    if comma and not dot:
+        decimal_comma = True
+    elif dot:
+        decimal_comma = False
+    else:
+        decimal_comma = tab.delimiter == ";"
+    dayfirst = not (month_first_evidence and not day_first_evidence)
+    return values.Style(decimal_comma=decimal_comma, dayfirst=dayfirst)
