@@ -39,8 +39,9 @@ import re
 import duckdb
 
 from lib.errors import InputError
-from lib.importers.base import FieldSource, Importer, Plan, col, tabular_plan
+from lib.importers.base import FieldSource, Importer, Plan, col
 from lib.importers.match import detect_style
+from lib.importers.plan import tabular_plan
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 

@@ -20,8 +20,9 @@ from typing import Any
 import duckdb
 
 from lib.importers import rules, values
-from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col, tabular_plan
+from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col
 from lib.importers.match import detect_style
+from lib.importers.plan import tabular_plan
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
 

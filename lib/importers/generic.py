@@ -14,7 +14,7 @@ import duckdb
 
 from lib.errors import InputError
 from lib.importers import rules, values
-from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col, tabular_plan
+from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
 from lib.importers.match import (
     MATCHER,
@@ -25,6 +25,7 @@ from lib.importers.match import (
     unit_problem,
     words,
 )
+from lib.importers.plan import tabular_plan
 from lib.importers.synonyms import SYNONYMS
 from lib.importers.tabular import Tabular, normalise_name, quote_ident
 from lib.store.db import Cursor

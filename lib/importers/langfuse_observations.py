@@ -15,9 +15,10 @@ observation's end minus its start (else ``latency``, which the API gives in seco
 from __future__ import annotations
 
 from lib.errors import InputError
-from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan, tabular_plan
+from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan
 from lib.importers.gateways import _first_filled, _norm_columns, _text
 from lib.importers.match import detect_style
+from lib.importers.plan import tabular_plan
 from lib.importers.tabular import Tabular
 from lib.store.db import Cursor
 
