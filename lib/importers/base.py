@@ -189,3 +189,16 @@ def arrow_plan(
 def col(tab: Tabular, name: str) -> FieldSource:
     """A field taken straight from one column of the file."""
     return FieldSource(quote_ident(name), tab.columns[name], name, clean=name in tab.untrimmed)
+
+
+def text_sql(name: str) -> str:
+    """SQL: the column ``name`` as text."""
+    return f"CAST({quote_ident(name)} AS VARCHAR)"
+
+
+def first_filled(tab: Tabular, columns: list[str]) -> FieldSource:
+    """The first non-empty value of ``columns`` (one column: read as it is)."""
+    if len(columns) == 1:
+        return col(tab, columns[0])
+    parts = ", ".join(f"nullif(trim({text_sql(c)}), '')" for c in columns)
+    return FieldSource(f"coalesce({parts})", "VARCHAR", "/".join(columns))

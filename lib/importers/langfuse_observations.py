@@ -15,8 +15,7 @@ observation's end minus its start (else ``latency``, which the API gives in seco
 from __future__ import annotations
 
 from lib.errors import InputError
-from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan
-from lib.importers.gateways import _first_filled, _norm_columns, _text
+from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan, first_filled, text_sql
 from lib.importers.match import detect_style
 from lib.importers.plan import tabular_plan
 from lib.importers.tabular import Tabular
@@ -32,18 +31,18 @@ _USAGE_PARENTS = ("usagedetails_", "usage_details_")
 
 def looks_like_observations(tab: Tabular) -> bool:
     """Records with an id, a type, a trace id and a start time: Langfuse observations."""
-    n = _norm_columns(tab)
+    n = tab.names
     return "id" in n and "type" in n and any(t in n for t in _TRACE) and any(s in n for s in _START)
 
 
 def _num(tab: Tabular, column: str) -> str:
     """A column as a DOUBLE (NULL when empty)."""
-    return f"TRY_CAST(nullif(trim({_text(tab, column)}), '') AS DOUBLE)"
+    return f"TRY_CAST(nullif(trim({text_sql(column)}), '') AS DOUBLE)"
 
 
 def _sum_sql(tab: Tabular, columns: list[str]) -> str:
     """SQL: the sum of ``columns`` as HUGEINT, NULL when every one is empty on the row."""
-    parts = ", ".join(f"TRY_CAST(nullif(trim({_text(tab, c)}), '') AS HUGEINT)" for c in columns)
+    parts = ", ".join(f"TRY_CAST(nullif(trim({text_sql(c)}), '') AS HUGEINT)" for c in columns)
     return f"list_sum(list_filter([{parts}], lambda x: x IS NOT NULL))"
 
 
@@ -75,7 +74,7 @@ def _usage(tab: Tabular, n: dict[str, str]) -> tuple[dict[str, FieldSource], lis
             counted = [c for t, c in details.items() if t != "total"]
             options = [f"CASE WHEN {_sum_sql(tab, counted or list(details.values()))} IS NOT NULL "
                        f"THEN coalesce({options[0] if options else 'NULL'}, 0) END"]  # fmt: skip
-        options += [f"TRY_CAST(nullif(trim({_text(tab, n[c])}), '') AS HUGEINT)"
+        options += [f"TRY_CAST(nullif(trim({text_sql(n[c])}), '') AS HUGEINT)"
                     for c in plain.get(field, ()) if c in n]  # fmt: skip
         if options:
             sql = options[0] if len(options) == 1 else f"coalesce({', '.join(options)})"
@@ -96,10 +95,10 @@ def _usage(tab: Tabular, n: dict[str, str]) -> tuple[dict[str, FieldSource], lis
 
 def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     """Plan Langfuse observations as request events (generations only)."""
-    n = _norm_columns(tab)
+    n = tab.names
     m: dict[str, FieldSource] = {}
-    m["ts"] = _first_filled(tab, [n[c] for c in _START if c in n])
-    m["request_id"] = _first_filled(tab, [n["id"]])
+    m["ts"] = first_filled(tab, [n[c] for c in _START if c in n])
+    m["request_id"] = first_filled(tab, [n["id"]])
     for field, candidates in (
         ("model", ("model", "provided_model_name", "providedmodelname")),
         ("user_id", ("userid", "user_id")),
@@ -108,7 +107,7 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     ):
         found = [n[c] for c in candidates if c in n]
         if found:
-            m[field] = _first_filled(tab, found)
+            m[field] = first_filled(tab, found)
     usage, notes = _usage(tab, n)
     if "input_tokens" not in usage and "output_tokens" not in usage:
         raise InputError(
@@ -122,7 +121,7 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     costs = [n[c] for c in ("calculatedtotalcost", "total_cost", "totalcost", "cost_details_total",
                             "costdetails_total") if c in n]  # fmt: skip
     if costs:
-        m["cost_usd"] = _first_filled(tab, costs)
+        m["cost_usd"] = first_filled(tab, costs)
     else:
         notes.append("no cost column (calculatedTotalCost, total_cost, costDetails.total): cost "
                      "is estimated from catalog prices")  # fmt: skip
@@ -130,7 +129,7 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     ends = [n[c] for c in _END if c in n]
     latency_parts = []
     if ends:
-        end = _first_filled(tab, ends).raw_sql
+        end = first_filled(tab, ends).raw_sql
         latency_parts.append(
             f"CAST(epoch_ms(TRY_CAST({end} AS TIMESTAMPTZ)) - epoch_ms(TRY_CAST({start} AS TIMESTAMPTZ)) "
             "AS BIGINT)"
@@ -141,7 +140,7 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
         m["latency_ms"] = FieldSource(
             f"CAST(coalesce({', '.join(latency_parts)}) AS VARCHAR)", "VARCHAR", "endTime/latency"
         )
-    type_sql = f"upper(trim({_text(tab, n['type'])}))"
+    type_sql = f"upper(trim({text_sql(n['type'])}))"
     calls = ", ".join(f"'{t}'" for t in CALL_TYPES)
     skip = f"coalesce({type_sql} NOT IN ({calls}), true)"
     skipped = cur.execute(
@@ -149,7 +148,7 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     ).fetchone()[0]
     if skipped:
         notes.append(f"{skipped:,} observation(s) that are not LLM calls (spans, events) skipped")
-    level = f"upper(trim({_text(tab, n['level'])}))" if "level" in n else "NULL"
+    level = f"upper(trim({text_sql(n['level'])}))" if "level" in n else "NULL"
     model_sql = m["model"].raw_sql if "model" in m else "NULL"
     style = detect_style(tab, cur, {k: v.label for k, v in m.items() if v.label in tab.columns})
     return tabular_plan(

@@ -13,7 +13,6 @@ from lib.importers import (
     anthropic_console,
     claude_code,
     cloud_billing,
-    gateways,
     generic,
     langfuse,
     langfuse_observations,
@@ -21,10 +20,12 @@ from lib.importers import (
     provider_api,
 )
 from lib.importers.base import Importer, Reads
+from lib.importers.formats import helicone, litellm
 
 REGISTRY: tuple[Importer, ...] = (
     *provider_api.IMPORTERS,
-    *gateways.IMPORTERS,
+    *litellm.IMPORTERS,
+    *helicone.IMPORTERS,
     *anthropic_console.IMPORTERS,
     *claude_code.IMPORTERS,
     *langfuse.IMPORTERS,
