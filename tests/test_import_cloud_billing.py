@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from lib.errors import InputError
 from lib.importers.base import arrow_plan
 from lib.importers.cloud_billing import azure_meter, count_scale, gcp_sku
-from lib.ingest import _Hasher, _run_plan, import_file, undo_import
+from lib.ingest import import_file, import_plan, undo_import
 from lib.summary import totals
 from tests.conftest import fixture, run_cli, snapshot, write
 
@@ -388,20 +387,8 @@ def test_a_failure_in_the_second_grain_writes_nothing(store, tmp_path):
     )  # fmt: skip
     cost.also = [bad]
     before = snapshot(store)
-    path = write(tmp_path, "bill.csv", "x\n")
-    hasher = _Hasher(path)
-    hasher.start()
     with pytest.raises(InputError, match="end before they start"):
-        _run_plan(
-            store,
-            cost,
-            path,
-            False,
-            lambda _m: None,
-            datetime.now(UTC),
-            time.perf_counter(),
-            hasher,
-        )
+        import_plan(store, cost, origin="file")
     assert snapshot(store) == before
 
 
