@@ -236,6 +236,11 @@ def test_a_playground_run_is_a_one_row_import(store):
         ("playground-1", Decimal("0.0000034568")),
         ("playground-2", None),
     ]
+    # the ledger's list without them, for a page that lists files and pulls
+    from lib.ingest.ledger import history
+
+    assert [r.origin for r in history(store)] == ["playground", "playground"]
+    assert history(store, origins=["file", "upload", "pull"]) == []
     # each run can be undone alone; its history row stays
     undo_import(store, 1)
     assert store.scalar("SELECT sum(requests) FROM agg_hourly") == 1

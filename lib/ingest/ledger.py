@@ -10,6 +10,7 @@ need: the history, newest first, and the data version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -127,13 +128,19 @@ class LedgerRow:
     origin: str = "file"  # one of ORIGINS
 
 
-def history(store: Store, limit: int = 500) -> list[LedgerRow]:
-    """The last ``limit`` imports, newest first."""
+def history(
+    store: Store, limit: int = 500, origins: Sequence[str] | None = None
+) -> list[LedgerRow]:
+    """The last ``limit`` imports, newest first; only those of ``origins`` when given (a list
+    of files and pulls without one entry per playground run: every origin but ``playground``)."""
+    where, params = "", []
+    if origins is not None:
+        where, params = "WHERE list_contains(?, origin)", [list(origins)]
     rows = store.query(
-        """SELECT import_id, status, file_name, format, grain, rows_read, rows_new, rows_duplicate,
-                  rows_replaced, period_start, period_end, started_at, is_demo, error, origin
-           FROM imports ORDER BY import_id DESC LIMIT ?""",
-        [limit],
+        f"""SELECT import_id, status, file_name, format, grain, rows_read, rows_new, rows_duplicate,
+                   rows_replaced, period_start, period_end, started_at, is_demo, error, origin
+            FROM imports {where} ORDER BY import_id DESC LIMIT ?""",
+        [*params, limit],
     )
     return [LedgerRow(*r) for r in rows]
 
