@@ -7,35 +7,36 @@ cookie routes and middleware of ``lib.auth.web``. The server imports this file o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import streamlit as st
 from starlette.middleware import Middleware
 
-from lib.analytics.overview import freshness, month_spend, spend_pair
-from lib.analytics.usage import series, tops, totals_pair
+from lib.analytics.overview import budget_status, freshness, headline, parse_budget
+from lib.analytics.usage import series, tops
 from lib.auth.users import announce_setup_token
 from lib.auth.web import HidePrivateEndpoints, session_routes
 from lib.charts import time_series
 from lib.errors import TokenboardError
-from lib.filters import PRESETS
-from lib.settings import monthly_budget, set_monthly_budget
-from lib.summary import data_version, has_data, has_demo_data
+from lib.settings import set_monthly_budget
+from lib.summary import has_data, has_demo_data
+from lib.ui import words
 from lib.ui.frame import page
+from lib.ui.i18n import percent
 from lib.ui.markup import md
-from lib.ui.state import ensure_demo_on_first_start, load_demo_into
-from lib.ui.widgets import chart, kpi_row, table, usd
+from lib.ui.state import cached, ensure_demo_on_first_start, load_demo_into
+from lib.ui.widgets import Col, chart, figures, table, usd
+
+TOPS = {"model": "Top models", "project": "Top projects", "api_key": "Top API keys"}
 
 
 def overview() -> None:
     """The Overview page."""
     ctx = page("app.py")
-    store, f = ctx.store, ctx.filters
+    store, f, now = ctx.store, ctx.filters, ctx.now
     st.title("Overview")
-    start, end = f.window()
+    start, end = f.window(now)
     st.caption(
-        f"{PRESETS[f.preset]} · {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC · compared with the period before"
+        f"{words.preset(f.preset)} · {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC · "
+        "compared with the period before"
     )
 
     ensure_demo_on_first_start(store)
@@ -55,91 +56,75 @@ def overview() -> None:
             "You are looking at **demo data** (synthetic traffic). Undo its imports on the Data page to start clean."
         )
 
-    version = data_version(store)
-    key = tuple(sorted(f.to_query().items()))
-
-    @st.cache_data(show_spinner=False)
-    def _kpis(path: str, version: str, query: tuple, start_s: int) -> tuple[dict, dict]:
-        now_t, before_t = totals_pair(store, f)
-        (now_t["spend"], now_t["spend_basis"]), (before_t["spend"], before_t["spend_basis"]) = (
-            spend_pair(store, f)
-        )
-        return now_t, before_t
-
-    cur_t, prev_t = _kpis(store.path, version, key, int(start.timestamp()))
-
-    kpi_row(cur_t, prev_t, [
-        (f"Spend (USD, {cur_t['spend_basis']})", "spend", "usd_cost"),
-        ("Requests", "requests", "count"),
-        ("Tokens in", "input_tokens", "count"),
-        ("Tokens out", "output_tokens", "count"),
-        ("Error rate", "error_rate", "rate"),
-        ("p95 latency", "p95_latency", "ms"),
-    ])  # fmt: skip
+    h = cached(headline, store, f, now)
+    figures(h, [
+        (f"Spend (USD, {words.bases(h.bases)})", "spend"),
+        ("Requests", "requests"),
+        ("Tokens in", "input_tokens"),
+        ("Tokens out", "output_tokens"),
+        ("Error rate", "error_rate"),
+        ("p95 latency", "p95_latency"),
+    ], helps={"spend": "Per provider and day: billed where a cost report covers the day, else the "
+                       "cost the usage states, else estimated (tokens × prices)."})  # fmt: skip
     st.caption(
-        "Spend is billed (the providers' cost reports) where they cover a day, else estimated (tokens × prices)."
+        "Spend is billed (the providers' cost reports) where they cover a day, else estimated (tokens × prices). "
+        "Changes are against the previous period of the same length."
     )
 
-    budget = monthly_budget(store)
-
-    @st.cache_data(show_spinner=False)
-    def _month(path: str, version: str, tz: str, day: str):
-        return month_spend(store, tz)
-
-    ms = _month(store.path, version, f.tz, f"{datetime.now(UTC):%Y-%m-%d}")
+    b = cached(budget_status, store, None, None, f.tz, now)
     st.subheader("This month")
-    if budget:
-        share = float(ms.usd / budget)
-        st.progress(min(share, 1.0), text=f"{usd(ms.usd)} of {usd(budget)} budget ({share:.0%}, {ms.basis}) · "
-                                          f"projected month end {usd(ms.projected)}")  # fmt: skip
-        if ms.projected > budget:
+    ms = b.month
+    if b.budget:
+        st.progress(min(b.share or 0.0, 1.0), text=f"{usd(ms.usd)} of {usd(b.budget)} budget "
+                    f"({percent(b.share, 0)}, {words.bases(ms.bases)}) · projected month end {usd(ms.projected)}")  # fmt: skip
+        if b.over:
             st.error(
-                f"At this pace the month ends at {usd(ms.projected)}, over the {usd(budget)} budget."
+                f"At this pace the month ends at {usd(ms.projected)}, over the {usd(b.budget)} budget."
             )
     else:
-        st.write(f"Spend so far: **{usd(ms.usd)}** ({ms.basis}) · projected month end **{usd(ms.projected)}**. "
-                 "No monthly budget is set.")  # fmt: skip
+        st.write(f"Spend so far: **{usd(ms.usd)}** ({words.bases(ms.bases)}) · projected month end "
+                 f"**{usd(ms.projected)}**. No monthly budget is set.")  # fmt: skip
     if ctx.can("settings"):
         with st.expander("Monthly budget"):
-            value = st.number_input("Organisation budget (USD per month)", min_value=0.0, step=100.0,
-                                    value=float(budget or 0))  # fmt: skip
+            value = st.text_input("Organisation budget (USD per month)", value=str(b.budget or ""),
+                                  placeholder="5000", help="Dollars; empty or 0 for no budget.")  # fmt: skip
             if st.button("Save budget"):
                 try:
-                    set_monthly_budget(store, Decimal(str(value)) if value else None, ctx.user.role)
+                    set_monthly_budget(store, parse_budget(value), ctx.user.role)
                 except TokenboardError as err:
                     st.error(md(err))
                 else:
                     st.rerun()
 
     st.subheader("Spend over time by model")
-
-    @st.cache_data(show_spinner=False)
-    def _spend_and_tops(path: str, version: str, query: tuple, start_s: int):
-        return series(store, f, "estimated_cost", "model", top_n=8), tops(
-            store, f, ("model", "project", "api_key")
-        )
-
-    df, top_lists = _spend_and_tops(store.path, version, key, int(start.timestamp()))
-    if df.empty:
-        st.info(f.empty_hint())
+    points = cached(series, store, f, now, "estimated_cost", "model", top_n=8)
+    if points.empty:
+        st.info(words.empty(f.empty_reason(now)))
     else:
-        chart(time_series(df, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
+        shown = points.assign(series=[words.series_label(g, v, "estimated_cost", "model")
+                                      for g, v in zip(points["grp"], points["series"], strict=True)])  # fmt: skip
+        chart(time_series(shown, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
               "spend_by_model", key="spend_chart")  # fmt: skip
+        top_lists = cached(tops, store, f, now, tuple(TOPS))
         cols = st.columns(3)
-        for col, dim, title in zip(cols, ("model", "project", "api_key"), ("Top models", "Top projects", "Top API keys"),
-                                   strict=True):  # fmt: skip
+        for col, (dim, title) in zip(cols, TOPS.items(), strict=True):
             with col:
                 st.markdown(f"**{title}**")
-                top = top_lists[dim]
-                top.columns = [
-                    title.split()[1].rstrip("s").capitalize(),
-                    "Est. cost (USD)",
-                    "Requests",
-                ]
-                st.dataframe(top, hide_index=True, width="stretch")
+                table(top_lists[dim], f"top_{dim}", key=f"top_{dim}", columns={
+                    dim: Col(words.dimension(dim), none="— : the rows name none."),
+                    "estimated_cost": Col("Estimated cost (USD)", "usd"),
+                    "requests": Col("Requests", "count"),
+                })  # fmt: skip
 
     st.subheader("Data freshness")
-    table(freshness(store), "data_freshness", key="fresh")
+    fresh = cached(freshness, store, None, None)
+    table(fresh.assign(grain=fresh["grain"].map(words.grain)), "data_freshness", key="fresh", columns={
+        "source": Col("Source"),
+        "grain": Col("Kind"),
+        "data_to": Col("Data up to (UTC)", "time"),
+        "imported": Col("Last import (UTC)", "time"),
+        "imports": Col("Imports", "count"),
+    })  # fmt: skip
 
 
 if __name__ == "__main__":

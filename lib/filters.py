@@ -3,7 +3,9 @@
 Pure Python (no streamlit): ``Filters.parse_query`` reads ``st.query_params`` (any mapping of
 str to str or list of str) and never fails: a value that is unknown, malformed or out of range
 falls back to the default and is reported as a ``QueryIssue`` (the page words the notice).
-``to_query`` writes the minimal query string, so a copied link opens the same view.
+``to_query`` writes the minimal query string, so a copied link opens the same view. Only codes
+live here (``PRESETS``, ``GRANULARITIES``, ``QueryIssue.code``, ``EmptyReason``): their words
+are in ``lib.ui.words``.
 """
 
 from __future__ import annotations
@@ -20,14 +22,10 @@ import duckdb
 
 Preset = Literal["24h", "7d", "30d", "this_month", "last_month", "custom"]
 Granularity = Literal["hour", "day", "month"]
-PRESETS: dict[str, str] = {
-    "24h": "Last 24 hours",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "custom": "Custom",
-}
+PRESETS: tuple[str, ...] = ("24h", "7d", "30d", "this_month", "last_month", "custom")
+# Why a period holds no usage (a code; the page words it): ``short`` a period of a day or less,
+# where daily reports often hold nothing yet; ``empty`` any other.
+EmptyReason = Literal["short", "empty"]
 GRANULARITIES: tuple[str, ...] = ("hour", "day", "month")
 # ``model`` is the model family (``gpt-4o``); ``snapshot`` the name the source gave (``gpt-4o-2024-08-06``)
 DIMENSIONS: tuple[str, ...] = ("provider", "project", "model", "snapshot", "api_key", "user_id")
@@ -220,17 +218,12 @@ class Filters:
             start, end = today - timedelta(days=29), today + timedelta(days=1)
         return start.astimezone(UTC), end.astimezone(UTC)
 
-    def empty_hint(self, now: datetime | None = None) -> str:
-        """What to tell someone who finds no usage in this period."""
+    def empty_reason(self, now: datetime | None = None) -> EmptyReason:
+        """Why a period without usage may hold none: ``short`` when it lasts a day or less
+        (provider reports come in daily buckets counted on the day they start, UTC), else
+        ``empty``."""
         start, end = self.window(now)
-        if end - start <= timedelta(days=1):
-            return (
-                "No usage in this period. Provider usage reports come in daily buckets, each counted "
-                "on the day it starts (UTC), so a period shorter than a day often holds none: choose "
-                "“Last 7 days” (hourly granularity works there for request logs), or import request "
-                "logs on the Data page for hour-by-hour detail."
-            )
-        return "No usage in this period. Widen the period in the sidebar, or import data on the Data page."
+        return "short" if end - start <= timedelta(days=1) else "empty"
 
     def previous_window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         """The period of the same length just before (a month before, for month presets)."""

@@ -9,11 +9,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
-from lib.errors import TokenboardError, is_disk_full, unexpected_error
+from lib.errors import InputError, TokenboardError, is_disk_full, unexpected_error
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.detect import file_columns, plan_file
@@ -21,6 +21,27 @@ from lib.importers.tabular import TypedReadMismatch
 from lib.store import Store
 
 log = logging.getLogger("tokenboard")
+
+# The fields the mapping form offers (canonical names; the importers' synonyms know them all).
+MAPPABLE: tuple[str, ...] = (
+    "ts", "model", "provider", "project", "api_key", "user_id", "requests", "input_tokens",
+    "cached_input_tokens", "output_tokens", "total_tokens", "cost_usd", "status", "http_status",
+    "error_code", "error_message", "latency_ms", "request_id", "client_ip", "origin",
+)  # fmt: skip
+# What someone can do about a refused file (a code; the page words it): ``map_columns`` say
+# which column holds what (the columns could not all be matched).
+Remedy = Literal["map_columns"]
+
+
+def remedy(err: TokenboardError) -> Remedy | None:
+    """``map_columns`` when a column mapping can help the file that ``err`` refused (its
+    columns were read but not matched: none names a time or a measure, or one looks like a
+    measure that nothing matched), else None."""
+    if not isinstance(err, InputError):
+        return None
+    if err.problem.startswith("unrecognised columns") or "mapping" in (err.expected or ""):
+        return "map_columns"
+    return None
 
 
 @dataclass

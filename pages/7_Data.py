@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from lib.analytics.imports import SHOW, import_history
 from lib.errors import TokenboardError
-from lib.importers.generic import SYNONYMS
 from lib.ingest import import_file, undo_import
-from lib.ledger import history
-from lib.preview import columns_of, preview_file
+from lib.preview import MAPPABLE, columns_of, preview_file, remedy
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
+from lib.ui import url, words
 from lib.ui.frame import page
 from lib.ui.markup import md
 from lib.ui.uploads import SavedUpload, saved_uploads
-from lib.ui.widgets import n, table, usd
+from lib.ui.widgets import Col, n, table, usd
 
 ctx = page("pages/7_Data.py", filters=False)
 st.title("Data")
@@ -27,13 +27,8 @@ st.caption(
     "import is all or nothing, and re-importing the same data adds nothing."
 )
 
-MAPPABLE = ["ts", "model", "provider", "project", "api_key", "user_id", "requests", "input_tokens",
-            "cached_input_tokens", "output_tokens", "total_tokens", "cost_usd", "status", "http_status",
-            "error_code", "error_message", "latency_ms", "request_id", "client_ip", "origin"]  # fmt: skip
-assert set(MAPPABLE) <= set(SYNONYMS)
-
-
 log = logging.getLogger("tokenboard")
+Ready = list[tuple[str, str, dict[str, str] | None]]
 
 
 def _unexpected(name: str, what: str) -> None:
@@ -43,7 +38,22 @@ def _unexpected(name: str, what: str) -> None:
              "the server log). The other files are not affected.")  # fmt: skip
 
 
-def _preview_one(up: SavedUpload, ready: list[tuple[str, str, dict[str, str] | None]]) -> None:
+def _mapping_form(up: SavedUpload, mapping_key: str) -> None:
+    """Ask which column holds what, then preview again with that mapping."""
+    cols = columns_of(ctx.store, up.path)
+    st.write(words.remedy("map_columns"))
+    chosen = {}
+    grid = st.columns(4)
+    for i, field in enumerate(MAPPABLE):
+        pick = grid[i % 4].selectbox(field, ["—", *cols], key=f"{mapping_key}_{field}")
+        if pick != "—":
+            chosen[field] = pick
+    if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
+        st.session_state[mapping_key] = chosen
+        st.rerun()
+
+
+def _preview_one(up: SavedUpload, ready: Ready) -> None:
     """The preview of one upload (or why it cannot be imported); adds it to ``ready``."""
     mapping_key = f"map_{up.key}"
     mapping = st.session_state.get(mapping_key) or None
@@ -52,18 +62,8 @@ def _preview_one(up: SavedUpload, ready: list[tuple[str, str, dict[str, str] | N
             pv = preview_file(ctx.store, up.path, display=up.name, mapping=mapping)
     except TokenboardError as err:
         st.error(md(str(err)))
-        if "unrecognised columns" in str(err) or "mapping" in str(err):
-            cols = columns_of(ctx.store, up.path)
-            st.write("Map the columns (at least a time column and one measure):")
-            chosen = {}
-            grid = st.columns(4)
-            for i, field in enumerate(MAPPABLE):
-                pick = grid[i % 4].selectbox(field, ["—", *cols], key=f"{mapping_key}_{field}")
-                if pick != "—":
-                    chosen[field] = pick
-            if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
-                st.session_state[mapping_key] = chosen
-                st.rerun()
+        if remedy(err) == "map_columns":
+            _mapping_form(up, mapping_key)
         return
     st.markdown(f"Recognised as **{md(pv.format)}**")
     c = st.columns(4)
@@ -73,32 +73,33 @@ def _preview_one(up: SavedUpload, ready: list[tuple[str, str, dict[str, str] | N
     c[3].metric("Cost (USD)", usd(pv.cost_usd))
     if pv.period_start:
         st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
-                   f"stored as {md(pv.grain)} rows of source “{md(pv.source)}”")  # fmt: skip
+                   f"stored as {words.grain(pv.grain).lower()} of source “{md(pv.source)}”")  # fmt: skip
     for note in pv.notes:
         st.info(md(note))
     if pv.mapped:
         st.write("Columns used:", ", ".join(f"{md(k)} ← {md(v)}" for k, v in pv.mapped.items()))
         if pv.unmapped:
             st.caption("Not used: " + ", ".join(md(u) for u in pv.unmapped))
-    st.dataframe(pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch",
+                 placeholder=words.UNKNOWN)  # fmt: skip
     ready.append((up.path, up.name, mapping))
 
 
-def _import_all(ready: list[tuple[str, str, dict[str, str] | None]]) -> None:
+def _import_all(ready: Ready) -> None:
     """Import the previewed files one by one; a failure is shown and the next file goes on."""
     with st.status("Importing…", expanded=True) as status:
         ok = 0
         for path, name, mapping in ready:
             try:
                 r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
-                                progress=lambda msg: status.write(md(msg)))  # fmt: skip
+                                origin="upload", progress=lambda msg: status.write(md(msg)))  # fmt: skip
             except TokenboardError as err:
                 st.error(md(str(err)))
             except Exception:
                 _unexpected(name, "Import")
             else:
                 ok += 1
-                st.success(md(r.summary_line()))
+                st.success(words.import_result(r))
         status.update(
             label=f"{ok} of {len(ready)} imported",
             state="complete" if ok == len(ready) else "error",
@@ -115,7 +116,7 @@ if ctx.can("import"):
     )
     # every upload on a path of its own (names may repeat), removed when this run ends
     with saved_uploads(uploads or []) as saved:
-        ready: list[tuple[str, str, dict[str, str] | None]] = []
+        ready: Ready = []
         for up in saved:
             with st.expander(f"**{md(up.name)}** · {up.size / 1e6:,.2f} MB", expanded=True):
                 try:
@@ -139,7 +140,7 @@ if ctx.can("import"):
                 "`ANTHROPIC_ADMIN_KEY` (organisation admin keys) in the environment or in "
                 "`.streamlit/secrets.toml`, then restart the app.")  # fmt: skip
     else:
-        today = datetime.now(UTC).date()
+        today = ctx.now.date()
         p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="bottom")
         provider = p1.selectbox("Provider", [p for p in PROVIDERS if have[p]], format_func=str.capitalize,
                                 key="pull_provider")  # fmt: skip
@@ -149,7 +150,7 @@ if ctx.can("import"):
         done = last_pulls(ctx.store)
         if not done.empty:
             st.caption("Last pulls: " + " · ".join(
-                f"{r.provider}: data up to {r.data_to:%Y-%m-%d} UTC, pulled {r.pulled:%Y-%m-%d %H:%M} UTC"
+                f"{md(r.provider)}: data up to {r.data_to:%Y-%m-%d} UTC, pulled {r.pulled:%Y-%m-%d %H:%M} UTC"
                 for r in done.itertuples()))  # fmt: skip
         if go:
             if not isinstance(period, tuple) or len(period) != 2:
@@ -164,7 +165,7 @@ if ctx.can("import"):
                         st.error(md(str(err)))
                     else:
                         for r in res.imports:
-                            st.success(md(r.summary_line()))
+                            st.success(words.import_result(r))
                         waited = (
                             f", {res.retries} retries ({res.waited_s:.0f} s waited)"
                             if res.retries
@@ -175,35 +176,66 @@ if ctx.can("import"):
 st.subheader("Import history")
 if undone := st.session_state.pop("tb_undone", None):
     st.success(undone)
-rows = history(ctx.store)
-if not rows:
-    st.info("Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`.")
+show = url.choice(st, "Show", list(SHOW), key="data_show", param="show", widget="segmented_control",
+                  format_func=lambda s: words.SHOW_LABELS[s], required=True)  # fmt: skip
+hist = import_history(ctx.store, show)
+if hist.empty:
+    if show == "all":
+        st.info(
+            "Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`."
+        )
+    else:
+        st.info(f"No import is {words.SHOW_LABELS[show].lower()}.")
 else:
-    df = pd.DataFrame(
-        [{"Import": r.import_id, "Status": r.status, "File": r.file_name + (" (demo)" if r.is_demo else ""),
-          "Format": r.format, "Kind": r.grain, "Rows read": r.rows_read, "New": r.rows_new,
-          "Duplicate": r.rows_duplicate, "Replaced": r.rows_replaced,
-          "From (UTC)": r.period_start, "To (UTC)": r.period_end, "Started (UTC)": r.started_at,
-          "Error": r.error} for r in rows]
-    )  # fmt: skip
-    table(df, "imports", key="imports")
-    undoable = [r for r in rows if r.status == "ok"]
-    if ctx.can("undo_import") and undoable:
+    names = [
+        f"{name} (demo)" if demo else name
+        for name, demo in zip(hist["file_name"], hist["is_demo"], strict=True)
+    ]
+    shown = hist.assign(status=hist["status"].map(words.status), file_name=names,
+                        origin=hist["origin"].map(words.origin), grain=hist["grain"].map(words.grain))  # fmt: skip
+    table(shown, "imports", key="imports", columns={
+        "import_id": Col("Import", "count"), "status": Col("Status"), "file_name": Col("File"),
+        "origin": Col("Origin"), "format": Col("Format"), "grain": Col("Kind"),
+        "rows_read": Col("Rows read", "count"), "rows_new": Col("New", "count"),
+        "rows_duplicate": Col("Duplicate", "count"), "rows_replaced": Col("Replaced", "count"),
+        "period_start": Col("From (UTC)", "time"), "period_end": Col("To (UTC)", "time"),
+        "started_at": Col("Started (UTC)", "time"), "error": Col("Error", none="— : no error."),
+    })  # fmt: skip
+    undoable = hist[hist["status"] == "ok"]
+    if ctx.can("undo_import") and not undoable.empty:
+        labels = dict(zip(undoable["import_id"], undoable["file_name"], strict=True))
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        pick = c1.selectbox("Undo an import (its rows, and only its rows, are removed)",
-                            [r.import_id for r in undoable],
-                            format_func=lambda i: next(f"#{r.import_id} · {r.file_name}" for r in undoable
-                                                       if r.import_id == i))  # fmt: skip
-        if c2.button("Undo", key="undo"):
-            try:
-                res = undo_import(ctx.store, pick, role=ctx.user.role)
-            except TokenboardError as err:
-                st.error(md(str(err)))
-            else:
-                st.session_state["tb_undone"] = res.summary_line()  # shown after the rerun
+        pick = c1.selectbox("Undo an import (its rows, and only its rows, are removed)", list(labels),
+                            index=None, placeholder="Choose an import", key="undo_pick",
+                            format_func=lambda i: f"#{i} · {labels[i]}")  # fmt: skip
+        if c2.button("Undo", key="undo", disabled=pick is None):
+            st.session_state["tb_undo_ask"] = pick
+        ask = st.session_state.get("tb_undo_ask")
+        if ask is not None and ask in labels:
+            st.warning(f"Undo import #{ask} · {md(labels[ask])}? Its rows, and only its rows, are removed "
+                       "from every figure; an earlier import they had replaced counts again.")  # fmt: skip
+            y, no, _ = st.columns([1, 1, 4])
+            if y.button("Yes, undo it", key="undo_yes", type="primary"):
+                st.session_state.pop("tb_undo_ask", None)
+                try:
+                    res = undo_import(ctx.store, int(ask), role=ctx.user.role)
+                except TokenboardError as err:
+                    st.error(md(str(err)))
+                else:
+                    st.session_state["tb_undone"] = words.undo_result(
+                        res, labels[ask]
+                    )  # shown after the rerun
+                    st.session_state.pop(
+                        "undo_pick", None
+                    )  # nothing chosen: no second undo by accident
+                    st.rerun()
+            if no.button("Cancel", key="undo_no"):
+                st.session_state.pop("tb_undo_ask", None)
                 st.rerun()
 
-st.subheader("Where the data lives")
-st.write(
-    f"Database: `{ctx.store.display_path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including `md:` MotherDuck)."
-)
+if ctx.can("settings"):  # where the server keeps its files is for admins only
+    st.subheader("Where the data lives")
+    st.write(
+        f"Database: `{ctx.store.display_path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including "
+        "`md:` MotherDuck)."
+    )

@@ -22,7 +22,7 @@ def test_daily_billed_vs_estimated_with_reasons(store):
     assert list(d["billed"]) == [Decimal("0.3"), Decimal("0.7")]
     # Nov 1 estimate: gpt-4o-mini 435 µ$ + gpt-4o batch 7500 µ$
     assert d["estimated"][0] == Decimal("0.007935")
-    assert list(d["note"]) == ["prices or usage differ", "no usage data for this day"]
+    assert list(d["note"]) == ["differs", "no_usage"]  # codes: lib.ui.words names them
 
 
 def test_by_model_and_line_item(store):

@@ -66,7 +66,10 @@ def test_breakdown_top_n_and_filters(store, tmp_path):
     _load(store, tmp_path)
     f = Filters(preset="custom", start=date(2026, 3, 1), end=date(2026, 3, 2))
     by_model = series(store, f, "requests", breakdown="model", top_n=1, now=NOW)
-    assert set(by_model["series"]) == {"gpt-4o-mini", "other"}
+    assert set(zip(by_model["grp"], by_model["series"].fillna("-"), strict=True)) == {
+        ("top", "gpt-4o-mini"),
+        ("other", "-"),
+    }
     table = breakdown_table(store, f, "project", NOW)
     assert list(table["project"]) == ["beta", "alpha"]  # beta costs more
     assert list(table["requests"]) == [1, 2]

@@ -77,8 +77,8 @@ def test_per_1k_requests_divides_only_the_spend_whose_requests_are_counted(store
     import_file(store, fixture("anthropic_usage.json"))
     openai_only = "\n".join(line for line in LOG.splitlines() if ",c" not in line) + "\n"
     import_file(store, write(tmp_path, "gateway.csv", openai_only))
-    units = unit_costs(store, DAY, NOW).set_index("model")
-    total = units.loc["All models"]
+    units = unit_costs(store, DAY, NOW)
+    total = units[units["total"]].iloc[0]
     assert total["requests"] == 2
     # gpt-4o-mini: 300 input × $0.15/M + 30 output × $0.60/M = 0.000045 + 0.000018 = $0.000063
     assert Decimal(str(total["requests_scope_usd"])) == Decimal("0.000063")
@@ -203,10 +203,13 @@ def test_usage_and_costs_pages_say_it(app_env, tmp_path):
     costs.query_params.update(query)
     costs = login(costs, "vic")
     assert not costs.exception
-    assert "Not counted, and why" in [h.value for h in costs.subheader]
     per_day = next(d.value for d in costs.dataframe if "Day (UTC)" in d.value.columns)
     assert list(per_day.columns) == ["Day (UTC)", "Provider", "Billed (USD)", "Stated (USD)",
                                      "Estimated (USD)", "Note"]  # fmt: skip
+    assert any("Not counted" in i.value for i in costs.info)  # points to its tab
+    costs.query_params["tab"] = "left"
+    costs.run()
+    assert "Not counted, and why" in [h.value for h in costs.subheader]
     table = next(d.value for d in costs.dataframe if "Not counted" in d.value.columns)
     assert sorted(table["Not counted"]) == [
         "tokens and requests: counted from openai_usage for that provider and day",

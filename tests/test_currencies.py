@@ -214,4 +214,4 @@ def test_a_day_billed_only_in_another_currency_says_so(store):
     azure = d[d["provider"] == "azure"]
     assert len(azure) == 1
     assert azure["billed"].isna().all()  # no USD bill: the EUR one is never converted
-    assert list(azure["note"]) == ["billed in another currency (not converted to USD)"]
+    assert list(azure["note"]) == ["other_currency"]

@@ -58,7 +58,7 @@ def test_usage_counts_claude_requests_and_draws_the_daily_report_over_its_day(pa
             p.get_by_text("bands across the whole day").count() == 0
         )  # requests: hourly logs only
         p.locator("[data-testid='stSelectbox']", has_text="Metric").click()
-        p.get_by_role("option", name="Input tokens (tokens)", exact=True).click()
+        p.get_by_role("option", name="Input tokens", exact=True).click()
         wait_idle(p)
         p.get_by_text("their bars are bands across the whole day").first.wait_for(timeout=30000)
         p.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60000)
@@ -72,6 +72,10 @@ def test_usage_counts_claude_requests_and_draws_the_daily_report_over_its_day(pa
 def test_costs_say_what_is_not_counted_and_why(page):
     base, p = page
     _open(p, f"{base}/Costs?{DAY}")
+    assert "Spend (USD, estimated)" in p.content()
+    p.get_by_role("tab", name="Not counted").click()  # each question has its tab
+    wait_idle(p)
+    assert "tab=left" in p.url
     p.get_by_text("Not counted, and why").wait_for(timeout=30000)
     grid = p.locator("[data-testid='stDataFrame']").filter(has_text="Not counted").first
     grid.wait_for(timeout=30000)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lib.filters import PRESETS, Filters
+from lib.filters import Filters
 from lib.store import Store
+from lib.ui.words import PRESET_LABELS
 from tests.conftest import app_test, login
 
 PAGES = ("app.py", "pages/1_Usage.py", "pages/2_Costs.py")
@@ -20,7 +21,7 @@ def test_every_preset_opens_with_its_window(app_env, script):
     with Store(app_env) as s:  # 70 days reach back over the whole of last month
         load_demo(s, days=70, scale=0.02, end=datetime.now(UTC) + timedelta(days=1))
     at = login(app_test(script), "ana")
-    for preset, label in PRESETS.items():
+    for preset, label in PRESET_LABELS.items():
         at.selectbox(key="f_period").select(preset)
         at.radio(key="f_gran").set_value("hour" if preset == "24h" else "day")
         at.run()

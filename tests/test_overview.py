@@ -56,8 +56,8 @@ def test_freshness_per_source(store):
     import_file(store, fixture("openai_costs.json"))
     import_file(store, fixture("helicone_export.csv"))
     fr = freshness(store)
-    assert list(fr["Source"]) == ["helicone", "openai_costs"]
-    assert list(fr["Imports"]) == [1, 1]
+    assert list(fr["source"]) == ["helicone", "openai_costs"]
+    assert list(fr["imports"]) == [1, 1]
 
 
 def test_spend_pair_matches_two_calls(store, tmp_path):

@@ -86,9 +86,11 @@ def test_what_if_refuses_what_it_cannot_price(loaded):
 
 
 def test_unit_costs(loaded):
-    u = unit_costs(loaded, PERIOD, NOW).set_index("model")
-    assert list(u.index) == ["All models", "gpt-4o", "gpt-4o-mini"]
-    total = u.loc["All models"]
+    units = unit_costs(loaded, PERIOD, NOW)
+    assert list(units["total"]) == [True, False, False]  # the total first, then each model
+    u = units[~units["total"]].set_index("model")
+    assert list(u.index) == ["gpt-4o", "gpt-4o-mini"]
+    total = units.iloc[0]
     # 4.40 USD, 3 requests, 5.1M tokens (3M + 1M + 1.1M), 2 users
     assert (_money(total["estimated"]), total["requests"], total["tokens"], total["users"]) == (
         Decimal("4.400000"), 3, 5_100_000, 2,
@@ -109,18 +111,25 @@ def test_costs_page_shows_unit_costs_savings_and_what_if(app_env, tmp_path):
 
     with Store(app_env) as s:
         import_file(s, write(tmp_path, "log.csv", LOG))
+    period = {"period": "custom", "from": "2026-03-01", "to": "2026-03-02"}
     at = app_test("pages/2_Costs.py")
-    at.query_params.update({"period": "custom", "from": "2026-03-01", "to": "2026-03-02"})
+    at.query_params.update({**period, "tab": "units"})  # each question has its tab, in the URL
     at = login(at, "ana")
     assert not at.exception
     v = {m.label: m.value for m in at.metric}
     assert v["Per 1K requests (USD)"] == "$1,466.67"  # 4.40 × 1000 / 3
     assert v["Per 1M tokens (USD)"] == "$0.86"  # 4.40 / 5.1
     assert v["Per active user (USD)"] == "$2.20"
+    at.query_params["tab"] = "savings"
+    at.run()
+    v = {m.label: m.value for m in at.metric}
     assert v["Saved by the batch API (USD)"] == "$0.08"  # 0.075, half up
     assert v["Saved by cache reads (USD)"] == "$0.08"
     assert v["Possible with batch, at most (USD)"] == "$2.16"  # 0.4125 + 1.75 = 2.1625
     assert v["Possible with caching, at most (USD)"] == "$1.36"  # 0.1125 + 1.25 = 1.3625
+    at.query_params["tab"] = "whatif"
+    at.run()
+    v = {m.label: m.value for m in at.metric}
     # the what-if defaults to moving half of the costliest model (gpt-4o) to gpt-4o-mini
     assert at.selectbox(key="wi_source").value == "gpt-4o"
     assert v["Monthly cost now (USD)"] == "$66.96"
@@ -130,3 +139,9 @@ def test_costs_page_shows_unit_costs_savings_and_what_if(app_env, tmp_path):
     v = {m.label: m.value for m in at.metric}
     # all of gpt-4o: 66.9625 − 3.50 × 15.21875 + 0.21 × 15.21875 = 16.890625
     assert v["Monthly cost after (USD)"] == "$16.89"
+    assert at.query_params["share"] in ("100", ["100"])  # the what-if is in the link
+    shared = app_test("pages/2_Costs.py")
+    shared.query_params.update({k: at.query_params[k] for k in at.query_params})
+    shared = login(shared, "vic")
+    assert shared.slider(key="wi_share").value == 100
+    assert {m.label: m.value for m in shared.metric}["Monthly cost after (USD)"] == "$16.89"

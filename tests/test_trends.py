@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from lib.analytics.trends import add_trends, month_end_forecast, spike_reason
+from lib.analytics.trends import add_trends, month_end_forecast, spikes, week_change
 
 
 def _days(values: list[float], start: str = "2026-01-05") -> pd.DataFrame:  # a Monday
@@ -29,11 +29,23 @@ def test_a_spike_is_judged_against_the_same_weekday():
     df = add_trends(_days([float(v) for v in values]), "day")
     flagged = df[df["spike"]]
     assert list(flagged["bucket"].dt.strftime("%Y-%m-%d")) == ["2026-02-10"]  # that Tuesday
-    reason = spike_reason(flagged.iloc[0], "day")
-    assert reason.startswith("3.9× the usual level for Tuesdays")
+    (spike,) = spikes(df, "day")
+    assert spike.weekday == 1  # a Tuesday
+    # 400 against the usual Tuesday (the median of 102 × 5)
+    assert (spike.value, spike.usual, round(spike.ratio, 2)) == (400.0, 102.0, 3.92)
     # the weekend at 30 is its usual level, not a dip to flag; 100 on a Saturday would be a spike
     sat = add_trends(_days([float(v) for v in week * 5 + [100, 102, 98, 101, 99, 100, 31]]), "day")
     assert list(sat[sat["spike"]]["bucket"].dt.day_name()) == ["Saturday"]
+
+
+def test_week_over_week():
+    days = _days([10.0] * 7 + [15.0] * 7)
+    tr = add_trends(days, "day")
+    w = week_change(tr, "day", additive=True)
+    assert (w.last, w.before, w.change) == (105.0, 70.0, 0.5)  # 7 × 15 against 7 × 10
+    rate = week_change(tr, "day", additive=False)
+    assert (rate.last, rate.before, rate.averaged) == (15.0, 10.0, True)
+    assert week_change(add_trends(_days([1.0] * 7), "day"), "day", True) is None  # no week before
 
 
 def test_month_end_forecast():

@@ -2,16 +2,16 @@
 
 Billed amounts come from live cost report rows (``live_costs``, USD), which are daily buckets
 in UTC; the estimate is tokens of the counted stream × the catalog price that day. Gaps are
-explained per provider and day: no cost export, no usage data, or models the catalog does
-not price.
+explained per provider and day by a code (``NOTES``): no cost export, no usage data, models
+the catalog does not price, a bill in another currency. The page words the codes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -21,6 +21,43 @@ from lib.pricing.catalog import canonical_model, known_models
 from lib.store import Store
 
 COST_DIMS = ("provider", "project", "api_key", "model", "snapshot")
+# Why billed and estimated differ on a provider-day (``daily``'s ``note``):
+# ``other_currency`` billed only in another currency (never converted to USD);
+# ``no_cost_report`` no cost export covers the day; ``no_usage`` no usage counted that day;
+# ``unpriced`` some models have no price in the catalog; ``matches`` equal to the cent;
+# ``differs`` prices or usage differ.
+Note = Literal["other_currency", "no_cost_report", "no_usage", "unpriced", "matches", "differs"]
+NOTES: tuple[str, ...] = ("other_currency", "no_cost_report", "no_usage", "unpriced", "matches",
+                          "differs")  # fmt: skip
+
+
+BASES = ("billed", "stated", "estimated")
+
+
+def spend_of(d: pd.DataFrame) -> tuple[Decimal | None, str]:
+    """Per provider and day the best figure known: billed (a cost report), else the cost the
+    counted usage states where all its rows state one plus the estimate (tokens × catalog
+    price) of the rows that do not. Returns (USD or None when nothing is known, basis: the
+    kinds used, e.g. "billed + stated + estimated")."""
+    total, kinds = Decimal(0), set()
+
+    def known(v: object) -> bool:
+        return v is not None and not pd.isna(v)
+
+    for row in d.itertuples(index=False):
+        if known(row.billed):
+            total += Decimal(row.billed)
+            kinds.add("billed")
+            continue
+        rest = getattr(row, "estimated_rest", row.estimated)
+        if known(row.stated):
+            total += Decimal(row.stated)
+            kinds.add("stated")
+        if known(rest):
+            total += Decimal(rest)
+            kinds.add("estimated")
+    basis = " + ".join(k for k in BASES if k in kinds)
+    return (total if kinds else None), (basis or "billed")
 
 
 def _billed_where(
@@ -47,7 +84,7 @@ def daily(
     fact states one), estimated USD (all counted usage), ``estimated_rest`` (the estimate of
     the rows that do not all state a cost), and why billed and estimated differ, over the
     filters' period (or ``window``). Columns: day, provider, billed, stated, estimated,
-    estimated_rest, note, current
+    estimated_rest, note (a code of ``NOTES``), current
     (with ``split_at``: whether the rows start at or after it, so one call serves two adjacent
     periods; else always true)."""
     window = window or f.window(now)
@@ -71,13 +108,12 @@ def daily(
                       WHERE {ow})
             SELECT coalesce(b.day, e.day) AS day, coalesce(b.provider, e.provider) AS provider,
                    b.billed, e.stated, e.estimated, e.estimated_rest, coalesce(b.current, e.current) AS current,
-                   CASE WHEN b.billed IS NULL AND o.day IS NOT NULL
-                            THEN 'billed in another currency (not converted to USD)'
-                        WHEN b.billed IS NULL THEN 'no cost export for this day'
-                        WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no usage data for this day'
-                        WHEN e.unpriced THEN 'some models have no price in the catalog'
-                        WHEN abs(b.billed - coalesce(e.estimated, 0)) < 0.01 THEN 'matches (to the cent)'
-                        ELSE 'prices or usage differ' END AS note
+                   CASE WHEN b.billed IS NULL AND o.day IS NOT NULL THEN 'other_currency'
+                        WHEN b.billed IS NULL THEN 'no_cost_report'
+                        WHEN e.day IS NULL OR coalesce(e.tokens, 0) = 0 THEN 'no_usage'
+                        WHEN e.unpriced THEN 'unpriced'
+                        WHEN abs(b.billed - coalesce(e.estimated, 0)) < 0.01 THEN 'matches'
+                        ELSE 'differs' END AS note
             FROM b FULL OUTER JOIN e ON b.day = e.day AND b.provider = e.provider AND b.current = e.current
             LEFT JOIN o ON o.day = coalesce(b.day, e.day) AND o.provider = coalesce(b.provider, e.provider)
             ORDER BY 1, 2""",
@@ -90,7 +126,8 @@ def by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFr
     """Billed against estimated per catalog model over the period (largest bill first).
 
     Billed lines name their model (Anthropic) or carry it in the line item (OpenAI); both are
-    mapped to the catalog's model names like the usage is."""
+    mapped to the catalog's model names like the usage is. The row whose ``model`` is None
+    holds usage that names no model and bill lines not itemised by model."""
     window = f.window(now)
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     with store.read() as cur:
@@ -106,28 +143,28 @@ def by_model(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFr
         known = known_models(cur)
     table: dict[str, dict[str, Any]] = {}
     for model, usd, tokens in est:
-        key = canonical_model(model, known) or (model or "(no model)")
+        key = canonical_model(model, known) or model
         row = table.setdefault(key, {"model": key, "billed": None, "estimated": None, "tokens": 0})
         row["tokens"] += int(tokens or 0)
         if usd is not None:
             row["estimated"] = (row["estimated"] or 0) + usd
     for model, usd in billed:
-        key = canonical_model(model, known) or (model or "(not itemised)")
+        key = canonical_model(model, known) or model
         row = table.setdefault(key, {"model": key, "billed": None, "estimated": None, "tokens": 0})
         row["billed"] = (row["billed"] or 0) + usd
     df = pd.DataFrame(list(table.values()), columns=["model", "billed", "estimated", "tokens"])
-    return df.sort_values(["billed", "estimated"], ascending=False, na_position="last").reset_index(
-        drop=True
-    )
+    df = df.sort_values(["billed", "estimated"], ascending=False, na_position="last")
+    return df.reset_index(drop=True)
 
 
 def by_line_item(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
-    """Billed USD per provider and line item over the period, largest first."""
+    """Billed USD per provider and line item (None for lines that name none) over the
+    period, largest first."""
     g = f.with_(dims={k: v for k, v in f.dims.items() if k != "user_id"})
     bw, params = _billed_where(g, f.window(now))
     with store.read() as cur:
         return cur.df(
-            f"""SELECT provider, coalesce(line_item, '(none)') AS line_item, sum(amount) AS billed
+            f"""SELECT provider, line_item, sum(amount) AS billed
                 FROM costs_named WHERE {bw} GROUP BY ALL ORDER BY billed DESC""",
             params,
         )
@@ -205,3 +242,76 @@ def billed_other_currencies(
         params,
     )
     return [CurrencyTotal(c, Decimal(v), int(n)) for c, v, n in rows]
+
+
+@dataclass(frozen=True)
+class CostTotals:
+    """The period's money at a glance, in USD (exact decimals): ``spend`` per provider and
+    day the bill, else the stated cost, else the estimate (``bases``: the kinds used, of
+    billed, stated, estimated); ``billed`` and ``estimated`` summed over the days that have
+    one (None when none has); ``gap`` = billed − estimated when both are known."""
+
+    spend: Decimal | None
+    bases: tuple[str, ...]
+    billed: Decimal | None
+    estimated: Decimal | None
+
+    @property
+    def gap(self) -> Decimal | None:
+        if self.billed is None or self.estimated is None:
+            return None
+        return self.billed - self.estimated
+
+
+@dataclass(frozen=True)
+class DayReason:
+    """Days of one provider whose bill and estimate differ for one reason (``note``)."""
+
+    provider: str
+    note: str  # a code of NOTES
+    days: int
+
+
+@dataclass(frozen=True)
+class CostsView:
+    """What the Costs page shows of one period: ``daily`` (see ``daily``, without its
+    working columns), ``per_day`` (day, billed, estimated: summed over providers, None on a
+    day without any), the totals and the reasons for the days that do not match."""
+
+    daily: pd.DataFrame
+    per_day: pd.DataFrame
+    totals: CostTotals
+    reasons: list[DayReason] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.daily.empty
+
+
+def _sum(values: pd.Series) -> Decimal | None:
+    known = [Decimal(v) for v in values if v is not None and not pd.isna(v)]
+    return sum(known, start=Decimal(0)) if known else None
+
+
+def cost_totals(d: pd.DataFrame) -> CostTotals:
+    """The totals of a ``daily`` frame."""
+    spend, basis = spend_of(d)
+    return CostTotals(spend, tuple(b for b in basis.split(" + ") if b) if spend is not None else (),
+                      _sum(d["billed"]), _sum(d["estimated"]))  # fmt: skip
+
+
+def costs_view(store: Store, f: Filters, now: datetime | None = None) -> CostsView:
+    """``daily`` over the filters' period, with its totals, per-day sums and reasons."""
+    d = daily(store, f, now)
+    totals = cost_totals(d)
+    if d.empty:
+        per_day = pd.DataFrame(columns=["day", "billed", "estimated"])
+    else:
+        per_day = (
+            d.groupby("day", as_index=False)[["billed", "estimated"]].agg(_sum).sort_values("day")
+        )
+    odd = d[d["note"] != "matches"]
+    counts = odd.groupby(["provider", "note"]).size().reset_index(name="days")
+    reasons = [DayReason(r.provider, r.note, int(r.days)) for r in counts.itertuples()]
+    shown = d.drop(columns=["estimated_rest", "current"])
+    return CostsView(shown.reset_index(drop=True), per_day.reset_index(drop=True), totals, reasons)

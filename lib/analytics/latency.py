@@ -60,7 +60,8 @@ def _percentiles(
     """Percentiles ``qs`` (columns p50, p95, …) and the count with a latency (``n``) per
     ``groups`` ({name: SQL over ``t`` (a TIMESTAMPTZ) and the dimensions}, whose ``?`` take
     ``group_params`` in order). ``top`` = (group name, N) keeps the N largest values of that
-    group (whose SQL takes no parameter) by count, the rest as "other"."""
+    group (whose SQL takes no parameter) by count and merges the rest into one row whose value
+    is None; the column ``grp`` then says which rows are which (``top`` or ``other``)."""
     if from_rows:
         where, params = _where(f, window, "ts")
         base = f"(SELECT *, ts AS t, 1 AS n FROM requests_named WHERE latency_ms IS NOT NULL AND {where})"
@@ -72,11 +73,15 @@ def _percentiles(
     if top:
         name, n_top = top
         base = f"""(WITH r AS (SELECT *, {groups[name]} AS _g FROM {base}),
-                    top AS (SELECT _g FROM r GROUP BY _g ORDER BY sum(n) DESC, _g LIMIT ?)
-                    SELECT * REPLACE (CASE WHEN _g IN (SELECT _g FROM top) THEN _g ELSE 'other' END AS _g)
-                    FROM r)"""
+                    top AS (SELECT _g, true AS _top FROM r GROUP BY _g
+                            ORDER BY sum(n) DESC, _g NULLS LAST LIMIT ?)
+                    SELECT r.* REPLACE (CASE WHEN top._top THEN r._g END AS _g),
+                           CASE WHEN top._top THEN 'top' ELSE 'other' END AS _grp
+                    FROM r LEFT JOIN top ON r._g IS NOT DISTINCT FROM top._g)"""
         params.append(n_top)
         cols = ", ".join(("_g" if g == name else sql) + f" AS {g}" for g, sql in groups.items())
+        cols += ", _grp AS grp"
+        names.append("grp")
     keys = ", ".join(names) + ", " if names else ""
     select_g = cols + ", " if cols else ""
     grouped = "GROUP BY ALL" if names else ""
@@ -116,23 +121,29 @@ def latency_series(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """The ``q`` percentile (ms) per time bucket (and per ``breakdown`` value: the top
-    ``top_n`` by requests, the rest merged as "other"). Columns: bucket, series, value."""
+    ``top_n`` by requests, the rest merged). Columns as ``lib.analytics.usage.series``: bucket,
+    grp (all, top or other), series (the value of ``top`` rows, None when they have none),
+    value."""
     gran = granularity or f.granularity
     groups = {
         "bucket": "date_trunc(?, timezone(?, t))",
-        "series": f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'",
+        "series": f"CAST({breakdown} AS VARCHAR)" if breakdown else "NULL::VARCHAR",
     }
     with store.read() as cur:
         out = _percentiles(cur, f, f.window(now), groups, (q,), _from_rows(f, breakdown),
                            top=("series", top_n) if breakdown else None, group_params=[gran, f.tz])  # fmt: skip
-    return out.rename(columns={f"p{round(q * 100)}": "value"})[["bucket", "series", "value"]]
+    if not breakdown:
+        out["grp"] = "all"
+    out = out.rename(columns={f"p{round(q * 100)}": "value"})
+    return out[["bucket", "grp", "series", "value"]]
 
 
 def latency_by(
     store: Store, f: Filters, breakdown: str, now: datetime | None = None
 ) -> pd.DataFrame:
-    """p50 and p95 latency (ms) per ``breakdown`` value over the period."""
-    groups = {breakdown: f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')"}
+    """p50 and p95 latency (ms) per ``breakdown`` value (None for rows without one) over the
+    period."""
+    groups = {breakdown: f"CAST({breakdown} AS VARCHAR)"}
     with store.read() as cur:
         out = _percentiles(cur, f, f.window(now), groups, (0.5, 0.95), _from_rows(f, breakdown))
     return out.drop(columns="n").rename(columns={"p50": "p50_latency", "p95": "p95_latency"})

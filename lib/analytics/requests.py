@@ -54,6 +54,12 @@ class BarRelation:
         """Requests the bar counts from usage reports (no request rows behind them)."""
         return (self.bar_requests or 0) - self.counted_log_rows
 
+    def differs(self, listed: int) -> bool:
+        """The bar counts other requests than the ``listed`` rows (say how they relate)."""
+        return self.bar_requests is not None and (
+            self.bar_requests != listed or bool(self.elsewhere)
+        )
+
 
 def bar_relation(
     store: Store,

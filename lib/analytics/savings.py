@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -32,17 +32,18 @@ def savings_by_model(store: Store, f: Filters, now: datetime | None = None) -> p
     """Per catalog model: requests, estimated USD, USD already saved by the batch discount
     and by cache reads, and USD still possible at most (``could_batch``: all other traffic
     sent through the batch API; ``could_cache``: all uncached input read from cache, before
-    cache-write charges). Unpriced models have NULL money."""
+    cache-write charges). Unpriced models have NULL money; the row whose ``model`` is None
+    holds the traffic that names no model."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, None, f.window(now))
         return cur.df(
-            f"""SELECT coalesce(price_model, model, '(no model)') AS model, sum(c_requests) AS requests,
+            f"""SELECT coalesce(price_model, model) AS model, sum(c_requests) AS requests,
                        sum(est) AS estimated, sum(est_list - est) AS saved_batch,
                        sum(saved_cache) AS saved_cache,
                        sum(CASE WHEN NOT batch THEN est * batch_discount END) AS could_batch,
                        sum(could_cache) AS could_cache
                 FROM {base} WHERE counted GROUP BY 1
-                ORDER BY estimated DESC NULLS LAST, model""",
+                ORDER BY estimated DESC NULLS LAST, model NULLS LAST""",
             params,
         )
 
@@ -69,6 +70,15 @@ class WhatIf:
         return self.new_monthly - self.current_monthly
 
 
+class NotPriced(NotFoundError):
+    """A what-if that cannot be priced: ``code`` ``target_unpriced`` (the target model has no
+    price) or ``source_unpriced`` (the source model has no priced traffic in the period)."""
+
+    def __init__(self, code: str, model: str, message: str) -> None:
+        self.code, self.model = code, model
+        super().__init__(message)
+
+
 def reprice(
     store: Store,
     f: Filters,
@@ -91,7 +101,11 @@ def reprice(
         ).fetchone()
         price = price_in_force(cur, target, today)
         if price is None:
-            raise NotFoundError(f"{target} has no price in the catalog, so it cannot be priced.")
+            raise NotPriced(
+                "target_unpriced",
+                target,
+                f"{target} has no price in the catalog, so it cannot be priced.",
+            )
         moved = cur.execute(
             f"""WITH mix AS (
                     SELECT batch, sum(input_tokens) AS input_tokens,
@@ -106,9 +120,10 @@ def reprice(
         ).fetchone()
     total, days = span
     if not days or moved[0] is None:
-        raise NotFoundError(
-            f"{source} has no priced traffic in this period: pick another model or widen the period."
-        )
+        raise NotPriced(
+            "source_unpriced", source,
+            f"{source} has no priced traffic in this period: pick another model or widen the period.",
+        )  # fmt: skip
     scale = DAYS_PER_MONTH / days
     k = Decimal(str(share))
     return WhatIf(
@@ -124,9 +139,10 @@ def reprice(
 
 
 def unit_costs(store: Store, f: Filters, now: datetime | None = None) -> pd.DataFrame:
-    """Per catalog model and in total (model "All models"): estimated USD, requests, tokens
-    (input + output), active users, and USD per 1K requests, per 1M tokens and per active
-    user. A unit cost is NULL when its denominator is unknown or zero (e.g. no user ids).
+    """Per catalog model and in total (the first row, ``total`` true, model None): estimated
+    USD, requests, tokens (input + output), active users, and USD per 1K requests, per 1M
+    tokens and per active user. A unit cost is NULL when its denominator is unknown or zero
+    (e.g. no user ids); a model row whose ``model`` is None holds traffic naming no model.
 
     Each ratio is taken over one scope: per 1K requests divides only the estimate of the
     provider-days and models whose requests are counted (``requests_scope_usd``, the rest of
@@ -136,25 +152,25 @@ def unit_costs(store: Store, f: Filters, now: datetime | None = None) -> pd.Data
         base, params = counted_rows(cur, _no_users(f), None, window)
         ubase, uparams = counted_rows(cur, f, "user_id", window)
         sql = f"""
-            WITH d AS (SELECT coalesce(price_model, model, '(no model)') AS model, provider, t // 86400 AS day,
+            WITH d AS (SELECT coalesce(price_model, model) AS model, provider, t // 86400 AS day,
                               sum(est) AS est, sum(c_requests) AS requests,
                               sum(c_input_tokens + c_output_tokens) AS tokens
                        FROM {base} GROUP BY ALL),
-                 m AS (SELECT model, sum(est) AS est, sum(requests) AS requests, sum(tokens) AS tokens,
-                              sum(est) FILTER (WHERE requests IS NOT NULL) AS est_req
-                       FROM d GROUP BY ROLLUP (1)),
-                 u AS (SELECT coalesce(price_model, model, '(no model)') AS model,
+                 m AS (SELECT model, grouping(model) = 1 AS total, sum(est) AS est, sum(requests) AS requests,
+                              sum(tokens) AS tokens, sum(est) FILTER (WHERE requests IS NOT NULL) AS est_req
+                       FROM d GROUP BY ROLLUP (model)),
+                 u AS (SELECT coalesce(price_model, model) AS model, grouping(coalesce(price_model, model)) = 1 AS total,
                               count(DISTINCT user_id) AS users
                        FROM {ubase} WHERE counted AND user_id IS NOT NULL GROUP BY ROLLUP (1))
-            SELECT coalesce(m.model, 'All models') AS model, m.est AS estimated, m.requests, m.tokens,
+            SELECT m.total, m.model, m.est AS estimated, m.requests, m.tokens,
                    nullif(u.users, 0) AS users,
                    m.est_req * 1000 / nullif(m.requests, 0) AS per_1k_requests,
                    m.est * 1000000 / nullif(m.tokens, 0) AS per_1m_tokens,
                    m.est / nullif(u.users, 0) AS per_user,
                    m.est_req AS requests_scope_usd
-            FROM m LEFT JOIN u ON m.model IS NOT DISTINCT FROM u.model
+            FROM m LEFT JOIN u ON m.model IS NOT DISTINCT FROM u.model AND m.total = u.total
             WHERE m.est IS NOT NULL OR m.requests IS NOT NULL OR m.tokens IS NOT NULL
-            ORDER BY m.model IS NOT NULL, m.est DESC NULLS LAST, 1"""
+            ORDER BY m.total DESC, m.est DESC NULLS LAST, m.model NULLS LAST"""
         return cur.df(sql, [*params, *uparams])
 
 
@@ -162,3 +178,107 @@ def priced_models(store: Store) -> list[str]:
     """Every model of the price catalog, for the what-if target list."""
     rows: list[Any] = store.query("SELECT DISTINCT lower(model) FROM prices ORDER BY 1")
     return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class SavingsTotals:
+    """``savings_by_model`` summed over the models that have the figure (USD, exact)."""
+
+    saved_batch: Decimal
+    saved_cache: Decimal
+    could_batch: Decimal
+    could_cache: Decimal
+
+
+def savings_totals(saved: pd.DataFrame) -> SavingsTotals:
+    """The totals of a ``savings_by_model`` frame (unknown figures count as nothing)."""
+
+    def total(col: str) -> Decimal:
+        return sum((Decimal(v) for v in saved[col] if v is not None and not pd.isna(v)), Decimal(0))
+
+    return SavingsTotals(
+        *(total(c) for c in ("saved_batch", "saved_cache", "could_batch", "could_cache"))
+    )
+
+
+@dataclass(frozen=True)
+class UnitTotals:
+    """The "all models" row of ``unit_costs``: USD per 1K requests (over ``requests_scope``,
+    the spend whose requests are counted), per 1M tokens and per active user; None where
+    the denominator is unknown. ``partial_scope``: the per-request figure covers only part
+    of ``estimated`` (usage reports without a request count)."""
+
+    estimated: Decimal | None
+    requests_scope: Decimal | None
+    per_1k_requests: Decimal | None
+    per_1m_tokens: Decimal | None
+    per_user: Decimal | None
+    users: int | None
+
+    @property
+    def partial_scope(self) -> bool:
+        return (
+            self.requests_scope is not None
+            and self.estimated is not None
+            and self.requests_scope != self.estimated
+        )
+
+
+def unit_totals(units: pd.DataFrame) -> UnitTotals:
+    """The totals row of a ``unit_costs`` frame (all None when it is empty)."""
+    rows = units[units["total"]] if "total" in units and not units.empty else units.iloc[0:0]
+    if rows.empty:
+        return UnitTotals(None, None, None, None, None, None)
+    r = rows.iloc[0]
+
+    def dec(v: object) -> Decimal | None:
+        return None if v is None or pd.isna(v) else Decimal(str(v))
+
+    users = None if r["users"] is None or pd.isna(r["users"]) else int(r["users"])
+    return UnitTotals(dec(r["estimated"]), dec(r["requests_scope_usd"]), dec(r["per_1k_requests"]),
+                      dec(r["per_1m_tokens"]), dec(r["per_user"]), users)  # fmt: skip
+
+
+WhatIfProblem = Literal["target_unpriced", "source_unpriced", "nothing_to_move"]
+
+
+@dataclass(frozen=True)
+class WhatIfOutcome:
+    """A what-if (``result``), or why there is none (``problem``, with the ``model`` it
+    concerns)."""
+
+    result: WhatIf | None
+    problem: WhatIfProblem | None = None
+    model: str | None = None
+
+
+def what_if_sources(saved: pd.DataFrame) -> list[str]:
+    """The models whose traffic a what-if can move: those with priced traffic in
+    ``savings_by_model``, costliest first."""
+    return [m for m, e in zip(saved["model"], saved["estimated"], strict=True)
+            if isinstance(m, str) and e is not None and not pd.isna(e)]  # fmt: skip
+
+
+def what_if_targets(
+    priced: list[str], source: str | None, prefer: str = "gpt-4o-mini"
+) -> list[str]:
+    """The models traffic of ``source`` can move to (every priced model but itself), with
+    ``prefer`` first when it is one of them."""
+    targets = [m for m in priced if m != source]
+    return [prefer, *(m for m in targets if m != prefer)] if prefer in targets else targets
+
+
+def what_if(
+    store: Store,
+    f: Filters,
+    source: str,
+    target: str,
+    share_pct: int,
+    now: datetime | None = None,
+) -> WhatIfOutcome:
+    """``reprice`` of ``share_pct`` percent (0..100) of ``source``'s traffic, or the code of
+    why it cannot be priced."""
+    try:
+        return WhatIfOutcome(reprice(store, f, source, target, share_pct / 100, now))
+    except NotPriced as err:
+        return WhatIfOutcome(None, err.code, err.model)  # type: ignore[arg-type]

@@ -4,9 +4,9 @@ level for the same weekday (and hour), and a month-end forecast with a range."""
 
 from __future__ import annotations
 
-import calendar
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -56,13 +56,59 @@ def add_trends(df: pd.DataFrame, granularity: str) -> pd.DataFrame:
     return out.drop(columns="slot")
 
 
-def spike_reason(row: pd.Series, granularity: str) -> str:
-    """A sentence for a flagged point: how far above the usual level for its slot."""
-    day = calendar.day_name[row["bucket"].day_of_week]
-    slot = f"{day}s" if granularity == "day" else f"{day}s at {row['bucket'].hour:02d}:00"
-    ratio = row["value"] / row["usual"] if row["usual"] else float("inf")
-    times = f"{ratio:.1f}×" if math.isfinite(ratio) else "far above"
-    return f"{times} the usual level for {slot} ({row['usual']:,.0f})"
+@dataclass(frozen=True)
+class Spike:
+    """A flagged point: its bucket (local time), value and the usual level for its slot (the
+    same weekday, and hour with ``granularity`` hour). ``ratio``: value / usual, None when
+    the usual level is 0."""
+
+    bucket: datetime
+    value: float
+    usual: float
+    granularity: str
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.usual if self.usual else None
+
+    @property
+    def weekday(self) -> int:
+        """0 = Monday."""
+        return self.bucket.weekday()
+
+
+def spikes(trend: pd.DataFrame, granularity: str) -> list[Spike]:
+    """The points ``add_trends`` flagged, oldest first."""
+    rows = trend[trend["spike"]]
+    return [Spike(pd.Timestamp(r.bucket).to_pydatetime(), float(r.value), float(r.usual), granularity)
+            for r in rows.itertuples()]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """The last 7 days (or 168 hours) against the 7 before: summed for amounts, averaged
+    (``averaged``) for rates and percentiles. ``change``: relative (0.1 = +10 %), None when
+    the week before holds nothing."""
+
+    last: float
+    before: float
+    averaged: bool
+
+    @property
+    def change(self) -> float | None:
+        return (self.last - self.before) / self.before if self.before else None
+
+
+def week_change(trend: pd.DataFrame, granularity: str, additive: bool) -> WeekChange | None:
+    """``WeekChange`` of an ``add_trends`` frame (hours or days); None for months or when
+    there is no full week before the last one."""
+    per_week = {"day": 7, "hour": 168}.get(granularity)
+    if per_week is None or len(trend) <= per_week:
+        return None
+    agg = "sum" if additive else "mean"
+    last = float(trend["value"].tail(per_week).agg(agg))
+    before = float(trend["value"].iloc[:-per_week].tail(per_week).agg(agg))
+    return WeekChange(last, before, not additive)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -24,36 +24,39 @@ from lib.store import Cursor, Store
 @dataclass(frozen=True)
 class Metric:
     key: str
-    label: str
-    unit: str  # shown on axes: "requests", "tokens", "USD", "%", "ms"
+    unit: str  # a code: "requests", "tokens", "errors", "USD", "%", "ms" (lib.ui.words names it)
     sql: str  # aggregate over the rollup columns (and ``est`` for estimated cost); "" for latency
     quantile: float | None = None  # latency percentiles come from the latency histograms
+
+    @property
+    def additive(self) -> bool:
+        """Amounts add up over time and across series; rates and percentiles do not."""
+        return self.unit not in ("%", "ms")
 
 
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
-        Metric("requests", "Requests", "requests", "sum(c_requests)"),
-        Metric("input_tokens", "Input tokens", "tokens", "sum(c_input_tokens)"),
-        Metric(
-            "cached_input_tokens", "Cached input tokens", "tokens", "sum(c_cached_input_tokens)"
-        ),
-        Metric("output_tokens", "Output tokens", "tokens", "sum(c_output_tokens)"),
-        Metric("estimated_cost", "Estimated cost", "USD", "sum(est)"),
-        Metric("stated_cost", "Stated cost", "USD", "sum(c_cost_usd)"),
-        Metric("errors", "Errors", "errors", "sum(e_errors)"),
-        Metric(
-            "error_rate", "Error rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"
-        ),
-        Metric("p50_latency", "p50 latency", "ms", "", 0.5),
-        Metric("p95_latency", "p95 latency", "ms", "", 0.95),
+        Metric("requests", "requests", "sum(c_requests)"),
+        Metric("input_tokens", "tokens", "sum(c_input_tokens)"),
+        Metric("cached_input_tokens", "tokens", "sum(c_cached_input_tokens)"),
+        Metric("output_tokens", "tokens", "sum(c_output_tokens)"),
+        Metric("estimated_cost", "USD", "sum(est)"),
+        Metric("stated_cost", "USD", "sum(c_cost_usd)"),
+        Metric("errors", "errors", "sum(e_errors)"),
+        Metric("error_rate", "%", "100.0 * sum(e_errors) / nullif(sum(e_requests), 0)"),
+        Metric("p50_latency", "ms", "", 0.5),
+        Metric("p95_latency", "ms", "", 0.95),
     )
 }
 SUMMED = {k: m for k, m in METRICS.items() if m.quantile is None}
-ALL_KEYS = "(all keys)"  # the API key of per-user rows: the per-user rollup keeps no key
-BREAKDOWNS: dict[str, str] = {
-    "model": "Model", "snapshot": "Model snapshot", "provider": "Provider", "project": "Project", "api_key": "API key", "user_id": "User",
-}  # fmt: skip
+# The API key of per-user rows (a code the page words): the per-user rollup keeps no key.
+ALL_KEYS = "(all keys)"
+# The dimensions a view can be broken down by (codes; lib.ui.words names them).
+BREAKDOWNS: tuple[str, ...] = ("model", "snapshot", "provider", "project", "api_key", "user_id")
+# The ``grp`` of a series row: ``all`` (no breakdown), ``top`` (one of the top values, named in
+# ``series``, None when the rows have no value), ``other`` (every other value, merged).
+SeriesGroup = Literal["all", "top", "other"]
 
 
 def _uses_users(f: Filters, breakdown: str | None) -> bool:
@@ -147,27 +150,32 @@ def series(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """``metric`` per time bucket (and per ``breakdown`` value, the top ``top_n`` by the metric
-    over the period, the rest as "other"). Columns: bucket, series, value; per hour also
-    ``span_h``: the hours the row's source buckets cover (1, or 24 for a daily usage export,
-    whose row then starts at the bucket's first hour and stands for the whole day: draw it
-    over ``span_h`` hours, never as that one hour's value)."""
+    over the period, the rest merged). Columns: bucket, grp (``SeriesGroup``: all, top or
+    other), series (the value for ``top`` rows, None when those rows have none; None for
+    ``all`` and ``other``), value; per hour also ``span_h``: the hours the row's source
+    buckets cover (1, or 24 for a daily usage export, whose row then starts at the bucket's
+    first hour and stands for the whole day: draw it over ``span_h`` hours, never as that one
+    hour's value)."""
     m = METRICS[metric]
     gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
     if m.quantile is not None:
         return latency_series(store, f, m.quantile, breakdown, top_n, gran, now)
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
-        dim = f"coalesce(CAST({breakdown} AS VARCHAR), '(none)')" if breakdown else "'all'"
+        dim = f"CAST({breakdown} AS VARCHAR)" if breakdown else "NULL::VARCHAR"
         hourly = gran == "hour"
         # per hour, rows of wider buckets (span_s > 1 h) stay apart from the hourly rows
         span = ", span_s > 3600 AS wide, max(span_s) // 3600 AS span_h" if hourly else ""
+        grp = "'all'" if not breakdown else "CASE WHEN top.is_top THEN 'top' ELSE 'other' END"
         sql = f"""
-            WITH b AS (SELECT date_trunc(?, timezone(?, to_timestamp(t))) AS bucket, {dim} AS series, *
+            WITH b AS (SELECT date_trunc(?, timezone(?, to_timestamp(t))) AS bucket, {dim} AS series_, *
                        FROM {base}),
-            top AS (SELECT series FROM b GROUP BY series ORDER BY {m.sql} DESC NULLS LAST LIMIT ?)
-            SELECT bucket, CASE WHEN series IN (SELECT series FROM top) THEN series ELSE 'other' END AS series,
-                   {m.sql} AS value{span}
-            FROM b GROUP BY ALL ORDER BY bucket, series"""
+            top AS (SELECT series_, true AS is_top FROM b GROUP BY series_
+                    ORDER BY {m.sql} DESC NULLS LAST, series_ NULLS LAST LIMIT ?)
+            SELECT bucket, {grp} AS grp,
+                   CASE WHEN top.is_top THEN b.series_ END AS series, {m.sql} AS value{span}
+            FROM b LEFT JOIN top ON b.series_ IS NOT DISTINCT FROM top.series_
+            GROUP BY ALL ORDER BY bucket, grp DESC, series NULLS LAST"""
         out = cur.df(sql, [gran, f.tz, *params, top_n])
     if hourly:
         out = out.drop(columns="wide")
@@ -192,12 +200,13 @@ def wider_than_hours(df: pd.DataFrame) -> str:
 def breakdown_table(
     store: Store, f: Filters, breakdown: str, now: datetime | None = None, latency: bool = True
 ) -> pd.DataFrame:
-    """Every metric per ``breakdown`` value over the period, largest estimated cost first
-    (without the latency percentiles when ``latency`` is False: they may read request rows)."""
+    """Every metric per ``breakdown`` value (None for rows without one) over the period,
+    largest estimated cost first (without the latency percentiles when ``latency`` is False:
+    they may read request rows)."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
-        sql = f"""SELECT coalesce(CAST({breakdown} AS VARCHAR), '(none)') AS {breakdown}, {cols}
+        sql = f"""SELECT CAST({breakdown} AS VARCHAR) AS {breakdown}, {cols}
                   FROM {base} GROUP BY 1 ORDER BY estimated_cost DESC NULLS LAST, requests DESC NULLS LAST"""
         table = cur.df(sql, params)
     if not latency:
@@ -209,10 +218,11 @@ def tops(
     store: Store, f: Filters, dims: tuple[str, ...], n: int = 5, now: datetime | None = None
 ) -> dict[str, pd.DataFrame]:
     """The ``n`` largest values of each of ``dims`` by estimated cost (then requests) over the
-    period, from one pass (GROUPING SETS). Each frame: the dimension, estimated_cost, requests."""
+    period, from one pass (GROUPING SETS). Each frame: the dimension (None for rows without a
+    value), estimated_cost, requests."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, None, f.window(now))
-        keys = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '(none)') AS {d}" for d in dims)
+        keys = ", ".join(f"CAST({d} AS VARCHAR) AS {d}" for d in dims)
         sets = ", ".join(f"({d})" for d in dims)
         which = " ".join(f"WHEN grouping({d}) = 0 THEN '{d}'" for d in dims)
         table = cur.df(

@@ -92,3 +92,11 @@ def price_in_force(cur: Cursor, model: str, day: date) -> dict[str, Any] | None:
     )
     row = found.fetchone()
     return None if row is None else dict(zip(found.columns, row, strict=True))
+
+
+def catalog_version(cur: Cursor) -> str:
+    """A text that changes whenever a price is added, edited or removed: the row count and
+    the sum of the rows' hashes (estimates read every row, so any change must show). Used in
+    cache keys beside the data version."""
+    n, total = cur.execute("SELECT count(*), coalesce(sum(hash(p)), 0) FROM prices p").fetchone()
+    return f"{n}-{total}"

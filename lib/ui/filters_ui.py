@@ -1,56 +1,43 @@
-"""The global filters in the sidebar, kept in the URL query string."""
+"""The global filters in the sidebar, kept in the URL query string.
+
+One rule decides the filters of a run, and the sidebar, the URL and the page all follow it:
+
+1. a run that follows a change in the sidebar (a widget's ``on_change`` marked it) takes the
+   values the browser sent;
+2. else a run whose URL holds filters takes them (a shared link, a reload, the back button);
+3. else the filters of the session's previous run (Streamlit's page navigation drops the
+   query string), or the defaults in a new session.
+
+The result is written back on every run, before anything is drawn: into the URL (keeping the
+page's own parameters, ``lib.ui.url.PAGE_PARAMS``) and into every filter widget's state, so
+the browser shows what the page computes with. Setting a widget's state only once is not
+enough: when a run is interrupted (the sign-in cookie's answer reruns the page while its
+first run is still drawing), the next run finds the state already set and Streamlit does not
+send it again, so the browser showed the widgets' first options ("Last 24 hours", "Hour")
+beside a page computed for the last 30 days, and adopted them at the next click.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from lib.dimensions import dimension_values
-from lib.filters import (
-    DIMENSIONS,
-    GRANULARITIES,
-    MAX_DATE,
-    MAX_VALUE_LEN,
-    MAX_VALUES,
-    MIN_DATE,
-    PRESETS,
-    Filters,
-    QueryIssue,
-)
+from lib.filters import DIMENSIONS, GRANULARITIES, PRESETS, Filters, QueryIssue, valid_tz
 from lib.store import Store
-from lib.summary import data_version
-from lib.ui.i18n import URL_PARAM
 from lib.ui.markup import md
+from lib.ui.state import cached, now
+from lib.ui.url import PAGE_PARAMS, on_change, touched
+from lib.ui.words import DIMENSION_LABELS, dimension, granularity, issue, preset
 
 COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
                 "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore",
                 "Australia/Sydney")  # fmt: skip
-DIM_LABELS = {"provider": "Provider", "project": "Project", "model": "Model", "snapshot": "Model snapshot", "api_key": "API key",
-              "user_id": "User"}  # fmt: skip
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _values(path: str, version: str) -> dict[str, list[str]]:
-    from lib.ui.state import _store
-
-    return dimension_values(_store(path))
-
-
-def issue_text(issue: QueryIssue) -> str:
-    """One refused URL parameter in words (Markdown; the value escaped)."""
-    value = md(issue.value)
-    name = DIM_LABELS.get(issue.param, issue.param)
-    return {
-        "period": f"the period “{value}” is not one of {', '.join(PRESETS.values())}",
-        "dates": f"the custom period “{value}” needs two days written YYYY-MM-DD",
-        "date_range": f"the custom period “{value}” must lie between {MIN_DATE:%Y-%m-%d} and "
-        f"{MAX_DATE:%Y-%m-%d}",
-        "granularity": f"the granularity “{value}” is not one of {', '.join(GRANULARITIES)}",
-        "tz": f"the time zone “{value}” is not a zone name the reports know (e.g. Europe/Paris)",
-        "dimension": f"the {name.lower()} filter “{value}” has values that are too long, too many "
-        f"(over {MAX_VALUES}, or over {MAX_VALUE_LEN} characters) or contain control characters",
-    }.get(issue.code, f"the parameter “{md(issue.param)}” could not be read")
+DIM_LABELS = DIMENSION_LABELS  # kept for callers of the old name
+FILTER_PARAMS = ("period", "from", "to", "gran", "tz", *DIMENSIONS)
+_WIDGETS = ("f_period", "f_range", "f_gran", "f_tz", *(f"f_{d}" for d in DIMENSIONS))
+_TOUCH = "filters"  # the one change mark all filter widgets share
 
 
 def show_query_notice(issues: list[QueryIssue]) -> None:
@@ -58,76 +45,113 @@ def show_query_notice(issues: list[QueryIssue]) -> None:
     if issues:
         st.warning(
             "This link had values that cannot be used, so the defaults are shown instead: "
-            + "; ".join(issue_text(i) for i in issues)
+            + "; ".join(issue(i) for i in issues)
             + ".",
             icon=":material/link_off:",
         )
 
 
-def _init_state(f: Filters, force: bool) -> None:
-    """Set the widgets' values from ``f``: all of them when ``force`` (the first run of a page:
-    Streamlit drops the previous page's widget values, so the widgets would fall back to their
-    first option), else only those Streamlit has no state for (e.g. after a login run)."""
-    values: dict[str, object] = {"f_period": f.preset, "f_gran": f.granularity, "f_tz": f.tz}
-    if f.start and f.end:
-        values["f_range"] = (f.start, f.end)
-    for d in DIMENSIONS:
-        values[f"f_{d}"] = list(f.dims.get(d, ()))
-    for key, value in values.items():
-        if force or key not in st.session_state:
-            st.session_state[key] = value
-
-
 def _url_query() -> dict[str, object]:
-    """The filters' part of the URL (the language, ``lib.ui.i18n.URL_PARAM``, is not theirs)."""
-    return {k: v for k, v in st.query_params.to_dict().items() if k != URL_PARAM} | {
-        d: st.query_params.get_all(d) for d in DIMENSIONS if st.query_params.get_all(d)
-    }
+    """The filter parameters of the URL (repeated dimension parameters as lists)."""
+    out: dict[str, object] = {}
+    for k in FILTER_PARAMS:
+        values = st.query_params.get_all(k)
+        if values:
+            out[k] = values if k in DIMENSIONS else values[-1]
+    return out
+
+
+def _from_widgets(previous: Filters) -> Filters:
+    """The filters the sidebar's widgets hold (the values the browser sent). A custom period
+    still being picked (one day chosen of two) keeps the previous period."""
+    S = st.session_state
+    chosen = S.get("f_period", previous.preset)
+    start = end = None
+    if chosen == "custom":
+        picked = S.get("f_range")
+        if picked is None:  # the period was just switched to custom: the last 30 days
+            today = now().date()
+            start, end = today - timedelta(days=29), today
+        elif isinstance(picked, tuple | list) and len(picked) == 2 and all(picked):
+            start, end = sorted(picked)
+        else:  # one day picked of two: the page keeps the period it had
+            chosen = previous.preset
+            start, end = previous.start, previous.end
+    gran = S.get("f_gran") if S.get("f_gran") in GRANULARITIES else previous.granularity
+    tz = valid_tz(S.get("f_tz"))
+    dims = {d: tuple(sorted(map(str, S.get(f"f_{d}") or ()))) for d in DIMENSIONS}
+    f = Filters(chosen if chosen in PRESETS else previous.preset, start, end, gran, tz,
+                {d: v for d, v in dims.items() if v})  # fmt: skip
+    # what the URL would give back: the same values, cleaned the same way
+    return Filters.parse_query(f.to_query())[0]
+
+
+def _write_url(f: Filters) -> None:
+    """The filters into the URL, the page's own parameters kept, only when it changes."""
+    keep = {k: st.query_params.get_all(k) for k in PAGE_PARAMS if k in st.query_params}
+    query: dict[str, object] = {**f.to_query(), **{k: v[-1] for k, v in keep.items() if v}}
+    current = {k: st.query_params.get(k) for k in st.query_params}
+    if current != query:
+        st.query_params.from_dict(query)
+
+
+def _set_widgets(f: Filters, picking_range: bool) -> None:
+    """Every filter widget's state from ``f`` (sent to the browser with the widget), except
+    the period and its days while a custom period is being picked."""
+    S = st.session_state
+    if not picking_range:
+        S["f_period"] = f.preset
+        if f.preset == "custom" and f.start and f.end:
+            S["f_range"] = (f.start, f.end)
+    S["f_gran"], S["f_tz"] = f.granularity, f.tz
+    for d in DIMENSIONS:
+        S[f"f_{d}"] = list(f.dims.get(d, ()))
+
+
+def current_filters(page: str) -> tuple[Filters, list[QueryIssue], bool]:
+    """This run's filters (see the module's rule), the URL parameters refused, and whether a
+    custom period is still being picked in the sidebar."""
+    S = st.session_state
+    last = S.get("tb_filters")
+    previous = Filters.parse_query(last)[0] if last is not None else Filters()
+    issues: list[QueryIssue] = []
+    picking = False
+    if touched(_TOUCH):
+        f = _from_widgets(previous)
+        picking = S.get("f_period") == "custom" and f.preset != "custom"
+    else:
+        url = _url_query()
+        if url or last is None:
+            f, issues = Filters.parse_query(url)
+        else:
+            f = previous
+    S["tb_filters"], S["tb_filters_page"] = f.to_query(), page
+    return f, issues, picking
 
 
 def sidebar_filters(store: Store, page: str) -> Filters:
-    """Draw the filters for ``page``, write them to the URL, return them.
-
-    The URL is the source of truth; moving to another page drops it (Streamlit's navigation
-    keeps no query string), so the session keeps a copy that the next page starts from."""
-    url = _url_query()
-    first_run_here = st.session_state.get("tb_filters_page") != page
-    query = url if (url or not first_run_here) else st.session_state.get("tb_filters", {})
-    f, issues = Filters.parse_query(query)
+    """Draw the filters for ``page``, write them to the URL, return them."""
+    f, issues, picking = current_filters(page)
+    _write_url(f)
+    _set_widgets(f, picking)
     show_query_notice(issues)
-    _init_state(f, force=first_run_here)
-    st.session_state["tb_filters_page"] = page
     sb = st.sidebar
     sb.subheader("Filters")
-    preset = sb.selectbox("Period", list(PRESETS), format_func=PRESETS.get, key="f_period")
-    start = end = None
-    if preset == "custom":
-        today = datetime.now(UTC).date()
-        default = st.session_state.get("f_range") or (today - timedelta(days=29), today)
-        picked = sb.date_input("From – to", value=default, key="f_range")
-        if isinstance(picked, tuple | list) and len(picked) == 2:
-            start, end = picked
-    gran = sb.radio(
-        "Granularity", GRANULARITIES, horizontal=True, key="f_gran", format_func=str.capitalize
-    )
-    zones = list(dict.fromkeys([st.session_state.get("f_tz", "UTC"), *COMMON_ZONES]))
-    tz = sb.selectbox(
-        "Reporting time zone", zones, key="f_tz", help="Days and months are cut in this zone."
-    )
-    options = _values(store.path, data_version(store))
-    dims: dict[str, tuple[str, ...]] = {}
+    touch = on_change(_TOUCH)
+    sb.selectbox("Period", list(PRESETS), format_func=preset, key="f_period", **touch)
+    if st.session_state.get("f_period") == "custom":
+        sb.date_input("From – to", key="f_range", **touch)
+    sb.radio("Granularity", GRANULARITIES, horizontal=True, key="f_gran", format_func=granularity,
+             **touch)  # fmt: skip
+    zones = list(dict.fromkeys([f.tz, *COMMON_ZONES]))
+    sb.selectbox("Reporting time zone", zones, key="f_tz", help="Days and months are cut in this zone.",
+                 **touch)  # fmt: skip
+    options = cached(dimension_values, store, None, None)
     for d in DIMENSIONS:
-        chosen = st.session_state.get(f"f_{d}", [])
+        chosen = list(f.dims.get(d, ()))
         opts = sorted(set(options.get(d, [])) | set(chosen))
-        picked = sb.multiselect(DIM_LABELS[d], opts, key=f"f_{d}", placeholder="All")
-        if picked:
-            dims[d] = tuple(sorted(picked))
-    if preset == "custom" and not (start and end):
-        preset = f.preset if f.preset != "custom" else "30d"
-    result = Filters(preset, start, end, gran, tz, dims)
-    query = result.to_query()
-    st.session_state["tb_filters"] = query
-    kept = {k: v for k, v in st.query_params.to_dict().items() if k == URL_PARAM}
-    if query | kept != st.query_params.to_dict():
-        st.query_params.from_dict(query | kept)
-    return result
+        sb.multiselect(dimension(d), opts, key=f"f_{d}", placeholder="All", **touch)
+    return f
+
+
+__all__ = ["COMMON_ZONES", "DIM_LABELS", "md", "show_query_notice", "sidebar_filters"]

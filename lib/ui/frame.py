@@ -10,7 +10,8 @@ script stops there.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import streamlit as st
 
@@ -25,6 +26,7 @@ from lib.ui.i18n import _, adopt_user_language, keep_in_url, lang, language_swit
 from lib.ui.markup import md
 from lib.ui.nav import SECTIONS, existing_pages, item_for
 from lib.ui.state import get_store
+from lib.ui.state import now as clock
 
 ROLE_WORDS = {"admin": N_("admin"), "analyst": N_("analyst"), "viewer": N_("viewer")}
 
@@ -35,6 +37,7 @@ class PageContext:
     user: SignedIn
     filters: Filters
     lang: str = "en"  # the language the page is drawn in
+    now: datetime = field(default_factory=clock)  # the page clock: UTC, to the minute
 
     def can(self, action: str) -> bool:
         return can(self.user.role, action)
