@@ -15,12 +15,10 @@ from lib.importers import (
     cloud_billing,
     generic,
     langfuse,
-    langfuse_observations,
-    litellm_reports,
     provider_api,
 )
 from lib.importers.base import Importer, Reads
-from lib.importers.formats import helicone, litellm
+from lib.importers.formats import helicone, langfuse_observations, litellm, litellm_spend_report
 
 REGISTRY: tuple[Importer, ...] = (
     *provider_api.IMPORTERS,
@@ -31,7 +29,7 @@ REGISTRY: tuple[Importer, ...] = (
     *langfuse.IMPORTERS,
     *langfuse_observations.IMPORTERS,
     *cloud_billing.IMPORTERS,
-    *litellm_reports.IMPORTERS,
+    *litellm_spend_report.IMPORTERS,
     *generic.IMPORTERS,
 )
 
