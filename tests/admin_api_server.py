@@ -5,9 +5,12 @@ scripted failures, for the pull tests. It records every request it receives."""
 from __future__ import annotations
 
 import base64
+import json
+import re
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +20,19 @@ from tests.local_server import LocalServer, QuietHandler
 OPENAI_KEY = "sk-admin-test-0123456789"
 ANTHROPIC_KEY = "sk-ant-admin01-test-0123456789"
 DAY = 86400
+
+
+def exact_json(doc: Any) -> bytes:
+    """``doc`` as JSON, a ``Decimal`` written as the number it is with every digit (a real API
+    may send more digits than a float holds; ``json.dumps`` would need floats)."""
+
+    def mark(value: object) -> str:
+        if isinstance(value, Decimal):
+            return f"@@number:{value}@@"
+        raise TypeError(f"not JSON: {type(value).__name__}")
+
+    text = json.dumps(doc, default=mark)
+    return re.sub(r'"@@number:([-+.0-9eE]+)@@"', r"\1", text).encode()
 
 
 class AdminApi(LocalServer):
@@ -54,7 +70,14 @@ class AdminApi(LocalServer):
                                                    "param": None, "code": None}})  # fmt: skip
 
             def _send(self, status: int, headers: dict[str, str], body: Any) -> None:
-                self.send_json(status, body, headers)
+                raw = exact_json(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(raw)
 
         return Handler
 

@@ -28,7 +28,7 @@ def _completion(model: str, inp: int, out: int, n: int) -> dict:
             "api_key_id": "key_a", "model": model, "batch": False}  # fmt: skip
 
 
-def _cost(usd: float, item: str) -> dict:
+def _cost(usd: float | Decimal, item: str) -> dict:
     return {"object": "organization.costs.result", "amount": {"value": usd, "currency": "usd"},
             "line_item": item, "project_id": "proj_a"}  # fmt: skip
 
@@ -97,6 +97,22 @@ def test_a_second_pull_of_the_same_days_doubles_nothing(store, api):
     quiet = _openai(store, api, date(2026, 3, 5), date(2026, 3, 6))
     assert [r.format for r in quiet.imports] == ["openai_usage", "openai_usage", "openai_costs"]
     assert _totals(store) == (15, 3000, 300, Decimal("1.75"))
+
+
+def test_money_keeps_every_digit_the_api_sends(store, api):
+    # Amounts as the API writes them, with more significant digits than a float holds (17):
+    # 20 (all decimals) and 23 (18 decimals). cost_items.amount is DECIMAL(38, 20): every digit
+    # up to the 20th decimal is kept, so both are stored exactly. Read as floats they would be
+    # 0.13080438340307526 and 12345.123456789011 (off by 1.2e-18 and 1.3e-12).
+    small, large = Decimal("0.13080438340307526123"), Decimal("12345.123456789012345678")
+    api.data[COSTS] = {D1: [_cost(small, "gpt-4o-mini, input")],
+                       D2: [_cost(large, "gpt-4o, input")]}  # fmt: skip
+    _openai(store, api)
+    assert store.query("SELECT amount FROM live_costs ORDER BY amount") == [(small,), (large,)]
+    # 0.13080438340307526123 + 12345.123456789012345678 = 12345.25426117241542093923
+    assert store.scalar("SELECT sum(amount) FROM live_costs") == Decimal(
+        "12345.25426117241542093923"
+    )
 
 
 def test_retry_after_is_respected_then_backoff(store, api):
@@ -171,6 +187,10 @@ def test_a_viewer_cannot_pull_and_bad_periods_are_refused(store, api):
         _openai(store, api, date(2026, 3, 3), date(2026, 3, 1))
     with pytest.raises(PullError, match="future"):
         _openai(store, api, date(2026, 4, 1), date(2026, 4, 2))
+    with pytest.raises(
+        PullError, match=r"Unknown provider 'gemini': expected one of openai, anthropic"
+    ):
+        pull(store, "gemini", date(2026, 3, 1), date(2026, 3, 2), role="admin", today=TODAY)
     assert api.requests == []
 
 

@@ -170,8 +170,9 @@ def import_records(
     """Import records already in memory whose format the caller knows: no file, no detection.
 
     Without ``grain``, ``fmt`` names a saved report of ``REPORT_PLANNERS`` and ``records`` are
-    its documents (an API's pages as decoded JSON; a float is read as the digits it prints
-    as, the way a saved file of the same pages would be). With ``grain``, ``records`` are
+    its documents (an API's pages as decoded JSON: a ``Decimal`` keeps every digit, as when
+    ``lib.pull`` decodes with ``parse_float=Decimal`` or a saved file of the pages is read; a
+    float is read as the digits it prints as). With ``grain``, ``records`` are
     canonical rows of that grain (dicts keyed by ``lib.importers.canonical.COLUMNS[grain]``,
     already typed and checked: money as ``Decimal`` at the column's scale, times as aware
     datetimes), stored under ``source`` (default: ``fmt``), e.g. one playground run.

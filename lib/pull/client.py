@@ -5,12 +5,17 @@ Retried as ``lib.http`` says (connection errors, timeouts and the statuses in
 ``Retry-After`` (seconds or an HTTP date) when it sends one, else exponential backoff with
 jitter. Anything else fails at once with a ``PullError`` that says what the provider answered
 and what to do. Headers (and so the key) never appear in a message.
+
+JSON numbers with a fraction or exponent are decoded as ``Decimal`` (never float), so money
+keeps every digit the provider sent, as when the same pages are saved and imported as a file.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -97,7 +102,8 @@ class ApiClient:
         self.sleep(delay)
 
     def get_json(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
-        """One GET, retried as the policy says; the decoded JSON object."""
+        """One GET, retried as the policy says; the decoded JSON object (numbers with a
+        fraction or exponent as ``Decimal``, whole numbers as ``int``)."""
         last = ""
         for attempt in range(self.policy.max_retries + 1):
             try:
@@ -111,7 +117,7 @@ class ApiClient:
             else:
                 if response.status_code < 300:
                     try:
-                        body = response.json()
+                        body = json.loads(response.content, parse_float=Decimal)
                     except ValueError:
                         body = None
                     if not isinstance(body, dict):
