@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from lib.auth.roles import PermissionDeniedError
+from lib.ingest import REPORT_PLANNERS
 from lib.pull.client import PullError, RetryPolicy, retry_after_seconds
-from lib.pull.sources import pull
+from lib.pull.sources import ADMIN_APIS, PROVIDERS, pull
 from tests.admin_api_server import ANTHROPIC_KEY, DAY, OPENAI_KEY, AdminApi
 from tests.conftest import snapshot
 
@@ -213,6 +214,17 @@ def test_anthropic_pull(store, api):
     assert first["query"]["starting_at"] == ["2026-03-01T00:00:00Z"]
     assert first["query"]["ending_at"] == ["2026-03-03T00:00:00Z"]
     assert "model" in first["query"]["group_by[]"]
+
+
+def test_one_adapter_per_provider():
+    # the registry is the list of providers; each names its settings and pulls reports that
+    # the import engine has a planner for (a missing one would fail only after fetching)
+    assert PROVIDERS == ("openai", "anthropic")
+    assert [(a.key_setting, a.base_setting, a.label) for a in ADMIN_APIS.values()] == [
+        ("OPENAI_ADMIN_KEY", "OPENAI_ADMIN_BASE_URL", "OpenAI admin API"),
+        ("ANTHROPIC_ADMIN_KEY", "ANTHROPIC_ADMIN_BASE_URL", "Anthropic admin API"),
+    ]
+    assert all(ep.fmt in REPORT_PLANNERS for a in ADMIN_APIS.values() for ep in a.endpoints)
 
 
 def test_retry_after_values():

@@ -6,73 +6,154 @@ the import engine, with the format the endpoint gives (no file, no detection; al
 overlapping pulls replace the buckets they cover). Admin keys come
 from the environment or the app's secrets and are never shown, logged or stored.
 
-Settings (environment first, then ``.streamlit/secrets.toml``):
-``OPENAI_ADMIN_KEY``, ``ANTHROPIC_ADMIN_KEY``; ``OPENAI_ADMIN_BASE_URL`` (default
-https://api.openai.com) and ``ANTHROPIC_ADMIN_BASE_URL`` (default https://api.anthropic.com).
+Each provider is one ``AdminApi`` adapter in ``ADMIN_APIS`` (its reports, how its key is sent,
+how it takes a period); ``pull`` asks the adapter and never branches on the provider.
+
+Settings (environment first, then ``.streamlit/secrets.toml``), per provider id:
+``<ID>_ADMIN_KEY`` (``OPENAI_ADMIN_KEY``, ``ANTHROPIC_ADMIN_KEY``) and ``<ID>_ADMIN_BASE_URL``
+(default: the provider's API, https://api.openai.com and https://api.anthropic.com).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from lib.auth.roles import require
 from lib.config import setting
-from lib.http import ANTHROPIC_VERSION
+from lib.http import ANTHROPIC_API, OPENAI_API, anthropic_headers, bearer_headers
 from lib.ingest import ImportResult, import_records
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
 
-PROVIDERS = ("openai", "anthropic")
-DEFAULT_BASE = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
-
 
 @dataclass(frozen=True)
 class Endpoint:
-    provider: str
+    """One report of an admin API, imported as one import."""
+
     name: str  # shown in progress and in the import's name
     path: str
-    fmt: str  # importer format name
+    fmt: str  # the importer format its pages are (a key of lib.ingest's report planners)
     params: tuple[tuple[str, str], ...]  # fixed query parameters (grouping, bucket width, limit)
 
 
+class AdminApi(ABC):
+    """One provider's admin usage and cost API: where it is, how a key is sent, how a period
+    is asked for, and which reports are pulled. A new provider is a subclass and one entry in
+    ``ADMIN_APIS``; ``pull`` and the Data page need no other change."""
+
+    id: ClassVar[str]  # the provider id, as the store and the importers name it
+    name: ClassVar[str]  # the provider in a sentence ("OpenAI")
+    default_base: ClassVar[str]  # the API root, without a version path
+    endpoints: ClassVar[tuple[Endpoint, ...]]
+
+    @property
+    def label(self) -> str:
+        """The API in messages ("OpenAI admin API")."""
+        return f"{self.name} admin API"
+
+    @property
+    def key_setting(self) -> str:
+        """The setting holding the admin key (``OPENAI_ADMIN_KEY``)."""
+        return f"{self.id.upper()}_ADMIN_KEY"
+
+    @property
+    def base_setting(self) -> str:
+        """The setting that may move the API elsewhere (``OPENAI_ADMIN_BASE_URL``)."""
+        return f"{self.id.upper()}_ADMIN_BASE_URL"
+
+    @abstractmethod
+    def headers(self, key: str) -> dict[str, str]:
+        """The authentication headers of every call."""
+
+    @abstractmethod
+    def window(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """The period [``start``, ``end``) (aware UTC datetimes) as query parameters."""
+
+
+# Every OpenAI usage report is grouped by these (each group its own bucket results).
 OPENAI_GROUPS = (("group_by", "project_id"), ("group_by", "user_id"), ("group_by", "api_key_id"),
                  ("group_by", "model"))  # fmt: skip
-ENDPOINTS: dict[str, tuple[Endpoint, ...]] = {
-    "openai": (
-        Endpoint("openai", "completions usage", "/v1/organization/usage/completions", "openai_usage",
+
+
+class OpenAIAdmin(AdminApi):
+    """OpenAI's Usage and Costs APIs (``/v1/organization/...``): a Bearer key; the period in
+    Unix seconds (``start_time``, ``end_time``)."""
+
+    id = "openai"
+    name = "OpenAI"
+    default_base = OPENAI_API
+    endpoints = (
+        Endpoint("completions usage", "/v1/organization/usage/completions", "openai_usage",
                  (("bucket_width", "1d"), ("limit", "31"), *OPENAI_GROUPS, ("group_by", "batch"))),
-        Endpoint("openai", "embeddings usage", "/v1/organization/usage/embeddings", "openai_usage",
+        Endpoint("embeddings usage", "/v1/organization/usage/embeddings", "openai_usage",
                  (("bucket_width", "1d"), ("limit", "31"), *OPENAI_GROUPS)),
-        Endpoint("openai", "costs", "/v1/organization/costs", "openai_costs",
+        Endpoint("costs", "/v1/organization/costs", "openai_costs",
                  (("bucket_width", "1d"), ("limit", "180"), ("group_by", "project_id"),
                   ("group_by", "line_item"))),
-    ),
-    "anthropic": (
-        Endpoint("anthropic", "messages usage", "/v1/organizations/usage_report/messages",
-                 "anthropic_usage",
+    )  # fmt: skip
+
+    def headers(self, key: str) -> dict[str, str]:
+        return bearer_headers(key)
+
+    def window(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        return [("start_time", str(int(start.timestamp()))),
+                ("end_time", str(int(end.timestamp())))]  # fmt: skip
+
+
+class AnthropicAdmin(AdminApi):
+    """Anthropic's usage and cost reports (``/v1/organizations/...``): ``x-api-key`` and the
+    API version; the period in RFC 3339 (``starting_at``, ``ending_at``)."""
+
+    id = "anthropic"
+    name = "Anthropic"
+    default_base = ANTHROPIC_API
+    endpoints = (
+        Endpoint("messages usage", "/v1/organizations/usage_report/messages", "anthropic_usage",
                  (("bucket_width", "1d"), ("limit", "31"), ("group_by[]", "api_key_id"),
                   ("group_by[]", "workspace_id"), ("group_by[]", "model"),
                   ("group_by[]", "service_tier"))),
-        Endpoint("anthropic", "cost report", "/v1/organizations/cost_report", "anthropic_cost",
+        Endpoint("cost report", "/v1/organizations/cost_report", "anthropic_cost",
                  (("bucket_width", "1d"), ("limit", "31"), ("group_by[]", "workspace_id"),
                   ("group_by[]", "description"))),
-    ),
-}  # fmt: skip
-LABEL = {"openai": "OpenAI admin API", "anthropic": "Anthropic admin API"}
+    )  # fmt: skip
+
+    def headers(self, key: str) -> dict[str, str]:
+        return anthropic_headers(key)
+
+    def window(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        return [("starting_at", start.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("ending_at", end.strftime("%Y-%m-%dT%H:%M:%SZ"))]  # fmt: skip
+
+
+ADMIN_APIS: dict[str, AdminApi] = {api.id: api for api in (OpenAIAdmin(), AnthropicAdmin())}
+PROVIDERS = tuple(ADMIN_APIS)
+
+
+def _api(provider: str) -> AdminApi:
+    """The adapter of ``provider``; a PullError for a provider without one."""
+    try:
+        return ADMIN_APIS[provider]
+    except KeyError:
+        raise PullError(
+            f"Unknown provider {provider!r}: expected one of {', '.join(PROVIDERS)}."
+        ) from None
 
 
 def admin_key(provider: str) -> str | None:
     """The provider's admin key from the environment or the secrets; None when not set."""
-    return setting(f"{provider.upper()}_ADMIN_KEY")
+    return setting(_api(provider).key_setting)
 
 
 def base_url(provider: str) -> str:
-    return (setting(f"{provider.upper()}_ADMIN_BASE_URL") or DEFAULT_BASE[provider]).rstrip("/")
+    """The provider's admin API root: its base URL setting, else the provider's own."""
+    api = _api(provider)
+    return (setting(api.base_setting) or api.default_base).rstrip("/")
 
 
 def configured() -> dict[str, bool]:
@@ -80,31 +161,25 @@ def configured() -> dict[str, bool]:
     return {p: admin_key(p) is not None for p in PROVIDERS}
 
 
-def _window(provider: str, start: date, end: date) -> list[tuple[str, str]]:
-    """[start, end] in UTC days as the provider's query parameters (end exclusive)."""
+def _window(api: AdminApi, start: date, end: date) -> list[tuple[str, str]]:
+    """The UTC days ``start``..``end`` (inclusive) as ``api``'s query parameters (the end
+    bound is exclusive: midnight after ``end``)."""
     lo = datetime.combine(start, time(), UTC)
     hi = datetime.combine(end + timedelta(days=1), time(), UTC)
-    if provider == "openai":
-        return [("start_time", str(int(lo.timestamp()))), ("end_time", str(int(hi.timestamp())))]
-    return [("starting_at", lo.strftime("%Y-%m-%dT%H:%M:%SZ")),
-            ("ending_at", hi.strftime("%Y-%m-%dT%H:%M:%SZ"))]  # fmt: skip
+    return api.window(lo, hi)
 
 
 def _client(
-    provider: str, policy: RetryPolicy | None, sleep: Callable[[float], None] | None
+    api: AdminApi, policy: RetryPolicy | None, sleep: Callable[[float], None] | None
 ) -> ApiClient:
-    key = admin_key(provider)
+    key = setting(api.key_setting)
     if key is None:
         raise PullError(
-            f"No {provider.capitalize()} admin key is set: add {provider.upper()}_ADMIN_KEY to the "
-            "environment or to .streamlit/secrets.toml (an organisation admin key), then restart."
+            f"No {api.name} admin key is set: add {api.key_setting} to the environment or to "
+            ".streamlit/secrets.toml (an organisation admin key), then restart."
         )
-    if provider == "openai":
-        headers = {"Authorization": f"Bearer {key}"}
-    else:
-        headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
     extra: dict[str, Any] = {"sleep": sleep} if sleep else {}
-    return ApiClient(base_url(provider), headers, label=LABEL[provider], policy=policy, **extra)
+    return ApiClient(base_url(api.id), api.headers(key), label=api.label, policy=policy, **extra)
 
 
 def _say_page(say: Callable[[str], None], name: str) -> Callable[[int], None]:
@@ -114,6 +189,9 @@ def _say_page(say: Callable[[str], None], name: str) -> Callable[[int], None]:
 
 @dataclass
 class PullResult:
+    """What one pull did: an import per endpoint, the pages fetched, the retries and the
+    seconds waited before them."""
+
     provider: str
     imports: list[ImportResult]
     pages: int
@@ -137,8 +215,7 @@ def pull(
     (inclusive) and import them on behalf of a user with ``role``. Raises PullError (nothing
     imported), PermissionDeniedError, or what an import raises."""
     require(role, "import")
-    if provider not in PROVIDERS:
-        raise PullError(f"Unknown provider {provider!r}: expected one of {', '.join(PROVIDERS)}.")
+    api = _api(provider)
     today = today or datetime.now(UTC).date()
     if start > end:
         raise PullError(f"The period starts ({start}) after it ends ({end}).")
@@ -147,20 +224,20 @@ def pull(
     end = min(end, today)
     say = progress or (lambda _m: None)
     fetched: list[tuple[Endpoint, list[dict[str, Any]]]] = []
-    with _client(provider, policy, sleep) as client:
-        for ep in ENDPOINTS[provider]:
-            say(f"{LABEL[provider]}: fetching {ep.name} {start} → {end}")
-            pages = client.pages(ep.path, [*_window(provider, start, end), *ep.params],
+    with _client(api, policy, sleep) as client:
+        for ep in api.endpoints:
+            say(f"{api.label}: fetching {ep.name} {start} → {end}")
+            pages = client.pages(ep.path, [*_window(api, start, end), *ep.params],
                                  on_page=_say_page(say, ep.name))  # fmt: skip
             fetched.append((ep, pages))
         retries, waited = len(client.waits), sum(client.waits)
     results = []
     for ep, pages in fetched:
         say(f"importing {ep.name}")
-        name = f"{provider} {ep.name} {start}..{end}"
+        name = f"{api.id} {ep.name} {start}..{end}"
         results.append(import_records(store, pages, fmt=ep.fmt, display=name, origin="pull",
                                       role=role))  # fmt: skip
-    return PullResult(provider, results, sum(len(p) for _, p in fetched), retries, waited)
+    return PullResult(api.id, results, sum(len(p) for _, p in fetched), retries, waited)
 
 
 def last_pulls(store: Store) -> pd.DataFrame:
