@@ -14,7 +14,7 @@ import pytest
 from lib.analytics.costs import by_model
 from lib.errors import InputError
 from lib.filters import Filters
-from lib.importers.anthropic_console import api_model_id
+from lib.importers.formats.anthropic_console import api_model_id
 from lib.ingest import import_file, undo_import
 from lib.store import Store
 from lib.summary import totals

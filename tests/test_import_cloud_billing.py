@@ -14,7 +14,7 @@ import pytest
 
 from lib.errors import InputError
 from lib.importers.base import arrow_plan
-from lib.importers.cloud_billing import azure_meter, count_scale, gcp_sku
+from lib.importers.formats.cloud_billing import azure_meter, count_scale, gcp_sku
 from lib.ingest import import_file, import_plan, undo_import
 from lib.summary import totals
 from tests.conftest import fixture, run_cli, snapshot, write

@@ -10,15 +10,20 @@ order of ``FORMATS`` (the --format choices); the priorities decide detection.
 from __future__ import annotations
 
 from lib.importers import (
-    anthropic_console,
     claude_code,
-    cloud_billing,
     generic,
     langfuse,
     provider_api,
 )
 from lib.importers.base import Importer, Reads
-from lib.importers.formats import helicone, langfuse_observations, litellm, litellm_spend_report
+from lib.importers.formats import (
+    anthropic_console,
+    cloud_billing,
+    helicone,
+    langfuse_observations,
+    litellm,
+    litellm_spend_report,
+)
 
 REGISTRY: tuple[Importer, ...] = (
     *provider_api.IMPORTERS,
