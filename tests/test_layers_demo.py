@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from lib.demo import load_demo
+from lib.demo.exports import usage_and_cost_files
 from lib.summary import totals
 
 
@@ -42,3 +46,15 @@ def test_demo_grains_agree(store):
     assert t.unpriced_models == []
     assert 0.005 < t.errors / store.scalar("SELECT count(*) FROM request_events") < 0.08
     assert {s for _p, s, _d in t.streams} == {"openai_usage", "anthropic_usage"}
+
+
+def test_demo_reports_are_written_per_provider(tmp_path):
+    # one day of each provider: 1,000 input tokens (200 cached) and 100 output tokens
+    day = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
+    rows = [("openai", day, "gpt-4o-mini-2024-07-18", "search", "k1", 3, 1000, 200, 100),
+            ("anthropic", day, "claude-haiku-4-5-20251001", "search", "k2", 2, 1000, 200, 100)]  # fmt: skip
+    names = [os.path.basename(p) for p in usage_and_cost_files(str(tmp_path), rows)]
+    assert names == ["openai_usage_completions.json", "openai_costs.json",
+                     "anthropic_usage_report.json", "anthropic_cost_report.json"]  # fmt: skip
+    with pytest.raises(ValueError, match="no reports for provider 'mistral'"):
+        usage_and_cost_files(str(tmp_path), [("mistral", day, *rows[0][2:])])

@@ -1,11 +1,15 @@
 """The demo's traffic written as the files each source would give: a LiteLLM spend log, OpenAI
-Usage/Costs API pages and Anthropic usage/cost reports, which agree with each other."""
+Usage/Costs API pages and Anthropic usage/cost reports, which agree with each other. Each
+provider's reports are built by its ``Reports`` class, listed in ``REPORTS``."""
 
 from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,6 +45,55 @@ def _d(v: object) -> Decimal:
     return Decimal(str(v))
 
 
+def _iso(day: int) -> str:
+    """A day (Unix seconds) as RFC 3339 UTC."""
+    return datetime.fromtimestamp(day, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _base_model(model: str) -> str:
+    """The model without its date suffix (``-2024-07-18``, ``-20250929``), as line items name it."""
+    for suffix_len in (11, 9):
+        tail = model[-suffix_len:]
+        if tail[1:].replace("-", "").isdigit() and tail[0] == "-":
+            return model[:-suffix_len]
+    return model
+
+
+@dataclass(frozen=True)
+class DayTraffic:
+    """One provider's traffic of one UTC day (Unix seconds), model, project and key, with its
+    list-price cost in dollars, split as the bills split it."""
+
+    day: int
+    model: str
+    project: str
+    key: str
+    requests: int
+    input_tokens: int  # cached ones included
+    cached_tokens: int
+    output_tokens: int
+    input_cost: Decimal  # of the uncached input tokens
+    cached_cost: Decimal
+    output_cost: Decimal
+
+
+class Reports(ABC):
+    """The usage and cost reports one provider's API would give for the demo's traffic."""
+
+    @abstractmethod
+    def add(self, t: DayTraffic) -> None:
+        """Count one group of the traffic in the reports."""
+
+    @abstractmethod
+    def days(self) -> set[int]:
+        """The days the traffic added so far covers."""
+
+    @abstractmethod
+    def documents(self, days: list[int]) -> list[tuple[str, object]]:
+        """The reports over ``days`` (every one a bucket, empty without traffic) as
+        (file name, JSON document), in the order they are imported."""
+
+
 def _openai_page(days: list[int], results: dict[int, list]) -> dict:
     """One OpenAI API page of daily buckets (days as Unix seconds)."""
     return {
@@ -59,125 +112,122 @@ def _openai_page(days: list[int], results: dict[int, list]) -> dict:
     }
 
 
-def usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
-    """OpenAI Usage/Costs pages and Anthropic usage/cost reports built from the same traffic."""
-    oa_usage: dict[int, list] = {}
-    oa_cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
-    an_usage: dict[int, list] = {}
-    an_cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
-    for provider, day, model, project, key, requests, inp, cached, out in daily:
-        inp, cached, out = int(inp), int(cached), int(out)
-        pin, pcached, pout = (_d(x) for x in DEMO_PRICES[model])
-        base_model = model
-        for suffix_len in (11, 9):  # strip "-2024-07-18" / "-20250929" for line items
-            tail = model[-suffix_len:]
-            if tail[1:].replace("-", "").isdigit() and tail[0] == "-":
-                base_model = model[:-suffix_len]
-                break
-        in_cost = (inp - cached) * pin / 1_000_000
-        cached_cost = cached * pcached / 1_000_000
-        out_cost = out * pout / 1_000_000
-        if provider == "openai":
-            oa_usage.setdefault(day, []).append(
-                {
-                    "object": "organization.usage.completions.result",
-                    "input_tokens": inp,
-                    "output_tokens": out,
-                    "num_model_requests": int(requests),
-                    "input_cached_tokens": cached,
-                    "project_id": project,
-                    "user_id": None,
-                    "api_key_id": key,
-                    "model": model,
-                    "batch": False,
-                    "service_tier": "default",
-                }
-            )
-            for kind, amount in (
-                ("input", in_cost),
-                ("cached input", cached_cost),
-                ("output", out_cost),
-            ):
-                if amount:
-                    oa_cost[day][(project, f"{base_model}, {kind}")] += amount
-        else:
-            an_usage.setdefault(day, []).append(
-                {
-                    "uncached_input_tokens": inp - cached,
-                    "cache_creation": {
-                        "ephemeral_5m_input_tokens": 0,
-                        "ephemeral_1h_input_tokens": 0,
-                    },
-                    "cache_read_input_tokens": cached,
-                    "output_tokens": out,
-                    "server_tool_use": {"web_search_requests": 0},
-                    "api_key_id": key,
-                    "workspace_id": project,
-                    "model": model,
-                    "service_tier": "standard",
-                    "context_window": "0-200k",
-                    "inference_geo": "global",
-                }
-            )
-            for token_type, amount in (
-                ("uncached_input_tokens", in_cost),
-                ("cache_read_input_tokens", cached_cost),
-                ("output_tokens", out_cost),
-            ):
-                an_cost[day][(project, model, token_type)] += amount
-    paths = []
+class OpenAIReports(Reports):
+    """OpenAI's Usage API (completions) and Costs API pages: line items per model and kind
+    (``gpt-4o, input``), amounts in dollars to the micro-dollar, as the API's JSON numbers."""
 
-    def dump(name: str, obj: object) -> None:
-        path = os.path.join(tmp, name)
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, default=str)
-        paths.append(path)
+    def __init__(self) -> None:
+        self.usage: dict[int, list] = {}
+        self.cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
 
-    days = sorted(set(oa_usage) | set(oa_cost) | set(an_usage) | set(an_cost))
-    if not days:
-        return paths
-    dump("openai_usage_completions.json", [_openai_page(days, oa_usage)])
-    cents = Decimal("0.01")
-    oa_cost_results = {
-        d: [
+    def add(self, t: DayTraffic) -> None:
+        self.usage.setdefault(t.day, []).append(
             {
-                "object": "organization.costs.result",
-                "amount": {
-                    "value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)),
-                    "currency": "usd",
-                },
-                "line_item": li,
-                "project_id": proj,
+                "object": "organization.usage.completions.result",
+                "input_tokens": t.input_tokens,
+                "output_tokens": t.output_tokens,
+                "num_model_requests": t.requests,
+                "input_cached_tokens": t.cached_tokens,
+                "project_id": t.project,
+                "user_id": None,
+                "api_key_id": t.key,
+                "model": t.model,
+                "batch": False,
+                "service_tier": "default",
             }
-            for (proj, li), a in sorted(oa_cost.get(d, {}).items())
+        )
+        base = _base_model(t.model)
+        for kind, amount in (
+            ("input", t.input_cost),
+            ("cached input", t.cached_cost),
+            ("output", t.output_cost),
+        ):
+            if amount:
+                self.cost[t.day][(t.project, f"{base}, {kind}")] += amount
+
+    def days(self) -> set[int]:
+        return set(self.usage) | set(self.cost)
+
+    def documents(self, days: list[int]) -> list[tuple[str, object]]:
+        costs = {
+            d: [
+                {
+                    "object": "organization.costs.result",
+                    "amount": {
+                        "value": float(a.quantize(Decimal("0.000001"), ROUND_HALF_UP)),
+                        "currency": "usd",
+                    },
+                    "line_item": li,
+                    "project_id": proj,
+                }
+                for (proj, li), a in sorted(self.cost.get(d, {}).items())
+            ]
+            for d in days
+        }
+        return [
+            ("openai_usage_completions.json", [_openai_page(days, self.usage)]),
+            ("openai_costs.json", _openai_page(days, costs)),
         ]
-        for d in days
-    }
-    dump("openai_costs.json", _openai_page(days, oa_cost_results))
 
-    def iso(d: int) -> str:
-        return datetime.fromtimestamp(d, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    dump(
-        "anthropic_usage_report.json",
-        {
+class AnthropicReports(Reports):
+    """Anthropic's usage report (messages) and cost report: cost lines per model and token
+    type, amounts as decimal strings in cents, to the hundredth of a cent."""
+
+    def __init__(self) -> None:
+        self.usage: dict[int, list] = {}
+        self.cost: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
+
+    def add(self, t: DayTraffic) -> None:
+        self.usage.setdefault(t.day, []).append(
+            {
+                "uncached_input_tokens": t.input_tokens - t.cached_tokens,
+                "cache_creation": {
+                    "ephemeral_5m_input_tokens": 0,
+                    "ephemeral_1h_input_tokens": 0,
+                },
+                "cache_read_input_tokens": t.cached_tokens,
+                "output_tokens": t.output_tokens,
+                "server_tool_use": {"web_search_requests": 0},
+                "api_key_id": t.key,
+                "workspace_id": t.project,
+                "model": t.model,
+                "service_tier": "standard",
+                "context_window": "0-200k",
+                "inference_geo": "global",
+            }
+        )
+        for token_type, amount in (
+            ("uncached_input_tokens", t.input_cost),
+            ("cache_read_input_tokens", t.cached_cost),
+            ("output_tokens", t.output_cost),
+        ):
+            self.cost[t.day][(t.project, t.model, token_type)] += amount
+
+    def days(self) -> set[int]:
+        return set(self.usage) | set(self.cost)
+
+    def documents(self, days: list[int]) -> list[tuple[str, object]]:
+        cents = Decimal("0.01")
+        usage = {
             "has_more": False,
             "next_page": None,
             "data": [
-                {"starting_at": iso(d), "ending_at": iso(d + 86400), "results": an_usage.get(d, [])}
+                {
+                    "starting_at": _iso(d),
+                    "ending_at": _iso(d + 86400),
+                    "results": self.usage.get(d, []),
+                }
                 for d in days
             ],
-        },
-    )
-    dump(
-        "anthropic_cost_report.json",
-        {
+        }
+        cost = {
             "has_more": False,
             "next_page": None,
             "data": [
                 {
-                    "starting_at": iso(d),
-                    "ending_at": iso(d + 86400),
+                    "starting_at": _iso(d),
+                    "ending_at": _iso(d + 86400),
                     "results": [
                         {
                             "currency": "USD",
@@ -191,11 +241,47 @@ def usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
                             "context_window": "0-200k",
                             "inference_geo": "global",
                         }
-                        for (proj, model, tt), a in sorted(an_cost.get(d, {}).items())
+                        for (proj, model, tt), a in sorted(self.cost.get(d, {}).items())
                     ],
                 }
                 for d in days
             ],
-        },
-    )
+        }
+        return [("anthropic_usage_report.json", usage), ("anthropic_cost_report.json", cost)]
+
+
+# The reports of each provider of the demo's traffic (lib.demo.traffic.MODELS), in the order
+# their files are imported.
+REPORTS: dict[str, Callable[[], Reports]] = {"openai": OpenAIReports, "anthropic": AnthropicReports}
+
+
+def usage_and_cost_files(tmp: str, daily: list[tuple]) -> list[str]:
+    """Each provider's usage and cost reports built from the same traffic, written as JSON
+    files in ``tmp``; their paths, in import order (none without traffic). ``daily`` rows:
+    (provider, day in Unix seconds, model, project, key, requests, input tokens, cached input
+    tokens, output tokens). A provider without reports here is a ``ValueError``."""
+    reports = {provider: make() for provider, make in REPORTS.items()}
+    for provider, day, model, project, key, requests, inp, cached, out in daily:
+        if provider not in reports:
+            raise ValueError(f"the demo writes no reports for provider {provider!r}")
+        inp, cached, out = int(inp), int(cached), int(out)
+        pin, pcached, pout = (_d(x) for x in DEMO_PRICES[model])
+        reports[provider].add(
+            DayTraffic(
+                day, model, project, key, int(requests), inp, cached, out,
+                input_cost=(inp - cached) * pin / 1_000_000,
+                cached_cost=cached * pcached / 1_000_000,
+                output_cost=out * pout / 1_000_000,
+            )
+        )  # fmt: skip
+    days = sorted(set().union(*(r.days() for r in reports.values())))
+    paths: list[str] = []
+    if not days:
+        return paths
+    for r in reports.values():
+        for name, doc in r.documents(days):
+            path = os.path.join(tmp, name)
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, default=str)
+            paths.append(path)
     return paths
