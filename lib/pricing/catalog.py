@@ -98,5 +98,6 @@ def catalog_version(cur: Cursor) -> str:
     """A text that changes whenever a price is added, edited or removed: the row count and
     the sum of the rows' hashes (estimates read every row, so any change must show). Used in
     cache keys beside the data version."""
-    n, total = cur.execute("SELECT count(*), coalesce(sum(hash(p)), 0) FROM prices p").fetchone()
+    row = cur.execute("SELECT count(*), coalesce(sum(hash(p)), 0) FROM prices p").fetchone()
+    n, total = row if row is not None else (0, 0)  # an aggregate always gives one row
     return f"{n}-{total}"
