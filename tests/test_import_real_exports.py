@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lib.errors import InputError
-from lib.importers.generic import known_mapping
+from lib.importers.formats.generic import known_mapping
 from lib.importers.match import match_columns
 from lib.ingest import import_file
 from lib.summary import totals

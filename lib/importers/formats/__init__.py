@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from lib.importers import (
     claude_code,
-    generic,
     langfuse,
     provider_api,
 )
@@ -19,6 +18,7 @@ from lib.importers.base import Importer, Reads
 from lib.importers.formats import (
     anthropic_console,
     cloud_billing,
+    generic,
     helicone,
     langfuse_observations,
     litellm,

@@ -26,7 +26,6 @@ from lib.importers.match import (
     words,
 )
 from lib.importers.plan import tabular_plan
-from lib.importers.synonyms import SYNONYMS
 from lib.importers.tabular import Tabular, normalise_name, quote_ident
 from lib.store.db import Cursor
 
@@ -452,11 +451,3 @@ IMPORTERS = (
     Importer(("generic",), "table", 1000, _anything, _plan),
     Importer(("generic",), "records", 1000, _anything, _plan),
 )
-
-__all__ = [
-    "SYNONYMS",
-    "match_columns",
-    "normalise_name",
-    "plan_generic",
-    "quote_ident",
-]
