@@ -8,9 +8,8 @@ from itertools import islice
 from typing import Any, Literal
 
 from lib.errors import InputError
-from lib.importers import provider_api
 from lib.importers.base import Asked, Importer, Plan
-from lib.importers.formats import FORMATS, RANKED
+from lib.importers.formats import FORMATS, RANKED, provider_api
 from lib.importers.read import (
     array_records,
     enveloped_records,

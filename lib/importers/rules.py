@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import Any
 
 from lib.errors import InputError
 
@@ -180,3 +182,141 @@ def check_columns(display: str, names: list[str] | dict[str, object], kind: str)
             found=f"{len(names):,} {kind}",
             expected=f"at most {MAX_COLUMNS:,} {kind}",
         )
+
+
+class JsonChecks:
+    """The rules above applied to values of parsed JSON (importers that build rows in Python),
+    each failure an ``InputError`` naming the file and the JSON path of the bad value."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def fail(
+        self, path: str, problem: str, found: Any = None, expected: str | None = None
+    ) -> InputError:
+        return InputError(
+            self.display,
+            problem,
+            field=path,
+            found=None
+            if found is None
+            else str(found)
+            if isinstance(found, Decimal)
+            else repr(found),
+            expected=expected,
+        )
+
+    def obj(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, "not a JSON object", value, "an object")
+        return value
+
+    def lst(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, "not a JSON array", value, "an array")
+        return value
+
+    def records(
+        self, docs: list[Any], is_record: Callable[[Any], bool]
+    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """(JSON path, record) of every record of saved pages (``{"data": [...], "has_more"}``,
+        one or several) and of records saved alone, and whether the last page says more pages
+        follow."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        more = False
+        for d, doc in enumerate(docs):
+            pre = f"[{d}]" if len(docs) > 1 else ""
+            if is_record(doc):
+                out.append((pre or "[0]", doc))
+                continue
+            page = self.obj(doc, pre or "$")
+            data = self.lst(page.get("data"), f"{pre}.data" if pre else "data")
+            more = bool(page.get("has_more"))
+            for i, rec in enumerate(data):
+                path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
+                out.append((path, self.obj(rec, path)))
+        return out, more
+
+    def int_(self, d: dict[str, Any], key: str, path: str, required: bool = False) -> int | None:
+        v = d.get(key)
+        if v is None:
+            if required:
+                raise self.fail(
+                    f"{path}.{key}", "a required field is missing", expected="a whole number"
+                )
+            return None
+        if not count_ok(v):
+            raise self.fail(f"{path}.{key}", "not a count", v, COUNT_EXPECTED)
+        return v
+
+    def num(self, d: dict[str, Any], key: str, path: str) -> float | None:
+        v = d.get(key)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            raise self.fail(f"{path}.{key}", "not a number", v, "a number")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = float("inf")
+        if not number_ok(f):
+            raise self.fail(f"{path}.{key}", "not a finite number", v, "a finite number")
+        return f
+
+    def amount(self, value: Any, path: str, expected: str) -> Decimal:
+        """An exact, finite amount (int, decimal, or a decimal string)."""
+        try:
+            if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
+                raise InvalidOperation
+            d = Decimal(str(value))
+        except InvalidOperation:
+            raise self.fail(path, "not an amount", value, expected) from None
+        if not amount_ok(d):
+            raise self.fail(path, "not a finite amount", value, AMOUNT_EXPECTED)
+        return d
+
+    def money(self, value: Any, path: str, expected: str, cents: bool = False) -> Decimal:
+        """An amount in dollars at the stored scale (``cents``: the source states cents),
+        read from the source's own digits; checked again after the unit change."""
+        d = self.amount(value, path, expected)
+        if cents:
+            d = d.scaleb(-2)  # exact: moves the decimal point, never rounds
+        return money(d)
+
+    def str_(self, d: dict[str, Any], key: str, path: str) -> str | None:
+        v = d.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise self.fail(f"{path}.{key}", "not a string", v, "a string or null")
+        return v
+
+    def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
+        v = self.int_(d, key, path, required=True)
+        if not epoch_ok(v):
+            raise self.fail(f"{path}.{key}", "a date out of range", v, f"Unix seconds {TS_RANGE}")
+        return datetime.fromtimestamp(v, tz=UTC)
+
+    def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
+        v = d.get(key)
+        if not isinstance(v, str):
+            raise self.fail(
+                f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp"
+            )
+        try:
+            ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.fail(
+                f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp"
+            ) from None
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        try:
+            ts = ts.astimezone(UTC)
+        except OverflowError:
+            ts = MIN_TS if ts.year < 2000 else MAX_TS
+        if not ts_ok(ts):
+            raise self.fail(
+                f"{path}.{key}", "a date out of range", v, f"an RFC 3339 timestamp {TS_RANGE}"
+            )
+        return ts

@@ -9,20 +9,18 @@ order of ``FORMATS`` (the --format choices); the priorities decide detection.
 
 from __future__ import annotations
 
-from lib.importers import (
-    claude_code,
-    langfuse,
-    provider_api,
-)
 from lib.importers.base import Importer, Reads
 from lib.importers.formats import (
     anthropic_console,
+    claude_code,
     cloud_billing,
     generic,
     helicone,
+    langfuse,
     langfuse_observations,
     litellm,
     litellm_spend_report,
+    provider_api,
 )
 
 REGISTRY: tuple[Importer, ...] = (

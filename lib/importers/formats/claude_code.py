@@ -36,7 +36,7 @@ from typing import Any
 
 from lib.errors import InputError
 from lib.importers.base import ZERO_USAGE, Asked, Importer, Plan, arrow_plan
-from lib.importers.provider_api import _Ctx
+from lib.importers.rules import JsonChecks
 
 FORMAT = "claude_code"
 KIND = "claude_code"
@@ -62,7 +62,7 @@ def recognise(docs: list[Any]) -> bool:
     return bool(docs) and all(_is_page(d) or is_record(d) for d in docs)
 
 
-def _day(ctx: _Ctx, rec: dict[str, Any], path: str) -> datetime:
+def _day(ctx: JsonChecks, rec: dict[str, Any], path: str) -> datetime:
     """The record's UTC day; a time other than midnight is refused (the report is daily)."""
     day = ctx.rfc3339(rec, "date", path)
     if (day.hour, day.minute, day.second, day.microsecond) != (0, 0, 0, 0):
@@ -70,7 +70,7 @@ def _day(ctx: _Ctx, rec: dict[str, Any], path: str) -> datetime:
     return day
 
 
-def _actor(ctx: _Ctx, rec: dict[str, Any], path: str) -> tuple[str, str | None]:
+def _actor(ctx: JsonChecks, rec: dict[str, Any], path: str) -> tuple[str, str | None]:
     """(user: e-mail or API key name, API key name or None) of the record's actor."""
     actor = ctx.obj(rec.get("actor"), f"{path}.actor")
     kind = actor.get("type")
@@ -85,7 +85,7 @@ def _actor(ctx: _Ctx, rec: dict[str, Any], path: str) -> tuple[str, str | None]:
     return name, name if kind == "api_actor" else None
 
 
-def _tokens(ctx: _Ctx, entry: dict[str, Any], path: str) -> dict[str, int]:
+def _tokens(ctx: JsonChecks, entry: dict[str, Any], path: str) -> dict[str, int]:
     """The model's four token counts, each required."""
     tokens = ctx.obj(entry.get("tokens"), f"{path}.tokens")
     out: dict[str, int] = {}
@@ -94,7 +94,7 @@ def _tokens(ctx: _Ctx, entry: dict[str, Any], path: str) -> dict[str, int]:
     return out
 
 
-def _cost(ctx: _Ctx, entry: dict[str, Any], path: str) -> Decimal:
+def _cost(ctx: JsonChecks, entry: dict[str, Any], path: str) -> Decimal:
     """The estimated cost in dollars, from the amount in cents (USD only)."""
     est = ctx.obj(entry.get("estimated_cost"), f"{path}.estimated_cost")
     currency = ctx.str_(est, "currency", f"{path}.estimated_cost")
@@ -115,7 +115,7 @@ def _cost(ctx: _Ctx, entry: dict[str, Any], path: str) -> Decimal:
 
 def plan(display: str, docs: list[Any]) -> Plan:
     """Plan saved Claude Code usage report pages (or records): see the module docstring."""
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     records, more = ctx.records(docs, is_record)
     buckets: dict[tuple[datetime, str, str | None, str | None], dict[str, Any]] = {}
     actors: set[tuple[datetime, str, str | None]] = set()  # (day, user, API key) of records

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
 from lib.importers import rules
 from lib.importers.base import Asked, Importer, Plan, arrow_plan
+from lib.importers.rules import JsonChecks
 
 OPENAI_USAGE_KINDS = {
     "organization.usage.completions.result": "completions",
@@ -41,145 +42,6 @@ OPENAI_QUANTITY = {
     "file_search_calls": ("num_requests", "file_searches"),
     "web_search_calls": ("num_requests", "web_searches"),
 }
-
-
-class _Ctx:
-    """Validation helpers that name the file and the JSON path of a bad value."""
-
-    def __init__(self, display: str) -> None:
-        self.display = display
-
-    def fail(
-        self, path: str, problem: str, found: Any = None, expected: str | None = None
-    ) -> InputError:
-        return InputError(
-            self.display,
-            problem,
-            field=path,
-            found=None
-            if found is None
-            else str(found)
-            if isinstance(found, Decimal)
-            else repr(found),
-            expected=expected,
-        )
-
-    def obj(self, value: Any, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, "not a JSON object", value, "an object")
-        return value
-
-    def lst(self, value: Any, path: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(path, "not a JSON array", value, "an array")
-        return value
-
-    def records(
-        self, docs: list[Any], is_record: Callable[[Any], bool]
-    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-        """(JSON path, record) of every record of saved pages (``{"data": [...], "has_more"}``,
-        one or several) and of records saved alone, and whether the last page says more pages
-        follow."""
-        out: list[tuple[str, dict[str, Any]]] = []
-        more = False
-        for d, doc in enumerate(docs):
-            pre = f"[{d}]" if len(docs) > 1 else ""
-            if is_record(doc):
-                out.append((pre or "[0]", doc))
-                continue
-            page = self.obj(doc, pre or "$")
-            data = self.lst(page.get("data"), f"{pre}.data" if pre else "data")
-            more = bool(page.get("has_more"))
-            for i, rec in enumerate(data):
-                path = f"{pre}.data[{i}]" if pre else f"data[{i}]"
-                out.append((path, self.obj(rec, path)))
-        return out, more
-
-    def int_(self, d: dict[str, Any], key: str, path: str, required: bool = False) -> int | None:
-        v = d.get(key)
-        if v is None:
-            if required:
-                raise self.fail(
-                    f"{path}.{key}", "a required field is missing", expected="a whole number"
-                )
-            return None
-        if not rules.count_ok(v):
-            raise self.fail(f"{path}.{key}", "not a count", v, rules.COUNT_EXPECTED)
-        return v
-
-    def num(self, d: dict[str, Any], key: str, path: str) -> float | None:
-        v = d.get(key)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
-            raise self.fail(f"{path}.{key}", "not a number", v, "a number")
-        try:
-            f = float(v)
-        except OverflowError:
-            f = float("inf")
-        if not rules.number_ok(f):
-            raise self.fail(f"{path}.{key}", "not a finite number", v, "a finite number")
-        return f
-
-    def amount(self, value: Any, path: str, expected: str) -> Decimal:
-        """An exact, finite amount (int, decimal, or a decimal string)."""
-        try:
-            if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
-                raise InvalidOperation
-            d = Decimal(str(value))
-        except InvalidOperation:
-            raise self.fail(path, "not an amount", value, expected) from None
-        if not rules.amount_ok(d):
-            raise self.fail(path, "not a finite amount", value, rules.AMOUNT_EXPECTED)
-        return d
-
-    def money(self, value: Any, path: str, expected: str, cents: bool = False) -> Decimal:
-        """An amount in dollars at the stored scale (``cents``: the source states cents),
-        read from the source's own digits; checked again after the unit change."""
-        d = self.amount(value, path, expected)
-        if cents:
-            d = d.scaleb(-2)  # exact: moves the decimal point, never rounds
-        return rules.money(d)
-
-    def str_(self, d: dict[str, Any], key: str, path: str) -> str | None:
-        v = d.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, str):
-            raise self.fail(f"{path}.{key}", "not a string", v, "a string or null")
-        return v
-
-    def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
-        v = self.int_(d, key, path, required=True)
-        if not rules.epoch_ok(v):
-            raise self.fail(
-                f"{path}.{key}", "a date out of range", v, f"Unix seconds {rules.TS_RANGE}"
-            )
-        return datetime.fromtimestamp(v, tz=UTC)
-
-    def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
-        v = d.get(key)
-        if not isinstance(v, str):
-            raise self.fail(
-                f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp"
-            )
-        try:
-            ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            raise self.fail(
-                f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp"
-            ) from None
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
-        try:
-            ts = ts.astimezone(UTC)
-        except OverflowError:
-            ts = rules.MIN_TS if ts.year < 2000 else rules.MAX_TS
-        if not rules.ts_ok(ts):
-            raise self.fail(
-                f"{path}.{key}", "a date out of range", v, f"an RFC 3339 timestamp {rules.TS_RANGE}"
-            )
-        return ts
 
 
 # Keys under which saved pages hold their buckets ("data" in the API; others in wrappers).
@@ -320,7 +182,7 @@ def _rows_base() -> dict[str, Any]:
     }
 
 
-def _buckets(ctx: _Ctx, pages: list[dict[str, Any]]):
+def _buckets(ctx: JsonChecks, pages: list[dict[str, Any]]):
     for p, page in enumerate(pages):
         data = ctx.lst(page.get("data"), f"pages[{p}].data" if len(pages) > 1 else "data")
         for b, bucket in enumerate(data):
@@ -331,7 +193,7 @@ def _buckets(ctx: _Ctx, pages: list[dict[str, Any]]):
 
 
 def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     spans: list[tuple[datetime, datetime]] = []
     kinds: set[str] = set()
@@ -408,7 +270,7 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
 
 
 def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
     for path, bucket, results in _buckets(ctx, pages):
@@ -454,7 +316,7 @@ def _model_from_line_item(line_item: str | None) -> str | None:
 
 
 def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
     for path, bucket, results in _buckets(ctx, pages):
@@ -505,7 +367,7 @@ def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
 
 
 def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
     for path, bucket, results in _buckets(ctx, pages):
@@ -538,7 +400,7 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
 
 
 def _legacy_bucket(
-    ctx: _Ctx, entry: dict[str, Any], path: str, time_key: str, model_key: str
+    ctx: JsonChecks, entry: dict[str, Any], path: str, time_key: str, model_key: str
 ) -> dict[str, Any]:
     """What every legacy entry says alike: its 5-minute bucket, model, project and key."""
     start = ctx.epoch(entry, time_key, path)
@@ -558,7 +420,7 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
     (``0.2964`` cents is $0.002964). Each entry's ``timestamp`` (Unix seconds, an integral
     JSON number such as ``1682985600.0`` too) starts a UTC day. A ``total_usage`` (cents, the
     whole period) that differs from the sum of the line items is named in the notes."""
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
     notes: list[str] = []
@@ -615,7 +477,7 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
     (``n_context_tokens_total`` includes the cached ``n_cached_context_tokens_total``), and
     the images (``dalle_api_data``), transcriptions (``whisper_api_data``, seconds) and text
     to speech (``tts_api_data``, characters) beside them."""
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     for d, doc in enumerate(docs):
         pre = f"[{d}]." if len(docs) > 1 else ""

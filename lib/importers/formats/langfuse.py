@@ -35,7 +35,7 @@ from typing import Any
 from lib.errors import InputError
 from lib.importers.base import PROVIDER_SQL, ZERO_USAGE, Asked, Importer, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS
-from lib.importers.provider_api import _Ctx
+from lib.importers.rules import JsonChecks
 
 FORMAT = "langfuse"
 KIND = "langfuse_daily"
@@ -67,7 +67,7 @@ def recognise(docs: list[Any]) -> bool:
     return bool(docs) and all(_is_page(d) or is_day(d) for d in docs)
 
 
-def _money(ctx: _Ctx, d: dict[str, Any], path: str) -> Decimal:
+def _money(ctx: JsonChecks, d: dict[str, Any], path: str) -> Decimal:
     """``totalCost`` in USD, exactly as the JSON writes it (required, a number)."""
     v = d.get("totalCost")
     if v is None or isinstance(v, str | bool):
@@ -80,7 +80,7 @@ def _shown(amount: Decimal) -> str:
     return f"{amount.normalize():f}"
 
 
-def _day_start(ctx: _Ctx, day: dict[str, Any], path: str) -> datetime:
+def _day_start(ctx: JsonChecks, day: dict[str, Any], path: str) -> datetime:
     start = ctx.rfc3339(day, "date", path)
     if (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
         raise ctx.fail(f"{path}.date", "not the start of a UTC day", day.get("date"), "a date")
@@ -137,7 +137,7 @@ def paging_note(docs: list[Any]) -> str | None:
 
 def plan(display: str, docs: list[Any]) -> Plan:
     """Plan saved daily metrics pages (or days): see the module docstring."""
-    ctx = _Ctx(display)
+    ctx = JsonChecks(display)
     buckets: dict[tuple[datetime, str | None], dict[str, Any]] = {}
     starts: set[datetime] = set()
     mismatched: list[str] = []
