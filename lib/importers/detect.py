@@ -133,7 +133,7 @@ def _plan_json(asked: Asked, sample: bytes, cur: Cursor) -> Plan:
         first = array_records(sample, display)
         if first:
             _api_error(display, first[0])
-        if first and all(_is_record(d) for d in first) and _decisive(first) is None:
+        if first and _decisive(first) is None and all(_is_record(d) for d in first):
             return _plan_records(json_records(path, display, first, "array"), cur, asked)
     lined = first_line_doc(sample, display) if head.startswith("{") else None
     if lined is not None:  # JSON Lines an importer reads itself (BigQuery's billing export)
@@ -142,7 +142,7 @@ def _plan_json(asked: Asked, sample: bytes, cur: Cursor) -> Plan:
             return reader.plan([lined[0]], cur, replace(asked, lines=True))
     if lined is not None and lined[1]:
         _api_error(display, lined[0])
-        if _is_record(lined[0]) and _decisive([lined[0]]) is None:
+        if _decisive([lined[0]]) is None and _is_record(lined[0]):
             return _plan_records(open_jsonl(path, display, sample), cur, asked)
         docs, is_lines = stream_lines(path, display), True
     else:
