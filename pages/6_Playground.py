@@ -120,15 +120,16 @@ def _show_error(result: ChatResult) -> None:
 
 
 def _figures(out: session.RunOutcome) -> None:
+    """The call's figures in two rows (a row of five cuts the labels and the cost off)."""
     result, u = out.result, out.result.usage
-    c = st.columns([1, 1, 1, 1, 1.5])
-    c[0].metric(_("First token"), seconds(result.ttft_s))
-    c[1].metric(_("Total time"), seconds(result.total_s))
-    c[2].metric(_("Tokens in"), number(u.prompt_tokens),
-                help=_("of which cached: {n}", n=number(u.cached_tokens or 0)))  # fmt: skip
-    c[3].metric(_("Tokens out"), number(u.completion_tokens),
-                help=_("of which reasoning: {n}", n=number(u.reasoning_tokens or 0)))  # fmt: skip
-    c[4].metric(_("Cost (USD)"), money(out.cost, digits=6), help=_("From the price catalog."))
+    top, bottom = st.columns([1, 1, 1.6]), st.columns([1, 1, 1.6])
+    top[0].metric(_("Tokens in"), number(u.prompt_tokens),
+                  help=_("of which cached: {n}", n=number(u.cached_tokens or 0)))  # fmt: skip
+    top[1].metric(_("Tokens out"), number(u.completion_tokens),
+                  help=_("of which reasoning: {n}", n=number(u.reasoning_tokens or 0)))  # fmt: skip
+    top[2].metric(_("Cost (USD)"), money(out.cost, digits=6), help=_("From the price catalog."))
+    bottom[0].metric(_("First token"), seconds(result.ttft_s))
+    bottom[1].metric(_("Total time"), seconds(result.total_s))
     if u.prompt_tokens is not None:
         st.caption(
             _(
@@ -138,6 +139,27 @@ def _figures(out: session.RunOutcome) -> None:
                 reasoning=number(u.reasoning_tokens or 0),
             )
         )
+
+
+def _param_value(field: str, value: Any) -> str:
+    """A preset's value as the Chat tab shows it."""
+    if field == "provider":
+        return _(PROVIDERS[value]) if value in PROVIDERS else str(value)
+    if field == "response_format":
+        return words.response_format(value, L) if value in RESPONSE_FORMATS else str(value)
+    if field == "messages":
+        return n_("{n} message", "{n} messages", int(value))
+    if field == "system":
+        text = str(value)
+        return text if len(text) <= 200 else text[:199] + "…"
+    if isinstance(value, float):
+        return number(value)
+    return str(value)
+
+
+def _field_label(field: str) -> str:
+    return {"provider": _("Provider"), "model": _("Model"), "system": _("System prompt"),
+            "messages": _("Conversation")}.get(field) or words.param_label(field, L)  # fmt: skip
 
 
 # --- a run interrupted by Stop (or by leaving the page) keeps what had arrived ----------------
@@ -155,14 +177,21 @@ chat_tab, compare_tab, presets_tab, history_tab = st.tabs(
 )
 
 # The message box sits at the bottom of the window while the Chat tab is open; nothing is sent
-# without a key for the chosen provider.
+# without a key for the chosen provider. It is drawn last (the bottom bar shows it wherever it
+# is called), so a message can only be sent once every input of the run is drawn: sent before,
+# the inputs not yet drawn would go with their lowest values (a max tokens of 1). What was
+# sent is read here, from its key.
 status = session.key_status(S["pg_provider"], _typed_key(S["pg_provider"]))
-prompt = None
-if chat_tab.open is not False:
-    prompt = st.chat_input(
-        _("Message the model") if status.ready else _("Set an API key to send a message"),
-        disabled=not status.ready,
-    )
+chat_open = chat_tab.open is not False
+prompt = S.get("pg_prompt") if chat_open and status.ready else None
+
+# Inputs whose value is not the widget's own default (a slider's lowest value, the first model)
+# are given again on every run: a rerun that comes before the browser has drawn them (the
+# sign-in cookie's answer right after signing in) would otherwise draw them at that default.
+for _key in ("pg_temperature", "pg_top_p", "pg_frequency_penalty", "pg_presence_penalty",
+             "pg_max_tokens", "pg_model"):  # fmt: skip
+    if _key in S:
+        S[_key] = S[_key]
 
 with chat_tab:
     left, right = st.columns([1, 2], gap="large")
@@ -191,13 +220,17 @@ with chat_tab:
                              help=_("Listed by the provider when reachable, else the priced models; type any other name."))  # fmt: skip
         info = next((m for m in models if m.id == model), None)
         if info and info.input_per_mtok is not None:
-            price = _("{inp} in / {out} out per 1M tokens",
-                      inp=money(info.input_per_mtok, digits=None), out=money(info.output_per_mtok, digits=None))  # fmt: skip
+            note = _("{inp} in / {out} out per 1M tokens",
+                     inp=money(info.input_per_mtok, digits=None), out=money(info.output_per_mtok, digits=None))  # fmt: skip
             if info.context_window:
-                price += " · " + _("context {n} tokens", n=number(info.context_window))
-            st.caption(price)
+                note += " · " + _("context {n} tokens", n=number(info.context_window))
         elif ids is None:
-            st.caption(_("Models endpoint not reachable: showing the priced models."))
+            note = _("Models endpoint not reachable: showing the priced models.")
+        else:
+            note = _("No price in the catalog for this model: its runs are counted without a cost.")
+        # one caption whatever the model: an element that comes and goes would move the inputs
+        # below it, and Streamlit would redraw them from their defaults
+        st.caption(note)
         st.text_area(_("System prompt"), key="pg_system", height=100)
         with st.expander(_("Parameters"), expanded=True):
             for name in session.SAMPLING:
@@ -228,7 +261,8 @@ with chat_tab:
             if S["pg_format"] == "json_schema" and not why:
                 st.text_area(_("JSON schema"), key="pg_schema", height=120,
                              placeholder='{"name": "reply", "schema": {"type": "object", "properties": {}}}')  # fmt: skip
-        st.checkbox(_("Keep the prompt and answer text in the history"), key="pg_keep_text")
+        st.checkbox(_("Keep texts in the history"), key="pg_keep_text",
+                    help=_("The prompt and the answer are stored with the run; otherwise only its figures."))  # fmt: skip
         settings = _settings()
         config = session.config_of(settings)
         est = session.estimate(store, settings, S["pg_messages"])
@@ -354,27 +388,6 @@ with compare_tab:
                 st.success(_("Saved “{name}”.", name=md(saved_winner[1])))
 
 
-def _param_value(field: str, value: Any) -> str:
-    """A preset's value as the Chat tab shows it."""
-    if field == "provider":
-        return _(PROVIDERS[value]) if value in PROVIDERS else str(value)
-    if field == "response_format":
-        return words.response_format(value, L) if value in RESPONSE_FORMATS else str(value)
-    if field == "messages":
-        return n_("{n} message", "{n} messages", int(value))
-    if field == "system":
-        text = str(value)
-        return text if len(text) <= 200 else text[:199] + "…"
-    if isinstance(value, float):
-        return number(value)
-    return str(value)
-
-
-def _field_label(field: str) -> str:
-    return {"provider": _("Provider"), "model": _("Model"), "system": _("System prompt"),
-            "messages": _("Conversation")}.get(field) or words.param_label(field, L)  # fmt: skip
-
-
 with presets_tab:
     with st.form("pg_save_form"):
         st.markdown("**" + _("Save the current settings") + "**")
@@ -452,6 +465,9 @@ with history_tab:
         status_words = {"ok": _("ok"), "error": _("error"), "stopped": _("stopped")}
         runs = pd.DataFrame(runs).assign(
             status=lambda d: d["status"].map(lambda s: status_words.get(s, s)),
+            provider=lambda d: d["provider"].map(
+                lambda p: _(PROVIDERS[p]) if p in PROVIDERS else p
+            ),
             error_title=lambda d: d["error_title"].map(lambda t: _(t) if isinstance(t, str) else t),
         )
         names = {"run_id": _("Run"), "ran_at": _("When (UTC)"), "username": _("User"), "provider": _("Provider"),
@@ -461,3 +477,10 @@ with history_tab:
                  "cost_usd": _("Cost (USD)"), "error_title": _("Error"), "prompt_text": _("Prompt"),
                  "answer_text": _("Answer"), "params": _("Parameters")}  # fmt: skip
         table(runs.rename(columns=names), "playground_runs", key="pg_runs")
+
+if chat_open:
+    st.chat_input(
+        _("Message the model") if status.ready else _("Set an API key to send a message"),
+        key="pg_prompt",
+        disabled=not status.ready,
+    )

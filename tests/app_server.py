@@ -30,16 +30,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(tmp: Path, db: str, **env: str) -> Iterator[str]:
+def serve_app(tmp: Path, db: str, log: Path | None = None, **env: str) -> Iterator[str]:
     """``streamlit run app.py`` over the database ``db`` with the test users; yields the base
-    URL once the server answers, and stops it afterwards."""
+    URL once the server answers, and stops it afterwards. ``log``: a file for the server's
+    output (discarded otherwise)."""
     port = free_port()
     full_env = {**os.environ, "TOKENBOARD_DB": db, "TOKENBOARD_USERS": str(write_users(tmp / "users.yaml")),
                 "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0", **env}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=full_env, stdout=log.open("wb") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

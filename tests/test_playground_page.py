@@ -180,3 +180,61 @@ def test_compare_labels_and_answers_show_payloads_as_text(playground):
         html = render(text)
         assert "<img" not in html and "<a " not in html
         assert name in shown(text).replace("\u2060", "")
+
+
+def test_no_request_is_sent_without_a_key(app_env, monkeypatch):
+    """No key on the server and none typed: the message box is disabled and a sentence says
+    which key to set and where; nothing reaches the provider, from Chat or Compare."""
+    from lib.playground import presets
+
+    with ChatApi() as api:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{api.url}/v1")
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        with Store(app_env) as s:
+            presets.save(s, "ana", "Cold", {"provider": "openai", "model": "gpt-4o", "system": ""})
+        at = login(app_test("pages/6_Playground.py"), "ana")
+        assert not at.exception
+        assert at.chat_input[0].proto.disabled
+        warning = at.warning[0].value
+        assert "No API key for OpenAI" in warning and "OPENAI_API_KEY" in warning
+        assert ".streamlit/secrets.toml" in warning
+        at.multiselect(key="pg_compare_pick").set_value(["Current settings", "Cold (ana)"])
+        at.text_area(key="pg_compare_prompt").input("Say hello")
+        at.run()
+        assert at.button(key="pg_compare_go").disabled
+        assert not [b for b in api.bodies if b.get("messages")]
+        # a key typed for this session opens the box
+        at.text_input(key="pg_key_openai").input(OPENAI_KEY)
+        at.run()
+        assert not at.chat_input[0].proto.disabled and not at.warning
+        at.chat_input[0].set_value("Say hello").run()
+        assert [m.markdown[0].value for m in at.chat_message] == ["Say hello", "Hello world"]
+
+
+def test_compare_sees_a_preset_saved_a_moment_ago_and_presets_show_their_parameters(playground):
+    at, _api, _db = playground
+    at.selectbox(key="pg_model").set_value("gpt-4o-mini")
+    at.slider(key="pg_temperature").set_value(0.35)
+    at.text_area(key="pg_stop").input("###\nEND")
+    at.run()
+    at.text_input(key="pg_save_name").input("Support chatbot")
+    next(b for b in at.button if b.label == "Save preset").click()
+    at.run()
+    # the same run that saved it offers it to Compare
+    assert "Support chatbot (ana)" in at.multiselect(key="pg_compare_pick").options
+    table = at.dataframe[0].value
+    assert dict(zip(table["Setting"], table["Value"], strict=True)) == {
+        "Provider": "OpenAI", "Model": "gpt-4o-mini", "Temperature": "0.35",
+        "Stop sequences": "### · END",
+    }  # fmt: skip
+    assert not at.json  # no JSON tree
+
+
+def test_the_message_box_is_at_the_bottom_of_the_chat_tab(playground):
+    """One message box, drawn in the page's bottom bar (not inside a tab or a column), and
+    only while the Chat tab is open."""
+    at, _api, _db = playground
+    assert len(at.chat_input) == 1
+    assert not at.main.chat_input and not at.sidebar.chat_input
+    bottom = at._tree.children[3]  # the block after main, sidebar and events: the bottom bar
+    assert len(bottom.chat_input) == 1

@@ -3,8 +3,8 @@ words they show without asking the catalog, and adding the new ones to the ``.po
 
 ``python -m lib.i18n.extract`` adds every message id used in the pages (``app.py``,
 ``pages/``, ``lib/ui/``) and marked in ``lib`` (``N_``) to ``locales/fr/.../tokenboard.po``
-with an empty translation (and comments out those no longer used), then prints the ids
-still untranslated. Fill them in and run ``tests/test_i18n.py``.
+with an empty translation (and drops those no longer used), then prints the ids still
+untranslated. Fill them in and run ``tests/test_i18n.py``.
 
 Calls recognised: ``_("…")`` and ``t("…")`` (translate now), ``n_("one …", "{n} …", n)``
 (plural), ``N_("…")`` (marked here, translated where shown).
@@ -16,7 +16,6 @@ import ast
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -235,11 +234,12 @@ def all_messages(root: Path = PROJECT_ROOT) -> tuple[list[Found], list[Problem]]
 
 
 def update_po(lang: str, found: list[Found]) -> list[str]:
-    """Add the new message ids of ``found`` to ``lang``'s ``.po`` file (empty translations),
-    mark those no longer used obsolete, keep every translation; returns the ids untranslated."""
+    """Write ``lang``'s ``.po`` file with the message ids of ``found``, in the order of the
+    code: the translations already made kept, new ids with an empty one, ids no longer used
+    left out. Returns the ids untranslated."""
     old = read_catalog(lang) or Catalog(locale=lang, domain=DOMAIN)
     new = Catalog(locale=lang, domain=DOMAIN, project="Tokenboard", creation_date=old.creation_date,
-                  revision_date=datetime.now(UTC), fuzzy=False, header_comment=HEADER % lang)  # fmt: skip
+                  revision_date=old.revision_date, fuzzy=False, header_comment=HEADER % lang)  # fmt: skip
     if lang in PLURAL_FORMS:
         new.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])]
     seen: set[str] = set()
@@ -257,13 +257,12 @@ def update_po(lang: str, found: list[Found]) -> list[str]:
         auto = ["python-brace-format"] if "{" in f.msgid else []
         new.add(msg_id, string, locations=[(f.file, f.line)], flags=set(flags) | set(auto),
                 user_comments=before.user_comments if before is not None else [])  # fmt: skip
-    for m in old:
-        if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in seen:
-            new.obsolete[m.id] = m
     path = po_path(lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        write_po(fh, new, width=100, sort_output=False, include_previous=False)
+        write_po(
+            fh, new, width=100, sort_output=False, include_previous=False, include_lineno=False
+        )
     untranslated = []
     for m in new:
         strings = m.string if isinstance(m.string, tuple) else (m.string,)

@@ -68,7 +68,7 @@ def config_of(s: Settings) -> dict[str, Any]:
     kept = {
         k: v
         for k, v in params.items()
-        if not unsupported(s.provider, s.model, k) and v != PARAMS[k].default
+        if not unsupported(s.provider, s.model, k) and v != PARAMS[k].default and v != []
     }
     return {"provider": s.provider, "model": s.model, "system": s.system, "params": kept}
 

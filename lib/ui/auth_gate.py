@@ -146,7 +146,7 @@ def _user_error(err: UserError) -> str:
 
 def _first_admin_form(users: UserStore) -> None:
     with _narrow():
-        language_switch(st)
+        language_switch(st.container(horizontal_alignment="right"))
         st.title(_("Set up Tokenboard"))
         st.write(
             _(
@@ -210,15 +210,15 @@ _cookie_component = st.components.v2.component("tokenboard_session_cookie", js=_
 
 def _sync_cookie() -> None:
     """Draw the pending cookie operation (at most one component per run) until the browser
-    reports the server's answer."""
+    reports the server's answer. The component is drawn on every run, idle when there is
+    nothing to do: an element that came and went would move everything drawn after it, and
+    Streamlit would then redraw those widgets from their defaults (a max tokens of 1)."""
     op = st.session_state.get("tb_cookie_op")
-    if not op:
-        return
     result = _cookie_component(
-        data=op, key="tb_cookie", default={"done": None}, on_done_change=lambda: None
+        data=op or {}, key="tb_cookie", default={"done": None}, on_done_change=lambda: None
     )
     done = getattr(result, "done", None)
-    if isinstance(done, str) and done.startswith(op["id"] + ":"):
+    if op and isinstance(done, str) and done.startswith(op["id"] + ":"):
         if not done.endswith(":204"):
             log.warning("The session cookie could not be %s (%s).", op["what"], done.split(":")[-1])
         del st.session_state["tb_cookie_op"]
@@ -303,7 +303,7 @@ _NOTICES = {  # message ids; {hours} is filled in when shown
 
 def _login_form(users: UserStore, store: Store) -> None:
     with _narrow():
-        language_switch(st)
+        language_switch(st.container(horizontal_alignment="right"))
         st.title("Tokenboard")
         st.caption(_("LLM API usage, spend and errors. Sign in to continue."))
         notice = st.session_state.get("tb_notice")  # kept until the next sign-in attempt

@@ -110,7 +110,10 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     _account(user)
     welcome = st.session_state.pop("tb_welcome", None)
     if welcome:
-        st.toast(_("Admin account {name} created. You are signed in.", name=md(welcome)), icon="✅")
+        st.toast(
+            _("Admin account {name} created. You are signed in.", name=md(welcome)),
+            icon=":material/check_circle:",
+        )
     if not can(user.role, action):
         st.title(title)
         st.info(
