@@ -1,4 +1,18 @@
-"""Recognise a file's format from its content (never its name) and plan its import."""
+"""The entry of an import: recognise a file's format from its content (never its name)
+and plan its import.
+
+``plan_file`` has the file read (``read``), asks the registry (``formats.RANKED``) which
+importer it is, in priority order, and hands it to that importer's ``plan``. What each kind
+of input is tried against:
+
+- a table (CSV, Parquet): the importer a --format names, else the first that looks like it
+  (Azure, Google Cloud, Anthropic Console, LiteLLM, Helicone, Langfuse observations, and
+  generic, which looks like anything);
+- JSON: records (JSON Lines, an array of objects) are read as a table by DuckDB and tried
+  like a table (Langfuse observations, LiteLLM, Helicone, generic); reports and API responses
+  are parsed and tried as documents (see ``_choose_docs``); BigQuery's JSON Lines billing
+  export is read by its importer line by line.
+"""
 
 from __future__ import annotations
 

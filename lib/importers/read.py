@@ -440,7 +440,7 @@ def array_records(sample: bytes, display: str) -> list[Any]:
     """The elements of a top-level JSON array that lie wholly in the sample (up to 500)."""
     text = sample_text(sample).lstrip(" \t\r\n")
     decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
-    pos, out = 1, []
+    pos, out = 1, list[Any]()
     while len(out) < 500:
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
@@ -173,7 +173,7 @@ def epoch_sql(seconds: str) -> str:
     return f"CASE WHEN {seconds} >= {MIN_EPOCH} AND {seconds} < {MAX_EPOCH} THEN to_timestamp({seconds}) END"
 
 
-def check_columns(display: str, names: list[str] | dict[str, object], kind: str) -> None:
+def check_columns(display: str, names: Collection[object], kind: str) -> None:
     """Refuse a file with more than ``MAX_COLUMNS`` columns (``kind``: columns/keys)."""
     if len(names) > MAX_COLUMNS:
         raise InputError(
@@ -293,6 +293,7 @@ class JsonChecks:
 
     def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
         v = self.int_(d, key, path, required=True)
+        assert v is not None  # required: a missing value was refused
         if not epoch_ok(v):
             raise self.fail(f"{path}.{key}", "a date out of range", v, f"Unix seconds {TS_RANGE}")
         return datetime.fromtimestamp(v, tz=UTC)

@@ -135,7 +135,8 @@ class Tabular:
             ).fetchone()
         except duckdb.Error:
             return
-        self.untrimmed = {c for c, spaced in zip(text, row, strict=True) if not spaced}
+        if row is not None:
+            self.untrimmed = {c for c, spaced in zip(text, row, strict=True) if not spaced}
 
     def as_text(self) -> None:
         """Back to reading every column as text."""

@@ -164,7 +164,7 @@ def _one_width(tab: Tabular, cur: Cursor, name: str) -> None:
         f"FROM (SELECT {_text(name)} AS d FROM {tab.read_sql}) WHERE d <> ''"
     )
     try:
-        days, hours = cur.execute(sql, tab.read_params).fetchone()
+        days, hours = cur.execute(sql, tab.read_params).fetchone() or (0, 0)
     except duckdb.Error as err:  # a line that cannot be read (a cut file): named with its line
         raise tab.wrap_error(err) from None
     if days and hours:

@@ -74,7 +74,7 @@ def _actor(ctx: JsonChecks, rec: dict[str, Any], path: str) -> tuple[str, str | 
     """(user: e-mail or API key name, API key name or None) of the record's actor."""
     actor = ctx.obj(rec.get("actor"), f"{path}.actor")
     kind = actor.get("type")
-    key = {"user_actor": "email_address", "api_actor": "api_key_name"}.get(kind)
+    key = {"user_actor": "email_address", "api_actor": "api_key_name"}.get(str(kind))
     if key is None:
         raise ctx.fail(f"{path}.actor.type", "not a known actor", kind, "user_actor or api_actor")
     name = ctx.str_(actor, key, f"{path}.actor")

@@ -181,7 +181,7 @@ class _Bill:
     lines: int = 0  # data rows read from the file, kept or left out
 
     def cost(self, key: tuple, amount: Decimal, quantity: Decimal | None) -> None:
-        acc = self.costs.setdefault(key, [Decimal(0), None])
+        acc: list[Any] = self.costs.setdefault(key, [Decimal(0), None])
         acc[0] += amount
         if quantity is not None:
             acc[1] = (acc[1] or Decimal(0)) + quantity
@@ -246,10 +246,10 @@ class _Bill:
             f"{len(self.tokens):,} usage bucket(s) with {n_tokens:,} tokens counted from the "
             "token meters (shown on the Usage page)"
         )
-        for name, (n, money) in sorted(self.other.items()):
+        for name, (n, amounts) in sorted(self.other.items()):
             out.append(
                 f"not tokens, kept as cost lines only: {name!r} ({n:,} row{'s' if n > 1 else ''}, "
-                f"{_money_text(money)})"
+                f"{_money_text(amounts)})"
             )
         for name, chars in sorted(self.characters.items()):
             out.append(
@@ -740,7 +740,7 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
             kind = sku.kind or "input"  # a cache write counts as written, not as plain input
             token_type = _TOKEN_TYPE[kind]
             tier = "batch" if sku.batch else None
-            key = (
+            key: tuple[Any, ...] = (
                 start,
                 end,
                 project,

@@ -15,7 +15,7 @@ import duckdb
 from lib.errors import InputError
 from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col
-from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS
+from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS, Grain
 from lib.importers.match import (
     MATCHER,
     MONEY_WORDS,
@@ -115,7 +115,7 @@ def plan_generic(
     style = detect_style(tab, cur, found)
     # one row per period: a request count, or an end of period without request ids
     periods = "bucket_end" in found and "request_id" not in found
-    grain = "usage" if "requests" in found or periods else "request"
+    grain: Grain = "usage" if "requests" in found or periods else "request"
     if money_only:  # money and no counts: cost line items in their currency (dollars too)
         grain = "cost"
     target = {"usage": USAGE_COLUMNS, "cost": COST_COLUMNS, "request": REQUEST_COLUMNS}[grain]
@@ -230,13 +230,14 @@ def _byok_note(tab: Tabular, cur: Cursor, found: dict[str, str]) -> str | None:
         return None
     c = quote_ident(column)
     try:
-        total = cur.execute(
+        row = cur.execute(
             f"SELECT sum(TRY_CAST(trim(CAST({c} AS VARCHAR)) AS {rules.MONEY_SQL})) "
             f"FROM {tab.read_sql}",
             tab.read_params,
-        ).fetchone()[0]
+        ).fetchone()
     except duckdb.Error as err:
         raise tab.wrap_error(err) from None
+    total = row[0] if row else None
     if not total:
         return None
     return (
@@ -352,7 +353,7 @@ def _refuse_units(tab: Tabular, found: dict[str, str], currency_ok: bool = False
     for fieldname in ("cost_usd", "input_tokens", "output_tokens", "total_tokens", "requests"):
         column = found.get(fieldname)
         problem = unit_problem(column) if column else None
-        if problem and currency_ok and fieldname == "cost_usd" and unit_currency(column):
+        if problem and column and currency_ok and fieldname == "cost_usd" and unit_currency(column):
             problem = None
         if problem:
             raise InputError(
@@ -393,12 +394,13 @@ def _empty_buckets(
 
     empty = " AND ".join(blank(s) for s in rest)
     try:
-        n = cur.execute(
+        row = cur.execute(
             f"SELECT count(*) FROM {tab.read_sql} WHERE {empty}", tab.read_params
-        ).fetchone()[0]
+        ).fetchone()
     except duckdb.Error as err:
         raise tab.wrap_error(err) from None
-    return (empty if n else None), int(n)
+    n = int(row[0]) if row else 0
+    return (empty if n else None), n
 
 
 _FAST_PROVIDERS = "'openai', 'anthropic', 'google', 'mistral', 'azure', 'bedrock'"

@@ -143,9 +143,10 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     type_sql = f"upper(trim({text_sql(n['type'])}))"
     calls = ", ".join(f"'{t}'" for t in CALL_TYPES)
     skip = f"coalesce({type_sql} NOT IN ({calls}), true)"
-    skipped = cur.execute(
+    row = cur.execute(
         f"SELECT count(*) FILTER (WHERE {skip}) FROM {tab.read_sql}", tab.read_params
-    ).fetchone()[0]
+    ).fetchone()
+    skipped = row[0] if row else 0
     if skipped:
         notes.append(f"{skipped:,} observation(s) that are not LLM calls (spans, events) skipped")
     level = f"upper(trim({text_sql(n['level'])}))" if "level" in n else "NULL"

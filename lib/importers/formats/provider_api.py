@@ -434,7 +434,7 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
             raw = day.get("timestamp")
             if isinstance(raw, Decimal) and raw == raw.to_integral_value():
                 raw = int(raw)
-            if not rules.count_ok(raw) or not rules.epoch_ok(raw):
+            if not (isinstance(raw, int) and rules.count_ok(raw) and rules.epoch_ok(raw)):
                 raise ctx.fail(
                     f"{path}.timestamp", "not a day's start", raw, f"Unix seconds {rules.TS_RANGE}"
                 )
