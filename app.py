@@ -18,7 +18,7 @@ from lib.charts import time_series
 from lib.errors import TokenboardError
 from lib.settings import set_monthly_budget
 from lib.summary import has_data, has_demo_data
-from lib.ui import words
+from lib.ui import url, words
 from lib.ui.frame import page
 from lib.ui.i18n import percent
 from lib.ui.markup import md
@@ -106,15 +106,13 @@ def overview() -> None:
         chart(time_series(shown, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
               "spend_by_model", key="spend_chart")  # fmt: skip
         top_lists = cached(tops, store, f, now, tuple(TOPS))
-        cols = st.columns(3)
-        for col, (dim, title) in zip(cols, TOPS.items(), strict=True):
-            with col:
-                st.markdown(f"**{title}**")
-                table(top_lists[dim], f"top_{dim}", key=f"top_{dim}", columns={
-                    dim: Col(words.dimension(dim), none="— : the rows name none."),
-                    "estimated_cost": Col("Estimated cost (USD)", "usd"),
-                    "requests": Col("Requests", "count"),
-                })  # fmt: skip
+        shown_top, boxes = url.tabs(TOPS, key="overview_tops", param="tops")
+        with boxes[shown_top]:
+            table(top_lists[shown_top], f"top_{shown_top}", key=f"top_{shown_top}", columns={
+                shown_top: Col(words.dimension(shown_top), none="— : the rows name none."),
+                "estimated_cost": Col("Estimated cost (USD)", "usd"),
+                "requests": Col("Requests", "count"),
+            })  # fmt: skip
 
     st.subheader("Data freshness")
     fresh = cached(freshness, store, None, None)

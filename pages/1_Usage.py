@@ -30,7 +30,7 @@ figures(h, [
     ("Requests", "requests"),
     ("Input tokens", "input_tokens"),
     ("Output tokens", "output_tokens"),
-    ("Estimated cost (USD)", "estimated_cost"),
+    ("Estimated cost", "estimated_cost"),
     ("Error rate", "error_rate"),
     ("p95 latency", "p95_latency"),
 ])  # fmt: skip

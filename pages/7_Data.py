@@ -133,7 +133,7 @@ if ctx.can("import"):
 if ctx.can("import"):
     st.subheader("Pull from the provider APIs")
     have = configured()
-    st.caption(" · ".join(f"{p.capitalize()} admin key: {'set' if ok else 'not set'}" for p, ok in have.items())
+    st.caption(" · ".join(f"{words.provider(p)} admin key: {'set' if ok else 'not set'}" for p, ok in have.items())
                + " (keys are read from the environment or the app's secrets and never shown)")  # fmt: skip
     if not any(have.values()):
         st.info("To pull usage and costs straight from the providers, set `OPENAI_ADMIN_KEY` and/or "
@@ -142,7 +142,7 @@ if ctx.can("import"):
     else:
         today = ctx.now.date()
         p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="bottom")
-        provider = p1.selectbox("Provider", [p for p in PROVIDERS if have[p]], format_func=str.capitalize,
+        provider = p1.selectbox("Provider", [p for p in PROVIDERS if have[p]], format_func=words.provider,
                                 key="pull_provider")  # fmt: skip
         period = p2.date_input("Days (UTC)", (today - timedelta(days=6), today), max_value=today,
                                key="pull_period")  # fmt: skip
@@ -156,7 +156,9 @@ if ctx.can("import"):
             if not isinstance(period, tuple) or len(period) != 2:
                 st.error("Choose a first and a last day.")
             else:
-                with st.status(f"Pulling from {provider.capitalize()}…", expanded=True) as status:
+                with st.status(
+                    f"Pulling from {words.provider(provider)}…", expanded=True
+                ) as status:
                     try:
                         res = pull(ctx.store, provider, period[0], period[1], role=ctx.user.role,
                                    progress=lambda msg: status.write(md(msg)))  # fmt: skip

@@ -104,8 +104,14 @@ def usage_chart(
         note = "mixed"
     elif gran != f.granularity:
         note = "users_daily"
-    if breakdown is None and gran in ("hour", "day") and not points.empty and shape != "mixed":
-        trend = add_trends(points, gran)
+    # one value per bucket for the trend: a daily row without a value (a report that states no
+    # errors or latencies) beside the hour's own row draws nothing and is left out
+    own = points
+    if "span_h" in points:
+        own = points[(points["span_h"] <= 1) | points["value"].notna()]
+    plain = own.empty or shape == "mixed" or not own["bucket"].is_unique
+    if breakdown is None and gran in ("hour", "day") and not plain:
+        trend = add_trends(own, gran)
         return UsageChart(metric, breakdown, gran, points, note, trend,
                           week_change(trend, gran, METRICS[metric].additive), spikes(trend, gran))  # fmt: skip
     return UsageChart(metric, breakdown, gran, points, note)
@@ -121,8 +127,19 @@ def month_forecast(
         return None
     month = f.with_(preset="this_month", granularity="day", start=None, end=None)
     daily = series(store, month, metric, now=now)
+    if daily.empty:
+        return None
     m_start, m_end = month.window(now)
-    return month_end_forecast(daily, round((m_end - m_start).total_seconds() / 86400))
+    # every day of the month so far, a day without data as 0 (so the days left are counted
+    # from today, not from the days that hold data)
+    zone = ZoneInfo(f.tz)
+    first = m_start.astimezone(zone).replace(tzinfo=None)
+    today = (now or datetime.now(UTC)).astimezone(zone).replace(tzinfo=None, hour=0, minute=0, second=0,
+                                                                 microsecond=0)  # fmt: skip
+    days = pd.date_range(first, max(today, first), freq="D")
+    values = daily.groupby("bucket")["value"].sum().reindex(days, fill_value=0)
+    filled = pd.DataFrame({"bucket": days, "value": values.to_numpy()})
+    return month_end_forecast(filled, round((m_end - m_start).total_seconds() / 86400))
 
 
 def bucket_window(bucket: datetime, granularity: str, tz: str) -> tuple[datetime, datetime]:

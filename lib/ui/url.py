@@ -24,7 +24,18 @@ import streamlit as st
 
 T = TypeVar("T")
 # Parameters that belong to page controls (and the language): the filters leave them alone.
-PAGE_PARAMS: tuple[str, ...] = ("metric", "by", "top", "tab", "move", "into", "share", "lang")
+PAGE_PARAMS: tuple[str, ...] = (
+    "metric",
+    "by",
+    "top",
+    "tab",
+    "tops",
+    "move",
+    "into",
+    "share",
+    "show",
+    "lang",
+)
 _TOUCHED = "tb_touched_"
 
 

@@ -237,26 +237,20 @@ def table(
         shown, config = df, {}
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto",
                  column_config=config or None, placeholder=UNKNOWN)  # fmt: skip
-    c1, c2, c3, _ = st.columns([1, 1, 1, 5])
+    row = st.container(horizontal=True, gap="small")
     # the files are made only when asked for (three formats on every run cost a page ~0.1 s)
-    c1.download_button(
-        "CSV", lambda: _csv(df, columns), f"{name}.csv", "text/csv", key=f"{key}_csv",
-        on_click="ignore",
-    )  # fmt: skip
-    c2.download_button(
-        "Excel",
-        lambda: excel_bytes(_download(df, columns), name),
-        f"{name}.xlsx",
-        XLSX_MIME,
-        key=f"{key}_xlsx",
-        on_click="ignore",
-    )
-    c3.download_button("Parquet", lambda: parquet_bytes(_download(df, columns)), f"{name}.parquet",
-                       "application/octet-stream", key=f"{key}_pq", on_click="ignore")  # fmt: skip
+    row.download_button("CSV", lambda: _csv(df, columns), f"{name}.csv", "text/csv", key=f"{key}_csv",
+                        on_click="ignore", type="tertiary", icon=":material/download:")  # fmt: skip
+    row.download_button("Excel", lambda: excel_bytes(_download(df, columns), name), f"{name}.xlsx",
+                        XLSX_MIME, key=f"{key}_xlsx", on_click="ignore", type="tertiary",
+                        icon=":material/download:")  # fmt: skip
+    row.download_button("Parquet", lambda: parquet_bytes(_download(df, columns)), f"{name}.parquet",
+                        "application/octet-stream", key=f"{key}_pq", on_click="ignore", type="tertiary",
+                        icon=":material/download:")  # fmt: skip
 
 
 def chart(c: alt.TopLevelMixin, name: str, *, key: str) -> None:
     """An Altair chart with a PNG download. The PNG is rendered only when asked for."""
     st.altair_chart(c, width="stretch")
     st.download_button("PNG", data=lambda: png_bytes(c), file_name=f"{name}.png", mime="image/png",
-                       key=f"{key}_png", on_click="ignore")  # fmt: skip
+                       key=f"{key}_png", on_click="ignore", type="tertiary", icon=":material/download:")  # fmt: skip

@@ -94,6 +94,14 @@ _WHAT_IF: dict[str, str] = {
 }
 
 
+PROVIDER_LABELS: dict[str, str] = {"openai": "OpenAI", "anthropic": "Anthropic"}
+
+
+def provider(code: str) -> str:
+    """A provider's name as it writes it ("OpenAI"); other codes as they are."""
+    return PROVIDER_LABELS.get(code, code)
+
+
 def preset(code: str) -> str:
     return PRESET_LABELS.get(code, code)
 
