@@ -169,7 +169,7 @@ if inflight:
         {"role": "assistant", "content": inflight["text"] + " " + _("…(stopped)")}
     )
     session.finish(store, user.username, inflight["req"],
-                   session.stopped(inflight["req"], inflight["text"]), S["pg_keep_text"])  # fmt: skip
+                   session.stopped(inflight["req"], inflight["text"]), S["pg_keep_text"], user.role)  # fmt: skip
 
 mine = presets.visible(store, user.username)  # after the callbacks: a preset saved just now is here
 chat_tab, compare_tab, presets_tab, history_tab = st.tabs(
@@ -238,7 +238,7 @@ with chat_tab:
                 spec, top = PARAMS[name], high(provider, name)
                 if S[f"pg_{name}"] > top:
                     S[f"pg_{name}"] = top
-                st.slider(words.param_label(name, L), float(spec.low), float(top), key=f"pg_{name}", step=0.05,
+                st.slider(words.param_label(name, L), float(spec.low or 0), float(top or 0), key=f"pg_{name}", step=0.05,
                           disabled=bool(why), help=words.reason(why, model, L) if why else words.param_help(name, L))  # fmt: skip
             label = (
                 _("Max completion tokens")
@@ -325,7 +325,9 @@ with chat_tab:
                 result = run.result
                 if result.text:
                     S["pg_messages"].append({"role": "assistant", "content": result.text})
-                S["pg_last"] = session.finish(store, user.username, req, result, S["pg_keep_text"])
+                S["pg_last"] = session.finish(
+                    store, user.username, req, result, S["pg_keep_text"], user.role
+                )
                 st.rerun()
 
 with compare_tab:
@@ -355,7 +357,7 @@ with compare_tab:
         help=_("Pick 2 to 4 configurations and write a prompt."),
     ):
         S["pg_compare"] = session.compare(store, user.username, [(c, choices[c]) for c in picked], cprompt,
-                                          _typed_key, S["pg_keep_text"])  # fmt: skip
+                                          _typed_key, S["pg_keep_text"], user.role)  # fmt: skip
     results: list[session.CompareOutcome] = S.get("pg_compare", [])
     saved_winner = S.pop("pg_win_saved", None)
     for col, o in zip(st.columns(max(len(results), 1)), results, strict=False):
@@ -401,18 +403,20 @@ with presets_tab:
     if not mine:
         st.info(_("No presets yet. Set up a model on the Chat tab and save it here."))
     else:
-        ids = {p.preset_id: p for p in mine}
-        if S.get("pg_preset_pick") not in ids:
+        by_id = {p.preset_id: p for p in mine}
+        if S.get("pg_preset_pick") not in by_id:
             S.pop("pg_preset_pick", None)
 
         def _preset_name(i: int) -> str:
-            p = ids[i]
+            p = by_id[i]
             return " · ".join(
                 (p.name, p.config["model"], _("shared") if p.shared else _("private"), p.owner)
             )
 
-        pick = st.selectbox(_("Preset"), list(ids), key="pg_preset_pick", format_func=_preset_name)
-        chosen = ids[pick]
+        pick: int = st.selectbox(
+            _("Preset"), list(by_id), key="pg_preset_pick", format_func=_preset_name
+        )
+        chosen = by_id[pick]
         rows = session.preset_rows(chosen.config)
         st.dataframe(
             pd.DataFrame({_("Setting"): [_field_label(f) for f, _v in rows],
@@ -470,13 +474,13 @@ with history_tab:
             ),
             error_title=lambda d: d["error_title"].map(lambda t: _(t) if isinstance(t, str) else t),
         )
-        names = {"run_id": _("Run"), "ran_at": _("When (UTC)"), "username": _("User"), "provider": _("Provider"),
+        headers = {"run_id": _("Run"), "ran_at": _("When (UTC)"), "username": _("User"), "provider": _("Provider"),
                  "model": _("Model"), "status": _("Status"), "prompt_tokens": _("Tokens in"),
                  "cached_tokens": _("Cached"), "completion_tokens": _("Tokens out"),
                  "reasoning_tokens": _("Reasoning"), "ttft_ms": _("First token (ms)"), "total_ms": _("Total (ms)"),
                  "cost_usd": _("Cost (USD)"), "error_title": _("Error"), "prompt_text": _("Prompt"),
                  "answer_text": _("Answer"), "params": _("Parameters")}  # fmt: skip
-        table(runs.rename(columns=names), "playground_runs", key="pg_runs")
+        table(runs.rename(columns=headers), "playground_runs", key="pg_runs")
 
 if chat_open:
     st.chat_input(

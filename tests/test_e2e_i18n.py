@@ -151,3 +151,41 @@ def test_setup_prints_the_token_once_and_signs_the_admin_in(tmp_path, browser):
         shot(page, "27_setup_done_fr")
         page.close()
         assert len(re.findall(r"setup token", log.read_text(encoding="utf-8"))) == 1  # once
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_viewer_refused_the_playground_sees_the_navigation_and_a_sentence(server, browser, lang):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/Playground?lang={lang}")
+    user, password, button = (
+        ("Username", "Password", "Log in") if lang == "en" else ("Nom d'utilisateur", "Mot de passe", "Se connecter")
+    )  # fmt: skip
+    page.wait_for_selector(f'input[aria-label="{user}"]', timeout=60000)
+    page.fill(f'input[aria-label="{user}"]', "vic")
+    page.fill(f'input[aria-label="{password}"]', PASSWORDS["vic"])
+    page.get_by_role("button", name=button).click()
+    sentence = (
+        "is not open to the viewer role" if lang == "en" else "n'est pas ouverte au rôle lecteur"
+    )
+    page.get_by_text(sentence).first.wait_for(timeout=60000)
+    wait_idle(page)
+    assert page.get_by_role(
+        "link", name="Overview" if lang == "en" else "Vue d'ensemble"
+    ).is_visible()
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    shot(page, f"28_viewer_refused_{lang}")
+    page.close()
+
+
+def test_a_french_browser_gets_the_login_form_in_french(server, browser):
+    """No ?lang and no account yet: the browser's Accept-Language decides."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector('input[aria-label="Nom d\'utilisateur"]', timeout=60000)
+    assert page.get_by_role("button", name="Se connecter").is_visible()
+    # the switch on the form changes it, and says so in the URL
+    page.get_by_text("English", exact=True).click()
+    page.wait_for_selector("input[aria-label='Username']", timeout=60000)
+    assert "lang=en" in page.url
+    context.close()

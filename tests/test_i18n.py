@@ -373,3 +373,12 @@ def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
         "Coûts",
         "Données",
     ]
+
+
+def test_the_switch_on_the_login_form(app_env):
+    at = app_test()
+    at.run()
+    assert at.text_input[0].label == "Username"
+    at.segmented_control[0].set_value("fr").run()
+    assert [t.label for t in at.text_input] == ["Nom d'utilisateur", "Mot de passe"]
+    assert at.query_params["lang"] in ("fr", ["fr"])

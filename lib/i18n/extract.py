@@ -250,9 +250,15 @@ def update_po(lang: str, found: list[Found]) -> list[str]:
         seen.add(f.msgid)
         before = old.get(f.msgid)
         msg_id: str | tuple[str, str] = (f.msgid, f.plural) if f.plural else f.msgid
-        string = before.string if before is not None else (("", "") if f.plural else "")
-        if f.plural and not isinstance(string, tuple):
-            string = (string, string) if string else ("", "")
+        kept = before.string if before is not None else None
+        string: str | tuple[str, ...]
+        if f.plural:  # both forms; a singular entry become plural keeps its text in both
+            if isinstance(kept, tuple | list):
+                string = tuple(str(x) for x in kept)
+            else:
+                string = (kept, kept) if isinstance(kept, str) and kept else ("", "")
+        else:
+            string = kept if isinstance(kept, str) else ""
         flags = before.flags if before is not None else ()
         auto = ["python-brace-format"] if "{" in f.msgid else []
         new.add(msg_id, string, locations=[(f.file, f.line)], flags=set(flags) | set(auto),
@@ -267,7 +273,7 @@ def update_po(lang: str, found: list[Found]) -> list[str]:
     for m in new:
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
         if m.id and (not all(strings) or m.fuzzy):
-            untranslated.append(m.id[0] if isinstance(m.id, tuple) else m.id)
+            untranslated.append(str(m.id[0]) if isinstance(m.id, tuple | list) else str(m.id))
     return untranslated
 
 

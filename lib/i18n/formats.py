@@ -32,8 +32,8 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(normalize(lang) or DEFAULT_LANG)
 
 
-def _unknown(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _decimal(value: Number) -> Decimal:
@@ -59,7 +59,7 @@ def number(value: Number | None, lang: str, digits: int | None = None) -> str:
     """A number with the language's separators: ``digits`` decimals exactly (rounded half
     up), or with ``None`` an integer as is and other numbers to at most 3 decimals.
     ``number(1234567, "fr")`` → ``"1 234 567"`` (narrow no-break spaces)."""
-    if _unknown(value):
+    if value is None or _nan(value):
         return DASH
     loc = _locale(lang)
     if digits is None:
@@ -71,9 +71,9 @@ def number(value: Number | None, lang: str, digits: int | None = None) -> str:
 def compact(value: Number | None, lang: str, digits: int = 1) -> str:
     """A headline figure in a few characters: 43,060,123 → ``"43.1M"`` / ``"43,1 M"``;
     below 1,000 the number itself (``"987"``)."""
-    if _unknown(value):
+    if value is None or _nan(value):
         return DASH
-    if abs(value) < 1000:
+    if abs(_decimal(value)) < 1000:
         return number(value, lang, None if isinstance(value, int) else min(digits, 2))
     return format_compact_decimal(value, locale=_locale(lang), fraction_digits=digits)
 
@@ -83,12 +83,13 @@ def money(value: Number | None, lang: str, currency: str = "USD", digits: int | 
     ``"fr"`` → ``"1 234,56 $US"``. ``digits`` decimals, halves rounded up (a cent is never
     lost to banker's rounding; -0.004 is ``$0.00``, never ``-$0.00``); ``digits=None`` keeps
     every digit of the amount, at least two (a price of $0.000003 per token stays that)."""
-    if _unknown(value):
+    if value is None or _nan(value):
         return DASH
     loc = _locale(lang)
     if digits is None:
         amount = _decimal(value).normalize()
-        places = max(2, -amount.as_tuple().exponent) if amount.is_finite() else 2
+        exponent = amount.as_tuple().exponent
+        places = max(2, -exponent) if isinstance(exponent, int) else 2
         amount = _rounded(amount, places)
     else:
         places, amount = digits, _rounded(value, digits)
@@ -99,7 +100,7 @@ def money(value: Number | None, lang: str, currency: str = "USD", digits: int | 
 def percent(ratio: Number | None, lang: str, digits: int = 1, signed: bool = False) -> str:
     """A ratio as a percentage: 0.1234 → ``"12.3%"`` / ``"12,3 %"``; ``signed`` puts a plus
     before a rise (``"+4.0%"``), as a change against a previous period is shown."""
-    if _unknown(ratio):
+    if ratio is None or _nan(ratio):
         return DASH
     loc = _locale(lang)
     pattern = _with_decimals(loc.percent_formats[None].pattern, digits)
@@ -133,7 +134,7 @@ def moment(
 
 def seconds(value: Number | None, lang: str, digits: int = 2) -> str:
     """A duration in seconds: 2.314 → ``"2.31 s"`` / ``"2,31 s"``."""
-    if _unknown(value):
+    if value is None or _nan(value):
         return DASH
     return f"{number(value, lang, digits)}\u00a0s"
 

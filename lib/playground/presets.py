@@ -98,6 +98,7 @@ def _save(cur: Cursor, owner: str, name: str, config: dict[str, Any], shared: bo
         "SELECT preset_id, name, owner, shared, config, updated_at FROM presets WHERE owner = ? AND name = ?",
         [owner, name],
     ).fetchone()
+    assert row is not None  # written just above, in this transaction
     return _row(row)
 
 
@@ -160,8 +161,10 @@ def import_json(
     """Import an exported file as ``owner``'s presets, all or nothing (same names overwrite)."""
     try:
         doc = json.loads(text)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         raise InputError(file_name, f"not valid JSON ({err.msg})", line=err.lineno) from None
+    except RecursionError:
+        raise InputError(file_name, "not valid JSON (nested too deeply)") from None
     if (
         not isinstance(doc, dict)
         or doc.get("format") != EXPORT_FORMAT

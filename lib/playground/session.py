@@ -138,11 +138,21 @@ class RunOutcome:
 
 
 def finish(
-    store: Store, username: str, req: ChatRequest, result: ChatResult, keep_text: bool
+    store: Store,
+    username: str,
+    req: ChatRequest,
+    result: ChatResult,
+    keep_text: bool,
+    role: str | None = None,
 ) -> RunOutcome:
-    """Price the call and record it (in the history and in usage, source "playground")."""
+    """Price the call and record it (in the history and in usage, source "playground") for
+    ``username``, whose ``role`` must allow the playground (raises ``PermissionDeniedError``);
+    ``role`` None records without that check (the command line, tests)."""
     cost = call_cost(rates(store, req.model), result.usage)
-    rec = record_run(store, username, req, result, cost, keep_text=keep_text)
+    if role is None:
+        rec = record_run(store, username, req, result, cost, keep_text=keep_text)
+    else:
+        rec = record_run(store, username, req, result, cost, keep_text=keep_text, role=role)
     return RunOutcome(result, cost, rec.run_id)
 
 
@@ -176,6 +186,7 @@ def compare(
     prompt: str,
     typed_key: Callable[[str], str | None],
     keep_text: bool,
+    role: str | None = None,
 ) -> list[CompareOutcome]:
     """Send ``prompt`` once with each (label, configuration), one after the other, not
     streamed; every call sent is recorded. ``typed_key(provider)`` is the key typed for this
@@ -195,9 +206,8 @@ def compare(
         except TokenboardError as err:
             out.append(CompareOutcome(label, cfg, None, Problem("param", "", str(err))))
             continue
-        out.append(
-            CompareOutcome(label, cfg, finish(store, username, req, run_chat(req), keep_text))
-        )
+        outcome = finish(store, username, req, run_chat(req), keep_text, role)
+        out.append(CompareOutcome(label, cfg, outcome))
     return out
 
 

@@ -103,8 +103,11 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     title = _(item.label) if item else "Tokenboard"
     st.set_page_config(page_title=f"{title} · Tokenboard", page_icon="📊", layout="wide")
     user = require_login()
+    before = title
     adopt_user_language(user.language)
     title = _(item.label) if item else "Tokenboard"  # in the account's language
+    if title != before:
+        st.set_page_config(page_title=f"{title} · Tokenboard")
     action = item.action if item else "view"
     _navigation(user.role, path)
     _account(user)
