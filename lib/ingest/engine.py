@@ -29,10 +29,10 @@ import duckdb
 
 from lib.auth.roles import require
 from lib.errors import TokenboardError, disk_full_error, is_disk_full, unexpected_error
-from lib.importers import claude_code, langfuse, provider_api
 from lib.importers.base import Plan, arrow_plan
 from lib.importers.canonical import Grain
 from lib.importers.detect import plan_file
+from lib.importers.formats import claude_code, langfuse, provider_api
 from lib.importers.tabular import TypedReadMismatch
 from lib.ingest import hooks, ledger
 from lib.ingest.buckets import grains_note, write_also, write_buckets
