@@ -9,6 +9,7 @@ Bars span their bucket (a day, an hour, a month) and the axis ticks at whole buc
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -51,7 +52,7 @@ def _x(
     axis = alt.Axis(format=fmt, tickCount=_ticks(times, granularity), labelOverlap=True,
                     labelAngle=0, grid=False)  # fmt: skip
     spec = f"{TIME_UNIT.get(granularity, TIME_UNIT['day'])}({field}):T" if unit else f"{field}:T"
-    extra = {"bandPosition": 0.5} if mid else {}
+    extra: dict[str, Any] = {"bandPosition": 0.5} if mid else {}
     return alt.X(spec, title=title, axis=axis, scale=alt.Scale(type="utc"), **extra)
 
 
@@ -69,7 +70,7 @@ def time_series(
     tz: str,
     stacked: bool = True,
     words: dict[str, str] | None = None,
-) -> alt.Chart:
+) -> alt.TopLevelMixin:
     """``df`` has columns bucket (local time), series (the name shown), value and optionally
     grp (rows of grp "other" are drawn last, in grey) and span_h (the hours a row covers).
     Stacked bars for amounts, lines for rates; rows covering more than an hour are bands over
@@ -131,7 +132,7 @@ def time_series(
 
     x = _x("bucket", "hour", ranged["bucket"], f"{w['time']} ({tz})", unit=False)
 
-    def layer(data: pd.DataFrame, opacity: float, **style: object) -> alt.Chart:
+    def layer(data: pd.DataFrame, opacity: float, **style: Any) -> alt.Chart:
         return alt.Chart(data).mark_bar(**style).encode(
             x=x, x2="bucket_end:T", y=y, y2="y0:Q", color=colour, tooltip=tip,
             opacity=alt.condition(pick, alt.value(opacity), alt.value(0.1)),
@@ -163,7 +164,7 @@ def _stacked_ranges(df: pd.DataFrame, wide: pd.Series, order: list[str]) -> pd.D
     return out.drop(columns="_rank").reset_index(drop=True)
 
 
-def billed_vs_estimated(df: pd.DataFrame, words: dict[str, str] | None = None) -> alt.Chart:
+def billed_vs_estimated(df: pd.DataFrame, words: dict[str, str] | None = None) -> alt.TopLevelMixin:
     """Daily bars of the bill with the estimate as a line; ``df``: day, billed, estimated (USD,
     None on a day without one). ``words`` names the parts: keys billed, estimated, day, cost
     (English by default)."""
@@ -206,7 +207,7 @@ def trend_chart(
     granularity: str,
     tz: str,
     words: dict[str, str] | None = None,
-) -> alt.Chart:
+) -> alt.TopLevelMixin:
     """``df`` from ``add_trends``: the values as bars, the 7-day moving average as a line and
     spikes as red points (tooltips give the usual level). ``words``: keys time, average,
     usual (English by default)."""

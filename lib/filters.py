@@ -193,7 +193,7 @@ class Filters:
                 params.append(list(self.dims[dim]))
         return where, params
 
-    def with_(self, **changes: object) -> Filters:
+    def with_(self, **changes: Any) -> Filters:
         return replace(self, **changes)
 
     def window(self, now: datetime | None = None) -> tuple[datetime, datetime]:

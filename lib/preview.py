@@ -129,18 +129,21 @@ def _preview(
                 f"SELECT {', '.join(cols)} FROM ({plan.select_sql}) LIMIT {int(sample_rows)}",
                 plan.params,
             ).fetchall()
-            n, start, end, requests, tin, tout, usd = cur.execute(
+            totals = cur.execute(
                 f"SELECT count(*), min({time_col}), max({end_col}), {req}, {tok_in}, {tok_out}, {cost} "
                 f"FROM ({plan.select_sql})",
                 plan.params,
             ).fetchone()
+            assert totals is not None  # aggregates without GROUP BY: one row
+            n, start, end, requests, tin, tout, usd = totals
             for extra in plan.also:  # a cloud bill's usage buckets: the tokens it counts
                 if extra.arrow is not None:
                     cur.register("plan_src", extra.arrow)
-                more_in, more_out = cur.execute(
+                more = cur.execute(
                     f"SELECT sum(input_tokens), sum(output_tokens) FROM ({extra.select_sql})",
                     extra.params,
                 ).fetchone()
+                more_in, more_out = more if more else (0, 0)
                 tin, tout = int(tin or 0) + int(more_in or 0), int(tout or 0) + int(more_out or 0)
         except duckdb.Error as err:
             raise translate_error(err, plan) from None

@@ -11,7 +11,7 @@ from lib.charts import time_series, trend_chart
 from lib.ui import url, words
 from lib.ui.frame import page
 from lib.ui.state import cached
-from lib.ui.widgets import Col, change, chart, figures, ms, n, pct, table, usd
+from lib.ui.widgets import Col, Kind, change, chart, figures, ms, n, pct, table, usd
 
 ctx = page("pages/1_Usage.py")
 store, f, now = ctx.store, ctx.filters, ctx.now
@@ -88,10 +88,10 @@ if c.buckets:
                          format_func=lambda t: words.bucket(t, c.granularity))  # fmt: skip
     where = None
     if breakdown:
-        names = c.named
-        pick = b.selectbox(words.dimension(breakdown), range(len(names) + 1),
-                           format_func=lambda i: "All" if i == 0 else words.dim_value(breakdown, names[i - 1]))  # fmt: skip
-        where = {breakdown: names[pick - 1]} if pick else None
+        names, dim_b = c.named, breakdown
+        pick = b.selectbox(words.dimension(dim_b), list(range(len(names) + 1)),
+                           format_func=lambda i: "All" if i == 0 else words.dim_value(dim_b, names[i - 1]))  # fmt: skip
+        where = {dim_b: names[pick - 1]} if pick else None
     page_no = int(pg.number_input("Page", min_value=1, value=1))
     d = cached(drill_down, store, f, now, picked, c.granularity, where, page_no)
     if d.relation.differs(d.total):
@@ -115,7 +115,7 @@ if c.buckets:
 
 dim = breakdown or "model"
 st.subheader(f"By {words.dimension(dim).lower()}")
-KINDS = {"USD": "usd", "%": "rate", "ms": "ms"}
+KINDS: dict[str, Kind] = {"USD": "usd", "%": "rate", "ms": "ms"}
 tab = cached(breakdown_table, store, f, now, dim)
 table(tab, f"usage_by_{dim}", key="usage_table", columns={
     dim: Col(words.dimension(dim), none="— : the rows name none."),

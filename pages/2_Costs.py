@@ -72,9 +72,9 @@ if tab == "days":
         chart(billed_vs_estimated(view.per_day), "billed_vs_estimated", key="cost_chart")
         if view.reasons:
             st.subheader("Why they differ")
-            for r in view.reasons:
-                st.write(f"- **{md(r.provider)}**: {words.cost_note(r.note)} — {n(r.days)} "
-                         f"day{'s' if r.days != 1 else ''}")  # fmt: skip
+            for why in view.reasons:
+                st.write(f"- **{md(why.provider)}**: {words.cost_note(why.note)} — {n(why.days)} "
+                         f"day{'s' if why.days != 1 else ''}")  # fmt: skip
         if not left.empty:
             st.info("Some rows of your imports in this period are left out of the totals, so that the same "
                     "traffic or money is never added twice: the **Not counted** tab says which and why.")  # fmt: skip

@@ -176,8 +176,8 @@ if ctx.can("import"):
                         status.update(label=f"Pulled {res.pages} pages{waited}", state="complete")
 
 st.subheader("Import history")
-if undone := st.session_state.pop("tb_undone", None):
-    st.success(undone)
+if said := st.session_state.pop("tb_undone", None):
+    st.success(said)
 show = url.choice(st, "Show", list(SHOW), key="data_show", param="show", widget="segmented_control",
                   format_func=lambda s: words.SHOW_LABELS[s], required=True)  # fmt: skip
 hist = import_history(ctx.store, show)
@@ -220,16 +220,13 @@ else:
             if y.button("Yes, undo it", key="undo_yes", type="primary"):
                 st.session_state.pop("tb_undo_ask", None)
                 try:
-                    res = undo_import(ctx.store, int(ask), role=ctx.user.role)
+                    undone = undo_import(ctx.store, int(ask), role=ctx.user.role)
                 except TokenboardError as err:
                     st.error(md(str(err)))
                 else:
-                    st.session_state["tb_undone"] = words.undo_result(
-                        res, labels[ask]
-                    )  # shown after the rerun
-                    st.session_state.pop(
-                        "undo_pick", None
-                    )  # nothing chosen: no second undo by accident
+                    # said after the rerun; nothing chosen then, so no second undo by accident
+                    st.session_state["tb_undone"] = words.undo_result(undone, labels[ask])
+                    st.session_state.pop("undo_pick", None)
                     st.rerun()
             if no.button("Cancel", key="undo_no"):
                 st.session_state.pop("tb_undo_ask", None)

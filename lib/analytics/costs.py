@@ -34,6 +34,11 @@ NOTES: tuple[str, ...] = ("other_currency", "no_cost_report", "no_usage", "unpri
 BASES = ("billed", "stated", "estimated")
 
 
+def _dec(v: Any) -> Decimal:
+    """A cell's amount as an exact decimal (DuckDB hands DECIMAL over as Decimal already)."""
+    return v if isinstance(v, Decimal) else Decimal(str(v))
+
+
 def spend_of(d: pd.DataFrame) -> tuple[Decimal | None, str]:
     """Per provider and day the best figure known: billed (a cost report), else the cost the
     counted usage states where all its rows state one plus the estimate (tokens × catalog
@@ -41,20 +46,20 @@ def spend_of(d: pd.DataFrame) -> tuple[Decimal | None, str]:
     kinds used, e.g. "billed + stated + estimated")."""
     total, kinds = Decimal(0), set()
 
-    def known(v: object) -> bool:
-        return v is not None and not pd.isna(v)
+    def known(v: Any) -> bool:
+        return v is not None and not bool(pd.isna(v))
 
-    for row in d.itertuples(index=False):
-        if known(row.billed):
-            total += Decimal(row.billed)
+    rests = d["estimated_rest"] if "estimated_rest" in d else d["estimated"]
+    for billed, stated, rest in zip(d["billed"], d["stated"], rests, strict=True):
+        if known(billed):
+            total += _dec(billed)
             kinds.add("billed")
             continue
-        rest = getattr(row, "estimated_rest", row.estimated)
-        if known(row.stated):
-            total += Decimal(row.stated)
+        if known(stated):
+            total += _dec(stated)
             kinds.add("stated")
         if known(rest):
-            total += Decimal(rest)
+            total += _dec(rest)
             kinds.add("estimated")
     basis = " + ".join(k for k in BASES if k in kinds)
     return (total if kinds else None), (basis or "billed")
@@ -289,7 +294,7 @@ class CostsView:
 
 
 def _sum(values: pd.Series) -> Decimal | None:
-    known = [Decimal(v) for v in values if v is not None and not pd.isna(v)]
+    known = [_dec(v) for v in values if v is not None and not bool(pd.isna(v))]
     return sum(known, start=Decimal(0)) if known else None
 
 
@@ -312,6 +317,7 @@ def costs_view(store: Store, f: Filters, now: datetime | None = None) -> CostsVi
         )
     odd = d[d["note"] != "matches"]
     counts = odd.groupby(["provider", "note"]).size().reset_index(name="days")
-    reasons = [DayReason(r.provider, r.note, int(r.days)) for r in counts.itertuples()]
+    reasons = [DayReason(str(p), str(note), int(days)) for p, note, days in
+               zip(counts["provider"], counts["note"], counts["days"], strict=True)]  # fmt: skip
     shown = d.drop(columns=["estimated_rest", "current"])
     return CostsView(shown.reset_index(drop=True), per_day.reset_index(drop=True), totals, reasons)

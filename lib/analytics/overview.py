@@ -55,7 +55,7 @@ class Figure:
 
     @property
     def change(self) -> float | None:
-        if self.value is None or not self.previous or pd.isna(self.value):
+        if self.value is None or not self.previous or self.value != self.value:  # None or NaN
             return None
         return float(
             (Decimal(str(self.value)) - Decimal(str(self.previous))) / Decimal(str(self.previous))

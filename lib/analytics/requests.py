@@ -119,9 +119,8 @@ def request_rows(
     size = max(1, min(int(page_size), MAX_PAGE))
     cond = " AND ".join(clauses)
     with store.read() as cur:
-        total = cur.execute(f"SELECT count(*) FROM requests_named WHERE {cond}", params).fetchone()[
-            0
-        ]
+        found = cur.execute(f"SELECT count(*) FROM requests_named WHERE {cond}", params).fetchone()
+        total = found[0] if found else 0
         rows = cur.df(
             f"SELECT {', '.join(COLUMNS)} FROM requests_named WHERE {cond} ORDER BY ts DESC, request_id "
             f"LIMIT {size} OFFSET {max(0, int(page)) * size}",

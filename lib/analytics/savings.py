@@ -99,6 +99,7 @@ def reprice(
         span = cur.execute(
             f"SELECT sum(est), count(DISTINCT t // 86400) FROM {base} WHERE counted", params
         ).fetchone()
+        assert span is not None  # aggregates without GROUP BY: one row
         price = price_in_force(cur, target, today)
         if price is None:
             raise NotPriced(
@@ -118,6 +119,7 @@ def reprice(
                 SELECT sum(mix.est), sum({COST_SQL}) FROM mix, p""",
             [*params, source, target, price["effective_from"]],
         ).fetchone()
+    assert moved is not None
     total, days = span
     if not days or moved[0] is None:
         raise NotPriced(
@@ -194,7 +196,7 @@ def savings_totals(saved: pd.DataFrame) -> SavingsTotals:
     """The totals of a ``savings_by_model`` frame (unknown figures count as nothing)."""
 
     def total(col: str) -> Decimal:
-        return sum((Decimal(v) for v in saved[col] if v is not None and not pd.isna(v)), Decimal(0))
+        return sum((Decimal(v) for v in saved[col] if _known(v)), Decimal(0))
 
     return SavingsTotals(
         *(total(c) for c in ("saved_batch", "saved_cache", "could_batch", "could_cache"))
@@ -231,10 +233,10 @@ def unit_totals(units: pd.DataFrame) -> UnitTotals:
         return UnitTotals(None, None, None, None, None, None)
     r = rows.iloc[0]
 
-    def dec(v: object) -> Decimal | None:
-        return None if v is None or pd.isna(v) else Decimal(str(v))
+    def dec(v: Any) -> Decimal | None:
+        return Decimal(str(v)) if _known(v) else None
 
-    users = None if r["users"] is None or pd.isna(r["users"]) else int(r["users"])
+    users = int(r["users"]) if _known(r["users"]) else None
     return UnitTotals(dec(r["estimated"]), dec(r["requests_scope_usd"]), dec(r["per_1k_requests"]),
                       dec(r["per_1m_tokens"]), dec(r["per_user"]), users)  # fmt: skip
 
@@ -252,11 +254,16 @@ class WhatIfOutcome:
     model: str | None = None
 
 
+def _known(v: Any) -> bool:
+    """A value from a frame's cell that is there (not None, NaN or NA)."""
+    return v is not None and not bool(pd.isna(v))
+
+
 def what_if_sources(saved: pd.DataFrame) -> list[str]:
     """The models whose traffic a what-if can move: those with priced traffic in
     ``savings_by_model``, costliest first."""
     return [m for m, e in zip(saved["model"], saved["estimated"], strict=True)
-            if isinstance(m, str) and e is not None and not pd.isna(e)]  # fmt: skip
+            if isinstance(m, str) and _known(e)]  # fmt: skip
 
 
 def what_if_targets(

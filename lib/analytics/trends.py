@@ -39,8 +39,9 @@ def add_trends(df: pd.DataFrame, granularity: str) -> pd.DataFrame:
     )
     out["slot"] = slot
     usual, zs = [], []
-    for i, row in out.iterrows():
-        history = out.loc[: i - 1]
+    for i in range(len(out)):
+        row = out.iloc[i]
+        history = out.iloc[:i]
         same = history.loc[history["slot"] == row["slot"], "value"]
         if len(same) < MIN_HISTORY:
             usual.append(float("nan"))
@@ -80,8 +81,8 @@ class Spike:
 def spikes(trend: pd.DataFrame, granularity: str) -> list[Spike]:
     """The points ``add_trends`` flagged, oldest first."""
     rows = trend[trend["spike"]]
-    return [Spike(pd.Timestamp(r.bucket).to_pydatetime(), float(r.value), float(r.usual), granularity)
-            for r in rows.itertuples()]  # fmt: skip
+    return [Spike(pd.Timestamp(b).to_pydatetime(), float(v), float(u), granularity)
+            for b, v, u in zip(rows["bucket"], rows["value"], rows["usual"], strict=True)]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,7 @@ def totals(
         base, params = counted_rows(cur, f, None, window)
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
         row = cur.execute(f"SELECT {cols} FROM {base}", params).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always has its one row
     out = dict(zip(SUMMED, row, strict=True))
     lat = latency_totals(store, f, now, previous)
     return {**out, "p50_latency": lat["p50"], "p95_latency": lat["p95"]}

@@ -77,7 +77,7 @@ def _from_widgets(previous: Filters) -> Filters:
         else:  # one day picked of two: the page keeps the period it had
             chosen = previous.preset
             start, end = previous.start, previous.end
-    gran = S.get("f_gran") if S.get("f_gran") in GRANULARITIES else previous.granularity
+    gran = str(S["f_gran"]) if S.get("f_gran") in GRANULARITIES else previous.granularity
     tz = valid_tz(S.get("f_tz"))
     dims = {d: tuple(sorted(map(str, S.get(f"f_{d}") or ()))) for d in DIMENSIONS}
     f = Filters(chosen if chosen in PRESETS else previous.preset, start, end, gran, tz,
@@ -89,7 +89,7 @@ def _from_widgets(previous: Filters) -> Filters:
 def _write_url(f: Filters) -> None:
     """The filters into the URL, the page's own parameters kept, only when it changes."""
     keep = {k: st.query_params.get_all(k) for k in PAGE_PARAMS if k in st.query_params}
-    query: dict[str, object] = {**f.to_query(), **{k: v[-1] for k, v in keep.items() if v}}
+    query: dict[str, str] = {**f.to_query(), **{k: v[-1] for k, v in keep.items() if v}}
     current = {k: st.query_params.get(k) for k in st.query_params}
     if current != query:
         st.query_params.from_dict(query)

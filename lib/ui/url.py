@@ -151,12 +151,12 @@ def tabs(
     def parse(text: str) -> str | None:
         return text if text in labels else None
 
+    code: str = first
     if touched(key) and key in st.session_state:
         code = by_label.get(st.session_state[key], first)
     else:
         raw = st.query_params.get(param)
-        code = parse(raw) if raw else None
-        code = code or first
+        code = (parse(raw) if raw else None) or first
     st.session_state[key] = labels[code]
     write_param(param, None if code == first else code)
     containers = st.tabs(list(labels.values()), key=key, **on_change(key))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal, cast
 
 import altair as alt
 import pandas as pd
@@ -235,8 +235,8 @@ def table(
         shown, config = _shown(df, columns)
     else:
         shown, config = df, {}
-    st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto",
-                 column_config=config or None, placeholder=UNKNOWN)  # fmt: skip
+    options: dict[str, Any] = {"column_config": config or None, "placeholder": UNKNOWN}
+    st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", **options)
     row = st.container(horizontal=True, gap="small")
     # the files are made only when asked for (three formats on every run cost a page ~0.1 s)
     row.download_button("CSV", lambda: _csv(df, columns), f"{name}.csv", "text/csv", key=f"{key}_csv",
@@ -251,6 +251,6 @@ def table(
 
 def chart(c: alt.TopLevelMixin, name: str, *, key: str) -> None:
     """An Altair chart with a PNG download. The PNG is rendered only when asked for."""
-    st.altair_chart(c, width="stretch")
+    st.altair_chart(cast(Any, c), width="stretch")
     st.download_button("PNG", data=lambda: png_bytes(c), file_name=f"{name}.png", mime="image/png",
                        key=f"{key}_png", on_click="ignore", type="tertiary", icon=":material/download:")  # fmt: skip
