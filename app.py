@@ -103,7 +103,7 @@ def overview() -> None:
     else:
         shown = points.assign(series=[words.series_label(g, v, "estimated_cost", "model")
                                       for g, v in zip(points["grp"], points["series"], strict=True)])  # fmt: skip
-        chart(time_series(shown, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
+        chart(time_series(shown, words=words.SERIES_CHART, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
               "spend_by_model", key="spend_chart")  # fmt: skip
         top_lists = cached(tops, store, f, now, tuple(TOPS))
         shown_top, boxes = url.tabs(TOPS, key="overview_tops", param="tops")

@@ -55,7 +55,7 @@ def _value(v: object) -> str:
 
 
 if c.trend is not None:
-    chart(trend_chart(c.trend, label=label, unit=unit, granularity=c.granularity, tz=f.tz),
+    chart(trend_chart(c.trend, words=words.TREND_CHART, label=label, unit=unit, granularity=c.granularity, tz=f.tz),
           f"usage_{metric}", key="trend")  # fmt: skip
     st.caption("Bars: the metric · dashed line: 7-day moving average · red triangles: spikes against the "
                "usual level for the same weekday" + (" and hour" if c.granularity == "hour" else "") + ".")  # fmt: skip
@@ -74,7 +74,7 @@ if c.trend is not None:
 else:
     shown = c.points.assign(series=[words.series_label(g, v, metric, breakdown)
                                     for g, v in zip(c.points["grp"], c.points["series"], strict=True)])  # fmt: skip
-    chart(time_series(shown, label=label, unit=unit, granularity=c.granularity, tz=f.tz,
+    chart(time_series(shown, words=words.SERIES_CHART, label=label, unit=unit, granularity=c.granularity, tz=f.tz,
                       stacked=c.additive),
           f"usage_{metric}_by_{breakdown}", key="series")  # fmt: skip
 note = words.chart_note(c.note)

@@ -69,7 +69,11 @@ tab, tabs = url.tabs(TABS, key="costs_tab")
 if tab == "days":
     with tabs["days"]:
         st.subheader("Per day")
-        chart(billed_vs_estimated(view.per_day), "billed_vs_estimated", key="cost_chart")
+        chart(
+            billed_vs_estimated(view.per_day, words.BILL_CHART),
+            "billed_vs_estimated",
+            key="cost_chart",
+        )
         if view.reasons:
             st.subheader("Why they differ")
             for why in view.reasons:

@@ -61,6 +61,14 @@ UNKNOWN = "—"  # a cell or figure that cannot be known
 # A cell whose value is unknown shows "—"; these say why, in the column's help.
 UNKNOWN_HELP = "— means not known: no source of this period states it."
 
+# The words of the charts (lib.charts takes them; its English defaults serve the CLI and tests).
+SERIES_CHART: dict[str, str] = {"time": "Time", "series": "Series", "per_hour": "per hour",
+                                "whole_bar": "whole bar", "from": "From", "to": "To"}  # fmt: skip
+TREND_CHART: dict[str, str] = {"time": "Time", "average": "7-day average",
+                               "usual": "Usual for this weekday/hour"}  # fmt: skip
+BILL_CHART: dict[str, str] = {"billed": "Billed (cost reports)", "estimated": "Estimated (tokens × prices)",
+                              "day": "Day (UTC)", "cost": "Cost (USD)"}  # fmt: skip
+
 _COST_NOTES: dict[str, str] = {
     "other_currency": "billed in another currency (not converted to USD)",
     "no_cost_report": "no cost export for this day",
