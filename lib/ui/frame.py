@@ -96,6 +96,25 @@ def _account(user: SignedIn) -> None:
         st.divider()
 
 
+def _welcome() -> None:
+    """Say that the first admin was created, once the browser has stored the sign-in cookie:
+    its answer reruns the page, and a run cut short by it would drop the message (or after
+    three runs, when the browser never answers)."""
+    S = st.session_state
+    welcome = S.get("tb_welcome")
+    if not welcome:
+        return
+    S["tb_welcome_runs"] = S.get("tb_welcome_runs", 0) + 1
+    if S.get("tb_cookie_op") and S["tb_welcome_runs"] < 3:
+        return
+    del S["tb_welcome"], S["tb_welcome_runs"]
+    st.toast(
+        _("Admin account {name} created. You are signed in.", name=md(welcome)),
+        icon=":material/check_circle:",
+        duration="long",
+    )
+
+
 def page(path: str, *, filters: bool = True) -> PageContext:
     """Frame the page at ``path`` (e.g. ``"pages/1_Usage.py"``) and return its context."""
     item = item_for(path)
@@ -111,12 +130,7 @@ def page(path: str, *, filters: bool = True) -> PageContext:
     action = item.action if item else "view"
     _navigation(user.role, path)
     _account(user)
-    welcome = st.session_state.pop("tb_welcome", None)
-    if welcome:
-        st.toast(
-            _("Admin account {name} created. You are signed in.", name=md(welcome)),
-            icon=":material/check_circle:",
-        )
+    _welcome()
     if not can(user.role, action):
         st.title(title)
         st.info(
