@@ -90,9 +90,15 @@ def _save_current() -> None:
 
 def _save_winner(label: str, config: dict[str, Any]) -> None:
     name = (S.get(f"pg_win_{label}") or "").strip()
-    if name:
+    if not name:
+        S["pg_win_saved"] = (label, None, _("Give the preset a name."))
+        return
+    try:
         presets.save(store, user.username, name, config)
-        S["pg_win_saved"] = (label, name)
+    except TokenboardError as err:
+        S["pg_win_saved"] = (label, None, md(err))
+    else:
+        S["pg_win_saved"] = (label, name, None)
 
 
 def _clear() -> None:
@@ -387,7 +393,10 @@ with compare_tab:
                 args=(o.label, o.config),
             )
             if saved_winner and saved_winner[0] == o.label:
-                st.success(_("Saved “{name}”.", name=md(saved_winner[1])))
+                if saved_winner[1]:
+                    st.success(_("Saved “{name}”.", name=md(saved_winner[1])))
+                else:
+                    st.error(saved_winner[2])
 
 
 with presets_tab:
