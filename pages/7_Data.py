@@ -18,7 +18,7 @@ from lib.ui import url, words
 from lib.ui.frame import page
 from lib.ui.markup import md
 from lib.ui.uploads import SavedUpload, saved_uploads
-from lib.ui.widgets import Col, n, table, usd
+from lib.ui.widgets import Col, n, size, table, usd, usd_exact
 
 ctx = page("pages/7_Data.py", filters=False)
 st.title("Data")
@@ -70,7 +70,8 @@ def _preview_one(up: SavedUpload, ready: Ready) -> None:
     c[0].metric("Rows", n(pv.rows))
     c[1].metric("Requests", n(pv.requests))
     c[2].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
-    c[3].metric("Cost (USD)", usd(pv.cost_usd))
+    c[3].metric("Cost (USD)", usd(pv.cost_usd),
+                help=f"Exactly {usd_exact(pv.cost_usd)}." if pv.cost_usd is not None else None)  # fmt: skip
     if pv.period_start:
         st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
                    f"stored as {words.grain(pv.grain).lower()} of source “{md(pv.source)}”")  # fmt: skip
@@ -118,7 +119,7 @@ if ctx.can("import"):
     with saved_uploads(uploads or []) as saved:
         ready: Ready = []
         for up in saved:
-            with st.expander(f"**{md(up.name)}** · {up.size / 1e6:,.2f} MB", expanded=True):
+            with st.expander(f"**{md(up.name)}** · {size(up.size)}", expanded=True):
                 try:
                     _preview_one(up, ready)
                 except StreamlitAPIException:

@@ -87,6 +87,15 @@ def ms(v: object) -> str:
     return f"{number(value / 1000, 1)} s" if value >= 10_000 else f"{number(value, 0)} ms"
 
 
+def size(n_bytes: int) -> str:
+    """A file size: "640 B", "12.5 kB", "3.21 MB"."""
+    if n_bytes < 1000:
+        return f"{integer(n_bytes)} B"
+    if n_bytes < 1_000_000:
+        return f"{number(n_bytes / 1000, 1)} kB"
+    return f"{number(n_bytes / 1_000_000, 2)} MB"
+
+
 def change(ratio: float | None) -> str | None:
     """A relative change as a signed percentage ("+12.5%"), None when it cannot be told."""
     return None if ratio is None else percent(ratio, digits=1, signed=True)
