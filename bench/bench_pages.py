@@ -11,7 +11,8 @@ reports that agree, ``--scale`` × 50,000 requests over 90 days) is built once i
 - warm: the same view again (cached);
 - filter change: the period switched from 30 to 7 days (re-queries).
 
-Targets: warm < 0.5 s, cold < 2 s, filter change < 0.6 s, server memory < 1 GB.
+Targets: server time per run (AppTest) warm ≤ 0.15 s, filter change ≤ 0.4 s, cold < 2 s; in
+chromium, click to idle warm ≤ 0.5 s, filter change < 0.6 s, cold < 2 s; server memory < 1 GB.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ PAGES = {"Overview": "app.py", "Usage": "pages/1_Usage.py", "Costs": "pages/2_Co
 LINKS = {"Overview": "Overview", "Usage": "Usage", "Costs": "Costs", "Data": "Data"}
 USER, PASSWORD = "bench", "bench-password-1"
 COOKIE_KEY = secrets.token_urlsafe(48)  # a key written in the repository is refused
-TARGETS = {"warm": 0.5, "cold": 2.0, "filter": 0.6}
+# seconds: a real server in chromium (click to idle), and the server's own time (AppTest)
+BROWSER_TARGETS = {"warm": 0.5, "cold": 2.0, "filter": 0.6}
+SERVER_TARGETS = {"warm": 0.15, "cold": 2.0, "filter": 0.4}
 
 
 def build(db: str, scale: float) -> None:
@@ -227,14 +230,14 @@ def _idle(page) -> None:
     )
 
 
-def report(title: str, rows: dict[str, dict[str, float]]) -> bool:
+def report(title: str, rows: dict[str, dict[str, float]], targets: dict[str, float]) -> bool:
     print(f"\n{title}")
     ok = True
     for name, times in rows.items():
         cells = []
         for kind in ("cold", "warm", "filter"):
             if kind in times:
-                hit = times[kind] < TARGETS[kind]
+                hit = times[kind] <= targets[kind]
                 ok &= hit
                 cells.append(f"{kind} {times[kind]:5.2f} s{'' if hit else ' (MISSED)'}")
         print(f"  {name:<9} " + "  ".join(cells))
@@ -257,14 +260,15 @@ def main() -> None:
         # the real server first: an AppTest in this process keeps the database file open
         if not args.skip_browser:
             rows, peak = browser(env, args.out)
-            ok &= report("streamlit run + chromium (seconds until the page is idle)", rows)
+            title = "streamlit run + chromium (seconds from click until the page is idle)"
+            ok &= report(title, rows, BROWSER_TARGETS)
             print(
                 f"\nserver peak memory: {peak:,.0f} MB (target < 1000 MB) {'OK' if peak < 1000 else 'MISSED'}"
             )
             ok &= peak < 1000
         if not args.skip_apptest:
-            title = "AppTest (seconds per run; targets: cold < 2, warm < 0.5, filter < 0.6)"
-            ok &= report(title, apptest(env))
+            title = "AppTest (server seconds per run; targets: cold < 2, warm ≤ 0.15, filter ≤ 0.4)"
+            ok &= report(title, apptest(env), SERVER_TARGETS)
     print("\nall targets met" if ok else "\nsome targets missed")
 
 
