@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from typing import Literal
 
 
 class TokenboardError(Exception):
@@ -17,11 +18,20 @@ class DatabaseBusyError(StoreError):
     """Another process holds the database file open for writing."""
 
 
+# Machine codes of the refusals a caller acts on (the message stays the sentence to show):
+# - unrecognised_columns: no column names a time or no column names a measure;
+# - unmatched_measure: a column looks like a measure (tokens, cost, requests) nothing matched;
+# - unknown_mapped_column: an explicit column mapping names a column the file lacks.
+InputCode = Literal["unrecognised_columns", "unmatched_measure", "unknown_mapped_column"]
+
+
 class InputError(TokenboardError):
     """An import file is not what it should be. Nothing was written.
 
     ``file`` names the file; ``line`` (1-based, physical line of the file) or ``field``
     (a JSON path or a column name) says where; ``found`` and ``expected`` say what.
+    ``code`` (an ``InputCode``, or None for the other refusals) says which refusal it is, for
+    callers that branch on it: they never read the sentence.
     """
 
     def __init__(
@@ -33,8 +43,10 @@ class InputError(TokenboardError):
         field: str | None = None,
         found: str | None = None,
         expected: str | None = None,
+        code: InputCode | None = None,
     ) -> None:
         self.file = file
+        self.code = code
         self.problem = problem
         self.line = line
         self.field = field

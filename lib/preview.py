@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from lib.errors import InputError, TokenboardError, is_disk_full, unexpected_error
+from lib.errors import InputCode, InputError, TokenboardError, is_disk_full, unexpected_error
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.detect import file_columns, plan_file
@@ -31,15 +31,15 @@ MAPPABLE: tuple[str, ...] = (
 # What someone can do about a refused file (a code; the page words it): ``map_columns`` say
 # which column holds what (the columns could not all be matched).
 Remedy = Literal["map_columns"]
+# The refusals (``InputError.code``) a column mapping can fix.
+MAPPING_HELPS: frozenset[InputCode] = frozenset({"unrecognised_columns", "unmatched_measure"})
 
 
 def remedy(err: TokenboardError) -> Remedy | None:
     """``map_columns`` when a column mapping can help the file that ``err`` refused (its
     columns were read but not matched: none names a time or a measure, or one looks like a
     measure that nothing matched), else None."""
-    if not isinstance(err, InputError):
-        return None
-    if err.problem.startswith("unrecognised columns") or "mapping" in (err.expected or ""):
+    if isinstance(err, InputError) and err.code in MAPPING_HELPS:
         return "map_columns"
     return None
 

@@ -172,3 +172,20 @@ def test_malformed_json_never_changes_the_database(tmp_path_factory, doc):
             import_file(s, path)
         except InputError:
             assert snapshot(s) == before
+
+
+def test_refusals_a_column_mapping_fixes_carry_a_code(store, tmp_path):
+    """lib.preview.remedy reads the code, never the sentence."""
+    from lib.preview import remedy
+
+    cases = [  # (file text, mapping, code, remedy)
+        ("colour,size\nred,3\n", None, "unrecognised_columns", "map_columns"),
+        ("timestamp,model,gizmo_tokens\n2026-01-01,gpt-4o,3\n", None, "unmatched_measure",
+         "map_columns"),
+        ("t,m\n2026-01-01,gpt-4o\n", {"ts": "time"}, "unknown_mapped_column", None),
+        ("timestamp,model,input_tokens\n2026-01-01,gpt-4o,oops\n", None, None, None),
+    ]  # fmt: skip
+    for i, (text, mapping, code, fix) in enumerate(cases):
+        with pytest.raises(InputError) as info:
+            import_file(store, write(tmp_path, f"c{i}.csv", text), mapping=mapping)
+        assert (info.value.code, remedy(info.value)) == (code, fix), str(info.value)

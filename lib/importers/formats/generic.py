@@ -95,6 +95,7 @@ def plan_generic(
             "the column mapping names a column the file does not have",
             found=str(err.args[0]),
             expected="one of " + ", ".join(tab.columns),
+            code="unknown_mapped_column",
         ) from None
     if not mapping:
         _refuse_unmatched_measures(tab, found)
@@ -111,6 +112,7 @@ def plan_generic(
             tab.display,
             "unrecognised columns " + ", ".join(tab.columns),
             expected=" and ".join(missing) + ", or an explicit column mapping",
+            code="unrecognised_columns",
         )
     style = detect_style(tab, cur, found)
     # one row per period: a request count, or an end of period without request ids
@@ -283,6 +285,7 @@ def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
             + "="
             + repr(left[0])
             + "; Data page: the mapping form)",
+            code="unmatched_measure",
         )
 
 
