@@ -20,75 +20,78 @@ from lib.settings import set_monthly_budget
 from lib.summary import has_data, has_demo_data
 from lib.ui import url, words
 from lib.ui.frame import page
-from lib.ui.i18n import percent
+from lib.ui.i18n import N_, _, percent
 from lib.ui.markup import md
 from lib.ui.state import cached, ensure_demo_on_first_start, load_demo_into
 from lib.ui.widgets import Col, chart, figures, table, usd
 
-TOPS = {"model": "Top models", "project": "Top projects", "api_key": "Top API keys"}
+DATA_PAGE = "pages/7_Data.py"
+TOPS = {"model": N_("Top models"), "project": N_("Top projects"), "api_key": N_("Top API keys")}
 
 
 def overview() -> None:
     """The Overview page."""
     ctx = page("app.py")
     store, f, now = ctx.store, ctx.filters, ctx.now
-    st.title("Overview")
+    st.title(_("Overview"))
     start, end = f.window(now)
     st.caption(
-        f"{words.preset(f.preset)} · {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC · "
-        "compared with the period before"
-    )
+        _("{period} · {start} → {end} UTC · compared with the period before",
+          period=words.preset(f.preset), start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
+    )  # fmt: skip
 
     ensure_demo_on_first_start(store)
     if not has_data(store):
-        st.info(
+        st.info(_(
             "**No data yet.** Import your exports on the Data page (OpenAI/Anthropic usage and cost API "
             "responses, LiteLLM or Helicone logs, CSV/JSONL/Parquet exports), or load demo data to look around."
-        )
-        if ctx.can("import") and st.button("Load demo data", type="primary"):
+        ))  # fmt: skip
+        if ctx.can("import") and st.button(_("Load demo data"), type="primary"):
             load_demo_into(store)
             st.rerun()
-        st.page_link("pages/7_Data.py", label="Import your exports", icon=":material/upload:")
+        st.page_link(DATA_PAGE, label=_("Import your exports"), icon=":material/upload:")
         st.stop()
 
     if has_demo_data(store):
-        st.warning(
+        st.warning(_(
             "You are looking at **demo data** (synthetic traffic). Undo its imports on the Data page to start clean."
-        )
+        ))  # fmt: skip
 
     h = cached(headline, store, f, now)
     figures(h, [
-        (f"Spend (USD, {words.bases(h.bases)})", "spend"),
-        ("Requests", "requests"),
-        ("Tokens in", "input_tokens"),
-        ("Tokens out", "output_tokens"),
-        ("Error rate", "error_rate"),
-        ("p95 latency", "p95_latency"),
-    ], helps={"spend": "Per provider and day: billed where a cost report covers the day, else the "
-                       "cost the usage states, else estimated (tokens × prices)."})  # fmt: skip
-    st.caption(
+        (_("Spend (USD, {bases})", bases=words.bases(h.bases)), "spend"),
+        (_("Requests"), "requests"),
+        (_("Tokens in"), "input_tokens"),
+        (_("Tokens out"), "output_tokens"),
+        (_("Error rate"), "error_rate"),
+        (_("p95 latency"), "p95_latency"),
+    ], helps={"spend": _("Per provider and day: billed where a cost report covers the day, else the "
+                         "cost the usage states, else estimated (tokens × prices).")})  # fmt: skip
+    st.caption(_(
         "Spend is billed (the providers' cost reports) where they cover a day, else estimated (tokens × prices). "
         "Changes are against the previous period of the same length."
-    )
+    ))  # fmt: skip
 
     b = cached(budget_status, store, None, None, f.tz, now)
-    st.subheader("This month")
+    st.subheader(_("This month"))
     ms = b.month
     if b.budget:
-        st.progress(min(b.share or 0.0, 1.0), text=f"{usd(ms.usd)} of {usd(b.budget)} budget "
-                    f"({percent(b.share, 0)}, {words.bases(ms.bases)}) · projected month end {usd(ms.projected)}")  # fmt: skip
+        st.progress(min(b.share or 0.0, 1.0), text=_(
+            "{spent} of {budget} budget ({share}, {bases}) · projected month end {projected}",
+            spent=usd(ms.usd), budget=usd(b.budget), share=percent(b.share, 0), bases=words.bases(ms.bases),
+            projected=usd(ms.projected)))  # fmt: skip
         if b.over:
-            st.error(
-                f"At this pace the month ends at {usd(ms.projected)}, over the {usd(b.budget)} budget."
-            )
+            st.error(_("At this pace the month ends at {projected}, over the {budget} budget.",
+                       projected=usd(ms.projected), budget=usd(b.budget)))  # fmt: skip
     else:
-        st.write(f"Spend so far: **{usd(ms.usd)}** ({words.bases(ms.bases)}) · projected month end "
-                 f"**{usd(ms.projected)}**. No monthly budget is set.")  # fmt: skip
+        st.write(_("Spend so far: **{spent}** ({bases}) · projected month end **{projected}**. "
+                   "No monthly budget is set.", spent=usd(ms.usd), bases=words.bases(ms.bases),
+                   projected=usd(ms.projected)))  # fmt: skip
     if ctx.can("settings"):
-        with st.expander("Monthly budget"):
-            value = st.text_input("Organisation budget (USD per month)", value=str(b.budget or ""),
-                                  placeholder="5000", help="Dollars; empty or 0 for no budget.")  # fmt: skip
-            if st.button("Save budget"):
+        with st.expander(_("Monthly budget")):
+            value = st.text_input(_("Organisation budget (USD per month)"), value=str(b.budget or ""),
+                                  placeholder="5000", help=_("Dollars; empty or 0 for no budget."))  # fmt: skip
+            if st.button(_("Save budget")):
                 try:
                     set_monthly_budget(store, parse_budget(value), ctx.user.role)
                 except TokenboardError as err:
@@ -96,32 +99,34 @@ def overview() -> None:
                 else:
                     st.rerun()
 
-    st.subheader("Spend over time by model")
+    st.subheader(_("Spend over time by model"))
     points = cached(series, store, f, now, "estimated_cost", "model", top_n=8)
     if points.empty:
         st.info(words.empty(f.empty_reason(now)))
     else:
         shown = points.assign(series=[words.series_label(g, v, "estimated_cost", "model")
                                       for g, v in zip(points["grp"], points["series"], strict=True)])  # fmt: skip
-        chart(time_series(shown, words=words.SERIES_CHART, label="Estimated cost", unit="USD", granularity=f.granularity, tz=f.tz),
+        chart(time_series(shown, words=words.chart_words(words.SERIES_CHART), label=_("Estimated cost"), unit="USD", granularity=f.granularity, tz=f.tz),
               "spend_by_model", key="spend_chart")  # fmt: skip
         top_lists = cached(tops, store, f, now, tuple(TOPS))
-        shown_top, boxes = url.tabs(TOPS, key="overview_tops", param="tops")
+        shown_top, boxes = url.tabs(
+            {k: _(v) for k, v in TOPS.items()}, key="overview_tops", param="tops"
+        )
         with boxes[shown_top]:
             table(top_lists[shown_top], f"top_{shown_top}", key=f"top_{shown_top}", columns={
-                shown_top: Col(words.dimension(shown_top), none="— : the rows name none."),
-                "estimated_cost": Col("Estimated cost (USD)", "usd"),
-                "requests": Col("Requests", "count"),
+                shown_top: Col(words.dimension(shown_top), none=_("— : the rows name none.")),
+                "estimated_cost": Col(_("Estimated cost (USD)"), "usd"),
+                "requests": Col(_("Requests"), "count"),
             })  # fmt: skip
 
-    st.subheader("Data freshness")
+    st.subheader(_("Data freshness"))
     fresh = cached(freshness, store, None, None)
     table(fresh.assign(grain=fresh["grain"].map(words.grain)), "data_freshness", key="fresh", columns={
-        "source": Col("Source"),
-        "grain": Col("Kind"),
-        "data_to": Col("Data up to (UTC)", "time"),
-        "imported": Col("Last import (UTC)", "time"),
-        "imports": Col("Imports", "count"),
+        "source": Col(_("Source")),
+        "grain": Col(_("Kind")),
+        "data_to": Col(_("Data up to (UTC)"), "time"),
+        "imported": Col(_("Last import (UTC)"), "time"),
+        "imports": Col(_("Imports"), "count"),
     })  # fmt: skip
 
 

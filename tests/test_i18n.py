@@ -25,7 +25,9 @@ from tests.conftest import ROOT, app_test, login
 
 # Files whose every shown word goes through the catalog (add a page here once translated).
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
-              "pages/6_Playground.py"]  # fmt: skip
+              "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
+              "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
+              "lib/ui/state.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -384,3 +386,43 @@ def test_the_switch_on_the_login_form(app_env):
     at.segmented_control[0].set_value("fr").run()
     assert [t.label for t in at.text_input] == ["Nom d'utilisateur", "Mot de passe"]
     assert at.query_params["lang"] in ("fr", ["fr"])
+
+
+# -- the Overview, Usage, Costs and Data pages in French ------------------------------------
+
+
+def _open_fr(script: str, username: str = "ana", **query: str):
+    """``script`` opened with ``?lang=fr`` (and ``query``), signed in as ``username``."""
+    at = app_test(script)
+    at.query_params.update({"lang": "fr", **query})
+    at = login_fr(at, username)
+    assert not at.exception, at.exception
+    return at
+
+
+def _costs_fixture(app_env) -> None:
+    from lib.ingest import import_file
+    from lib.store import Store
+    from tests.conftest import fixture
+
+    with Store(app_env) as s:
+        import_file(s, fixture("openai_usage_completions.json"))
+        import_file(s, fixture("openai_costs.json"))
+
+
+NOV_1_2 = {"period": "custom", "from": "2024-11-01", "to": "2024-11-02"}
+
+
+def test_the_overview_in_french(app_env):
+    _costs_fixture(app_env)
+    at = _open_fr("app.py", **NOV_1_2)
+    assert at.title[0].value == "Vue d'ensemble"
+    m = {x.label: x.value for x in at.metric}
+    # the bill covers both days: $1.00 billed (the cost fixture), written the French way
+    assert m["Dépense (USD, facturé)"] == f"1,00{NB}$US"
+    assert {"Requêtes", "Jetons en entrée", "Jetons en sortie", "Taux d'erreur"} <= set(m)
+    assert [s.value for s in at.subheader][:2] == ["Ce mois-ci", "Dépense dans le temps par modèle"]
+    assert at.sidebar.selectbox(key="f_period").label == "Période"
+    assert [t.label for t in at.tabs] == ["Modèles les plus utilisés", "Projets principaux",
+                                         "Clés d'API principales"]  # fmt: skip
+    assert not _english_left(at), _english_left(at)

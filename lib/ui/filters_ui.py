@@ -19,6 +19,7 @@ beside a page computed for the last 30 days, and adopted them at the next click.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import streamlit as st
@@ -26,6 +27,7 @@ import streamlit as st
 from lib.dimensions import dimension_values
 from lib.filters import DIMENSIONS, GRANULARITIES, PRESETS, Filters, QueryIssue, valid_tz
 from lib.store import Store
+from lib.ui.i18n import _
 from lib.ui.markup import md
 from lib.ui.state import cached, now
 from lib.ui.url import PAGE_PARAMS, on_change, touched
@@ -40,13 +42,22 @@ _WIDGETS = ("f_period", "f_range", "f_gran", "f_tz", *(f"f_{d}" for d in DIMENSI
 _TOUCH = "filters"  # the one change mark all filter widgets share
 
 
+def _words(word: Callable[[str], str], codes: Iterable[str]) -> Callable[[str], str]:
+    """A widget's ``format_func`` with the words of this run's language fixed (a test's
+    AppTest calls it outside the page's run, where the language is not known)."""
+    table = {c: word(c) for c in codes}
+    return lambda c: table.get(c, c)
+
+
 def show_query_notice(issues: list[QueryIssue]) -> None:
     """Say which parameters of the link were refused and that their defaults are used."""
     if issues:
         st.warning(
-            "This link had values that cannot be used, so the defaults are shown instead: "
-            + "; ".join(issue(i) for i in issues)
-            + ".",
+            _(
+                "This link had values that cannot be used, so the defaults are shown instead: "
+                "{problems}.",
+                problems="; ".join(issue(i) for i in issues),
+            ),
             icon=":material/link_off:",
         )
 
@@ -136,21 +147,23 @@ def sidebar_filters(store: Store, page: str) -> Filters:
     _set_widgets(f, picking)
     show_query_notice(issues)
     sb = st.sidebar
-    sb.subheader("Filters")
+    sb.subheader(_("Filters"))
     touch = on_change(_TOUCH)
-    sb.selectbox("Period", list(PRESETS), format_func=preset, key="f_period", **touch)
+    sb.selectbox(
+        _("Period"), list(PRESETS), format_func=_words(preset, PRESETS), key="f_period", **touch
+    )
     if st.session_state.get("f_period") == "custom":
-        sb.date_input("From – to", key="f_range", **touch)
-    sb.radio("Granularity", GRANULARITIES, horizontal=True, key="f_gran", format_func=granularity,
+        sb.date_input(_("From – to"), key="f_range", **touch)
+    sb.radio(_("Granularity"), GRANULARITIES, horizontal=True, key="f_gran", format_func=_words(granularity, GRANULARITIES),
              **touch)  # fmt: skip
     zones = list(dict.fromkeys([f.tz, *COMMON_ZONES]))
-    sb.selectbox("Reporting time zone", zones, key="f_tz", help="Days and months are cut in this zone.",
+    sb.selectbox(_("Reporting time zone"), zones, key="f_tz", help=_("Days and months are cut in this zone."),
                  **touch)  # fmt: skip
     options = cached(dimension_values, store, None, None)
     for d in DIMENSIONS:
         chosen = list(f.dims.get(d, ()))
         opts = sorted(set(options.get(d, [])) | set(chosen))
-        sb.multiselect(dimension(d), opts, key=f"f_{d}", placeholder="All", **touch)
+        sb.multiselect(dimension(d), opts, key=f"f_{d}", placeholder=_("All"), **touch)
     return f
 
 

@@ -20,6 +20,7 @@ from lib.errors import TokenboardError
 from lib.filters import Filters
 from lib.store import Store
 from lib.summary import ever_imported
+from lib.ui.i18n import _, integer
 from lib.ui.markup import md
 
 T = TypeVar("T")
@@ -124,11 +125,12 @@ def demo_autoload_enabled() -> bool:
 def load_demo_into(store: Store) -> None:
     from lib.demo import load_demo
 
-    with st.status("Loading demo data (90 days of synthetic traffic)…", expanded=False) as status:
+    with st.status(
+        _("Loading demo data (90 days of synthetic traffic)…"), expanded=False
+    ) as status:
         results = load_demo(store, progress=status.write)
-        status.update(
-            label=f"Demo data loaded: {sum(r.rows_new for r in results):,} rows", state="complete"
-        )
+        rows = integer(sum(r.rows_new for r in results))
+        status.update(label=_("Demo data loaded: {rows} rows", rows=rows), state="complete")
 
 
 def ensure_demo_on_first_start(store: Store) -> None:

@@ -7,7 +7,11 @@ module only chooses which format a figure or a column gets:
   exact value in the figure's help;
 - table cells keep their numbers (so columns sort) and are drawn by ``COLUMN_FORMATS``:
   money to the cent, counts with thousands separators, "—" for an unknown value (with the
-  column's help saying so);
+  column's help saying so). Streamlit's number formats are English only ("dollar" writes
+  "$1,234.57"; a printf format cannot write a decimal comma), so in French the numbers of a
+  table are written by ``lib.ui.i18n`` as the display values of a pandas Styler
+  (``1 234,57 $US``): the cells keep their numbers underneath, so columns still sort as
+  numbers. Tables longer than ``STYLED_ROWS`` keep the grid's formats;
 - CSV downloads write money as exact decimal text (to 1e-10), never a 16-digit float.
 """
 
@@ -25,13 +29,14 @@ import streamlit as st
 from lib.analytics.overview import Figure, Headline
 from lib.charts import png_bytes
 from lib.export import csv_bytes, excel_bytes, parquet_bytes
-from lib.ui.i18n import compact, integer, money, number, percent
+from lib.ui.i18n import _, compact, integer, lang, money, number, percent
 from lib.ui.words import UNKNOWN, UNKNOWN_HELP
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MONEY_PLACES = Decimal("1e-10")
 COMPACT_FROM = 10_000  # counts from here on are written compactly in headline figures
 WHOLE_DOLLARS_FROM = Decimal(100_000)  # money from here on loses its cents in headline figures
+STYLED_ROWS = 2_000  # tables up to this length have their numbers written by the locale
 
 Kind = Literal["text", "count", "usd", "rate", "ms", "time", "day", "number"]
 # How a table column of each kind is drawn (Streamlit's number formats; dates as moment.js).
@@ -90,10 +95,10 @@ def ms(v: object) -> str:
 def size(n_bytes: int) -> str:
     """A file size: "640 B", "12.5 kB", "3.21 MB"."""
     if n_bytes < 1000:
-        return f"{integer(n_bytes)} B"
+        return _("{size} B", size=integer(n_bytes))
     if n_bytes < 1_000_000:
-        return f"{number(n_bytes / 1000, 1)} kB"
-    return f"{number(n_bytes / 1_000_000, 2)} MB"
+        return _("{size} kB", size=number(n_bytes / 1000, 1))
+    return _("{size} MB", size=number(n_bytes / 1_000_000, 2))
 
 
 def change(ratio: float | None) -> str | None:
@@ -129,7 +134,7 @@ def figure(container: object, label: str, fig: Figure, help: str | None = None) 
     """One metric card: the figure, its change against the period before (red when a rise
     is bad news) and, in its help, the exact value and ``help``."""
     text, exact = headline_value(fig.value, fig.kind)
-    notes = [x for x in (f"Exactly {exact}." if exact else None, help) if x]
+    notes = [x for x in (_("Exactly {value}.", value=exact) if exact else None, help) if x]
     container.metric(  # type: ignore[attr-defined]
         label, text, change(fig.change), delta_color="inverse" if fig.worse_up else "normal",
         help=" ".join(notes) or None,
@@ -190,7 +195,7 @@ def _shown(df: pd.DataFrame, columns: Mapping[str, Col]) -> tuple[pd.DataFrame, 
     for key, col in columns.items():
         values = df[key]
         unknown = values.isna().any()
-        note = (col.none or UNKNOWN_HELP) if unknown else None
+        note = (col.none or _(UNKNOWN_HELP)) if unknown else None
         help_text = " ".join(x for x in (col.help, note) if x) or None
         if col.kind == "usd":
             out[col.label] = values.map(_cents).astype("Float64")
@@ -212,6 +217,34 @@ def _shown(df: pd.DataFrame, columns: Mapping[str, Col]) -> tuple[pd.DataFrame, 
         else:
             config[col.label] = st.column_config.TextColumn(col.label, help=help_text)
     return out.reset_index(drop=True), config
+
+
+def _cell_writer(kind: str) -> Any:
+    """How a number of a column of ``kind`` is written in the page's language."""
+    writers: dict[str, Any] = {
+        "usd": lambda v: usd(v),
+        "count": lambda v: n(v),
+        "rate": lambda v: pct(v),
+        "ms": lambda v: ms(v),
+        "number": lambda v: number(v) if _known(v) else UNKNOWN,
+    }
+    return writers.get(kind)
+
+
+def _localized(shown: pd.DataFrame, columns: Mapping[str, Col], config: dict[str, object]) -> Any:
+    """``shown`` with its numbers written by the page's language (a Styler whose cells keep
+    their numbers, so columns sort as numbers); ``shown`` itself in English, or when the
+    table is too long to write every cell on each run."""
+    if lang() == "en" or len(shown) > STYLED_ROWS:
+        return shown
+    writers = {c.label: w for c in columns.values() if (w := _cell_writer(c.kind)) is not None}
+    if not writers:
+        return shown
+    for label in writers:  # the grid draws the Styler's text: no format of its own
+        config[label] = st.column_config.NumberColumn(
+            label, help=cast(dict[str, Any], config[label]).get("help")
+        )
+    return shown.style.format(writers, na_rep=UNKNOWN)
 
 
 def _download(df: pd.DataFrame, columns: Mapping[str, Col] | None) -> pd.DataFrame:
@@ -240,12 +273,13 @@ def table(
     """A table with CSV, Excel and Parquet downloads (CSV cells safe from formula injection,
     money as exact text). ``columns`` (key → ``Col``) picks, orders, names and formats the
     columns; without it the frame is shown as it is."""
+    drawn: Any = df
+    config: dict[str, object] = {}
     if columns:
         shown, config = _shown(df, columns)
-    else:
-        shown, config = df, {}
+        drawn = _localized(shown, columns, config)
     options: dict[str, Any] = {"column_config": config or None, "placeholder": UNKNOWN}
-    st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", **options)
+    st.dataframe(drawn, hide_index=True, width="stretch", height=height or "auto", **options)
     row = st.container(horizontal=True, gap="small")
     # the files are made only when asked for (three formats on every run cost a page ~0.1 s)
     row.download_button("CSV", lambda: _csv(df, columns), f"{name}.csv", "text/csv", key=f"{key}_csv",
@@ -258,8 +292,62 @@ def table(
                         icon=":material/download:")  # fmt: skip
 
 
+# French for Vega (d3-format and d3-time-format locales): "1 234,56 $US", "5 janv."
+FRENCH_VEGA = {
+    "number": {"decimal": ",", "thousands": "\u202f", "grouping": [3],
+               "currency": ["", "\u00a0$US"], "percent": "\u00a0%"},
+    "time": {
+        "dateTime": "%A %e %B %Y à %X", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                   "septembre", "octobre", "novembre", "décembre"],
+        "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+                        "sept.", "oct.", "nov.", "déc."],
+    },
+}  # fmt: skip
+# French writes the day before the month: lib.charts's time formats in that order
+FRENCH_TIME_FORMATS = {"%b %d %H:%M": "%d %b %H:%M", "%b %d": "%d %b"}
+
+
+def _french(node: Any) -> Any:
+    """A Vega-Lite spec (as a dict) with its time formats in French order."""
+    if isinstance(node, dict):
+        return {k: (FRENCH_TIME_FORMATS.get(v, v) if k == "format" and isinstance(v, str)
+                    else _french(v)) for k, v in node.items()}  # fmt: skip
+    if isinstance(node, list):
+        return [_french(v) for v in node]
+    return node
+
+
+def localized_spec(c: alt.TopLevelMixin, language: str) -> dict[str, Any] | None:
+    """The chart's Vega-Lite spec in ``language`` (number and time locale, day-month order),
+    or None for English (the chart as it is)."""
+    if language != "fr":
+        return None
+    spec = cast(dict[str, Any], _french(c.to_dict()))
+    spec.setdefault("config", {})["locale"] = FRENCH_VEGA
+    return spec
+
+
+def _png(spec: dict[str, Any]) -> bytes:
+    import json
+
+    import vl_convert as vlc
+
+    return cast(bytes, vlc.vegalite_to_png(json.dumps(spec), scale=2.0))
+
+
 def chart(c: alt.TopLevelMixin, name: str, *, key: str) -> None:
-    """An Altair chart with a PNG download. The PNG is rendered only when asked for."""
-    st.altair_chart(cast(Any, c), width="stretch")
-    st.download_button("PNG", data=lambda: png_bytes(c), file_name=f"{name}.png", mime="image/png",
+    """An Altair chart with a PNG download, in the page's language (dates and numbers of the
+    axes and tooltips). The PNG is rendered only when asked for."""
+    spec = localized_spec(c, lang())
+    if spec is None:
+        st.altair_chart(cast(Any, c), width="stretch")
+        png: Any = lambda: png_bytes(c)  # noqa: E731
+    else:
+        st.vega_lite_chart(spec, width="stretch")
+        png = lambda: _png(spec)  # noqa: E731
+    st.download_button("PNG", data=png, file_name=f"{name}.png", mime="image/png",
                        key=f"{key}_png", on_click="ignore", type="tertiary", icon=":material/download:")  # fmt: skip

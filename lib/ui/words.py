@@ -1,108 +1,144 @@
-"""Words for the codes lib returns: the one place where a code becomes an English sentence
-for display (period presets, granularities, dimensions, metrics, the reasons and notes of the
-analytics, the refusals of a link, a preview or a what-if).
+"""Words for the codes lib returns: the one place where a code becomes a sentence for display
+(period presets, granularities, dimensions, metrics, the reasons and notes of the analytics,
+the refusals of a link, a preview or a what-if), in the page's language.
 
 lib never makes a sentence that a page compares against: it returns codes and values, and
-the page asks this module for their words when it draws them. Values that came from data
-(provider, model, file names) are escaped with ``md`` where they meet Markdown.
+the page asks this module for their words when it draws them. The tables below hold English
+message ids marked with ``N_`` (``python -m lib.i18n.extract`` finds them); the functions
+return them through the catalog (``lib.ui.i18n._``). Values that came from data (provider,
+model, file names) are escaped with ``md`` where they meet Markdown.
 """
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 
 from lib.analytics.requests import BarRelation
 from lib.analytics.trends import Spike
 from lib.analytics.usage import ALL_KEYS, METRICS
 from lib.filters import GRANULARITIES, MAX_DATE, MAX_VALUE_LEN, MAX_VALUES, MIN_DATE, QueryIssue
+from lib.i18n import N_
 from lib.ingest import ImportResult, UndoResult
+from lib.ui.i18n import _, day, integer, number
 from lib.ui.markup import md
 
 PRESET_LABELS: dict[str, str] = {
-    "24h": "Last 24 hours",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "custom": "Custom",
+    "24h": N_("Last 24 hours"),
+    "7d": N_("Last 7 days"),
+    "30d": N_("Last 30 days"),
+    "this_month": N_("This month"),
+    "last_month": N_("Last month"),
+    "custom": N_("Custom"),
 }
-GRANULARITY_LABELS: dict[str, str] = {"hour": "Hour", "day": "Day", "month": "Month"}
+GRANULARITY_LABELS: dict[str, str] = {"hour": N_("Hour"), "day": N_("Day"), "month": N_("Month")}
 DIMENSION_LABELS: dict[str, str] = {
-    "provider": "Provider",
-    "project": "Project",
-    "model": "Model",
-    "snapshot": "Model snapshot",
-    "api_key": "API key",
-    "user_id": "User",
+    "provider": N_("Provider"),
+    "project": N_("Project"),
+    "model": N_("Model"),
+    "snapshot": N_("Model snapshot"),
+    "api_key": N_("API key"),
+    "user_id": N_("User"),
+}
+# A dimension in "By model", "the model filter" (lowercase in English, its own word in French)
+DIMENSION_LOWER: dict[str, str] = {
+    "provider": N_("provider"),
+    "project": N_("project"),
+    "model": N_("model"),
+    "snapshot": N_("model snapshot"),
+    "api_key": N_("API key"),
+    "user_id": N_("user"),
 }
 METRIC_LABELS: dict[str, str] = {
-    "requests": "Requests",
-    "input_tokens": "Input tokens",
-    "cached_input_tokens": "Cached input tokens",
-    "output_tokens": "Output tokens",
-    "estimated_cost": "Estimated cost",
-    "stated_cost": "Stated cost",
-    "errors": "Errors",
-    "error_rate": "Error rate",
-    "p50_latency": "p50 latency",
-    "p95_latency": "p95 latency",
+    "requests": N_("Requests"),
+    "input_tokens": N_("Input tokens"),
+    "cached_input_tokens": N_("Cached input tokens"),
+    "output_tokens": N_("Output tokens"),
+    "estimated_cost": N_("Estimated cost"),
+    "stated_cost": N_("Stated cost"),
+    "errors": N_("Errors"),
+    "error_rate": N_("Error rate"),
+    "p50_latency": N_("p50 latency"),
+    "p95_latency": N_("p95 latency"),
 }
 # The unit shown after a metric's name, where it says something ("Estimated cost (USD)"):
 # counts are named by the metric itself ("Requests", never "Requests (requests)").
 UNIT_SUFFIX: dict[str, str] = {"USD": "USD", "%": "%", "ms": "ms"}
-BASIS_LABELS: dict[str, str] = {"billed": "billed", "stated": "stated", "estimated": "estimated"}
-GRAIN_LABELS: dict[str, str] = {"request": "Request logs", "usage": "Usage buckets",
-                                "cost": "Cost lines", "cost+usage": "Cost lines and usage buckets"}  # fmt: skip
-WEEKDAYS = tuple(calendar.day_name)  # Monday first, as datetime.weekday() counts
-NONE_LABEL = "(not set)"  # a series of rows that have no value for the breakdown
-OTHER_LABEL = "Other"  # the merged series of every value outside the top ones
+BASIS_LABELS: dict[str, str] = {"billed": N_("billed"), "stated": N_("stated"),
+                                "estimated": N_("estimated")}  # fmt: skip
+GRAIN_LABELS: dict[str, str] = {"request": N_("Request logs"), "usage": N_("Usage buckets"),
+                                "cost": N_("Cost lines"),
+                                "cost+usage": N_("Cost lines and usage buckets")}  # fmt: skip
+GRAIN_LOWER: dict[str, str] = {"request": N_("request logs"), "usage": N_("usage buckets"),
+                               "cost": N_("cost lines"),
+                               "cost+usage": N_("cost lines and usage buckets")}  # fmt: skip
+# "Mondays", "Mondays at 14:00": Monday first, as datetime.weekday() counts
+WEEKDAYS_PLURAL = (N_("Mondays"), N_("Tuesdays"), N_("Wednesdays"), N_("Thursdays"),
+                   N_("Fridays"), N_("Saturdays"), N_("Sundays"))  # fmt: skip
+NONE_LABEL = N_("(not set)")  # a series of rows that have no value for the breakdown
+OTHER_LABEL = N_("Other")  # the merged series of every value outside the top ones
 UNKNOWN = "—"  # a cell or figure that cannot be known
 # A cell whose value is unknown shows "—"; these say why, in the column's help.
-UNKNOWN_HELP = "— means not known: no source of this period states it."
+UNKNOWN_HELP = N_("— means not known: no source of this period states it.")
 
-# The words of the charts (lib.charts takes them; its English defaults serve the CLI and tests).
-SERIES_CHART: dict[str, str] = {"time": "Time", "series": "Series", "per_hour": "per hour",
-                                "whole_bar": "whole bar", "from": "From", "to": "To"}  # fmt: skip
-TREND_CHART: dict[str, str] = {"time": "Time", "average": "7-day average",
-                               "usual": "Usual for this weekday/hour"}  # fmt: skip
-BILL_CHART: dict[str, str] = {"billed": "Billed (cost reports)", "estimated": "Estimated (tokens × prices)",
-                              "day": "Day (UTC)", "cost": "Cost (USD)"}  # fmt: skip
+# The words of the charts (lib.charts takes them; its English defaults serve the CLI and
+# tests). Pages pass ``chart_words(SERIES_CHART)``.
+SERIES_CHART: dict[str, str] = {"time": N_("Time"), "series": N_("Series"), "per_hour": N_("per hour"),
+                                "whole_bar": N_("whole bar"), "from": N_("From"), "to": N_("To")}  # fmt: skip
+TREND_CHART: dict[str, str] = {"time": N_("Time"), "average": N_("7-day average"),
+                               "usual": N_("Usual for this weekday/hour")}  # fmt: skip
+BILL_CHART: dict[str, str] = {"billed": N_("Billed (cost reports)"),
+                              "estimated": N_("Estimated (tokens × prices)"),
+                              "day": N_("Day (UTC)"), "cost": N_("Cost (USD)")}  # fmt: skip
 
 _COST_NOTES: dict[str, str] = {
-    "other_currency": "billed in another currency (not converted to USD)",
-    "no_cost_report": "no cost export for this day",
-    "no_usage": "no usage data for this day",
-    "unpriced": "some models have no price in the catalog",
-    "matches": "matches (to the cent)",
-    "differs": "prices or usage differ",
+    "other_currency": N_("billed in another currency (not converted to USD)"),
+    "no_cost_report": N_("no cost export for this day"),
+    "no_usage": N_("no usage data for this day"),
+    "unpriced": N_("some models have no price in the catalog"),
+    "matches": N_("matches (to the cent)"),
+    "differs": N_("prices or usage differ"),
 }
 _CHART_NOTES: dict[str, str] = {
-    "sources_daily": "The sources of this period report per day (usage exports and API reports in "
-    "daily buckets): there is no hourly breakdown, so the chart shows days.",
-    "mixed": "Some sources of this period report per day: their bars are bands across the whole "
-    "day they cover, as high as the day's average per hour (hover for the day's total); the "
-    "others are hourly.",
-    "users_daily": "Per-user figures are kept per day: the chart shows days.",
+    "sources_daily": N_(
+        "The sources of this period report per day (usage exports and API reports in daily "
+        "buckets): there is no hourly breakdown, so the chart shows days."
+    ),
+    "mixed": N_(
+        "Some sources of this period report per day: their bars are bands across the whole "
+        "day they cover, as high as the day's average per hour (hover for the day's total); "
+        "the others are hourly."
+    ),
+    "users_daily": N_("Per-user figures are kept per day: the chart shows days."),
 }
 _EMPTY: dict[str, str] = {
-    "short": "No usage in this period. Provider usage reports come in daily buckets, each counted "
-    "on the day it starts (UTC), so a period shorter than a day often holds none: choose "
-    "“Last 7 days” (hourly granularity works there for request logs), or import request logs "
-    "on the Data page for hour-by-hour detail.",
-    "empty": "No usage in this period. Widen the period in the sidebar, or import data on the "
-    "Data page.",
+    "short": N_(
+        "No usage in this period. Provider usage reports come in daily buckets, each counted "
+        "on the day it starts (UTC), so a period shorter than a day often holds none: choose "
+        "“Last 7 days” (hourly granularity works there for request logs), or import request "
+        "logs on the Data page for hour-by-hour detail."
+    ),
+    "empty": N_(
+        "No usage in this period. Widen the period in the sidebar, or import data on the Data page."
+    ),
 }
 _WHAT_IF: dict[str, str] = {
-    "target_unpriced": "{model} has no price in the catalog, so it cannot be priced.",
-    "source_unpriced": "{model} has no priced traffic in this period: pick another model or widen "
-    "the period.",
-    "nothing_to_move": "No priced traffic in this period to move. Widen the period or add prices "
-    "for your models.",
+    "target_unpriced": N_("{model} has no price in the catalog, so it cannot be priced."),
+    "source_unpriced": N_(
+        "{model} has no priced traffic in this period: pick another model or widen the period."
+    ),
+    "nothing_to_move": N_(
+        "No priced traffic in this period to move. Widen the period or add prices for your models."
+    ),
 }
 
 
 PROVIDER_LABELS: dict[str, str] = {"openai": "OpenAI", "anthropic": "Anthropic"}
+
+
+def chart_words(table: dict[str, str]) -> dict[str, str]:
+    """A chart's words (``SERIES_CHART``, ``TREND_CHART``, ``BILL_CHART``) in the page's
+    language, for ``lib.charts``."""
+    return {k: _(v) for k, v in table.items()}
 
 
 def provider(code: str) -> str:
@@ -111,20 +147,31 @@ def provider(code: str) -> str:
 
 
 def preset(code: str) -> str:
-    return PRESET_LABELS.get(code, code)
+    return _(PRESET_LABELS[code]) if code in PRESET_LABELS else code
 
 
 def granularity(code: str) -> str:
-    return GRANULARITY_LABELS.get(code, code)
+    return _(GRANULARITY_LABELS[code]) if code in GRANULARITY_LABELS else code
 
 
 def dimension(code: str) -> str:
-    return DIMENSION_LABELS.get(code, code)
+    """A dimension's name as a title ("Model", "API key")."""
+    return _(DIMENSION_LABELS[code]) if code in DIMENSION_LABELS else code
+
+
+def dimension_lower(code: str) -> str:
+    """A dimension's name inside a sentence ("model", "API key")."""
+    return _(DIMENSION_LOWER[code]) if code in DIMENSION_LOWER else code
+
+
+def by_dimension(code: str) -> str:
+    """The title of a breakdown table: "By model"."""
+    return _("By {dimension}", dimension=dimension_lower(code))
 
 
 def metric(key: str) -> str:
     """A metric's name ("Input tokens")."""
-    return METRIC_LABELS.get(key, key)
+    return _(METRIC_LABELS[key]) if key in METRIC_LABELS else key
 
 
 def metric_unit(key: str) -> str:
@@ -135,44 +182,51 @@ def metric_unit(key: str) -> str:
 def metric_header(key: str) -> str:
     """A metric as a column or axis title: "Estimated cost (USD)", "Requests"."""
     unit = metric_unit(key)
-    return f"{metric(key)} ({unit})" if unit else metric(key)
+    return _("{name} ({unit})", name=metric(key), unit=unit) if unit else metric(key)
 
 
 def bases(codes: tuple[str, ...]) -> str:
     """The kinds of money a figure adds up: "billed + estimated"."""
-    return " + ".join(BASIS_LABELS.get(c, c) for c in codes) or BASIS_LABELS["billed"]
+    return " + ".join(_(BASIS_LABELS[c]) if c in BASIS_LABELS else c for c in codes) or _(
+        BASIS_LABELS["billed"]
+    )
 
 
 def grain(code: str | None) -> str:
-    return GRAIN_LABELS.get(code or "", code or UNKNOWN)
+    return _(GRAIN_LABELS[code]) if code in GRAIN_LABELS else (code or UNKNOWN)
+
+
+def grain_lower(code: str | None) -> str:
+    """A kind of data inside a sentence ("usage buckets")."""
+    return _(GRAIN_LOWER[code]) if code in GRAIN_LOWER else (code or UNKNOWN)
 
 
 def cost_note(code: str) -> str:
     """Why a provider-day's bill and estimate differ."""
-    return _COST_NOTES.get(code, code)
+    return _(_COST_NOTES[code]) if code in _COST_NOTES else code
 
 
 def chart_note(code: str | None) -> str | None:
-    return _CHART_NOTES.get(code) if code else None
+    return _(_CHART_NOTES[code]) if code in _CHART_NOTES else None
 
 
 def empty(code: str) -> str:
     """What to tell someone who finds no usage in the period."""
-    return _EMPTY.get(code, _EMPTY["empty"])
+    return _(_EMPTY.get(code, _EMPTY["empty"]))
 
 
 def what_if_problem(code: str, model: str | None = None) -> str:
     """Why a what-if cannot be priced (Markdown; the model escaped)."""
-    return _WHAT_IF.get(code, code).format(model=md(model or ""))
+    return _(_WHAT_IF[code], model=md(model or "")) if code in _WHAT_IF else code
 
 
 def dim_value(dim: str, value: object) -> str:
     """A dimension's value as shown: "(not set)" for rows without one, "All keys" for the
     per-user rows that keep no key."""
     if value is None or (isinstance(value, float) and value != value):
-        return NONE_LABEL
+        return _(NONE_LABEL)
     if dim == "api_key" and value == ALL_KEYS:
-        return "All keys (per-user figures keep no key)"
+        return _("All keys (per-user figures keep no key)")
     return str(value)
 
 
@@ -182,50 +236,68 @@ def series_label(grp: str, value: object, metric_key: str, dim: str | None) -> s
     if grp == "all":
         return metric(metric_key)
     if grp == "other":
-        return OTHER_LABEL
+        return _(OTHER_LABEL)
     return dim_value(dim or "", value)
 
 
 def not_counted(reason: str, counted_by: str, requests_counted: bool) -> str:
     """Why rows of an import are left out of the totals (``lib.analytics.costs.not_counted``)."""
-    by = "the request logs" if counted_by == "*request" else counted_by
+    by = _("the request logs") if counted_by == "*request" else counted_by
     if reason == "billed":
-        return "stated cost: the cost report bills that provider and day"
+        return _("stated cost: the cost report bills that provider and day")
     if requests_counted:
-        return (
-            f"tokens: counted from {by} for that provider and day (it has no request count: the "
-            "requests of these rows are counted)"
+        return _(
+            "tokens: counted from {source} for that provider and day (it has no request count: "
+            "the requests of these rows are counted)",
+            source=by,
         )
-    return f"tokens and requests: counted from {by} for that provider and day"
+    return _("tokens and requests: counted from {source} for that provider and day", source=by)
 
 
 def spike(s: Spike, value: str, unit: str = "") -> str:
     """A flagged point in a sentence (Markdown): when, how much, against what is usual.
     ``value`` is the point's value already written, ``unit`` what it counts (or "")."""
-    day = WEEKDAYS[s.weekday]
-    slot = f"{day}s" if s.granularity == "day" else f"{day}s at {s.bucket.hour:02d}:00"
-    times = f"{s.ratio:.1f}×" if s.ratio is not None else "far above"
-    when = f"{s.bucket:%a %Y-%m-%d}" + (f" {s.bucket:%H:%M}" if s.granularity == "hour" else "")
+    days = _(WEEKDAYS_PLURAL[s.weekday])
+    hourly = s.granularity == "hour"
+    slot = _("{days} at {hour}", days=days, hour=f"{s.bucket.hour:02d}:00") if hourly else days
+    when = day(s.bucket, "full") + (f" {s.bucket:%H:%M}" if hourly else "")
     counted = f"{value} {unit}" if unit else value
-    return f"Spike on {when}: {counted} — {times} the usual level for {slot} ({s.usual:,.0f})"
+    usual = number(s.usual, 0)
+    if s.ratio is None:
+        return _("Spike on {when}: {value} — far above the usual level for {slot} ({usual})",
+                 when=when, value=counted, slot=slot, usual=usual)  # fmt: skip
+    return _("Spike on {when}: {value} — {times}× the usual level for {slot} ({usual})",
+             when=when, value=counted, times=number(s.ratio, 1), slot=slot, usual=usual)  # fmt: skip
 
 
 def bar_relation(rel: BarRelation) -> str:
     """How the request rows listed under a bar relate to the requests the bar counts
     (Markdown; provider and stream names escaped)."""
     parts = [
-        f"The bar counts {rel.bar_requests:,} requests: {rel.counted_log_rows:,} of them are "
-        "request-log rows listed below"
+        _(
+            "The bar counts {bar} requests: {rows} of them are request-log rows listed below",
+            bar=integer(rel.bar_requests),
+            rows=integer(rel.counted_log_rows),
+        )
     ]
     if rel.report_only_requests:
         parts.append(
-            f"{rel.report_only_requests:,} come from usage reports, which have no row per request"
+            _(
+                "{n} come from usage reports, which have no row per request",
+                n=integer(rel.report_only_requests),
+            )
         )
     for prov, stream, n_rows, n_req in rel.elsewhere:
-        said = f" ({n_req:,} requests)" if n_req is not None else ""
+        said = _(" ({n} requests)", n=integer(n_req)) if n_req is not None else ""
         parts.append(
-            f"{n_rows:,} {md(prov)} rows below are not counted: the bar counts {md(prov)} from "
-            f"{md(stream)}{said} for that day"
+            _(
+                "{n} {provider} rows below are not counted: the bar counts {provider} from "
+                "{stream}{requests} for that day",
+                n=integer(n_rows),
+                provider=md(prov),
+                stream=md(stream),
+                requests=said,
+            )
         )
     return "; ".join(parts) + "."
 
@@ -236,43 +308,72 @@ def bucket(t: datetime | date, gran: str) -> str:
         return f"{t:%Y-%m-%d %H:%M}"
     if gran == "day":
         return f"{t:%Y-%m-%d}"
-    return f"{t:%B %Y}"
+    return day(t, "LLLL y")
 
 
 def issue(i: QueryIssue) -> str:
     """One refused URL parameter in words (Markdown; the value escaped)."""
     value = md(i.value)
-    name = DIMENSION_LABELS.get(i.param, i.param)
-    return {
-        "period": f"the period “{value}” is not one of {', '.join(PRESET_LABELS.values())}",
-        "dates": f"the custom period “{value}” needs two days written YYYY-MM-DD",
-        "date_range": f"the custom period “{value}” must lie between {MIN_DATE:%Y-%m-%d} and "
-        f"{MAX_DATE:%Y-%m-%d}",
-        "granularity": f"the granularity “{value}” is not one of "
-        f"{', '.join(g.lower() for g in (GRANULARITY_LABELS[x] for x in GRANULARITIES))}",
-        "tz": f"the time zone “{value}” is not a zone name the reports know (e.g. Europe/Paris)",
-        "dimension": f"the {name.lower()} filter “{value}” has values that are too long, too many "
-        f"(over {MAX_VALUES}, or over {MAX_VALUE_LEN} characters) or contain control characters",
-    }.get(i.code, f"the parameter “{md(i.param)}” could not be read")
+    if i.code == "period":
+        return _("the period “{value}” is not one of {choices}", value=value,
+                 choices=", ".join(_(p) for p in PRESET_LABELS.values()))  # fmt: skip
+    if i.code == "dates":
+        return _("the custom period “{value}” needs two days written YYYY-MM-DD", value=value)
+    if i.code == "date_range":
+        return _("the custom period “{value}” must lie between {first} and {last}", value=value,
+                 first=f"{MIN_DATE:%Y-%m-%d}", last=f"{MAX_DATE:%Y-%m-%d}")  # fmt: skip
+    if i.code == "granularity":
+        return _("the granularity “{value}” is not one of {choices}", value=value,
+                 choices=", ".join(granularity(g).lower() for g in GRANULARITIES))  # fmt: skip
+    if i.code == "tz":
+        return _("the time zone “{value}” is not a zone name the reports know (e.g. Europe/Paris)",
+                 value=value)  # fmt: skip
+    if i.code == "dimension":
+        return _("the {name} filter “{value}” has values that are too long, too many (over {most}, "
+                 "or over {longest} characters) or contain control characters",
+                 name=dimension_lower(i.param), value=value, most=MAX_VALUES,
+                 longest=MAX_VALUE_LEN)  # fmt: skip
+    return _("the parameter “{name}” could not be read", name=md(i.param))
 
 
-STATUS_LABELS: dict[str, str] = {"ok": "Imported", "failed": "Failed", "undone": "Undone"}
-SHOW_LABELS: dict[str, str] = {
-    "all": "All",
-    "ok": "Imported",
-    "failed": "Failed",
-    "undone": "Undone",
+STATUS_LABELS: dict[str, str] = {
+    "ok": N_("Imported"),
+    "failed": N_("Failed"),
+    "undone": N_("Undone"),
 }
-ORIGIN_LABELS: dict[str, str] = {"file": "File (command line)", "upload": "Upload", "pull": "API pull",
-                                 "playground": "Playground", "gateway": "Gateway", "demo": "Demo data"}  # fmt: skip
+SHOW_LABELS: dict[str, str] = {
+    "all": N_("All"),
+    "ok": N_("Imported"),
+    "failed": N_("Failed"),
+    "undone": N_("Undone"),
+}
+# "No import is {state}." in the history's filter
+SHOW_NONE: dict[str, str] = {
+    "ok": N_("No import is imported."),
+    "failed": N_("No import has failed."),
+    "undone": N_("No import is undone."),
+}
+ORIGIN_LABELS: dict[str, str] = {"file": N_("File (command line)"), "upload": N_("Upload"),
+                                 "pull": N_("API pull"), "playground": N_("Playground"),
+                                 "gateway": N_("Gateway"), "demo": N_("Demo data")}  # fmt: skip
 
 
 def status(code: str) -> str:
-    return STATUS_LABELS.get(code, code)
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
+
+
+def show_label(code: str) -> str:
+    """A choice of the import history's filter ("All", "Imported"…)."""
+    return _(SHOW_LABELS[code]) if code in SHOW_LABELS else code
+
+
+def show_none(code: str) -> str:
+    """What the history says when no import has the state chosen."""
+    return _(SHOW_NONE[code]) if code in SHOW_NONE else _("No import yet.")
 
 
 def origin(code: str | None) -> str:
-    return ORIGIN_LABELS.get(code or "", code or UNKNOWN)
+    return _(ORIGIN_LABELS[code]) if code in ORIGIN_LABELS else (code or UNKNOWN)
 
 
 def import_result(r: ImportResult) -> str:
@@ -280,31 +381,34 @@ def import_result(r: ImportResult) -> str:
     period = ""
     if r.period_start and r.period_end:
         period = f", {r.period_start:%Y-%m-%d %H:%M} → {r.period_end:%Y-%m-%d %H:%M} UTC"
-    text = (
-        f"{md(r.file_name)}: {md(r.format)} ({grain(r.grain).lower()}) as import #{r.import_id}: "
-        f"{r.rows_read:,} rows read, {r.rows_new:,} new, {r.rows_duplicate:,} duplicate, "
-        f"{r.rows_replaced:,} replaced{period} in {r.seconds:.1f} s"
-    )
-    return text + "".join(f" (note: {md(note)})" for note in r.notes)
+    text = _(
+        "{file}: {format} ({kind}) as import #{id}: {read} rows read, {new} new, {duplicate} "
+        "duplicate, {replaced} replaced{period} in {seconds}",
+        file=md(r.file_name), format=md(r.format), kind=grain_lower(r.grain), id=r.import_id,
+        read=integer(r.rows_read), new=integer(r.rows_new), duplicate=integer(r.rows_duplicate),
+        replaced=integer(r.rows_replaced), period=period, seconds=f"{number(r.seconds, 1)} s",
+    )  # fmt: skip
+    return text + "".join(_(" (note: {note})", note=md(note)) for note in r.notes)
 
 
 def undo_result(r: UndoResult, file_name: str | None = None) -> str:
     """What an undo removed, in a sentence (Markdown)."""
     name = f" ({md(file_name)})" if file_name else ""
-    text = (
-        f"Import #{r.import_id}{name} undone: {r.rows_removed:,} rows removed, "
-        f"{r.rows_restored:,} earlier rows live again"
-    )
+    text = _(
+        "Import #{id}{name} undone: {removed} rows removed, {restored} earlier rows live again",
+        id=r.import_id, name=name, removed=integer(r.rows_removed),
+        restored=integer(r.rows_restored),
+    )  # fmt: skip
     if r.rows_kept:
-        text += (
-            f", {r.rows_kept:,} rows kept because a later import also contains them (they now "
-            "belong to it)"
+        text += _(
+            ", {kept} rows kept because a later import also contains them (they now belong to it)",
+            kept=integer(r.rows_kept),
         )
     return text + "."
 
 
 def remedy(code: str | None) -> str | None:
     """What to do about a refused file (``lib.preview.remedy``)."""
-    return {"map_columns": "Map the columns (at least a time column and one measure):"}.get(
-        code or ""
-    )
+    if code == "map_columns":
+        return _("Map the columns (at least a time column and one measure):")
+    return None
