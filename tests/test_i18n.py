@@ -27,7 +27,7 @@ from tests.conftest import ROOT, app_test, login
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
-              "lib/ui/state.py"]  # fmt: skip
+              "lib/ui/state.py", "pages/1_Usage.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -426,3 +426,25 @@ def test_the_overview_in_french(app_env):
     assert [t.label for t in at.tabs] == ["Modèles les plus utilisés", "Projets principaux",
                                          "Clés d'API principales"]  # fmt: skip
     assert not _english_left(at), _english_left(at)
+
+
+def test_the_usage_page_in_french(app_env):
+    _costs_fixture(app_env)
+    at = _open_fr("pages/1_Usage.py", **NOV_1_2)
+    assert at.title[0].value == "Utilisation"
+    m = {x.label: x.value for x in at.metric}
+    # the usage fixture's tokens priced by the catalog: $0.007935, to the cent
+    assert m["Coût estimé"] == f"0,01{NB}$US"
+    assert {"Requêtes", "Jetons en entrée", "Jetons en sortie", "Latence p95"} <= set(m)
+    assert at.selectbox(key="usage_metric").label == "Mesure"
+    assert at.selectbox(key="usage_by").label == "Répartir par"
+    assert "Par modèle" in [s.value for s in at.subheader]
+    assert "Coût estimé (USD)" in at.dataframe[-1].value.columns
+    assert not _english_left(at), _english_left(at)
+    # a metric and a breakdown picked: the link keeps them, and the language
+    at.selectbox(key="usage_by").select("model").run()
+    assert at.query_params["by"] in ("model", ["model"]) and at.query_params["lang"] in (
+        "fr",
+        ["fr"],
+    )
+    assert not at.exception and not _english_left(at), _english_left(at)
