@@ -213,3 +213,115 @@ def test_the_server_prints_the_setup_token_when_it_starts_without_users(tmp_path
     assert len(said) == 1 and len(said[0].rsplit(": ", 1)[1]) >= 24
     assert lines[-1] == "App"
     assert not (tmp_path / "s.duckdb").exists()  # the page itself did not run
+
+
+# -- refusals carry codes; pages word them ---------------------------------------------
+
+
+def test_user_refusals_carry_a_code_and_their_values(tmp_path):
+    store = UserStore(tmp_path / "users.yaml", secrets_={})
+    token = SetupToken()
+
+    def code_of(call) -> tuple[str, dict]:
+        with pytest.raises(UserError) as info:
+            call()
+        return info.value.code, info.value.values
+
+    first = create_first_admin
+    v = token.value
+    assert code_of(lambda: first(store, token, v, "A D A", "", "", "long enough")) == (
+        "bad_username",
+        {},
+    )
+    assert code_of(lambda: first(store, token, v, "ada", "", "", "short")) == (
+        "password_too_short",
+        {"n": 10},
+    )
+    assert code_of(lambda: first(store, token, v, "ada", "", "", "p" * 1025)) == (
+        "password_too_long",
+        {"n": 1024},
+    )
+    assert code_of(lambda: first(store, token, v, "ada", "", "", "ten chars\x00!")) == (
+        "password_nul",
+        {},
+    )
+    assert code_of(lambda: first(store, token, "guess", "ada", "", "", "long enough")) == (
+        "bad_setup_token",
+        {},
+    )
+    first(store, token, v, "ada", "Ada", "", "long enough")
+    assert code_of(lambda: first(store, SetupToken(), "x", "bo", "", "", "long enough")) == (
+        "admin_exists",
+        {},
+    )
+    assert code_of(lambda: store.add("ada", "", "", "long enough", "viewer")) == (
+        "user_exists",
+        {"username": "ada"},
+    )
+    assert code_of(lambda: store.add("bo", "", "", "long enough", "boss")) == (
+        "unknown_role",
+        {"role": "boss", "roles": "admin, analyst, viewer"},
+    )
+    assert code_of(lambda: store.set_language("nobody", "fr")) == (
+        "no_such_user",
+        {"username": "nobody"},
+    )
+    kept = UserStore(
+        tmp_path / "none.yaml",
+        secrets_={
+            "auth": {"credentials": {"usernames": {"root": {"password": "x", "roles": ["admin"]}}}}
+        },
+    )
+    assert code_of(lambda: kept.add("bo", "", "", "long enough", "viewer")) == (
+        "users_in_secrets",
+        {},
+    )
+    empty_kept = UserStore(
+        tmp_path / "none.yaml", secrets_={"auth": {"credentials": {"usernames": {}}}}
+    )
+    assert code_of(lambda: first(empty_kept, SetupToken(), "x", "bo", "", "", "long enough")) == (
+        "admin_in_secrets", {})  # fmt: skip
+
+
+def test_cookie_key_refusals_carry_a_code(monkeypatch):
+    monkeypatch.delenv("TOKENBOARD_COOKIE_KEY", raising=False)
+    for secrets_, code in (({}, "missing"), ({"auth": {"cookie_key": "some_key"}}, "public"),
+                           ({"auth": {"cookie_key": "short-but-not-default"}}, "short")):  # fmt: skip
+        with pytest.raises(AuthConfigError) as info:
+            cookie_key(secrets_)
+        assert info.value.code == code
+        assert info.value.values["n"] == 32 and info.value.values["env"] == "TOKENBOARD_COOKIE_KEY"
+
+
+def test_the_setup_form_says_its_refusals_in_french(app_env, tmp_path, monkeypatch):
+    from tests.conftest import app_test
+
+    monkeypatch.setenv("TOKENBOARD_USERS", str(tmp_path / "none.yaml"))
+    at = app_test()
+    at.query_params["lang"] = "fr"
+    at.run()
+    for token, username, error in (
+        ("guess", "boss", "Ce jeton d'installation n'est pas valable. Copiez-le depuis le journal"),
+        ("guess", "B O S S", "Un nom d'utilisateur compte de 2 à 32 caractères"),
+    ):  # fmt: skip
+        fields = {t.label: t for t in at.text_input}
+        fields["Jeton d'installation"].input(token)
+        fields["Nom d'utilisateur"].input(username)
+        fields["Mot de passe"].input("a long password")
+        fields["Confirmer le mot de passe"].input("a long password")
+        next(b for b in at.button if b.label == "Créer l'administrateur").click()
+        at.run()
+        assert at.error[0].value.startswith(error)
+
+
+def test_a_refused_cookie_key_is_said_in_french(app_env, monkeypatch):
+    from tests.conftest import app_test
+
+    monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", "some_key")
+    at = app_test()
+    at.query_params["lang"] = "fr"
+    at.run()
+    text = at.error[0].value
+    assert text.startswith("La clé des cookies est publique")
+    assert "`TOKENBOARD_COOKIE_KEY`" in text and "au moins 32 caractères" in text
+    assert len(at.text_input) == 0

@@ -51,8 +51,20 @@ _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "data", "t
 _MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
+# Why the login cannot be set up: the cookie key's refusal, or the users file unreadable
+# (values: path, error).
+ConfigCode = Refusal | Literal["users_file"]
+
+
 class AuthConfigError(TokenboardError):
-    """The login cannot be set up safely (no cookie key, a public or weak key, ...)."""
+    """The login cannot be set up safely (no cookie key, a public or weak key, ...).
+    ``str(err)`` is the English sentence (command line, logs); ``code`` (a ``ConfigCode``,
+    None when unknown) and ``values`` are what a page words in its language."""
+
+    def __init__(self, message: str, code: ConfigCode | None = None, **values: str | int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 def _text_files(root: Path) -> Iterator[Path]:
@@ -134,10 +146,11 @@ def refusal(key: str) -> Refusal | None:
     return None
 
 
+KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # prints a key
 _ADVICE = (
     f"Set {ENV_NAME} (or [auth] cookie_key in .streamlit/secrets.toml) to a random string of at "
     f"least {MIN_KEY_LENGTH} characters (scripts/start.sh writes one), e.g. the output of: "
-    'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+    + KEY_COMMAND
 )
 _WHY = {
     "missing": "No cookie key is set.",
@@ -165,7 +178,9 @@ def cookie_key(secrets_: dict[str, Any] | None = None) -> str:
     key, _ = configured_key(secrets_)
     why = refusal(key)
     if why is not None:
-        raise AuthConfigError(f"{_WHY[why]} {_ADVICE}")
+        raise AuthConfigError(
+            f"{_WHY[why]} {_ADVICE}", why, env=ENV_NAME, n=MIN_KEY_LENGTH, command=KEY_COMMAND
+        )
     return key
 
 

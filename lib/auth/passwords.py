@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Literal
 
 import bcrypt
 
@@ -30,19 +31,33 @@ def _dummy(cost: int) -> bytes:
     return _DUMMIES[cost]
 
 
+PasswordCode = Literal["password_too_short", "password_too_long", "password_nul"]
+
+
 class PasswordError(TokenboardError):
-    """A new password does not meet the rules; the message says which."""
+    """A new password does not meet the rules; the message says which in English, ``code``
+    (a ``PasswordCode``) and ``n`` (the limit in characters, when there is one) say it for a
+    page to word."""
+
+    def __init__(self, code: PasswordCode, message: str, n: int | None = None) -> None:
+        super().__init__(message)
+        self.code: PasswordCode = code
+        self.n = n
 
 
 def validate(password: str) -> None:
     """Raise ``PasswordError`` unless ``password`` is ``MIN_LENGTH``–``MAX_LENGTH`` characters.
     Leading and trailing spaces are kept and count."""
     if len(password) < MIN_LENGTH:
-        raise PasswordError(f"A password needs at least {MIN_LENGTH} characters.")
+        raise PasswordError(
+            "password_too_short", f"A password needs at least {MIN_LENGTH} characters.", MIN_LENGTH
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordError(f"A password can have at most {MAX_LENGTH} characters.")
+        raise PasswordError(
+            "password_too_long", f"A password can have at most {MAX_LENGTH} characters.", MAX_LENGTH
+        )
     if "\x00" in password:
-        raise PasswordError("A password cannot contain a NUL character.")
+        raise PasswordError("password_nul", "A password cannot contain a NUL character.")
 
 
 def _material(password: str) -> bytes:

@@ -16,12 +16,12 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from lib.auth.keys import AuthConfigError
-from lib.auth.passwords import PasswordError, check_password, hash_password
+from lib.auth.passwords import PasswordCode, PasswordError, check_password, hash_password
 from lib.auth.passwords import validate as validate_password
 from lib.auth.roles import ROLES
 from lib.config import PROJECT_ROOT, read_secrets
@@ -31,8 +31,29 @@ DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 
 
+# Why a user cannot be created or changed (the password's own codes included):
+# bad_username; unknown_role (values: role, roles); user_exists, no_such_user (username);
+# users_in_secrets (users are read-only, kept in the app's secrets); admin_exists and
+# admin_in_secrets (no first admin to create); bad_setup_token; password_too_short and
+# password_too_long (n, in characters); password_nul.
+UserCode = (
+    Literal[
+        "bad_username", "unknown_role", "user_exists", "no_such_user", "users_in_secrets",
+        "admin_exists", "admin_in_secrets", "bad_setup_token",
+    ]
+    | PasswordCode
+)  # fmt: skip
+
+
 class UserError(TokenboardError):
-    """A user cannot be created or changed as asked."""
+    """A user cannot be created or changed as asked. ``str(err)`` is the English sentence
+    (for the command line and logs); ``code`` (a ``UserCode``) and ``values`` are what a page
+    words in its language."""
+
+    def __init__(self, code: UserCode, message: str, **values: str | int) -> None:
+        super().__init__(message)
+        self.code: UserCode = code
+        self.values = values
 
 
 def users_file() -> Path:
@@ -98,7 +119,12 @@ class UserStore:
         except FileNotFoundError:
             return {}
         except (OSError, yaml.YAMLError) as err:
-            raise AuthConfigError(f"The user file {self.path} cannot be read: {err}") from None
+            raise AuthConfigError(
+                f"The user file {self.path} cannot be read: {err}",
+                "users_file",
+                path=str(self.path),
+                error=str(err),
+            ) from None
         users = (data.get("credentials") or {}).get("usernames") or {}
         return {k: dict(v) for k, v in users.items()}
 
@@ -170,27 +196,40 @@ class UserStore:
         username = username.strip().lower()
         if not _USERNAME_RE.match(username):
             raise UserError(
-                "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+                "bad_username",
+                "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
             )
         if role not in ROLES:
-            raise UserError(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+            raise UserError(
+                "unknown_role",
+                f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.",
+                role=role,
+                roles=", ".join(ROLES),
+            )
         try:
             validate_password(password)
         except PasswordError as err:
-            raise UserError(str(err)) from None
+            values = {} if err.n is None else {"n": err.n}
+            raise UserError(err.code, str(err), **values) from None
         if username in self.credentials["usernames"]:
-            raise UserError(f"The user {username} exists already.")
+            raise UserError(
+                "user_exists", f"The user {username} exists already.", username=username
+            )
         return username
 
     def add(self, username: str, name: str, email: str, password: str, role: str) -> User:
         """Create a user (admins only, checked by the caller)."""
         if self.read_only:
-            raise UserError("Users come from the app's secrets here; edit them there.")
+            raise UserError(
+                "users_in_secrets", "Users come from the app's secrets here; edit them there."
+            )
         self.refresh()  # never overwrite users added elsewhere
         username = self.validate_new(username, password, role)
         with self._lock:
             if username in self.credentials["usernames"]:
-                raise UserError(f"The user {username} exists already.")
+                raise UserError(
+                    "user_exists", f"The user {username} exists already.", username=username
+                )
             self.credentials["usernames"][username] = {
                 "name": name.strip() or username,
                 "email": email.strip(),
@@ -210,12 +249,16 @@ class UserStore:
         """Save the user's language (a code such as "fr"; the caller checks it is one the app
         has). Raises ``UserError`` for users kept in the secrets or an unknown user."""
         if self.read_only:
-            raise UserError("Users come from the app's secrets here; edit them there.")
+            raise UserError(
+                "users_in_secrets", "Users come from the app's secrets here; edit them there."
+            )
         self.refresh()  # never overwrite users added elsewhere
         with self._lock:
             d = self.credentials["usernames"].get(username)
             if d is None:
-                raise UserError(f"The user {username} does not exist.")
+                raise UserError(
+                    "no_such_user", f"The user {username} does not exist.", username=username
+                )
             if d.get("language") != language:
                 d["language"] = language
                 self._save()
@@ -279,10 +322,14 @@ def create_first_admin(
 ) -> User:
     """Create the first admin, only with the setup token and only while there are no users."""
     if not store.empty:
-        raise UserError("An admin exists already; ask them to add you.")
+        raise UserError("admin_exists", "An admin exists already; ask them to add you.")
     if store.read_only:
-        raise UserError("Users come from the app's secrets here; add the admin there.")
+        raise UserError(
+            "admin_in_secrets", "Users come from the app's secrets here; add the admin there."
+        )
     store.validate_new(username, password, "admin")  # before the token is used up
     if not token.consume(given_token):
-        raise UserError("That setup token is not valid. Copy it from the server log.")
+        raise UserError(
+            "bad_setup_token", "That setup token is not valid. Copy it from the server log."
+        )
     return store.add(username, name, email, password, "admin")

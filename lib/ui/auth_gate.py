@@ -28,13 +28,14 @@ import streamlit as st
 from lib.auth import device, sessions
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
-from lib.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from lib.auth.passwords import MIN_LENGTH
 from lib.auth.throttle import LoginThrottle, client_network
 from lib.auth.users import UserError, UserStore, create_first_admin, setup_token, users_file
 from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
 from lib.errors import TokenboardError
 from lib.i18n import N_
 from lib.store import Store
+from lib.ui.auth_words import config_error, user_error
 from lib.ui.i18n import _, language_switch, n_
 from lib.ui.markup import md
 from lib.ui.state import get_store
@@ -114,36 +115,6 @@ def _narrow() -> st.delta_generator.DeltaGenerator:
     return outer.container(width=FORM_WIDTH)
 
 
-def _user_error(err: UserError) -> str:
-    """A refusal of ``lib.auth.users`` in the page's language (its own English sentence when
-    it is not one of those the setup form can meet)."""
-    text = str(err)
-    known = {
-        "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'.": _(
-            "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
-        ),
-        f"A password needs at least {MIN_LENGTH} characters.": _(
-            "A password needs at least {n} characters.", n=MIN_LENGTH
-        ),
-        f"A password can have at most {MAX_LENGTH} characters.": _(
-            "A password can have at most {n} characters.", n=MAX_LENGTH
-        ),
-        "A password cannot contain a NUL character.": _(
-            "A password cannot contain a NUL character."
-        ),
-        "That setup token is not valid. Copy it from the server log.": _(
-            "That setup token is not valid. Copy it from the server log."
-        ),
-        "An admin exists already; ask them to add you.": _(
-            "An admin exists already; ask them to add you."
-        ),
-        "Users come from the app's secrets here; add the admin there.": _(
-            "Users come from the app's secrets here; add the admin there."
-        ),
-    }
-    return known.get(text) or md(text)
-
-
 def _first_admin_form(users: UserStore) -> None:
     with _narrow():
         language_switch(st.container(horizontal_alignment="right"))
@@ -178,7 +149,7 @@ def _first_admin_form(users: UserStore) -> None:
         try:
             user = create_first_admin(users, token, given, username, name, email, password)
         except UserError as err:
-            st.error(_user_error(err))
+            st.error(user_error(err))
             return
         store = get_store()
         key = cookie_key()
@@ -363,10 +334,13 @@ def require_login() -> SignedIn:
     try:
         key = cookie_key()
     except AuthConfigError as err:
-        st.error(str(err))
+        st.error(config_error(err))
         st.stop()
     try:
         users = user_store()
+    except AuthConfigError as err:
+        st.error(config_error(err))
+        st.stop()
     except TokenboardError as err:
         st.error(md(err))
         st.stop()
