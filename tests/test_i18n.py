@@ -27,7 +27,7 @@ from tests.conftest import ROOT, app_test, login
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
-              "lib/ui/state.py", "pages/1_Usage.py"]  # fmt: skip
+              "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -448,3 +448,30 @@ def test_the_usage_page_in_french(app_env):
         ["fr"],
     )
     assert not at.exception and not _english_left(at), _english_left(at)
+
+
+def test_the_costs_page_in_french(app_env):
+    _costs_fixture(app_env)
+    at = _open_fr("pages/2_Costs.py", **NOV_1_2)
+    assert at.title[0].value == "Coûts"
+    m = {x.label: x for x in at.metric}
+    assert m["Facturé (USD)"].value == f"1,00{NB}$US"  # the cost fixture bills $1.00
+    # the usage fixture priced by the catalog: $0.007935, to the cent on the card, every digit
+    # in its help
+    assert m["Estimé (USD)"].value == f"0,01{NB}$US"
+    assert m["Estimé (USD)"].help == f"Exactement 0,007935{NB}$US."
+    assert [t.label for t in at.tabs][:3] == ["Facture et estimation", "Par modèle",
+                                             "Par ligne de facture"]  # fmt: skip
+    assert any("aucune donnée d'utilisation pour ce jour" in x.value for x in at.markdown)
+    assert not _english_left(at), _english_left(at)
+    # a tab in the link opens in French too, and the link keeps the language
+    at = _open_fr("pages/2_Costs.py", tab="models", **NOV_1_2)
+    assert "Par modèle" in [s.value for s in at.subheader]
+    assert {"Modèle", "Facturé (USD)", "Estimé (USD)", "Jetons"} <= set(
+        at.dataframe[0].value.columns
+    )
+    assert at.query_params["tab"] in ("models", ["models"]) and at.query_params["lang"] in (
+        "fr",
+        ["fr"],
+    )
+    assert not _english_left(at), _english_left(at)
