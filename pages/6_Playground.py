@@ -14,7 +14,7 @@ import streamlit as st
 from lib.errors import TokenboardError
 from lib.llm.chat import ChatResult, ChatRun, is_reasoning_model
 from lib.llm.models import catalog, default_model, fetch_model_ids
-from lib.llm.params import PARAMS, RESPONSE_FORMATS, ParamError, high, unsupported
+from lib.llm.params import PARAMS, RESPONSE_FORMATS, high, unsupported
 from lib.llm.providers import PROVIDERS, base_url
 from lib.playground import presets, session, words
 from lib.playground.history import recent_runs
@@ -83,7 +83,7 @@ def _save_current() -> None:
     try:
         saved = presets.save(store, user.username, name, config, bool(S.get("pg_save_shared")))
     except TokenboardError as err:
-        _flash("error", md(err))
+        _flash("error", words.error(err, L, md))
     else:
         _flash("success", _("Saved “{name}”.", name=md(saved.name)))
 
@@ -96,7 +96,7 @@ def _save_winner(label: str, config: dict[str, Any]) -> None:
     try:
         presets.save(store, user.username, name, config)
     except TokenboardError as err:
-        S["pg_win_saved"] = (label, None, md(err))
+        S["pg_win_saved"] = (label, None, words.error(err, L, md))
     else:
         S["pg_win_saved"] = (label, name, None)
 
@@ -245,7 +245,7 @@ with chat_tab:
                 if S[f"pg_{name}"] > top:
                     S[f"pg_{name}"] = top
                 st.slider(words.param_label(name, L), float(spec.low or 0), float(top or 0), key=f"pg_{name}", step=0.05,
-                          disabled=bool(why), help=words.reason(why, model, L) if why else words.param_help(name, L))  # fmt: skip
+                          disabled=bool(why), help=words.reason(why, L, md) if why else words.param_help(name, L))  # fmt: skip
             label = (
                 _("Max completion tokens")
                 if provider != "anthropic" and is_reasoning_model(model)
@@ -256,14 +256,14 @@ with chat_tab:
             )
             why = unsupported(provider, model, "stop")
             st.text_area(_("Stop sequences (one per line, up to 4)"), key="pg_stop", height=68, disabled=bool(why),
-                         help=words.reason(why, model, L) if why else words.param_help("stop", L))  # fmt: skip
+                         help=words.reason(why, L, md) if why else words.param_help("stop", L))  # fmt: skip
             why = unsupported(provider, model, "seed")
             st.text_input(words.param_label("seed", L), key="pg_seed", disabled=bool(why),
-                          help=words.reason(why, model, L) if why else words.param_help("seed", L))  # fmt: skip
+                          help=words.reason(why, L, md) if why else words.param_help("seed", L))  # fmt: skip
             why = unsupported(provider, model, "response_format")
             st.selectbox(words.param_label("response_format", L), RESPONSE_FORMATS, key="pg_format",
                          disabled=bool(why), format_func=lambda f: words.response_format(f, L),
-                         help=words.reason(why, model, L) if why else words.param_help("response_format", L))  # fmt: skip
+                         help=words.reason(why, L, md) if why else words.param_help("response_format", L))  # fmt: skip
             if S["pg_format"] == "json_schema" and not why:
                 st.text_area(_("JSON schema"), key="pg_schema", height=120,
                              placeholder='{"name": "reply", "schema": {"type": "object", "properties": {}}}')  # fmt: skip
@@ -304,9 +304,9 @@ with chat_tab:
                 req = session.request(
                     config, S["pg_messages"], session.api_key(provider, _typed_key(provider))
                 )
-            except (ParamError, TokenboardError) as err:
+            except TokenboardError as err:
                 S["pg_messages"].pop()
-                st.error(md(err))
+                st.error(words.error(err, L, md))
             else:
                 st.button(
                     _("Stop"),
@@ -374,7 +374,10 @@ with compare_tab:
                 if p and p.code == "no_key":
                     st.error(_("Not sent: no API key ({env}).", env=code(p.field)))
                 else:
-                    st.error(_("Not sent: {why}", why=md(p.detail if p else "")))
+                    reason = (
+                        words.error(p.error, L, md) if p and p.error else md(p.detail if p else "")
+                    )
+                    st.error(_("Not sent: {why}", why=reason))
                 continue
             result = o.outcome.result
             _show_error(result)
@@ -447,13 +450,13 @@ with presets_tab:
                 presets.rename(store, user.username, user.role, pick, new_name)
                 st.rerun()
             except TokenboardError as err:
-                st.error(md(err))
+                st.error(words.error(err, L, md))
         if b3.button(_("Delete"), key="pg_delete"):
             try:
                 presets.delete(store, user.username, user.role, pick)
                 st.rerun()
             except TokenboardError as err:
-                st.error(md(err))
+                st.error(words.error(err, L, md))
         st.download_button(_("Export presets (JSON)"), lambda: presets.export_json(mine), "tokenboard-presets.json",
                            "application/json", key="pg_export", on_click="ignore")  # fmt: skip
     upload = st.file_uploader(_("Import presets (JSON)"), type=["json"], key="pg_import")
@@ -463,7 +466,7 @@ with presets_tab:
                 store, user.username, upload.getvalue().decode("utf-8", "replace"), upload.name
             )
         except TokenboardError as err:
-            st.error(md(err))
+            st.error(words.error(err, L, md))
         else:
             st.success(n_("Imported {n} preset.", "Imported {n} presets.", len(done)))
 

@@ -51,7 +51,37 @@ def test_response_formats():
 
 def test_reasons_for_disabled_parameters():
     assert unsupported("openai", "gpt-4o", "temperature") is None
-    assert "reasoning" in unsupported("openai", "gpt-5-mini", "top_p")
+    why = unsupported("openai", "gpt-5-mini", "top_p")
+    assert why is not None and (why.code, why.param) == ("reasoning_sampling", "top_p")
+    assert str(why) == "gpt-5-mini is a reasoning model: it takes only the default sampling."
     assert unsupported("openai", "o1", "stop") is None  # only o3 and o4-mini refuse stop sequences
     assert unsupported("anthropic", "claude-sonnet-4-5", "temperature") is None
     assert unsupported("compatible", "llama3", "seed") is None
+
+
+@pytest.mark.parametrize(("provider", "model", "values", "code", "found"), [
+    ("openai", "gpt-4o", {"temperature": 2.1}, "out_of_range", {"low": 0.0, "high": 2.0, "found": 2.1}),
+    ("anthropic", "claude-sonnet-4-5", {"temperature": 1.5}, "out_of_range", {"low": 0.0, "high": 1.0, "found": 1.5}),
+    ("openai", "gpt-4o", {"max_tokens": "lots"}, "not_a_number", {"found": "'lots'"}),
+    ("openai", "gpt-4o", {"stop": ["a", "b", "c", "d", "e"]}, "too_many_stops", {"limit": 4, "found": 5}),
+    ("openai", "gpt-4o", {"logit_bias": {}}, "unknown_parameter", {}),
+    ("openai", "gpt-4o", {"response_format": {"json_schema": {"schema": {}}}}, "schema_shape", {}),
+    ("openai", "gpt-4o", {"response_format": {"json_schema": "{not json"}}, "schema_not_json",
+     {"error": "Expecting property name enclosed in double quotes", "line": 1}),
+])  # fmt: skip
+def test_refusals_carry_a_code_and_their_values(provider, model, values, code, found):
+    with pytest.raises(ParamError) as err:
+        validate(provider, model, values)
+    assert (err.value.code, err.value.values) == (code, found)
+
+
+def test_a_parameter_not_taken_carries_the_models_reason():
+    with pytest.raises(ParamError) as err:
+        validate("anthropic", "claude-haiku-4-5", {"seed": 1})
+    assert err.value.code == "not_taken"
+    why = err.value.not_taken
+    assert why is not None and (why.code, why.model, why.param) == (
+        "no_such_param",
+        "claude-haiku-4-5",
+        "seed",
+    )

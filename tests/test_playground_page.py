@@ -238,3 +238,33 @@ def test_the_message_box_is_at_the_bottom_of_the_chat_tab(playground):
     assert not at.main.chat_input and not at.sidebar.chat_input
     bottom = at._tree.children[3]  # the block after main, sidebar and events: the bottom bar
     assert len(bottom.chat_input) == 1
+
+
+def test_refusals_and_reasons_are_said_in_french(playground):
+    """lib returns codes and values (a parameter not taken, a preset name taken); the page
+    words them in its language."""
+    from lib.playground import presets
+
+    at, _api, db = playground
+    nb = "\u00a0"
+    with Store(db) as s:
+        for name in ("Cold", "Warm"):
+            presets.save(
+                s,
+                "ana",
+                name,
+                {"provider": "openai", "model": "gpt-4o", "system": "", "params": {}},
+            )
+    at.query_params["lang"] = "fr"
+    at.selectbox(key="pg_model").set_value("o3-mini")
+    at.run()
+    assert shown(at.slider(key="pg_temperature").help) == (
+        f"o3-mini est un modèle de raisonnement{nb}: il n'accepte que l'échantillonnage par défaut."
+    )
+    pick = at.selectbox(key="pg_preset_pick")
+    pick.select_index(next(i for i, o in enumerate(pick.options) if o.startswith("Cold")))
+    at.text_input(key="pg_rename_to").input("Warm")
+    at.button(key="pg_rename").click()
+    at.run()
+    assert not at.exception
+    assert shown(at.error[0].value) == f"ana a déjà un préréglage nommé «{nb}Warm{nb}»."

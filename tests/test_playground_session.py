@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from lib.llm.error_kb import ErrorFacts, explain
+from lib.llm.params import ParamError, validate
+from lib.llm.types import NotTaken
 from lib.playground import session, words
 from tests.chat_api_server import OPENAI_KEY, ChatApi
 
@@ -71,7 +75,11 @@ def test_compare_sends_each_configuration_once_and_says_why_one_was_not_sent(sto
         assert ok.outcome is not None and ok.outcome.result.text == "Hello world"
         # 12 prompt tokens (2 cached), 3 completion: 10 × 0.15 + 2 × 0.075 + 3 × 0.60 = 3.45 per 1M
         assert ok.outcome.cost == Decimal("0.00000345")
-        assert hot.problem == session.Problem("param", "temperature", hot.problem.detail)
+        p = hot.problem
+        assert p is not None and p.error is not None
+        assert (p.code, p.field, p.error.code, p.error.values) == (
+            "param", "temperature", "out_of_range", {"low": 0.0, "high": 2.0, "found": 3.0})  # fmt: skip
+        assert words.error(p.error, "fr") == f"Température{NB}: attendu de 0 à 2, trouvé 3"
         assert claude.problem == session.Problem("no_key", "ANTHROPIC_API_KEY")
         assert [b["model"] for b in api.bodies] == ["gpt-4o-mini"]  # only the one that could go
     assert store.scalar("SELECT count(*) FROM playground_runs") == 1
@@ -89,9 +97,16 @@ def test_the_estimate_prices_the_longest_answer(store):
 
 def test_lib_llm_words_in_french():
     assert words.param_label("temperature", "fr") == "Température"
-    assert words.reason("o3-mini is a reasoning model: it takes only the default sampling.", "o3-mini",
-                        "fr") == f"o3-mini est un modèle de raisonnement{NB}: il n'accepte que l'échantillonnage par défaut."  # fmt: skip
-    assert words.reason("A reason no one wrote.", "m", "fr") == "A reason no one wrote."
+    assert words.reason(NotTaken("reasoning_sampling", "o3-mini", "top_p"), "fr") == (
+        f"o3-mini est un modèle de raisonnement{NB}: il n'accepte que l'échantillonnage par défaut.")  # fmt: skip
+    with pytest.raises(ParamError) as err:
+        validate("openai", "gpt-4o", {"temperature": 2.5})
+    assert words.param_error(err.value, "fr") == f"Température{NB}: attendu de 0 à 2, trouvé 2,5"
+    assert words.param_error(err.value, "en") == "Temperature: expected 0 to 2, found 2.5"
+    with pytest.raises(ParamError) as err:
+        validate("anthropic", "claude-haiku-4-5", {"seed": 3})
+    assert words.param_error(err.value, "fr") == (
+        f"Graine{NB}: Ce paramètre n'existe pas dans l'API Messages d'Anthropic.")  # fmt: skip
     busy = explain(ErrorFacts("openai", 429, "requests", "rate_limit_exceeded"), retry_after=7)
     w = words.advice(busy, 7, "fr")
     assert w.title == "Limite de débit atteinte"

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from lib.http import ANTHROPIC_API, OPENAI_API, anthropic_headers, bearer_headers
 from lib.llm.error_kb import ErrorFacts, facts_from_body
-from lib.llm.types import ChatRequest, ChatResult, Usage
+from lib.llm.types import ChatRequest, ChatResult, NotTaken, Usage
 
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 SAMPLING = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
@@ -136,13 +136,13 @@ class ProviderAdapter:
         """Input tokens the model takes, where known."""
         return CONTEXT_WINDOW.get(priced_as or "")
 
-    def unsupported(self, model: str, name: str) -> str | None:
+    def unsupported(self, model: str, name: str) -> NotTaken | None:
         """Why ``model`` does not take parameter ``name``; None when it does."""
         if is_reasoning_model(model):
             if name in SAMPLING:
-                return f"{model} is a reasoning model: it takes only the default sampling."
+                return NotTaken("reasoning_sampling", model, name)
             if name == "stop" and model.lower().startswith(("o3", "o4-mini")):
-                return f"{model} does not take stop sequences."
+                return NotTaken("no_stop", model, name)
         return None
 
     def exact_tokens(self, model: str) -> bool:
@@ -253,11 +253,12 @@ class AnthropicAdapter(ProviderAdapter):
             else super().context_window(model, priced_as)
         )
 
-    def unsupported(self, model: str, name: str) -> str | None:
+    def unsupported(self, model: str, name: str) -> NotTaken | None:
+        api = "Anthropic's Messages API"
         if name in ("frequency_penalty", "presence_penalty", "seed"):
-            return "Anthropic's Messages API has no such parameter."
+            return NotTaken("no_such_param", model, name, api)
         if name == "response_format":
-            return "Anthropic's Messages API has no response format: ask for JSON in the system prompt."
+            return NotTaken("no_response_format", model, name, api)
         return None
 
     def exact_tokens(self, model: str) -> bool:

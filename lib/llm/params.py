@@ -11,21 +11,44 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from lib.errors import TokenboardError
 from lib.llm.adapters import adapter
+from lib.llm.types import NotTaken
 
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 MAX_STOPS = 4
 
 
-class ParamError(TokenboardError):
-    """A parameter out of range or not taken by the model; ``field`` names it."""
+# Why a parameter is refused (``ParamError.code``) and the values it comes with:
+# unknown_parameter; not_taken (``not_taken``: the model's reason); not_a_number (found);
+# out_of_range (low, high, found: numbers); too_many_stops (limit, found: counts);
+# bad_response_format (found, formats); schema_not_json (error, line); schema_shape.
+ParamCode = Literal[
+    "unknown_parameter", "not_taken", "not_a_number", "out_of_range", "too_many_stops",
+    "bad_response_format", "schema_not_json", "schema_shape",
+]  # fmt: skip
 
-    def __init__(self, field: str, message: str) -> None:
+
+class ParamError(TokenboardError):
+    """A parameter out of range or not taken by the model; ``field`` names it, ``code`` (a
+    ``ParamCode``) and ``values`` say why for a page to word (``str()`` is the English)."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        code: ParamCode,
+        *,
+        not_taken: NotTaken | None = None,
+        **values: Any,
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.code: ParamCode = code
+        self.not_taken = not_taken
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
 )}  # fmt: skip
 
 
-def unsupported(provider: str, model: str, name: str) -> str | None:
+def unsupported(provider: str, model: str, name: str) -> NotTaken | None:
     """Why ``model`` of ``provider`` does not take parameter ``name``; None when it does."""
     return adapter(provider).unsupported(model, name)
 
@@ -71,7 +94,7 @@ def validate(provider: str, model: str, values: dict[str, Any]) -> dict[str, Any
     for name, value in values.items():
         spec = PARAMS.get(name)
         if spec is None:
-            raise ParamError(name, "unknown parameter")
+            raise ParamError(name, "unknown parameter", "unknown_parameter")
         if (
             value is None
             or value == ""
@@ -81,21 +104,25 @@ def validate(provider: str, model: str, values: dict[str, Any]) -> dict[str, Any
             continue
         why = unsupported(provider, model, name)
         if why:
-            raise ParamError(name, why)
+            raise ParamError(name, str(why), "not_taken", not_taken=why)
         if spec.kind in ("float", "int"):
             try:
                 number = float(value) if spec.kind == "float" else int(value)
             except (TypeError, ValueError):
-                raise ParamError(name, f"expected a number, found {value!r}") from None
+                raise ParamError(
+                    name, f"expected a number, found {value!r}", "not_a_number", found=repr(value)
+                ) from None
             top = high(provider, name)
             if (spec.low is not None and number < spec.low) or (top is not None and number > top):
-                raise ParamError(name, f"expected {spec.low:g} to {top:g}, found {number:g}")
+                raise ParamError(name, f"expected {spec.low:g} to {top:g}, found {number:g}",
+                                 "out_of_range", low=spec.low, high=top, found=number)  # fmt: skip
             out[name] = number
         elif spec.kind == "stops":
             stops = [value] if isinstance(value, str) else list(value)
             stops = [s for s in stops if s]
             if len(stops) > MAX_STOPS:
-                raise ParamError(name, f"at most {MAX_STOPS} stop sequences, found {len(stops)}")
+                raise ParamError(name, f"at most {MAX_STOPS} stop sequences, found {len(stops)}",
+                                 "too_many_stops", limit=MAX_STOPS, found=len(stops))  # fmt: skip
             if stops:
                 out[name] = stops
         else:
@@ -110,8 +137,9 @@ def _response_format(value: Any) -> dict[str, Any]:
     schema = value.get("json_schema") if isinstance(value, dict) else None
     if schema is None:
         raise ParamError(
-            "response_format", f"expected one of {', '.join(RESPONSE_FORMATS)}, found {value!r}"
-        )
+            "response_format", f"expected one of {', '.join(RESPONSE_FORMATS)}, found {value!r}",
+            "bad_response_format", found=repr(value), formats=", ".join(RESPONSE_FORMATS),
+        )  # fmt: skip
     if isinstance(schema, str):
         try:
             schema = json.loads(schema)
@@ -119,9 +147,14 @@ def _response_format(value: Any) -> dict[str, Any]:
             raise ParamError(
                 "response_format",
                 f"the JSON schema is not valid JSON ({err.msg}, line {err.lineno})",
+                "schema_not_json",
+                error=err.msg,
+                line=err.lineno,
             ) from None
     if not isinstance(schema, dict) or "schema" not in schema or "name" not in schema:
         raise ParamError(
-            "response_format", 'expected a schema object like {"name": "...", "schema": {...}}'
+            "response_format",
+            'expected a schema object like {"name": "...", "schema": {...}}',
+            "schema_shape",
         )
     return {"type": "json_schema", "json_schema": schema}

@@ -7,7 +7,7 @@ Plain data: the provider adapters (``lib.llm.adapters``) fill these, the chat cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from lib.llm.error_kb import Advice
 
@@ -58,3 +58,31 @@ class ChatResult:
     ttft_s: float | None = None  # seconds to the first text
     total_s: float | None = None  # seconds for the whole call
     error: ChatError | None = None
+
+
+# Why a model does not take a parameter (``NotTaken.code``):
+# reasoning_sampling: an OpenAI reasoning model takes only the default sampling;
+# no_stop: the model takes no stop sequences; no_such_param: the API has no such parameter;
+# no_response_format: the API has no response format (ask for JSON in the system prompt).
+NotTakenCode = Literal["reasoning_sampling", "no_stop", "no_such_param", "no_response_format"]
+_NOT_TAKEN = {
+    "reasoning_sampling": "{model} is a reasoning model: it takes only the default sampling.",
+    "no_stop": "{model} does not take stop sequences.",
+    "no_such_param": "{api} has no such parameter.",
+    "no_response_format": "{api} has no response format: ask for JSON in the system prompt.",
+}
+
+
+@dataclass(frozen=True)
+class NotTaken:
+    """Why ``model`` does not take parameter ``param``: a code a page words; ``api`` names the
+    provider's API where the code is about it ("Anthropic's Messages API"). ``str()`` is the
+    English sentence (command line, logs)."""
+
+    code: NotTakenCode
+    model: str
+    param: str
+    api: str = ""
+
+    def __str__(self) -> str:
+        return _NOT_TAKEN[self.code].format(model=self.model, api=self.api)

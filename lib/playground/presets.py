@@ -10,14 +10,55 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from lib.errors import InputError, NotFoundError
-from lib.llm.params import validate
+from lib.llm.params import ParamError, validate
 from lib.llm.providers import PROVIDERS
 from lib.store import Cursor, Store
 
 EXPORT_FORMAT = "tokenboard-presets/1"
+
+
+# Why a preset is refused (``PresetError.code`` / ``PresetNotFound.code``) and its values
+# (``where``: the file and preset, or "preset"): not_an_object; unknown_provider (found,
+# providers); model_missing; bad_param (``param_error`` says why); bad_messages; name_empty;
+# name_taken (owner, name); not_json (error, line), too_deep; not_presets_file (found,
+# expected); needs_name; missing (preset_id); not_owner (name, owner).
+PresetCode = Literal[
+    "not_an_object", "unknown_provider", "model_missing", "bad_param", "bad_messages",
+    "name_empty", "name_taken", "not_json", "too_deep", "not_presets_file", "needs_name",
+]  # fmt: skip
+
+
+class PresetError(InputError):
+    """A preset (or a presets file) refused: ``str()`` is the English sentence, ``code`` and
+    ``values`` what a page words; ``param_error`` the parameter's refusal for ``bad_param``."""
+
+    def __init__(
+        self,
+        code: PresetCode,
+        file: str,
+        problem: str,
+        *,
+        param_error: ParamError | None = None,
+        values: dict[str, Any] | None = None,
+        **where: Any,
+    ) -> None:
+        super().__init__(file, problem, **where)
+        self.preset_code: PresetCode = code
+        self.param_error = param_error
+        self.values: dict[str, Any] = {"where": file} | (values or {})
+
+
+class PresetNotFound(NotFoundError):
+    """A preset that does not exist for this user (``missing``) or that only its owner or an
+    admin may change (``not_owner``); ``values`` hold preset_id or name and owner."""
+
+    def __init__(self, code: Literal["missing", "not_owner"], message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -34,20 +75,24 @@ def check_config(config: object, where: str = "preset") -> dict[str, Any]:
     """A config as stored: provider, model, system, params (validated), messages (optional).
     Raises InputError naming the field."""
     if not isinstance(config, dict):
-        raise InputError(
-            where, "a preset must be a JSON object", expected="{provider, model, system, params}"
-        )
+        raise PresetError("not_an_object", where, "a preset must be a JSON object",
+                          expected="{provider, model, system, params}")  # fmt: skip
     provider, model = config.get("provider"), config.get("model")
     if provider not in PROVIDERS:
-        raise InputError(where, "unknown provider", field="provider", found=repr(provider),
-                         expected=" or ".join(PROVIDERS))  # fmt: skip
+        raise PresetError("unknown_provider", where, "unknown provider", field="provider",
+                          found=repr(provider), expected=" or ".join(PROVIDERS),
+                          values={"found": repr(provider), "providers": ", ".join(PROVIDERS)})  # fmt: skip
     if not isinstance(model, str) or not model.strip():
-        raise InputError(where, "the model is missing", field="model", expected="a model name")
+        raise PresetError(
+            "model_missing", where, "the model is missing", field="model", expected="a model name"
+        )
     params = config.get("params") or {}
     try:
         validate(provider, model, params)
-    except Exception as err:  # ParamError names the field
-        raise InputError(where, str(err), field=f"params.{getattr(err, 'field', '?')}") from None
+    except ParamError as err:  # it names the field
+        raise PresetError(
+            "bad_param", where, str(err), field=f"params.{err.field}", param_error=err
+        ) from None
     out: dict[str, Any] = {"provider": provider, "model": model.strip(), "system": str(config.get("system") or ""),
                            "params": params}  # fmt: skip
     if config.get("base_url"):
@@ -60,8 +105,9 @@ def check_config(config: object, where: str = "preset") -> dict[str, Any]:
             and isinstance(m.get("content"), str)
             for m in messages
         ):
-            raise InputError(where, "messages must be a list of {role: user|assistant, content: text}",
-                             field="messages")  # fmt: skip
+            raise PresetError("bad_messages", where,
+                              "messages must be a list of {role: user|assistant, content: text}",
+                              field="messages")  # fmt: skip
         out["messages"] = [{"role": m["role"], "content": m["content"]} for m in messages]
     return out
 
@@ -82,7 +128,9 @@ def save(
 def _save(cur: Cursor, owner: str, name: str, config: dict[str, Any], shared: bool) -> Preset:
     name = name.strip()
     if not name:
-        raise InputError("preset", "the name is empty", field="name", expected="a name")
+        raise PresetError(
+            "name_empty", "preset", "the name is empty", field="name", expected="a name"
+        )
     text = json.dumps(config, sort_keys=True)
     now = datetime.now(UTC)
     found = cur.execute(
@@ -116,14 +164,21 @@ def get(store: Store, user: str, preset_id: int) -> Preset:
     for p in visible(store, user):
         if p.preset_id == preset_id:
             return p
-    raise NotFoundError(f"Preset #{preset_id} does not exist or is not shared with you.")
+    raise PresetNotFound(
+        "missing",
+        f"Preset #{preset_id} does not exist or is not shared with you.",
+        preset_id=preset_id,
+    )
 
 
 def _owned(store: Store, user: str, role: str, preset_id: int) -> Preset:
     p = get(store, user, preset_id)
     if p.owner != user and role != "admin":
-        raise NotFoundError(
-            f"Preset “{p.name}” belongs to {p.owner}: only they (or an admin) can change it."
+        raise PresetNotFound(
+            "not_owner",
+            f"Preset “{p.name}” belongs to {p.owner}: only they (or an admin) can change it.",
+            name=p.name,
+            owner=p.owner,
         )
     return p
 
@@ -132,13 +187,14 @@ def rename(store: Store, user: str, role: str, preset_id: int, new_name: str) ->
     p = _owned(store, user, role, preset_id)
     new_name = new_name.strip()
     if not new_name:
-        raise InputError("preset", "the name is empty", field="name", expected="a name")
+        raise PresetError(
+            "name_empty", "preset", "the name is empty", field="name", expected="a name"
+        )
     with store.write() as cur:
         if cur.execute("SELECT 1 FROM presets WHERE owner = ? AND name = ? AND preset_id <> ?",
                        [p.owner, new_name, preset_id]).fetchone():  # fmt: skip
-            raise InputError(
-                "preset", f"{p.owner} already has a preset named “{new_name}”", field="name"
-            )
+            raise PresetError("name_taken", "preset", f"{p.owner} already has a preset named “{new_name}”",
+                              field="name", values={"owner": p.owner, "name": new_name})  # fmt: skip
         cur.execute("UPDATE presets SET name = ?, updated_at = ? WHERE preset_id = ?",
                     [new_name, datetime.now(UTC), preset_id])  # fmt: skip
 
@@ -162,21 +218,24 @@ def import_json(
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputError(file_name, f"not valid JSON ({err.msg})", line=err.lineno) from None
+        raise PresetError("not_json", file_name, f"not valid JSON ({err.msg})", line=err.lineno,
+                          values={"error": err.msg, "line": err.lineno}) from None  # fmt: skip
     except RecursionError:
-        raise InputError(file_name, "not valid JSON (nested too deeply)") from None
+        raise PresetError("too_deep", file_name, "not valid JSON (nested too deeply)") from None
     if (
         not isinstance(doc, dict)
         or doc.get("format") != EXPORT_FORMAT
         or not isinstance(doc.get("presets"), list)
     ):
-        raise InputError(file_name, "not a Tokenboard presets file", field="format", found=repr(
-            doc.get("format") if isinstance(doc, dict) else type(doc).__name__), expected=EXPORT_FORMAT)  # fmt: skip
+        found = repr(doc.get("format") if isinstance(doc, dict) else type(doc).__name__)
+        raise PresetError("not_presets_file", file_name, "not a Tokenboard presets file", field="format",
+                          found=found, expected=EXPORT_FORMAT,
+                          values={"found": found, "expected": EXPORT_FORMAT})  # fmt: skip
     checked = []
     for i, item in enumerate(doc["presets"]):
         where = f"{file_name}: presets[{i}]"
         if not isinstance(item, dict) or not str(item.get("name") or "").strip():
-            raise InputError(where, "a preset needs a name", field="name")
+            raise PresetError("needs_name", where, "a preset needs a name", field="name")
         checked.append(
             (
                 str(item["name"]).strip(),

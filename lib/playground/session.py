@@ -164,11 +164,13 @@ def stopped(req: ChatRequest, text: str) -> ChatResult:
 @dataclass(frozen=True)
 class Problem:
     """Why a configuration was not sent: ``code`` "param" (``field`` is the parameter,
-    ``detail`` the reason in English) or "no_key" (``field`` is the key's variable)."""
+    ``error`` the refusal with its code, ``detail`` its English sentence) or "no_key"
+    (``field`` is the key's variable)."""
 
     code: str
     field: str
     detail: str = ""
+    error: ParamError | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ def compare(
         try:
             req = request(cfg, [{"role": "user", "content": prompt}], key, stream=False)
         except ParamError as err:
-            out.append(CompareOutcome(label, cfg, None, Problem("param", err.field, str(err))))
+            problem = Problem("param", err.field, str(err), err)
+            out.append(CompareOutcome(label, cfg, None, problem))
             continue
         except TokenboardError as err:
             out.append(CompareOutcome(label, cfg, None, Problem("param", "", str(err))))

@@ -7,21 +7,62 @@ there shows up as untranslated instead of silently staying English.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lib.i18n import N_, translate
 from lib.i18n.formats import number
 from lib.llm.error_kb import FALLBACK, RULES, Advice
-from lib.llm.params import PARAMS
+from lib.llm.params import PARAMS, ParamError
 from lib.llm.providers import PROVIDERS
+from lib.llm.types import NotTaken
+from lib.playground.presets import PresetError, PresetNotFound
 
-# What lib.llm.adapters says when a model does not take a parameter ({model} filled in).
-REASONS = (
-    N_("{model} is a reasoning model: it takes only the default sampling."),
-    N_("{model} does not take stop sequences."),
-    N_("Anthropic's Messages API has no such parameter."),
-    N_("Anthropic's Messages API has no response format: ask for JSON in the system prompt."),
-)
+Escape = Callable[[str], str]  # makes a value from the user or a file safe where it is shown
+
+
+def _same(text: str) -> str:
+    return text
+
+
+# Why a model does not take a parameter, by ``lib.llm.types.NotTaken.code`` ({model}, {api}).
+REASONS = {
+    "reasoning_sampling": N_("{model} is a reasoning model: it takes only the default sampling."),
+    "no_stop": N_("{model} does not take stop sequences."),
+    "no_such_param": N_("{api} has no such parameter."),
+    "no_response_format": N_("{api} has no response format: ask for JSON in the system prompt."),
+}
+APIS = {"Anthropic's Messages API": N_("Anthropic's Messages API")}  # NotTaken.api, named
+# A parameter refused, by ``lib.llm.params.ParamError.code`` ({param} is its name).
+PARAM_ERRORS = {
+    "unknown_parameter": N_("{param}: unknown parameter"),
+    "not_taken": N_("{param}: {reason}"),
+    "not_a_number": N_("{param}: expected a number, found {found}"),
+    "out_of_range": N_("{param}: expected {low} to {high}, found {found}"),
+    "too_many_stops": N_("{param}: at most {limit} stop sequences, found {found}"),
+    "bad_response_format": N_("{param}: expected one of {formats}, found {found}"),
+    "schema_not_json": N_("{param}: the JSON schema is not valid JSON ({error}, line {line})"),
+    "schema_shape": N_(
+        '{param}: expected a schema object like {{"name": "...", "schema": {{...}}}}'
+    ),
+}
+# A preset refused, by ``lib.playground.presets.PresetError.preset_code`` and
+# ``PresetNotFound.code`` ({where} names the file and preset).
+PRESET_ERRORS = {
+    "not_an_object": N_("{where}: a preset must be a JSON object (provider, model, system, params)"),
+    "unknown_provider": N_("{where}: unknown provider {found}; expected {providers}"),
+    "model_missing": N_("{where}: the model is missing"),
+    "bad_param": N_("{where}: {reason}"),
+    "bad_messages": N_("{where}: messages must be a list of {{role: user|assistant, content: text}}"),
+    "name_empty": N_("Give the preset a name."),
+    "name_taken": N_("{owner} already has a preset named “{name}”."),
+    "not_json": N_("{where}: not valid JSON ({error}, line {line})"),
+    "too_deep": N_("{where}: not valid JSON (nested too deeply)"),
+    "not_presets_file": N_("{where}: not a Tokenboard presets file (format {found}, expected {expected})"),
+    "needs_name": N_("{where}: a preset needs a name"),
+    "missing": N_("Preset #{preset_id} does not exist or is not shared with you."),
+    "not_owner": N_("Preset “{name}” belongs to {owner}: only they (or an admin) can change it."),
+}  # fmt: skip
 WAIT = "The provider asks to wait {s} s. "  # lib.llm.error_kb.Advice.with_wait's prefix
 WAIT_ID = N_("The provider asks to wait {s} s.")
 FORMATS = {"text": N_("Text"), "json_object": N_("JSON object"), "json_schema": N_("JSON following a schema")}  # fmt: skip
@@ -48,13 +89,64 @@ def param_help(name: str, lang: str) -> str:
     return translate(spec.help, lang) if spec and spec.help else ""
 
 
-def reason(why: str, model: str, lang: str) -> str:
-    """Why ``model`` does not take a parameter, from ``lib.llm.params.unsupported``'s
-    sentence (a sentence not known here is shown as it is)."""
-    for template in REASONS:
-        if template.format(model=model) == why:
-            return translate(template, lang, model=model)
-    return why
+def reason(why: NotTaken, lang: str, esc: Escape = _same) -> str:
+    """Why a model does not take a parameter (``lib.llm.params.unsupported``), in ``lang``."""
+    msgid = REASONS.get(why.code)
+    if msgid is None:  # a code added to lib.llm and not worded here yet
+        return esc(str(why))
+    api = translate(APIS[why.api], lang) if why.api in APIS else esc(why.api)
+    return translate(msgid, lang, model=esc(why.model), api=api)
+
+
+def param_error(err: ParamError, lang: str, esc: Escape = _same) -> str:
+    """A parameter refused by ``lib.llm.params.validate``, in ``lang``; ``esc`` makes text
+    from the user or the file safe where it is shown (the page's ``md``)."""
+    label = param_label(err.field, lang) if err.field in PARAMS else esc(err.field)
+    if err.code == "not_taken" and err.not_taken is not None:
+        why = reason(err.not_taken, lang, esc)
+        return translate(PARAM_ERRORS["not_taken"], lang, param=label, reason=why)
+    msgid = PARAM_ERRORS.get(err.code)
+    if msgid is None:
+        return esc(str(err))
+    v = err.values
+    fields: dict[str, object] = {"param": label}
+    for k in ("low", "high"):
+        if k in v:
+            fields[k] = number(v[k], lang)
+    if err.code == "out_of_range":
+        fields["found"] = number(v["found"], lang)
+    elif err.code == "too_many_stops":
+        fields |= {"limit": v["limit"], "found": v["found"]}
+    elif "found" in v:
+        fields["found"] = esc(str(v["found"]))
+    for k in ("formats", "error", "line"):
+        if k in v:
+            fields[k] = esc(str(v[k])) if isinstance(v[k], str) else v[k]
+    return translate(msgid, lang, **fields)
+
+
+def preset_error(err: PresetError | PresetNotFound, lang: str, esc: Escape = _same) -> str:
+    """A preset refused (saving, renaming, deleting, importing), in ``lang``."""
+    code = err.preset_code if isinstance(err, PresetError) else err.code
+    msgid = PRESET_ERRORS.get(code)
+    if msgid is None:
+        return esc(str(err))
+    fields: dict[str, object] = {
+        k: esc(str(v)) if isinstance(v, str) else v for k, v in err.values.items()
+    }
+    if isinstance(err, PresetError) and err.param_error is not None:
+        fields["reason"] = param_error(err.param_error, lang, esc)
+    return translate(msgid, lang, **fields)
+
+
+def error(err: Exception, lang: str, esc: Escape = _same) -> str:
+    """Any refusal the playground meets (a parameter, a preset), in ``lang``; another error
+    keeps its English sentence."""
+    if isinstance(err, ParamError):
+        return param_error(err, lang, esc)
+    if isinstance(err, PresetError | PresetNotFound):
+        return preset_error(err, lang, esc)
+    return esc(str(err))
 
 
 @dataclass(frozen=True)
