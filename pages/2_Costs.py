@@ -118,7 +118,7 @@ if tab == "left":
             reasons = [words.not_counted(r, b, bool(q)) for r, b, q in
                        zip(left["reason"], left["counted_by"], left["requests_counted"], strict=True)]  # fmt: skip
             table(left.assign(reason=reasons), "not_counted", key="not_counted", columns={
-                "import_id": Col(_("Import"), "count"), "file_name": Col(_("File")), "provider": Col(_("Provider")),
+                "import_id": Col(_("Import #"), "count"), "file_name": Col(_("File")), "provider": Col(_("Provider")),
                 "reason": Col(_("Not counted")), "days": Col(_("Days"), "count"), "rows": Col(_("Rows"), "count"),
                 "tokens": Col(_("Tokens"), "count"), "stated_usd": Col(_("Stated cost (USD)"), "usd"),
             })  # fmt: skip

@@ -16,26 +16,33 @@ from lib.preview import MAPPABLE, columns_of, preview_file, remedy
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
 from lib.ui import url, words
 from lib.ui.frame import page
+from lib.ui.i18n import _, n_
 from lib.ui.markup import md
 from lib.ui.uploads import SavedUpload, saved_uploads
 from lib.ui.widgets import Col, n, size, table, usd, usd_exact
 
 ctx = page("pages/7_Data.py", filters=False)
-st.title("Data")
+st.title(_("Data"))
 st.caption(
-    "Load usage, cost and error exports. Each file is previewed before anything is written; an "
-    "import is all or nothing, and re-importing the same data adds nothing."
-)
+    _("Load usage, cost and error exports. Each file is previewed before anything is written; an "
+      "import is all or nothing, and re-importing the same data adds nothing.")
+)  # fmt: skip
 
 log = logging.getLogger("tokenboard")
 Ready = list[tuple[str, str, dict[str, str] | None]]
 
 
 def _unexpected(name: str, what: str) -> None:
-    """Last resort for a file that failed with something other than a TokenboardError."""
+    """Last resort for a file that failed with something other than a TokenboardError
+    (``what``: "Preview" or "Import")."""
     log.exception("%s of the uploaded file %r failed", what, name)
-    st.error(f"**{md(name)}**: the {what.lower()} failed with an unexpected error (details are in "
-             "the server log). The other files are not affected.")  # fmt: skip
+    if what == "Preview":
+        said = _("**{name}**: the preview failed with an unexpected error (details are in the server "
+                 "log). The other files are not affected.", name=md(name))  # fmt: skip
+    else:
+        said = _("**{name}**: the import failed with an unexpected error (details are in the server "
+                 "log). The other files are not affected.", name=md(name))  # fmt: skip
+    st.error(said)
 
 
 def _mapping_form(up: SavedUpload, mapping_key: str) -> None:
@@ -48,7 +55,7 @@ def _mapping_form(up: SavedUpload, mapping_key: str) -> None:
         pick = grid[i % 4].selectbox(field, ["—", *cols], key=f"{mapping_key}_{field}")
         if pick != "—":
             chosen[field] = pick
-    if st.button("Preview with this mapping", key=f"{mapping_key}_go"):
+    if st.button(_("Preview with this mapping"), key=f"{mapping_key}_go"):
         st.session_state[mapping_key] = chosen
         st.rerun()
 
@@ -58,29 +65,35 @@ def _preview_one(up: SavedUpload, ready: Ready) -> None:
     mapping_key = f"map_{up.key}"
     mapping = st.session_state.get(mapping_key) or None
     try:
-        with st.spinner("Reading the file…"):
+        with st.spinner(_("Reading the file…")):
             pv = preview_file(ctx.store, up.path, display=up.name, mapping=mapping)
     except TokenboardError as err:
         st.error(md(str(err)))
         if remedy(err) == "map_columns":
             _mapping_form(up, mapping_key)
         return
-    st.markdown(f"Recognised as **{md(pv.format)}**")
+    st.markdown(_("Recognised as **{format}**", format=md(pv.format)))
     c = st.columns(4)
-    c[0].metric("Rows", n(pv.rows))
-    c[1].metric("Requests", n(pv.requests))
-    c[2].metric("Tokens in / out", f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
-    c[3].metric("Cost (USD)", usd(pv.cost_usd),
-                help=f"Exactly {usd_exact(pv.cost_usd)}." if pv.cost_usd is not None else None)  # fmt: skip
+    c[0].metric(_("Rows"), n(pv.rows))
+    c[1].metric(_("Requests"), n(pv.requests))
+    c[2].metric(_("Tokens in / out"), f"{n(pv.input_tokens)} / {n(pv.output_tokens)}")
+    c[3].metric(_("Cost (USD)"), usd(pv.cost_usd),
+                help=_("Exactly {value}.", value=usd_exact(pv.cost_usd)) if pv.cost_usd is not None else None)  # fmt: skip
     if pv.period_start:
-        st.caption(f"Period: {pv.period_start:%Y-%m-%d %H:%M} → {pv.period_end:%Y-%m-%d %H:%M} UTC · "
-                   f"stored as {words.grain(pv.grain).lower()} of source “{md(pv.source)}”")  # fmt: skip
+        st.caption(_("Period: {start} → {end} UTC · stored as {kind} of source “{source}”",
+                     start=f"{pv.period_start:%Y-%m-%d %H:%M}", end=f"{pv.period_end:%Y-%m-%d %H:%M}",
+                     kind=words.grain_lower(pv.grain), source=md(pv.source)))  # fmt: skip
     for note in pv.notes:
         st.info(md(note))
     if pv.mapped:
-        st.write("Columns used:", ", ".join(f"{md(k)} ← {md(v)}" for k, v in pv.mapped.items()))
+        st.write(
+            _(
+                "Columns used: {columns}",
+                columns=", ".join(f"{md(k)} ← {md(v)}" for k, v in pv.mapped.items()),
+            )
+        )
         if pv.unmapped:
-            st.caption("Not used: " + ", ".join(md(u) for u in pv.unmapped))
+            st.caption(_("Not used: {columns}", columns=", ".join(md(u) for u in pv.unmapped)))
     st.dataframe(pd.DataFrame(pv.sample, columns=pv.columns), hide_index=True, width="stretch",
                  placeholder=words.UNKNOWN)  # fmt: skip
     ready.append((up.path, up.name, mapping))
@@ -88,7 +101,7 @@ def _preview_one(up: SavedUpload, ready: Ready) -> None:
 
 def _import_all(ready: Ready) -> None:
     """Import the previewed files one by one; a failure is shown and the next file goes on."""
-    with st.status("Importing…", expanded=True) as status:
+    with st.status(_("Importing…"), expanded=True) as status:
         ok = 0
         for path, name, mapping in ready:
             try:
@@ -102,16 +115,18 @@ def _import_all(ready: Ready) -> None:
                 ok += 1
                 st.success(words.import_result(r))
         status.update(
-            label=f"{ok} of {len(ready)} imported",
+            label=_("{ok} of {total} imported", ok=ok, total=len(ready)),
             state="complete" if ok == len(ready) else "error",
         )
 
 
 if ctx.can("import"):
-    st.subheader("Import files")
+    st.subheader(_("Import files"))
     uploads = st.file_uploader(
-        "Exports: OpenAI/Anthropic usage or cost API responses (JSON), LiteLLM or Helicone CSV, "
-        "or any CSV, JSON Lines or Parquet with time and token/cost columns",
+        _(
+            "Exports: OpenAI/Anthropic usage or cost API responses (JSON), LiteLLM or Helicone CSV, "
+            "or any CSV, JSON Lines or Parquet with time and token/cost columns"
+        ),
         accept_multiple_files=True,
         type=["csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet"],
     )
@@ -127,98 +142,103 @@ if ctx.can("import"):
                 except Exception:
                     _unexpected(up.name, "Preview")
         if ready and st.button(
-            f"Import {len(ready)} file{'s' if len(ready) > 1 else ''}", type="primary"
+            n_("Import {n} file", "Import {n} files", len(ready)), type="primary"
         ):
             _import_all(ready)
 
 if ctx.can("import"):
-    st.subheader("Pull from the provider APIs")
+    st.subheader(_("Pull from the provider APIs"))
     have = configured()
-    st.caption(" · ".join(f"{words.provider(p)} admin key: {'set' if ok else 'not set'}" for p, ok in have.items())
-               + " (keys are read from the environment or the app's secrets and never shown)")  # fmt: skip
+    st.caption(_("{keys} (keys are read from the environment or the app's secrets and never shown)",
+                 keys=" · ".join((_("{provider} admin key: set", provider=words.provider(p)) if ok else
+                                  _("{provider} admin key: not set", provider=words.provider(p)))
+                                 for p, ok in have.items())))  # fmt: skip
     if not any(have.values()):
-        st.info("To pull usage and costs straight from the providers, set `OPENAI_ADMIN_KEY` and/or "
-                "`ANTHROPIC_ADMIN_KEY` (organisation admin keys) in the environment or in "
-                "`.streamlit/secrets.toml`, then restart the app.")  # fmt: skip
+        st.info(_("To pull usage and costs straight from the providers, set `OPENAI_ADMIN_KEY` and/or "
+                  "`ANTHROPIC_ADMIN_KEY` (organisation admin keys) in the environment or in "
+                  "`.streamlit/secrets.toml`, then restart the app."))  # fmt: skip
     else:
         today = ctx.now.date()
         p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="bottom")
-        provider = p1.selectbox("Provider", [p for p in PROVIDERS if have[p]], format_func=words.provider,
+        provider = p1.selectbox(_("Provider"), [p for p in PROVIDERS if have[p]], format_func=words.provider,
                                 key="pull_provider")  # fmt: skip
-        period = p2.date_input("Days (UTC)", (today - timedelta(days=6), today), max_value=today,
+        period = p2.date_input(_("Days (UTC)"), (today - timedelta(days=6), today), max_value=today,
                                key="pull_period")  # fmt: skip
-        go = p3.button("Pull", key="pull_go", type="primary")
+        go = p3.button(_("Pull"), key="pull_go", type="primary")
         done = last_pulls(ctx.store)
         if not done.empty:
-            st.caption("Last pulls: " + " · ".join(
-                f"{md(r.provider)}: data up to {r.data_to:%Y-%m-%d} UTC, pulled {r.pulled:%Y-%m-%d %H:%M} UTC"
-                for r in done.itertuples()))  # fmt: skip
+            st.caption(_("Last pulls: {pulls}", pulls=" · ".join(
+                _("{provider}: data up to {day} UTC, pulled {when} UTC", provider=md(r.provider),
+                  day=f"{r.data_to:%Y-%m-%d}", when=f"{r.pulled:%Y-%m-%d %H:%M}")
+                for r in done.itertuples())))  # fmt: skip
         if go:
             if not isinstance(period, tuple) or len(period) != 2:
-                st.error("Choose a first and a last day.")
+                st.error(_("Choose a first and a last day."))
             else:
                 with st.status(
-                    f"Pulling from {words.provider(provider)}…", expanded=True
+                    _("Pulling from {provider}…", provider=words.provider(provider)), expanded=True
                 ) as status:
                     try:
                         res = pull(ctx.store, provider, period[0], period[1], role=ctx.user.role,
                                    progress=lambda msg: status.write(md(msg)))  # fmt: skip
                     except TokenboardError as err:
-                        status.update(label="Pull failed: nothing was imported", state="error")
+                        status.update(label=_("Pull failed: nothing was imported"), state="error")
                         st.error(md(str(err)))
                     else:
                         for r in res.imports:
                             st.success(words.import_result(r))
-                        waited = (
-                            f", {res.retries} retries ({res.waited_s:.0f} s waited)"
-                            if res.retries
-                            else ""
-                        )
-                        status.update(label=f"Pulled {res.pages} pages{waited}", state="complete")
+                        pages = n_("Pulled {n} page", "Pulled {n} pages", res.pages)
+                        if res.retries:
+                            pages += n_(", {n} retry ({seconds} s waited)", ", {n} retries ({seconds} s waited)",
+                                        res.retries, seconds=f"{res.waited_s:.0f}")  # fmt: skip
+                        status.update(label=pages, state="complete")
 
-st.subheader("Import history")
+st.subheader(_("Import history"))
 if said := st.session_state.pop("tb_undone", None):
     st.success(said)
-show = url.choice(st, "Show", list(SHOW), key="data_show", param="show", widget="segmented_control",
-                  format_func=lambda s: words.SHOW_LABELS[s], required=True)  # fmt: skip
+SHOW_WORDS = {s: words.show_label(s) for s in SHOW}  # fixed for this run's language
+show = url.choice(st, _("Show"), list(SHOW), key="data_show", param="show", widget="segmented_control",
+                  format_func=SHOW_WORDS.__getitem__, required=True)  # fmt: skip
 hist = import_history(ctx.store, show)
 if hist.empty:
     if show == "all":
         st.info(
-            "Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`."
+            _(
+                "Nothing imported yet. Upload exports above, or run `python -m lib.cli import FILE…`."
+            )
         )
     else:
-        st.info(f"No import is {words.SHOW_LABELS[show].lower()}.")
+        st.info(words.show_none(show))
 else:
     names = [
-        f"{name} (demo)" if demo else name
+        _("{name} (demo)", name=name) if demo else name
         for name, demo in zip(hist["file_name"], hist["is_demo"], strict=True)
     ]
     shown = hist.assign(status=hist["status"].map(words.status), file_name=names,
                         origin=hist["origin"].map(words.origin), grain=hist["grain"].map(words.grain))  # fmt: skip
     table(shown, "imports", key="imports", columns={
-        "import_id": Col("Import", "count"), "status": Col("Status"), "file_name": Col("File"),
-        "origin": Col("Origin"), "format": Col("Format"), "grain": Col("Kind"),
-        "rows_read": Col("Rows read", "count"), "rows_new": Col("New", "count"),
-        "rows_duplicate": Col("Duplicate", "count"), "rows_replaced": Col("Replaced", "count"),
-        "period_start": Col("From (UTC)", "time"), "period_end": Col("To (UTC)", "time"),
-        "started_at": Col("Started (UTC)", "time"), "error": Col("Error", none="— : no error."),
+        "import_id": Col(_("Import #"), "count"), "status": Col(_("Status")), "file_name": Col(_("File")),
+        "origin": Col(_("Origin")), "format": Col(_("Format")), "grain": Col(_("Kind")),
+        "rows_read": Col(_("Rows read"), "count"), "rows_new": Col(_("New"), "count"),
+        "rows_duplicate": Col(_("Duplicate"), "count"), "rows_replaced": Col(_("Replaced"), "count"),
+        "period_start": Col(_("From (UTC)"), "time"), "period_end": Col(_("To (UTC)"), "time"),
+        "started_at": Col(_("Started (UTC)"), "time"), "error": Col(_("Error"), none=_("— : no error.")),
     })  # fmt: skip
     undoable = hist[hist["status"] == "ok"]
     if ctx.can("undo_import") and not undoable.empty:
         labels = dict(zip(undoable["import_id"], undoable["file_name"], strict=True))
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        pick = c1.selectbox("Undo an import (its rows, and only its rows, are removed)", list(labels),
-                            index=None, placeholder="Choose an import", key="undo_pick",
+        pick = c1.selectbox(_("Undo an import (its rows, and only its rows, are removed)"), list(labels),
+                            index=None, placeholder=_("Choose an import"), key="undo_pick",
                             format_func=lambda i: f"#{i} · {labels[i]}")  # fmt: skip
-        if c2.button("Undo", key="undo", disabled=pick is None):
+        if c2.button(_("Undo"), key="undo", disabled=pick is None):
             st.session_state["tb_undo_ask"] = pick
         ask = st.session_state.get("tb_undo_ask")
         if ask is not None and ask in labels:
-            st.warning(f"Undo import #{ask} · {md(labels[ask])}? Its rows, and only its rows, are removed "
-                       "from every figure; an earlier import they had replaced counts again.")  # fmt: skip
-            y, no, _ = st.columns([1, 1, 4])
-            if y.button("Yes, undo it", key="undo_yes", type="primary"):
+            st.warning(_("Undo import #{id} · {name}? Its rows, and only its rows, are removed from every "
+                         "figure; an earlier import they had replaced counts again.", id=ask, name=md(labels[ask])))  # fmt: skip
+            y, no, _rest = st.columns([1, 1, 4])
+            if y.button(_("Yes, undo it"), key="undo_yes", type="primary"):
                 st.session_state.pop("tb_undo_ask", None)
                 try:
                     undone = undo_import(ctx.store, int(ask), role=ctx.user.role)
@@ -229,13 +249,13 @@ else:
                     st.session_state["tb_undone"] = words.undo_result(undone, labels[ask])
                     st.session_state.pop("undo_pick", None)
                     st.rerun()
-            if no.button("Cancel", key="undo_no"):
+            if no.button(_("Cancel"), key="undo_no"):
                 st.session_state.pop("tb_undo_ask", None)
                 st.rerun()
 
 if ctx.can("settings"):  # where the server keeps its files is for admins only
-    st.subheader("Where the data lives")
+    st.subheader(_("Where the data lives"))
     st.write(
-        f"Database: `{ctx.store.display_path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including "
-        "`md:` MotherDuck)."
-    )
+        _("Database: `{path}` (set `TOKENBOARD_DB` to move it; any DuckDB path, including `md:` MotherDuck).",
+          path=ctx.store.display_path)
+    )  # fmt: skip

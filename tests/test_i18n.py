@@ -27,7 +27,8 @@ from tests.conftest import ROOT, app_test, login
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
-              "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py"]  # fmt: skip
+              "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py",
+              "pages/7_Data.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -475,3 +476,28 @@ def test_the_costs_page_in_french(app_env):
         ["fr"],
     )
     assert not _english_left(at), _english_left(at)
+
+
+def test_the_data_page_in_french_with_an_undo(app_env):
+    from lib.ingest import import_file
+    from lib.store import Store
+    from tests.conftest import fixture
+
+    with Store(app_env) as s:
+        import_file(s, fixture("litellm_spend_logs.csv"))
+    at = _open_fr("pages/7_Data.py")
+    assert at.title[0].value == "Données"
+    heads = [s.value for s in at.subheader]
+    assert heads[:3] == ["Importer des fichiers", "Récupérer depuis les API des fournisseurs",
+                         "Historique des imports"]  # fmt: skip
+    history = at.dataframe[0].value
+    assert {"Lignes lues", "Nouvelles", "En double", "Origine"} <= set(history.columns)
+    assert history["État"].tolist() == ["Importé"]
+    assert not _english_left(at), _english_left(at)
+    at.selectbox(key="undo_pick").select(int(history["Import n°"][0])).run()
+    next(b for b in at.button if b.label == "Annuler").click().run()
+    assert at.warning[0].value.startswith("Annuler l'import n° ")
+    next(b for b in at.button if b.label == "Oui, l'annuler").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"Import n° {int(history['Import n°'][0])} (")
+    assert " annulé" in at.success[0].value and not _english_left(at), _english_left(at)

@@ -78,7 +78,7 @@ def test_data_page_history_and_undo(app_env):
         import_file(s, fixture("openai_costs.json"))
     at = login(app_test("pages/7_Data.py"), "ana")
     hist = at.dataframe[0].value
-    assert list(hist["Import"]) == [2, 1]
+    assert list(hist["Import #"]) == [2, 1]
     assert list(hist["New"]) == [3, 4]
     undo_select = next(s for s in at.selectbox if s.label.startswith("Undo an import"))
     undo_select.select(first.import_id)
