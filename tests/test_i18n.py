@@ -420,7 +420,7 @@ def test_the_overview_in_french(app_env):
     assert at.title[0].value == "Vue d'ensemble"
     m = {x.label: x.value for x in at.metric}
     # the bill covers both days: $1.00 billed (the cost fixture), written the French way
-    assert m["Dépense (USD, facturé)"] == f"1,00{NB}$US"
+    assert m["Dépense (facturé)"] == f"1,00{NB}$US"
     assert {"Requêtes", "Jetons en entrée", "Jetons en sortie", "Taux d'erreur"} <= set(m)
     assert [s.value for s in at.subheader][:2] == ["Ce mois-ci", "Dépense dans le temps par modèle"]
     assert at.sidebar.selectbox(key="f_period").label == "Période"
