@@ -243,7 +243,7 @@ def test_data_page_pulls_and_never_shows_the_key(app_env, api):
 
     at = login(app_test("pages/7_Data.py"), "ana")
     assert not at.exception
-    assert any("Openai admin key: set" in c.value for c in at.caption)
+    assert any("OpenAI admin key: set" in c.value for c in at.caption)
     at.date_input(key="pull_period").set_value((date(2026, 3, 1), date(2026, 3, 3)))
     at.button(key="pull_go").click()
     at.run()
