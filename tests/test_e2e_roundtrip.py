@@ -7,7 +7,9 @@ run is still drawing, which used to leave the sidebar on its first options, "Las
 and "Hour", beside a page computed for the last 30 days). The sidebar, the URL and the page
 must agree from the start; then a filter (or the page's own control: the Usage metric, the
 Costs tab, the Data history's status) changes, they must agree again, and the URL copied into
-another fresh browser must open the same view."""
+another fresh browser must open the same view. Two tries of five open the page with
+``?lang=fr`` (one with the login form, in French, one with the cookie): the page, its sidebar
+and the copied link stay in French."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lib.demo import load_demo
+from lib.i18n import translate
 from lib.store import Store
 from lib.ui.words import GRANULARITY_LABELS, PRESET_LABELS
 from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
@@ -41,6 +44,11 @@ COSTS_TABS = {"models": "Per model", "units": "Unit costs", "savings": "Savings"
               "items": "Per line item"}  # fmt: skip
 DATA_SHOW = {"ok": "Imported", "undone": "Undone", "failed": "Failed", "all": "All"}
 PAGES = {"": "Overview", "Usage": "Usage", "Costs": "Costs", "Data": "Data"}
+FRENCH_TRIES = (1, 2)  # these tries open the page with ?lang=fr
+
+
+def _lang(i: int) -> str:
+    return "fr" if i in FRENCH_TRIES else "en"
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +73,10 @@ def _query(page) -> dict[str, str]:
     }
 
 
-def _sidebar(page) -> tuple[str, str]:
+def _sidebar(page, lang: str = "en") -> tuple[str, str]:
     """The period and granularity the sidebar shows."""
-    period = page.locator("[data-testid='stSidebar'] input[aria-label='Period']").input_value()
+    label = translate("Period", lang)
+    period = page.locator(f"[data-testid='stSidebar'] input[aria-label=\"{label}\"]").input_value()
     gran = page.evaluate(
         """() => [...document.querySelectorAll("[data-testid=stSidebar] [data-testid=stRadio] input")]
                  .filter(e => e.checked).map(e => e.closest('label').innerText.trim()).join('|')"""
@@ -75,31 +84,32 @@ def _sidebar(page) -> tuple[str, str]:
     return period, gran
 
 
-def _agree(page, path: str) -> tuple[str, str]:
-    """The sidebar, the URL and the page say the same period and granularity; returns them."""
+def _agree(page, path: str, lang: str = "en") -> tuple[str, str]:
+    """The sidebar, the URL and the page say the same period and granularity (in ``lang``);
+    returns them."""
     q = _query(page)
     preset, gran = q.get("period", "30d"), q.get("gran", "day")
-    assert _sidebar(page) == (PRESET_LABELS[preset], GRANULARITY_LABELS[gran]), (
-        page.url,
-        _sidebar(page),
-    )
+    words = (translate(PRESET_LABELS[preset], lang), translate(GRANULARITY_LABELS[gran], lang))
+    assert _sidebar(page, lang) == words, (page.url, _sidebar(page, lang))
     if path in ("", "Usage"):  # these pages say their period in their first caption
         caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
         text = caption.inner_text()
-        assert text.startswith(PRESET_LABELS[preset]), (page.url, text)
+        assert text.startswith(words[0]), (page.url, text)
     return preset, gran
 
 
-def _open(browser, saved, url: str, form: bool):
-    """A fresh browser on ``url``: with the saved login's cookie, or signing in with the form."""
+def _open(browser, saved, url: str, form: bool, lang: str = "en"):
+    """A fresh browser on ``url``: with the saved login's cookie, or signing in with the form
+    (in ``lang``)."""
     context = browser.new_context(viewport=VIEWPORT, storage_state=None if form else saved)
     page = context.new_page()
     page.goto(url)
     if form:
-        page.wait_for_selector("input[aria-label='Username']", timeout=60000)
-        page.fill("input[aria-label='Username']", "ana")
-        page.fill("input[aria-label='Password']", PASSWORDS["ana"])
-        page.get_by_role("button", name="Log in").click()
+        user, password = translate("Username", lang), translate("Password", lang)
+        page.wait_for_selector(f'input[aria-label="{user}"]', timeout=60000)
+        page.fill(f'input[aria-label="{user}"]', "ana")
+        page.fill(f'input[aria-label="{password}"]', PASSWORDS["ana"])
+        page.get_by_role("button", name=translate("Log in", lang)).click()
     page.wait_for_selector("h1", timeout=60000)
     wait_idle(page)
     page.wait_for_timeout(800)  # a rerun the sign-in started would show by now
@@ -118,40 +128,52 @@ def _choose(page, scope: str, label: str, option: str) -> None:
 def _change(page, path: str, i: int) -> dict[str, str]:
     """Change a filter (and the page's own control); returns the URL parameters expected."""
     want: dict[str, str] = {}
+    lang = _lang(i)
+
+    def t(msgid: str) -> str:
+        return translate(msgid, lang)
+
     if path != "Data":
         preset, gran = CHANGES[i]
-        _choose(page, "[data-testid='stSidebar']", "Period", PRESET_LABELS[preset])
+        _choose(page, "[data-testid='stSidebar']", t("Period"), t(PRESET_LABELS[preset]))
         page.locator("[data-testid='stSidebar'] [data-testid='stRadio'] label",
-                     has_text=GRANULARITY_LABELS[gran]).click()  # fmt: skip
+                     has_text=t(GRANULARITY_LABELS[gran])).click()  # fmt: skip
         wait_idle(page)
         want |= {"period": preset, "gran": gran} if gran != "day" else {"period": preset}
     if path == "Usage":
         metric = USAGE_METRICS[i]
-        _choose(page, "[data-testid='stMain']", "Metric", METRIC_WORDS[metric])
+        name, _, unit = METRIC_WORDS[metric].partition(" (")
+        shown = t("{name} ({unit})").format(name=t(name), unit=unit[:-1]) if unit else t(name)
+        _choose(page, "[data-testid='stMain']", t("Metric"), shown)
         want["metric"] = metric
     elif path == "Costs":
         code = list(COSTS_TABS)[i]
-        page.get_by_role("tab", name=COSTS_TABS[code], exact=True).click()
+        page.get_by_role("tab", name=t(COSTS_TABS[code]), exact=True).click()
         wait_idle(page)
         want["tab"] = code
     elif path == "Data":
         code = list(DATA_SHOW)[i % len(DATA_SHOW)]
-        page.locator("[aria-label='Show'] [role='radio']", has_text=DATA_SHOW[code]).first.click()
+        page.locator(
+            f"[aria-label=\"{t('Show')}\"] [role='radio']", has_text=t(DATA_SHOW[code])
+        ).first.click()
         wait_idle(page)
         if code != "all":
             want["show"] = code
     return want
 
 
-def _view(page, path: str) -> str:
+def _view(page, path: str, lang: str = "en") -> str:
     """What the page's own control shows."""
     if path == "Usage":
-        return page.locator("[data-testid='stMain'] input[aria-label='Metric']").input_value()
+        label = translate("Metric", lang)
+        return page.locator(f"[data-testid='stMain'] input[aria-label=\"{label}\"]").input_value()
     if path == "Costs":
         return page.locator("[role='tab'][aria-selected='true']").inner_text().strip()
     if path == "Data":
         return (
-            page.locator("[aria-label='Show'] [role='radio'][aria-checked='true']")
+            page.locator(
+                f"[aria-label=\"{translate('Show', lang)}\"] [role='radio'][aria-checked='true']"
+            )
             .inner_text()
             .strip()
         )
@@ -162,14 +184,15 @@ def _view(page, path: str) -> str:
 def test_filters_and_links_round_trip(served, path):
     base, browser, saved = served
     for i in range(TRIES):
-        context, page = _open(browser, saved, f"{base}/{path}", form=i % 2 == 1)
+        lang = _lang(i)
+        url = f"{base}/{path}?lang=fr" if lang == "fr" else f"{base}/{path}"
+        context, page = _open(browser, saved, url, form=i % 2 == 1, lang=lang)
         try:
-            assert page.get_by_role("heading", name=PAGES[path]).first.is_visible()
+            heading = translate(PAGES[path], lang)
+            assert page.get_by_role("heading", name=heading).first.is_visible()
             if path != "Data":
-                assert _agree(page, path) == (
-                    "30d",
-                    "day",
-                )  # a fresh page: the defaults, everywhere
+                # a fresh page: the defaults, everywhere
+                assert _agree(page, path, lang) == ("30d", "day")
             want = _change(page, path, i)
             for key, value in want.items():
                 page.wait_for_function(
@@ -180,11 +203,13 @@ def test_filters_and_links_round_trip(served, path):
             wait_idle(page)
             q = _query(page)
             assert {k: q.get(k) for k in want} == want, (page.url, want)
-            shown = _agree(page, path) if path != "Data" else None
-            view = _view(page, path)
+            shown = _agree(page, path, lang) if path != "Data" else None
+            view = _view(page, path, lang)
             link = page.url
-            if i == 0:
-                shot(page, f"roundtrip_{(path or 'overview').lower()}")
+            if lang == "fr":  # the language stays in the link to share
+                assert q.get("lang") == "fr", page.url
+            if i in (0, 1):
+                shot(page, f"roundtrip_{(path or 'overview').lower()}_{lang}")
         finally:
             context.close()
         # the copied link, in another fresh browser: the same view
@@ -192,8 +217,9 @@ def test_filters_and_links_round_trip(served, path):
         try:
             q2 = _query(again)
             assert {k: q2.get(k) for k in want} == want, (again.url, want)
+            assert again.get_by_role("heading", name=heading).first.is_visible()
             if path != "Data":
-                assert _agree(again, path) == shown
-            assert _view(again, path) == view, (link, view)
+                assert _agree(again, path, lang) == shown
+            assert _view(again, path, lang) == view, (link, view)
         finally:
             context.close()
