@@ -336,7 +336,7 @@ def _png(spec: dict[str, Any]) -> bytes:
 
     import vl_convert as vlc
 
-    return cast(bytes, vlc.vegalite_to_png(json.dumps(spec), scale=2.0))
+    return vlc.vegalite_to_png(json.dumps(spec), scale=2.0)
 
 
 def chart(c: alt.TopLevelMixin, name: str, *, key: str) -> None:
