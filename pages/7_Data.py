@@ -14,7 +14,7 @@ from lib.errors import TokenboardError
 from lib.ingest import import_file, undo_import
 from lib.preview import MAPPABLE, columns_of, preview_file, remedy
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
-from lib.ui import url, words
+from lib.ui import import_words, url, words
 from lib.ui.frame import page
 from lib.ui.i18n import _, n_
 from lib.ui.markup import md
@@ -106,7 +106,7 @@ def _import_all(ready: Ready) -> None:
         for path, name, mapping in ready:
             try:
                 r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
-                                origin="upload", progress=lambda msg: status.write(md(msg)))  # fmt: skip
+                                origin="upload", progress=lambda msg: status.write(import_words.progress(msg)))  # fmt: skip
             except TokenboardError as err:
                 st.error(md(str(err)))
             except Exception:
@@ -180,7 +180,7 @@ if ctx.can("import"):
                 ) as status:
                     try:
                         res = pull(ctx.store, provider, period[0], period[1], role=ctx.user.role,
-                                   progress=lambda msg: status.write(md(msg)))  # fmt: skip
+                                   progress=lambda msg: status.write(import_words.progress(msg)))  # fmt: skip
                     except TokenboardError as err:
                         status.update(label=_("Pull failed: nothing was imported"), state="error")
                         st.error(md(str(err)))

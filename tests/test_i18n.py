@@ -21,14 +21,14 @@ from lib.i18n.catalog import (
     translate_plural,
 )
 from lib.i18n.extract import all_messages, raw_text, scan
-from tests.conftest import ROOT, app_test, login
+from tests.conftest import ROOT, app_test, login, shown
 
 # Files whose every shown word goes through the catalog (add a page here once translated).
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
               "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py",
-              "pages/7_Data.py"]  # fmt: skip
+              "pages/7_Data.py", "lib/ui/import_words.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -501,3 +501,31 @@ def test_the_data_page_in_french_with_an_undo(app_env):
     assert not at.exception
     assert at.success[0].value.startswith(f"Import n° {int(history['Import n°'][0])} (")
     assert " annulé" in at.success[0].value and not _english_left(at), _english_left(at)
+
+
+# -- an import's progress lines and refusals in French -------------------------------------
+
+CSV_HEAD = "timestamp,request_id,model,input_tokens,output_tokens\n"
+
+
+def _upload_fr(app_env, files: list[tuple[str, bytes]]):
+    """The Data page in French (``?lang=fr``) with ``files`` uploaded (previews drawn)."""
+    at = _open_fr("pages/7_Data.py")
+    at.file_uploader[0].set_value([(name, data, "text/csv") for name, data in files])
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_imports_progress_lines_in_french(app_env):
+    # two rows: "2 lignes lues" (the rows-read line), then the commit
+    data = (CSV_HEAD + "2025-01-01T00:00:00Z,a1,gpt-4o,10,1\n"
+            "2025-01-01T01:00:00Z,a2,gpt-4o,20,2\n").encode()  # fmt: skip
+    at = _upload_fr(app_env, [("deux.csv", data)])
+    next(b for b in at.button if b.label == "Importer 1 fichier").click()
+    at.run()
+    assert not at.exception, at.exception
+    lines = [shown(m.value) for m in at.status[0].markdown]
+    assert f"deux.csv{NB}: 2 lignes lues{NB}; recherche des doublons" in lines, lines
+    assert f"deux.csv{NB}: enregistrement" in lines
+    assert not _english_left(at), _english_left(at)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from lib.demo.exports import usage_and_cost_files, write_litellm
 from lib.demo.traffic import REQUESTS_PER_SCALE, request_log_sql
 from lib.ingest import ImportResult, import_file
+from lib.ingest.progress import ProgressLine, quiet
 from lib.store import Store
 
 
@@ -23,7 +24,7 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
 ) -> list[ImportResult]:
     """Generate demo files for ``days`` days ending now (or ``end``) and import them."""
-    say = progress or (lambda _m: None)
+    say = progress or quiet
     end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     total = max(100, int(REQUESTS_PER_SCALE * scale * days / 90))
     sql = request_log_sql(total, days, end)
@@ -31,7 +32,7 @@ def load_demo(
     with tempfile.TemporaryDirectory(prefix="tokenboard-demo-") as tmp:
         gateway = os.path.join(tmp, "litellm_spend_logs.csv")
         with store.read() as cur:
-            say(f"generating {total:,} demo requests over {days} days")
+            say(ProgressLine("demo_generating", n=total, days=days))
             write_litellm(cur, sql, gateway)
             daily = cur.execute(
                 f"""SELECT provider, CAST(epoch_ms("timestamp") // 86400000 * 86400 AS BIGINT) AS day,

@@ -38,7 +38,8 @@ from lib.ingest import hooks, ledger
 from lib.ingest.buckets import grains_note, write_also, write_buckets
 from lib.ingest.failures import closed_by_duckdb, translate_error
 from lib.ingest.fingerprint import Hasher
-from lib.ingest.requests import Progress, write_requests
+from lib.ingest.progress import Progress, ProgressLine, quiet
+from lib.ingest.requests import write_requests
 from lib.ingest.result import ImportResult
 from lib.store import Cursor, Store
 
@@ -124,7 +125,7 @@ def import_file(
     """
     require(role, "import")
     ledger.check_origin(origin)
-    job = _Job(store, display or os.path.basename(path), origin, progress or (lambda _m: None))
+    job = _Job(store, display or os.path.basename(path), origin, progress or quiet)
     hasher = Hasher(path)
     hasher.start()
 
@@ -140,14 +141,15 @@ def import_file(
                 text_only=text_only,
             )
         size = os.path.getsize(path)
-        job.say(f"{job.display}: {job.plan.format} recognised; importing {size / 1e6:,.1f} MB")
+        job.say(ProgressLine("recognised", display=job.display, format=job.plan.format,
+                             mb=size / 1e6))  # fmt: skip
         return _write(job, job.plan, hasher.digest, None)
 
     def run() -> ImportResult:
         try:
             return attempt(text_only=False)
         except TypedReadMismatch:
-            job.say(f"{job.display}: some values need the text reader; reading again")
+            job.say(ProgressLine("text_reader", display=job.display))
             return attempt(text_only=True)
 
     return _guarded(job, run, hasher.digest)
@@ -184,14 +186,14 @@ def import_records(
     ledger.check_origin(origin)
     if grain is None and fmt not in REPORT_PLANNERS:
         raise ValueError(f"no planner for records of format {fmt!r}; give their grain instead")
-    job = _Job(store, display, origin, progress or (lambda _m: None))
+    job = _Job(store, display, origin, progress or quiet)
 
     def run() -> ImportResult:
         if grain is not None:
             job.plan = arrow_plan(fmt, source or fmt, grain, display, list(records), None)
         else:
             job.plan = REPORT_PLANNERS[fmt](display, [_as_saved(d) for d in records])
-        job.say(f"{display}: {fmt}; importing {len(records):,} record(s)")
+        job.say(ProgressLine("records", display=display, format=fmt, n=len(records)))
         return _write(job, job.plan, lambda: None, within)
 
     return _guarded(job, run, lambda: None)
@@ -211,7 +213,7 @@ def import_plan(
     otherwise as ``import_records``."""
     require(role, permission)
     ledger.check_origin(origin)
-    job = _Job(store, plan.display, origin, progress or (lambda _m: None), plan=plan)
+    job = _Job(store, plan.display, origin, progress or quiet, plan=plan)
     return _guarded(job, lambda: _write(job, plan, lambda: None, within), lambda: None)
 
 
@@ -266,7 +268,7 @@ def _write(
                     )
             if plan.rows_read is not None:
                 read = plan.rows_read  # the file's lines; new/duplicate/replaced count rows kept
-            say(f"{display}: committing")
+            say(ProgressLine("committing", display=display))
             start, end = _period(cur, plan, import_id)
         except duckdb.Error as err:
             raise translate_error(err, plan) from None

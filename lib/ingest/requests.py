@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import duckdb
 
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.ingest import ledger
+from lib.ingest.progress import Progress, ProgressLine
 from lib.store import Cursor, rollups
-
-Progress = Callable[[str], None]
 
 EVENT_KEY_COLS = (
     "ts",
@@ -51,9 +49,9 @@ EVENT_KEY_SQL = (
 class Ticker(threading.Thread):
     """Reports DuckDB's progress on the running statement every ``every`` seconds."""
 
-    def __init__(self, cur: Cursor, say: Progress, label: str, every: float = 2.0) -> None:
+    def __init__(self, cur: Cursor, say: Progress, display: str, every: float = 2.0) -> None:
         super().__init__(daemon=True)
-        self.cur, self.say, self.label, self.every = cur, say, label, every
+        self.cur, self.say, self.display, self.every = cur, say, display, every
         self.stop = threading.Event()
         cur.execute("SET enable_progress_bar = true")
         cur.execute("SET enable_progress_bar_print = false")
@@ -67,7 +65,8 @@ class Ticker(threading.Thread):
             except duckdb.Error:
                 return
             if pct >= 0:
-                self.say(f"{self.label} {pct:.0f}% ({time.perf_counter() - t0:.0f} s)")
+                self.say(ProgressLine("reading_rows", display=self.display, percent=pct,
+                                      seconds=time.perf_counter() - t0))  # fmt: skip
 
     def __enter__(self) -> Ticker:
         self.start()
@@ -85,14 +84,14 @@ def write_requests(
     import's claim on them, see ``lib.ingest.undo``) or repeated in the file. Returns (rows
     read, rows new, rows duplicate, notes: request ids repeated with other values)."""
     cols = list(COLUMNS["request"])
-    with Ticker(cur, say, f"{plan.display}: reading rows"):
+    with Ticker(cur, say, plan.display):
         read = cur.execute(
             f"""INSERT INTO request_events BY NAME
             SELECT ? AS import_id, ? AS source, {EVENT_KEY_SQL} AS event_key, {", ".join(cols)}
             FROM ({plan.select_sql})""",
             [import_id, plan.source, *plan.params],
         ).scalar()
-    say(f"{plan.display}: {read:,} rows read; checking duplicates")
+    say(ProgressLine("rows_read", display=plan.display, rows=read))
     total, distinct = cur.execute(
         "SELECT count(*), count(DISTINCT event_key) FROM request_events WHERE import_id = ?",
         [import_id],

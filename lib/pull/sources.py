@@ -28,6 +28,7 @@ from lib.auth.roles import require
 from lib.config import setting
 from lib.http import ANTHROPIC_API, OPENAI_API, anthropic_headers, bearer_headers
 from lib.ingest import ImportResult, import_records
+from lib.ingest.progress import ProgressLine, quiet
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
 
@@ -184,7 +185,7 @@ def _client(
 
 def _say_page(say: Callable[[str], None], name: str) -> Callable[[int], None]:
     """Progress of one endpoint's paging: ``completions usage: page 2``."""
-    return lambda n: say(f"{name}: page {n}")
+    return lambda n: say(ProgressLine("pull_page", endpoint=name, n=n))
 
 
 @dataclass
@@ -222,18 +223,20 @@ def pull(
     if start > today:
         raise PullError(f"The period starts in the future ({start}); nothing to pull yet.")
     end = min(end, today)
-    say = progress or (lambda _m: None)
+    say = progress or quiet
     fetched: list[tuple[Endpoint, list[dict[str, Any]]]] = []
     with _client(api, policy, sleep) as client:
         for ep in api.endpoints:
-            say(f"{api.label}: fetching {ep.name} {start} → {end}")
+            say(
+                ProgressLine("pull_fetching", api=api.label, endpoint=ep.name, start=start, end=end)
+            )
             pages = client.pages(ep.path, [*_window(api, start, end), *ep.params],
                                  on_page=_say_page(say, ep.name))  # fmt: skip
             fetched.append((ep, pages))
         retries, waited = len(client.waits), sum(client.waits)
     results = []
     for ep, pages in fetched:
-        say(f"importing {ep.name}")
+        say(ProgressLine("pull_importing", endpoint=ep.name))
         name = f"{api.id} {ep.name} {start}..{end}"
         results.append(import_records(store, pages, fmt=ep.fmt, display=name, origin="pull",
                                       role=role))  # fmt: skip
