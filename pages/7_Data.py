@@ -68,7 +68,7 @@ def _preview_one(up: SavedUpload, ready: Ready) -> None:
         with st.spinner(_("Reading the file…")):
             pv = preview_file(ctx.store, up.path, display=up.name, mapping=mapping)
     except TokenboardError as err:
-        st.error(md(str(err)))
+        st.error(import_words.refusal(err))
         if remedy(err) == "map_columns":
             _mapping_form(up, mapping_key)
         return
@@ -108,7 +108,7 @@ def _import_all(ready: Ready) -> None:
                 r = import_file(ctx.store, path, display=name, mapping=mapping, role=ctx.user.role,
                                 origin="upload", progress=lambda msg: status.write(import_words.progress(msg)))  # fmt: skip
             except TokenboardError as err:
-                st.error(md(str(err)))
+                st.error(import_words.refusal(err))
             except Exception:
                 _unexpected(name, "Import")
             else:
@@ -183,7 +183,7 @@ if ctx.can("import"):
                                    progress=lambda msg: status.write(import_words.progress(msg)))  # fmt: skip
                     except TokenboardError as err:
                         status.update(label=_("Pull failed: nothing was imported"), state="error")
-                        st.error(md(str(err)))
+                        st.error(import_words.refusal(err))
                     else:
                         for r in res.imports:
                             st.success(words.import_result(r))
@@ -243,7 +243,7 @@ else:
                 try:
                     undone = undo_import(ctx.store, int(ask), role=ctx.user.role)
                 except TokenboardError as err:
-                    st.error(md(str(err)))
+                    st.error(import_words.refusal(err))
                 else:
                     # said after the rerun; nothing chosen then, so no second undo by accident
                     st.session_state["tb_undone"] = words.undo_result(undone, labels[ask])

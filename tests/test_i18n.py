@@ -529,3 +529,35 @@ def test_an_imports_progress_lines_in_french(app_env):
     assert f"deux.csv{NB}: 2 lignes lues{NB}; recherche des doublons" in lines, lines
     assert f"deux.csv{NB}: enregistrement" in lines
     assert not _english_left(at), _english_left(at)
+
+
+def test_a_refused_upload_is_said_in_french(app_env, tmp_path):
+    # line 3 of the file (its 2nd row) holds "beaucoup" as input tokens: the import refuses it
+    # with every part of the frame (line, field, found, expected)
+    data = (CSV_HEAD + "2025-01-01T00:00:00Z,a1,gpt-4o,10,1\n"
+            "2025-01-01T01:00:00Z,a2,gpt-4o,beaucoup,2\n").encode()  # fmt: skip
+    at = _upload_fr(app_env, [("mauvais.csv", data)])
+    buttons = [b for b in at.button if b.label == "Importer 1 fichier"]
+    if buttons:  # the preview let it through: the import refuses it
+        buttons[0].click()
+        at.run()
+    assert not at.exception, at.exception
+    said = [shown(e.value) for e in at.error]
+    assert (
+        f"mauvais.csv, ligne 3, champ 'input_tokens'{NB}: une valeur est illisible{NB}; trouvé "
+        f"'beaucoup'{NB}; attendu{NB}: un nombre entier ≥ 0"
+    ) in said, said
+    assert not _english_left(at), _english_left(at)
+    # lib's own sentence (the command line's, the ledger's) stays English: the same parts
+    from lib.errors import InputError
+    from lib.ingest import import_file
+    from lib.store import Store
+
+    bad = tmp_path / "mauvais.csv"
+    bad.write_bytes(data)
+    with Store(app_env) as s, pytest.raises(InputError) as err:
+        import_file(s, str(bad))
+    assert str(err.value) == (
+        "mauvais.csv, line 3, field 'input_tokens': a value cannot be read; found 'beaucoup'; "
+        "expected a whole number ≥ 0"
+    )

@@ -22,6 +22,7 @@ from itertools import islice
 from typing import Any, Literal
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import Asked, Importer, Plan
 from lib.importers.formats import FORMATS, RANKED, provider_api
 from lib.importers.read import (
@@ -89,9 +90,9 @@ def _api_error(display: str, doc: Any) -> None:
     if msg:
         raise InputError(
             display,
-            "this is an API error response saved instead of data",
+            N_("this is an API error response saved instead of data"),
             found=msg,
-            expected="a usage or cost report",
+            expected=N_("a usage or cost report"),
         )
 
 
@@ -167,9 +168,9 @@ def _plan_json(asked: Asked, sample: bytes, cur: Cursor) -> Plan:
     if not docs:
         raise InputError(
             display,
-            "the JSON holds no data",
+            N_("the JSON holds no data"),
             found="[]",
-            expected="a usage or cost report, or records",
+            expected=N_("a usage or cost report, or records"),
         )
     asked = replace(asked, lines=is_lines)
     found = _choose_docs(docs, asked.fmt)
@@ -186,8 +187,8 @@ def _plan_json(asked: Asked, sample: bytes, cur: Cursor) -> Plan:
         return _plan_records(enveloped_records(path, display, enveloped), cur, asked)
     raise InputError(
         display,
-        "unrecognised JSON",
-        expected="an OpenAI/Anthropic usage or cost API response, or request records",
+        N_("unrecognised JSON"),
+        expected=N_("an OpenAI/Anthropic usage or cost API response, or request records"),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import duckdb
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules
 from lib.importers.tabular import Tabular, quote_ident
 from lib.store.db import Cursor
@@ -45,7 +46,7 @@ def first_bytes(path: str, display: str) -> bytes:
     except OSError as err:
         raise InputError(display, f"cannot be read ({err.strerror})") from None
     if size == 0 or not sample.strip():
-        raise InputError(display, "the file is empty", expected="an export with data rows")
+        raise InputError(display, N_("the file is empty"), expected=N_("an export with data rows"))
     return sample
 
 
@@ -69,9 +70,9 @@ def detect_encoding(sample: bytes, display: str) -> str:
     if b"\x00" in sample[:8192]:
         raise InputError(
             display,
-            "binary content, not a text export",
+            N_("binary content, not a text export"),
             found="NUL bytes",
-            expected="a CSV, JSON, JSON Lines or Parquet file",
+            expected=N_("a CSV, JSON, JSON Lines or Parquet file"),
         )
     try:
         sample.decode("utf-8")
@@ -110,7 +111,9 @@ def open_csv(path: str, display: str, sample: bytes | None = None) -> Tabular:
     text = text.lstrip("\ufeff")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
-        raise InputError(display, "the file is empty", expected="a header line and data rows")
+        raise InputError(
+            display, N_("the file is empty"), expected=N_("a header line and data rows")
+        )
     header = lines[0]
     delimiter = max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
     raw_names = next(csv.reader(io.StringIO(header), delimiter=delimiter))
@@ -146,17 +149,19 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
             obj = json.loads(line)
         except RecursionError:
             raise InputError(
-                display, "the JSON is nested too deeply", line=lineno, expected="records"
+                display, N_("the JSON is nested too deeply"), line=lineno, expected=N_("records")
             ) from None
         except json.JSONDecodeError as err:
             raise InputError(
                 display,
                 f"malformed JSON ({err.msg})",
                 line=lineno,
-                expected="one JSON object per line",
+                expected=N_("one JSON object per line"),
             ) from None
         if not isinstance(obj, dict):
-            raise InputError(display, "a line is not a JSON object", line=lineno, found=line[:60])
+            raise InputError(
+                display, N_("a line is not a JSON object"), line=lineno, found=line[:60]
+            )
         records.append(obj)
     return json_records(path, display, records, "newline_delimited")
 
@@ -222,7 +227,7 @@ def _check_array(text: str, display: str, complete: bool) -> None:
             f"malformed JSON ({msg})",
             line=line,
             found=f"column {col}",
-            expected="a JSON array of objects",
+            expected=N_("a JSON array of objects"),
         )
 
     pos = skip(0)
@@ -243,16 +248,18 @@ def _check_array(text: str, display: str, complete: bool) -> None:
             return  # a record cut by the end of the sample: DuckDB reads the rest
         except RecursionError:
             raise InputError(
-                display, "the JSON is nested too deeply", expected="records (a few levels deep)"
+                display,
+                N_("the JSON is nested too deeply"),
+                expected=N_("records (a few levels deep)"),
             ) from None
         pos = skip(pos)
         if pos >= len(text):
             if complete:
                 raise InputError(
                     display,
-                    "the JSON ends early (truncated file?)",
+                    N_("the JSON ends early (truncated file?)"),
                     line=text.count("\n") + 1,
-                    expected="a complete JSON array",
+                    expected=N_("a complete JSON array"),
                 )
             return
         if text[pos] == ",":
@@ -392,9 +399,9 @@ def _loads(text: str | bytes, display: str, line: int | None = None) -> Any:
     except RecursionError:
         raise InputError(
             display,
-            "the JSON is nested too deeply",
+            N_("the JSON is nested too deeply"),
             line=line,
-            expected="a usage or cost report, or records (a few levels deep)",
+            expected=N_("a usage or cost report, or records (a few levels deep)"),
         ) from None
 
 
@@ -405,10 +412,10 @@ def _decode(data: bytes, display: str, first_line: int = 1) -> str:
     except UnicodeDecodeError as err:
         raise InputError(
             display,
-            "the text is not valid UTF-8",
+            N_("the text is not valid UTF-8"),
             line=first_line + data.count(b"\n", 0, err.start),
             found=f"byte 0x{data[err.start]:02x}",
-            expected="UTF-8 text (JSON is always UTF-8)",
+            expected=N_("UTF-8 text (JSON is always UTF-8)"),
         ) from None
 
 
@@ -453,8 +460,8 @@ def array_records(sample: bytes, display: str) -> list[Any]:
         except RecursionError:
             raise InputError(
                 display,
-                "the JSON is nested too deeply",
-                expected="a usage or cost report, or records (a few levels deep)",
+                N_("the JSON is nested too deeply"),
+                expected=N_("a usage or cost report, or records (a few levels deep)"),
             ) from None
         out.append(value)
     return out
@@ -480,7 +487,7 @@ def _malformed_line(display: str, err: json.JSONDecodeError, lineno: int) -> Inp
         display,
         f"malformed JSON on this line ({err.msg})",
         line=lineno,
-        expected="one complete JSON value per line",
+        expected=N_("one complete JSON value per line"),
     )
 
 
@@ -489,8 +496,8 @@ def load_json(path: str, display: str) -> tuple[Any, bool]:
     if os.path.getsize(path) > MAX_JSON_DOCUMENT:
         raise InputError(
             display,
-            "this JSON document is too large to import at once",
-            expected="JSON Lines or Parquet for large request logs",
+            N_("this JSON document is too large to import at once"),
+            expected=N_("JSON Lines or Parquet for large request logs"),
         )
     with open(path, "rb") as fh:
         text = _decode(fh.read(), display)
@@ -511,7 +518,7 @@ def load_json(path: str, display: str) -> tuple[Any, bool]:
                 return docs, True
         ends_early = whole_err.pos >= len(text.rstrip()) - 1
         problem = (
-            "the JSON ends early (truncated file?)"
+            N_("the JSON ends early (truncated file?)")
             if ends_early
             else f"malformed JSON ({whole_err.msg})"
         )
@@ -520,7 +527,7 @@ def load_json(path: str, display: str) -> tuple[Any, bool]:
             problem,
             line=whole_err.lineno,
             found=f"column {whole_err.colno}",
-            expected="a complete JSON document",
+            expected=N_("a complete JSON document"),
         ) from None
 
 

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from lib.errors import InputError
+from lib.i18n import N_
 
 # Timestamps: nothing an LLM API reports is older than the Unix epoch, and years past 2199
 # are typos (or attacks) that break date arithmetic further on.
@@ -27,7 +28,7 @@ TS_RANGE = "between 1970 and 2199"
 
 # Counts (tokens, requests, errors, latency, HTTP status): whole numbers ≥ 0 that fit BIGINT.
 MAX_COUNT = 2**63 - 1
-COUNT_EXPECTED = "a whole number ≥ 0"
+COUNT_EXPECTED = N_("a whole number ≥ 0")
 
 # Money: finite, stored as DECIMAL(38, MONEY_SCALE). Scale 20 holds every digit of any JSON
 # float of 1e-4 or more (17 significant digits) and of cents with up to 18 decimals. A value
@@ -39,7 +40,7 @@ MONEY_SQL = f"DECIMAL(38, {MONEY_SCALE})"
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 MAX_AMOUNT = Decimal(10) ** 15
 _WIDE = Context(prec=80)  # room for 15 integer digits + 20 decimals, and more
-AMOUNT_EXPECTED = (
+AMOUNT_EXPECTED = N_(
     "a finite decimal amount in US dollars (only USD is supported on request and usage rows; "
     "cost exports keep their own currency)"
 )
@@ -71,7 +72,7 @@ CURRENCY_WORDS: dict[str, str] = {
     "RMB": "CNY",
     "YUAN": "CNY",
 }
-CURRENCY_EXPECTED = "an ISO 4217 currency code (USD, EUR, GBP, …) or its sign ($, €, £, ¥)"
+CURRENCY_EXPECTED = N_("an ISO 4217 currency code (USD, EUR, GBP, …) or its sign ($, €, £, ¥)")
 _ISO_CODE = re.compile(r"[A-Z]{3}")
 
 
@@ -208,12 +209,12 @@ class JsonChecks:
 
     def obj(self, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(path, "not a JSON object", value, "an object")
+            raise self.fail(path, N_("not a JSON object"), value, N_("an object"))
         return value
 
     def lst(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
-            raise self.fail(path, "not a JSON array", value, "an array")
+            raise self.fail(path, N_("not a JSON array"), value, N_("an array"))
         return value
 
     def records(
@@ -242,11 +243,13 @@ class JsonChecks:
         if v is None:
             if required:
                 raise self.fail(
-                    f"{path}.{key}", "a required field is missing", expected="a whole number"
+                    f"{path}.{key}",
+                    N_("a required field is missing"),
+                    expected=N_("a whole number"),
                 )
             return None
         if not count_ok(v):
-            raise self.fail(f"{path}.{key}", "not a count", v, COUNT_EXPECTED)
+            raise self.fail(f"{path}.{key}", N_("not a count"), v, COUNT_EXPECTED)
         return v
 
     def num(self, d: dict[str, Any], key: str, path: str) -> float | None:
@@ -254,13 +257,13 @@ class JsonChecks:
         if v is None:
             return None
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
-            raise self.fail(f"{path}.{key}", "not a number", v, "a number")
+            raise self.fail(f"{path}.{key}", N_("not a number"), v, N_("a number"))
         try:
             f = float(v)
         except OverflowError:
             f = float("inf")
         if not number_ok(f):
-            raise self.fail(f"{path}.{key}", "not a finite number", v, "a finite number")
+            raise self.fail(f"{path}.{key}", N_("not a finite number"), v, N_("a finite number"))
         return f
 
     def amount(self, value: Any, path: str, expected: str) -> Decimal:
@@ -270,9 +273,9 @@ class JsonChecks:
                 raise InvalidOperation
             d = Decimal(str(value))
         except InvalidOperation:
-            raise self.fail(path, "not an amount", value, expected) from None
+            raise self.fail(path, N_("not an amount"), value, expected) from None
         if not amount_ok(d):
-            raise self.fail(path, "not a finite amount", value, AMOUNT_EXPECTED)
+            raise self.fail(path, N_("not a finite amount"), value, AMOUNT_EXPECTED)
         return d
 
     def money(self, value: Any, path: str, expected: str, cents: bool = False) -> Decimal:
@@ -288,27 +291,29 @@ class JsonChecks:
         if v is None:
             return None
         if not isinstance(v, str):
-            raise self.fail(f"{path}.{key}", "not a string", v, "a string or null")
+            raise self.fail(f"{path}.{key}", N_("not a string"), v, N_("a string or null"))
         return v
 
     def epoch(self, d: dict[str, Any], key: str, path: str) -> datetime:
         v = self.int_(d, key, path, required=True)
         assert v is not None  # required: a missing value was refused
         if not epoch_ok(v):
-            raise self.fail(f"{path}.{key}", "a date out of range", v, f"Unix seconds {TS_RANGE}")
+            raise self.fail(
+                f"{path}.{key}", N_("a date out of range"), v, f"Unix seconds {TS_RANGE}"
+            )
         return datetime.fromtimestamp(v, tz=UTC)
 
     def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
         v = d.get(key)
         if not isinstance(v, str):
             raise self.fail(
-                f"{path}.{key}", "missing or not a timestamp", v, "an RFC 3339 timestamp"
+                f"{path}.{key}", N_("missing or not a timestamp"), v, N_("an RFC 3339 timestamp")
             )
         try:
             ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
         except ValueError:
             raise self.fail(
-                f"{path}.{key}", "not a timestamp", v, "an RFC 3339 timestamp"
+                f"{path}.{key}", N_("not a timestamp"), v, N_("an RFC 3339 timestamp")
             ) from None
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=UTC)
@@ -318,6 +323,6 @@ class JsonChecks:
             ts = MIN_TS if ts.year < 2000 else MAX_TS
         if not ts_ok(ts):
             raise self.fail(
-                f"{path}.{key}", "a date out of range", v, f"an RFC 3339 timestamp {TS_RANGE}"
+                f"{path}.{key}", N_("a date out of range"), v, f"an RFC 3339 timestamp {TS_RANGE}"
             )
         return ts

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import duckdb
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules
 from lib.store.db import Cursor
 
@@ -205,7 +206,7 @@ class Tabular:
         if "unicode" in text.lower() or "encoding" in text.lower():
             return InputError(
                 self.display,
-                "the text is not valid in the detected encoding",
+                N_("the text is not valid in the detected encoding"),
                 line=line,
                 field=element,
                 expected=f"{self.encoding.upper()} text",
@@ -213,12 +214,12 @@ class Tabular:
         if "Malformed JSON" in text or "JSON" in text:
             return InputError(
                 self.display,
-                "malformed JSON",
+                N_("malformed JSON"),
                 line=line,
                 field=element,
-                expected="one JSON object per line"
+                expected=N_("one JSON object per line")
                 if element is None
-                else "a JSON array of objects",
+                else N_("a JSON array of objects"),
             )
         first = text.splitlines()[0] if text else type(err).__name__
         return InputError(self.display, f"could not be read: {first}", line=line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.i18n import N_
 from lib.importers import rules
 
 NUMERIC_TYPES = (
@@ -58,10 +59,10 @@ EXPECTED = {
     "int": rules.COUNT_EXPECTED,
     "money": rules.AMOUNT_EXPECTED,
     "money18": rules.AMOUNT_EXPECTED,
-    "float": "a number",
-    "bool": "true/false",
-    "status": "a status",
-    "str": "text",
+    "float": N_("a number"),
+    "bool": N_("true/false"),
+    "status": N_("a status"),
+    "str": N_("text"),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.ingest.failures import translate_error
@@ -80,7 +81,7 @@ def write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, in
     bad = cur.execute("SELECT count(*) FROM stage WHERE bucket_end <= bucket_start").scalar()
     if bad:
         raise InputError(
-            plan.display, f"{bad} bucket(s) end before they start", expected="end after start"
+            plan.display, f"{bad} bucket(s) end before they start", expected=N_("end after start")
         )
     read = cur.execute("SELECT count(*) FROM stage").scalar()
     cur.execute(
@@ -135,7 +136,7 @@ def write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, in
             plan.display,
             f"its buckets cover only part of {n} bucket(s) imported earlier (import #{old}, "
             f"for example {s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} UTC), so neither could be kept whole",
-            expected="a pull with the same bucket width, or undo the earlier import first",
+            expected=N_("a pull with the same bucket width, or undo the earlier import first"),
         )
     dup_existing, replaced = cur.execute(
         """SELECT count(*) FILTER (WHERE row_key IN (SELECT row_key FROM stage2)),

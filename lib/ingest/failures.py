@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError, TokenboardError, disk_full_error, is_disk_full
+from lib.i18n import N_
 from lib.importers import values
 from lib.importers.base import Plan
 
@@ -25,7 +26,7 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
     human = {"ts": "timestamp", "bucket_start": "period start"}.get(
         field_name, field_name.replace("_", " ")
     )
-    problem = f"the {human} is missing" if missing else "a value cannot be read"
+    problem = f"the {human} is missing" if missing else N_("a value cannot be read")
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute("SET TimeZone = 'UTC'")

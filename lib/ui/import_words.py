@@ -6,6 +6,7 @@ wrote it, escaped for Markdown. Every function returns Markdown with the values 
 
 from __future__ import annotations
 
+from lib.errors import InputError
 from lib.i18n import N_
 from lib.ingest.progress import ProgressLine
 from lib.ui.i18n import _, integer, n_, number
@@ -58,3 +59,32 @@ def progress(line: str) -> str:
         if key in v:
             v[key] = md(f"{line.values[key]}")
     return _(PROGRESS[code], **v)
+
+
+def _quoted(text: str, limit: int | None = None) -> str:
+    """``text`` quoted as ``InputError`` quotes it (Python's repr), cut to ``limit``."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return md(repr(text))
+
+
+def refusal(err: BaseException) -> str:
+    """Why a file was refused or an import failed (Markdown), in the page's language.
+
+    An ``InputError`` is composed from its parts as its ``str()`` composes them ("FILE, line N,
+    field 'F': PROBLEM; found 'X'; expected Y"), its problem and expected texts translated
+    when they are among the constant texts the importers mark with ``N_`` (others, which
+    carry values, stay in English). Other errors are shown as lib wrote them."""
+    if not isinstance(err, InputError):
+        return md(str(err))
+    where = [md(err.file)]
+    if err.line is not None:
+        where.append(_("line {n}", n=err.line))
+    if err.field:
+        where.append(_("field {field}", field=_quoted(err.field)))
+    text = _("{where}: {problem}", where=", ".join(where), problem=md(_(err.problem)))
+    if err.found is not None:
+        text += _("; found {found}", found=_quoted(err.found, 80))
+    if err.expected:
+        text += _("; expected {expected}", expected=md(_(err.expected)))
+    return text

@@ -39,6 +39,7 @@ import re
 import duckdb
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import FieldSource, Importer, Plan, col
 from lib.importers.match import detect_style
 from lib.importers.plan import tabular_plan
@@ -170,10 +171,10 @@ def _one_width(tab: Tabular, cur: Cursor, name: str) -> None:
     if days and hours:
         raise InputError(
             tab.display,
-            "daily rows and hourly rows in one export (the same day would be counted twice)",
+            N_("daily rows and hourly rows in one export (the same day would be counted twice)"),
             field=name,
             found=f"{days:,} dates and {hours:,} dates with a time",
-            expected="one export: every row a day, or every row an hour",
+            expected=N_("one export: every row a day, or every row an hour"),
         )
 
 

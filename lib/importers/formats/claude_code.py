@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import ZERO_USAGE, Asked, Importer, Plan, arrow_plan
 from lib.importers.rules import JsonChecks
 
@@ -66,7 +67,9 @@ def _day(ctx: JsonChecks, rec: dict[str, Any], path: str) -> datetime:
     """The record's UTC day; a time other than midnight is refused (the report is daily)."""
     day = ctx.rfc3339(rec, "date", path)
     if (day.hour, day.minute, day.second, day.microsecond) != (0, 0, 0, 0):
-        raise ctx.fail(f"{path}.date", "not the start of a UTC day", rec.get("date"), "a UTC date")
+        raise ctx.fail(
+            f"{path}.date", N_("not the start of a UTC day"), rec.get("date"), N_("a UTC date")
+        )
     return day
 
 
@@ -76,11 +79,15 @@ def _actor(ctx: JsonChecks, rec: dict[str, Any], path: str) -> tuple[str, str | 
     kind = actor.get("type")
     key = {"user_actor": "email_address", "api_actor": "api_key_name"}.get(str(kind))
     if key is None:
-        raise ctx.fail(f"{path}.actor.type", "not a known actor", kind, "user_actor or api_actor")
+        raise ctx.fail(
+            f"{path}.actor.type", N_("not a known actor"), kind, N_("user_actor or api_actor")
+        )
     name = ctx.str_(actor, key, f"{path}.actor")
     if not name:
         raise ctx.fail(
-            f"{path}.actor.{key}", "a required field is missing", expected="the actor's name"
+            f"{path}.actor.{key}",
+            N_("a required field is missing"),
+            expected=N_("the actor's name"),
         )
     return name, name if kind == "api_actor" else None
 
@@ -101,14 +108,14 @@ def _cost(ctx: JsonChecks, entry: dict[str, Any], path: str) -> Decimal:
     if currency is None or currency.upper() != "USD":
         raise ctx.fail(
             f"{path}.estimated_cost.currency",
-            "not US dollars",
+            N_("not US dollars"),
             currency,
-            "USD (only USD is supported)",
+            N_("USD (only USD is supported)"),
         )
     amount = est.get("amount")
     if amount is None or isinstance(amount, str):
         raise ctx.fail(
-            f"{path}.estimated_cost.amount", "not an amount", amount, "a number of cents"
+            f"{path}.estimated_cost.amount", N_("not an amount"), amount, N_("a number of cents")
         )
     return ctx.money(amount, f"{path}.estimated_cost.amount", "a number of cents", cents=True)
 
@@ -122,7 +129,10 @@ def plan(display: str, docs: list[Any]) -> Plan:
     for path, rec in records:
         if not is_record(rec):
             raise ctx.fail(
-                path, "not a Claude Code usage record", None, "an object with date and actor"
+                path,
+                N_("not a Claude Code usage record"),
+                None,
+                N_("an object with date and actor"),
             )
         day = _day(ctx, rec, path)
         user, key = _actor(ctx, rec, path)

@@ -42,6 +42,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules
 from lib.importers.base import Asked, Importer, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS, TOKEN_COLUMNS
@@ -57,7 +58,7 @@ _UNIT_RE = re.compile(
     r"(?P<w>tokens?|counts?|characters?|chars?)?$"
 )
 _SCALES = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}
-COUNT_UNIT_EXPECTED = "a count unit (1K, 1M, 1K Tokens, 1000, count, tokens)"
+COUNT_UNIT_EXPECTED = N_("a count unit (1K, 1M, 1K Tokens, 1000, count, tokens)")
 
 
 def count_scale(unit: str | None) -> int | None:
@@ -138,11 +139,13 @@ def _money(where: _Where, name: str, raw: object) -> Decimal:
     try:
         d = _decimal(raw)
     except ValueError:
-        raise where.fail(name, "an amount cannot be read", raw, "a decimal number") from None
+        raise where.fail(
+            name, N_("an amount cannot be read"), raw, N_("a decimal number")
+        ) from None
     if d is None:
-        raise where.fail(name, "the amount is missing", None, "a decimal number")
+        raise where.fail(name, N_("the amount is missing"), None, N_("a decimal number"))
     if not rules.amount_ok(d):
-        raise where.fail(name, "an amount is out of range", raw, f"below {rules.MAX_AMOUNT:,}")
+        raise where.fail(name, N_("an amount is out of range"), raw, f"below {rules.MAX_AMOUNT:,}")
     return rules.money(d)
 
 
@@ -150,7 +153,9 @@ def _currency(where: _Where, name: str, raw: object) -> str:
     code = rules.currency_code(None if raw is None else str(raw))
     if code is None:
         problem = (
-            "the currency is missing" if not str(raw or "").strip() else "a currency cannot be read"
+            N_("the currency is missing")
+            if not str(raw or "").strip()
+            else N_("a currency cannot be read")
         )
         raise where.fail(name, problem, raw or None, rules.CURRENCY_EXPECTED)
     return code
@@ -160,7 +165,7 @@ def _quantity(where: _Where, name: str, raw: object) -> Decimal | None:
     try:
         return _decimal(raw)
     except ValueError:
-        raise where.fail(name, "a quantity cannot be read", raw, "a number") from None
+        raise where.fail(name, N_("a quantity cannot be read"), raw, N_("a number")) from None
 
 
 @dataclass
@@ -287,18 +292,18 @@ def _tokens(where: _Where, name: str, qty: Decimal, scale: int, bill: _Bill) -> 
     """The whole token count ``qty`` × ``scale`` (rounded half-even when not whole, noted)."""
     n = qty * scale
     if n < 0:
-        raise where.fail(name, "a token quantity is negative", qty, "a quantity ≥ 0")
+        raise where.fail(name, N_("a token quantity is negative"), qty, N_("a quantity ≥ 0"))
     whole = n.to_integral_value(rounding=ROUND_HALF_EVEN)
     if whole != n:
         bill.rounded += 1
     if whole > rules.MAX_COUNT:
-        raise where.fail(name, "a token quantity is too large", qty, rules.COUNT_EXPECTED)
+        raise where.fail(name, N_("a token quantity is too large"), qty, rules.COUNT_EXPECTED)
     return int(whole)
 
 
 def _day_ok(where: _Where, name: str, ts: datetime, raw: object) -> datetime:
     if not rules.ts_ok(ts):
-        raise where.fail(name, "a date is out of range", raw, f"a date {rules.TS_RANGE}")
+        raise where.fail(name, N_("a date is out of range"), raw, f"a date {rules.TS_RANGE}")
     return ts
 
 
@@ -372,7 +377,7 @@ def _azure_date(where: _Where, name: str, raw: str) -> datetime:
             return _day_ok(where, name, datetime.strptime(part, fmt).replace(tzinfo=UTC), raw)
         except ValueError:
             continue
-    raise where.fail(name, "a date cannot be read", raw or None, "MM/DD/YYYY or YYYY-MM-DD")
+    raise where.fail(name, N_("a date cannot be read"), raw or None, N_("MM/DD/YYYY or YYYY-MM-DD"))
 
 
 @dataclass(frozen=True)
@@ -458,8 +463,8 @@ def plan_azure(tab: Tabular) -> Plan:
     if "currency" not in cols:
         raise InputError(
             tab.display,
-            "this Azure cost export has no billing currency column",
-            expected="BillingCurrency, BillingCurrencyCode or billingCurrency",
+            N_("this Azure cost export has no billing currency column"),
+            expected=N_("BillingCurrency, BillingCurrencyCode or billingCurrency"),
         )
     bill = _Bill(tab.display, "azure")
     index = {c: i for i, c in enumerate(tab.columns)}
@@ -499,12 +504,15 @@ def plan_azure(tab: Tabular) -> Plan:
             scale = count_scale(unit) or (1 if unit.lower() in ("token", "tokens") else None)
             if scale is None:
                 raise where.fail(
-                    cols["unit"], "the unit of a token meter cannot be read", unit or None,
+                    cols["unit"], N_("the unit of a token meter cannot be read"), unit or None,
                     COUNT_UNIT_EXPECTED,
                 )  # fmt: skip
             if qty is None:
                 raise where.fail(
-                    cols["quantity"], "the quantity of a token meter is missing", None, "a number"
+                    cols["quantity"],
+                    N_("the quantity of a token meter is missing"),
+                    None,
+                    N_("a number"),
                 )
             n = _tokens(where, cols["quantity"], qty, scale, bill)
             token_type = _TOKEN_TYPE[meter.kind or "input"]
@@ -551,7 +559,7 @@ def _csv_rows(tab: Tabular) -> Iterator[tuple[int, list[str]]]:
                 yield start, cells
     except UnicodeDecodeError:
         raise InputError(
-            tab.display, "the text is not valid in the detected encoding",
+            tab.display, N_("the text is not valid in the detected encoding"),
             expected=f"{tab.encoding.upper()} text",
         ) from None  # fmt: skip
     except csv.Error as err:
@@ -623,7 +631,7 @@ def _gcp_time(where: _Where, name: str, raw: object) -> datetime | None:
         ts = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
         raise where.fail(
-            name, "a timestamp cannot be read", raw, "ISO 8601 or 'YYYY-MM-DD HH:MM:SS UTC'"
+            name, N_("a timestamp cannot be read"), raw, N_("ISO 8601 or 'YYYY-MM-DD HH:MM:SS UTC'")
         ) from None
     ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     return _day_ok(where, name, ts, raw)
@@ -686,7 +694,7 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
     for where, rec in rows:
         if not isinstance(rec, dict):
             raise where.fail(
-                "", "a row is not a JSON object", type(rec).__name__, "billing export rows"
+                "", N_("a row is not a JSON object"), type(rec).__name__, N_("billing export rows")
             )
 
         def get(f: str, rec: dict[str, Any] = rec) -> Any:
@@ -706,15 +714,15 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
         start = _gcp_time(where, "usage_start_time", get("start"))
         if start is None:
             raise where.fail(
-                "usage_start_time", "the usage start time is missing", None, "a timestamp"
+                "usage_start_time", N_("the usage start time is missing"), None, N_("a timestamp")
             )
         end = _gcp_time(where, "usage_end_time", get("end")) or start + timedelta(hours=1)
         if end <= start:
             raise where.fail(
                 "usage_end_time",
-                "the usage ends before it starts",
+                N_("the usage ends before it starts"),
                 get("end"),
-                "an end after the start",
+                N_("an end after the start"),
             )
         bill.days.add((start, end))
         project = str(get("project") or "").strip() or None
@@ -728,13 +736,16 @@ def plan_gcp_rows(display: str, rows: Iterable[tuple[_Where, dict[str, Any]]]) -
             if scale is None:
                 raise where.fail(
                     "usage.unit",
-                    "the unit of a token SKU cannot be read",
+                    N_("the unit of a token SKU cannot be read"),
                     unit or None,
                     COUNT_UNIT_EXPECTED,
                 )
             if qty is None:
                 raise where.fail(
-                    "usage.amount", "the usage amount of a token SKU is missing", None, "a number"
+                    "usage.amount",
+                    N_("the usage amount of a token SKU is missing"),
+                    None,
+                    N_("a number"),
                 )
             n = _tokens(where, "usage.amount", qty, scale, bill)
             kind = sku.kind or "input"  # a cache write counts as written, not as plain input
@@ -797,17 +808,23 @@ def _gcp_credits(where: _Where, raw: Any) -> list[tuple[str, Decimal]]:
             raw = json.loads(raw, parse_float=Decimal)
         except (json.JSONDecodeError, RecursionError):
             raise where.fail(
-                "credits", "the credits cannot be read", raw, "a JSON array of {name, amount, type}"
+                "credits",
+                N_("the credits cannot be read"),
+                raw,
+                N_("a JSON array of {name, amount, type}"),
             ) from None
     if not isinstance(raw, list):
         raise where.fail(
-            "credits", "the credits are not a list", raw, "a JSON array of {name, amount, type}"
+            "credits",
+            N_("the credits are not a list"),
+            raw,
+            N_("a JSON array of {name, amount, type}"),
         )
     out = []
     for i, c in enumerate(raw):
         if not isinstance(c, dict):
             raise where.fail(
-                f"credits[{i}]", "a credit is not an object", c, "{name, amount, type}"
+                f"credits[{i}]", N_("a credit is not an object"), c, N_("{name, amount, type}")
             )
         name = str(c.get("name") or c.get("type") or "credit")
         out.append((name, _money(where, f"credits[{i}].amount", c.get("amount"))))
@@ -828,7 +845,10 @@ def gcp_jsonl_rows(path: str, display: str) -> Iterator[tuple[_Where, dict]]:
                 text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError:
                 raise InputError(
-                    display, "the text is not valid UTF-8", line=lineno, expected="UTF-8 text"
+                    display,
+                    N_("the text is not valid UTF-8"),
+                    line=lineno,
+                    expected=N_("UTF-8 text"),
                 ) from None
             if not text.strip():
                 continue
@@ -837,7 +857,7 @@ def gcp_jsonl_rows(path: str, display: str) -> Iterator[tuple[_Where, dict]]:
             except (json.JSONDecodeError, RecursionError) as err:
                 msg = getattr(err, "msg", "nested too deeply")
                 raise InputError(display, f"malformed JSON on this line ({msg})", line=lineno,
-                                 expected="one complete JSON value per line") from None  # fmt: skip
+                                 expected=N_("one complete JSON value per line")) from None  # fmt: skip
             yield _Where(display, line=lineno), doc
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS, Grain
@@ -92,7 +93,7 @@ def plan_generic(
     except KeyError as err:
         raise InputError(
             tab.display,
-            "the column mapping names a column the file does not have",
+            N_("the column mapping names a column the file does not have"),
             found=str(err.args[0]),
             expected="one of " + ", ".join(tab.columns),
             code="unknown_mapped_column",

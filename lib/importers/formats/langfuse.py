@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import PROVIDER_SQL, ZERO_USAGE, Asked, Importer, Plan, arrow_plan
 from lib.importers.canonical import COLUMNS
 from lib.importers.rules import JsonChecks
@@ -71,7 +72,7 @@ def _money(ctx: JsonChecks, d: dict[str, Any], path: str) -> Decimal:
     """``totalCost`` in USD, exactly as the JSON writes it (required, a number)."""
     v = d.get("totalCost")
     if v is None or isinstance(v, str | bool):
-        raise ctx.fail(f"{path}.totalCost", "missing or not a number", v, "a cost in USD")
+        raise ctx.fail(f"{path}.totalCost", N_("missing or not a number"), v, N_("a cost in USD"))
     return ctx.money(v, f"{path}.totalCost", "a cost in USD")
 
 
@@ -83,7 +84,9 @@ def _shown(amount: Decimal) -> str:
 def _day_start(ctx: JsonChecks, day: dict[str, Any], path: str) -> datetime:
     start = ctx.rfc3339(day, "date", path)
     if (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
-        raise ctx.fail(f"{path}.date", "not the start of a UTC day", day.get("date"), "a date")
+        raise ctx.fail(
+            f"{path}.date", N_("not the start of a UTC day"), day.get("date"), N_("a date")
+        )
     return start
 
 
@@ -144,7 +147,9 @@ def plan(display: str, docs: list[Any]) -> Plan:
     skipped = 0
     for path, day in ctx.records(docs, is_day)[0]:
         if not is_day(day):
-            raise ctx.fail(path, "not a day of Langfuse daily metrics", None, "date and usage")
+            raise ctx.fail(
+                path, N_("not a day of Langfuse daily metrics"), None, N_("date and usage")
+            )
         start = _day_start(ctx, day, path)
         starts.add(start)
         day_total = _money(ctx, day, path)

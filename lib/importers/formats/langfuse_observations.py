@@ -15,6 +15,7 @@ observation's end minus its start (else ``latency``, which the API gives in seco
 from __future__ import annotations
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import PROVIDER_SQL, FieldSource, Importer, Plan, first_filled, text_sql
 from lib.importers.match import detect_style
 from lib.importers.plan import tabular_plan
@@ -112,10 +113,12 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     if "input_tokens" not in usage and "output_tokens" not in usage:
         raise InputError(
             tab.display,
-            "these Langfuse observations carry no token counts that can be read",
+            N_("these Langfuse observations carry no token counts that can be read"),
             field=", ".join(c for c in tab.columns if "usage" in c.lower()) or None,
-            expected="usage.input/usage.output, usageDetails.<type> (JSON objects, or flattened "
-            "columns such as usage_details.input), or promptTokens/completionTokens",
+            expected=N_(
+                "usage.input/usage.output, usageDetails.<type> (JSON objects, or flattened "
+                "columns such as usage_details.input), or promptTokens/completionTokens"
+            ),
         )
     m.update(usage)
     costs = [n[c] for c in ("calculatedtotalcost", "total_cost", "totalcost", "cost_details_total",

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers.base import Importer
 
 FORMAT = "litellm_spend_report"
@@ -50,7 +51,7 @@ def recognise(docs: list[Any]) -> bool:
     return bool(docs) and (all(_is_day(d) for d in docs) or all(_is_key_total(d) for d in docs))
 
 
-_INSTEAD = (
+_INSTEAD = N_(
     "LiteLLM's spend logs instead (GET /spend/logs, or the LiteLLM_SpendLogs table as CSV) "
     "or a daily spend table (LiteLLM_DailyTeamSpend, LiteLLM_DailyUserSpend… as CSV), which "
     "give input and output tokens per day"
@@ -74,10 +75,12 @@ def plan(display: str, docs: list[Any]) -> NoReturn:
         )
     raise InputError(
         display,
-        "this is LiteLLM's spend report by API key (GET /global/spend/report with api_key, "
-        "internal_user_id or group_by=api_key): its totals cover the start_date..end_date of "
-        "the request, which the response does not repeat, so the file says no day; "
-        "nothing imported",
+        N_(
+            "this is LiteLLM's spend report by API key (GET /global/spend/report with api_key, "
+            "internal_user_id or group_by=api_key): its totals cover the start_date..end_date of "
+            "the request, which the response does not repeat, so the file says no day; "
+            "nothing imported"
+        ),
         field="[0]",
         found="api_key, total_cost, total_input_tokens, total_output_tokens and no date",
         expected=_INSTEAD,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules
 from lib.importers.base import Asked, Importer, Plan, arrow_plan
 from lib.importers.rules import JsonChecks
@@ -207,9 +208,9 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
         if end <= start:
             raise ctx.fail(
                 f"{path}.end_time",
-                "ends before it starts",
+                N_("ends before it starts"),
                 bucket.get("end_time"),
-                "end_time > start_time",
+                N_("end_time > start_time"),
             )
         spans.append((start, end))
         for r, res in enumerate(results):
@@ -220,9 +221,9 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
             if kind is None:
                 raise ctx.fail(
                     f"{rp}.object",
-                    "not an OpenAI usage result",
+                    N_("not an OpenAI usage result"),
                     obj,
-                    "organization.usage.<endpoint>.result",
+                    N_("organization.usage.<endpoint>.result"),
                 )
             kinds.add(kind)
             row = _rows_base() | {
@@ -255,9 +256,9 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
     if len(kinds) > 1:
         raise InputError(
             display,
-            "one import mixes several usage endpoints",
+            N_("one import mixes several usage endpoints"),
             found=", ".join(sorted(kinds)),
-            expected="the pages of one endpoint's pull",
+            expected=N_("the pages of one endpoint's pull"),
         )
     notes: list[str] = []
     if kinds:
@@ -287,7 +288,7 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
             amount = ctx.obj(res.get("amount"), f"{rp}.amount")
             value = amount.get("value")
             if isinstance(value, str):
-                raise ctx.fail(f"{rp}.amount.value", "not an amount", value, "a number")
+                raise ctx.fail(f"{rp}.amount.value", N_("not an amount"), value, N_("a number"))
             value = ctx.money(value, f"{rp}.amount.value", "a number")
             currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
             rows.append(
@@ -436,7 +437,10 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
                 raw = int(raw)
             if not (isinstance(raw, int) and rules.count_ok(raw) and rules.epoch_ok(raw)):
                 raise ctx.fail(
-                    f"{path}.timestamp", "not a day's start", raw, f"Unix seconds {rules.TS_RANGE}"
+                    f"{path}.timestamp",
+                    N_("not a day's start"),
+                    raw,
+                    f"Unix seconds {rules.TS_RANGE}",
                 )
             start = datetime.fromtimestamp(raw, tz=UTC)
             end = start + timedelta(days=1)
@@ -502,7 +506,9 @@ def plan_openai_legacy(display: str, docs: list[dict[str, Any]]) -> Plan:
                 path = f"{pre}{key}[{i}]"
                 entry = ctx.obj(entry, path)
                 if entry.get(qfield) is None:  # the entry's only measure: never counted as 0
-                    raise ctx.fail(f"{path}.{qfield}", "a required field is missing", None, unit)
+                    raise ctx.fail(
+                        f"{path}.{qfield}", N_("a required field is missing"), None, unit
+                    )
                 rows.append(
                     _legacy_bucket(ctx, entry, path, "timestamp", "model_id")
                     | {
@@ -578,9 +584,9 @@ def _plan_pages(docs: list[Any], _cur: object, asked: Asked) -> Plan:
     if family is None:
         raise InputError(
             display,
-            "the pages hold no recognisable buckets",
+            N_("the pages hold no recognisable buckets"),
             field="data",
-            expected="OpenAI (start_time) or Anthropic (starting_at) buckets",
+            expected=N_("OpenAI (start_time) or Anthropic (starting_at) buckets"),
         )
     if fmt and fmt != family and all_empty(pages) and fmt.split("_")[0] == family.split("_")[0]:
         family = fmt  # empty buckets cannot tell usage from costs: the caller knows
