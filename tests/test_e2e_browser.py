@@ -107,7 +107,7 @@ def test_a_session_in_the_browser(server, browser, tmp_path):
     saved = tmp_path / "imports.csv"
     dl.value.save_as(saved)
     text = saved.read_text(encoding="utf-8-sig")
-    assert text.startswith("Import,Status,File") and "helicone_export.csv" in text
+    assert text.startswith("Import #,Status,File") and "helicone_export.csv" in text
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_selector("input[aria-label='Username']", timeout=60000)
