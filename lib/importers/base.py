@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from lib.errors import InputError
 from lib.importers import rules, values
 from lib.importers.canonical import COLUMNS, Grain
 from lib.importers.tabular import Tabular, quote_ident
@@ -119,6 +120,24 @@ class Importer:
     @property
     def name(self) -> str:
         return self.names[0]
+
+
+def report_importer(
+    fmt: str,
+    priority: int,
+    recognise: Callable[[Any], bool],
+    plan: Callable[[str, list[Any]], Plan],
+) -> Importer:
+    """The importer of a saved report of JSON documents with a shape of its own (decisive):
+    ``recognise`` tells it, ``plan(display, docs)`` plans it; a --format naming another
+    format is refused, naming both."""
+
+    def planned(docs: list[Any], _cur: Cursor, asked: Asked) -> Plan:
+        if asked.fmt not in (None, fmt):
+            raise InputError(asked.display, f"this is {fmt} data, not {asked.fmt}")
+        return plan(asked.display, docs)
+
+    return Importer((fmt,), "docs", priority, recognise, planned, decisive=True)
 
 
 # The measures of a usage bucket before anything is added to it (importers that build rows).

@@ -34,9 +34,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lib.errors import InputError
 from lib.i18n import N_
-from lib.importers.base import ZERO_USAGE, Asked, Importer, Plan, arrow_plan
+from lib.importers.base import ZERO_USAGE, Plan, arrow_plan, report_importer
 from lib.importers.rules import JsonChecks
 
 FORMAT = "claude_code"
@@ -182,11 +181,4 @@ def plan(display: str, docs: list[Any]) -> Plan:
     return plan
 
 
-def _plan(docs: list[Any], _cur: object, asked: Asked) -> Plan:
-    """The plan of a report this importer recognised, or that --format named."""
-    if asked.fmt not in (None, FORMAT):
-        raise InputError(asked.display, f"this is {FORMAT} data, not {asked.fmt}")
-    return plan(asked.display, docs)
-
-
-IMPORTERS = (Importer((FORMAT,), "docs", 20, recognise, _plan, decisive=True),)
+IMPORTERS = (report_importer(FORMAT, 20, recognise, plan),)
