@@ -138,6 +138,10 @@ def test_money_in_both_locales():
     assert m(Decimal("0.075000"), "fr", digits=None) == f"0,075{NB}$US"
     assert m(Decimal("12"), "fr", "EUR") == f"12,00{NB}€"
     assert m(None, "en") == "—" and m(float("nan"), "fr") == "—"
+    # not finite: a dash, never "$NaN.00" or an exception
+    assert m(Decimal("NaN"), "en") == "—" and m(float("inf"), "fr") == "—"
+    assert formats.percent(float("-inf"), "en") == "—"
+    assert formats.number(Decimal("Infinity"), "fr") == "—"
 
 
 def test_numbers_percentages_and_compact_figures_in_both_locales():
@@ -149,6 +153,9 @@ def test_numbers_percentages_and_compact_figures_in_both_locales():
     assert formats.compact(43_060_123, "en") == "43.1M"
     assert formats.compact(43_060_123, "fr") == f"43,1{NB}M"
     assert formats.compact(987, "en") == "987"
+    # 999.96 rounds to 1000.0 at one decimal: shown as 1K, never "1,000.0"; 999.94 → 999.9
+    assert formats.compact(999.96, "en") == "1K" and formats.compact(999.96, "fr") == f"1{NB}k"
+    assert formats.compact(999.94, "en") == "999.9"
     assert formats.percent(0.1234, "en") == "12.3%"
     assert formats.percent(0.1234, "fr") == f"12,3{NB}%"
     assert formats.percent(0.04, "en", signed=True) == "+4.0%"

@@ -45,8 +45,20 @@ def test_a_price_change_shows_at_once(app_env):
     at = login(at, "vic")
     # gpt-4o-mini 435 µ$ + gpt-4o batch 7,500 µ$ = $0.007935
     assert _estimate(at) == "$0.01"
+    with Store(app_env) as s, s.write() as cur:
+        # behind the ledger's back (no import, no price change): input and output tokens 1000×
+        # (cached input left as is), so a recomputed page would say $7.95; the cache says $0.01
+        cur.execute(
+            "UPDATE agg_hourly SET input_tokens = input_tokens * 1000, "
+            "output_tokens = output_tokens * 1000"
+        )
     at.run()
     assert _estimate(at) == "$0.01"  # the same, from the cache
+    with Store(app_env) as s, s.write() as cur:
+        cur.execute(
+            "UPDATE agg_hourly SET input_tokens = input_tokens // 1000, "
+            "output_tokens = output_tokens // 1000"
+        )
     with Store(app_env) as s, s.write() as cur:
         # gpt-4o at 100× its prices: the batch half of 7,500 µ$ becomes 0.75 $
         cur.execute("""UPDATE prices SET input_per_mtok = input_per_mtok * 100,

@@ -33,7 +33,11 @@ def _locale(lang: str) -> Locale:
 
 
 def _nan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
+    """True for a value that is not a finite number (NaN or ±infinity, as a float or a
+    Decimal): it is shown as a dash, never as "nan", "inf" or "$NaN.00"."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, Decimal) and not value.is_finite()
 
 
 def _decimal(value: Number) -> Decimal:
@@ -70,12 +74,14 @@ def number(value: Number | None, lang: str, digits: int | None = None) -> str:
 
 def compact(value: Number | None, lang: str, digits: int = 1) -> str:
     """A headline figure in a few characters: 43,060,123 → ``"43.1M"`` / ``"43,1 M"``;
-    below 1,000 the number itself (``"987"``)."""
+    below 1,000 once rounded to ``digits`` the number itself (``"987"``); 999.96 → ``"1K"``."""
     if value is None or _nan(value):
         return DASH
-    if abs(_decimal(value)) < 1000:
+    shown = _rounded(value, digits)  # 999.96 is shown as 1K, not as "1,000.0"
+    if abs(shown) < 1000:
         return number(value, lang, None if isinstance(value, int) else min(digits, 2))
-    return format_compact_decimal(value, locale=_locale(lang), fraction_digits=digits)
+    big = value if abs(_decimal(value)) >= 1000 else shown
+    return format_compact_decimal(big, locale=_locale(lang), fraction_digits=digits)
 
 
 def money(value: Number | None, lang: str, currency: str = "USD", digits: int | None = 2) -> str:
