@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from lib.auth.roles import require
 from lib.errors import TokenboardError
-from lib.store import Store
+from lib.store import Cursor, Store
 
 MONTHLY_BUDGET = "org_monthly_budget_usd"
 
@@ -22,6 +22,14 @@ def put(store: Store, key: str, value: str | None, role: str | None) -> None:
         cur.execute("DELETE FROM settings WHERE key = ?", [key])
         if value is not None:
             cur.execute("INSERT INTO settings VALUES (?, ?)", [key, value])
+
+
+def settings_version(cur: Cursor) -> str:
+    """A text that changes whenever a setting is set, changed or cleared: the row count and
+    the sum of the rows' hashes. Results that read a setting (the budget) key on it."""
+    row = cur.execute("SELECT count(*), coalesce(sum(hash(s)), 0) FROM settings s").fetchone()
+    n, total = row if row is not None else (0, 0)  # an aggregate always gives one row
+    return f"{n}-{total}"
 
 
 def monthly_budget(store: Store) -> Decimal | None:

@@ -129,13 +129,24 @@ class LedgerRow:
 
 
 def history(
-    store: Store, limit: int = 500, origins: Sequence[str] | None = None
+    store: Store,
+    limit: int = 500,
+    origins: Sequence[str] | None = None,
+    status: str | None = None,
 ) -> list[LedgerRow]:
     """The last ``limit`` imports, newest first; only those of ``origins`` when given (a list
-    of files and pulls without one entry per playground run: every origin but ``playground``)."""
-    where, params = "", []
+    of files and pulls without one entry per playground run: every origin but ``playground``)
+    and only those of ``status`` (ok | failed | undone) when given. Both filters apply before
+    the limit, so an old failure is still found behind many newer imports."""
+    conds: list[str] = []
+    params: list[object] = []
     if origins is not None:
-        where, params = "WHERE list_contains(?, origin)", [list(origins)]
+        conds.append("list_contains(?, origin)")
+        params.append(list(origins))
+    if status is not None:
+        conds.append("status = ?")
+        params.append(status)
+    where = f"WHERE {' AND '.join(conds)}" if conds else ""
     rows = store.query(
         f"""SELECT import_id, status, file_name, format, grain, rows_read, rows_new, rows_duplicate,
                    rows_replaced, period_start, period_end, started_at, is_demo, error, origin

@@ -1,9 +1,9 @@
 """Process-wide resources for the pages: the store (``st.cache_resource``), the page clock
 (``now``), the one cache of query results (``cached``) and the demo data loader.
 
-``cached`` keys every result by the data version, the price-catalog version, the filters and
-their window (``lib.analytics.versions``), so an import or a price change shows at once and
-nothing stale lingers."""
+``cached`` keys every result by the data version, the price-catalog version, the settings
+version, the filters and their window (``lib.analytics.versions``), so an import, a price
+change or a saved budget shows at once and nothing stale lingers."""
 
 from __future__ import annotations
 
@@ -105,12 +105,13 @@ def cached(
 ) -> T:
     """``fn(store, f, *args, now=now, **kwargs)`` (or ``fn(store, *args, **kwargs)`` when ``f``
     is None), computed once per key: ``fn``, the database, the data version, the price-catalog
-    version, the filters, their window at ``now``, the other arguments and ``also``. ``now``
-    itself is not in the key, only the window it gives: pass ``also`` (e.g. the day) when
-    ``fn`` uses ``now`` for more than the window (days elapsed, today's price)."""
+    version, the settings version, the filters, their window at ``now``, the other arguments
+    and ``also``. ``now`` itself is not in the key, only the window it gives: pass ``also``
+    (e.g. the day) when ``fn`` uses ``now`` for more than the window (days elapsed, today's
+    price)."""
     v = versions(store)
     window = f.window(now) if f is not None else None
-    key = (fn.__module__, fn.__qualname__, store.path, v.data, v.prices, _keyable(f),
+    key = (fn.__module__, fn.__qualname__, store.path, v.data, v.prices, v.settings, _keyable(f),
            _keyable(window), _keyable(args), _keyable(kwargs), _keyable(also))  # fmt: skip
     if f is not None:
         return _run(key, fn, store, (f, *args), {**kwargs, "now": now})
