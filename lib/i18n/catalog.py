@@ -18,6 +18,7 @@ import gettext
 import io
 import re
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,7 +38,9 @@ LOCALES_DIR = PROJECT_ROOT / "locales"
 PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);"}
 
 _lock = threading.Lock()
-_loaded: dict[str, tuple[float | None, gettext.NullTranslations]] = {}
+# per language: (the file's mtime, when it was last looked at (monotonic s), the catalog)
+_loaded: dict[str, tuple[float | None, float, gettext.NullTranslations]] = {}
+RECHECK_S = 2.0  # a page asks for hundreds of words: the file is looked at once in this time
 
 
 def N_(msgid: str) -> str:  # gettext's name for a no-op marker
@@ -99,20 +102,25 @@ def _compile(catalog: Catalog) -> gettext.NullTranslations:
 
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of ``lang`` (English, or a language without a file: the message
-    ids themselves). Compiled once per process and again when the ``.po`` file changes."""
+    ids themselves). Compiled once per process and again when the ``.po`` file changes
+    (looked at no more than once every ``RECHECK_S`` seconds, not on every word)."""
+    now = time.monotonic()
+    with _lock:
+        cached = _loaded.get(lang)
+    if cached and now - cached[1] < RECHECK_S:
+        return cached[2]
     path = po_path(lang)
     try:
         mtime: float | None = path.stat().st_mtime_ns
     except OSError:
         mtime = None
+    if cached and cached[0] == mtime:
+        compiled = cached[2]
+    else:
+        catalog = read_catalog(lang) if mtime is not None else None
+        compiled = _compile(catalog) if catalog is not None else gettext.NullTranslations()
     with _lock:
-        cached = _loaded.get(lang)
-        if cached and cached[0] == mtime:
-            return cached[1]
-    catalog = read_catalog(lang) if mtime is not None else None
-    compiled = _compile(catalog) if catalog is not None else gettext.NullTranslations()
-    with _lock:
-        _loaded[lang] = (mtime, compiled)
+        _loaded[lang] = (mtime, now, compiled)
     return compiled
 
 
