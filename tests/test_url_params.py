@@ -162,3 +162,38 @@ def test_pages_open_every_sampled_link(app_env, script):
         assert bool(notices) == bool(issues), (qs, notices)
         for issue in issues:
             assert WORDS[issue.code] in notices[0], (qs, issue, notices)
+
+
+# each page's own controls (a page leaves the others' parameters alone); lang is every page's
+PAGE_SCRIPTS = {"app.py": ("tops", "lang"), "pages/1_Usage.py": ("metric", "by", "top", "lang"),
+                "pages/2_Costs.py": ("tab", "lang"), "pages/7_Data.py": ("show", "lang")}  # fmt: skip
+HOSTILE_PAGE_VALUES = ["<script>alert(1)</script>", "**bold** [x](http://phish)", "-5", "1e308",
+                       "a" * 5000, "'; DROP TABLE imports; --", "\u202ecode", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("script", PAGE_SCRIPTS)
+def test_page_controls_in_the_url_refuse_hostile_values(app_env, script):
+    """The page controls a shared link carries (metric, by, top, tab, tops, move, into, share,
+    show, lang) with hostile values: the page draws with its defaults, the language stays
+    English, and no value reaches the page as text or markup."""
+    from lib.ui.url import PAGE_PARAMS
+
+    with Store(app_env) as s:
+        import_file(s, fixture("openai_usage_completions.json"))
+    for value in HOSTILE_PAGE_VALUES:
+        at = app_test(script)
+        at.query_params.update({p: value for p in PAGE_PARAMS})
+        at.query_params.update({"period": "custom", "from": "2024-11-01", "to": "2024-11-01"})
+        at = login(at, "vic")
+        assert not at.exception, (script, value)
+        assert at.title[0].value in ("Overview", "Usage", "Costs", "Data")  # English kept
+        shown = " ".join(
+            str(e.value)
+            for kind in (at.markdown, at.caption, at.info, at.warning, at.error, at.title)
+            for e in kind
+        )
+        if value:
+            assert value not in shown, (script, value)
+        for p in PAGE_SCRIPTS[script]:  # a page's own control drops a bad value from the URL
+            if value:
+                assert at.query_params.get(p) not in (value, [value]), (script, p, value)

@@ -84,6 +84,8 @@ def keep_in_url(code: str | None = None) -> None:
     code = code or st.session_state.get(_EXPLICIT)
     if code and st.query_params.get(URL_PARAM) != code:
         st.query_params[URL_PARAM] = code
+    elif not code and URL_PARAM in st.query_params:  # a language we do not have leaves the URL
+        del st.query_params[URL_PARAM]
 
 
 def adopt_user_language(saved: str | None) -> str:
