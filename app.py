@@ -16,8 +16,8 @@ from lib.auth.users import announce_setup_token
 from lib.auth.web import HidePrivateEndpoints, session_routes
 from lib.charts import time_series
 from lib.errors import TokenboardError
+from lib.ingest.ledger import has_data, has_demo_data
 from lib.settings import set_monthly_budget
-from lib.summary import has_data, has_demo_data
 from lib.ui import url, words
 from lib.ui.frame import page
 from lib.ui.i18n import N_, _, percent

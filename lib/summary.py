@@ -17,13 +17,12 @@ from typing import Any
 
 from lib.analytics.usage import counted_rows
 from lib.filters import Filters
-from lib.ingest.ledger import data_version, ever_imported, has_data, has_demo_data
 from lib.money import money_str
 from lib.store import Store
 
 # What the ledger says about the data (kept here for their callers; they live in
 # lib.ingest.ledger): the cache key, and whether anything (or demo data) was imported.
-__all__ = ["Totals", "data_version", "ever_imported", "has_data", "has_demo_data", "totals"]
+__all__ = ["Totals", "totals"]
 
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 

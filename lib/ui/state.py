@@ -18,8 +18,8 @@ from lib.analytics.versions import versions
 from lib.config import resolve_db_path
 from lib.errors import TokenboardError
 from lib.filters import Filters
+from lib.ingest.ledger import ever_imported
 from lib.store import Store
-from lib.summary import ever_imported
 from lib.ui.i18n import _, integer
 from lib.ui.markup import md
 
