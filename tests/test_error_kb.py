@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.llm.error_kb import FALLBACK, ErrorFacts, explain, facts_from_body
+from lib.error_kb import FALLBACK, ErrorFacts, explain, facts_from_body
 
 
 def _openai(
@@ -88,7 +88,7 @@ def test_documented_errors(provider, status, body, kind, title, retry):
 
 
 def test_every_rule_is_reached_by_a_case():
-    from lib.llm.error_kb import RULES
+    from lib.error_kb import RULES
 
     reached = {explain(facts_from_body(p, s, b)).title for p, s, b, *_ in CASES}
     reached |= {

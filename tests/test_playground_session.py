@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from lib.llm.error_kb import ErrorFacts, explain
+from lib.error_kb import ErrorFacts, explain
 from lib.llm.params import ParamError, validate
 from lib.llm.types import NotTaken
 from lib.playground import session, words

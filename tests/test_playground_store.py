@@ -8,9 +8,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from lib.error_kb import ErrorFacts, explain
 from lib.errors import InputError, NotFoundError
 from lib.llm.chat import ChatError, ChatRequest, ChatResult, Usage
-from lib.llm.error_kb import ErrorFacts, explain
 from lib.playground import presets
 from lib.playground.history import recent_runs, record_run
 from tests.conftest import snapshot

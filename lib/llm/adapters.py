@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from lib.error_kb import ErrorFacts, facts_from_body
 from lib.http import ANTHROPIC_API, OPENAI_API, anthropic_headers, bearer_headers
-from lib.llm.error_kb import ErrorFacts, facts_from_body
 from lib.llm.types import ChatRequest, ChatResult, NotTaken, Usage
 
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")

@@ -4,7 +4,7 @@ Anthropic's Messages API, streamed (server-sent events) or not.
 ``ChatRun(request).stream()`` yields the answer's text as it arrives; afterwards
 ``run.result`` holds the whole answer, the provider's usage, the timings (time to first
 token, total, in seconds) and, when something failed, the error with its advice from
-``lib.llm.error_kb``. The API key travels in a header only and never appears in a result,
+``lib.error_kb``. The API key travels in a header only and never appears in a result,
 a message or an exception; anything key-shaped in a provider's error text is masked.
 
 What differs between providers (address, headers, body, reading the answer) is the
@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
+from lib.error_kb import ErrorFacts, explain
 from lib.http import USER_AGENT, retry_after_seconds
 from lib.llm.adapters import adapter as adapter_of
 from lib.llm.adapters import is_reasoning_model
-from lib.llm.error_kb import ErrorFacts, explain
 from lib.llm.types import ChatError, ChatRequest, ChatResult, Usage
 from lib.redact import mask_secrets
 

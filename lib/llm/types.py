@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lib.llm.error_kb import Advice
+from lib.error_kb import Advice
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lib.error_kb import FALLBACK, RULES, Advice
 from lib.i18n import N_, translate
 from lib.i18n.formats import number
-from lib.llm.error_kb import FALLBACK, RULES, Advice
 from lib.llm.params import PARAMS, ParamError
 from lib.llm.providers import PROVIDERS
 from lib.llm.types import NotTaken
@@ -63,7 +63,7 @@ PRESET_ERRORS = {
     "missing": N_("Preset #{preset_id} does not exist or is not shared with you."),
     "not_owner": N_("Preset “{name}” belongs to {owner}: only they (or an admin) can change it."),
 }  # fmt: skip
-WAIT = "The provider asks to wait {s} s. "  # lib.llm.error_kb.Advice.with_wait's prefix
+WAIT = "The provider asks to wait {s} s. "  # lib.error_kb.Advice.with_wait's prefix
 WAIT_ID = N_("The provider asks to wait {s} s.")
 FORMATS = {"text": N_("Text"), "json_object": N_("JSON object"), "json_schema": N_("JSON following a schema")}  # fmt: skip
 
