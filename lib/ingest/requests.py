@@ -7,6 +7,9 @@ latency_ms, input_tokens, cached_input_tokens, output_tokens, cost_usd, client_i
 (``EVENT_KEY_COLS``; not the source, which scopes the look-up instead, nor provider,
 error_type, cache_write_tokens, reasoning_tokens or batch). Two rows of one source with the
 same key are the same event: the first stored is kept, the others are duplicates.
+
+``error_fingerprint`` (UBIGINT, NULL for successes) groups similar errors: made here, in the
+insert, by migration 14's ``error_fingerprint_of`` macro (``FINGERPRINT_SQL``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ EVENT_KEY_COLS = (
     "client_ip",
     "origin",
 )
+# The fingerprint of an error row (NULL for a success): the macro of migration 14, over the
+# columns being inserted (lib.store.migrations.ERROR_FINGERPRINT_MACROS says what it keeps).
+FINGERPRINT_SQL = "error_fingerprint_of(status, provider, http_status, error_code, error_message)"
 EVENT_KEY_SQL = (
     "CASE WHEN request_id IS NOT NULL THEN hash(request_id) "
     f"ELSE hash({', '.join(EVENT_KEY_COLS)}) END"
@@ -87,7 +93,8 @@ def write_requests(
     with Ticker(cur, say, plan.display):
         read = cur.execute(
             f"""INSERT INTO request_events BY NAME
-            SELECT ? AS import_id, ? AS source, {EVENT_KEY_SQL} AS event_key, {", ".join(cols)}
+            SELECT ? AS import_id, ? AS source, {EVENT_KEY_SQL} AS event_key,
+                   {FINGERPRINT_SQL} AS error_fingerprint, {", ".join(cols)}
             FROM ({plan.select_sql})""",
             [import_id, plan.source, *plan.params],
         ).scalar()
