@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 from typing import Literal
 
+from lib.text import N_, Text
+
 
 class TokenboardError(Exception):
     """Base class: ``str(err)`` is a complete, human sentence."""
@@ -105,14 +107,21 @@ def disk_full_error(display: str, err: BaseException, *, reopen: bool = False) -
     if isinstance(err, DiskFullError) and not reopen:
         return err
     then = (
-        "DuckDB closed the database after this error: free some disk space, then import the "
-        "file again (the app opens the database again by itself; the command line on its next run)."
+        N_(
+            "DuckDB closed the database after this error: free some disk space, then import the "
+            "file again (the app opens the database again by itself; the command line on its "
+            "next run)."
+        )
         if reopen
-        else "Free some disk space and import the file again."
+        else N_("Free some disk space and import the file again.")
     )
     return DiskFullError(
-        f"{display} was not imported: the disk is full (the database or the temporary folder "
-        f"has no space left); nothing changed. {then}"
+        N_(
+            "{display} was not imported: the disk is full (the database or the temporary folder "
+            "has no space left); nothing changed. {then}",
+            display=display,
+            then=Text(then),
+        )
     )
 
 
@@ -124,5 +133,9 @@ def unexpected_error(display: str, err: BaseException) -> TokenboardError:
     detail = detail if len(detail) <= 160 else detail[:157] + "..."
     what = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
     return UnexpectedImportError(
-        f"{display} was not imported: an unexpected error occurred ({what}); nothing changed"
+        N_(
+            "{display} was not imported: an unexpected error occurred ({what}); nothing changed",
+            display=display,
+            what=what,
+        )
     )

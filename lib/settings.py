@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from lib.auth.roles import require
 from lib.errors import TokenboardError
 from lib.store import Cursor, Store
+from lib.text import N_
 
 MONTHLY_BUDGET = "org_monthly_budget_usd"
 
@@ -42,5 +43,5 @@ def monthly_budget(store: Store) -> Decimal | None:
 
 def set_monthly_budget(store: Store, usd: Decimal | None, role: str | None) -> None:
     if usd is not None and usd <= 0:
-        raise TokenboardError("A budget is a positive amount in USD.")
+        raise TokenboardError(N_("A budget is a positive amount in USD."))
     put(store, MONTHLY_BUDGET, None if usd is None else str(usd), role)

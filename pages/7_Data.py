@@ -16,7 +16,7 @@ from lib.preview import MAPPABLE, columns_of, preview_file, remedy
 from lib.pull.sources import PROVIDERS, configured, last_pulls, pull
 from lib.ui import import_words, url, words
 from lib.ui.frame import page
-from lib.ui.i18n import _, n_
+from lib.ui.i18n import _, n_, say
 from lib.ui.markup import md
 from lib.ui.uploads import SavedUpload, saved_uploads
 from lib.ui.widgets import Col, n, size, table, usd, usd_exact
@@ -52,7 +52,8 @@ def _mapping_form(up: SavedUpload, mapping_key: str) -> None:
     chosen = {}
     grid = st.columns(4)
     for i, field in enumerate(MAPPABLE):
-        pick = grid[i % 4].selectbox(field, ["—", *cols], key=f"{mapping_key}_{field}")
+        pick = grid[i % 4].selectbox(words.mapping_label(field), ["—", *cols], key=f"{mapping_key}_{field}",
+                                     help=_("On the command line: --map {field}=COLUMN", field=field))  # fmt: skip
         if pick != "—":
             chosen[field] = pick
     if st.button(_("Preview with this mapping"), key=f"{mapping_key}_go"):
@@ -84,7 +85,7 @@ def _preview_one(up: SavedUpload, ready: Ready) -> None:
                      start=f"{pv.period_start:%Y-%m-%d %H:%M}", end=f"{pv.period_end:%Y-%m-%d %H:%M}",
                      kind=words.grain_lower(pv.grain), source=md(pv.source)))  # fmt: skip
     for note in pv.notes:
-        st.info(md(note))
+        st.info(md(say(note)))
     if pv.mapped:
         st.write(
             _(

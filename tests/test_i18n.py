@@ -568,3 +568,52 @@ def test_a_refused_upload_is_said_in_french(app_env, tmp_path):
         "mauvais.csv, line 3, field 'input_tokens': a value cannot be read; found 'beaucoup'; "
         "expected a whole number ≥ 0"
     )
+
+
+def test_refusals_and_notes_that_carry_values_are_said_in_french(app_env):
+    # a refusal with values (the header holds 2 columns, neither a time nor a measure) and a
+    # preview note (only total tokens: counted as input tokens), both in French with their
+    # values put in, and no English sentence of lib left on the page
+    odd = b"couleur,forme\nrouge,rond\n"
+    total = b"timestamp,model,total_tokens\n2025-01-01T00:00:00Z,gpt-4o,30\n"
+    at = _upload_fr(app_env, [("bizarre.csv", odd), ("total.csv", total)])
+    said = [shown(e.value) for e in at.error]
+    assert any(
+        s.startswith(f"bizarre.csv{NB}: colonnes non reconnues couleur, forme{NB}; attendu{NB}: "
+                     "une colonne de temps (timestamp, date, heure, ...) et une colonne de mesure")
+        for s in said
+    ), said  # fmt: skip
+    infos = [shown(i.value) for i in at.info]
+    assert (f"seul le total des jetons est donné{NB}: il est compté en jetons d'entrée") in infos, (
+        infos
+    )
+    assert not _english_left(at), _english_left(at)
+
+
+def test_a_refusal_nested_words_and_numbers_in_french():
+    # a Text inside a Text is translated too; whole numbers take the French grouping
+    from streamlit.testing.v1 import AppTest
+
+    from lib.ingest.undo import undo_import  # noqa: F401  (the module marks the status words)
+    from lib.text import N_, Text
+
+    def page():
+        import streamlit as st
+
+        from lib.text import N_, Text
+        from lib.ui.i18n import say
+
+        st.session_state["tb_lang"] = "fr"
+        st.write(say(N_("Import #{id} is {status}; only a successful import can be undone.",
+                        id="12", status=Text("undone"))))  # fmt: skip
+        st.write(say(N_("{n} rows have a negative response_status (no response from the "
+                        "provider): counted as errors without an HTTP status", n=12345)))  # fmt: skip
+        st.write(say("a string the catalog does not hold"))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
+    texts = [m.value for m in at.markdown]
+    assert texts[0] == f"L'import n° 12 est annulé{NB}; seul un import réussi peut être annulé."
+    assert texts[1].startswith(f"12{NNB}345 lignes ont un response_status négatif"), texts[1]
+    assert texts[2] == "a string the catalog does not hold"
+    assert N_("x", n=1) == "x" and isinstance(N_("{n}", n=1), Text)

@@ -31,12 +31,12 @@ Translating a page
 from lib.i18n.catalog import (
     DEFAULT_LANG,
     LANGUAGES,
-    N_,
     from_accept_language,
     normalize,
     translate,
     translate_plural,
 )
+from lib.text import N_, Text
 
-__all__ = ["DEFAULT_LANG", "LANGUAGES", "N_", "from_accept_language", "normalize", "translate",
+__all__ = ["DEFAULT_LANG", "LANGUAGES", "N_", "Text", "from_accept_language", "normalize", "translate",
            "translate_plural"]  # fmt: skip

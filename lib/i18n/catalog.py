@@ -43,12 +43,6 @@ _loaded: dict[str, tuple[float | None, float, gettext.NullTranslations]] = {}
 RECHECK_S = 2.0  # a page asks for hundreds of words: the file is looked at once in this time
 
 
-def N_(msgid: str) -> str:  # gettext's name for a no-op marker
-    """Mark ``msgid`` for the catalog without translating it now (module-level tables whose
-    words are translated when shown: ``_(item.label)``)."""
-    return msgid
-
-
 def normalize(code: object) -> str | None:
     """A supported language code from ``code`` ("fr", "FR", "fr-CA", "fr_FR" → "fr"), or
     ``None`` when it is not one we have."""

@@ -24,7 +24,7 @@ from babel.messages.pofile import write_po
 from lib.config import PROJECT_ROOT
 from lib.i18n.catalog import DEFAULT_LANG, DOMAIN, LANGUAGES, PLURAL_FORMS, po_path, read_catalog
 
-SINGLE = ("_", "t", "N_")
+SINGLE = ("_", "t", "N_", "Text")
 PLURAL = ("n_",)
 # Display calls of streamlit (on st, st.sidebar, a column, a form…) whose label or body is
 # shown to people; "value" of a metric is its second argument.

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from lib.errors import InputError
+from lib.i18n import N_
 from lib.importers import rules, values
 from lib.importers.canonical import COLUMNS, Grain
 from lib.importers.tabular import Tabular, quote_ident
@@ -134,7 +135,9 @@ def report_importer(
 
     def planned(docs: list[Any], _cur: Cursor, asked: Asked) -> Plan:
         if asked.fmt not in (None, fmt):
-            raise InputError(asked.display, f"this is {fmt} data, not {asked.fmt}")
+            raise InputError(
+                asked.display, N_("this is {fmt} data, not {asked}", fmt=fmt, asked=asked.fmt)
+            )
         return plan(asked.display, docs)
 
     return Importer((fmt,), "docs", priority, recognise, planned, decisive=True)

@@ -127,7 +127,7 @@ def _choose_table(reads: Literal["table", "records"], tab: Tabular, fmt: str | N
         if (named and imp.named == "take") or ((fmt is None or named) and imp.looks_like(tab)):
             return imp
     if reads == "table":
-        raise InputError(tab.display, f"this is a table of columns, not {fmt} data")
+        raise InputError(tab.display, N_("this is a table of columns, not {fmt} data", fmt=fmt))
     return ranked[-1]
 
 
@@ -210,7 +210,9 @@ def plan_file(
     display = display or os.path.basename(path)
     if fmt is not None and fmt not in FORMATS:
         raise InputError(
-            display, f"unknown format {fmt!r}", expected="one of " + ", ".join(FORMATS)
+            display,
+            N_("unknown format {fmt!r}", fmt=fmt),
+            expected=N_("one of {formats}", formats=", ".join(FORMATS)),
         )
     sample = first_bytes(path, display)
     kind = file_kind(sample, display)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 
+from lib.i18n import N_
 from lib.importers import rules, values
 from lib.importers.synonyms import SYNONYMS
 from lib.importers.tabular import Tabular
@@ -178,12 +179,13 @@ def unit_problem(name: str) -> str | None:
     if not u:
         return None
     if _NOT_USD.search(u):
-        return (
-            f"its unit is {u}: request and usage rows take only US dollars (a cost export, "
-            "periods and amounts with no token or request counts, keeps its currency)"
+        return N_(
+            "its unit is {unit}: request and usage rows take only US dollars (a cost export, "
+            "periods and amounts with no token or request counts, keeps its currency)",
+            unit=u,
         )
     if _SCALED.match(u):
-        return f"its values are in {u}: export whole counts instead"
+        return N_("its values are in {unit}: export whole counts instead", unit=u)
     return None
 
 

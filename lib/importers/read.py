@@ -44,7 +44,7 @@ def first_bytes(path: str, display: str) -> bytes:
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
     except OSError as err:
-        raise InputError(display, f"cannot be read ({err.strerror})") from None
+        raise InputError(display, N_("cannot be read ({why})", why=str(err.strerror))) from None
     if size == 0 or not sample.strip():
         raise InputError(display, N_("the file is empty"), expected=N_("an export with data rows"))
     return sample
@@ -154,7 +154,7 @@ def open_jsonl(path: str, display: str, sample: bytes | None = None) -> Tabular:
         except json.JSONDecodeError as err:
             raise InputError(
                 display,
-                f"malformed JSON ({err.msg})",
+                N_("malformed JSON ({why})", why=err.msg),
                 line=lineno,
                 expected=N_("one JSON object per line"),
             ) from None
@@ -224,7 +224,7 @@ def _check_array(text: str, display: str, complete: bool) -> None:
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         return InputError(
             display,
-            f"malformed JSON ({msg})",
+            N_("malformed JSON ({why})", why=msg),
             line=line,
             found=f"column {col}",
             expected=N_("a JSON array of objects"),
@@ -356,7 +356,7 @@ def open_parquet(path: str, display: str, cur: Cursor) -> Tabular:
         desc = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
     except duckdb.Error as err:
         raise InputError(
-            display, f"not a readable Parquet file: {str(err).splitlines()[0]}"
+            display, N_("not a readable Parquet file: {why}", why=str(err).splitlines()[0])
         ) from None
     columns = {row[0]: row[1] for row in desc}
     rules.check_columns(display, columns, "columns")
@@ -485,7 +485,7 @@ def stream_lines(path: str, display: str) -> list[Any]:
 def _malformed_line(display: str, err: json.JSONDecodeError, lineno: int) -> InputError:
     return InputError(
         display,
-        f"malformed JSON on this line ({err.msg})",
+        N_("malformed JSON on this line ({why})", why=err.msg),
         line=lineno,
         expected=N_("one complete JSON value per line"),
     )
@@ -520,7 +520,7 @@ def load_json(path: str, display: str) -> tuple[Any, bool]:
         problem = (
             N_("the JSON ends early (truncated file?)")
             if ends_early
-            else f"malformed JSON ({whole_err.msg})"
+            else N_("malformed JSON ({why})", why=whole_err.msg)
         )
         raise InputError(
             display,

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from lib.errors import InputError
-from lib.i18n import N_
+from lib.i18n import N_, Text
 
 # Timestamps: nothing an LLM API reports is older than the Unix epoch, and years past 2199
 # are typos (or attacks) that break date arithmetic further on.
@@ -25,6 +25,9 @@ MAX_TS = datetime(2200, 1, 1, tzinfo=UTC)
 MIN_EPOCH = 0
 MAX_EPOCH = int(MAX_TS.timestamp())  # exclusive
 TS_RANGE = "between 1970 and 2199"
+DATE_EXPECTED = N_("a date between 1970 and 2199")
+EPOCH_EXPECTED = N_("Unix seconds between 1970 and 2199")
+RFC3339_EXPECTED = N_("an RFC 3339 timestamp between 1970 and 2199")
 
 # Counts (tokens, requests, errors, latency, HTTP status): whole numbers ≥ 0 that fit BIGINT.
 MAX_COUNT = 2**63 - 1
@@ -39,6 +42,7 @@ MONEY_SCALE = 20
 MONEY_SQL = f"DECIMAL(38, {MONEY_SCALE})"
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 MAX_AMOUNT = Decimal(10) ** 15
+AMOUNT_RANGE_EXPECTED = N_("below 1,000,000,000,000,000")  # MAX_AMOUNT
 _WIDE = Context(prec=80)  # room for 15 integer digits + 20 decimals, and more
 AMOUNT_EXPECTED = N_(
     "a finite decimal amount in US dollars (only USD is supported on request and usage rows; "
@@ -120,6 +124,7 @@ def strip_currency_sql(amount: str, code: str) -> str:
 
 # Columns of one tabular file (a wider header is an accident or an attack).
 MAX_COLUMNS = 1000
+KINDS = (N_("columns"), N_("keys"))  # what check_columns counts
 
 
 def count_ok(value: object) -> bool:
@@ -175,13 +180,13 @@ def epoch_sql(seconds: str) -> str:
 
 
 def check_columns(display: str, names: Collection[object], kind: str) -> None:
-    """Refuse a file with more than ``MAX_COLUMNS`` columns (``kind``: columns/keys)."""
+    """Refuse a file with more than ``MAX_COLUMNS`` columns (``kind``: one of ``KINDS``)."""
     if len(names) > MAX_COLUMNS:
         raise InputError(
             display,
-            f"too many {kind} to be a usage export",
+            N_("too many {kind} to be a usage export", kind=Text(kind)),
             found=f"{len(names):,} {kind}",
-            expected=f"at most {MAX_COLUMNS:,} {kind}",
+            expected=N_("at most {n} {kind}", n=MAX_COLUMNS, kind=Text(kind)),
         )
 
 
@@ -298,9 +303,7 @@ class JsonChecks:
         v = self.int_(d, key, path, required=True)
         assert v is not None  # required: a missing value was refused
         if not epoch_ok(v):
-            raise self.fail(
-                f"{path}.{key}", N_("a date out of range"), v, f"Unix seconds {TS_RANGE}"
-            )
+            raise self.fail(f"{path}.{key}", N_("a date out of range"), v, EPOCH_EXPECTED)
         return datetime.fromtimestamp(v, tz=UTC)
 
     def rfc3339(self, d: dict[str, Any], key: str, path: str) -> datetime:
@@ -322,7 +325,5 @@ class JsonChecks:
         except OverflowError:
             ts = MIN_TS if ts.year < 2000 else MAX_TS
         if not ts_ok(ts):
-            raise self.fail(
-                f"{path}.{key}", N_("a date out of range"), v, f"an RFC 3339 timestamp {TS_RANGE}"
-            )
+            raise self.fail(f"{path}.{key}", N_("a date out of range"), v, RFC3339_EXPECTED)
         return ts

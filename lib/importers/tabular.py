@@ -199,9 +199,9 @@ class Tabular:
         if cols:
             return InputError(
                 self.display,
-                f"this row has {cols.group(2)} fields",
+                N_("this row has {n} fields", n=cols.group(2)),
                 line=line,
-                expected=f"{cols.group(1)} fields, like the header",
+                expected=N_("{n} fields, like the header", n=cols.group(1)),
             )
         if "unicode" in text.lower() or "encoding" in text.lower():
             return InputError(
@@ -209,7 +209,7 @@ class Tabular:
                 N_("the text is not valid in the detected encoding"),
                 line=line,
                 field=element,
-                expected=f"{self.encoding.upper()} text",
+                expected=N_("{encoding} text", encoding=self.encoding.upper()),
             )
         if "Malformed JSON" in text or "JSON" in text:
             return InputError(
@@ -222,4 +222,4 @@ class Tabular:
                 else N_("a JSON array of objects"),
             )
         first = text.splitlines()[0] if text else type(err).__name__
-        return InputError(self.display, f"could not be read: {first}", line=line)
+        return InputError(self.display, N_("could not be read: {why}", why=first), line=line)

@@ -55,7 +55,7 @@ TS_FORMATS_MONTHFIRST = (
 )
 
 EXPECTED = {
-    "ts": f"a date or timestamp (ISO 8601, dd/mm/yyyy or Unix seconds) {rules.TS_RANGE}",
+    "ts": N_("a date or timestamp (ISO 8601, dd/mm/yyyy or Unix seconds) between 1970 and 2199"),
     "int": rules.COUNT_EXPECTED,
     "money": rules.AMOUNT_EXPECTED,
     "money18": rules.AMOUNT_EXPECTED,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError
-from lib.i18n import N_
+from lib.i18n import N_, Text
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
 from lib.ingest.failures import translate_error
@@ -81,7 +81,9 @@ def write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, in
     bad = cur.execute("SELECT count(*) FROM stage WHERE bucket_end <= bucket_start").scalar()
     if bad:
         raise InputError(
-            plan.display, f"{bad} bucket(s) end before they start", expected=N_("end after start")
+            plan.display,
+            N_("{n} bucket(s) end before they start", n=bad),
+            expected=N_("end after start"),
         )
     read = cur.execute("SELECT count(*) FROM stage").scalar()
     cur.execute(
@@ -134,8 +136,14 @@ def write_buckets(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, in
         old, s, e, n = partial
         raise InputError(
             plan.display,
-            f"its buckets cover only part of {n} bucket(s) imported earlier (import #{old}, "
-            f"for example {s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} UTC), so neither could be kept whole",
+            N_(
+                "its buckets cover only part of {n} bucket(s) imported earlier (import #{old}, "
+                "for example {start} → {end} UTC), so neither could be kept whole",
+                n=n,
+                old=str(old),
+                start=f"{s:%Y-%m-%d %H:%M}",
+                end=f"{e:%Y-%m-%d %H:%M}",
+            ),
             expected=N_("a pull with the same bucket width, or undo the earlier import first"),
         )
     dup_existing, replaced = cur.execute(
@@ -180,7 +188,7 @@ def write_also(cur: Cursor, plan: Plan, import_id: int) -> tuple[int, int, int, 
     return read, new, dup, replaced
 
 
-_GRAIN_ROWS = {"cost": "cost line(s)", "usage": "usage bucket(s)"}
+_GRAIN_ROWS = {"cost": N_("cost line(s)"), "usage": N_("usage bucket(s)")}
 
 
 def grains_note(plan: Plan, first: tuple[int, int], more: tuple[int, int, int, int]) -> str:
@@ -188,8 +196,20 @@ def grains_note(plan: Plan, first: tuple[int, int], more: tuple[int, int, int, i
     (5 new) kept from 11 data lines``, since its rows new, duplicate and replaced count both.
     ``first`` is (rows, new) of the plan itself, ``more`` the summed counts of ``also``."""
     parts = [(plan.grain, *first), ("+".join(p.grain for p in plan.also), more[0], more[1])]
-    text = " and ".join(
-        f"{n:,} {_GRAIN_ROWS.get(g, g + ' row(s)')} ({k:,} new)" for g, n, k in parts
+    said = [
+        N_(
+            "{n} {rows} ({new} new)",
+            n=n,
+            rows=Text(_GRAIN_ROWS[g]) if g in _GRAIN_ROWS else N_("{grain} row(s)", grain=g),
+            new=k,
+        )
+        for g, n, k in parts
+    ]
+    both = N_("{first} and {second}", first=said[0], second=said[1])
+    if plan.rows_read is None:
+        return N_("{stored}; new, duplicate and replaced count these", stored=both)
+    return N_(
+        "{stored} kept from {n} data line(s); new, duplicate and replaced count these",
+        stored=both,
+        n=plan.rows_read,
     )
-    lines = f" kept from {plan.rows_read:,} data line(s)" if plan.rows_read is not None else ""
-    return text + lines + "; new, duplicate and replaced count these"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError, TokenboardError, disk_full_error, is_disk_full
-from lib.i18n import N_
+from lib.i18n import N_, Text
 from lib.importers import values
 from lib.importers.base import Plan
 
@@ -23,10 +23,12 @@ def _locate(plan: Plan, field_name: str, missing: bool) -> InputError:
         f"CAST(({src.raw_sql}) AS VARCHAR) AS raw, ({bad}) AS bad, ({plan.keep_sql}) AS keep "
         f"FROM {tab.read_sql}) WHERE keep AND bad ORDER BY rn LIMIT 1"
     )
-    human = {"ts": "timestamp", "bucket_start": "period start"}.get(
+    human = {"ts": N_("timestamp"), "bucket_start": N_("period start")}.get(
         field_name, field_name.replace("_", " ")
     )
-    problem = f"the {human} is missing" if missing else N_("a value cannot be read")
+    problem = (
+        N_("the {field} is missing", field=Text(human)) if missing else N_("a value cannot be read")
+    )
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -60,7 +62,7 @@ def translate_error(err: duckdb.Error, plan: Plan) -> TokenboardError:
                 return _locate(plan, name, missing)
     if plan.tabular is not None:
         return plan.tabular.wrap_error(err)
-    return InputError(plan.display, f"could not be imported: {text.splitlines()[0]}")
+    return InputError(plan.display, N_("could not be imported: {why}", why=text.splitlines()[0]))
 
 
 def closed_by_duckdb(err: BaseException | None) -> bool:

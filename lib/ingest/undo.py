@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 
 from lib.auth.roles import require
 from lib.errors import NotFoundError, TokenboardError
+from lib.i18n import N_, Text
 from lib.ingest import ledger
 from lib.ingest.buckets import KIND, actor_kind
 from lib.store import Cursor, Store, rollups
+
+_STATUSES = (N_("failed"), N_("undone"))  # an import that cannot be undone is one of these
 
 
 @dataclass
@@ -89,11 +92,15 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
     with store.write() as cur:
         row = ledger.status_of(cur, import_id)
         if row is None:
-            raise NotFoundError(f"There is no import #{import_id}.")
+            raise NotFoundError(N_("There is no import #{id}.", id=str(import_id)))
         status, grain, source = row
         if status != "ok":
             raise TokenboardError(
-                f"Import #{import_id} is {status}; only a successful import can be undone."
+                N_(
+                    "Import #{id} is {status}; only a successful import can be undone.",
+                    id=str(import_id),
+                    status=Text(status),
+                )
             )
         kept = _hand_over_claimed(cur, import_id, source) if grain == "request" and source else 0
         cur.execute("DELETE FROM event_claims WHERE import_id = ?", [import_id])

@@ -23,6 +23,7 @@ import httpx
 from lib.errors import TokenboardError
 from lib.http import RETRIED, USER_AGENT, RetryPolicy, retry_after_seconds
 from lib.redact import mask_secrets
+from lib.text import N_, Text
 
 __all__ = [
     "RETRIED",
@@ -92,8 +93,12 @@ class ApiClient:
         if retry_after is not None:
             if retry_after > self.policy.max_retry_after:
                 raise PullError(
-                    f"The {self.label} asks to wait {retry_after:.0f} s before trying again. "
-                    "Try the pull later."
+                    N_(
+                        "The {api} asks to wait {seconds} s before trying again. "
+                        "Try the pull later.",
+                        api=Text(self.label),
+                        seconds=f"{retry_after:.0f}",
+                    )
                 )
             delay = retry_after
         else:
@@ -122,7 +127,12 @@ class ApiClient:
                         body = None
                     if not isinstance(body, dict):
                         raise PullError(
-                            f"The {self.label} answered {path} with something that is not a JSON object."
+                            N_(
+                                "The {api} answered {path} with something that is not a JSON "
+                                "object.",
+                                api=Text(self.label),
+                                path=path,
+                            )
                         )
                     return body
                 if response.status_code not in RETRIED:
@@ -133,19 +143,34 @@ class ApiClient:
                 break
             self._wait(attempt, retry_after)
         raise PullError(
-            f"The {self.label} still failed after {self.policy.max_retries} retries ({last}). "
-            "Try again later."
+            N_(
+                "The {api} still failed after {n} retries ({last}). Try again later.",
+                api=Text(self.label),
+                n=self.policy.max_retries,
+                last=last,
+            )
         )
 
     def _refusal(self, response: httpx.Response) -> str:
         status, msg = response.status_code, error_message(response)
         fix = {
-            401: "the admin key was refused: check it is an organisation admin key, not a project key",
-            403: "the admin key may not read this report: use an admin key of the organisation",
-            404: "the endpoint was not found: check the base URL",
-            400: "the request was refused: check the period (start before end, not in the future)",
-        }.get(status, "see the provider's message")
-        return f"The {self.label} answered HTTP {status}: {msg}. What to do: {fix}."
+            401: N_(
+                "the admin key was refused: check it is an organisation admin key, not a "
+                "project key"
+            ),
+            403: N_("the admin key may not read this report: use an admin key of the organisation"),
+            404: N_("the endpoint was not found: check the base URL"),
+            400: N_(
+                "the request was refused: check the period (start before end, not in the future)"
+            ),
+        }.get(status, N_("see the provider's message"))
+        return N_(
+            "The {api} answered HTTP {status}: {message}. What to do: {fix}.",
+            api=Text(self.label),
+            status=str(status),
+            message=msg,
+            fix=Text(fix),
+        )
 
     def pages(
         self,
@@ -167,6 +192,12 @@ class ApiClient:
             if not page.get("has_more") or not cursor:
                 return out
             if cursor in seen or len(out) >= MAX_PAGES:
-                raise PullError(f"The {self.label} kept paging ({len(out)} pages, cursor repeated "
-                                "or too many): stopped so as not to loop forever.")  # fmt: skip
+                raise PullError(
+                    N_(
+                        "The {api} kept paging ({n} pages, cursor repeated or too many): "
+                        "stopped so as not to loop forever.",
+                        api=Text(self.label),
+                        n=len(out),
+                    )
+                )
             seen.add(cursor)

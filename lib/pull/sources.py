@@ -31,6 +31,7 @@ from lib.ingest import ImportResult, import_records
 from lib.ingest.progress import ProgressLine, quiet
 from lib.pull.client import ApiClient, PullError, RetryPolicy
 from lib.store import Store
+from lib.text import N_
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class AdminApi(ABC):
     @property
     def label(self) -> str:
         """The API in messages ("OpenAI admin API")."""
-        return f"{self.name} admin API"
+        return N_("{name} admin API", name=self.name)
 
     @property
     def key_setting(self) -> str:
@@ -142,7 +143,11 @@ def _api(provider: str) -> AdminApi:
         return ADMIN_APIS[provider]
     except KeyError:
         raise PullError(
-            f"Unknown provider {provider!r}: expected one of {', '.join(PROVIDERS)}."
+            N_(
+                "Unknown provider {provider!r}: expected one of {providers}.",
+                provider=provider,
+                providers=", ".join(PROVIDERS),
+            )
         ) from None
 
 
@@ -176,8 +181,12 @@ def _client(
     key = setting(api.key_setting)
     if key is None:
         raise PullError(
-            f"No {api.name} admin key is set: add {api.key_setting} to the environment or to "
-            ".streamlit/secrets.toml (an organisation admin key), then restart."
+            N_(
+                "No {name} admin key is set: add {setting} to the environment or to "
+                ".streamlit/secrets.toml (an organisation admin key), then restart.",
+                name=api.name,
+                setting=api.key_setting,
+            )
         )
     extra: dict[str, Any] = {"sleep": sleep} if sleep else {}
     return ApiClient(base_url(api.id), api.headers(key), label=api.label, policy=policy, **extra)
@@ -219,9 +228,13 @@ def pull(
     api = _api(provider)
     today = today or datetime.now(UTC).date()
     if start > end:
-        raise PullError(f"The period starts ({start}) after it ends ({end}).")
+        raise PullError(
+            N_("The period starts ({start}) after it ends ({end}).", start=str(start), end=str(end))
+        )
     if start > today:
-        raise PullError(f"The period starts in the future ({start}); nothing to pull yet.")
+        raise PullError(
+            N_("The period starts in the future ({start}); nothing to pull yet.", start=str(start))
+        )
     end = min(end, today)
     say = progress or quiet
     fetched: list[tuple[Endpoint, list[dict[str, Any]]]] = []

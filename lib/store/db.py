@@ -25,6 +25,7 @@ from lib.config import resolve_db_path
 from lib.errors import DatabaseBusyError, StoreError
 from lib.store.migrations import MIGRATIONS
 from lib.store.seed import seed_rows
+from lib.text import N_, Text
 
 DEFAULT_MEMORY_LIMIT = "600MB"
 
@@ -32,15 +33,23 @@ _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock is held", re
 _PID_RE = re.compile(r"PID (\d+)")
 
 
+def _could_not_open(path: str, err: Exception) -> str:
+    return N_("Could not open the database {path}: {why}", path=path, why=str(err))
+
+
 def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
     """Turn DuckDB's lock error into a plain sentence naming the holder and what to do."""
     pid = _PID_RE.search(str(err))
-    holder = f"process {pid.group(1)}" if pid else "another process"
+    holder = N_("process {pid}", pid=pid.group(1)) if pid else Text("another process")
     return DatabaseBusyError(
-        f"The database {path} is open in {holder} (most likely the running Tokenboard app or "
-        "another import). Only one program can write to a DuckDB file at a time: stop that "
-        "program first, import through the app's Data page instead, or pass --db to use "
-        "another database file."
+        N_(
+            "The database {path} is open in {holder} (most likely the running Tokenboard app "
+            "or another import). Only one program can write to a DuckDB file at a time: stop "
+            "that program first, import through the app's Data page instead, or pass --db to "
+            "use another database file.",
+            path=path,
+            holder=holder,
+        )
     )
 
 
@@ -175,9 +184,9 @@ class Store:
         except duckdb.IOException as err:
             if _LOCK_RE.search(str(err)):
                 raise _describe_busy(self.display_path, err) from None
-            raise StoreError(f"Could not open the database {self.display_path}: {err}") from None
+            raise StoreError(_could_not_open(self.display_path, err)) from None
         except duckdb.Error as err:
-            raise StoreError(f"Could not open the database {self.display_path}: {err}") from None
+            raise StoreError(_could_not_open(self.display_path, err)) from None
         if not read_only:
             self.migrate()
 
@@ -214,7 +223,11 @@ class Store:
                 self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
             except duckdb.Error as err:
                 raise StoreError(
-                    f"Could not open the database {self.display_path} again: {err}"
+                    N_(
+                        "Could not open the database {path} again: {why}",
+                        path=self.display_path,
+                        why=str(err),
+                    )
                 ) from None
         return True
 
@@ -238,7 +251,9 @@ class Store:
         try:
             yield cur
         except duckdb.Error as err:
-            raise StoreError(f"A query on {self.display_path} failed: {err}") from None
+            raise StoreError(
+                N_("A query on {path} failed: {why}", path=self.display_path, why=str(err))
+            ) from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 cur.execute("ROLLBACK")
@@ -253,9 +268,11 @@ class Store:
         at once when another write (an import) is under way, instead of waiting for it.
         """
         if self.read_only:
-            raise StoreError(f"The database {self.display_path} is open read-only.")
+            raise StoreError(N_("The database {path} is open read-only.", path=self.display_path))
         if not self._write_lock.acquire(blocking=wait):
-            raise WriteBusyError(f"The database {self.display_path} is busy with another write.")
+            raise WriteBusyError(
+                N_("The database {path} is busy with another write.", path=self.display_path)
+            )
         try:
             cur = self._cursor()
             cur.execute("BEGIN TRANSACTION")
@@ -268,7 +285,9 @@ class Store:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
                 if isinstance(err, duckdb.Error):
-                    raise StoreError(f"A write to {self.display_path} failed: {err}") from None
+                    raise StoreError(
+                        N_("A write to {path} failed: {why}", path=self.display_path, why=str(err))
+                    ) from None
                 raise
             finally:
                 cur.close()

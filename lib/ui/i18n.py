@@ -23,12 +23,12 @@ from lib.i18n import formats
 from lib.i18n.catalog import (
     DEFAULT_LANG,
     LANGUAGES,
-    N_,
     from_accept_language,
     normalize,
     translate,
     translate_plural,
 )
+from lib.text import N_, Text
 
 URL_PARAM = "lang"  # the query-string parameter; the global filters leave it alone
 _NOW = "tb_lang"  # this run's language
@@ -119,6 +119,27 @@ t = _
 def n_(singular: str, plural: str, n: int, /, **values: object) -> str:
     """The singular or plural form for the count ``n`` (``{n}`` is filled in)."""
     return translate_plural(singular, plural, n, lang(), **values)
+
+
+def say(text: str) -> str:
+    """A sentence of lib in the current language: a ``Text`` (``N_`` with values) is
+    translated with its values put in (numbers in the page's locale, nested ``Text``
+    translated too); a plain ``str`` is translated when it is a catalog id (the constant texts
+    lib marks with ``N_``) and shown as it is otherwise. Not escaped: wrap it in ``md()``."""
+    if not isinstance(text, Text):
+        return _(text) if text else text
+    values = {k: _said_value(v) for k, v in text.values.items()}
+    return _(text.template, **values)
+
+
+def _said_value(value: object) -> object:
+    if isinstance(value, Text):
+        return say(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return integer(value)
+    return value
 
 
 def language_switch(container: Any, *, on_saved: Callable[[str], None] | None = None) -> None:

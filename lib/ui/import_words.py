@@ -7,9 +7,9 @@ wrote it, escaped for Markdown. Every function returns Markdown with the values 
 from __future__ import annotations
 
 from lib.errors import InputError
-from lib.i18n import N_
+from lib.i18n import N_, Text
 from lib.ingest.progress import ProgressLine
-from lib.ui.i18n import _, integer, n_, number
+from lib.ui.i18n import _, integer, n_, number, say
 from lib.ui.markup import md
 
 PROGRESS: dict[str, str] = {
@@ -37,7 +37,8 @@ def progress(line: str) -> str:
     """One progress line of an import, a pull or the demo loader (Markdown)."""
     if not isinstance(line, ProgressLine):
         return md(line)
-    v = {k: md(x) if isinstance(x, str) else x for k, x in line.values.items()}
+    v = {k: md(say(x) if isinstance(x, Text) else x) if isinstance(x, str) else x
+         for k, x in line.values.items()}  # fmt: skip
     code = line.code
     if code == "records":
         count = _int(line.values.get("n"))
@@ -73,18 +74,20 @@ def refusal(err: BaseException) -> str:
 
     An ``InputError`` is composed from its parts as its ``str()`` composes them ("FILE, line N,
     field 'F': PROBLEM; found 'X'; expected Y"), its problem and expected texts translated
-    when they are among the constant texts the importers mark with ``N_`` (others, which
-    carry values, stay in English). Other errors are shown as lib wrote them."""
+    (``say``: the importers mark them with ``N_``, with their values when they carry some).
+    Other errors are said from their one argument when it is a ``Text``, as lib wrote them
+    otherwise."""
     if not isinstance(err, InputError):
-        return md(str(err))
+        said = err.args[0] if len(err.args) == 1 and isinstance(err.args[0], Text) else str(err)
+        return md(say(said))
     where = [md(err.file)]
     if err.line is not None:
         where.append(_("line {n}", n=err.line))
     if err.field:
         where.append(_("field {field}", field=_quoted(err.field)))
-    text = _("{where}: {problem}", where=", ".join(where), problem=md(_(err.problem)))
+    text = _("{where}: {problem}", where=", ".join(where), problem=md(say(err.problem)))
     if err.found is not None:
         text += _("; found {found}", found=_quoted(err.found, 80))
     if err.expected:
-        text += _("; expected {expected}", expected=md(_(err.expected)))
+        text += _("; expected {expected}", expected=md(say(err.expected)))
     return text

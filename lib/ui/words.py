@@ -19,7 +19,7 @@ from lib.analytics.usage import ALL_KEYS, METRICS
 from lib.filters import GRANULARITIES, MAX_DATE, MAX_VALUE_LEN, MAX_VALUES, MIN_DATE, QueryIssue
 from lib.i18n import N_
 from lib.ingest import ImportResult, UndoResult
-from lib.ui.i18n import _, day, integer, number
+from lib.ui.i18n import _, day, integer, number, say
 from lib.ui.markup import md
 
 PRESET_LABELS: dict[str, str] = {
@@ -130,6 +130,24 @@ _WHAT_IF: dict[str, str] = {
         "No priced traffic in this period to move. Widen the period or add prices for your models."
     ),
 }
+
+
+# The fields a column mapping fills (``lib.preview.MAPPABLE``), as the mapping form names them.
+MAPPING_LABELS: dict[str, str] = {
+    "ts": N_("Time"), "model": N_("Model"), "provider": N_("Provider"), "project": N_("Project"),
+    "api_key": N_("API key"), "user_id": N_("User"), "requests": N_("Requests"),
+    "input_tokens": N_("Input tokens"), "cached_input_tokens": N_("Cached input tokens"),
+    "output_tokens": N_("Output tokens"), "total_tokens": N_("Total tokens"),
+    "cost_usd": N_("Cost (USD)"), "status": N_("Status"), "http_status": N_("HTTP status"),
+    "error_code": N_("Error code"), "error_message": N_("Error message"),
+    "latency_ms": N_("Latency (ms)"), "request_id": N_("Request ID"), "client_ip": N_("Client IP"),
+    "origin": N_("Web origin"),
+}  # fmt: skip
+
+
+def mapping_label(field: str) -> str:
+    """A field of the column mapping in the page's language (its code when it has no label)."""
+    return _(MAPPING_LABELS[field]) if field in MAPPING_LABELS else field
 
 
 PROVIDER_LABELS: dict[str, str] = {"openai": "OpenAI", "anthropic": "Anthropic"}
@@ -388,7 +406,7 @@ def import_result(r: ImportResult) -> str:
         read=integer(r.rows_read), new=integer(r.rows_new), duplicate=integer(r.rows_duplicate),
         replaced=integer(r.rows_replaced), period=period, seconds=f"{number(r.seconds, 1)} s",
     )  # fmt: skip
-    return text + "".join(_(" (note: {note})", note=md(note)) for note in r.notes)
+    return text + "".join(_(" (note: {note})", note=md(say(note))) for note in r.notes)
 
 
 def undo_result(r: UndoResult, file_name: str | None = None) -> str:

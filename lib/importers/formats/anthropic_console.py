@@ -39,7 +39,7 @@ import re
 import duckdb
 
 from lib.errors import InputError
-from lib.i18n import N_
+from lib.i18n import N_, Text
 from lib.importers.base import FieldSource, Importer, Plan, col
 from lib.importers.match import detect_style
 from lib.importers.plan import tabular_plan
@@ -185,10 +185,18 @@ def _missing(tab: Tabular, required: tuple[str, ...], what: str) -> None:
     if absent:
         raise InputError(
             tab.display,
-            f"this Anthropic Console {what} export has no {', '.join(absent)} column",
+            N_(
+                "this Anthropic Console {what} export has no {columns} column",
+                what=Text(what),
+                columns=", ".join(absent),
+            ),
             field=absent[0],
             found=", ".join(tab.columns),
-            expected=f"the header of the Console's {what} export ({', '.join(required)}, …)",
+            expected=N_(
+                "the header of the Console's {what} export ({columns}, …)",
+                what=Text(what),
+                columns=", ".join(required),
+            ),
         )
 
 
@@ -246,7 +254,7 @@ def _periods(
 
 def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
     n, m = _periods(
-        tab, cur, USAGE_REQUIRED, "usage", {"api_key": "api_key", "project": "workspace"}
+        tab, cur, USAGE_REQUIRED, Text("usage"), {"api_key": "api_key", "project": "workspace"}
     )
     m["model"] = col(tab, n["model_version"])
     notes: list[str] = []
@@ -254,7 +262,7 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
         if name in n:
             m[canonical] = _required_value(tab, n[name])
         else:
-            notes.append(f"no {name} column (an older export): counted as 0")
+            notes.append(N_("no {name} column (an older export): counted as 0", name=name))
     if "web_search_count" in n:
         m["quantity"] = col(tab, n["web_search_count"])
     tier = _text(n["usage_type"]) if "usage_type" in n else "NULL"
@@ -297,7 +305,7 @@ def _plan_usage(tab: Tabular, cur: Cursor) -> Plan:
 def _plan_cost(tab: Tabular, cur: Cursor) -> Plan:
     words = {"model": "model", "api_key": "api_key", "project": "workspace",
              "token_type": "token_type", "cost_type": "cost_type"}  # fmt: skip
-    n, m = _periods(tab, cur, (DATE, "cost_usd"), "cost", words)
+    n, m = _periods(tab, cur, (DATE, "cost_usd"), Text("cost"), words)
     m["amount"] = _required_value(tab, n["cost_usd"])
     parts = [f"nullif({_text(n[c])}, '')" for c in ("usage_type", "token_type") if c in n]
     if parts:  # "message, input_no_cache": what the row bills, as the Console lists it

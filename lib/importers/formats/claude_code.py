@@ -116,7 +116,7 @@ def _cost(ctx: JsonChecks, entry: dict[str, Any], path: str) -> Decimal:
         raise ctx.fail(
             f"{path}.estimated_cost.amount", N_("not an amount"), amount, N_("a number of cents")
         )
-    return ctx.money(amount, f"{path}.estimated_cost.amount", "a number of cents", cents=True)
+    return ctx.money(amount, f"{path}.estimated_cost.amount", N_("a number of cents"), cents=True)
 
 
 def plan(display: str, docs: list[Any]) -> Plan:
@@ -165,14 +165,18 @@ def plan(display: str, docs: list[Any]) -> Plan:
             row["cost_usd"] += cost  # exact: decimals of at most 20 places
     notes = []
     if any(r["cache_write_tokens"] for r in buckets.values()):
-        notes.append("cache writes are not split by duration in this report: priced as 5-minute")
+        notes.append(
+            N_("cache writes are not split by duration in this report: priced as 5-minute")
+        )
     if more:
         notes.append(
-            "the last page says more pages follow (has_more): import the other pages too "
-            "(each replaces only the users it holds)"
+            N_(
+                "the last page says more pages follow (has_more): import the other pages too "
+                "(each replaces only the users it holds)"
+            )
         )
     if not records:
-        notes.append("the report holds no records: nothing to import")
+        notes.append(N_("the report holds no records: nothing to import"))
     plan = arrow_plan(FORMAT, "claude_code", "usage", display, list(buckets.values()), None, notes)
     plan.actor_coverage = [
         (d, d + timedelta(days=1), KIND, user, key)

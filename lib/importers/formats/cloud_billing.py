@@ -145,7 +145,7 @@ def _money(where: _Where, name: str, raw: object) -> Decimal:
     if d is None:
         raise where.fail(name, N_("the amount is missing"), None, N_("a decimal number"))
     if not rules.amount_ok(d):
-        raise where.fail(name, N_("an amount is out of range"), raw, f"below {rules.MAX_AMOUNT:,}")
+        raise where.fail(name, N_("an amount is out of range"), raw, rules.AMOUNT_RANGE_EXPECTED)
     return rules.money(d)
 
 
@@ -303,7 +303,7 @@ def _tokens(where: _Where, name: str, qty: Decimal, scale: int, bill: _Bill) -> 
 
 def _day_ok(where: _Where, name: str, ts: datetime, raw: object) -> datetime:
     if not rules.ts_ok(ts):
-        raise where.fail(name, N_("a date is out of range"), raw, f"a date {rules.TS_RANGE}")
+        raise where.fail(name, N_("a date is out of range"), raw, rules.DATE_EXPECTED)
     return ts
 
 
@@ -553,17 +553,17 @@ def _csv_rows(tab: Tabular) -> Iterator[tuple[int, list[str]]]:
                     continue
                 if len(cells) != width:
                     raise InputError(
-                        tab.display, f"this row has {len(cells)} fields", line=start,
-                        expected=f"{width} fields, like the header",
+                        tab.display, N_("this row has {n} fields", n=len(cells)), line=start,
+                        expected=N_("{n} fields, like the header", n=width),
                     )  # fmt: skip
                 yield start, cells
     except UnicodeDecodeError:
         raise InputError(
             tab.display, N_("the text is not valid in the detected encoding"),
-            expected=f"{tab.encoding.upper()} text",
+            expected=N_("{encoding} text", encoding=tab.encoding.upper()),
         ) from None  # fmt: skip
     except csv.Error as err:
-        raise InputError(tab.display, f"the CSV cannot be read ({err})") from None
+        raise InputError(tab.display, N_("the CSV cannot be read ({why})", why=str(err))) from None
 
 
 # -- Google Cloud ---------------------------------------------------------------------------
@@ -856,7 +856,7 @@ def gcp_jsonl_rows(path: str, display: str) -> Iterator[tuple[_Where, dict]]:
                 doc = json.loads(text, parse_float=Decimal)
             except (json.JSONDecodeError, RecursionError) as err:
                 msg = getattr(err, "msg", "nested too deeply")
-                raise InputError(display, f"malformed JSON on this line ({msg})", line=lineno,
+                raise InputError(display, N_("malformed JSON on this line ({why})", why=msg), line=lineno,
                                  expected=N_("one complete JSON value per line")) from None  # fmt: skip
             yield _Where(display, line=lineno), doc
 

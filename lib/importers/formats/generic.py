@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from lib.errors import InputError
-from lib.i18n import N_
+from lib.i18n import N_, Text
 from lib.importers import rules, values
 from lib.importers.base import PROVIDER_SQL, Asked, FieldSource, Importer, Plan, col
 from lib.importers.canonical import COST_COLUMNS, REQUEST_COLUMNS, USAGE_COLUMNS, Grain
@@ -95,7 +95,7 @@ def plan_generic(
             tab.display,
             N_("the column mapping names a column the file does not have"),
             found=str(err.args[0]),
-            expected="one of " + ", ".join(tab.columns),
+            expected=N_("one of {columns}", columns=", ".join(tab.columns)),
             code="unknown_mapped_column",
         ) from None
     if not mapping:
@@ -104,15 +104,10 @@ def plan_generic(
     _refuse_units(tab, found, currency_ok=money_only)
     measures = {"input_tokens", "output_tokens", "total_tokens", "requests", "cost_usd"}
     if "ts" not in found or not measures & set(found):
-        missing = []
-        if "ts" not in found:
-            missing.append("a time column (timestamp, date, heure, ...)")
-        if not measures & set(found):
-            missing.append("a measure column (tokens, requests, cost, jetons, requêtes, coût, ...)")
         raise InputError(
             tab.display,
-            "unrecognised columns " + ", ".join(tab.columns),
-            expected=" and ".join(missing) + ", or an explicit column mapping",
+            N_("unrecognised columns {columns}", columns=", ".join(tab.columns)),
+            expected=_UNRECOGNISED[("ts" not in found, not measures & set(found))],
             code="unrecognised_columns",
         )
     style = detect_style(tab, cur, found)
@@ -146,7 +141,7 @@ def plan_generic(
         fmap["amount"] = col(tab, found["cost_usd"])
     if "total_tokens" in found and "input_tokens" not in found and "output_tokens" not in found:
         fmap["input_tokens"] = col(tab, found["total_tokens"])
-        notes.append("only total tokens are given: they are counted as input tokens")
+        notes.append(N_("only total tokens are given: they are counted as input tokens"))
     if "currency" in found and "cost_usd" in fmap:
         fmap["cost_usd"] = _usd_only(fmap["cost_usd"], col(tab, found["currency"]))
     skip_sql = None
@@ -154,8 +149,9 @@ def plan_generic(
         skip_sql, skipped = _empty_buckets(tab, cur, fmap)
         if skipped:
             notes.append(
-                f"{skipped:,} empty bucket line{'s' if skipped > 1 else ''} (a period and "
-                "no values) skipped"
+                N_("{n} empty bucket line (a period and no values) skipped", n=skipped)
+                if skipped == 1
+                else N_("{n} empty bucket lines (a period and no values) skipped", n=skipped)
             )
     if grain == "cost":
         row_cur = col(tab, found["currency"]) if "currency" in found else None
@@ -165,13 +161,18 @@ def plan_generic(
         codes = _currencies(tab, cur, constants["currency"])
         if codes and codes != ["USD"]:
             notes.append(
-                f"amounts in {', '.join(codes)} kept as cost lines in their own currency: never "
-                "converted, never added to US dollars"
+                N_(
+                    "amounts in {codes} kept as cost lines in their own currency: never "
+                    "converted, never added to US dollars",
+                    codes=", ".join(codes),
+                )
             )
         else:
             notes.append(
-                "money is the only measure (no token or request counts, no request ids): "
-                "read as cost lines, not as requests"
+                N_(
+                    "money is the only measure (no token or request counts, no request ids): "
+                    "read as cost lines, not as requests"
+                )
             )
     byok = _byok_note(tab, cur, found)
     if byok:
@@ -243,10 +244,29 @@ def _byok_note(tab: Tabular, cur: Cursor, found: dict[str, str]) -> str | None:
     total = row[0] if row else None
     if not total:
         return None
-    return (
-        f"{column} (inference billed by the provider on your own key, not by OpenRouter: "
-        f"${total.normalize():f} in all) is not counted in the cost"
+    return N_(
+        "{column} (inference billed by the provider on your own key, not by OpenRouter: "
+        "{amount} in all) is not counted in the cost",
+        column=column,
+        amount=f"${total.normalize():f}",
     )
+
+
+# What an unrecognised file lacks: (no time column, no measure column) -> the expected text.
+_UNRECOGNISED = {
+    (True, True): N_(
+        "a time column (timestamp, date, heure, ...) and a measure column (tokens, requests, "
+        "cost, jetons, requêtes, coût, ...), or an explicit column mapping"
+    ),
+    (True, False): N_("a time column (timestamp, date, heure, ...), or an explicit column mapping"),
+    (False, True): N_(
+        "a measure column (tokens, requests, cost, jetons, requêtes, coût, ...), or an explicit "
+        "column mapping"
+    ),
+}
+# The measures whose header may state a unit (``_refuse_units``), as its refusal names them.
+_UNIT_FIELDS = (N_("cost usd"), N_("input tokens"), N_("output tokens"), N_("total tokens"),
+                N_("requests"))  # fmt: skip
 
 
 def _example_field(column: str) -> str:
@@ -276,16 +296,31 @@ def _refuse_unmatched_measures(tab: Tabular, found: dict[str, str]) -> None:
         names = ", ".join(repr(c) for c in left)
         raise InputError(
             tab.display,
-            f"column{'s' if len(left) > 1 else ''} {names} look{'' if len(left) > 1 else 's'} "
-            "like a measure (tokens, cost, requests) that no field matched; nothing imported",
+            N_(
+                "columns {names} look like a measure (tokens, cost, requests) that no field "
+                "matched; nothing imported",
+                names=names,
+            )
+            if len(left) > 1
+            else N_(
+                "column {names} looks like a measure (tokens, cost, requests) that no field "
+                "matched; nothing imported",
+                names=names,
+            ),
             found=names,
-            expected="a column mapping that says what "
-            + ("they hold" if len(left) > 1 else "it holds")
-            + " (CLI: --map FIELD=COLUMN, e.g. --map "
-            + _example_field(left[0])
-            + "="
-            + repr(left[0])
-            + "; Data page: the mapping form)",
+            expected=(
+                N_(
+                    "a column mapping that says what they hold (CLI: --map FIELD=COLUMN, e.g. "
+                    "--map {example}; Data page: the mapping form)",
+                    example=f"{_example_field(left[0])}={left[0]!r}",
+                )
+                if len(left) > 1
+                else N_(
+                    "a column mapping that says what it holds (CLI: --map FIELD=COLUMN, e.g. "
+                    "--map {example}; Data page: the mapping form)",
+                    example=f"{_example_field(left[0])}={left[0]!r}",
+                )
+            ),
             code="unmatched_measure",
         )
 
@@ -362,7 +397,12 @@ def _refuse_units(tab: Tabular, found: dict[str, str], currency_ok: bool = False
         if problem:
             raise InputError(
                 tab.display,
-                f"column {column!r} cannot be read as {fieldname.replace('_', ' ')}: {problem}",
+                N_(
+                    "column {column!r} cannot be read as {field}: {problem}",
+                    column=column,
+                    field=Text(fieldname.replace("_", " ")),
+                    problem=Text(problem),
+                ),
                 field=column,
             )
 

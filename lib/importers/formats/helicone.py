@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
+from lib.i18n import N_, Text
 from lib.importers import values
 from lib.importers.base import (
     PROVIDER_SQL,
@@ -77,7 +78,10 @@ def _empty_notes(
     """Notes naming every measure that is empty on some rows (``measures``: what it is →
     its columns; ``then``: what follows for those rows) or absent from the file
     (``missing``: what it is → what follows)."""
-    notes = [f"no {what} column: {consequence}" for what, consequence in missing.items()]
+    notes = [
+        N_("no {what} column: {consequence}", what=Text(what), consequence=Text(consequence))
+        for what, consequence in missing.items()
+    ]
     if not measures:
         return notes
     counts = ", ".join(
@@ -94,7 +98,16 @@ def _empty_notes(
     for (what, cols), empty in zip(measures.items(), (row or [])[1:], strict=False):
         if empty:
             shown = " and ".join(cols)
-            notes.append(f"{what} is empty on {empty:,} of {total:,} rows ({shown}): {then[what]}")
+            notes.append(
+                N_(
+                    "{what} is empty on {empty} of {total} rows ({columns}): {then}",
+                    what=Text(what),
+                    empty=empty,
+                    total=total,
+                    columns=shown,
+                    then=Text(then[what]),
+                )
+            )
     return notes
 
 
@@ -191,22 +204,24 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
         },
     )
     measures = {
-        "cost": costs,
-        "latency": latencies,
-        "input tokens": [n["prompt_tokens"]] if "prompt_tokens" in n else [],
-        "output tokens": [n["completion_tokens"]] if "completion_tokens" in n else [],
+        N_("cost"): costs,
+        N_("latency"): latencies,
+        N_("input tokens"): [n["prompt_tokens"]] if "prompt_tokens" in n else [],
+        N_("output tokens"): [n["completion_tokens"]] if "completion_tokens" in n else [],
     }
     missing = {
-        "cost": "cost is estimated from catalog prices (columns looked for: cost, cost_usd, costUSD)",
-        "latency": "no latency is recorded (columns looked for: latency, delay_ms)",
-        "input tokens": "input tokens count as 0 (column looked for: prompt_tokens)",
-        "output tokens": "output tokens count as 0 (column looked for: completion_tokens)",
+        "cost": N_(
+            "cost is estimated from catalog prices (columns looked for: cost, cost_usd, costUSD)"
+        ),
+        "latency": N_("no latency is recorded (columns looked for: latency, delay_ms)"),
+        "input tokens": N_("input tokens count as 0 (column looked for: prompt_tokens)"),
+        "output tokens": N_("output tokens count as 0 (column looked for: completion_tokens)"),
     }
     empty_then = {
-        "cost": "cost is estimated from catalog prices on those rows",
-        "latency": "those rows have no latency",
-        "input tokens": "counted as 0",
-        "output tokens": "counted as 0",
+        "cost": N_("cost is estimated from catalog prices on those rows"),
+        "latency": N_("those rows have no latency"),
+        "input tokens": N_("counted as 0"),
+        "output tokens": N_("counted as 0"),
     }
     plan.notes = [
         *plan.notes,
@@ -230,8 +245,11 @@ def plan_helicone(tab: Tabular, cur: Cursor, text_only: bool = False) -> Plan:
             row = None  # the import itself reports what cannot be read
         if row and row[0]:
             plan.notes.append(
-                f"{row[0]:,} rows have a negative response_status (no response from the "
-                "provider): counted as errors without an HTTP status"
+                N_(
+                    "{n} rows have a negative response_status (no response from the "
+                    "provider): counted as errors without an HTTP status",
+                    n=row[0],
+                )
             )
     return plan
 

@@ -72,7 +72,7 @@ def _money(ctx: JsonChecks, d: dict[str, Any], path: str) -> Decimal:
     v = d.get("totalCost")
     if v is None or isinstance(v, str | bool):
         raise ctx.fail(f"{path}.totalCost", N_("missing or not a number"), v, N_("a cost in USD"))
-    return ctx.money(v, f"{path}.totalCost", "a cost in USD")
+    return ctx.money(v, f"{path}.totalCost", N_("a cost in USD"))
 
 
 def _shown(amount: Decimal) -> str:
@@ -121,19 +121,35 @@ def paging_note(docs: list[Any]) -> str | None:
         missing = sorted(set(range(1, total + 1)) - set(present))
         if not missing:
             return None
-        held = f"page {present[0]}" if len(set(present)) == 1 else f"pages {_ranges(present)}"
-        gap = f"page {missing[0]}" if len(missing) == 1 else f"pages {_ranges(missing)}"
-        them = "it" if len(missing) == 1 else "them"
-        return (
-            f"partial pull: the file holds {held} of the {total:,} its meta.totalPages says "
-            f"exist, so the days of {gap} are missing: import {them} too (each page adds its "
-            "own days)"
+        held = (
+            N_("page {n}", n=str(present[0]))
+            if len(set(present)) == 1
+            else N_("pages {n}", n=_ranges(present))
+        )
+        if len(missing) == 1:
+            return N_(
+                "partial pull: the file holds {held} of the {total} its meta.totalPages says "
+                "exist, so the days of page {gap} are missing: import it too (each page adds "
+                "its own days)",
+                held=held,
+                total=total,
+                gap=str(missing[0]),
+            )
+        return N_(
+            "partial pull: the file holds {held} of the {total} its meta.totalPages says "
+            "exist, so the days of pages {gap} are missing: import them too (each page adds "
+            "its own days)",
+            held=held,
+            total=total,
+            gap=_ranges(missing),
         )
     if len(metas) >= total:
         return None
-    return (
-        f"partial pull: the file holds {len(metas):,} page(s) of the {total:,} its "
-        "meta.totalPages says exist, so days may be missing: import the other pages too"
+    return N_(
+        "partial pull: the file holds {n} page(s) of the {total} its "
+        "meta.totalPages says exist, so days may be missing: import the other pages too",
+        n=len(metas),
+        total=total,
     )
 
 
@@ -189,15 +205,27 @@ def plan(display: str, docs: list[Any]) -> Plan:
     if partial:
         notes.append(partial)
     if mismatched:
+        days = ", ".join(mismatched[:5])
         notes.append(
-            "the day's totalCost differs from the sum of its models on "
-            + ", ".join(mismatched[:5])
-            + (f" and {len(mismatched) - 5} more days" if len(mismatched) > 5 else "")
-            + ": the models' figures were imported, the day's total was not added"
+            N_(
+                "the day's totalCost differs from the sum of its models on {days} and {n} more "
+                "days: the models' figures were imported, the day's total was not added",
+                days=days,
+                n=len(mismatched) - 5,
+            )
+            if len(mismatched) > 5
+            else N_(
+                "the day's totalCost differs from the sum of its models on {days}: the models' "
+                "figures were imported, the day's total was not added",
+                days=days,
+            )
         )
     if skipped:
-        entries = "entry" if skipped == 1 else "entries"
-        notes.append(f"{skipped:,} {entries} without a model, usage or cost skipped")
+        notes.append(
+            N_("{n} entry without a model, usage or cost skipped", n=skipped)
+            if skipped == 1
+            else N_("{n} entries without a model, usage or cost skipped", n=skipped)
+        )
     coverage = [(s, s + timedelta(days=1), KIND) for s in sorted(starts)]
     p = arrow_plan(FORMAT, "langfuse", "usage", display, list(buckets.values()), coverage, notes)
     provider = f"coalesce({PROVIDER_SQL.format(m='model')}, 'unknown') AS provider"

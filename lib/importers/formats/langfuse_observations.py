@@ -126,8 +126,12 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     if costs:
         m["cost_usd"] = first_filled(tab, costs)
     else:
-        notes.append("no cost column (calculatedTotalCost, total_cost, costDetails.total): cost "
-                     "is estimated from catalog prices")  # fmt: skip
+        notes.append(
+            N_(
+                "no cost column (calculatedTotalCost, total_cost, costDetails.total): cost "
+                "is estimated from catalog prices"
+            )
+        )
     start = m["ts"].raw_sql
     ends = [n[c] for c in _END if c in n]
     latency_parts = []
@@ -151,7 +155,9 @@ def plan_observations(tab: Tabular, cur: Cursor) -> Plan:
     ).fetchone()
     skipped = row[0] if row else 0
     if skipped:
-        notes.append(f"{skipped:,} observation(s) that are not LLM calls (spans, events) skipped")
+        notes.append(
+            N_("{n} observation(s) that are not LLM calls (spans, events) skipped", n=skipped)
+        )
     level = f"upper(trim({text_sql(n['level'])}))" if "level" in n else "NULL"
     model_sql = m["model"].raw_sql if "model" in m else "NULL"
     style = detect_style(tab, cur, {k: v.label for k, v in m.items() if v.label in tab.columns})

@@ -64,11 +64,12 @@ def plan(display: str, docs: list[Any]) -> NoReturn:
         owner = next(k for k in _OWNERS if isinstance(docs[0].get(k), list))
         raise InputError(
             display,
-            "this is LiteLLM's spend report by "
-            + owner.removesuffix("s")
-            + " (GET /global/spend/report): per day, model and key it gives only total_tokens,"
-            " the sum of input and output tokens, so neither count can be stored; "
-            "nothing imported",
+            N_(
+                "this is LiteLLM's spend report by {owner} (GET /global/spend/report): per day, "
+                "model and key it gives only total_tokens, the sum of input and output tokens, "
+                "so neither count can be stored; nothing imported",
+                owner=owner.removesuffix("s"),
+            ),
             field=f"[0].{owner}[0].metadata[0].total_tokens",
             found="total_tokens without prompt_tokens and completion_tokens",
             expected=_INSTEAD,

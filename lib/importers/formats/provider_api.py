@@ -44,6 +44,8 @@ OPENAI_QUANTITY = {
     "web_search_calls": ("num_requests", "web_searches"),
 }
 
+CENTS = N_("an amount in cents")
+
 
 # Keys under which saved pages hold their buckets ("data" in the API; others in wrappers).
 BUCKET_KEYS = ("data", "buckets")
@@ -265,7 +267,9 @@ def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
         kind = kinds.pop()
     else:
         kind = "unknown"
-        notes.append("every bucket is empty, so the endpoint cannot be told: earlier data was kept")
+        notes.append(
+            N_("every bucket is empty, so the endpoint cannot be told: earlier data was kept")
+        )
     coverage = [(s, e, kind) for s, e in spans]
     return arrow_plan("openai_usage", "openai_usage", "usage", display, rows, coverage, notes)
 
@@ -289,7 +293,7 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
             value = amount.get("value")
             if isinstance(value, str):
                 raise ctx.fail(f"{rp}.amount.value", N_("not an amount"), value, N_("a number"))
-            value = ctx.money(value, f"{rp}.amount.value", "a number")
+            value = ctx.money(value, f"{rp}.amount.value", N_("a number"))
             currency = ctx.str_(amount, "currency", f"{rp}.amount") or "usd"
             rows.append(
                 {
@@ -362,7 +366,10 @@ def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
     if not rows:
         coverage = [(s, e, "unknown") for s, e, _k in coverage]
         notes.append(
-            "every bucket is empty, so usage and cost cannot be told apart: earlier data was kept"
+            N_(
+                "every bucket is empty, so usage and cost cannot be told apart: earlier data "
+                "was kept"
+            )
         )
     return arrow_plan("anthropic_usage", "anthropic_usage", "usage", display, rows, coverage, notes)
 
@@ -380,7 +387,7 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
             res = ctx.obj(res, rp)
             raw = res.get("amount")
             dollars = ctx.money(
-                raw, f"{rp}.amount", 'a decimal string in cents, like "123.45"', cents=True
+                raw, f"{rp}.amount", N_('a decimal string in cents, like "123.45"'), cents=True
             )
             rows.append(
                 {
@@ -440,7 +447,7 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
                     f"{path}.timestamp",
                     N_("not a day's start"),
                     raw,
-                    f"Unix seconds {rules.TS_RANGE}",
+                    rules.EPOCH_EXPECTED,
                 )
             start = datetime.fromtimestamp(raw, tz=UTC)
             end = start + timedelta(days=1)
@@ -448,7 +455,7 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
             for j, item in enumerate(ctx.lst(day.get("line_items"), f"{path}.line_items")):
                 ip = f"{path}.line_items[{j}]"
                 item = ctx.obj(item, ip)
-                cents = ctx.amount(item.get("cost"), f"{ip}.cost", "an amount in cents")
+                cents = ctx.amount(item.get("cost"), f"{ip}.cost", CENTS)
                 period += cents
                 rows.append(
                     {
@@ -456,20 +463,22 @@ def plan_openai_legacy_billing(display: str, docs: list[dict[str, Any]]) -> Plan
                         "bucket_end": end,
                         "provider": "openai",
                         "line_item": ctx.str_(item, "name", ip),
-                        "amount": ctx.money(
-                            item.get("cost"), f"{ip}.cost", "an amount in cents", cents=True
-                        ),
+                        "amount": ctx.money(item.get("cost"), f"{ip}.cost", CENTS, cents=True),
                         "currency": "USD",
                     }
                 )
         total = doc.get("total_usage")
         if total is not None:
-            stated = ctx.amount(total, f"{pre}total_usage", "an amount in cents")
+            stated = ctx.amount(total, f"{pre}total_usage", CENTS)
             if stated != period:
                 notes.append(
-                    f"{pre}total_usage says ${stated.scaleb(-2).normalize():f} but the line "
-                    f"items add up to ${period.scaleb(-2).normalize():f}: the line items are "
-                    "imported"
+                    N_(
+                        "{field} says {stated} but the line items add up to {items}: the line "
+                        "items are imported",
+                        field=f"{pre}total_usage",
+                        stated=f"${stated.scaleb(-2).normalize():f}",
+                        items=f"${period.scaleb(-2).normalize():f}",
+                    )
                 )
     return arrow_plan(
         "openai_legacy_billing", "openai_legacy_billing", "cost", display, rows, coverage, notes
@@ -591,7 +600,7 @@ def _plan_pages(docs: list[Any], _cur: object, asked: Asked) -> Plan:
     if fmt and fmt != family and all_empty(pages) and fmt.split("_")[0] == family.split("_")[0]:
         family = fmt  # empty buckets cannot tell usage from costs: the caller knows
     if fmt and fmt != family:
-        raise InputError(display, f"this is {family} data, not {fmt}")
+        raise InputError(display, N_("this is {fmt} data, not {asked}", fmt=family, asked=fmt))
     return PLANNERS[family](display, pages)
 
 
