@@ -18,9 +18,11 @@ their deprecation pages (each row names its page). Columns:
 
 Lines starting with ``#`` are comments. ``load_table`` checks every row and refuses the file
 with an ``InputError`` naming the line; ``retirements_for(models, today)`` finds the models
-among ``models`` (names as stored: snapshots such as ``openai/gpt-4o-2024-05-13``,
-``us.anthropic.claude-3-5-sonnet-20240620-v1:0`` or ``claude-3-5-sonnet@20240620``, or
-families) that retire within N days or already retired.
+among ``models`` (names as stored in request events and usage: snapshots such as
+``gpt-4o-2024-05-13`` or ``openai/gpt-4o-2024-05-13``, or families such as ``gpt-4``) that
+retire within N days or already retired. The dates are the providers' own APIs'; names of
+Amazon Bedrock, Vertex AI and Azure deployments are not matched (those platforms retire on
+their own schedules).
 """
 
 from __future__ import annotations
@@ -56,15 +58,20 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates no provider page can hold: before the first LLM APIs, or far in the future.
 _EARLIEST, _LATEST = date(2020, 1, 1), date(2100, 1, 1)
 
-# How a stored model name is brought to the provider's API name, as the ``model_family``
-# macro of migration 10 does (lib/store/migrations.py): provider paths, Bedrock vendor ids and
-# versions dropped, Vertex's ``@date`` written ``-date``, lower case.
+# How a stored model name is brought to the provider's API name. Gateway paths
+# (``openai/``, ``anthropic/``, ``openrouter/openai/``) are dropped, as the ``model_family``
+# macro of migration 10 drops them (lib/store/migrations.py). Names of partner platforms are
+# not the provider's: Amazon Bedrock ids (``anthropic.…``, ``us.anthropic.…-v1:0``), Vertex
+# AI's ``@date`` form, and paths through Azure, Bedrock or Vertex. Those platforms set their
+# own retirement dates (Anthropic's deprecation page says so), so the table does not apply.
 _PATH = re.compile(r"^([a-z0-9_.:-]+/)+")
+_PARTNER_PATHS = frozenset(
+    {"azure", "azure_ai", "bedrock", "bedrock_converse", "sagemaker", "vertex", "vertex_ai"}
+)
 _VENDOR = re.compile(
     r"^((us|eu|apac|global)[.])?(anthropic|amazon|meta|cohere|mistral|ai21|deepseek|openai)[.]"
 )
 _VERSION = re.compile(r"-v[0-9]+:[0-9]+$")
-_AT_DATE = re.compile(r"@([0-9]{8})$")
 # The date suffixes the family drops (same patterns as the macro).
 _DATE_SUFFIXES = (
     re.compile(r"-[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
@@ -112,23 +119,29 @@ class ModelRetirement:
     state: State
 
 
-def api_name(model: str) -> str:
-    """A stored model name as the provider's API names it: ``openai/gpt-4o-2024-05-13`` →
-    ``gpt-4o-2024-05-13``, ``us.anthropic.claude-3-5-sonnet-20240620-v1:0`` and
-    ``claude-3-5-sonnet@20240620`` → ``claude-3-5-sonnet-20240620``; lower case."""
+def api_name(model: str) -> str | None:
+    """A stored model name as the provider's own API names it, in lower case:
+    ``openai/gpt-4o-2024-05-13`` → ``gpt-4o-2024-05-13``; None for a partner platform's name
+    (``anthropic.claude-3-5-sonnet-20240620-v1:0``, ``claude-3-5-sonnet@20240620``,
+    ``azure/gpt-4o-2024-05-13``, ``vertex_ai/gemini-2.0-flash-001``) and for an empty one."""
     name = model.strip().lower()
-    name = _VERSION.sub("", _VENDOR.sub("", _PATH.sub("", name)))
-    return _AT_DATE.sub(r"-\1", name) or model.strip().lower()
+    path = _PATH.match(name)
+    if path and path.group(0).split("/", 1)[0] in _PARTNER_PATHS:
+        return None
+    name = name[path.end() :] if path else name
+    if not name or "@" in name or _VENDOR.match(name) or _VERSION.search(name):
+        return None
+    return name
 
 
-def model_family(model: str) -> str:
-    """The family of a model name as migration 10's ``model_family`` macro computes it
+def model_family(name: str) -> str:
+    """The family of an API model name as migration 10's ``model_family`` macro computes it
     (``gpt-4o-2024-05-13`` → ``gpt-4o``, ``gpt-4-0613`` → ``gpt-4``, ``claude-3-opus-20240229``
     → ``claude-3-opus``); ``-latest`` and ``-preview`` stay."""
-    name = api_name(model)
+    family = name
     for suffix in _DATE_SUFFIXES:
-        name = suffix.sub("", name)
-    return name or api_name(model)
+        family = suffix.sub("", family)
+    return family or name
 
 
 def _refuse(file: str, line: int, field: str, problem: str, found: str, expected: str) -> NoReturn:
@@ -239,13 +252,16 @@ def _index(table: Iterable[Retirement]) -> dict[str, Retirement]:
 
 def match(model: str, table: Iterable[Retirement]) -> Retirement | None:
     """The row that retires ``model`` (a stored name): the row of its exact API name, else the
-    family-wide row of its family; None when the table does not retire it."""
+    family-wide row of its family; None when the table does not retire it or the name is a
+    partner platform's (see ``api_name``)."""
     by_name = _index(table)
     return _match(model, by_name)
 
 
 def _match(model: str, by_name: dict[str, Retirement]) -> Retirement | None:
     name = api_name(model)
+    if name is None:
+        return None
     row = by_name.get(name)
     if row is not None:
         return row
