@@ -329,3 +329,21 @@ def test_status_page_urls_from_the_setting(monkeypatch) -> None:
     monkeypatch.setenv(status.STATUS_PAGES_SETTING, "off")
     assert status_page_urls() == ()
     assert poll(timeout=1).incidents == ()  # nothing configured: nothing asked
+
+
+def test_components_and_maintenance_documents_are_read_too() -> None:
+    summary = doc("openai_summary.json")
+    assert isinstance(summary, dict)
+    # GET /api/v2/components.json: page and components only
+    got = read_page({"page": summary["page"], "components": summary["components"]}, "u")
+    assert not isinstance(got, status.PageError)
+    assert got.incidents == ()
+    assert [c.name for c in got.page.degraded] == ["Chat Completions", "Responses"]
+    # GET /api/v2/scheduled-maintenances/upcoming.json: the scheduled one is kept, the
+    # completed one is not
+    maint = {"page": summary["page"], "scheduled_maintenances": summary["scheduled_maintenances"]}
+    got = read_page(maint, "u")
+    assert not isinstance(got, status.PageError)
+    assert [(i.kind, i.name) for i in got.incidents] == [
+        ("maintenance", "Fine-tuning job queue maintenance")
+    ]

@@ -19,8 +19,8 @@ postmortem; a maintenance: scheduled, in_progress, verifying, completed), ``impa
 ``created_at``, ``started_at``, ``updated_at``, ``resolved_at``, ``shortlink``, ``components``
 (the affected components, as component objects) and ``incident_updates`` (newest first, each
 with ``affected_components``: code, name, old_status, new_status). Times are ISO 8601 with an
-offset. OpenAI's page (hosted by incident.io since 2025) serves the same v2 endpoints; fields
-it leaves out are read as absent.
+offset. OpenAI's page serves the same v2 endpoints, but its incidents do not always name their
+components: every field a page leaves out is read as absent.
 
 ``poll(urls)`` reads the summary of each page (falling back to ``incidents/unresolved.json``
 when a page has no summary) and returns the open incidents and active maintenances, the state
