@@ -415,11 +415,17 @@ class Mailbox:
         self.messages: list[dict[str, Any]] = []
         self.logins: list[tuple[str, str]] = []
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.messages.append({
             "from": envelope.mail_from, "to": list(envelope.rcpt_tos),
             "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         })  # fmt: skip
         return "250 OK"
 
@@ -432,12 +438,14 @@ class Mailbox:
 
 @contextmanager
 def smtp_server(
-    tls_context: ssl.SSLContext | None = None, *, auth: bool = True
+    tls_context: ssl.SSLContext | None = None, *, auth: bool = True, implicit_tls: bool = False
 ) -> Iterator[tuple[int, Mailbox]]:
     box = Mailbox()
     port = closed_port()
     options: dict[str, Any] = {}
-    if tls_context is not None:
+    if tls_context is not None and implicit_tls:
+        options.update(ssl_context=tls_context)
+    elif tls_context is not None:
         options.update(tls_context=tls_context, require_starttls=True)
     if auth:
         options.update(authenticator=box.authenticate, auth_required=True,
@@ -534,3 +542,45 @@ def test_an_smtp_server_that_never_answers_is_bounded():
         )
         elapsed = time.monotonic() - t0
     assert not d.ok and d.code in ("timeout", "deadline") and elapsed < 1.6, (d, elapsed)
+
+
+def test_email_over_implicit_tls_and_a_refused_recipient(certificate):
+    cert_file, ctx = certificate
+    with smtp_server(ctx, implicit_tls=True, auth=False) as (port, box):
+        ch = mail_channel(port, cert_file, user=None, password=None, security="ssl",
+                          to=("finops@example.com", "nobody@example.com"))  # fmt: skip
+        d = deliver(ch, NOTE, timeout=5, retries=0)
+    # sent to the one accepted; the refused one is named
+    assert d.ok and d.code == "sent" and d.error == "1 recipient(s) refused: nobody@example.com"
+    assert box.messages[0]["to"] == ["finops@example.com"] and box.messages[0]["tls"] is True
+
+
+def test_a_login_is_never_sent_without_tls():
+    with smtp_server(None, auth=False) as (port, box):
+        d = deliver(mail_channel(port, None, security="none"), NOTE, timeout=5)
+    assert not d.ok and d.code == "invalid_channel" and d.attempts == 0 and box.messages == []
+    assert d.error == "a login is never sent without TLS: use starttls or ssl"
+
+
+def test_the_outbox_tells_channels_apart_by_their_whole_settings():
+    started, release = threading.Event(), threading.Event()
+
+    def hold(channel, notification, delivery):
+        started.set()
+        release.wait(5)
+
+    box = Outbox(on_done=hold, max_queue=10, timeout=0.2, retries=0, total=0.3)
+    try:
+        # same host and last 4 characters (one masked target), different URLs
+        port = closed_port()
+        a = SlackChannel(url=f"http://127.0.0.1:{port}/services/AAAAAAAA/{HOOK_TOKEN}")
+        b = SlackChannel(url=f"http://127.0.0.1:{port}/services/BBBBBBBB/{HOOK_TOKEN}")
+        assert a.target == b.target
+        assert box.submit(a, NOTE) == "queued"
+        assert started.wait(5)  # a is being handled (held in its callback)
+        assert box.submit(b, NOTE) == "queued"
+        assert box.submit(SlackChannel(url=a.url), NOTE) == "duplicate"
+        assert box.pending() == 2
+    finally:
+        release.set()
+        assert box.close(5)

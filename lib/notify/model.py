@@ -179,7 +179,7 @@ class Delivery:
     ``attempts`` counts the tries made (0 for in-app or an unusable channel); ``status`` is
     the last HTTP status or SMTP reply code seen (None when no answer came); ``error`` is a
     short English description of the last failure with every secret masked (None when
-    sent); ``duration_ms`` is the wall time of the whole call, waits included; ``target`` is
+    sent, except an e-mail that some recipients refused: it names them); ``duration_ms`` is the wall time of the whole call, waits included; ``target`` is
     the masked destination, fit for the delivery log."""
 
     ok: bool

@@ -27,7 +27,7 @@ Submitted = Literal["queued", "duplicate", "full", "closed"]
 OnDone = Callable[[Channel, Notification, Delivery], None]
 
 MAX_WORKERS = 4
-_Item = tuple[Channel, Notification, tuple[str, str, str], OnDone | None]
+_Item = tuple[Channel, Notification, tuple[Channel, str], OnDone | None]
 
 
 class Outbox:
@@ -45,7 +45,7 @@ class Outbox:
         self._on_done = on_done
         self._options = deliver_options
         self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max(1, max_queue))
-        self._pending: set[tuple[str, str, str]] = set()
+        self._pending: set[tuple[Channel, str]] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._threads = [
@@ -56,9 +56,9 @@ class Outbox:
             t.start()
 
     @staticmethod
-    def _key(channel: Channel, notification: Notification) -> tuple[str, str, str]:
-        # the masked target tells channels apart without keeping a secret in the key
-        return (channel.kind, repr(channel), notification.event_id)
+    def _key(channel: Channel, notification: Notification) -> tuple[Channel, str]:
+        # channels are frozen dataclasses: equal settings, equal key
+        return (channel, notification.event_id)
 
     def submit(
         self, channel: Channel, notification: Notification, on_done: OnDone | None = None

@@ -6,7 +6,9 @@ Retried: connection failures, timeouts, the HTTP statuses of ``lib.http.RETRIED`
 backoff with jitter (``lib.http.RetryPolicy``). Every network wait (connect, each read or
 write) is at most ``timeout`` seconds and never beyond ``total`` seconds from the start: a
 try, a backoff or a Retry-After that would pass ``total`` is not taken, so a channel that is
-down costs at most ``total`` seconds (use ``lib.notify.outbox`` to cost the caller nothing).
+down (refusing, silent, failing) costs at most ``total`` seconds. A server that answers but
+trickles its bytes slower than one per ``timeout`` can hold a try longer (the answer read is
+capped at 800 bytes); ``lib.notify.outbox`` is what keeps an import from ever waiting.
 
 Webhooks are posted with the standard library (``urllib``), not httpx: httpx logs every
 request's URL at INFO, and a webhook URL is itself the secret. Redirects are not followed
@@ -157,6 +159,8 @@ def _invalid(channel: object) -> str:
             return "the signed webhook has no secret"
         return "the webhook URL must start with https:// or http:// and name a host"
     if isinstance(channel, EmailChannel):
+        if channel.user and channel.security == "none":
+            return "a login is never sent without TLS: use starttls or ssl"
         return "the e-mail channel needs a host, a sender and at least one recipient"
     return f"not a channel: {type(channel).__name__}"
 
@@ -185,6 +189,8 @@ def _attempt_for(channel: Channel, n: Notification) -> Attempt | None:
     if isinstance(channel, EmailChannel):
         if not channel.host or not channel.sender or not channel.to:
             return None
+        if channel.user and channel.security == "none":
+            return None  # a password is never sent in clear text
         message = payloads.email_message(channel, n)
         return lambda t: _smtp(channel, message, t)
     return None
