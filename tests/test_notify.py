@@ -339,3 +339,10 @@ def test_weekly_summary_without_previous_spend_movers_or_alerts():
                                          spend=Decimal("110"), previous=Decimal("100"),
                                          change_pct=Decimal("9.96")))  # fmt: skip
     assert "+10.0% against $100.00" in given.text
+
+
+def test_a_severity_given_as_text_is_read():
+    n = Notification(title="t", text="", event_id="e", severity="critical")  # type: ignore[arg-type]
+    assert n.severity is Severity.CRITICAL and slack_payload(n)["text"] == "Critical: t"
+    with pytest.raises(ValueError):
+        Notification(title="t", text="", event_id="e", severity="fatal")  # type: ignore[arg-type]

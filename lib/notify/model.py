@@ -47,6 +47,11 @@ class Notification:
     fields: tuple[tuple[str, str], ...] = ()
     occurred_at: datetime | None = None  # when the event happened (UTC); None: not stated
 
+    def __post_init__(self) -> None:
+        # "warning" as stored by a caller becomes Severity.WARNING; an unknown one raises
+        # ValueError here, when the notification is made, not when it is sent
+        object.__setattr__(self, "severity", Severity(self.severity))
+
 
 # -- channels ------------------------------------------------------------------------------
 # Each channel's ``repr``/``str`` and ``target`` are masked, so a channel logged or shown by
