@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib.cli {import,summary,imports,undo,demo} …``.
+"""Command line: ``python -m lib.cli {import,summary,imports,undo,demo,alerts run} …``.
 
 Exit status 0 on success, 1 when an import or command fails (one line on stderr), 2 for
 wrong arguments.
@@ -59,26 +59,33 @@ def cmd_import(args: argparse.Namespace) -> int:
             mapping[k.strip()] = v.strip()
     status = 0
     with Store(args.db) as store:
-        for path in args.paths:
-            try:
-                result = import_file(
-                    store,
-                    path,
-                    fmt=args.format,
-                    mapping=mapping,
-                    source=args.source,
-                    progress=None if args.quiet else _progress,
-                )
-            except TokenboardError as err:
-                _err(str(err))
-                status = 1
-                continue
-            except Exception as err:  # never a traceback: one line, the details in the log
-                log.exception("unexpected error while importing %s", path)
-                _err(f"{unexpected_error(os.path.basename(path) or path, err)}{_log_hint()}")
-                status = 1
-                continue
-            _print(result.summary_line())
+        from lib.alerts import evaluate_after_imports
+
+        # the alert rules are evaluated after each committed import (never failing it)
+        evaluation = evaluate_after_imports(store, background=False)
+        try:
+            for path in args.paths:
+                try:
+                    result = import_file(
+                        store,
+                        path,
+                        fmt=args.format,
+                        mapping=mapping,
+                        source=args.source,
+                        progress=None if args.quiet else _progress,
+                    )
+                except TokenboardError as err:
+                    _err(str(err))
+                    status = 1
+                    continue
+                except Exception as err:  # never a traceback: one line, the details in the log
+                    log.exception("unexpected error while importing %s", path)
+                    _err(f"{unexpected_error(os.path.basename(path) or path, err)}{_log_hint()}")
+                    status = 1
+                    continue
+                _print(result.summary_line())
+        finally:
+            evaluation.unregister()
     return status
 
 
@@ -164,6 +171,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """``alerts run``: evaluate every enabled rule once now (in the app only: no channel is
+    called from here) and print one line of what changed."""
+    from datetime import UTC, datetime
+
+    from lib.alerts import evaluate
+
+    now = datetime.now(UTC)
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            _err(f"--now takes a time such as 2026-05-04T12:00:00+00:00, got {args.now!r}")
+            return 2
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+    with Store(args.db) as store:
+        summary = evaluate(store, now)
+    _print(summary.line())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lib.cli", description="Tokenboard command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -202,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=float, default=1.0, help="1 ≈ 50k requests over 90 days")
     s.add_argument("--db", help=db_help)
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("alerts", help="alert rules")
+    alerts = s.add_subparsers(dest="action", required=True)
+    a = alerts.add_parser("run", help="evaluate every enabled alert rule once (for cron)")
+    a.add_argument("--now", help="evaluate as at this ISO time (default: now; UTC if no zone)")
+    a.add_argument("--db", help=db_help)
+    a.set_defaults(func=cmd_alerts)
     return p
 
 

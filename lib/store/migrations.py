@@ -542,6 +542,89 @@ UPDATE request_events
 SET error_fingerprint = error_fingerprint_of(status, provider, http_status, error_code, error_message);
 """
 
+V15 = """
+-- Alerts (lib.alerts): rules, their incidents and notifications; prepaid credit grants and
+-- rate limits per model.
+CREATE SEQUENCE alert_rule_id_seq START 1;
+CREATE TABLE alert_rules (
+    rule_id BIGINT PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- lib.alerts.model.KINDS
+    subject_kind VARCHAR NOT NULL,    -- organisation | provider | project | key | model | user
+    subject VARCHAR,                  -- one value; NULL: every value of subject_kind, each apart
+    time_window VARCHAR NOT NULL,     -- hour | day | week | month (lib.alerts.model.WINDOWS)
+    basis VARCHAR NOT NULL,           -- budgets: actual | forecast (other kinds: actual)
+    threshold DECIMAL(38, 12) NOT NULL,  -- in the kind's unit (USD, z, %, ms, hours, days, count)
+    levels INTEGER[] NOT NULL,        -- % of the threshold that open and escalate ([50, 80, 100])
+    min_volume BIGINT NOT NULL,       -- requests in the window below which the rule stays quiet
+    cooldown_s BIGINT NOT NULL,       -- an unchanged open incident is notified again after this
+    tz VARCHAR NOT NULL,              -- where calendar windows (budgets) are cut
+    enabled BOOLEAN NOT NULL,
+    channels VARCHAR[] NOT NULL,      -- channel names for lib.notify; empty: in the app only
+    created_by VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE SEQUENCE alert_incident_id_seq START 1;
+CREATE TABLE alert_incidents (
+    incident_id BIGINT PRIMARY KEY,
+    rule_id BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    subject_kind VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,         -- '' for the organisation
+    open_subject VARCHAR,             -- = subject until resolved, then NULL: with the UNIQUE
+                                      -- below, one unresolved incident per rule and subject
+    state VARCHAR NOT NULL,           -- open | acknowledged | snoozed | resolved
+    level INTEGER NOT NULL,           -- highest level reached (% of the threshold)
+    value DECIMAL(38, 12),            -- the last measured value (the kind's unit)
+    threshold DECIMAL(38, 12),
+    detail VARCHAR,                   -- JSON: the kind's figures (usual level, requests, keys...)
+    link VARCHAR,                     -- the filtered view that shows the cause (page?query)
+    opened_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    resolved_at TIMESTAMPTZ,
+    resolved_by VARCHAR,              -- NULL when resolved automatically
+    snoozed_until TIMESTAMPTZ,
+    acknowledged_by VARCHAR,
+    acknowledged_at TIMESTAMPTZ,
+    notified_level INTEGER,           -- the level last notified (NULL: never)
+    notified_at TIMESTAMPTZ,
+    UNIQUE (rule_id, open_subject)
+);
+CREATE SEQUENCE alert_delivery_id_seq START 1;
+CREATE TABLE alert_deliveries (
+    delivery_id BIGINT NOT NULL,
+    incident_id BIGINT NOT NULL,
+    channel VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,          -- opened | escalated | reminder
+    level INTEGER NOT NULL,
+    sent_at TIMESTAMPTZ NOT NULL,
+    ok BOOLEAN NOT NULL,
+    attempts INTEGER NOT NULL,
+    detail VARCHAR                    -- what the channel said (never a secret)
+);
+CREATE SEQUENCE credit_grant_id_seq START 1;
+CREATE TABLE credit_grants (
+    grant_id BIGINT NOT NULL,
+    provider VARCHAR NOT NULL,
+    amount_usd DECIMAL(38, 12) NOT NULL,
+    granted_on DATE NOT NULL,         -- spend from this UTC day on draws on it
+    expires_on DATE,                  -- last UTC day it can be used; NULL: never expires
+    note VARCHAR,
+    created_by VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE rate_limits (
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    rpm BIGINT,                       -- requests per minute; NULL: unknown
+    tpm BIGINT,                       -- tokens per minute; NULL: unknown
+    source VARCHAR NOT NULL,          -- entered | learned (from rate-limit response headers)
+    seen_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (provider, model, source)
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -557,4 +640,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (12, "rows stating a cost per rollup row; subset reports rank below the logs", V12),
     (13, "the origin of each import as a column", V13),
     (14, "error fingerprints of request events", V14),
+    (15, "alerts: rules, incidents, deliveries; credit grants; rate limits", V15),
 ]

@@ -1,0 +1,382 @@
+"""Evaluating the rules: ``evaluate(store, now)`` measures every enabled rule once (one query
+per kind and subject kind, in one read snapshot), then in one write transaction opens,
+escalates, updates and resolves incidents and claims the notifications due, then sends them
+outside the transaction and records each delivery.
+
+One unresolved incident per rule and subject: the ``UNIQUE (rule_id, open_subject)`` of
+``alert_incidents`` holds it even against another connection or process; a write that loses
+that race is applied again over the winner's incidents. A notification is claimed
+(``notified_level``/``notified_at``) in the same transaction that makes it due, so two
+evaluations of the same data (two imports finishing at once, an import done twice) notify
+once. Notified: a new incident, a higher level (50 → 80 → 100 %), or, while the incident stays
+open (not acknowledged, not snoozed), the same level again after the rule's cool-down.
+An incident resolves by itself when its subject is back under every level; acknowledged and
+snoozed incidents too. A kind whose query failed leaves its incidents as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from lib.alerts.credits import measure_credit_low
+from lib.alerts.measure import (
+    MeasureFn,
+    measure_budget,
+    measure_error_rate,
+    measure_key_refused,
+    measure_key_revoked_used,
+    measure_key_unused,
+    measure_no_data,
+    measure_p95_latency,
+    measure_rate_limit_share,
+    measure_spend_spike,
+)
+from lib.alerts.model import (
+    INCIDENT_COLUMNS,
+    AlertNotice,
+    DeliveryResult,
+    Incident,
+    Measure,
+    Notifier,
+    Rule,
+)
+from lib.alerts.retirement import measure_model_retirement
+from lib.alerts.rules import enabled_rules
+from lib.errors import StoreError
+from lib.ingest.hooks import on_import_committed
+from lib.ingest.result import ImportResult
+from lib.store import Cursor, Store
+
+log = logging.getLogger("tokenboard")
+
+MEASURES: dict[str, MeasureFn] = {
+    "budget": measure_budget,
+    "spend_spike": measure_spend_spike,
+    "error_rate": measure_error_rate,
+    "rate_limit_share": measure_rate_limit_share,
+    "p95_latency": measure_p95_latency,
+    "no_data": measure_no_data,
+    "key_unused": measure_key_unused,
+    "key_revoked_used": measure_key_revoked_used,
+    "key_refused": measure_key_refused,
+    "model_retirement": measure_model_retirement,
+    "credit_low": measure_credit_low,
+}
+APPLY_TRIES = 10  # a write that lost the race for an incident is applied again this often
+
+
+@dataclass
+class EvalSummary:
+    """What one evaluation did: rules evaluated, incidents opened, escalated, resolved and
+    still open, notifications due and deliveries that failed, kinds whose query failed
+    (``failed_kinds``: codes) and the wall time in seconds."""
+
+    rules: int = 0
+    opened: int = 0
+    escalated: int = 0
+    resolved: int = 0
+    open: int = 0
+    notified: int = 0
+    deliveries_failed: int = 0
+    failed_kinds: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """One English line for the command line."""
+        text = (f"{self.rules} rule{'s' if self.rules != 1 else ''} evaluated: {self.opened} opened, "
+                f"{self.escalated} escalated, {self.resolved} resolved, {self.open} open; "
+                f"{self.notified} notification{'s' if self.notified != 1 else ''}"
+                f"{f' ({self.deliveries_failed} deliveries failed)' if self.deliveries_failed else ''}"
+                f" in {self.seconds:.2f} s")  # fmt: skip
+        if self.failed_kinds:
+            text += f" (not evaluated: {', '.join(self.failed_kinds)})"
+        return text
+
+
+def _incident(row: tuple) -> Incident:
+    return Incident(*row)
+
+
+def _measure_all(cur: Cursor, rules: list[Rule], now: datetime) -> tuple[list[Measure], set[str]]:
+    """Every rule's measures, and the kinds that could not be measured (logged)."""
+    by_kind: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_kind.setdefault(r.kind, []).append(r)
+    found: list[Measure] = []
+    failed: set[str] = set()
+    for kind, group in by_kind.items():
+        fn = MEASURES.get(kind)
+        if fn is None:
+            failed.add(kind)
+            continue
+        try:
+            found.extend(fn(cur, group, now))
+        except Exception:  # one broken kind never stops the others
+            log.exception("alert rules of kind %s could not be evaluated", kind)
+            failed.add(kind)
+    return found, failed
+
+
+def _apply(
+    cur: Cursor,
+    rules: list[Rule],
+    measures: list[Measure],
+    failed: set[str],
+    now: datetime,
+    summary: EvalSummary,
+) -> list[AlertNotice]:
+    """Bring the incidents in line with ``measures`` (inside the caller's transaction) and
+    return the notices now due (already claimed)."""
+    by_id = {r.rule_id: r for r in rules}
+    ids = [r.rule_id for r in rules if r.kind not in failed]
+    current = {
+        (i.rule_id, i.subject): i
+        for i in map(_incident, cur.execute(
+            f"SELECT {INCIDENT_COLUMNS} FROM alert_incidents "
+            "WHERE open_subject IS NOT NULL AND list_contains(?, rule_id)",
+            [ids],
+        ).fetchall())
+    }  # fmt: skip
+    due: list[tuple[int, str]] = []
+    seen: set[tuple[int, str]] = set()
+    for m in measures:
+        rule = by_id[m.rule_id]
+        key = (m.rule_id, m.subject)
+        if key in seen:
+            continue
+        seen.add(key)
+        detail = json.dumps(m.detail, sort_keys=True, default=str)
+        inc = current.get(key)
+        if inc is None:
+            incident_id = int(cur.execute("SELECT nextval('alert_incident_id_seq')").scalar())
+            cur.execute(
+                """INSERT INTO alert_incidents (incident_id, rule_id, kind, subject_kind, subject,
+                       open_subject, state, level, value, threshold, detail, link, opened_at,
+                       updated_at, notified_level, notified_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [incident_id, rule.rule_id, rule.kind, rule.subject_kind, m.subject, m.subject,
+                 m.level, m.value, rule.threshold, detail, m.link, now, now, m.level, now],
+            )  # fmt: skip
+            summary.opened += 1
+            due.append((incident_id, "opened"))
+            continue
+        state = inc.state
+        if state == "snoozed" and (inc.snoozed_until is None or inc.snoozed_until <= now):
+            state = "open"
+        level = max(inc.level, m.level)
+        escalated = m.level > inc.level
+        if escalated:
+            summary.escalated += 1
+            if state == "acknowledged":
+                state = "open"  # a higher level is news, even to whoever acknowledged
+        reason = None
+        if state == "open":
+            if level > (inc.notified_level or 0):
+                reason = "escalated" if inc.notified_level is not None else "opened"
+            elif inc.notified_at is None or now - inc.notified_at >= timedelta(
+                seconds=rule.cooldown_s
+            ):
+                reason = "reminder"
+        same = (state, level, m.value, rule.threshold, detail, m.link) == (
+            inc.state, inc.level, inc.value, inc.threshold, inc.detail, inc.link)  # fmt: skip
+        if same and reason is None:
+            continue  # nothing changed: nothing written (``updated_at`` is the last change)
+        cur.execute(
+            """UPDATE alert_incidents SET state = ?, level = ?, value = ?, threshold = ?,
+                      detail = ?, link = ?, updated_at = ?,
+                      snoozed_until = CASE WHEN ? = 'snoozed' THEN snoozed_until END,
+                      notified_level = CASE WHEN ? THEN ? ELSE notified_level END,
+                      notified_at = CASE WHEN ? THEN ? ELSE notified_at END
+               WHERE incident_id = ?""",
+            [state, level, m.value, rule.threshold, detail, m.link, now, state,
+             reason is not None, level, reason is not None, now, inc.incident_id],
+        )  # fmt: skip
+        if reason:
+            due.append((inc.incident_id, reason))
+    for key, inc in current.items():
+        if key in seen:
+            continue
+        cur.execute(
+            """UPDATE alert_incidents SET state = 'resolved', open_subject = NULL,
+                      resolved_at = ?, updated_at = ?
+               WHERE incident_id = ?""",
+            [now, now, inc.incident_id],
+        )
+        summary.resolved += 1
+    summary.notified += len(due)
+    notices = []
+    for incident_id, reason in due:
+        row = cur.execute(
+            f"SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE incident_id = ?", [incident_id]
+        ).fetchone()
+        if row is not None:
+            inc = _incident(row)
+            notices.append(AlertNotice(inc, by_id[inc.rule_id], reason, now))
+    summary.open = int(
+        cur.execute("SELECT count(*) FROM alert_incidents WHERE open_subject IS NOT NULL").scalar()
+    )
+    return notices
+
+
+def record_deliveries(
+    store: Store, notice: AlertNotice, results: list[DeliveryResult], at: datetime | None = None
+) -> None:
+    """Write the delivery log rows of one notice (a notifier that sends in the background
+    calls this when its deliveries are done)."""
+    if not results:
+        return
+    when = at or notice.at
+    with store.write() as cur:
+        for r in results:
+            delivery_id = int(cur.execute("SELECT nextval('alert_delivery_id_seq')").scalar())
+            cur.execute(
+                "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [delivery_id, notice.incident.incident_id, r.channel[:200], notice.reason,
+                 notice.incident.level, when, r.ok, int(r.attempts), (r.detail or "")[:500]],
+            )  # fmt: skip
+
+
+def _send(store: Store, notices: list[AlertNotice], notifier: Notifier | None) -> int:
+    """Hand each notice to ``notifier`` and log its deliveries; returns the failed ones."""
+    failed = 0
+    if notifier is None:
+        return 0
+    for notice in notices:
+        try:
+            results = list(notifier(notice))
+        except Exception as err:  # a channel never breaks the evaluation
+            log.exception("notifying incident #%s failed", notice.incident.incident_id)
+            results = [DeliveryResult("notifier", False, 1, type(err).__name__)]
+        failed += sum(1 for r in results if not r.ok)
+        try:
+            record_deliveries(store, notice, results)
+        except StoreError:
+            log.exception("the delivery log of incident #%s was not written",
+                          notice.incident.incident_id)  # fmt: skip
+    return failed
+
+
+def evaluate(store: Store, now: datetime, notifier: Notifier | None = None) -> EvalSummary:
+    """Evaluate every enabled rule once at ``now`` (an aware datetime: the clock is the
+    caller's) and notify through ``notifier`` (None: in the app only). Never raises for a
+    rule that cannot be measured (its kind is listed in ``failed_kinds``); raises
+    ``StoreError`` when the database cannot be written."""
+    t0 = time.perf_counter()
+    summary = EvalSummary()
+    now = now.astimezone(UTC)
+    with store.read() as cur:
+        rules = enabled_rules(cur)
+        measures, failed = _measure_all(cur, rules, now)
+    summary.rules = len(rules)
+    summary.failed_kinds = sorted(failed)
+    notices: list[AlertNotice] = []
+    for attempt in range(APPLY_TRIES):
+        tried = EvalSummary(rules=summary.rules, failed_kinds=summary.failed_kinds)
+        try:
+            with store.write() as cur:
+                notices = _apply(cur, rules, measures, failed, now, tried)
+        except StoreError as err:  # another connection opened the same incident first
+            if attempt + 1 == APPLY_TRIES or not _is_race(err):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # let the winner finish
+            continue
+        summary = tried
+        break
+    summary.deliveries_failed = _send(store, notices, notifier)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _is_race(err: StoreError) -> bool:
+    text = str(err).lower()
+    return "constraint" in text or "conflict" in text
+
+
+class _Background:
+    """Runs ``run`` in one daemon thread; calls made while it runs fold into one more run."""
+
+    def __init__(self, run: Callable[[], None]) -> None:
+        self._run = run
+        self._lock = threading.Lock()
+        self._pending = False
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def trigger(self) -> None:
+        with self._lock:
+            self._pending = True
+            self._idle.clear()
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._loop, name="tokenboard-alerts",
+                                            daemon=True)  # fmt: skip
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    self._idle.set()
+                    return
+                self._pending = False
+            try:
+                self._run()
+            except Exception:
+                log.exception("alert evaluation after an import failed")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._idle.wait(timeout)
+
+
+@dataclass
+class Registration:
+    """What ``evaluate_after_imports`` set up: ``unregister()`` stops it; ``wait(timeout)``
+    waits until no evaluation is under way or pending (True when idle)."""
+
+    unregister: Callable[[], None]
+    wait: Callable[[float | None], bool]
+
+
+def evaluate_after_imports(
+    store: Store,
+    notifier: Notifier | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    background: bool = True,
+) -> Registration:
+    """Evaluate the rules after every committed import of this process (the app and the
+    command line call this once; importing the module registers nothing). With
+    ``background`` the evaluation runs in a thread of its own, so an import never waits for
+    it (imports finishing during a run fold into one more run); else in the importing thread,
+    after its commit. A failing evaluation is logged, never raised into the import."""
+
+    def run() -> None:
+        evaluate(store, clock(), notifier)
+
+    if background:
+        worker = _Background(run)
+
+        def on_import(_result: ImportResult) -> None:
+            worker.trigger()
+
+        return Registration(on_import_committed(on_import), worker.wait)
+
+    def on_import_now(_result: ImportResult) -> None:
+        try:
+            run()
+        except Exception:
+            log.exception("alert evaluation after an import failed")
+
+    def idle(_timeout: float | None = None) -> bool:
+        return True
+
+    return Registration(on_import_committed(on_import_now), idle)
