@@ -613,3 +613,53 @@ def test_cli_alerts_run(db_path: str, tmp_path: Path) -> None:
         assert s.query(
             "SELECT subject FROM alert_incidents WHERE kind = 'key_unused' ORDER BY subject"
         ) == [("k1",), ("k7",)]
+
+
+def test_budget_rule_follows_the_monthly_budget_setting(store: Store) -> None:
+    from lib.settings import set_monthly_budget
+
+    assert rules.budget_rule_from_settings(store, "admin") is None
+    set_monthly_budget(store, Decimal("250.00"), "admin")
+    rule = rules.budget_rule_from_settings(store, "admin")
+    assert rule is not None and (rule.window, rule.threshold, rule.levels) == (
+        "month", Decimal(250), (50, 80, 100))  # fmt: skip
+    set_monthly_budget(store, Decimal("300"), "admin")
+    again = rules.budget_rule_from_settings(store, "admin")
+    assert again is not None and (again.rule_id, again.threshold) == (rule.rule_id, Decimal(300))
+    assert len(rules.list_rules(store)) == 1
+
+
+# -- rate limits -----------------------------------------------------------------------------
+def test_rate_limits_entered_and_learned(store: Store) -> None:
+    from lib.alerts import limits
+
+    seen = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    limits.learn_limit(store, "openai", "gpt-4o", 500, 30000, seen)
+    limits.learn_limit(store, "openai", "gpt-4o", None, 40000, seen + timedelta(hours=1))
+    (learned,) = limits.limits(store)
+    # the request limit learned first stays when a later response states tokens only
+    assert (learned.rpm, learned.tpm, learned.source) == (500, 40000, "learned")
+    with pytest.raises(PermissionDeniedError):
+        limits.set_limit(store, "analyst", "openai", "gpt-4o", 100, None)
+    with pytest.raises(AlertError):
+        limits.set_limit(store, "admin", "openai", "gpt-4o", -5, None)
+    limits.set_limit(store, "admin", "openai", "gpt-4o", 100, None, now=seen)
+    eff = limits.effective_limits(store)[("openai", "gpt-4o")]
+    assert (eff.rpm, eff.tpm, eff.source) == (100, None, "entered")  # entered wins
+    limits.set_limit(store, "admin", "openai", "gpt-4o", None, None)
+    assert limits.effective_limits(store)[("openai", "gpt-4o")].source == "learned"
+
+
+def test_peak_per_minute(store: Store, tmp_path: Path) -> None:
+    from lib.alerts.limits import peak_per_minute
+
+    t = MAY4 + timedelta(hours=10)
+    # 3 requests in 10:00 (3 × 1,100 tokens), 1 in 10:01 with 50,000 + 100 tokens
+    load(store, tmp_path, "p", [
+        req(t), req(t + timedelta(seconds=20)), req(t + timedelta(seconds=59)),
+        req(t + timedelta(minutes=1), prompt_tokens=50000),
+    ])  # fmt: skip
+    (peak,) = peak_per_minute(store, t, t + timedelta(hours=1))
+    assert (peak.provider, peak.model, peak.requests_minute, peak.requests) == (
+        "openai", "gpt-4o-2024-05-13", t, 3)  # fmt: skip
+    assert (peak.tokens_minute, peak.tokens) == (t + timedelta(minutes=1), 50100)

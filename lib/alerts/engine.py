@@ -132,8 +132,9 @@ def _apply(
     now: datetime,
     summary: EvalSummary,
 ) -> list[AlertNotice]:
-    """Bring the incidents in line with ``measures`` (inside the caller's transaction) and
-    return the notices now due (already claimed)."""
+    """Bring the incidents in line with ``measures`` (inside the caller's transaction, in
+    three set-based statements: insert, update, resolve) and return the notices now due
+    (already claimed)."""
     by_id = {r.rule_id: r for r in rules}
     ids = [r.rule_id for r in rules if r.kind not in failed]
     current = {
@@ -144,7 +145,8 @@ def _apply(
             [ids],
         ).fetchall())
     }  # fmt: skip
-    due: list[tuple[int, str]] = []
+    new: list[tuple[Measure, Rule, str]] = []
+    changed: list[tuple[Incident, Measure, Rule, str, int, str, str | None]] = []
     seen: set[tuple[int, str]] = set()
     for m in measures:
         rule = by_id[m.rule_id]
@@ -155,24 +157,13 @@ def _apply(
         detail = json.dumps(m.detail, sort_keys=True, default=str)
         inc = current.get(key)
         if inc is None:
-            incident_id = int(cur.execute("SELECT nextval('alert_incident_id_seq')").scalar())
-            cur.execute(
-                """INSERT INTO alert_incidents (incident_id, rule_id, kind, subject_kind, subject,
-                       open_subject, state, level, value, threshold, detail, link, opened_at,
-                       updated_at, notified_level, notified_at)
-                   VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [incident_id, rule.rule_id, rule.kind, rule.subject_kind, m.subject, m.subject,
-                 m.level, m.value, rule.threshold, detail, m.link, now, now, m.level, now],
-            )  # fmt: skip
-            summary.opened += 1
-            due.append((incident_id, "opened"))
+            new.append((m, rule, detail))
             continue
         state = inc.state
         if state == "snoozed" and (inc.snoozed_until is None or inc.snoozed_until <= now):
             state = "open"
         level = max(inc.level, m.level)
-        escalated = m.level > inc.level
-        if escalated:
+        if m.level > inc.level:
             summary.escalated += 1
             if state == "acknowledged":
                 state = "open"  # a higher level is news, even to whoever acknowledged
@@ -188,37 +179,70 @@ def _apply(
             inc.state, inc.level, inc.value, inc.threshold, inc.detail, inc.link)  # fmt: skip
         if same and reason is None:
             continue  # nothing changed: nothing written (``updated_at`` is the last change)
+        changed.append((inc, m, rule, state, level, detail, reason))
+    due: list[tuple[int, str]] = []
+    if new:
+        rows = cur.execute(
+            """INSERT INTO alert_incidents (incident_id, rule_id, kind, subject_kind, subject,
+                   open_subject, state, level, value, threshold, detail, link, opened_at,
+                   updated_at, notified_level, notified_at)
+               SELECT nextval('alert_incident_id_seq'), rule_id, kind, subject_kind, subject,
+                      open_subject, 'open', level, value, threshold, detail, link, ?, ?, level, ?
+               FROM (SELECT unnest(?::BIGINT[]) AS rule_id, unnest(?::VARCHAR[]) AS kind,
+                            unnest(?::VARCHAR[]) AS subject_kind, unnest(?::VARCHAR[]) AS subject,
+                            unnest(?::VARCHAR[]) AS open_subject, unnest(?::INTEGER[]) AS level,
+                            unnest(?::DECIMAL(38, 12)[]) AS value,
+                            unnest(?::DECIMAL(38, 12)[]) AS threshold,
+                            unnest(?::VARCHAR[]) AS detail, unnest(?::VARCHAR[]) AS link)
+               RETURNING incident_id""",
+            [now, now, now,
+             [r.rule_id for _, r, _ in new], [r.kind for _, r, _ in new],
+             [r.subject_kind for _, r, _ in new], [m.subject for m, _, _ in new],
+             [m.subject for m, _, _ in new], [m.level for m, _, _ in new],
+             [m.value for m, _, _ in new], [r.threshold for _, r, _ in new],
+             [d for _, _, d in new], [m.link for m, _, _ in new]],
+        ).fetchall()  # fmt: skip
+        summary.opened += len(rows)
+        due += [(int(r[0]), "opened") for r in rows]
+    if changed:
         cur.execute(
-            """UPDATE alert_incidents SET state = ?, level = ?, value = ?, threshold = ?,
-                      detail = ?, link = ?, updated_at = ?,
-                      snoozed_until = CASE WHEN ? = 'snoozed' THEN snoozed_until END,
-                      notified_level = CASE WHEN ? THEN ? ELSE notified_level END,
-                      notified_at = CASE WHEN ? THEN ? ELSE notified_at END
-               WHERE incident_id = ?""",
-            [state, level, m.value, rule.threshold, detail, m.link, now, state,
-             reason is not None, level, reason is not None, now, inc.incident_id],
+            """UPDATE alert_incidents AS t SET state = u.state, level = u.level, value = u.value,
+                      threshold = u.threshold, detail = u.detail, link = u.link, updated_at = ?,
+                      snoozed_until = CASE WHEN u.state = 'snoozed' THEN t.snoozed_until END,
+                      notified_level = CASE WHEN u.notify THEN u.level ELSE t.notified_level END,
+                      notified_at = CASE WHEN u.notify THEN ? ELSE t.notified_at END
+               FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[]) AS state,
+                            unnest(?::INTEGER[]) AS level, unnest(?::DECIMAL(38, 12)[]) AS value,
+                            unnest(?::DECIMAL(38, 12)[]) AS threshold,
+                            unnest(?::VARCHAR[]) AS detail, unnest(?::VARCHAR[]) AS link,
+                            unnest(?::BOOLEAN[]) AS notify) u
+               WHERE t.incident_id = u.id""",
+            [now, now, [c[0].incident_id for c in changed], [c[3] for c in changed],
+             [c[4] for c in changed], [c[1].value for c in changed],
+             [c[2].threshold for c in changed], [c[5] for c in changed],
+             [c[1].link for c in changed], [c[6] is not None for c in changed]],
         )  # fmt: skip
-        if reason:
-            due.append((inc.incident_id, reason))
-    for key, inc in current.items():
-        if key in seen:
-            continue
+        due += [(c[0].incident_id, c[6]) for c in changed if c[6] is not None]
+    gone = [inc.incident_id for key, inc in current.items() if key not in seen]
+    if gone:
         cur.execute(
             """UPDATE alert_incidents SET state = 'resolved', open_subject = NULL,
                       resolved_at = ?, updated_at = ?
-               WHERE incident_id = ?""",
-            [now, now, inc.incident_id],
+               WHERE list_contains(?, incident_id)""",
+            [now, now, gone],
         )
-        summary.resolved += 1
+        summary.resolved += len(gone)
     summary.notified += len(due)
     notices = []
-    for incident_id, reason in due:
-        row = cur.execute(
-            f"SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE incident_id = ?", [incident_id]
-        ).fetchone()
-        if row is not None:
+    if due:
+        reasons = dict(due)
+        for row in cur.execute(
+            f"SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE list_contains(?, incident_id) "
+            "ORDER BY incident_id",
+            [list(reasons)],
+        ).fetchall():
             inc = _incident(row)
-            notices.append(AlertNotice(inc, by_id[inc.rule_id], reason, now))
+            notices.append(AlertNotice(inc, by_id[inc.rule_id], reasons[inc.incident_id], now))
     summary.open = int(
         cur.execute("SELECT count(*) FROM alert_incidents WHERE open_subject IS NOT NULL").scalar()
     )

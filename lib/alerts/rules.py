@@ -23,6 +23,7 @@ from lib.alerts.model import (
 )
 from lib.auth.roles import require
 from lib.filters import valid_tz
+from lib.settings import monthly_budget
 from lib.store import Cursor, Store
 
 RULE_COLUMNS = (
@@ -238,3 +239,22 @@ def delete(
         _resolve_open(cur, rule_id, user, at)
         cur.execute("DELETE FROM alert_rules WHERE rule_id = ?", [rule_id])
     return True
+
+
+def budget_rule_from_settings(
+    store: Store, role: str | None, *, user: str | None = None, now: datetime | None = None
+) -> Rule | None:
+    """The organisation's monthly budget of the settings (``lib.settings.monthly_budget``) as a
+    rule: month to date, actual spend, 50/80/100 %. Updates the first such rule when there is
+    one (its amount follows the setting), else creates it; None when no budget is set."""
+    amount = monthly_budget(store)
+    if amount is None:
+        return None
+    for rule in list_rules(store):
+        if (rule.kind, rule.subject_kind, rule.window, rule.basis) == (
+            "budget", "organisation", "month", "actual"):  # fmt: skip
+            if rule.threshold == amount:
+                return rule
+            return update(store, role, rule.rule_id, threshold=amount, user=user, now=now)
+    return create(store, role, kind="budget", window="month", threshold=amount,
+                  name="Monthly budget", user=user, now=now)  # fmt: skip
