@@ -60,9 +60,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     status = 0
     with Store(args.db) as store:
         from lib.alerts import evaluate_after_imports
+        from lib.alerts.notifying import notifier
 
-        # the alert rules are evaluated after each committed import (never failing it)
-        evaluation = evaluate_after_imports(store, background=False)
+        # the alert rules are evaluated after each committed import (never failing it), and
+        # what they raise is sent before the command ends (each channel bounded in time)
+        evaluation = evaluate_after_imports(
+            store, notifier(store, background=False), background=False
+        )
         try:
             for path in args.paths:
                 try:
@@ -172,11 +176,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    """``alerts run``: evaluate every enabled rule once now (in the app only: no channel is
-    called from here) and print one line of what changed."""
+    """``alerts run``: evaluate every enabled rule once now (or ``--now``), send what is due to
+    the rules' channels (each bounded in time) and print one line of what changed."""
     from datetime import UTC, datetime
 
     from lib.alerts import evaluate
+    from lib.alerts.notifying import notifier
 
     now = datetime.now(UTC)
     if args.now:
@@ -188,7 +193,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     with Store(args.db) as store:
-        summary = evaluate(store, now)
+        summary = evaluate(store, now, notifier(store, background=False))
     _print(summary.line())
     return 0
 

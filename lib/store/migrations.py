@@ -625,6 +625,23 @@ CREATE TABLE rate_limits (
 );
 """
 
+V16 = """
+-- Where alerts are sent (lib.alerts.channels): each channel a name rules refer to and the
+-- settings lib.notify.channel_from_config reads. Webhook URLs and signing secrets are kept
+-- here and shown masked; SMTP settings stay in the app's secrets.
+CREATE SEQUENCE alert_channel_id_seq START 1;
+CREATE TABLE alert_channels (
+    channel_id BIGINT PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE,     -- what alert_rules.channels name
+    kind VARCHAR NOT NULL,            -- in_app | slack | teams | webhook | email
+    config VARCHAR NOT NULL,          -- JSON for lib.notify.channel_from_config
+    enabled BOOLEAN NOT NULL,
+    created_by VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -641,4 +658,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (13, "the origin of each import as a column", V13),
     (14, "error fingerprints of request events", V14),
     (15, "alerts: rules, incidents, deliveries; credit grants; rate limits", V15),
+    (16, "alert channels", V16),
 ]
