@@ -223,3 +223,37 @@ def test_filters_and_links_round_trip(served, path):
             assert _view(again, path, lang) == view, (link, view)
         finally:
             context.close()
+
+
+def test_switching_the_language_keeps_the_filters_in_the_sidebar(served):
+    """The same tab drawn in English, then French, then English again with the switch: the
+    granularity chosen stays checked in the sidebar in each language (a radio keeps its
+    value in the browser as the words shown, so a stale English value once left no French
+    choice checked). Ends in English, so the account's saved language stays English."""
+    base, browser, saved = served
+    context, page = _open(browser, saved, f"{base}/", form=False)
+    try:
+        page.locator(
+            "[data-testid='stSidebar'] [data-testid='stRadio'] label", has_text="Hour"
+        ).click()
+        page.wait_for_function("() => new URLSearchParams(location.search).get('gran') === 'hour'",
+                               timeout=30000)  # fmt: skip
+        wait_idle(page)
+        for _round in range(2):
+            for lang, name in (("fr", "Français"), ("en", "English")):
+                page.locator("[data-testid='stSidebar'] button", has_text=name).first.click()
+                page.wait_for_function(
+                    "(l) => new URLSearchParams(location.search).get('lang') === l", arg=lang,
+                    timeout=30000,
+                )  # fmt: skip
+                page.wait_for_timeout(500)
+                wait_idle(page)
+                page.wait_for_function(  # the run's last draw: one granularity radio left
+                    "() => document.querySelectorAll('[data-testid=stSidebar] [data-testid=stRadio]').length === 1",
+                    timeout=30000,
+                )  # fmt: skip
+                heading = translate("Overview", lang)
+                page.get_by_role("heading", name=heading).first.wait_for(timeout=30000)
+                assert _agree(page, "", lang) == ("30d", "hour"), page.url
+    finally:
+        context.close()

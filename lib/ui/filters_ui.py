@@ -26,8 +26,9 @@ import streamlit as st
 
 from lib.dimensions import dimension_values
 from lib.filters import DIMENSIONS, GRANULARITIES, PRESETS, Filters, QueryIssue, valid_tz
+from lib.i18n import DEFAULT_LANG
 from lib.store import Store
-from lib.ui.i18n import _
+from lib.ui.i18n import _, lang
 from lib.ui.markup import md
 from lib.ui.state import cached, now
 from lib.ui.url import PAGE_PARAMS, on_change, touched
@@ -38,7 +39,6 @@ COMMON_ZONES = ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Americ
                 "Australia/Sydney")  # fmt: skip
 DIM_LABELS = DIMENSION_LABELS  # kept for callers of the old name
 FILTER_PARAMS = ("period", "from", "to", "gran", "tz", *DIMENSIONS)
-_WIDGETS = ("f_period", "f_range", "f_gran", "f_tz", *(f"f_{d}" for d in DIMENSIONS))
 _TOUCH = "filters"  # the one change mark all filter widgets share
 
 
@@ -47,6 +47,16 @@ def _words(word: Callable[[str], str], codes: Iterable[str]) -> Callable[[str], 
     AppTest calls it outside the page's run, where the language is not known)."""
     table = {c: word(c) for c in codes}
     return lambda c: table.get(c, c)
+
+
+def worded_key(name: str) -> str:
+    """The key of a filter widget whose options are shown as words (the period, the
+    granularity): one key per language. Streamlit keeps a radio's or a selectbox's value in the
+    browser as the words shown; under one key, a page drawn again in another language could
+    keep the old words as its value, which none of the new options match (the granularity
+    then showed no choice at all). English keeps the plain key."""
+    code = lang()
+    return name if code == DEFAULT_LANG else f"{name}_{code}"
 
 
 def show_query_notice(issues: list[QueryIssue]) -> None:
@@ -76,7 +86,7 @@ def _from_widgets(previous: Filters) -> Filters:
     """The filters the sidebar's widgets hold (the values the browser sent). A custom period
     still being picked (one day chosen of two) keeps the previous period."""
     S = st.session_state
-    chosen = S.get("f_period", previous.preset)
+    chosen = S.get(worded_key("f_period"), previous.preset)
     start = end = None
     if chosen == "custom":
         picked = S.get("f_range")
@@ -88,7 +98,8 @@ def _from_widgets(previous: Filters) -> Filters:
         else:  # one day picked of two: the page keeps the period it had
             chosen = previous.preset
             start, end = previous.start, previous.end
-    gran = str(S["f_gran"]) if S.get("f_gran") in GRANULARITIES else previous.granularity
+    g = S.get(worded_key("f_gran"))
+    gran = str(g) if g in GRANULARITIES else previous.granularity
     tz = valid_tz(S.get("f_tz"))
     dims = {d: tuple(sorted(map(str, S.get(f"f_{d}") or ()))) for d in DIMENSIONS}
     f = Filters(chosen if chosen in PRESETS else previous.preset, start, end, gran, tz,
@@ -111,10 +122,10 @@ def _set_widgets(f: Filters, picking_range: bool) -> None:
     the period and its days while a custom period is being picked."""
     S = st.session_state
     if not picking_range:
-        S["f_period"] = f.preset
+        S[worded_key("f_period")] = f.preset
         if f.preset == "custom" and f.start and f.end:
             S["f_range"] = (f.start, f.end)
-    S["f_gran"], S["f_tz"] = f.granularity, f.tz
+    S[worded_key("f_gran")], S["f_tz"] = f.granularity, f.tz
     for d in DIMENSIONS:
         S[f"f_{d}"] = list(f.dims.get(d, ()))
 
@@ -129,7 +140,7 @@ def current_filters(page: str) -> tuple[Filters, list[QueryIssue], bool]:
     picking = False
     if touched(_TOUCH):
         f = _from_widgets(previous)
-        picking = S.get("f_period") == "custom" and f.preset != "custom"
+        picking = S.get(worded_key("f_period")) == "custom" and f.preset != "custom"
     else:
         url = _url_query()
         if url or last is None:
@@ -150,11 +161,15 @@ def sidebar_filters(store: Store, page: str) -> Filters:
     sb.subheader(_("Filters"))
     touch = on_change(_TOUCH)
     sb.selectbox(
-        _("Period"), list(PRESETS), format_func=_words(preset, PRESETS), key="f_period", **touch
+        _("Period"),
+        list(PRESETS),
+        format_func=_words(preset, PRESETS),
+        key=worded_key("f_period"),
+        **touch,
     )
-    if st.session_state.get("f_period") == "custom":
+    if st.session_state.get(worded_key("f_period")) == "custom":
         sb.date_input(_("From – to"), key="f_range", **touch)
-    sb.radio(_("Granularity"), GRANULARITIES, horizontal=True, key="f_gran", format_func=_words(granularity, GRANULARITIES),
+    sb.radio(_("Granularity"), GRANULARITIES, horizontal=True, key=worded_key("f_gran"), format_func=_words(granularity, GRANULARITIES),
              **touch)  # fmt: skip
     zones = list(dict.fromkeys([f.tz, *COMMON_ZONES]))
     sb.selectbox(_("Reporting time zone"), zones, key="f_tz", help=_("Days and months are cut in this zone."),
