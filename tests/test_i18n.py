@@ -28,7 +28,7 @@ TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
               "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py",
-              "pages/7_Data.py", "lib/ui/import_words.py"]  # fmt: skip
+              "pages/7_Data.py", "lib/ui/import_words.py", "pages/3_Errors.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -320,7 +320,7 @@ def test_the_language_stays_across_pages_and_filter_changes(app_env):
     at.query_params["lang"] = "fr"
     at = login_fr(at, "ana")
     assert not at.exception
-    at.selectbox(key="f_period").select("7d")
+    at.selectbox(key="f_period_fr").select("7d")  # one key per language (worded_key)
     at.run()
     assert at.query_params["lang"] in ("fr", ["fr"]) and at.query_params["period"] in ("7d", ["7d"])
     # a page link drops the query string: the filters come from the tab, the language too
@@ -328,7 +328,7 @@ def test_the_language_stays_across_pages_and_filter_changes(app_env):
     at.switch_page("pages/1_Usage.py")
     at.run()
     assert not at.exception
-    assert at.selectbox(key="f_period").value == "7d"
+    assert at.selectbox(key="f_period_fr").value == "7d"
     assert at.query_params["lang"] in ("fr", ["fr"]) and at.query_params["period"] in ("7d", ["7d"])
     assert [p.label for p in at.sidebar.page_link][:2] == ["Vue d'ensemble", "Utilisation"]
     at.query_params.clear()
@@ -383,6 +383,7 @@ def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
         "Vue d'ensemble",
         "Utilisation",
         "Coûts",
+        "Erreurs",
         "Données",
     ]
 
@@ -430,7 +431,7 @@ def test_the_overview_in_french(app_env):
     assert m["Dépense (facturé)"] == f"1,00{NB}$US"
     assert {"Requêtes", "Jetons en entrée", "Jetons en sortie", "Taux d'erreur"} <= set(m)
     assert [s.value for s in at.subheader][:2] == ["Ce mois-ci", "Dépense dans le temps par modèle"]
-    assert at.sidebar.selectbox(key="f_period").label == "Période"
+    assert at.sidebar.selectbox(key="f_period_fr").label == "Période"
     assert [t.label for t in at.tabs] == ["Modèles les plus utilisés", "Projets principaux",
                                          "Clés d'API principales"]  # fmt: skip
     assert not _english_left(at), _english_left(at)

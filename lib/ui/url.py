@@ -34,6 +34,9 @@ PAGE_PARAMS: tuple[str, ...] = (
     "into",
     "share",
     "show",
+    "class",
+    "code",
+    "page",
     "lang",
 )
 _TOUCHED = "tb_touched_"
@@ -161,3 +164,31 @@ def tabs(
     write_param(param, None if code == first else code)
     containers = st.tabs(list(labels.values()), key=key, **on_change(key))
     return code, dict(zip(codes, containers, strict=True))
+
+
+def many(
+    container: Any,
+    label: str,
+    options: Sequence[str],
+    *,
+    key: str,
+    param: str,
+    format_func: Callable[[str], str] = str,
+    **kwargs: Any,
+) -> list[str]:
+    """A multiselect kept in the URL as ``param`` (the chosen options joined by commas, in the
+    order of ``options``); values the options do not hold are dropped."""
+    opts = list(options)
+
+    def parse(text: str) -> list[str] | None:
+        picked = [o for o in opts if o in set(text.split(","))]
+        return picked or None
+
+    empty: list[str] = []
+    value = resolve(key, param, empty, parse, ",".join)
+    kept = [o for o in opts if o in value]
+    if kept != value:
+        st.session_state[key] = kept
+        write_param(param, ",".join(kept) or None)
+    container.multiselect(label, opts, format_func=format_func, key=key, **on_change(key), **kwargs)
+    return kept

@@ -150,6 +150,20 @@ def mapping_label(field: str) -> str:
     return _(MAPPING_LABELS[field]) if field in MAPPING_LABELS else field
 
 
+# The Errors page's status classes (``lib.error_kb.STATUS_CLASSES``).
+STATUS_CLASS_LABELS: dict[str, str] = {
+    "client": N_("Client error (4xx)"), "rate_limit": N_("Rate limit (429)"),
+    "quota": N_("Quota or spend limit"), "overloaded": N_("Provider overloaded (529)"),
+    "server": N_("Provider error (5xx)"), "network": N_("Timeout or connection"),
+    "unknown": N_("Unknown"),
+}  # fmt: skip
+
+
+def status_class(code: str) -> str:
+    """A status class of the Errors page in the page's language."""
+    return _(STATUS_CLASS_LABELS[code]) if code in STATUS_CLASS_LABELS else code
+
+
 PROVIDER_LABELS: dict[str, str] = {"openai": "OpenAI", "anthropic": "Anthropic"}
 
 
