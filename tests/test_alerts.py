@@ -491,6 +491,7 @@ def test_rule_validation(store: Store) -> None:
         ({"kind": "key_unused", "subject_kind": "project"}, "subject_kind"),
         ({"kind": "error_rate", "threshold": "-3"}, "threshold"),
         ({"kind": "error_rate", "levels": [0, 50]}, "levels"),
+        ({"kind": "spend_spike", "subject_kind": "user", "window": "hour"}, "window"),
     ]:
         with pytest.raises(AlertError) as err:
             rules.create(store, "admin", **kw)

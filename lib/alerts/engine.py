@@ -135,7 +135,13 @@ def _apply(
     """Bring the incidents in line with ``measures`` (inside the caller's transaction, in
     three set-based statements: insert, update, resolve) and return the notices now due
     (already claimed)."""
+    # a rule disabled or removed since it was measured opens nothing and keeps nothing open
+    still = {
+        int(r[0]) for r in cur.execute("SELECT rule_id FROM alert_rules WHERE enabled").fetchall()
+    }
+    rules = [r for r in rules if r.rule_id in still]
     by_id = {r.rule_id: r for r in rules}
+    measures = [m for m in measures if m.rule_id in by_id]
     ids = [r.rule_id for r in rules if r.kind not in failed]
     current = {
         (i.rule_id, i.subject): i

@@ -82,6 +82,9 @@ def check(
     if window not in KIND_WINDOWS[kind]:
         raise AlertError("window", f"A {kind} rule takes one of: {', '.join(KIND_WINDOWS[kind])}.",
                          kind=kind, window=window)  # fmt: skip
+    if kind == "spend_spike" and subject_kind == "user" and window != "day":
+        raise AlertError("window", "Spend per user is kept per day: a user's spikes are daily.",
+                         kind=kind, window=window)  # fmt: skip
     if basis not in BASES or (basis == "forecast" and kind != "budget"):
         raise AlertError("basis", "Only budgets can be watched on the forecast.", basis=basis)
 
