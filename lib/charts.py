@@ -243,3 +243,19 @@ def png_bytes(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def daily_bars(days: list[str], counts: list[int], title: str) -> alt.TopLevelMixin:
+    """A small bar chart of a count per day: ``days`` are the words of each day (in order,
+    drawn as categories, never parsed as times), ``title`` names the count (its unit)."""
+    df = pd.DataFrame({"day": days, "count": counts})
+    return (
+        alt.Chart(df)
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            x=alt.X("day:O", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+            y=alt.Y("count:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1)),
+            tooltip=[alt.Tooltip("day:O", title=None), alt.Tooltip("count:Q", title=title)],
+        )
+        .properties(height=140)
+    )

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from lib.analytics.errors import ErrorQuery, error_codes, error_groups, error_rates, recent_errors
-from lib.charts import time_series
+from lib.charts import daily_bars, time_series
 from lib.error_kb import STATUS_CLASSES
 from lib.ui import url, words
 from lib.ui.frame import page
-from lib.ui.i18n import _, integer, moment, n_, percent
+from lib.ui.i18n import _, day, integer, moment, n_, percent
 from lib.ui.markup import md
 from lib.ui.state import cached
 from lib.ui.widgets import chart
@@ -63,10 +63,12 @@ tab, boxes = url.tabs(
 if tab == "groups":
     with boxes["groups"]:
         shown = len(groups.groups)
-        st.caption(
-            n_("The largest kind of error of {total}.", "The {n} largest kinds of error of {total}.",
-               shown, total=integer(groups.total_groups))
-        )  # fmt: skip
+        if shown < groups.total_groups:
+            st.caption(
+                n_("The largest kind of error of {total}.", "The {n} largest kinds of error of {total}.",
+                   shown, total=integer(groups.total_groups))
+            )  # fmt: skip
+        day_words = [day(d, "short") for d in groups.days]
         for i, g in enumerate(groups.groups):
             a = g.advice
             title = _(a.title) if a else _("Unexplained error")
@@ -96,14 +98,8 @@ if tab == "groups":
                     )  # fmt: skip
                     st.caption(_("First seen {first} · last seen {last}", first=moment(g.first_seen, tz=f.tz),
                                  last=moment(g.last_seen, tz=f.tz)))  # fmt: skip
-                    trend = pd.DataFrame({"day": pd.to_datetime(groups.days), "errors": g.trend})
-                    st.bar_chart(
-                        trend,
-                        x="day",
-                        y="errors",
-                        height=120,
-                        x_label="",
-                        y_label=_("Errors per day"),
+                    st.altair_chart(
+                        daily_bars(day_words, g.trend, _("Errors per day")), width="stretch"
                     )
 
                     def _tops(label: str, count: int, tops: list) -> None:
@@ -135,15 +131,15 @@ if tab == "recent":
             [
                 {
                     "ts": r.ts,
-                    "provider": r.provider,
+                    "kind": words.status_class(r.status_class),
+                    "error_code": r.error_code,
+                    "message": (r.message or "")[:300],
                     "model": r.snapshot or r.model,
                     "project": r.project,
                     "api_key": r.api_key,
                     "user_id": r.user_id,
-                    "kind": words.status_class(r.status_class),
+                    "provider": r.provider,
                     "http_status": r.http_status,
-                    "error_code": r.error_code,
-                    "message": (r.message or "")[:300],
                 }
                 for r in res.rows
             ]

@@ -1,0 +1,111 @@
+"""The Errors page in a real browser (Debian's chromium, Playwright) over the hand-made log of
+``tests/test_errors_view.py``: the figures, a kind-of-error filter that goes into the URL and
+comes back from a shared link, the tabs, in English and French, repeated; screenshots in
+``test-artifacts/``."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+from lib.i18n import translate
+from lib.ingest import import_file
+from lib.store import Store
+from lib.ui.words import STATUS_CLASS_LABELS
+from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.conftest import PASSWORDS, write
+from tests.test_errors_view import ERRORS, SUCCESSES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PERIOD = "period=custom&from=2026-05-01&to=2026-05-03&tz=UTC"
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e_errors")
+    db = str(tmp / "errors.duckdb")
+    rows = [{"timestamp": ts, "request_id": rid, "provider": p, "model": m, "api_key": k, "project": pr,
+             "status": "error", "http_status": st, "error_code": code, "error_type": typ, "error_message": msg,
+             "prompt_tokens": 10, "completion_tokens": 0}
+            for rid, ts, p, m, k, pr, st, code, typ, msg in ERRORS]  # fmt: skip
+    rows += [{"timestamp": ts, "request_id": f"ok{i}", "provider": "openai", "model": "gpt-4o", "api_key": "key-a",
+              "project": "proj-x", "status": "success", "http_status": 200, "prompt_tokens": 10,
+              "completion_tokens": 5} for i, ts in enumerate(SUCCESSES)]  # fmt: skip
+    path = write(tmp, "requests.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    with Store(db) as s:
+        import_file(s, path)
+    with serve_app(tmp, db) as base, chromium() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        p = context.new_page()
+        sign_in(p, base, "ana", PASSWORDS["ana"])
+        assert session_cookie(context) is not None
+        saved = context.storage_state()
+        context.close()
+        yield base, browser, saved
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']", has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def _open(browser, saved, url: str):
+    context = browser.new_context(viewport=VIEWPORT, storage_state=saved)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=60000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    return context, page
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_errors_page_filters_and_shares(served, lang):
+    base, browser, saved = served
+
+    def t(msgid: str) -> str:
+        return translate(msgid, lang)
+
+    suffix = "&lang=fr" if lang == "fr" else ""
+    for i in range(2):
+        context, page = _open(browser, saved, f"{base}/Errors?{PERIOD}{suffix}")
+        try:
+            page.get_by_role("heading", name=t("Errors")).first.wait_for(timeout=30000)
+            assert _metric(page, t("Error rate")) in ("62.5%", "62,5\u00a0%")  # 10 of 16
+            if i == 0:
+                shot(page, f"errors_groups_{lang}")
+            # the kind-of-error filter: "Provider overloaded (529)" → 2 errors
+            page.locator("[data-testid='stMultiSelect']", has_text=t("Kind of error")).first.click()
+            page.get_by_role("option", name=t(STATUS_CLASS_LABELS["overloaded"])).click()
+            page.keyboard.press("Escape")
+            page.wait_for_function("() => new URLSearchParams(location.search).get('class') === 'overloaded'",
+                                   timeout=30000)  # fmt: skip
+            wait_idle(page)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === '2')",
+                timeout=30000,
+            )  # fmt: skip
+            page.get_by_role("tab", name=t("Recent errors")).click()
+            page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'recent'",
+                                   timeout=30000)  # fmt: skip
+            wait_idle(page)
+            if i == 0:
+                shot(page, f"errors_recent_{lang}")
+            link = page.url
+        finally:
+            context.close()
+        context, again = _open(browser, saved, link)
+        try:
+            q = {
+                k: v[-1]
+                for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(again.url).query).items()
+            }
+            assert q.get("class") == "overloaded" and q.get("tab") == "recent", again.url
+            assert _metric(again, t("Errors")) == "2"
+            selected = again.get_by_role("tab", name=t("Recent errors"))
+            assert selected.get_attribute("aria-selected") == "true"
+        finally:
+            context.close()
