@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from lib.alerts.credits import measure_credit_low
 from lib.alerts.measure import (
+    SPEND_KINDS,
     MeasureFn,
     measure_budget,
     measure_error_rate,
@@ -37,6 +38,8 @@ from lib.alerts.measure import (
     measure_p95_latency,
     measure_rate_limit_share,
     measure_spend_spike,
+    prepare_spend,
+    spend_window,
 )
 from lib.alerts.model import (
     INCIDENT_COLUMNS,
@@ -104,23 +107,34 @@ def _incident(row: tuple) -> Incident:
     return Incident(*row)
 
 
-def _measure_all(cur: Cursor, rules: list[Rule], now: datetime) -> tuple[list[Measure], set[str]]:
-    """Every rule's measures, and the kinds that could not be measured (logged)."""
+def _measure_all(store: Store, rules: list[Rule], now: datetime) -> tuple[list[Measure], set[str]]:
+    """Every rule's measures, and the kinds that could not be measured (logged). The kinds are
+    measured in one read snapshot; a query that fails aborts DuckDB's transaction, so the
+    kinds after a failed one are measured in a new one."""
     by_kind: dict[str, list[Rule]] = {}
     for r in rules:
         by_kind.setdefault(r.kind, []).append(r)
     found: list[Measure] = []
-    failed: set[str] = set()
-    for kind, group in by_kind.items():
-        fn = MEASURES.get(kind)
-        if fn is None:
-            failed.add(kind)
-            continue
-        try:
-            found.extend(fn(cur, group, now))
-        except Exception:  # one broken kind never stops the others
-            log.exception("alert rules of kind %s could not be evaluated", kind)
-            failed.add(kind)
+    failed: set[str] = {k for k in by_kind if k not in MEASURES}
+    pending = [(k, g) for k, g in by_kind.items() if k in MEASURES]
+    prepare = bool(SPEND_KINDS & by_kind.keys())
+    while pending:
+        with store.read() as cur:
+            if prepare:
+                prepare = False
+                try:
+                    prepare_spend(cur, *spend_window(cur, now))
+                except Exception:  # each kind then reads the rollups itself
+                    log.exception("the spend of the alert rules could not be prepared")
+                    continue  # in a new transaction
+            while pending:
+                kind, group = pending.pop(0)
+                try:
+                    found.extend(MEASURES[kind](cur, group, now))
+                except Exception:  # one broken kind never stops the others
+                    log.exception("alert rules of kind %s could not be evaluated", kind)
+                    failed.add(kind)
+                    break  # the rest in a new transaction
     return found, failed
 
 
@@ -303,7 +317,7 @@ def evaluate(store: Store, now: datetime, notifier: Notifier | None = None) -> E
     now = now.astimezone(UTC)
     with store.read() as cur:
         rules = enabled_rules(cur)
-        measures, failed = _measure_all(cur, rules, now)
+    measures, failed = _measure_all(store, rules, now)
     summary.rules = len(rules)
     summary.failed_kinds = sorted(failed)
     notices: list[AlertNotice] = []
