@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -77,3 +78,34 @@ def bearer_headers(api_key: str | None) -> dict[str, str]:
 def anthropic_headers(api_key: str | None) -> dict[str, str]:
     """Anthropic's: the API version always, ``x-api-key`` when there is a key."""
     return {"anthropic-version": ANTHROPIC_VERSION, **({"x-api-key": api_key} if api_key else {})}
+
+
+# Rate-limit headers of a response: the limits per minute a provider states for the key's
+# organisation and model. OpenAI: x-ratelimit-limit-requests / -tokens; Anthropic:
+# anthropic-ratelimit-requests-limit / -tokens-limit (or input and output tokens apart).
+_RPM_HEADERS = ("x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit")
+_TPM_HEADERS = ("x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit")
+_TPM_PARTS = ("anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-output-tokens-limit")
+
+
+def _whole(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        n = int(value.strip())
+    except ValueError:
+        return None
+    return n if n > 0 else None
+
+
+def rate_limits(headers: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """(requests, tokens) per minute stated by a response's rate-limit headers; None for a
+    limit not stated or unreadable. Anthropic's input and output token limits, when only they
+    are given, add up to the tokens limit. ``headers`` is case-insensitive (httpx's) or has
+    lower-case names."""
+    rpm = next((v for v in (_whole(headers.get(h)) for h in _RPM_HEADERS) if v), None)
+    tpm = next((v for v in (_whole(headers.get(h)) for h in _TPM_HEADERS) if v), None)
+    if tpm is None:
+        parts = [_whole(headers.get(h)) for h in _TPM_PARTS]
+        tpm = sum(p for p in parts if p) or None
+    return rpm, tpm

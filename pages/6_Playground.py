@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from lib.alerts.limits import learn_limit
 from lib.errors import TokenboardError
 from lib.llm.chat import ChatResult, ChatRun, is_reasoning_model
 from lib.llm.models import catalog, default_model, fetch_model_ids
@@ -334,6 +335,12 @@ with chat_tab:
                 S["pg_last"] = session.finish(
                     store, user.username, req, result, S["pg_keep_text"], user.role
                 )
+                if (
+                    result.rate_limits
+                ):  # the limits the answer's headers stated: the Usage page shows them
+                    learn_limit(
+                        store, req.provider, req.model, *result.rate_limits, seen_at=ctx.now
+                    )
                 st.rerun()
 
 with compare_tab:

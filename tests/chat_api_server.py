@@ -19,6 +19,16 @@ OPENAI_USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
                 "completion_tokens_details": {"reasoning_tokens": 0}}  # fmt: skip
 
 
+# Rate-limit headers as the providers' rate-limit pages show them (OpenAI: x-ratelimit-*;
+# Anthropic: anthropic-ratelimit-*, input and output tokens apart): 60 requests and 150,000
+# tokens a minute; 50 requests and 30,000 + 8,000 tokens a minute.
+OPENAI_RATE_HEADERS = {"x-ratelimit-limit-requests": "60", "x-ratelimit-limit-tokens": "150000",
+                       "x-ratelimit-remaining-requests": "59", "x-ratelimit-reset-requests": "1s"}  # fmt: skip
+ANTHROPIC_RATE_HEADERS = {"anthropic-ratelimit-requests-limit": "50",
+                          "anthropic-ratelimit-input-tokens-limit": "30000",
+                          "anthropic-ratelimit-output-tokens-limit": "8000"}  # fmt: skip
+
+
 def _oa_error(message: str, type_: str, code: str | None, param: str | None = None) -> dict:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
@@ -77,10 +87,12 @@ class ChatApi(LocalServer):
                 else:
                     self.send_json(404, _oa_error("Not found", "invalid_request_error", None))
 
-            def _events(self) -> None:
+            def _events(self, extra: dict[str, str] | None = None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("x-request-id", "req_test_1")
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
 
             def _send(self, data: str, event: str | None = None) -> None:
@@ -125,7 +137,7 @@ class ChatApi(LocalServer):
                           "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(WORDS)},
                                        "finish_reason": "stop"}], "usage": OPENAI_USAGE})  # fmt: skip
             return
-        h._events()
+        h._events(OPENAI_RATE_HEADERS)
         for i, word in enumerate(WORDS):
             if model == "cut" and i == 2:
                 return  # the connection closes: no final chunk, no usage, no [DONE]
@@ -162,7 +174,7 @@ class ChatApi(LocalServer):
                 {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
             )
             return
-        h._events()
+        h._events(ANTHROPIC_RATE_HEADERS)
         h._send(json.dumps({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
                 "model": model, "content": [], "usage": {"input_tokens": 20, "cache_read_input_tokens": 5,
                                                          "cache_creation_input_tokens": 0, "output_tokens": 1}}}),

@@ -43,6 +43,7 @@ def test_openai_stream_with_usage_and_done(api):
         12, 2, 3, 0,
     )  # fmt: skip
     assert 0 <= r.ttft_s <= r.total_s
+    assert r.rate_limits == (60, 150000)  # x-ratelimit-limit-requests / -tokens
     sent = api.bodies[0]
     assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
@@ -135,6 +136,7 @@ def test_anthropic_stream(api):
     # input = 20 uncached + 5 read from cache; output from message_delta
     assert (r.status, r.text, r.finish_reason) == ("ok", "Bonjour", "end_turn")
     assert (r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens) == (25, 5, 4)
+    assert r.rate_limits == (50, 38000)  # requests; input 30,000 + output 8,000 tokens a minute
     sent, headers = api.bodies[0], api.headers[0]
     assert (sent["system"], sent["max_tokens"], sent["stop_sequences"], sent["stream"]) == (
         "Réponds en français.", 64, ["END"], True,

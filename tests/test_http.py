@@ -43,3 +43,23 @@ def test_provider_headers():
         "x-api-key": "sk-ant-x",
     }
     assert anthropic_headers(None) == {"anthropic-version": ANTHROPIC_VERSION}
+
+
+def test_rate_limits_read_from_the_providers_headers():
+    import httpx
+
+    from lib.http import rate_limits
+
+    openai = httpx.Headers(
+        {"X-RateLimit-Limit-Requests": "5000", "x-ratelimit-limit-tokens": "800000"}
+    )
+    assert rate_limits(openai) == (5000, 800000)
+    both = {"anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-tokens-limit": "40000",
+            "anthropic-ratelimit-input-tokens-limit": "30000"}  # fmt: skip
+    assert rate_limits(both) == (50, 40000)  # the combined limit wins over a part
+    parts = {"anthropic-ratelimit-output-tokens-limit": "8000"}
+    assert rate_limits(parts) == (None, 8000)
+    assert rate_limits(
+        {"x-ratelimit-limit-requests": "lots", "x-ratelimit-limit-tokens": "-3"}
+    ) == (None, None)
+    assert rate_limits({}) == (None, None)

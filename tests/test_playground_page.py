@@ -41,6 +41,10 @@ def test_send_streams_the_answer_and_counts_the_run(playground):
     with Store(db) as s:
         assert s.scalar("SELECT count(*) FROM playground_runs WHERE status = 'ok'") == 1
         assert s.scalar("SELECT sum(requests) FROM counted_hourly WHERE source = 'playground'") == 1
+        # the answer's rate-limit headers (60 requests, 150,000 tokens a minute) are learned
+        assert s.query("SELECT provider, model, rpm, tpm, source FROM rate_limits") == [
+            ("openai", "gpt-4o-mini", 60, 150000, "learned")
+        ]
 
 
 def test_errors_are_shown_with_their_fix(playground):

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from lib.error_kb import ErrorFacts, explain
-from lib.http import USER_AGENT, retry_after_seconds
+from lib.http import USER_AGENT, rate_limits, retry_after_seconds
 from lib.llm.adapters import adapter as adapter_of
 from lib.llm.adapters import is_reasoning_model
 from lib.llm.types import ChatError, ChatRequest, ChatResult, Usage
@@ -91,6 +91,8 @@ class ChatRun:
                 ) as r,
             ):
                 res.request_id = r.headers.get("x-request-id") or r.headers.get("request-id")
+                limits = rate_limits(r.headers)
+                res.rate_limits = limits if any(limits) else None
                 if r.status_code >= 400:
                     r.read()
                     try:

@@ -58,6 +58,8 @@ class ChatResult:
     ttft_s: float | None = None  # seconds to the first text
     total_s: float | None = None  # seconds for the whole call
     error: ChatError | None = None
+    # (requests, tokens) per minute the response's rate-limit headers stated (None: not stated)
+    rate_limits: tuple[int | None, int | None] | None = None
 
 
 # Why a model does not take a parameter (``NotTaken.code``):
