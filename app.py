@@ -19,6 +19,7 @@ from lib.errors import TokenboardError
 from lib.ingest.ledger import has_data, has_demo_data
 from lib.settings import set_monthly_budget
 from lib.ui import url, words
+from lib.ui.alerts_ui import overview_top
 from lib.ui.frame import page
 from lib.ui.i18n import N_, _, percent
 from lib.ui.markup import md
@@ -41,6 +42,7 @@ def overview() -> None:
     )  # fmt: skip
 
     ensure_demo_on_first_start(store)
+    overview_top(store, now)  # open alerts, service notices, prepaid credit
     if not has_data(store):
         st.info(_(
             "**No data yet.** Import your exports on the Data page (OpenAI/Anthropic usage and cost API "

@@ -35,8 +35,10 @@ def serve_app(tmp: Path, db: str, log: Path | None = None, **env: str) -> Iterat
     URL once the server answers, and stops it afterwards. ``log``: a file for the server's
     output (discarded otherwise)."""
     port = free_port()
+    # the worker polls no status page on the internet (a test passes a local one)
     full_env = {**os.environ, "TOKENBOARD_DB": db, "TOKENBOARD_USERS": str(write_users(tmp / "users.yaml")),
-                "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0", **env}  # fmt: skip
+                "TOKENBOARD_COOKIE_KEY": COOKIE_KEY, "TOKENBOARD_DEMO": "0",
+                "TOKENBOARD_STATUS_PAGES": "none", **env}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],

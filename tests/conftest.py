@@ -121,6 +121,9 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TOKENBOARD_USERS", str(write_users(tmp_path / "users.yaml")))
     monkeypatch.setenv("TOKENBOARD_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("TOKENBOARD_DEMO", "0")
+    # no background worker in AppTests (a test that wants it turns it on), no status page polled
+    monkeypatch.setenv("TOKENBOARD_WORKER", "0")
+    monkeypatch.setenv("TOKENBOARD_STATUS_PAGES", "none")
     return db
 
 

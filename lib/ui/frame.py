@@ -20,6 +20,7 @@ from lib.errors import TokenboardError
 from lib.filters import Filters
 from lib.i18n import N_
 from lib.store import Store
+from lib.ui.alerts_ui import worker as start_worker
 from lib.ui.auth_gate import SignedIn, log_out, require_login, user_store
 from lib.ui.filters_ui import sidebar_filters
 from lib.ui.i18n import _, adopt_user_language, keep_in_url, lang, language_switch, resolve_language
@@ -144,6 +145,7 @@ def page(path: str, *, filters: bool = True) -> PageContext:
         keep_in_url()
         st.stop()
     store = get_store()
+    start_worker(store)  # once per process: alerts, status pages, scheduled pulls
     f = sidebar_filters(store, path) if filters else Filters()
     keep_in_url()  # a filter change that rewrote the query string keeps the language
     return PageContext(store, user, f, lang())
