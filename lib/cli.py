@@ -60,13 +60,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     status = 0
     with Store(args.db) as store:
         from lib.alerts import evaluate_after_imports
-        from lib.alerts.notifying import notifier
+        from lib.worker import AlertNotifier
 
         # the alert rules are evaluated after each committed import (never failing it), and
         # what they raise is sent before the command ends (each channel bounded in time)
-        evaluation = evaluate_after_imports(
-            store, notifier(store, background=False), background=False
-        )
+        evaluation = evaluate_after_imports(store, AlertNotifier(store), background=False)
         try:
             for path in args.paths:
                 try:
@@ -181,7 +179,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from lib.alerts import evaluate
-    from lib.alerts.notifying import notifier
+    from lib.worker import AlertNotifier
 
     now = datetime.now(UTC)
     if args.now:
@@ -193,7 +191,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     with Store(args.db) as store:
-        summary = evaluate(store, now, notifier(store, background=False))
+        summary = evaluate(store, now, AlertNotifier(store))
     _print(summary.line())
     return 0
 

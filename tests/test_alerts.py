@@ -691,3 +691,23 @@ def test_a_kind_that_fails_leaves_the_others_and_its_incidents(
     assert s.failed_kinds == ["p95_latency"] and s.resolved == 0
     assert [r[0] for r in open_incidents(store)] == [1, budget.rule_id]
     assert "not evaluated: p95_latency" in s.line()
+
+
+@pytest.mark.slow
+def test_cli_alerts_run_sends_to_the_stored_channels(db_path: str, tmp_path: Path) -> None:
+    from lib.worker.channels import save
+    from tests.alert_servers import Receiver
+
+    with Receiver() as hook:
+        with Store(db_path) as s:
+            save(s, "admin", "ops", "webhook", {"url": f"{hook.url}/hook", "secret": "k" * 32})
+            rules.create(s, "admin", kind="budget", window="day", threshold=10,
+                         channels=["ops", "gone"])  # fmt: skip
+            load(s, tmp_path, "a", [req(MAY4 + timedelta(hours=9), cost_usd="8.00")])  # 80 %
+        out = run_cli("alerts", "run", "--db", db_path, "--now", "2026-05-04T12:00:00+00:00")
+        assert out.returncode == 0, out.stderr
+        assert "1 notification (1 deliveries failed)" in out.stdout  # "gone" is no channel
+        assert len(hook.posts) == 1
+    with Store(db_path) as s:
+        log = [(d.channel, d.ok, d.reason, d.level) for d in incidents.deliveries(s)]
+    assert sorted(log) == [("gone", False, "opened", 80), ("ops", True, "opened", 80)]

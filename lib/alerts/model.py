@@ -222,6 +222,7 @@ class DeliveryResult:
     detail: str = ""
 
 
-# A notifier sends one notice to the rule's channels and says how each went; lib.notify
-# provides one. It may raise: the evaluation records a failed delivery and carries on.
+# A notifier sends one notice to the rule's channels and says how each went (the stored
+# channels' one is lib.worker.AlertNotifier). It may raise: the evaluation then records a
+# failed delivery and carries on.
 Notifier = Callable[[AlertNotice], Sequence[DeliveryResult]]

@@ -642,6 +642,13 @@ CREATE TABLE alert_channels (
 );
 """
 
+V17 = """
+-- Alert channels are kept in the settings table (lib.worker.channels), beside the app's other
+-- settings: the table of V16 is not used.
+DROP TABLE IF EXISTS alert_channels;
+DROP SEQUENCE IF EXISTS alert_channel_id_seq;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -659,4 +666,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (14, "error fingerprints of request events", V14),
     (15, "alerts: rules, incidents, deliveries; credit grants; rate limits", V15),
     (16, "alert channels", V16),
+    (17, "alert channels live in the settings table: V16's table dropped", V17),
 ]
