@@ -39,8 +39,14 @@ from lib.demo import load_demo  # noqa: E402
 from lib.store import Store  # noqa: E402
 
 PAGES = {"Overview": "app.py", "Usage": "pages/1_Usage.py", "Costs": "pages/2_Costs.py",
-         "Data": "pages/7_Data.py"}  # fmt: skip
-LINKS = {"Overview": "Overview", "Usage": "Usage", "Costs": "Costs", "Data": "Data"}
+         "Errors": "pages/3_Errors.py", "Data": "pages/7_Data.py"}  # fmt: skip
+LINKS = {
+    "Overview": "Overview",
+    "Usage": "Usage",
+    "Costs": "Costs",
+    "Errors": "Errors",
+    "Data": "Data",
+}
 USER, PASSWORD = "bench", "bench-password-1"
 COOKIE_KEY = secrets.token_urlsafe(48)  # a key written in the repository is refused
 # seconds: a real server in chromium (click to idle), and the server's own time (AppTest)

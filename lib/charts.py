@@ -245,7 +245,7 @@ def png_bytes(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(chart.to_json(), scale=scale)
 
 
-def daily_bars(days: list[str], counts: list[int], title: str) -> alt.TopLevelMixin:
+def daily_bars(days: list[str], counts: list[int], title: str) -> alt.Chart:
     """A small bar chart of a count per day: ``days`` are the words of each day (in order,
     drawn as categories, never parsed as times), ``title`` names the count (its unit)."""
     df = pd.DataFrame({"day": days, "count": counts})
