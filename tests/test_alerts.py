@@ -246,6 +246,7 @@ def test_rate_limit_share(store: Store, tmp_path: Path, subject_kind: str) -> No
     load(store, tmp_path, "q2", [req(t + timedelta(minutes=40 + i), http_status=429)
                                  for i in range(2)])  # fmt: skip
     evaluate(store, now, rec)
+    evaluate(store, now, rec)  # again: nothing new to say
     assert open_incidents(store) == [(rule.rule_id, subject, "open", 100, Decimal("13.64"))]
     assert rec.reasons() == [(subject, "opened", 50), (subject, "escalated", 100)]
     # two days later the day window holds nothing → resolved
@@ -276,6 +277,8 @@ def test_p95_latency_histogram_and_exact(store: Store, tmp_path: Path) -> None:
     # holds ranks 21-40 → 1.2^(46 + (38 − 20)/20) = 5171.3 → both level 100
     load(store, tmp_path, "l2", [req(t + timedelta(minutes=i, seconds=30), latency_ms=5000)
                                  for i in range(20)])  # fmt: skip
+    evaluate(store, now, rec)
+    reimport(store, tmp_path, "l2")
     evaluate(store, now, rec)
     assert open_incidents(store) == [
         (by_model.rule_id, "gpt-4o", "open", 100, Decimal("5171.3")),
@@ -319,6 +322,7 @@ def test_key_unused(store: Store, tmp_path: Path) -> None:
     evaluate(store, datetime(2026, 5, 20, 11, tzinfo=UTC), rec)
     assert open_incidents(store) == [(rule.rule_id, "k1", "open", 50, Decimal("16.0"))]
     evaluate(store, datetime(2026, 6, 3, 11, tzinfo=UTC), rec)  # 30 days → level 100
+    evaluate(store, datetime(2026, 6, 3, 11, tzinfo=UTC), rec)
     assert open_incidents(store)[0][:4] == (rule.rule_id, "k1", "open", 100)
     load(store, tmp_path, "k2", [req(datetime(2026, 6, 3, 11, 30, tzinfo=UTC))])
     evaluate(store, datetime(2026, 6, 3, 12, 5, tzinfo=UTC), rec)
@@ -343,6 +347,8 @@ def test_revoked_or_expired_key_used(store: Store, tmp_path: Path) -> None:
         req(t + timedelta(minutes=2), api_key="k9", http_status=401, error_code="key_revoked"),
         req(t + timedelta(minutes=3), api_key="k9", http_status=401, error_code="key_expired"),
     ])  # fmt: skip
+    evaluate(store, now, rec)
+    reimport(store, tmp_path, "r2")
     evaluate(store, now, rec)
     assert open_incidents(store) == [(rule.rule_id, "k9", "open", 100, Decimal(4))]
     detail = json.loads(incidents.list_incidents(store)[0].detail or "{}")
@@ -370,6 +376,7 @@ def test_requests_refused_by_key_restrictions(store: Store, tmp_path: Path) -> N
     load(store, tmp_path, "x2", [req(t, http_status=403, error_code="model_not_allowed",
                                      project="beta", api_key="k3")])  # fmt: skip
     evaluate(store, now, rec)  # 3 → level 100
+    evaluate(store, now, rec)
     assert open_incidents(store)[0][3] == 100
     assert rec.reasons() == [("beta", "opened", 50), ("beta", "escalated", 100)]
     evaluate(store, now + timedelta(hours=1), rec)
@@ -424,6 +431,8 @@ def test_credit_runway(store: Store, tmp_path: Path) -> None:
     assert open_incidents(store) == [(rule.rule_id, "openai", "open", 50, Decimal("23.0"))]
     # $10 more on May 8: spent $17, $13 left, burn $17 / 7 = $2.43 a day → 5.4 days → level 100
     load(store, tmp_path, "c2", [req(datetime(2026, 5, 8, 11, tzinfo=UTC), cost_usd="10.00")])
+    evaluate(store, now, rec)
+    reimport(store, tmp_path, "c2")
     evaluate(store, now, rec)
     assert open_incidents(store) == [(rule.rule_id, "openai", "open", 100, Decimal("5.4"))]
     # a grant of $100 more: $113 left → 46.5 days > 28 → resolved
