@@ -231,3 +231,13 @@ def test_error_rates_by_class_and_code(store_with_errors):
     # the class filter narrows the errors, never the requests
     only = error_rates(store_with_errors, PERIOD, ErrorQuery(("overloaded",)), now=NOW)
     assert [s.key for s in only.series] == ["overloaded"] and only.requests == [6, 6, 4]
+
+
+def test_error_rates_per_month_and_in_the_reporting_zone(store_with_errors):
+    # one month bucket: 16 requests, 10 errors
+    month = error_rates(store_with_errors, PERIOD.with_(granularity="month"), now=NOW)
+    assert (month.buckets, month.requests, month.errors) == ([datetime(2026, 5, 1)], [16], [10])
+    # in Paris (UTC+2) R0 (Apr 30 23:00 UTC) is on May 1: 7 requests and 4 errors that day;
+    # S1 (May 2 20:00 UTC, 22:00 in Paris) stays on May 2
+    paris = error_rates(store_with_errors, PERIOD.with_(tz="Europe/Paris"), now=NOW)
+    assert (paris.requests, paris.errors) == ([7, 6, 4], [4, 4, 3])

@@ -325,7 +325,7 @@ def _details(
 ) -> tuple[dict[int | None, list[int]], dict[tuple[int | None, str], list[Share]]]:
     """For the groups ``fps`` (None: rows without a fingerprint), in one pass: the errors per
     day of ``days`` (local to ``tz``; rows counted per quarter hour first, every zone's offset
-    being a whole number of quarter hours), and per dimension (model family, api_key, project)
+    being a whole number of quarter hours today), and per dimension (model family, api_key, project)
     every value by errors (most first, then by value)."""
     if not fps:
         return {}, {}
