@@ -165,6 +165,25 @@ def test_budget_on_month_end_forecast_per_project(store: Store, tmp_path: Path) 
     assert rec.reasons() == [("alpha", "opened", 100)]
 
 
+def test_budget_day_cut_in_the_rule_time_zone(store: Store, tmp_path: Path) -> None:
+    paris = rules.create(store, "admin", kind="budget", window="day", threshold=10,
+                         tz="Europe/Paris")  # fmt: skip
+    utc = rules.create(store, "admin", kind="budget", window="day", threshold=10)
+    # $5.00 at 21:30 UTC on May 3 (23:30 in Paris, May 3) and $6.00 at 23:30 UTC (01:30 in
+    # Paris, May 4). At 08:00 UTC on May 4: Paris's May 4 (from 22:00 UTC) holds $6.00 = 60 %
+    # → level 50; UTC's May 4 holds nothing.
+    load(store, tmp_path, "tz", [
+        req(datetime(2026, 5, 3, 21, 30, tzinfo=UTC), cost_usd="5.00"),
+        req(datetime(2026, 5, 3, 23, 30, tzinfo=UTC), cost_usd="6.00"),
+    ])  # fmt: skip
+    evaluate(store, datetime(2026, 5, 4, 8, tzinfo=UTC))
+    assert open_incidents(store) == [(paris.rule_id, "", "open", 50, Decimal("6.00"))]
+    assert incidents.list_incidents(store)[0].link == (
+        "Costs?period=custom&from=2026-05-04&to=2026-05-04&tz=Europe%2FParis"
+    )
+    assert utc.rule_id not in [r[0] for r in open_incidents(store)]
+
+
 # -- spend spike -----------------------------------------------------------------------------
 def test_spend_spike_robust_z_per_weekday(store: Store, tmp_path: Path) -> None:
     rec = Recorder()
