@@ -34,6 +34,7 @@ from lib.ui.alerts_ui import (
     alert_error,
     cause_link,
     channel_error,
+    delivery_detail,
     label,
     severity_icon,
     subject,
@@ -97,8 +98,10 @@ def _incident(inc: Incident) -> None:
     title = md(rule.name) if rule else label(KIND_LABELS, inc.kind)
     with st.container(border=True):
         left, right = st.columns([3, 2])
-        left.markdown(f"{severity_icon(inc.level)} **{title}** · {label(KIND_LABELS, inc.kind)} · "
-                      f"{subject(inc)}")  # fmt: skip
+        kind_words = label(KIND_LABELS, inc.kind)
+        head = [f"{severity_icon(inc.level)} **{title}**", *([kind_words] if kind_words != title else []),
+                subject(inc)]  # fmt: skip
+        left.markdown(" · ".join(head))
         left.markdown(_("**{value}** against a threshold of {threshold} · level {level} % reached",
                         value=value(inc.kind, inc.value), threshold=value(inc.kind, inc.threshold),
                         level=integer(inc.level)))  # fmt: skip
@@ -313,8 +316,9 @@ if tab == "channels":
             st.caption(_("Admins add channels and send tests."))
         else:
             if listed:
-                a, b = st.columns([3, 1], vertical_alignment="bottom")
+                a, b = st.columns([2, 1], vertical_alignment="bottom")
                 which = a.selectbox(_("Channel"), [c.name for c in listed], key="channel_pick")
+                b = b.container(horizontal=True)
                 if b.button(_("Send a test"), icon=":material/send:", key="channel_test"):
                     try:
                         with st.spinner(_("Sending…")):
@@ -329,7 +333,9 @@ if tab == "channels":
                         else:
                             st.error(_("The test did not arrive: {why}", why=_(DELIVERY_CODES.get(
                                 d.code, DELIVERY_CODES["internal"]), status=d.status or "—")))  # fmt: skip
-                if b.button(_("Delete"), key="channel_delete"):
+                if b.button(
+                    _("Delete"), key="channel_delete", type="tertiary", icon=":material/delete:"
+                ):
                     channels.delete(store, role, which)
                     done(_("Channel {name} deleted.", name=md(which)))
             st.markdown("**" + _("Add a channel") + "**")
@@ -377,7 +383,7 @@ if tab == "log":
             table(pd.DataFrame([{
                 "at": d.at, "incident": d.incident_id, "channel": d.channel,
                 "reason": label(REASON_LABELS, d.reason), "level": f"{d.level} %",
-                "ok": _("Sent") if d.ok else _("Failed"), "attempts": d.attempts, "detail": d.detail or ""}
+                "ok": _("Sent") if d.ok else _("Failed"), "attempts": d.attempts, "detail": delivery_detail(d.detail)}
                 for d in sent]), "alert_deliveries", key="log_table", columns={
                 "at": Col(_("Time (UTC)"), "time"), "incident": Col(_("Incident #"), "count"),
                 "channel": Col(_("Channel")), "reason": Col(_("Why")), "level": Col(_("Level")),

@@ -188,7 +188,25 @@ def cause_link(container: object, inc: Incident, text: str | None = None) -> Non
 
 
 def severity_icon(level: int) -> str:
-    return "🔴" if level >= 100 else "🟠" if level >= 80 else "🟡"
+    """A coloured icon for the level reached (Markdown: Streamlit's material icons)."""
+    if level >= 100:
+        return ":red[:material/error:]"
+    return ":orange[:material/warning:]" if level >= 80 else ":blue[:material/info:]"
+
+
+def delivery_detail(detail: str | None) -> str:
+    """A delivery log's detail in words: ``sent 200``, ``http_status 500``, ``not_found`` (a
+    channel removed); other text (an exception's name) as it is."""
+    if not detail:
+        return ""
+    code, _sep, status = detail.partition(" ")
+    if code in DELIVERY_CODES:
+        return _(DELIVERY_CODES[code], status=status or words.UNKNOWN)
+    if code in CHANNEL_ERRORS:
+        return channel_error(code)
+    if code.startswith("outbox_"):
+        return _("Not sent: too many notifications were waiting.")
+    return detail
 
 
 def most_severe(items: Sequence[Incident], n: int = 3) -> list[Incident]:
@@ -210,9 +228,10 @@ def _notices(poll: PollResult | None) -> None:
         parts = [f"**{md(inc.page)}**: {md(inc.name)}", label(NOTICE_STATUS, inc.status)]
         if inc.components:
             parts.append(", ".join(md(c.name) for c in inc.components[:6]))
-        when = inc.scheduled_for if inc.kind == "maintenance" else inc.started_at
-        if when is not None:
-            parts.append(_("since {time} UTC", time=moment(when)))
+        if inc.kind == "maintenance" and inc.scheduled_for and inc.scheduled_for > poll.checked_at:
+            parts.append(_("scheduled for {time} UTC", time=moment(inc.scheduled_for)))
+        elif inc.started_at or inc.scheduled_for:
+            parts.append(_("since {time} UTC", time=moment(inc.started_at or inc.scheduled_for)))
         line = " · ".join(parts)
         if inc.shortlink and inc.shortlink.startswith("https://"):
             line += f" · [{_('Status page')}]({inc.shortlink})"
