@@ -240,8 +240,11 @@ def test_error_rate_per_key_with_minimum_volume(store: Store, tmp_path: Path) ->
     assert open_incidents(store) == [(rule.rule_id, "k1", "open", 100, Decimal("13.64"))]
     assert rec.reasons() == [("k1", "opened", 50), ("k1", "escalated", 100)]
     assert incidents.list_incidents(store)[0].link.startswith("Errors?period=custom")
-    # the hour after: no request → resolved
-    evaluate(store, now + timedelta(hours=1), rec)
+    # at 11:05 the window is 10:00-12:00: still open, nothing sent (no flapping at the hour)
+    evaluate(store, t + timedelta(hours=1, minutes=5), rec)
+    assert open_incidents(store)[0][3] == 100 and len(rec.notices) == 2
+    # two hours later the window (the hour under way and the one before) holds no request
+    evaluate(store, now + timedelta(hours=2), rec)
     assert open_incidents(store) == []
 
 
@@ -307,7 +310,7 @@ def test_p95_latency_histogram_and_exact(store: Store, tmp_path: Path) -> None:
         ("alpha", "escalated", 100), ("alpha", "opened", 50),
         ("gpt-4o", "escalated", 100), ("gpt-4o", "opened", 50),
     ]  # fmt: skip
-    evaluate(store, now + timedelta(hours=1), rec)
+    evaluate(store, now + timedelta(hours=2), rec)
     assert open_incidents(store) == []
 
 
@@ -398,7 +401,7 @@ def test_requests_refused_by_key_restrictions(store: Store, tmp_path: Path) -> N
     evaluate(store, now, rec)
     assert open_incidents(store)[0][3] == 100
     assert rec.reasons() == [("beta", "opened", 50), ("beta", "escalated", 100)]
-    evaluate(store, now + timedelta(hours=1), rec)
+    evaluate(store, now + timedelta(hours=2), rec)
     assert open_incidents(store) == []
 
 

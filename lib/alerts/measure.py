@@ -8,8 +8,8 @@ reaches a level; a subject absent from the answer is under every level (its inci
 Windows (UTC hours; ``now`` is the clock, never read here):
 - calendar windows (budgets): the day, week (from Monday) or month under way in the rule's
   time zone;
-- rolling windows (rates, latency, key events): the whole hours of the last hour, day or week
-  ending with the hour under way;
+- rolling windows (rates, latency, key events): the hour under way and the whole hours of the
+  last hour, day or week before it;
 - spikes: the last complete hour or UTC day, against the same weekday (and hour) of up to
   ``SPIKE_WEEKS`` weeks before, with ``lib.analytics.trends``' robust z-score.
 
@@ -68,10 +68,11 @@ def hour_floor(now: datetime) -> int:
 
 
 def rolling(rule: Rule, now: datetime) -> tuple[int, int]:
-    """[start, end) in epoch seconds: the whole hours of the rule's window ending with the
-    hour under way (a one-hour window is the hour under way)."""
-    end = hour_floor(now) + HOUR
-    return end - WINDOW_SECONDS[rule.window], end
+    """[start, end) in epoch seconds: the hour under way and the whole hours of the rule's
+    window before it, so the window always holds at least its length of time (a one-hour
+    window at 12:05 is 11:00-13:00) and does not empty itself at each hour's start."""
+    hour = hour_floor(now)
+    return hour - WINDOW_SECONDS[rule.window], hour + HOUR
 
 
 def calendar(window: str, tz: str, now: datetime) -> tuple[datetime, datetime, datetime]:
