@@ -223,3 +223,15 @@ def test_the_overview_shows_open_alerts_credit_and_service_notices(app_env, tmp_
     notices = " ".join(w.value for w in at.warning)
     assert "Elevated error rates on Chat Completions and Responses" in notices
     assert "Chat Completions, Responses" in notices
+
+
+@pytest.mark.parametrize(
+    "hostile", ["<script>alert(1)</script>", "**bold** [x](http://phish)", "-5"]
+)
+def test_hostile_tab_and_show_values_fall_back_to_the_defaults(app_env, tmp_path, hostile):
+    setup_data(app_env, tmp_path)
+    at = open_page("vic", tab=hostile, show=hostile)
+    assert not at.exception, at.exception
+    assert "$6.00" in texts(at)  # the open incidents: the default tab and view
+    assert hostile not in texts(at)
+    assert at.query_params.get("tab") in (None, []) and at.query_params.get("show") in (None, [])

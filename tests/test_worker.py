@@ -247,6 +247,9 @@ def test_one_worker_per_database_and_the_setting_turns_it_off(store: Store, monk
         first = start_worker(store)
         assert first is not None and first.running and first.interval_s == 120
         assert start_worker(store) is first
+        first.stop()
+        second = start_worker(store)  # a stopped worker is replaced, not restarted
+        assert second is not None and second is not first and second.running
     finally:
         stop_all()
-    assert not first.running
+    assert not first.running and not second.running

@@ -271,7 +271,8 @@ def start_worker(store: Store, **options: object) -> Worker | None:
         options.setdefault(
             "pull_every_s", _minutes(PULL_MINUTES_SETTING, DEFAULT_PULL_MINUTES) * 60
         )
-        worker = found or Worker(store, **options)  # type: ignore[arg-type]
+        # a new one, also in place of a stopped one (its outbox is closed)
+        worker = Worker(store, **options)  # type: ignore[arg-type]
         worker.start()
         _workers[store.path] = worker
         return worker
