@@ -188,7 +188,7 @@ SPEND_KINDS = frozenset({"budget", "spend_spike", "credit_low"})
 
 def spend_window(cur: Cursor, now: datetime) -> tuple[int, int]:
     """[start, end) epoch seconds that every spend kind may read at ``now``: spikes' weeks
-    of history, this month in any time zone (± 2 days), the credit grants in force and the
+    of history, this month and this week in any time zone, the credit grants in force and the
     burn-rate week."""
     hour = hour_floor(now)
     month = datetime(now.year, now.month, 1, tzinfo=UTC)
@@ -200,7 +200,8 @@ def spend_window(cur: Cursor, now: datetime) -> tuple[int, int]:
     if first_grant is not None:
         start = min(start, _epoch(datetime(first_grant.year, first_grant.month, first_grant.day,
                                            tzinfo=UTC)))  # fmt: skip
-    return start, max(_epoch(next_month(month)) + 2 * DAY, hour + HOUR)
+    # a week under way may end up to 7 days into next month (and a zone 14 h ahead)
+    return start, max(_epoch(next_month(month)) + 8 * DAY, hour + HOUR)
 
 
 def spend_ctes(
