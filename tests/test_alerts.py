@@ -212,7 +212,7 @@ def test_spend_spike_robust_z_per_weekday(store: Store, tmp_path: Path) -> None:
     assert open_incidents(store) == [(rule.rule_id, "", "open", 100, Decimal("13.49"))]
     assert rec.reasons() == [("", "opened", 50), ("", "escalated", 100)]
     detail = json.loads(incidents.list_incidents(store)[0].detail or "{}")
-    assert (detail["spend_usd"], detail["usual_usd"]) == ("2.0", "1.0")
+    assert (detail["spend_usd"], detail["usual_usd"]) == ("2.00", "1.00")
     # May 5 (a Tuesday, no spend, as on the Tuesdays before): z = 0 → resolved
     evaluate(store, now + timedelta(days=1), rec)
     assert open_incidents(store) == []

@@ -324,10 +324,11 @@ def measure_spend_spike(cur: Cursor, rules: list[Rule], now: datetime) -> list[M
         every = any(r.subject is None for r in group)
         found = cur.execute(
             f"""WITH {sp_sql},
-                s AS (SELECT subject, hour // ? * ? AS b, CAST(sum(usd) AS DOUBLE) AS v FROM spend
+                s AS (SELECT subject, hour // ? * ? AS b, sum(usd) AS usd,
+                             CAST(sum(usd) AS DOUBLE) AS v FROM spend
                       WHERE subject IS NOT NULL AND (? OR list_contains(?, subject)) GROUP BY ALL),
                 f AS (SELECT subject, min(b) AS b0 FROM s GROUP BY ALL),
-                c AS (SELECT f.subject, coalesce(s.v, 0) AS v FROM f
+                c AS (SELECT f.subject, coalesce(s.v, 0) AS v, coalesce(s.usd, 0) AS usd FROM f
                       LEFT JOIN s ON s.subject = f.subject AND s.b = ?),
                 h AS (SELECT f.subject, coalesce(s.v, 0) AS v
                       FROM f CROSS JOIN range(1, ?) r(k)
@@ -336,13 +337,13 @@ def measure_spend_spike(cur: Cursor, rules: list[Rule], now: datetime) -> list[M
                 m AS (SELECT subject, median(v) AS med, count(*) AS n FROM h GROUP BY ALL),
                 d AS (SELECT h.subject, median(abs(h.v - m.med)) AS mad FROM h JOIN m USING (subject)
                       GROUP BY ALL)
-                SELECT c.subject, c.v, m.med, d.mad, m.n
+                SELECT c.subject, c.v, c.usd, m.med, d.mad, m.n
                 FROM c JOIN m USING (subject) JOIN d USING (subject) WHERE m.n >= ?""",
             [*sp_params, step, step, every, wants, current, SPIKE_WEEKS + 1, current, WEEK,
              current, WEEK, MIN_HISTORY],
         ).fetchall()  # fmt: skip
         b_start, b_end = _utc(current), _utc(current + step)
-        for subject, v, med, mad, n in found:
+        for subject, v, usd, med, mad, n in found:
             z = robust_z(float(v), float(med), float(mad))
             for rule in group:
                 if rule.subject is not None and rule.subject != subject:
@@ -352,8 +353,9 @@ def measure_spend_spike(cur: Cursor, rules: list[Rule], now: datetime) -> list[M
                 if level is None:
                     continue
                 detail = {"bucket": b_start.isoformat(), "granularity": window,
-                          "spend_usd": str(Decimal(str(round(float(v), 2)))),
-                          "usual_usd": str(Decimal(str(round(float(med), 2)))), "weeks": int(n)}  # fmt: skip
+                          "spend_usd": str(_dec(usd).quantize(CENT)),  # exact
+                          "usual_usd": str(Decimal(str(round(float(med), 2))).quantize(CENT)),
+                          "weeks": int(n)}  # fmt: skip
                 out.append(Measure(rule.rule_id, subject, value, level, detail,
                                    link("Usage", subject_kind, subject, b_start, b_end,
                                         gran=window)))  # fmt: skip
