@@ -12,6 +12,8 @@ once. Notified: a new incident, a higher level (50 → 80 → 100 %), or, while 
 open (not acknowledged, not snoozed), the same level again after the rule's cool-down.
 An incident resolves by itself when its subject is back under every level; acknowledged and
 snoozed incidents too. A kind whose query failed leaves its incidents as they were.
+A delivery that failed is logged, not retried here (the sender retries with backoff; an
+unacknowledged incident is sent again after the cool-down).
 """
 
 from __future__ import annotations
