@@ -9,7 +9,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from lib.alerts import KINDS, AlertError, Incident, Rule, incidents, rules
+from lib.alerts import KINDS, AlertError, Incident, Rule, evaluate, incidents, rules
+from lib.alerts.credits import add_grant, delete_grant, grants
 from lib.alerts.model import (
     BASES,
     BUDGET_LEVELS,
@@ -19,6 +20,7 @@ from lib.alerts.model import (
     UNITS,
 )
 from lib.auth.roles import PermissionDeniedError
+from lib.errors import TokenboardError
 from lib.ui import url
 from lib.ui.alerts_ui import (
     BASIS_LABELS,
@@ -39,11 +41,12 @@ from lib.ui.alerts_ui import (
     severity_icon,
     subject,
     value,
+    worker,
 )  # fmt: skip
 from lib.ui.frame import page
 from lib.ui.i18n import _, integer, moment, n_
 from lib.ui.markup import md
-from lib.ui.widgets import Col, table
+from lib.ui.widgets import Col, table, usd
 from lib.worker import ChannelError, channels
 
 ctx = page("pages/4_Alerts.py", filters=False)
@@ -163,6 +166,28 @@ if tab == "incidents":
             format_func=lambda v: f"{_(STATE_LABELS[v])} ({integer(len(found[v]))})", required=True,
             label_visibility="collapsed",
         )  # fmt: skip
+        w = worker(store)
+        row = st.container(horizontal=True, vertical_alignment="center")
+        if w is None:
+            row.caption(_("The background worker is off in this app: rules are evaluated after imports, "
+                          "with the button, or by `python -m lib.cli alerts run` (cron)."))  # fmt: skip
+        elif w.last is not None:
+            row.caption(_("Last evaluated at {time} UTC, again every {n} minutes.",
+                          time=moment(w.last.at), n=integer(int(w.interval_s // 60))))  # fmt: skip
+        if (
+            may_act
+            and all_rules
+            and row.button(_("Evaluate now"), icon=":material/refresh:", type="tertiary")
+        ):
+            try:
+                summary = evaluate(store, now, w.notifier if w is not None else None)
+            except TokenboardError:
+                st.error(_("The rules could not be evaluated now (details are in the server log). "
+                           "Try again in a moment."))  # fmt: skip
+            else:
+                done(_("Rules evaluated: {opened} opened, {resolved} resolved, {open} open.",
+                       opened=integer(summary.opened), resolved=integer(summary.resolved),
+                       open=integer(summary.open)))  # fmt: skip
         items = found[view]
         if not items:
             st.info(EMPTY[view] if all_rules or view != "open" else
@@ -269,6 +294,48 @@ def _rule_form(rule: Rule | None) -> None:
         refused(err)
 
 
+def _credits() -> None:
+    """Prepaid credit grants (admins): the credit rule and the Overview's runway read them."""
+    found = grants(store)
+    if found:
+        table(pd.DataFrame([{"id": g.grant_id, "provider": g.provider, "amount": g.amount_usd,
+                             "granted_on": g.granted_on, "expires_on": g.expires_on, "note": g.note or ""}
+                            for g in found]), "credit_grants", key="grants_table", columns={
+            "id": Col(_("Grant #"), "count"), "provider": Col(_("Provider")),
+            "amount": Col(_("Amount (USD)"), "usd"), "granted_on": Col(_("Granted on"), "day"),
+            "expires_on": Col(_("Expires on"), "day", none=_("— : does not expire.")), "note": Col(_("Note")),
+        })  # fmt: skip
+    if not is_admin:
+        return
+    gen = st.session_state.get("grant_form_gen", 0)
+    with st.form(f"grant_form_{gen}", border=False):
+        a, b, c, d = st.columns(4)
+        provider = a.text_input(_("Provider"), placeholder="openai")
+        amount = b.text_input(_("Amount (USD)"), placeholder="500")
+        granted_on = c.date_input(_("Granted on"), value=now.date())
+        expires_on = d.date_input(_("Expires on"), value=None, help=_("Empty: does not expire."))
+        note = st.text_input(_("Note"))
+        if st.form_submit_button(_("Add the grant")):
+            try:
+                g = add_grant(store, role, provider=provider, amount_usd=amount, granted_on=granted_on,
+                              expires_on=expires_on, note=note.strip() or None, user=me)  # fmt: skip
+            except (AlertError, PermissionDeniedError) as err:
+                refused(err)
+            else:
+                st.session_state["grant_form_gen"] = gen + 1
+                done(_("Grant of {amount} for {provider} added.", amount=usd(g.amount_usd),
+                       provider=md(g.provider)))  # fmt: skip
+    if found:
+        a, b = st.columns([2, 1], vertical_alignment="bottom")
+        pick = a.selectbox(_("Grant"), [g.grant_id for g in found], key="grant_pick",
+                           format_func=lambda i: f"#{i}")  # fmt: skip
+        if b.button(
+            _("Delete the grant"), key="grant_delete", type="tertiary", icon=":material/delete:"
+        ):
+            delete_grant(store, role, pick)
+            done(_("Grant #{id} deleted.", id=pick))
+
+
 if tab == "rules":
     with boxes["rules"]:
         if not all_rules:
@@ -297,6 +364,10 @@ if tab == "rules":
                     pick = st.selectbox(_("Rule"), [r.rule_id for r in all_rules], key="rule_pick",
                                         format_func=lambda i: f"#{i} · {rule_of[i].name}")  # fmt: skip
                     _rule_form(rule_of[pick])
+        with st.expander(_("Prepaid credit grants"), icon=":material/savings:"):
+            st.caption(_("What the providers granted in advance (USD). The Overview shows what is left and "
+                         "the runway at the current burn rate; a “Prepaid credit running low” rule alerts on it."))  # fmt: skip
+            _credits()
 
 
 # -- channels ----------------------------------------------------------------------------------

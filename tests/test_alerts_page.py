@@ -235,3 +235,36 @@ def test_hostile_tab_and_show_values_fall_back_to_the_defaults(app_env, tmp_path
     assert "$6.00" in texts(at)  # the open incidents: the default tab and view
     assert hostile not in texts(at)
     assert at.query_params.get("tab") in (None, []) and at.query_params.get("show") in (None, [])
+
+
+def test_prepaid_credit_grants_are_added_by_admins(app_env, tmp_path):
+    setup_data(app_env, tmp_path)
+    at = open_page("ada", tab="rules")
+    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")]
+    assert [t.label for t in form] == ["Provider", "Amount (USD)"]
+    form[0].input("OpenAI")
+    form[1].input("abc")
+    at = click(at, "Add the grant")
+    assert "positive amount in USD" in at.error[0].value  # refused in words
+    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")]
+    form[0].input("OpenAI")
+    form[1].input("50")
+    at = click(at, "Add the grant")
+    assert not at.exception, at.exception
+    assert "Grant of $50.00 for openai added." in shown(at.success[0].value)
+    assert at.dataframe[1].value["Provider"].tolist() == ["openai"]
+    # an analyst sees the grants, adds none
+    at = open_page("ana", tab="rules")
+    assert not any(b.label == "Add the grant" for b in at.button)
+
+
+def test_evaluate_now_and_the_worker_being_off(app_env, tmp_path):
+    incident_id = setup_data(app_env, tmp_path)
+    with Store(app_env) as s:
+        incidents.resolve(s, "admin", incident_id, "ada")
+    at = open_page("ana")
+    assert "background worker is off" in texts(at)
+    at = click(at, "Evaluate now")  # at the page clock, noon: $6.00 of $10 opens a new incident
+    assert not at.exception, at.exception
+    assert "1 opened, 0 resolved, 1 open" in at.success[0].value
+    assert "$6.00" in texts(at)

@@ -78,6 +78,9 @@ ALERT_ERRORS = {
     "not_found": N_("It no longer exists: someone removed it. The page shows what is there now."),
     "resolved": N_("This incident is already resolved."),
     "snooze": N_("Snooze until a time within the next 90 days."),
+    "amount": N_("A credit grant is a positive amount in USD."),
+    "provider": N_("A credit grant names its provider (openai, anthropic…)."),
+    "expiry": N_("A grant cannot expire before it is granted."),
 }  # fmt: skip
 CHANNEL_ERRORS = {
     "name": N_("A channel's name has 1 to 40 letters, digits, spaces, dots, dashes or underscores (not “in_app”)."),
