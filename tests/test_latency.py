@@ -133,6 +133,12 @@ def test_undo_removes_the_histogram_and_migrations_backfill_it(db_path, tmp_path
             cur.execute("DROP VIEW requests_named")
             cur.execute("DROP VIEW costs_named")
             cur.execute("ALTER TABLE imports DROP COLUMN origin")  # migration 13
+            cur.execute("ALTER TABLE request_events DROP COLUMN error_fingerprint")  # migration 14
+            for later in ("TABLE alert_deliveries", "TABLE alert_incidents", "TABLE alert_rules",
+                          "TABLE credit_grants", "TABLE rate_limits", "SEQUENCE alert_rule_id_seq",
+                          "SEQUENCE alert_incident_id_seq", "SEQUENCE alert_delivery_id_seq",
+                          "SEQUENCE credit_grant_id_seq", "SEQUENCE IF EXISTS alert_channel_id_seq"):  # fmt: skip
+                cur.execute(f"DROP {later}")  # migrations 15 to 17
             cur.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(db_path) as s:
         assert s.schema_version() >= 4
