@@ -74,6 +74,14 @@ def test_acknowledge_an_incident_and_the_test_webhook_arrives(tmp_path):
             errors = page.locator("[data-testid='stException']")
             assert errors.count() == 0, errors.first.inner_text()[:2000]
             shot(page, "alerts_incidents")
+            # the link to the cause opens the Errors page filtered on the incident's window
+            page.get_by_role("link", name="Show the cause").click()
+            page.wait_for_selector("h1:has-text('Errors')", timeout=60000)
+            wait_idle(page)
+            assert "/Errors?" in page.url and "period=custom" in page.url, page.url
+            page.goto(f"{base}/Alerts")
+            page.wait_for_selector("text=against a threshold of", timeout=60000)
+            wait_idle(page)
 
             page.get_by_role("button", name="Acknowledge").click()
             page.wait_for_selector(
