@@ -44,7 +44,7 @@ from lib.ui.alerts_ui import (
     worker,
 )  # fmt: skip
 from lib.ui.frame import page
-from lib.ui.i18n import _, integer, moment, n_
+from lib.ui.i18n import _, integer, moment, n_, percent
 from lib.ui.markup import md
 from lib.ui.widgets import Col, table, usd
 from lib.worker import ChannelError, channels
@@ -343,9 +343,9 @@ if tab == "rules":
                     else _("No alert rules yet. Admins and analysts can add them here."))  # fmt: skip
         else:
             df = pd.DataFrame([{
-                "name": r.name, "kind": label(KIND_LABELS, r.kind), "subject": subject(r.subject_kind, r.subject)
-                .replace("\\", ""), "window": label(WINDOW_LABELS, r.window),
-                "threshold": value(r.kind, r.threshold), "levels": ", ".join(f"{x} %" for x in r.levels),
+                "name": r.name, "kind": label(KIND_LABELS, r.kind), "subject": subject(r.subject_kind, r.subject, plain=True),
+                "window": label(WINDOW_LABELS, r.window),
+                "threshold": value(r.kind, r.threshold), "levels": ", ".join(percent(x / 100, 0) for x in r.levels),
                 "min_volume": r.min_volume, "cooldown": n_("{n} hour", "{n} hours", r.cooldown_s // 3600,
                                                            n=integer(r.cooldown_s // 3600)),
                 "channels": ", ".join(_(IN_APP_LABEL) if x == "in_app" else x for x in r.channels) or "—",
@@ -453,7 +453,7 @@ if tab == "log":
         else:
             table(pd.DataFrame([{
                 "at": d.at, "incident": d.incident_id, "channel": d.channel,
-                "reason": label(REASON_LABELS, d.reason), "level": f"{d.level} %",
+                "reason": label(REASON_LABELS, d.reason), "level": percent(d.level / 100, 0),
                 "ok": _("Sent") if d.ok else _("Failed"), "attempts": d.attempts, "detail": delivery_detail(d.detail)}
                 for d in sent]), "alert_deliveries", key="log_table", columns={
                 "at": Col(_("Time (UTC)"), "time"), "incident": Col(_("Incident #"), "count"),

@@ -147,6 +147,8 @@ def test_the_rules_editor_adds_and_changes_a_rule(app_env, tmp_path):
     )
     table = at.dataframe[0].value
     assert table["Threshold"].tolist() == ["$10.00", "7.5%"]
+    assert table["Watches"].tolist() == ["Organisation", "Model gpt-4o"]  # plain text, no escapes
+    assert table["Levels"].tolist() == ["50%, 80%, 100%", "100%"]
     # change it: disabled, threshold 10 %
     at.selectbox(key="rule_pick").select(made.rule_id).run()
     k = f"rule_{made.rule_id}"

@@ -7,6 +7,7 @@ cause, and the Overview's section at the top (open alerts, service notices, prep
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,7 @@ import streamlit as st
 
 from lib.alerts import Incident, incidents
 from lib.alerts.credits import CreditStatus, credit_status
-from lib.alerts.model import UNITS
+from lib.alerts.model import SUBJECT_COLUMNS, UNITS
 from lib.notices import PollResult
 from lib.store import Store
 from lib.ui import words
@@ -163,15 +164,19 @@ def value(kind: str, v: Decimal | None) -> str:
     return number(v)
 
 
-def subject(inc_or_kind: Incident | str, name: str | None = None) -> str:
-    """ "Model gpt-4o", "Organisation" (Markdown-safe)."""
+def subject(inc_or_kind: Incident | str, name: str | None = None, *, plain: bool = False) -> str:
+    """ "Model gpt-4o", "Organisation"; a rule that watches every value of its kind: "Every
+    model". Markdown-safe, or ``plain`` text for a table."""
     if isinstance(inc_or_kind, Incident):
         kind, name = inc_or_kind.subject_kind, inc_or_kind.subject
     else:
         kind = inc_or_kind
-    if kind == "organisation" or not name:
+    if kind == "organisation":
         return label(SUBJECT_LABELS, kind)
-    return f"{label(SUBJECT_LABELS, kind)} {md(words.dim_value(kind, name) if kind == 'provider' else name)}"
+    if not name:
+        return _("Every {kind}", kind=words.dimension_lower(SUBJECT_COLUMNS.get(kind) or kind))
+    shown = words.dim_value(kind, name) if kind == "provider" else name
+    return f"{label(SUBJECT_LABELS, kind)} {shown if plain else md(shown)}"
 
 
 def cause_link(container: object, inc: Incident, text: str | None = None) -> None:
@@ -236,13 +241,15 @@ def _notices(poll: PollResult | None) -> None:
         elif inc.started_at or inc.scheduled_for:
             parts.append(_("since {time} UTC", time=moment(inc.started_at or inc.scheduled_for)))
         line = " · ".join(parts)
-        if inc.shortlink and inc.shortlink.startswith("https://"):
+        if inc.shortlink and SAFE_LINK.match(inc.shortlink):
             line += f" · [{_('Status page')}]({inc.shortlink})"
         (st.info if inc.kind == "maintenance" else st.warning)(line, icon=":material/cloud:")
     if len(poll.incidents) > 5:
         st.caption(n_("and {n} more notice", "and {n} more notices", len(poll.incidents) - 5))
 
 
+# A status page's link put into Markdown: https, and characters that cannot end or break it.
+SAFE_LINK = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/?=&%+-]*)?$")
 NOTICE_STATUS = {"investigating": N_("investigating"), "identified": N_("identified"),
                  "monitoring": N_("monitoring"), "scheduled": N_("maintenance scheduled"),
                  "in_progress": N_("maintenance in progress"),
