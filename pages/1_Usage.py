@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from lib.alerts.limits import effective_limits, use_of_limits
 from lib.analytics.overview import headline
 from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table
 from lib.analytics.usage_view import drill_down, month_forecast, usage_chart
@@ -132,3 +134,25 @@ table(tab, f"usage_by_{dim}", key="usage_table", columns={
     dim: Col(words.dimension(dim), none=_("— : the rows name none.")),
     **{k: Col(words.metric_header(k), KINDS.get(m.unit, "count")) for k, m in METRICS.items()},
 })  # fmt: skip
+
+st.subheader(_("Busiest minute against rate limits"))
+known = effective_limits(store)
+if not known:
+    st.caption(
+        _("No rate limits known yet: they are learned from the rate-limit headers of the "
+          "playground's answers (and the gateway's), or entered by an admin on the Alerts page.")
+    )  # fmt: skip
+else:
+    uses = cached(use_of_limits, store, None, None, start, end, also=sorted(known.items()))
+    rows = [{"provider": u.provider, "model": u.model, "requests": u.requests, "rpm": u.rpm,
+             "requests_share": u.requests_pct, "tokens": u.tokens, "tpm": u.tpm,
+             "tokens_share": u.tokens_pct, "source": words.limit_source(u.source)} for u in uses]  # fmt: skip
+    table(pd.DataFrame(rows), "rate_limits", key="limits_table", columns={
+        "provider": Col(_("Provider")), "model": Col(_("Model")),
+        "requests": Col(_("Peak requests per minute"), "count"), "rpm": Col(_("Limit (RPM)"), "count"),
+        "requests_share": Col(_("Share of the RPM limit"), "rate"),
+        "tokens": Col(_("Peak tokens per minute"), "count"), "tpm": Col(_("Limit (TPM)"), "count"),
+        "tokens_share": Col(_("Share of the TPM limit"), "rate"), "source": Col(_("Limit from")),
+    })  # fmt: skip
+    st.caption(_("The busiest minute of the period's request logs per model; a share near 100 % means "
+                 "requests were close to being refused with 429."))  # fmt: skip

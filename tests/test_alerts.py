@@ -742,3 +742,25 @@ def test_cli_alerts_run_sends_to_the_stored_channels(db_path: str, tmp_path: Pat
     with Store(db_path) as s:
         log = [(d.channel, d.ok, d.reason, d.level) for d in incidents.deliveries(s)]
     assert sorted(log) == [("gone", False, "opened", 80), ("ops", True, "opened", 80)]
+
+
+def test_use_of_limits_sets_the_busiest_minute_against_the_limit(store: Store, tmp_path: Path) -> None:
+    from lib.alerts import limits
+
+    t = MAY4 + timedelta(hours=10)
+    # gpt-4o-2024-05-13: 3 requests in 10:00 (3 × 1,100 tokens), 1 in 10:01 with 50,100 tokens;
+    # gpt-4o-mini: 1 request, no limit known, so never scanned nor listed
+    load(store, tmp_path, "u", [
+        req(t), req(t + timedelta(seconds=20)), req(t + timedelta(seconds=59)),
+        req(t + timedelta(minutes=1), prompt_tokens=50000), req(t, model="gpt-4o-mini"),
+    ])  # fmt: skip
+    assert limits.use_of_limits(store, t, t + timedelta(hours=1)) == []  # no limit: no scan
+    limits.set_limit(store, "admin", "openai", "gpt-4o-2024-05-13", 4, 100000, now=t)
+    limits.learn_limit(store, "openai", "gpt-5", 10, None, t)  # a limit without any request
+    used = limits.use_of_limits(store, t, t + timedelta(hours=1))
+    assert [(u.model, u.requests, u.rpm, u.tokens, u.tpm, u.source) for u in used] == [
+        ("gpt-4o-2024-05-13", 3, 4, 50100, 100000, "entered"),  # 3/4 = 75 % of the requests limit
+        ("gpt-5", None, 10, None, None, "learned"),
+    ]
+    assert used[0].requests_share == 0.75 and used[0].tokens_share == 0.501
+    assert used[1].requests_share is None and used[1].tokens_share is None

@@ -113,19 +113,81 @@ class Peak:
     tokens: int
 
 
-def peak_per_minute(store: Store, start: datetime, end: datetime) -> list[Peak]:
+def peak_per_minute(
+    store: Store, start: datetime, end: datetime, models: list[tuple[str, str]] | None = None
+) -> list[Peak]:
     """Per provider and model (the name as the source gave it) of the request logs in
     [start, end): the busiest minute by requests and by tokens. One grouped scan of the
-    period's request rows (no rollup keeps minutes)."""
+    period's request rows (no rollup keeps minutes); ``models`` (provider, model) limits it to
+    those."""
+    only = ""
+    params: list[object] = [start, end]
+    if models is not None:
+        only = "AND list_contains(?, provider || chr(0) || model)"
+        params.append([f"{p}\x00{m}" for p, m in models])
     rows = store.query(
-        """WITH m AS (SELECT provider, model, epoch_ms(ts) // 60000 AS minute, count(*) AS n,
-                             sum(input_tokens + output_tokens) AS tok
-                      FROM request_events WHERE ts >= ? AND ts < ? AND model IS NOT NULL
-                      GROUP BY ALL)
-           SELECT provider, model, arg_max(minute, n), max(n), arg_max(minute, tok), max(tok)
-           FROM m GROUP BY ALL ORDER BY provider, model""",
-        [start, end],
+        f"""WITH m AS (SELECT provider, model, epoch_ms(ts) // 60000 AS minute, count(*) AS n,
+                              sum(input_tokens + output_tokens) AS tok
+                       FROM request_events WHERE ts >= ? AND ts < ? AND model IS NOT NULL {only}
+                       GROUP BY ALL)
+            SELECT provider, model, arg_max(minute, n), max(n), arg_max(minute, tok), max(tok)
+            FROM m GROUP BY ALL ORDER BY provider, model""",
+        params,
     )
     return [Peak(p, m, datetime.fromtimestamp(int(rm) * 60, UTC), int(n),
                  datetime.fromtimestamp(int(tm) * 60, UTC), int(t or 0))
             for p, m, rm, n, tm, t in rows]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LimitUse:
+    """A model's busiest minute of a period set against its limit in force: ``requests`` and
+    ``tokens`` in that minute (None when the logs hold none of the model's requests),
+    ``rpm``/``tpm`` the limit (None when unknown), ``*_share`` the peak over the limit
+    (1.0 is the whole limit; None when either is unknown)."""
+
+    provider: str
+    model: str
+    source: str  # entered | learned
+    requests: int | None
+    requests_minute: datetime | None
+    rpm: int | None
+    tokens: int | None
+    tokens_minute: datetime | None
+    tpm: int | None
+
+    @property
+    def requests_share(self) -> float | None:
+        return None if not self.rpm or self.requests is None else self.requests / self.rpm
+
+    @property
+    def tokens_share(self) -> float | None:
+        return None if not self.tpm or self.tokens is None else self.tokens / self.tpm
+
+    @property
+    def requests_pct(self) -> float | None:
+        """``requests_share`` in percent (75.0 for three quarters)."""
+        share = self.requests_share
+        return None if share is None else 100 * share
+
+    @property
+    def tokens_pct(self) -> float | None:
+        share = self.tokens_share
+        return None if share is None else 100 * share
+
+
+def use_of_limits(store: Store, start: datetime, end: datetime) -> list[LimitUse]:
+    """Each model with a known limit, its busiest minute in [start, end) against it, the
+    fullest first. Only the models with a limit are scanned; none known: an empty list, no
+    scan."""
+    known = effective_limits(store)
+    if not known:
+        return []
+    peaks = {(p.provider, p.model): p for p in peak_per_minute(store, start, end, list(known))}
+    out = []
+    for (provider, model), lim in known.items():
+        p = peaks.get((provider, model))
+        out.append(LimitUse(provider, model, lim.source, p.requests if p else None,
+                            p.requests_minute if p else None, lim.rpm, p.tokens if p else None,
+                            p.tokens_minute if p else None, lim.tpm))  # fmt: skip
+    return sorted(out, key=lambda u: -max(u.requests_share or 0, u.tokens_share or 0))

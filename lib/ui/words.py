@@ -150,6 +150,14 @@ def mapping_label(field: str) -> str:
     return _(MAPPING_LABELS[field]) if field in MAPPING_LABELS else field
 
 
+LIMIT_SOURCES: dict[str, str] = {"entered": N_("Entered"), "learned": N_("Learned from answers")}
+
+
+def limit_source(code: str) -> str:
+    """Where a rate limit comes from (``lib.alerts.limits.SOURCES``), in words."""
+    return _(LIMIT_SOURCES[code]) if code in LIMIT_SOURCES else code
+
+
 # The Errors page's status classes (``lib.error_kb.STATUS_CLASSES``).
 STATUS_CLASS_LABELS: dict[str, str] = {
     "client": N_("Client error (4xx)"), "rate_limit": N_("Rate limit (429)"),
