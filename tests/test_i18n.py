@@ -384,6 +384,7 @@ def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
         "Utilisation",
         "Coûts",
         "Erreurs",
+        "Alertes",
         "Données",
     ]
 
