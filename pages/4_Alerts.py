@@ -9,7 +9,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from lib.alerts import KINDS, AlertError, Incident, Rule, evaluate, incidents, rules
+from lib.alerts import KINDS, AlertError, Incident, Rule, evaluate, incidents, rules, weekly
 from lib.alerts.credits import add_grant, delete_grant, grants
 from lib.alerts.model import (
     BASES,
@@ -383,6 +383,21 @@ if tab == "channels":
                 "name": Col(_("Name")), "kind": Col(_("Kind")),
                 "target": Col(_("Sends to"), help=_("Shown masked: a webhook URL is itself a secret.")),
             })  # fmt: skip
+        st.markdown("**" + _("Your weekly summary") + "**")
+        no_summary = _("No weekly summary")
+        summary_options = [no_summary, *(c.name for c in listed)]
+        summary_choice = weekly.choice(store, me)
+        summary_pick = st.selectbox(
+            _("Send me the weekly summary through"), summary_options,
+            index=summary_options.index(summary_choice) if summary_choice in summary_options else 0, key="weekly_pick",
+            help=_("Every Monday: last week's spend against the week before, the models and projects "
+                   "that moved most, and the open alerts."),
+        )  # fmt: skip
+        if (summary_pick if summary_pick != no_summary else None) != (
+            summary_choice if summary_choice in summary_options else None
+        ):
+            weekly.set_choice(store, me, None if summary_pick == no_summary else summary_pick)
+            done(_("Weekly summary: {choice}.", choice=md(summary_pick)))
         if not is_admin:
             st.caption(_("Admins add channels and send tests."))
         else:

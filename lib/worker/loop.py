@@ -27,6 +27,7 @@ from lib.notices import PollResult, poll
 from lib.notify import Outbox
 from lib.store import Store
 from lib.worker.notifier import AlertNotifier
+from lib.worker.weekly import send_due
 
 log = logging.getLogger("tokenboard")
 
@@ -55,13 +56,14 @@ class PullOutcome:
 @dataclass
 class Round:
     """What one round did, at ``at`` (UTC): the evaluation (None when it failed: ``errors``
-    says which parts failed, by name: ``evaluate``, ``status``, ``pull``), the status pages'
+    says which parts failed, by name: ``evaluate``, ``summary``, ``status``, ``pull``), the status pages'
     answer (None when not polled this round) and the pulls made."""
 
     at: datetime
     evaluation: EvalSummary | None = None
     status: PollResult | None = None
     pulls: list[PullOutcome] = field(default_factory=list)
+    summaries: int = 0  # weekly summaries sent this round
     errors: list[str] = field(default_factory=list)
 
 
@@ -177,6 +179,12 @@ class Worker:
             except Exception:
                 log.exception("the alert rules could not be evaluated")
                 report.errors.append("evaluate")
+            try:
+                sent = send_due(self.store, at)
+                report.summaries = sum(1 for _user, d in sent if d is not None and d.ok)
+            except Exception:
+                log.exception("the weekly summaries could not be sent")
+                report.errors.append("summary")
             try:
                 report.status = self._poll()
                 self.notices = report.status
