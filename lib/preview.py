@@ -27,6 +27,7 @@ MAPPABLE: tuple[str, ...] = (
     "ts", "model", "provider", "project", "api_key", "user_id", "requests", "input_tokens",
     "cached_input_tokens", "output_tokens", "total_tokens", "cost_usd", "status", "http_status",
     "error_code", "error_message", "latency_ms", "request_id", "client_ip", "origin",
+    "retry_after_ms",
 )  # fmt: skip
 # What someone can do about a refused file (a code; the page words it): ``map_columns`` say
 # which column holds what (the columns could not all be matched).

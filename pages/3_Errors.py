@@ -11,7 +11,7 @@ from lib.charts import daily_bars, time_series
 from lib.error_kb import STATUS_CLASSES
 from lib.ui import url, words
 from lib.ui.frame import page
-from lib.ui.i18n import _, day, integer, moment, n_, percent
+from lib.ui.i18n import _, day, integer, moment, n_, percent, seconds
 from lib.ui.markup import md
 from lib.ui.state import cached
 from lib.ui.widgets import chart
@@ -98,6 +98,11 @@ if tab == "groups":
                     )  # fmt: skip
                     st.caption(_("First seen {first} · last seen {last}", first=moment(g.first_seen, tz=f.tz),
                                  last=moment(g.last_seen, tz=f.tz)))  # fmt: skip
+                    if g.retry_after_n:
+                        st.caption(n_("Retry-After on {n} error of {count}: wait {wait} (median)",
+                                      "Retry-After on {n} errors of {count}: wait {wait} (median)",
+                                      g.retry_after_n, count=integer(g.count),
+                                      wait=seconds((g.retry_after_ms or 0) / 1000, 1)))  # fmt: skip
                     st.altair_chart(
                         daily_bars(day_words, g.trend, _("Errors per day")), width="stretch"
                     )

@@ -241,3 +241,18 @@ def test_error_rates_per_month_and_in_the_reporting_zone(store_with_errors):
     # S1 (May 2 20:00 UTC, 22:00 in Paris) stays on May 2
     paris = error_rates(store_with_errors, PERIOD.with_(tz="Europe/Paris"), now=NOW)
     assert (paris.requests, paris.errors) == ([7, 6, 4], [4, 4, 3])
+
+
+def test_retry_after_seen_per_group(store, tmp_path):
+    # three rate-limit errors of one fingerprint (only the numbers differ): two answers said how
+    # long to wait, 1 s and 3 s; the median of those two is 2,000 ms
+    rows = [{"timestamp": f"2026-05-01T1{i}:00:00Z", "request_id": f"w{i}", "provider": "openai",
+             "model": "gpt-4o", "status": "error", "http_status": 429, "error_code": "rate_limit_exceeded",
+             "error_message": f"Rate limit reached. Please try again in {i}s.", "retry_after_ms": wait,
+             "prompt_tokens": 1, "completion_tokens": 0}
+            for i, wait in enumerate([1000, 3000, None])]  # fmt: skip
+    import_file(
+        store, write(tmp_path, "waits.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    )
+    (g,) = error_groups(store, PERIOD, now=NOW).groups
+    assert (g.count, g.retry_after_n, g.retry_after_ms) == (3, 2, 2000.0)

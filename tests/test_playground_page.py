@@ -58,6 +58,17 @@ def test_errors_are_shown_with_their_fix(playground):
     assert "What to do:" in text
 
 
+
+def test_a_rate_limited_run_keeps_its_retry_after(playground):
+    at, _api, db = playground
+    at.selectbox(key="pg_model").set_value("busy")  # 429 with Retry-After: 7
+    at.run()
+    at.chat_input[0].set_value("Hello").run()
+    assert not at.exception
+    with Store(db) as s:
+        assert s.query("SELECT http_status, retry_after_ms FROM request_events") == [(429, 7000)]
+
+
 def test_a_parameter_the_model_does_not_take_is_disabled_with_the_reason(playground):
     at, _api, _db = playground
     at.selectbox(key="pg_model").set_value("o3-mini")

@@ -84,7 +84,7 @@ def _errors(f: Filters, window: tuple[datetime, datetime], q: ErrorQuery) -> tup
     family = "model" in f.dims
     sql = f"""WITH r AS (
             SELECT ts, event_key, request_id, source, provider, model AS snapshot, project, api_key, user_id,
-                   http_status, error_code, error_type, error_message, error_fingerprint
+                   http_status, error_code, error_type, error_message, error_fingerprint, retry_after_ms
             FROM request_events WHERE ts >= ? AND ts < ? AND status = 'error'),
         {"fam AS (SELECT hash(snapshot) AS hs, model_family(snapshot) AS model FROM (SELECT DISTINCT snapshot FROM r))," if family else ""}
         {_classes_cte("true") + "," if q.classes else ""}
@@ -245,6 +245,8 @@ class ErrorGroup:
     top_keys: list[Share] = field(default_factory=list)
     top_projects: list[Share] = field(default_factory=list)
     advice: Advice | None = None
+    retry_after_n: int = 0  # errors of the group whose answer said how long to wait
+    retry_after_ms: float | None = None  # their median wait (Retry-After), in milliseconds
 
 
 @dataclass(frozen=True)
@@ -288,11 +290,12 @@ def error_groups(
             g AS (SELECT error_fingerprint, count(*) AS n, min(ts) AS first, max(ts) AS last,
                          any_value(provider) AS provider, any_value(http_status) AS http_status,
                          any_value(error_code) AS error_code, arg_max(error_type, ts) AS error_type,
-                         arg_max(error_message, ts) AS error_message
+                         arg_max(error_message, ts) AS error_message,
+                         count(retry_after_ms) AS waits, median(retry_after_ms) AS wait_ms
                   FROM e GROUP BY 1),
             t AS (SELECT sum(n) AS errors, count(*) AS groups FROM g)
             SELECT g.error_fingerprint, n, first, last, provider, http_status, error_code, error_type,
-                   {STATUS_CLASS_SQL}, error_message, t.errors, t.groups
+                   {STATUS_CLASS_SQL}, error_message, t.errors, t.groups, waits, wait_ms
             FROM (SELECT * FROM g ORDER BY n DESC, last DESC, error_fingerprint NULLS LAST LIMIT ?) g, t
             ORDER BY n DESC, last DESC, error_fingerprint NULLS LAST""",
             [*params, max(1, int(limit))],
@@ -311,7 +314,8 @@ def error_groups(
         advice = explain(
             facts_from_row(g.provider, g.http_status, g.error_code, g.error_type, g.sample)
         )
-        groups.append(replace(g, advice=advice))
+        groups.append(replace(g, advice=advice, retry_after_n=int(r[12]),
+                              retry_after_ms=None if r[13] is None else float(r[13])))  # fmt: skip
     return ErrorGroups(groups, totals[0], totals[1], days)
 
 

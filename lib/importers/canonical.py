@@ -34,6 +34,7 @@ REQUEST_COLUMNS: dict[str, str] = {
     "origin": "str",
     "cost_usd": "money18",
     "batch": "bool",
+    "retry_after_ms": "int",  # the wait an error's answer asked for (Retry-After), in ms
 }
 
 USAGE_COLUMNS: dict[str, str] = {

@@ -245,6 +245,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "source_ip",
     ),
     "origin": ("origin", "referer", "referrer", "domain", "domaine", "origine", "http_origin"),
+    "retry_after_ms": ("retry_after_ms", "retry_after_millis", "delai_reessai_ms"),
     "currency": (
         "currency",
         "amount_currency",

@@ -67,6 +67,7 @@ def _event(run_id: int, now: datetime, username: str, req: ChatRequest, result: 
         "origin": None,
         "cost_usd": cost,
         "batch": False,
+        "retry_after_ms": _ms(err.retry_after) if err else None,
     }
 
 

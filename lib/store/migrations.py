@@ -649,6 +649,12 @@ DROP TABLE IF EXISTS alert_channels;
 DROP SEQUENCE IF EXISTS alert_channel_id_seq;
 """
 
+V18 = """
+-- The wait an error's answer asked for (Retry-After, in milliseconds; NULL when it stated none):
+-- playground runs and the gateway see it, and logs that carry it keep it.
+ALTER TABLE request_events ADD COLUMN IF NOT EXISTS retry_after_ms INTEGER;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -667,4 +673,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (15, "alerts: rules, incidents, deliveries; credit grants; rate limits", V15),
     (16, "alert channels", V16),
     (17, "alert channels live in the settings table: V16's table dropped", V17),
+    (18, "the Retry-After of request events", V18),
 ]

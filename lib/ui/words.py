@@ -141,7 +141,7 @@ MAPPING_LABELS: dict[str, str] = {
     "cost_usd": N_("Cost (USD)"), "status": N_("Status"), "http_status": N_("HTTP status"),
     "error_code": N_("Error code"), "error_message": N_("Error message"),
     "latency_ms": N_("Latency (ms)"), "request_id": N_("Request ID"), "client_ip": N_("Client IP"),
-    "origin": N_("Web origin"),
+    "origin": N_("Web origin"), "retry_after_ms": N_("Retry-After (ms)"),
 }  # fmt: skip
 
 

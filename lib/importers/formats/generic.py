@@ -333,7 +333,7 @@ _COUNTS = (
 # token counts is still one row per call (its cost the call's), not a bill.
 _CALL_FIELDS = (
     "request_id", "status", "http_status", "latency_ms", "error_code", "error_type",
-    "error_message", "client_ip", "origin",
+    "error_message", "client_ip", "origin", "retry_after_ms",
 )  # fmt: skip
 
 
