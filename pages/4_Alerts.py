@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib.alerts import KINDS, AlertError, Incident, Rule, evaluate, incidents, rules, weekly
 from lib.alerts.credits import add_grant, delete_grant, grants
+from lib.alerts.limits import limits, set_limit
 from lib.alerts.model import (
     BASES,
     BUDGET_LEVELS,
@@ -21,7 +22,7 @@ from lib.alerts.model import (
 )
 from lib.auth.roles import PermissionDeniedError
 from lib.errors import TokenboardError
-from lib.ui import url
+from lib.ui import url, words
 from lib.ui.alerts_ui import (
     BASIS_LABELS,
     CHANNEL_KINDS,
@@ -336,6 +337,37 @@ def _credits() -> None:
             done(_("Grant #{id} deleted.", id=pick))
 
 
+def _limits() -> None:
+    """Rate limits per model: the ones in force, and (admins) entering one."""
+    found = limits(store)
+    if found:
+        table(pd.DataFrame([{"provider": x.provider, "model": x.model, "rpm": x.rpm, "tpm": x.tpm,
+                             "source": words.limit_source(x.source), "seen_at": x.seen_at} for x in found]),
+              "rate_limits", key="limits_list", columns={
+            "provider": Col(_("Provider")), "model": Col(_("Model")), "rpm": Col(_("Limit (RPM)"), "count"),
+            "tpm": Col(_("Limit (TPM)"), "count"), "source": Col(_("Limit from")),
+            "seen_at": Col(_("Since (UTC)"), "time"),
+        })  # fmt: skip
+    if not is_admin:
+        return
+    gen = st.session_state.get("limit_form_gen", 0)
+    with st.form(f"limit_form_{gen}", border=False):
+        a, b, c, d = st.columns(4)
+        provider = a.text_input(_("Provider"), placeholder="openai", key="limit_provider")
+        model = b.text_input(_("Model"), placeholder="gpt-4o", key="limit_model")
+        rpm = c.number_input(_("Limit (RPM)"), min_value=0, value=0, step=100, key="limit_rpm",
+                             help=_("0: not known. Both 0: the entered limit is removed."))  # fmt: skip
+        tpm = d.number_input(_("Limit (TPM)"), min_value=0, value=0, step=10000, key="limit_tpm")
+        if st.form_submit_button(_("Save the limit")):
+            try:
+                set_limit(store, role, provider, model, int(rpm) or None, int(tpm) or None, now=now)
+            except (AlertError, PermissionDeniedError) as err:
+                refused(err)
+            else:
+                st.session_state["limit_form_gen"] = gen + 1
+                done(_("Limit of {model} saved.", model=md(model.strip())))
+
+
 if tab == "rules":
     with boxes["rules"]:
         if not all_rules:
@@ -368,6 +400,11 @@ if tab == "rules":
             st.caption(_("What the providers granted in advance (USD). The Overview shows what is left and "
                          "the runway at the current burn rate; a “Prepaid credit running low” rule alerts on it."))  # fmt: skip
             _credits()
+        with st.expander(_("Rate limits per model"), icon=":material/speed:"):
+            st.caption(_("Requests and tokens per minute each model may use. Learned from the rate-limit "
+                         "headers of the answers the playground (and the gateway) sees; an entered limit "
+                         "wins. The Usage page sets the busiest minute against them."))  # fmt: skip
+            _limits()
 
 
 # -- channels ----------------------------------------------------------------------------------

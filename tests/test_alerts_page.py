@@ -242,13 +242,17 @@ def test_hostile_tab_and_show_values_fall_back_to_the_defaults(app_env, tmp_path
 def test_prepaid_credit_grants_are_added_by_admins(app_env, tmp_path):
     setup_data(app_env, tmp_path)
     at = open_page("ada", tab="rules")
-    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")]
+    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")][
+        :2
+    ]  # the grant form, first
     assert [t.label for t in form] == ["Provider", "Amount (USD)"]
     form[0].input("OpenAI")
     form[1].input("abc")
     at = click(at, "Add the grant")
     assert "positive amount in USD" in at.error[0].value  # refused in words
-    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")]
+    form = [t for t in at.text_input if t.label in ("Provider", "Amount (USD)")][
+        :2
+    ]  # the grant form, first
     form[0].input("OpenAI")
     form[1].input("50")
     at = click(at, "Add the grant")
@@ -270,3 +274,22 @@ def test_evaluate_now_and_the_worker_being_off(app_env, tmp_path):
     assert not at.exception, at.exception
     assert "1 opened, 0 resolved, 1 open" in at.success[0].value
     assert "$6.00" in texts(at)
+
+
+def test_rate_limits_are_entered_by_admins_and_listed(app_env, tmp_path):
+    setup_data(app_env, tmp_path)
+    at = open_page("ada", tab="rules")
+    typed = {t.label: t for t in at.text_input if t.key in ("limit_provider", "limit_model")}
+    typed["Provider"].input("openai")
+    typed["Model"].input("gpt-4o")
+    at.number_input(key="limit_rpm").set_value(500)
+    at = click(at, "Save the limit")
+    assert not at.exception, at.exception
+    assert "Limit of gpt-4o saved." in shown(at.success[0].value)
+    with Store(app_env) as s:
+        assert s.query("SELECT provider, model, rpm, tpm, source FROM rate_limits") == [
+            ("openai", "gpt-4o", 500, None, "entered")
+        ]
+    # an analyst sees the limits, enters none
+    at = open_page("ana", tab="rules")
+    assert not any(b.label == "Save the limit" for b in at.button)

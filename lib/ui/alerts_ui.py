@@ -82,6 +82,7 @@ ALERT_ERRORS = {
     "amount": N_("A credit grant is a positive amount in USD."),
     "provider": N_("A credit grant names its provider (openai, anthropic…)."),
     "expiry": N_("A grant cannot expire before it is granted."),
+    "rate_limit": N_("A rate limit names its provider and model, and counts per minute above 0."),
 }  # fmt: skip
 CHANNEL_ERRORS = {
     "name": N_("A channel's name has 1 to 40 letters, digits, spaces, dots, dashes or underscores (not “in_app”)."),
