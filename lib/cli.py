@@ -60,11 +60,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     status = 0
     with Store(args.db) as store:
         from lib.alerts import evaluate_after_imports
+        from lib.notify import Outbox
         from lib.worker import AlertNotifier
 
-        # the alert rules are evaluated after each committed import (never failing it), and
-        # what they raise is sent before the command ends (each channel bounded in time)
-        evaluation = evaluate_after_imports(store, AlertNotifier(store), background=False)
+        # the alert rules are evaluated after each committed import (never failing it); what
+        # they raise is sent in the background, so a channel that is down never holds the next
+        # file, and the command waits at most SEND_WAIT_S at its end for what is still going out
+        outbox = Outbox(workers=4)
+        evaluation = evaluate_after_imports(
+            store, AlertNotifier(store, outbox=outbox), background=False
+        )
         try:
             for path in args.paths:
                 try:
@@ -88,6 +93,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 _print(result.summary_line())
         finally:
             evaluation.unregister()
+            if not outbox.close(SEND_WAIT_S):
+                _err(f"Some alert notifications were still being sent after {SEND_WAIT_S:.0f} s: "
+                     "see the Alerts page's delivery log.")  # fmt: skip
     return status
 
 
@@ -171,6 +179,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _print(r.summary_line())
     _print(f"Demo data loaded in {time.perf_counter() - t0:.1f} s.")
     return 0
+
+
+SEND_WAIT_S = 30.0  # the longest an import command waits at its end for alert notifications
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

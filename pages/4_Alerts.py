@@ -48,7 +48,8 @@ from lib.ui.frame import page
 from lib.ui.i18n import _, integer, moment, n_, percent
 from lib.ui.markup import md
 from lib.ui.widgets import Col, table, usd
-from lib.worker import ChannelError, channels
+from lib.worker import ChannelError, app_notifier, channels
+from lib.worker.weekly import email_ready
 
 ctx = page("pages/4_Alerts.py", filters=False)
 store, now, role, me = ctx.store, ctx.now, ctx.user.role, ctx.user.username
@@ -181,7 +182,7 @@ if tab == "incidents":
             and row.button(_("Evaluate now"), icon=":material/refresh:", type="tertiary")
         ):
             try:
-                summary = evaluate(store, now, w.notifier if w is not None else None)
+                summary = evaluate(store, now, app_notifier(store))
             except TokenboardError:
                 st.error(_("The rules could not be evaluated now (details are in the server log). "
                            "Try again in a moment."))  # fmt: skip
@@ -422,10 +423,15 @@ if tab == "channels":
             })  # fmt: skip
         st.markdown("**" + _("Your weekly summary") + "**")
         no_summary = _("No weekly summary")
-        summary_options = [no_summary, *(c.name for c in listed)]
+        summary_options = [
+            no_summary,
+            *([weekly.MY_EMAIL] if email_ready() else []),
+            *(c.name for c in listed),
+        ]
         summary_choice = weekly.choice(store, me)
         summary_pick = st.selectbox(
             _("Send me the weekly summary through"), summary_options,
+            format_func=lambda c: _("E-mail to my address") if c == weekly.MY_EMAIL else c,
             index=summary_options.index(summary_choice) if summary_choice in summary_options else 0, key="weekly_pick",
             help=_("Every Monday: last week's spend against the week before, the models and projects "
                    "that moved most, and the open alerts."),

@@ -116,4 +116,21 @@ def test_acknowledge_an_incident_and_the_test_webhook_arrives(tmp_path):
             wait_idle(page)
             page.wait_for_selector("[data-testid='stDataFrame']", timeout=60000)
             shot(page, "alerts_log")
+
+            # the same in French: the acknowledged incident, resolved with the French button
+            page.goto(f"{base}/Alerts?show=acknowledged&lang=fr")
+            page.wait_for_selector("text=pris en compte par ada", timeout=60000)
+            wait_idle(page)
+            assert page.get_by_role("heading", name="Alertes").first.is_visible()
+            shot(page, "alerts_acknowledged_fr")
+            page.get_by_role("button", name="Résoudre").click()
+            page.wait_for_selector("text=résolu. Si l'élément surveillé", timeout=60000)
+            wait_idle(page)
+            page.goto(f"{base}/Alerts?show=resolved&lang=fr")
+            page.wait_for_selector("text=résolu par ada", timeout=60000)
+            page.goto(f"{base}/Alerts?tab=rules&lang=fr")
+            page.wait_for_selector("text=Limites de débit par modèle", timeout=60000)
+            wait_idle(page)
+            shot(page, "alerts_rules_fr")
+            assert page.locator("[data-testid='stException']").count() == 0
             context.close()

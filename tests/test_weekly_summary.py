@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from lib.alerts import evaluate, rules
-from lib.alerts.weekly import choice, due, last_complete_week, set_choice, weekly_figures
+from lib.alerts.weekly import MY_EMAIL, choice, due, last_complete_week, set_choice, weekly_figures
 from lib.store import Store
 from lib.worker import channels
 from lib.worker.weekly import send_due
@@ -94,3 +94,26 @@ def test_a_channel_that_is_down_is_tried_again(store: Store, tmp_path: Path):
     assert [d.username for d in due(store, TUESDAY + timedelta(minutes=5))] == [
         "ana"
     ]  # not marked sent
+
+
+def test_a_shared_channel_gets_one_summary_and_my_email_goes_to_me(store: Store, tmp_path: Path):
+    from tests.test_notify_delivery import smtp_server
+
+    _log(store, tmp_path)
+    with Receiver() as hook, smtp_server(auth=False) as (port, box):
+        channels.save(store, "admin", "team-slack", "slack", {"url": f"{hook.url}/hook"})
+        for user in ("ana", "ada"):  # two users, one channel: one post
+            set_choice(store, user, "team-slack")
+        set_choice(store, "vic", MY_EMAIL)
+        secrets = {"smtp": {"host": "127.0.0.1", "port": port, "from": "alerts@example.com",
+                            "security": "none"}}  # fmt: skip
+        sent = send_due(store, TUESDAY, emails={"vic": "vic@example.com"}, secrets=secrets)
+        assert sorted((u, d is not None and d.ok) for u, d in sent) == [
+            ("ada", True), ("ana", True), ("vic", True)]  # fmt: skip
+        assert len(hook.wait_for(1)) == 1
+        (mail,) = box.messages
+        assert (
+            mail["to"] == ["vic@example.com"]
+            and "$15.00" in mail["message"].get_body().get_content()
+        )
+        assert due(store, TUESDAY + timedelta(hours=1)) == []

@@ -140,6 +140,26 @@ def _measure_all(store: Store, rules: list[Rule], now: datetime) -> tuple[list[M
     return found, failed
 
 
+def _recently_notified(
+    cur: Cursor, new: list[tuple[Measure, Rule, str]], now: datetime
+) -> dict[tuple[int, str], tuple[int, datetime]]:
+    """Per (rule, subject) about to open: the highest level notified by an incident of theirs
+    that resolved within the rule's cool-down before ``now``, and when it was last notified."""
+    rows = cur.execute(
+        """SELECT i.rule_id, i.subject, max(i.notified_level), max(i.notified_at)
+           FROM alert_incidents i
+           JOIN (SELECT unnest(?::BIGINT[]) AS rule_id, unnest(?::VARCHAR[]) AS subject,
+                        unnest(?::BIGINT[]) AS cooldown_s) n
+             ON n.rule_id = i.rule_id AND n.subject = i.subject
+           WHERE i.open_subject IS NULL AND i.notified_at IS NOT NULL
+             AND i.notified_at > ?::TIMESTAMPTZ - to_seconds(n.cooldown_s)
+           GROUP BY ALL""",
+        [[r.rule_id for _, r, _ in new], [m.subject for m, _, _ in new],
+         [r.cooldown_s for _, r, _ in new], now],
+    ).fetchall()  # fmt: skip
+    return {(int(r), str(subj)): (int(lv or 0), at) for r, subj, lv, at in rows}
+
+
 def _apply(
     cur: Cursor,
     rules: list[Rule],
@@ -147,10 +167,12 @@ def _apply(
     failed: set[str],
     now: datetime,
     summary: EvalSummary,
+    notify: bool = True,
 ) -> list[AlertNotice]:
     """Bring the incidents in line with ``measures`` (inside the caller's transaction, in
     three set-based statements: insert, update, resolve) and return the notices now due
-    (already claimed)."""
+    (already claimed). Without ``notify`` (no notifier to send them) nothing is claimed: the
+    next evaluation that has a notifier sends what is due."""
     # a rule disabled or removed since it was measured opens nothing and keeps nothing open
     still = {
         int(r[0]) for r in cur.execute("SELECT rule_id FROM alert_rules WHERE enabled").fetchall()
@@ -190,7 +212,7 @@ def _apply(
             if state == "acknowledged":
                 state = "open"  # a higher level is news, even to whoever acknowledged
         reason = None
-        if state == "open":
+        if state == "open" and notify:
             if level > (inc.notified_level or 0):
                 reason = "escalated" if inc.notified_level is not None else "opened"
             elif inc.notified_at is None or now - inc.notified_at >= timedelta(
@@ -203,29 +225,49 @@ def _apply(
             continue  # nothing changed: nothing written (``updated_at`` is the last change)
         changed.append((inc, m, rule, state, level, detail, reason))
     due: list[tuple[int, str]] = []
+    # an incident that opens again soon after one of the same rule and subject resolved is not
+    # news: notified only above the level already sent within the rule's cool-down (a value
+    # hovering around its threshold would otherwise notify at every crossing)
+    recent = _recently_notified(cur, new, now) if new and notify else {}
+    # per new incident: the level and time to record as notified (None: not notified yet),
+    # and whether it is sent now
+    marks: list[tuple[int | None, datetime | None, bool]] = []
+    for m, r, _ in new:
+        before = recent.get((r.rule_id, m.subject))
+        if not notify:
+            marks.append((None, None, False))
+        elif before is not None and m.level <= before[0]:
+            marks.append((before[0], before[1], False))  # sent within the cool-down already
+        else:
+            marks.append((m.level, now, True))
     if new:
         rows = cur.execute(
             """INSERT INTO alert_incidents (incident_id, rule_id, kind, subject_kind, subject,
                    open_subject, state, level, value, threshold, detail, link, opened_at,
                    updated_at, notified_level, notified_at)
                SELECT nextval('alert_incident_id_seq'), rule_id, kind, subject_kind, subject,
-                      open_subject, 'open', level, value, threshold, detail, link, ?, ?, level, ?
+                      open_subject, 'open', level, value, threshold, detail, link, ?, ?,
+                      notified_level, notified_at
                FROM (SELECT unnest(?::BIGINT[]) AS rule_id, unnest(?::VARCHAR[]) AS kind,
                             unnest(?::VARCHAR[]) AS subject_kind, unnest(?::VARCHAR[]) AS subject,
                             unnest(?::VARCHAR[]) AS open_subject, unnest(?::INTEGER[]) AS level,
                             unnest(?::DECIMAL(38, 12)[]) AS value,
                             unnest(?::DECIMAL(38, 12)[]) AS threshold,
-                            unnest(?::VARCHAR[]) AS detail, unnest(?::VARCHAR[]) AS link)
-               RETURNING incident_id""",
-            [now, now, now,
+                            unnest(?::VARCHAR[]) AS detail, unnest(?::VARCHAR[]) AS link,
+                            unnest(?::INTEGER[]) AS notified_level,
+                            unnest(?::TIMESTAMPTZ[]) AS notified_at)
+               RETURNING incident_id, rule_id, subject""",
+            [now, now,
              [r.rule_id for _, r, _ in new], [r.kind for _, r, _ in new],
              [r.subject_kind for _, r, _ in new], [m.subject for m, _, _ in new],
              [m.subject for m, _, _ in new], [m.level for m, _, _ in new],
              [m.value for m, _, _ in new], [r.threshold for _, r, _ in new],
-             [d for _, _, d in new], [m.link for m, _, _ in new]],
+             [d for _, _, d in new], [m.link for m, _, _ in new],
+             [k[0] for k in marks], [k[1] for k in marks]],
         ).fetchall()  # fmt: skip
         summary.opened += len(rows)
-        due += [(int(r[0]), "opened") for r in rows]
+        sent_now = {(r.rule_id, m.subject) for (m, r, _), k in zip(new, marks, strict=True) if k[2]}
+        due += [(int(r[0]), "opened") for r in rows if (int(r[1]), r[2]) in sent_now]
     if changed:
         cur.execute(
             """UPDATE alert_incidents AS t SET state = u.state, level = u.level, value = u.value,
@@ -332,7 +374,7 @@ def evaluate(store: Store, now: datetime, notifier: Notifier | None = None) -> E
         tried = EvalSummary(rules=summary.rules, failed_kinds=summary.failed_kinds)
         try:
             with store.write() as cur:
-                notices = _apply(cur, rules, measures, failed, now, tried)
+                notices = _apply(cur, rules, measures, failed, now, tried, notifier is not None)
         except StoreError as err:  # another connection opened the same incident first
             if attempt + 1 == APPLY_TRIES or not _is_race(err):
                 raise

@@ -127,7 +127,7 @@ def peak_per_minute(
         params.append([f"{p}\x00{m}" for p, m in models])
     rows = store.query(
         f"""WITH m AS (SELECT provider, model, epoch_ms(ts) // 60000 AS minute, count(*) AS n,
-                              sum(input_tokens + output_tokens) AS tok
+                              sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tok
                        FROM request_events WHERE ts >= ? AND ts < ? AND model IS NOT NULL {only}
                        GROUP BY ALL)
             SELECT provider, model, arg_max(minute, n), max(n), arg_max(minute, tok), max(tok)

@@ -22,7 +22,10 @@ def measure_model_retirement(cur: Cursor, rules: list[Rule], now: datetime) -> l
         return out
     s, e = rolling(rules[0], now)  # every retirement rule looks at the last week
     used = cur.execute(
-        """SELECT snapshot, any_value(model), sum(coalesce(requests, rows)) AS n,
+        """SELECT snapshot, any_value(model),
+                  -- the request logs count requests; usage reports only where no log does
+                  coalesce(sum(requests) FILTER (WHERE grain = 'request'),
+                           sum(requests) FILTER (WHERE grain = 'usage')) AS n,
                   count(DISTINCT api_key) AS keys
            FROM agg_hourly WHERE hour >= ? AND hour < ? AND snapshot IS NOT NULL
            GROUP BY snapshot""",

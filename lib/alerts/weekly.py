@@ -21,6 +21,7 @@ from lib.notify.summary import Mover, OpenAlert, WeeklyFigures
 from lib.store import Cursor, Store
 
 CHOICE = "weekly_summary:"  # settings key prefix: + username -> a channel name
+MY_EMAIL = "@me"  # the channel choice that sends to the user's own e-mail address
 SENT = "weekly_summary_sent:"  # + username -> the Monday (ISO date) of the last week sent
 MOVERS_PER_KIND = 5
 ALERTS_LISTED = 5

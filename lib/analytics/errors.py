@@ -17,8 +17,9 @@ Measured on 10M generated request rows with 250,000 errors over 30 days (2 share
 warm, best of 7): ``recent_errors`` about 80-125 ms (count and page), ``error_groups`` 75 ms,
 ``error_rates`` 45-55 ms, ``error_codes`` 10-20 ms; a class filter adds about 80 ms.
 
-Retry-After: request events keep no Retry-After (no import reads the header and the table has
-no column for it), so nothing here reports it; the playground shows it for its own calls.
+Retry-After: request events keep the wait an error's answer asked for (``retry_after_ms``,
+migration 18: playground runs, the gateway, logs that carry it); each group counts the errors
+that stated one and their median wait.
 
 Every function takes ``now`` (the page clock): the windows follow it, never the machine's.
 """

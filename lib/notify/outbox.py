@@ -12,6 +12,7 @@ an exception in ``on_done`` is logged (its type only) and the worker goes on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -105,7 +106,13 @@ class Outbox:
                 return all(not t.is_alive() for t in self._threads)
             self._closed = True
         for _ in self._threads:
-            self._queue.put(None)
+            while True:  # a full queue is emptied of what was not sent: close never blocks
+                try:
+                    self._queue.put(None, timeout=0.05)
+                    break
+                except queue.Full:
+                    with contextlib.suppress(queue.Empty):
+                        self._queue.get_nowait()
         for t in self._threads:
             t.join(timeout)
         return all(not t.is_alive() for t in self._threads)

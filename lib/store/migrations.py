@@ -539,7 +539,8 @@ V14 = f"""
 -- groups similar messages without reading their text. Re-runnable (IF NOT EXISTS).
 ALTER TABLE request_events ADD COLUMN IF NOT EXISTS error_fingerprint UBIGINT;
 UPDATE request_events
-SET error_fingerprint = error_fingerprint_of(status, provider, http_status, error_code, error_message);
+SET error_fingerprint = error_fingerprint_of(status, provider, http_status, error_code, error_message)
+WHERE status = 'error';  -- a success has none: its rows are left as they are
 """
 
 V15 = """

@@ -25,7 +25,7 @@ from lib.ui.i18n import N_, _, integer, moment, n_, number, percent
 from lib.ui.markup import md
 from lib.ui.state import cached
 from lib.ui.widgets import ms, usd
-from lib.worker import Worker, start_worker
+from lib.worker import Worker, app_notifier, start_worker
 
 log = logging.getLogger("tokenboard")
 
@@ -128,7 +128,10 @@ def channel_error(code: str) -> str:
 @st.cache_resource(show_spinner=False)
 def _worker(path: str, _store: Store) -> Worker | None:
     try:
-        return start_worker(_store)
+        started = start_worker(_store)
+        if started is None:  # off: the rules are still evaluated after imports, and sent
+            app_notifier(_store)
+        return started
     except Exception:  # the pages work without it
         log.exception("the background worker could not start")
         return None

@@ -12,10 +12,18 @@ clock and intervals.
 """
 
 from lib.worker.channels import ChannelError, ChannelView
-from lib.worker.loop import PullOutcome, Round, Worker, start_worker, stop_all, worker_for
+from lib.worker.loop import (
+    PullOutcome,
+    Round,
+    Worker,
+    app_notifier,
+    start_worker,
+    stop_all,
+    worker_for,
+)
 from lib.worker.notifier import AlertNotifier
 
 __all__ = [
     "AlertNotifier", "ChannelError", "ChannelView", "PullOutcome", "Round", "Worker",
-    "start_worker", "stop_all", "worker_for",
+    "app_notifier", "start_worker", "stop_all", "worker_for",
 ]  # fmt: skip

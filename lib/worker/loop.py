@@ -286,6 +286,27 @@ def start_worker(store: Store, **options: object) -> Worker | None:
         return worker
 
 
+_alone: dict[str, tuple[AlertNotifier, Outbox, Registration]] = {}
+
+
+def app_notifier(store: Store) -> Notifier:
+    """The notifier the app sends alerts with: the running worker's; with the worker off, one
+    of the process's own (a background outbox: sending never holds a page or an import) that
+    also evaluates the rules after every committed import, made once per process and
+    database."""
+    with _lock:
+        running = _workers.get(store.path)
+        if running is not None and running.running:
+            return running.notifier
+        found = _alone.get(store.path)
+        if found is None:
+            outbox = Outbox(workers=2)
+            notifier = AlertNotifier(store, outbox=outbox)
+            found = (notifier, outbox, evaluate_after_imports(store, notifier))
+            _alone[store.path] = found
+        return found[0]
+
+
 def worker_for(path: str) -> Worker | None:
     """The worker started for the database at ``path``, if any."""
     with _lock:
@@ -293,9 +314,15 @@ def worker_for(path: str) -> Worker | None:
 
 
 def stop_all(timeout: float = 10.0) -> None:
-    """Stop every worker of this process (tests)."""
+    """Stop every worker of this process, and the notifiers ``app_notifier`` made (tests)."""
     with _lock:
         found = list(_workers.values())
         _workers.clear()
+        alone = list(_alone.values())
+        _alone.clear()
+    for _notifier, outbox, registration in alone:
+        registration.unregister()
+        registration.wait(timeout)
+        outbox.close(timeout)
     for w in found:
         w.stop(timeout)

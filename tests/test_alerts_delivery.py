@@ -1,0 +1,138 @@
+"""What a review of the alerts found, each case worked by hand: nothing is claimed as sent
+when there is no notifier to send it; an incident that flaps around its threshold is not
+notified again within the cool-down; the retirement rule counts a model's requests once when
+a log and a usage report both hold them; an import command never waits on a channel that is
+down; an outbox with a full queue closes in bounded time."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lib.alerts import evaluate, incidents, rules
+from lib.ingest import import_file
+from lib.ingest.undo import undo_import
+from lib.notify import Notification, Outbox, SlackChannel
+from lib.store import Store
+from lib.worker import channels
+from tests.conftest import ROOT
+from tests.test_alerts import MAY4, Recorder, load, req
+
+
+def test_no_notifier_claims_nothing_the_next_evaluation_sends_it(store: Store, tmp_path: Path):
+    rule = rules.create(store, "admin", kind="budget", window="day", threshold=10)
+    load(store, tmp_path, "a", [req(MAY4 + timedelta(hours=10), cost_usd="12.00")])  # $12 > $10
+    first = evaluate(store, MAY4 + timedelta(hours=10, minutes=30), None)  # the app, no sender
+    assert (first.opened, first.notified) == (1, 0)
+    (inc,) = incidents.list_incidents(store)
+    assert (inc.rule_id, inc.notified_level, inc.notified_at) == (rule.rule_id, None, None)
+    rec = Recorder()
+    evaluate(store, MAY4 + timedelta(hours=10, minutes=35), rec)  # cron, with a sender
+    assert rec.reasons() == [("", "opened", 100)]
+
+
+def test_a_flapping_incident_is_not_notified_again_within_the_cool_down(
+    store: Store, tmp_path: Path
+):
+    rec = Recorder()
+    rules.create(store, "admin", kind="budget", window="day", threshold=10)  # cool-down 24 h
+    path = tmp_path / "spend.jsonl"
+    path.write_text(json.dumps(req(MAY4 + timedelta(hours=9), cost_usd="12.00")), encoding="utf-8")
+    first = import_file(store, str(path))
+    evaluate(store, MAY4 + timedelta(hours=9, minutes=30), rec)  # $12: opened, sent
+    undo_import(store, first.import_id)
+    evaluate(store, MAY4 + timedelta(hours=10), rec)  # $0: resolved
+    import_file(store, str(path))
+    evaluate(store, MAY4 + timedelta(hours=10, minutes=30), rec)  # $12 again: a new incident
+    assert [i.state for i in incidents.list_incidents(store, ("open", "resolved"))] == [
+        "open",
+        "resolved",
+    ]
+    assert rec.reasons() == [("", "opened", 100)]  # once, not at every crossing
+    (reopened, _first) = incidents.list_incidents(store, ("open", "resolved"))
+    # it counts as sent at the first one's level and time: its reminder is due a cool-down
+    # after that, and a higher level would still be news
+    assert (reopened.notified_level, reopened.notified_at) == (
+        100,
+        MAY4 + timedelta(hours=9, minutes=30),
+    )
+
+
+def test_retirement_counts_a_models_requests_once(store: Store, tmp_path: Path):
+    rules.create(
+        store,
+        "admin",
+        kind="model_retirement",
+        subject_kind="model",
+        threshold=30,
+        levels=[50, 100],
+    )
+    aug28 = datetime(2026, 8, 28, 10, tzinfo=UTC)
+    # 10 logged requests of gpt-4o-2024-05-13, and a usage report of the same day stating them too
+    load(store, tmp_path, "log", [req(aug28 + timedelta(minutes=i)) for i in range(10)])
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "date,model,requests,input_tokens,output_tokens\n2026-08-28,gpt-4o-2024-05-13,10,10000,1000\n"
+    )
+    import_file(store, str(usage))
+    evaluate(store, datetime(2026, 8, 30, 9, tzinfo=UTC), Recorder())
+    (inc,) = incidents.list_incidents(store)
+    assert json.loads(inc.detail or "{}")["requests"] == 10  # not 20
+
+
+def _silent_port() -> tuple[socket.socket, int]:
+    """A port that accepts connections and never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(50)
+    return s, s.getsockname()[1]
+
+
+def test_an_import_command_is_not_held_by_a_channel_that_is_down(tmp_path: Path):
+    db = str(tmp_path / "cli.duckdb")
+    silent, port = _silent_port()
+    try:
+        with Store(db) as s:
+            channels.save(s, "admin", "down", "slack", {"url": f"http://127.0.0.1:{port}/hook"})
+            for model in ("m1", "m2", "m3"):  # three incidents, each to the silent channel
+                rules.create(s, "admin", kind="error_rate", subject_kind="model", subject=model,
+                             window="day", threshold=5, min_volume=1, channels=["down"])  # fmt: skip
+        now = datetime.now(UTC)
+        rows = [
+            req(now - timedelta(minutes=5), model=m, http_status=500) for m in ("m1", "m2", "m3")
+        ]
+        log = tmp_path / "errors.jsonl"
+        log.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+        t0 = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "lib.cli", "import", "--db", db, str(log)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+        took = time.monotonic() - t0
+    finally:
+        silent.close()
+    assert done.returncode == 0, done.stderr
+    # three deliveries of up to 20 s each went out side by side, not one after another (60 s)
+    assert took < 40, took
+    with Store(db) as s:
+        assert s.scalar("SELECT count(*) FROM alert_incidents") == 3
+
+
+def test_an_outbox_with_a_full_queue_closes_in_bounded_time():
+    silent, port = _silent_port()
+    try:
+        box = Outbox(workers=1, max_queue=2)
+        hook = SlackChannel(url=f"http://127.0.0.1:{port}/hook")
+        for i in range(3):  # one being sent (never answered), two waiting: the queue is full
+            box.submit(hook, Notification(title=f"n{i}", text="x", event_id=f"e{i}"))
+        t0 = time.monotonic()
+        closer = threading.Thread(target=box.close, args=(1.0,))
+        closer.start()
+        closer.join(10)
+        assert not closer.is_alive() and time.monotonic() - t0 < 5
+    finally:
+        silent.close()
