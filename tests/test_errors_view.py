@@ -256,3 +256,22 @@ def test_retry_after_seen_per_group(store, tmp_path):
     )
     (g,) = error_groups(store, PERIOD, now=NOW).groups
     assert (g.count, g.retry_after_n, g.retry_after_ms) == (3, 2, 2000.0)
+
+
+def test_error_rates_in_a_half_hour_zone(store, tmp_path):
+    # Asia/Kolkata is UTC+05:30: a success at 18:40 UTC and an error at 18:50 UTC on May 1 are
+    # both on May 2 there (00:10 and 00:20). The hourly rollup's 18:00 UTC hour starts at 23:30
+    # on May 1: the requests are counted from the rows instead, so the day holds both
+    rows = [{"timestamp": "2026-05-01T18:40:00Z", "request_id": "k1", "provider": "openai", "model": "gpt-4o",
+             "status": "success", "http_status": 200, "prompt_tokens": 1, "completion_tokens": 1},
+            {"timestamp": "2026-05-01T18:50:00Z", "request_id": "k2", "provider": "openai", "model": "gpt-4o",
+             "status": "error", "http_status": 500, "error_code": "server_error", "error_message": "boom",
+             "prompt_tokens": 1, "completion_tokens": 0}]  # fmt: skip
+    import_file(
+        store, write(tmp_path, "kolkata.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    )
+    two_days = Filters(preset="custom", start=date(2026, 5, 1), end=date(2026, 5, 2), granularity="day",
+                       tz="Asia/Kolkata")  # fmt: skip
+    r = error_rates(store, two_days, now=NOW)
+    assert (r.buckets, r.requests, r.errors) == (
+        [datetime(2026, 5, 1), datetime(2026, 5, 2)], [0, 2], [0, 1])  # fmt: skip

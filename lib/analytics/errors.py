@@ -406,6 +406,13 @@ class ErrorRates:
         )
 
 
+def _whole_hours(tz: str, window: tuple[datetime, datetime]) -> bool:
+    """True when ``tz`` is a whole number of hours from UTC at both ends of ``window``."""
+    zone = ZoneInfo(tz)
+    return all((t.astimezone(zone).utcoffset() or timedelta(0)) % timedelta(hours=1) == timedelta(0)
+               for t in window)  # fmt: skip
+
+
 def _bucket_starts(window: tuple[datetime, datetime], granularity: str, tz: str) -> list[datetime]:
     """Every bucket of ``window`` at ``granularity`` in zone ``tz`` (local, naive)."""
     zone = ZoneInfo(tz)
@@ -436,7 +443,8 @@ def error_rates(
     now: datetime | None = None,
 ) -> ErrorRates:
     """Errors and requests per bucket of the filters' period at their granularity (the
-    window widened to whole UTC hours, as the rollups count them). Requests come from the
+    window widened to whole UTC hours, as the rollups count them, in a zone a whole number of
+    hours from UTC; from the rows, as it is, in another). Requests come from the
     hourly rollup of the request logs (per user: the raw rows); errors from the error rows
     under ``q``."""
     q = q or ErrorQuery()
@@ -444,9 +452,10 @@ def error_rates(
         raise ValueError(f"unknown series {by!r}")
     gran = f.granularity if f.granularity in ("hour", "day", "month") else "day"
     start, end = f.window(now)
-    start = start.replace(minute=0, second=0, microsecond=0)
-    if end.minute or end.second or end.microsecond:
-        end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if _whole_hours(f.tz, (start, end)):  # the rollup's whole UTC hours (else rows: as is)
+        start = start.replace(minute=0, second=0, microsecond=0)
+        if end.minute or end.second or end.microsecond:
+            end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     window = (start.astimezone(UTC), end.astimezone(UTC))
     buckets = _bucket_starts(window, gran, f.tz)
     index = {b: i for i, b in enumerate(buckets)}
@@ -491,8 +500,9 @@ def _requests_per_bucket(
 ) -> dict[datetime, int]:
     """Request rows (every status) per bucket under the filters' dimensions: from the hourly
     rollup of the request logs, or the raw rows when users are filtered (the rollup keeps
-    none)."""
-    if "user_id" in f.dims:
+    none) or when the zone is not a whole number of hours from UTC (India's +05:30: the
+    rollup's UTC hours would put half an hour of requests into the wrong local day)."""
+    if "user_id" in f.dims or not _whole_hours(f.tz, window):
         dim_where, dim_params = f.dims_sql()
         where = " AND ".join(["ts >= ?", "ts < ?", *dim_where])
         sql = f"""SELECT date_trunc(?, timezone(?, ts)), count(*) FROM requests_named
