@@ -213,9 +213,25 @@ def test_spend_spike_robust_z_per_weekday(store: Store, tmp_path: Path) -> None:
     assert rec.reasons() == [("", "opened", 50), ("", "escalated", 100)]
     detail = json.loads(incidents.list_incidents(store)[0].detail or "{}")
     assert (detail["spend_usd"], detail["usual_usd"]) == ("2.00", "1.00")
-    # May 5 (a Tuesday, no spend, as on the Tuesdays before): z = 0 → resolved
+    # May 5 (a Tuesday) imported with no spend, as on the Tuesdays before: z = 0 → resolved
+    # (a day nothing was imported for yet is not taken for a quiet one: May 4 stays scored)
+    evaluate(store, now + timedelta(days=1), rec)
+    assert [r[3] for r in open_incidents(store)] == [100]
+    load(store, tmp_path, "d3", [req(MAY4 + timedelta(days=1, hours=9), cost_usd="0.00")])
     evaluate(store, now + timedelta(days=1), rec)
     assert open_incidents(store) == []
+
+
+def test_a_spike_imported_a_day_late_is_scored(store: Store, tmp_path: Path) -> None:
+    rec = Recorder()
+    rules.create(store, "admin", kind="spend_spike", window="hour", threshold=8, levels=[50, 100])
+    # the 10:00 hour of four Mondays spent $1.00; May 4 10:00 spent $2.00, imported on May 5 at
+    # 09:00: the newest hour with spend is May 4 10:00, scored z = 0.6745 × 1.00 / 0.05 = 13.49
+    mondays = [datetime(2026, 4, d, 10, tzinfo=UTC) for d in (6, 13, 20, 27)]
+    load(store, tmp_path, "h", [req(t, cost_usd="1.00") for t in mondays])
+    load(store, tmp_path, "late", [req(MAY4 + timedelta(hours=10), cost_usd="2.00")])
+    evaluate(store, MAY4 + timedelta(days=1, hours=9), rec)
+    assert [r[3:] for r in open_incidents(store)] == [(100, Decimal("13.49"))]
 
 
 # -- error rate and 429 share ----------------------------------------------------------------
@@ -744,7 +760,9 @@ def test_cli_alerts_run_sends_to_the_stored_channels(db_path: str, tmp_path: Pat
     assert sorted(log) == [("gone", False, "opened", 80), ("ops", True, "opened", 80)]
 
 
-def test_use_of_limits_sets_the_busiest_minute_against_the_limit(store: Store, tmp_path: Path) -> None:
+def test_use_of_limits_sets_the_busiest_minute_against_the_limit(
+    store: Store, tmp_path: Path
+) -> None:
     from lib.alerts import limits
 
     t = MAY4 + timedelta(hours=10)

@@ -305,20 +305,27 @@ def robust_z(value: float, median: float, mad: float) -> float:
     return 0.6745 * (value - median) / scale
 
 
+SPIKE_LOOKBACK = {"hour": 48, "day": 3}  # complete buckets scored: data often comes in late
+
+
 def measure_spend_spike(cur: Cursor, rules: list[Rule], now: datetime) -> list[Measure]:
-    """The spend of the last complete hour (or UTC day) against the same weekday (and hour)
-    of the weeks before, back to the subject's first spend within ``SPIKE_WEEKS`` weeks
-    (buckets without spend count as 0, as in trends); a robust z-score above the threshold is
-    a spike. Needs ``MIN_HISTORY`` earlier buckets of that slot."""
+    """The spend of the newest complete hour (or UTC day) that holds any spend of the subject
+    kind, among the last ``SPIKE_LOOKBACK`` (48 hours, 3 days: a file imported a day late is
+    still scored, and a bucket nothing was imported for yet is not taken for a quiet one),
+    against the same weekday (and hour) of the weeks before, back to the subject's first spend
+    within ``SPIKE_WEEKS`` weeks (buckets without spend count as 0, as in trends); a robust
+    z-score above the threshold is a spike. Needs ``MIN_HISTORY`` earlier buckets of that
+    slot."""
     out: list[Measure] = []
     groups: dict[tuple[str, str], list[Rule]] = defaultdict(list)
     for r in rules:
         groups[(r.subject_kind, r.window)].append(r)
     for (subject_kind, window), group in groups.items():
         step = HOUR if window == "hour" else DAY
-        current = _epoch(now) // step * step - step  # the last complete bucket
-        start = current - SPIKE_WEEKS * WEEK
-        sp_sql, sp_params = spend_ctes(cur, subject_kind, start, current + step,
+        last = _epoch(now) // step * step - step  # the last complete bucket
+        first = last - (SPIKE_LOOKBACK.get(window, 1) - 1) * step
+        start = first - SPIKE_WEEKS * WEEK
+        sp_sql, sp_params = spend_ctes(cur, subject_kind, start, last + step,
                                        billed=window == "day")  # fmt: skip
         wants = sorted({r.subject for r in group if r.subject is not None})
         every = any(r.subject is None for r in group)
@@ -328,23 +335,25 @@ def measure_spend_spike(cur: Cursor, rules: list[Rule], now: datetime) -> list[M
                              CAST(sum(usd) AS DOUBLE) AS v FROM spend
                       WHERE subject IS NOT NULL AND (? OR list_contains(?, subject)) GROUP BY ALL),
                 f AS (SELECT subject, min(b) AS b0 FROM s GROUP BY ALL),
-                c AS (SELECT f.subject, coalesce(s.v, 0) AS v, coalesce(s.usd, 0) AS usd FROM f
-                      LEFT JOIN s ON s.subject = f.subject AND s.b = ?),
-                h AS (SELECT f.subject, coalesce(s.v, 0) AS v
-                      FROM f CROSS JOIN range(1, ?) r(k)
-                      LEFT JOIN s ON s.subject = f.subject AND s.b = ? - r.k * ?
-                      WHERE ? - r.k * ? >= f.b0),
-                m AS (SELECT subject, median(v) AS med, count(*) AS n FROM h GROUP BY ALL),
-                d AS (SELECT h.subject, median(abs(h.v - m.med)) AS mad FROM h JOIN m USING (subject)
-                      GROUP BY ALL)
-                SELECT c.subject, c.v, c.usd, m.med, d.mad, m.n
-                FROM c JOIN m USING (subject) JOIN d USING (subject) WHERE m.n >= ?""",
-            [*sp_params, step, step, every, wants, current, SPIKE_WEEKS + 1, current, WEEK,
-             current, WEEK, MIN_HISTORY],
+                bs AS (SELECT max(b) AS cb FROM s WHERE b >= ? AND b <= ?),
+                c AS (SELECT f.subject, bs.cb, coalesce(s.v, 0) AS v, coalesce(s.usd, 0) AS usd
+                      FROM f CROSS JOIN bs LEFT JOIN s ON s.subject = f.subject AND s.b = bs.cb
+                      WHERE bs.cb IS NOT NULL),
+                h AS (SELECT c.subject, c.cb, coalesce(s.v, 0) AS v
+                      FROM c JOIN f USING (subject) CROSS JOIN range(1, ?) r(k)
+                      LEFT JOIN s ON s.subject = c.subject AND s.b = c.cb - r.k * ?
+                      WHERE c.cb - r.k * ? >= f.b0),
+                m AS (SELECT subject, cb, median(v) AS med, count(*) AS n FROM h GROUP BY ALL),
+                d AS (SELECT h.subject, h.cb, median(abs(h.v - m.med)) AS mad
+                      FROM h JOIN m USING (subject, cb) GROUP BY ALL)
+                SELECT c.subject, c.cb, c.v, c.usd, m.med, d.mad, m.n
+                FROM c JOIN m USING (subject, cb) JOIN d USING (subject, cb) WHERE m.n >= ?""",
+            [*sp_params, step, step, every, wants, first, last, SPIKE_WEEKS + 1, WEEK, WEEK,
+             MIN_HISTORY],
         ).fetchall()  # fmt: skip
-        b_start, b_end = _utc(current), _utc(current + step)
-        for subject, v, usd, med, mad, n in found:
+        for subject, cb, v, usd, med, mad, n in found:
             z = robust_z(float(v), float(med), float(mad))
+            b_start, b_end = _utc(int(cb)), _utc(int(cb) + step)
             for rule in group:
                 if rule.subject is not None and rule.subject != subject:
                     continue
