@@ -190,6 +190,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from lib.alerts import evaluate
+    from lib.alerts.engine import send_notices
+    from lib.alerts.retry import due_retries
     from lib.worker import AlertNotifier
 
     now = datetime.now(UTC)
@@ -202,7 +204,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     with Store(args.db) as store:
-        summary = evaluate(store, now, AlertNotifier(store))
+        notifier = AlertNotifier(store)
+        summary = evaluate(store, now, notifier)
+        send_notices(store, due_retries(store, now), notifier)  # what failed before, again
     _print(summary.line())
     return 0
 

@@ -136,3 +136,72 @@ def test_an_outbox_with_a_full_queue_closes_in_bounded_time():
         assert not closer.is_alive() and time.monotonic() - t0 < 5
     finally:
         silent.close()
+
+
+class Flaky:
+    """A webhook receiver that answers 500 until ``healthy`` is set, then 200."""
+
+    def __init__(self) -> None:
+        from tests.local_server import LocalServer, QuietHandler
+
+        outer = self
+        self.healthy = False
+        self.posts: list[dict] = []
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                outer.posts.append({"ok": outer.healthy, "event": self.headers.get("X-Tokenboard-Event-Id"),
+                                    "body": body})  # fmt: skip
+                self.send_json(200 if outer.healthy else 500, {})
+
+        class Server(LocalServer):
+            def _handler(self):
+                return Handler
+
+        self.server = Server()
+
+
+def test_a_failed_delivery_is_sent_again_with_backoff(store: Store, tmp_path: Path):
+    from lib.alerts.engine import send_notices
+    from lib.alerts.retry import due_retries
+    from lib.worker import AlertNotifier
+
+    flaky = Flaky()
+    with flaky.server as server:
+        channels.save(store, "admin", "flaky", "slack", {"url": f"{server.url}/hook"})
+        rules.create(
+            store, "admin", kind="budget", window="day", threshold=10, channels=["in_app", "flaky"]
+        )
+        load(store, tmp_path, "a", [req(MAY4 + timedelta(hours=10), cost_usd="12.00")])
+        notifier = AlertNotifier(store, retries=0, total=2)
+        t = MAY4 + timedelta(hours=10, minutes=30)
+        evaluate(store, t, notifier)  # the channel answers 500: logged as failed
+        assert store.query("SELECT channel, ok FROM alert_deliveries") == [("flaky", False)]
+        assert due_retries(store, t + timedelta(minutes=4)) == []  # the first wait is 5 minutes
+        (again,) = due_retries(store, t + timedelta(minutes=6))
+        assert again.rule.channels == ("flaky",) and again.reason == "opened" and again.at == t
+        flaky.healthy = True
+        send_notices(store, [again], notifier)
+        assert [p["ok"] for p in flaky.posts] == [False, True]
+        assert flaky.posts[0]["event"] == flaky.posts[1]["event"]  # the same notice, recognisable
+        assert store.query("SELECT ok FROM alert_deliveries ORDER BY delivery_id") == [
+            (False,),
+            (True,),
+        ]
+        assert due_retries(store, t + timedelta(hours=1)) == []  # delivered: nothing more
+
+
+def test_a_notification_lost_before_it_went_out_is_sent_later(store: Store, tmp_path: Path):
+    from lib.alerts.retry import due_retries
+
+    with __import__("tests.alert_servers", fromlist=["Receiver"]).Receiver() as hook:
+        channels.save(store, "admin", "ops", "slack", {"url": f"{hook.url}/hook"})
+        rules.create(store, "admin", kind="budget", window="day", threshold=10, channels=["ops"])
+        load(store, tmp_path, "a", [req(MAY4 + timedelta(hours=10), cost_usd="12.00")])
+        t = MAY4 + timedelta(hours=10, minutes=30)
+        evaluate(store, t, lambda notice: [])  # claimed, then the process died: nothing logged
+        assert due_retries(store, t + timedelta(minutes=9)) == []
+        assert [n.rule.channels for n in due_retries(store, t + timedelta(minutes=11))] == [
+            ("ops",)
+        ]

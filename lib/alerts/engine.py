@@ -105,7 +105,7 @@ class EvalSummary:
         return text
 
 
-def _incident(row: tuple) -> Incident:
+def incident_of_row(row: tuple) -> Incident:
     return Incident(*row)
 
 
@@ -183,7 +183,7 @@ def _apply(
     ids = [r.rule_id for r in rules if r.kind not in failed]
     current = {
         (i.rule_id, i.subject): i
-        for i in map(_incident, cur.execute(
+        for i in map(incident_of_row, cur.execute(
             f"SELECT {INCIDENT_COLUMNS} FROM alert_incidents "
             "WHERE open_subject IS NOT NULL AND list_contains(?, rule_id)",
             [ids],
@@ -305,7 +305,7 @@ def _apply(
             "ORDER BY incident_id",
             [list(reasons)],
         ).fetchall():
-            inc = _incident(row)
+            inc = incident_of_row(row)
             notices.append(AlertNotice(inc, by_id[inc.rule_id], reasons[inc.incident_id], now))
     summary.open = int(
         cur.execute("SELECT count(*) FROM alert_incidents WHERE open_subject IS NOT NULL").scalar()
@@ -331,7 +331,7 @@ def record_deliveries(
             )  # fmt: skip
 
 
-def _send(store: Store, notices: list[AlertNotice], notifier: Notifier | None) -> int:
+def send_notices(store: Store, notices: list[AlertNotice], notifier: Notifier | None) -> int:
     """Hand each notice to ``notifier`` and log its deliveries; returns the failed ones."""
     failed = 0
     if notifier is None:
@@ -382,7 +382,7 @@ def evaluate(store: Store, now: datetime, notifier: Notifier | None = None) -> E
             continue
         summary = tried
         break
-    summary.deliveries_failed = _send(store, notices, notifier)
+    summary.deliveries_failed = send_notices(store, notices, notifier)
     summary.seconds = time.perf_counter() - t0
     return summary
 

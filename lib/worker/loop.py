@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from lib.alerts import EvalSummary, Notifier, evaluate, evaluate_after_imports
-from lib.alerts.engine import Registration
+from lib.alerts.engine import Registration, send_notices
+from lib.alerts.retry import due_retries
 from lib.config import setting
 from lib.notices import PollResult, poll
 from lib.notify import Outbox
@@ -56,7 +57,8 @@ class PullOutcome:
 @dataclass
 class Round:
     """What one round did, at ``at`` (UTC): the evaluation (None when it failed: ``errors``
-    says which parts failed, by name: ``evaluate``, ``summary``, ``status``, ``pull``), the status pages'
+    says which parts failed, by name: ``evaluate``, ``retry``, ``summary``, ``status``,
+    ``pull``), the status pages'
     answer (None when not polled this round) and the pulls made."""
 
     at: datetime
@@ -64,6 +66,7 @@ class Round:
     status: PollResult | None = None
     pulls: list[PullOutcome] = field(default_factory=list)
     summaries: int = 0  # weekly summaries sent this round
+    retried: int = 0  # alert deliveries sent again (they had failed or were lost)
     errors: list[str] = field(default_factory=list)
 
 
@@ -179,6 +182,12 @@ class Worker:
             except Exception:
                 log.exception("the alert rules could not be evaluated")
                 report.errors.append("evaluate")
+            try:  # deliveries that failed (or were lost) are sent again, with backoff
+                report.retried = len(again := due_retries(self.store, at))
+                send_notices(self.store, again, self.notifier)
+            except Exception:
+                log.exception("failed alert deliveries could not be retried")
+                report.errors.append("retry")
             try:
                 sent = send_due(self.store, at)
                 report.summaries = sum(1 for _user, d in sent if d is not None and d.ok)
