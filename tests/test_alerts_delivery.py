@@ -205,3 +205,24 @@ def test_a_notification_lost_before_it_went_out_is_sent_later(store: Store, tmp_
         assert [n.rule.channels for n in due_retries(store, t + timedelta(minutes=11))] == [
             ("ops",)
         ]
+
+
+def test_no_new_data_counts_from_the_pull_not_from_the_end_of_todays_bucket(
+    store: Store, tmp_path: Path
+):
+    # a daily usage report pulled on May 4 at 09:00 holds May 4 as one bucket ending at midnight;
+    # its data is as new as the pull. At 15:00 that is 6 hours without new data (not -9)
+    from lib.alerts.measure import measure_no_data
+    from lib.alerts.model import Measure  # noqa: F401
+
+    rule = rules.create(store, "admin", kind="no_data", threshold=4)
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "date,model,requests,input_tokens,output_tokens\n2026-05-04,gpt-4o,10,1000,100\n"
+    )
+    import_file(store, str(usage))
+    with store.write() as cur:  # the pull finished at 09:00 on May 4
+        cur.execute("UPDATE imports SET finished_at = ?", [MAY4 + timedelta(hours=9)])
+    with store.read() as cur:
+        (m,) = measure_no_data(cur, [rules.get(store, rule.rule_id)], MAY4 + timedelta(hours=15))
+    assert m.value == 6 and m.detail["data_until"] == (MAY4 + timedelta(hours=9)).isoformat()

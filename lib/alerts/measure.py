@@ -503,16 +503,21 @@ def measure_p95_latency(cur: Cursor, rules: list[Rule], now: datetime) -> list[M
 # -- no new data, key unused -----------------------------------------------------------------
 def _newest(cur: Cursor, subject_kind: str, keys_only: bool = False) -> list[tuple[str, int]]:
     """(subject, epoch second up to which data is held) per subject: the end of its newest
-    rollup bucket (for users: the newest request event)."""
+    rollup bucket, but never later than the import that brought it finished (today's bucket
+    of a daily report ends at midnight; its data is only as new as its pull) (for users: the
+    newest request event)."""
     if subject_kind == "user":
         return cur.execute(
             """SELECT CAST(user_id AS VARCHAR), epoch_ms(max(ts)) // 1000 FROM request_events
                WHERE user_id IS NOT NULL GROUP BY ALL"""
         ).fetchall()
-    subj = subject_sql(subject_kind)
-    used = "AND api_key IS NOT NULL AND coalesce(requests, rows) > 0" if keys_only else ""
+    subj = subject_sql(subject_kind, "a.")
+    used = "AND a.api_key IS NOT NULL AND coalesce(a.requests, a.rows) > 0" if keys_only else ""
+    end = "a.hour + coalesce(a.span_s, 3600)"
     return cur.execute(
-        f"""SELECT {subj} AS subject, max(hour + coalesce(span_s, 3600)) FROM agg_hourly
+        f"""SELECT {subj} AS subject,
+                   max(least({end}, coalesce(epoch_ms(i.finished_at) // 1000, {end})))
+            FROM agg_hourly a LEFT JOIN imports i USING (import_id)
             WHERE {subj} IS NOT NULL {used} GROUP BY ALL"""
     ).fetchall()
 
