@@ -656,6 +656,43 @@ V18 = """
 ALTER TABLE request_events ADD COLUMN IF NOT EXISTS retry_after_ms INTEGER;
 """
 
+V19 = """
+-- Tokenboard's own API keys (lib.keys.store): only the SHA-256 of each secret is kept, never
+-- the secret; restrictions, budgets and limits as JSON (lib.keys.restrictions.Restrictions).
+-- Re-runnable (IF NOT EXISTS).
+CREATE TABLE IF NOT EXISTS tokenboard_keys (
+    key_id VARCHAR PRIMARY KEY,       -- what request events name in api_key ('tbk_' + hex)
+    name VARCHAR NOT NULL,
+    owner VARCHAR,
+    project VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by VARCHAR,
+    expires_at TIMESTAMPTZ,           -- NULL: never expires
+    status VARCHAR NOT NULL,          -- active | revoked
+    revoked_at TIMESTAMPTZ,
+    revoked_by VARCHAR,
+    hash VARCHAR NOT NULL,            -- hex SHA-256 of the secret
+    hint VARCHAR NOT NULL,            -- 'tb-…' and the secret's last 4 characters
+    old_hash VARCHAR,                 -- the secret before the last rotation, accepted until
+    old_hash_until TIMESTAMPTZ,       -- this time (the rotation's grace period)
+    rotated_at TIMESTAMPTZ,
+    restrictions VARCHAR NOT NULL,    -- JSON: IPs, origins, models, endpoints, budgets, limits
+    updated_at TIMESTAMPTZ NOT NULL
+);
+-- The audit log of security actions: rows are only ever inserted (no code updates or
+-- deletes them).
+CREATE SEQUENCE IF NOT EXISTS key_audit_id_seq START 1;
+CREATE TABLE IF NOT EXISTS key_audit (
+    id BIGINT NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,          -- when (UTC)
+    actor VARCHAR,                    -- the user; 'gateway' for refused requests summarised
+    action VARCHAR NOT NULL,          -- lib.keys.store.AUDIT_ACTIONS
+    subject VARCHAR,                  -- the key id
+    detail VARCHAR,                   -- JSON: what changed (never a secret)
+    from_ip VARCHAR                   -- where the actor was, when known
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -675,4 +712,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (16, "alert channels", V16),
     (17, "alert channels live in the settings table: V16's table dropped", V17),
     (18, "the Retry-After of request events", V18),
+    (19, "Tokenboard keys (hashed) and the audit log of security actions", V19),
 ]
