@@ -20,10 +20,7 @@ ctx = page("pages/1_Usage.py")
 store, f, now = ctx.store, ctx.filters, ctx.now
 st.title(_("Usage"))
 start, end = f.window(now)
-st.caption(
-    _("{period} · {start} → {end} UTC · days cut in {tz}", period=words.preset(f.preset),
-      start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}", tz=f.tz)
-)  # fmt: skip
+st.caption(words.period_line(f.preset, start, end, f.tz))
 
 h = cached(headline, store, f, now)
 if h.empty:

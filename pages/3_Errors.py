@@ -20,10 +20,7 @@ ctx = page("pages/3_Errors.py")
 store, f, now = ctx.store, ctx.filters, ctx.now
 st.title(_("Errors"))
 start, end = f.window(now)
-st.caption(
-    _("{period} · {start} → {end} UTC · days cut in {tz}", period=words.preset(f.preset),
-      start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}", tz=f.tz)
-)  # fmt: skip
+st.caption(words.period_line(f.preset, start, end, f.tz))
 
 left, right = st.columns(2)
 classes = url.many(left, _("Kind of error"), list(STATUS_CLASSES), key="err_class", param="class",

@@ -5,7 +5,6 @@ comes back from a shared link, the tabs, in English and French, repeated; screen
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 import pytest
@@ -15,8 +14,8 @@ from lib.ingest import import_file
 from lib.store import Store
 from lib.ui.words import STATUS_CLASS_LABELS
 from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
-from tests.conftest import PASSWORDS, write
-from tests.test_errors_view import ERRORS, SUCCESSES
+from tests.conftest import PASSWORDS
+from tests.test_errors_view import write_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PERIOD = "period=custom&from=2026-05-01&to=2026-05-03&tz=UTC"
@@ -27,14 +26,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e_errors")
     db = str(tmp / "errors.duckdb")
-    rows = [{"timestamp": ts, "request_id": rid, "provider": p, "model": m, "api_key": k, "project": pr,
-             "status": "error", "http_status": st, "error_code": code, "error_type": typ, "error_message": msg,
-             "prompt_tokens": 10, "completion_tokens": 0}
-            for rid, ts, p, m, k, pr, st, code, typ, msg in ERRORS]  # fmt: skip
-    rows += [{"timestamp": ts, "request_id": f"ok{i}", "provider": "openai", "model": "gpt-4o", "api_key": "key-a",
-              "project": "proj-x", "status": "success", "http_status": 200, "prompt_tokens": 10,
-              "completion_tokens": 5} for i, ts in enumerate(SUCCESSES)]  # fmt: skip
-    path = write(tmp, "requests.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    path = write_log(tmp)
     with Store(db) as s:
         import_file(s, path)
     with serve_app(tmp, db) as base, chromium() as browser:

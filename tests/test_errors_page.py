@@ -6,14 +6,12 @@ fingerprint (ids and numbers replaced), Bedrock's throttle another, the two over
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lib.ingest import import_file
 from lib.store import Store
-from tests.conftest import app_test, login, shown, write
-from tests.test_errors_view import ERRORS, SUCCESSES
+from tests.conftest import app_test, login, shown
+from tests.test_errors_view import write_log
 
 PERIOD = {"period": "custom", "from": "2026-05-01", "to": "2026-05-03", "tz": "UTC"}
 NB = "\u00a0"
@@ -21,16 +19,8 @@ NB = "\u00a0"
 
 @pytest.fixture
 def errors_db(app_env, tmp_path):
-    rows = [{"timestamp": ts, "request_id": rid, "provider": p, "model": m, "api_key": k, "project": pr,
-             "status": "error", "http_status": st, "error_code": code, "error_type": typ, "error_message": msg,
-             "prompt_tokens": 10, "completion_tokens": 0}
-            for rid, ts, p, m, k, pr, st, code, typ, msg in ERRORS]  # fmt: skip
-    rows += [{"timestamp": ts, "request_id": f"ok{i}", "provider": "openai", "model": "gpt-4o", "api_key": "key-a",
-              "project": "proj-x", "status": "success", "http_status": 200, "prompt_tokens": 10,
-              "completion_tokens": 5} for i, ts in enumerate(SUCCESSES)]  # fmt: skip
-    path = write(tmp_path, "requests.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     with Store(app_env) as s:
-        import_file(s, path)
+        import_file(s, write_log(tmp_path))
     return app_env
 
 

@@ -57,8 +57,8 @@ PERIOD = Filters(preset="custom", start=date(2026, 5, 1), end=date(2026, 5, 3), 
 NOW = datetime(2026, 5, 10, tzinfo=UTC)
 
 
-@pytest.fixture
-def store_with_errors(store, tmp_path):
+def write_log(folder) -> str:
+    """The log above (ERRORS and SUCCESSES) as a JSON Lines file in ``folder``; its path."""
     rows = [{"timestamp": ts, "request_id": rid, "provider": p, "model": m, "api_key": k, "project": pr,
              "status": "error", "http_status": st, "error_code": code, "error_type": typ, "error_message": msg,
              "prompt_tokens": 10, "completion_tokens": 0}
@@ -66,7 +66,12 @@ def store_with_errors(store, tmp_path):
     rows += [{"timestamp": ts, "request_id": f"ok{i}", "provider": "openai", "model": "gpt-4o", "api_key": "key-a",
               "project": "proj-x", "status": "success", "http_status": 200, "prompt_tokens": 10,
               "completion_tokens": 5} for i, ts in enumerate(SUCCESSES)]  # fmt: skip
-    path = write(tmp_path, "requests.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    return write(folder, "requests.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+@pytest.fixture
+def store_with_errors(store, tmp_path):
+    path = write_log(tmp_path)
     result = import_file(store, path)
     assert result.rows_new == len(ERRORS) + len(SUCCESSES) == 17
     return store

@@ -452,3 +452,10 @@ def remedy(code: str | None) -> str | None:
     if code == "map_columns":
         return _("Map the columns (at least a time column and one measure):")
     return None
+
+
+def period_line(preset_code: str, start: datetime, end: datetime, tz: str) -> str:
+    """The caption under a page's title: the period, its exact UTC bounds, the zone days are
+    cut in ("Last 30 days · 2026-11-01 00:00 → 2026-12-01 00:00 UTC · days cut in UTC")."""
+    return _("{period} · {start} → {end} UTC · days cut in {tz}", period=preset(preset_code),
+             start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}", tz=tz)  # fmt: skip
