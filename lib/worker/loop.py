@@ -27,6 +27,7 @@ from lib.config import setting
 from lib.notices import PollResult, poll
 from lib.notify import Outbox
 from lib.store import Store
+from lib.worker.journal import import_journal
 from lib.worker.notifier import AlertNotifier
 from lib.worker.weekly import send_due
 
@@ -177,6 +178,12 @@ class Worker:
         try:
             at = (now or self.clock()).astimezone(UTC)
             report = Round(at)
+            try:  # the gateway's journal first: this round's alerts see its refusals
+                if import_journal(self.store, republish=True).failed:
+                    report.errors.append("journal")
+            except Exception:
+                log.exception("the gateway journal could not be imported")
+                report.errors.append("journal")
             try:
                 report.evaluation = evaluate(self.store, at, self.notifier)
             except Exception:
