@@ -72,11 +72,12 @@ def test_half_a_file_then_the_rest(store: Store, jdir: Path, tmp_path: Path) -> 
     # the rows as the gateway wrote them
     got = store.query(
         "SELECT request_id, ts, api_key, latency_ms, input_tokens, output_tokens, client_ip, "
-        "origin, provider, status, import_id IS NOT NULL FROM request_events ORDER BY ts"
+        "origin, provider, status, ttft_ms, import_id IS NOT NULL FROM request_events "
+        "ORDER BY ts"
     )
     assert [r[0] for r in got] == [e["request_id"] for e in evs]
     assert got[3][1:] == (T0 + timedelta(seconds=3), "tbk_1", 103, 10, 5, "203.0.113.7",
-                          "https://app.example.com", "openai", "success", True)  # fmt: skip
+                          "https://app.example.com", "openai", "success", 40, True)  # fmt: skip
     imp = store.query("SELECT origin, source, format FROM imports WHERE status = 'ok'")
     assert set(imp) == {("gateway", "gateway", "gateway")}
     # nothing new: a third run imports nothing

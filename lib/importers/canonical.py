@@ -35,6 +35,7 @@ REQUEST_COLUMNS: dict[str, str] = {
     "cost_usd": "money18",
     "batch": "bool",
     "retry_after_ms": "int",  # the wait an error's answer asked for (Retry-After), in ms
+    "ttft_ms": "int",  # time to the first token of a streamed answer, in ms (the gateway's)
 }
 
 USAGE_COLUMNS: dict[str, str] = {

@@ -693,6 +693,12 @@ CREATE TABLE IF NOT EXISTS key_audit (
 );
 """
 
+V20 = """
+-- Time to the first token of a streamed answer (milliseconds; NULL when not streamed or not
+-- known), written by the gateway's journal. Re-runnable (IF NOT EXISTS).
+ALTER TABLE request_events ADD COLUMN IF NOT EXISTS ttft_ms INTEGER;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -713,4 +719,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (17, "alert channels live in the settings table: V16's table dropped", V17),
     (18, "the Retry-After of request events", V18),
     (19, "Tokenboard keys (hashed) and the audit log of security actions", V19),
+    (20, "the time to first token of request events", V20),
 ]

@@ -149,8 +149,8 @@ def _text(value: object) -> str | None:
 
 
 def to_row(doc: dict[str, Any]) -> dict[str, Any]:
-    """One journal line as a canonical request row (``REQUEST_COLUMNS``, typed); extra keys
-    (``ttft_ms``) left out. Raises ``ValueError`` / ``KeyError`` / ``ArithmeticError`` when
+    """One journal line as a canonical request row (``REQUEST_COLUMNS``, typed); keys that
+    are not canonical columns left out. Raises ``ValueError`` / ``KeyError`` / ``ArithmeticError`` when
     the line is not a request row."""
     row: dict[str, Any] = {}
     for name, kind in REQUEST_COLUMNS.items():
