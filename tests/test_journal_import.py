@@ -5,6 +5,7 @@ snapshot published after an import."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -282,3 +283,19 @@ def test_the_worker_round_imports_the_journal_first(
     (tmp_path / "k.json").mkdir()
     r = w.run_once()
     assert r is not None and "journal" in r.errors and count(store) == 3
+
+
+def test_the_follower_imports_within_seconds(store: Store, jdir: Path, tmp_path: Path) -> None:
+    from lib.worker.journal import JournalFollower
+
+    f = JournalFollower(store, 0.05, jdir, tmp_path / "k.json")
+    assert f.start() and not f.start()
+    try:
+        (jdir / "events-a.jsonl").write_bytes(lines([event(i) for i in range(4)]))
+        deadline = time.monotonic() + 5
+        while count(store) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert count(store) == 4
+    finally:
+        assert f.stop()
+    assert f.runs >= 1 and f.last is not None

@@ -315,3 +315,52 @@ def import_journal(
                 log.error("the key snapshot could not be written: %s", err)
                 result.failed.append("snapshot")
     return result
+
+
+class JournalFollower:
+    """A thread that imports the journal every ``interval_s`` seconds (the worker's rounds
+    are minutes apart; this makes the gateway's requests visible within seconds). Never
+    raises; ``stop()`` ends it. Shares ``import_journal``'s turn-taking with the worker's
+    rounds, so two imports of one database never overlap."""
+
+    def __init__(
+        self,
+        store: Store,
+        interval_s: float = 5.0,
+        directory: str | Path | None = None,
+        snapshot: str | Path | None = None,
+    ) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self.directory = directory
+        self.snapshot = snapshot
+        self.runs = 0
+        self.last: JournalImport | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.last = import_journal(self.store, self.directory, snapshot=self.snapshot)
+            except Exception:  # logged; the next run comes as planned
+                log.exception("the gateway journal could not be imported")
+            self.runs += 1
+            self._stop.wait(self.interval_s)
+
+    def start(self) -> bool:
+        """Start the thread (a first import at once); False when already running."""
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="tokenboard-journal",
+                                        daemon=True)  # fmt: skip
+        self._thread.start()
+        return True
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop the thread (waiting at most ``timeout`` s for an import under way)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
