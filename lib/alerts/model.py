@@ -98,7 +98,8 @@ KIND_WINDOWS: dict[str, tuple[str, ...]] = {
 # Codes of request events the gateway writes (issue 11) for the two key kinds.
 REVOKED_CODES: tuple[str, ...] = ("key_revoked", "key_expired")
 REFUSED_CODES: tuple[str, ...] = (
-    "ip_not_allowed", "origin_not_allowed", "model_not_allowed", "budget_exceeded",
+    "ip_not_allowed", "origin_not_allowed", "model_not_allowed", "endpoint_not_allowed",
+    "budget_exceeded", "rate_limited",
 )  # fmt: skip
 # A threshold for each kind when the rule names none.
 DEFAULT_THRESHOLDS: dict[str, Decimal] = {

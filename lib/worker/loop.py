@@ -27,7 +27,7 @@ from lib.config import setting
 from lib.notices import PollResult, poll
 from lib.notify import Outbox
 from lib.store import Store
-from lib.worker.journal import import_journal
+from lib.worker.journal import JournalFollower, import_journal
 from lib.worker.notifier import AlertNotifier
 from lib.worker.weekly import send_due
 
@@ -38,6 +38,10 @@ MINUTES_SETTING = "TOKENBOARD_WORKER_MINUTES"  # minutes between rounds (default
 PULL_MINUTES_SETTING = "TOKENBOARD_PULL_MINUTES"  # minutes between admin-API pulls (60)
 DEFAULT_MINUTES = 5
 DEFAULT_PULL_MINUTES = 60
+JOURNAL_SECONDS_SETTING = (
+    "TOKENBOARD_JOURNAL_SECONDS"  # seconds between journal imports (5; 0: rounds only)
+)
+DEFAULT_JOURNAL_SECONDS = 5
 PULL_FIRST_DAYS = 7  # a provider never pulled is pulled for the last 7 days
 PULL_MAX_DAYS = 31  # never more than this many days in one scheduled pull
 SYSTEM_ROLE = "admin"  # the role the scheduled pulls import with (set up by an admin's keys)
@@ -58,8 +62,8 @@ class PullOutcome:
 @dataclass
 class Round:
     """What one round did, at ``at`` (UTC): the evaluation (None when it failed: ``errors``
-    says which parts failed, by name: ``evaluate``, ``retry``, ``summary``, ``status``,
-    ``pull``), the status pages'
+    says which parts failed, by name: ``journal``, ``evaluate``, ``retry``, ``summary``,
+    ``status``, ``pull``), the status pages'
     answer (None when not polled this round) and the pulls made."""
 
     at: datetime
@@ -78,6 +82,16 @@ def _minutes(name: str, default: int) -> int:
     except ValueError:
         return default
     return value if 1 <= value <= 24 * 60 else default
+
+
+def _seconds(name: str, default: int) -> int:
+    """A whole number of seconds ≥ 0 from setting ``name`` (``default`` when unset or bad)."""
+    raw = setting(name)
+    try:
+        value = int(str(raw)) if raw is not None else default
+    except ValueError:
+        return default
+    return value if value >= 0 else default
 
 
 def enabled() -> bool:
@@ -146,8 +160,11 @@ class Worker:
         poll_status: Callable[[], PollResult] | None = None,
         pull: Callable[[Store, date], list[PullOutcome]] | None = scheduled_pulls,
         after_imports: bool = True,
+        journal_every_s: float | None = None,
     ) -> None:
         self.store = store
+        # the gateway's journal, imported every few seconds so its requests show at once
+        self._follower = JournalFollower(store, journal_every_s) if journal_every_s else None
         self.interval_s = interval_s
         self.pull_every_s = pull_every_s
         self.clock = clock
@@ -253,6 +270,8 @@ class Worker:
             self._thread = threading.Thread(target=self._loop, name="tokenboard-worker",
                                             daemon=True)  # fmt: skip
             self._thread.start()
+            if self._follower is not None:
+                self._follower.start()
             return True
 
     @property
@@ -271,6 +290,8 @@ class Worker:
             registration.wait(timeout)  # an evaluation after an import may be under way
         if thread is not None:
             thread.join(timeout)
+        if self._follower is not None:
+            self._follower.stop(timeout)
         if self._outbox is not None:
             self._outbox.close(timeout)
         return thread is None or not thread.is_alive()
@@ -294,6 +315,9 @@ def start_worker(store: Store, **options: object) -> Worker | None:
         options.setdefault("interval_s", _minutes(MINUTES_SETTING, DEFAULT_MINUTES) * 60)
         options.setdefault(
             "pull_every_s", _minutes(PULL_MINUTES_SETTING, DEFAULT_PULL_MINUTES) * 60
+        )
+        options.setdefault(
+            "journal_every_s", _seconds(JOURNAL_SECONDS_SETTING, DEFAULT_JOURNAL_SECONDS)
         )
         # a new one, also in place of a stopped one (its outbox is closed)
         worker = Worker(store, **options)  # type: ignore[arg-type]
