@@ -61,7 +61,17 @@ st.caption(
       "the providers' admin APIs. Usage covers the last {days} days.", days=DEFAULT_DAYS)
 )  # fmt: skip
 
-CONFIRM = "keys_confirm"  # the action waiting for its confirmation: (action, key id)
+CONFIRM = "keys_confirm"  # the action waiting for its confirmation: (action, key id, …)
+CONFIRMED = "keys_confirmed"  # the action confirmed, run at the start of the next run
+FLASH = "keys_flash"  # a sentence to show after the rerun that follows an action (never a secret)
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
+
+
+def flash(text: str) -> None:
+    """Say ``text`` after the rerun that redraws the page with the change."""
+    st.session_state[FLASH] = text
+    st.rerun()
 
 
 def failed(err: Exception) -> None:
@@ -91,10 +101,10 @@ name_of = {k.key_id: k.record.name for k in keys}
 
 
 def key_choice(label_text: str, choices: list[str], key: str) -> str | None:
-    """A select box of Tokenboard keys (by name, id and hint)."""
-    hints = {k.key_id: k.record.hint for k in keys}
+    """A select box of Tokenboard keys, by name and id (not by hint: a rotation changes it, and
+    the box would lose its choice)."""
     return st.selectbox(label_text, choices, key=key, index=None, placeholder=_("Choose a key"),
-                        format_func=lambda k: f"{name_of.get(k, k)} · {k} · {hints.get(k, '')}")  # fmt: skip
+                        format_func=lambda k: f"{name_of.get(k, k)} · {k}")  # fmt: skip
 
 
 # -- Tokenboard keys ------------------------------------------------------------------------------
@@ -138,6 +148,7 @@ def restriction_fields(prefix: str, r=None) -> dict:
 
 def tokenboard_keys() -> None:
     notice, listing = st.container(), st.container()
+    run_confirmed(notice)
     with (
         st.expander(_("Create a key"), icon=":material/add:", expanded=not keys),
         st.form("keys_new", clear_on_submit=True),
@@ -191,8 +202,8 @@ def key_table() -> None:
                      "last_ip": u.last_ip if u else None, "last_origin": u.last_origin if u else None,
                      "refused": int(refused_n.get(k.key_id, 0)), "restrictions": restrictions_words(r.restrictions)})  # fmt: skip
     table(pd.DataFrame(rows), "tokenboard_keys", key="keys_table", columns={
-        "name": Col(_("Name")), "key_id": Col(_("Key id")), "hint": Col(_("Secret hint")),
-        "status": Col(_("Status")), "owner": Col(_("Owner")), "project": Col(_("Project")),
+        "name": Col(_("Name")), "status": Col(_("Status")), "key_id": Col(_("Key id")),
+        "hint": Col(_("Secret hint")), "owner": Col(_("Owner")), "project": Col(_("Project")),
         "created": Col(_("Created (UTC)"), "time"), "expires": Col(_("Expires (UTC)"), "time", none=_("Never")),
         "requests": Col(_("Requests ({days} d)", days=DEFAULT_DAYS), "count"),
         "spend": Col(_("Spend ({days} d)", days=DEFAULT_DAYS), "usd"),
@@ -201,6 +212,43 @@ def key_table() -> None:
         "refused": Col(_("Refused ({days} d)", days=DEFAULT_DAYS), "count"),
         "restrictions": Col(_("Restrictions")),
     })  # fmt: skip
+
+
+def run_confirmed(notice) -> None:
+    """The revocation or rotation confirmed by the last click (its button's callback kept only
+    what to do, never a secret), run before the page draws the keys: the rotation's new secret
+    is shown in this run only."""
+    job = st.session_state.pop(CONFIRMED, None)
+    if not job:
+        return
+    info = next((k for k in keys if k.key_id == job[1]), None)
+    if info is None:
+        return
+    name = info.record.name
+    try:
+        if job[0] == "revoke":
+            revoke_key(store, role, me, job[1], from_ip=from_ip)
+            with notice:
+                st.success(
+                    _("Key “{name}” revoked.", name=md(name)), icon=":material/check_circle:"
+                )
+        else:
+            _rec, secret = rotate_key(
+                store, role, me, job[1], timedelta(hours=job[2]), from_ip=from_ip
+            )
+            with notice:
+                show_secret_once(secret, what=_("Key “{name}” rotated", name=md(name)))
+            del secret
+    except TokenboardError as err:
+        with notice:
+            failed(err)
+    keys[:] = list_keys(store, role)
+
+
+def confirmed(job: tuple) -> None:
+    """The confirmation button's callback: what to run at the top of the next run."""
+    st.session_state.pop(CONFIRM, None)
+    st.session_state[CONFIRMED] = job
 
 
 def actions(notice) -> None:
@@ -233,32 +281,11 @@ def actions(notice) -> None:
             confirm_box.warning(_("Give “{name}” a new secret? The old one keeps working for {hours} h.",
                                   name=md(r.name), hours=integer(pending[2])))  # fmt: skip
         yes, no = confirm_box.columns(2)
-        sure = yes.button(_("Yes, revoke") if pending[0] == "revoke" else _("Yes, rotate"),
-                          key=f"keys_yes_{chosen}", type="primary")  # fmt: skip
+        yes.button(_("Yes, revoke") if pending[0] == "revoke" else _("Yes, rotate"),
+                   key=f"keys_yes_{chosen}", type="primary", on_click=confirmed, args=(pending,))  # fmt: skip
         if no.button(_("Cancel"), key=f"keys_no_{chosen}"):
             st.session_state.pop(CONFIRM, None)
             st.rerun()
-        if sure:
-            st.session_state.pop(CONFIRM, None)
-            try:
-                if pending[0] == "revoke":
-                    revoke_key(store, role, me, chosen, from_ip=from_ip)
-                    with notice:
-                        st.success(
-                            _("Key “{name}” revoked.", name=md(r.name)),
-                            icon=":material/check_circle:",
-                        )
-                else:
-                    _rec, secret = rotate_key(store, role, me, chosen, timedelta(hours=pending[2]),
-                                              from_ip=from_ip)  # fmt: skip
-                    with notice:
-                        show_secret_once(secret, what=_("Key “{name}” rotated", name=md(r.name)))
-                    del secret
-            except TokenboardError as err:
-                with notice:
-                    failed(err)
-            keys[:] = list_keys(store, role)
-            return
     with st.form(f"keys_edit_{chosen}"):
         st.markdown(_("**Restrictions of “{name}”**", name=md(r.name)))
         entered = restriction_fields(f"keys_edit_{chosen}", r.restrictions)
@@ -420,8 +447,8 @@ def provider_actions(inv, notice) -> None:
                 st.session_state.pop(INV, None)
                 del made
     if done:
-        notice.success(done, icon=":material/check_circle:")
         st.session_state.pop(INV, None)  # read again on the next run
+        flash(done)
 
 
 # -- would it be allowed? -------------------------------------------------------------------------
@@ -478,7 +505,7 @@ def audit() -> None:
                   "actions on provider keys, are written here."), icon=":material/history:")  # fmt: skip
         return
     df = pd.DataFrame([{"at": utc_naive(e.at), "actor": e.actor, "action": label(AUDIT_LABELS, e.action),
-                        "subject": e.subject, "detail": json.dumps(e.detail, sort_keys=True, default=str),
+                        "subject": e.subject, "detail": json.dumps(e.detail, sort_keys=True, default=str, ensure_ascii=False),
                         "from_ip": e.from_ip} for e in entries])  # fmt: skip
     table(df, "key_audit_log", key="keys_audit_table", columns={
         "at": Col(_("Time (UTC)"), "time"), "actor": Col(_("By")), "action": Col(_("Action")),
