@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from lib.auth.roles import PermissionDeniedError
 from lib.errors import TokenboardError
-from lib.keys.restrictions import ENDPOINTS, Request, check
+from lib.keys.restrictions import ENDPOINTS, Request, Restrictions, check
 from lib.keys.store import (
     audit_log,
     create_key,
@@ -108,10 +109,10 @@ def key_choice(label_text: str, choices: list[str], key: str) -> str | None:
 
 
 # -- Tokenboard keys ------------------------------------------------------------------------------
-def restriction_fields(prefix: str, r=None) -> dict:
+def restriction_fields(prefix: str, r: Restrictions | None = None) -> dict[str, Any]:
     """The restriction inputs of a form (prefilled with ``r``); returns what was entered."""
     left, right = st.columns(2)
-    got = {
+    got: dict[str, Any] = {
         "ips": left.text_area(_("Allowed IP addresses and networks (one per line; CIDR allowed)"),
                               "\n".join(r.ips) if r else "", key=f"{prefix}_ips",
                               placeholder="203.0.113.7\n2001:db8::/32"),
@@ -334,9 +335,9 @@ def provider_keys() -> None:
             return
         st.session_state[INV] = cached = (stale_days, inv)
     inv = cached[1]
-    for err in inv.errors.values():
-        if err.code != "not_configured":
-            notice.warning(md(say(err.args[0])), icon=":material/warning:")
+    for problem in inv.errors.values():
+        if problem.code != "not_configured":
+            notice.warning(md(say(problem.args[0])), icon=":material/warning:")
     if not inv.rows:
         st.info(_("The providers answered with no key."))
         return
@@ -349,7 +350,7 @@ def provider_keys() -> None:
              "name": r.key.name, "key_id": r.key.key_id, "scope": r.key.scope_name or r.key.scope,
              "owner": r.key.owner, "status": label(STATUS_LABELS, r.key.status), "hint": r.key.hint,
              "created": utc_naive(r.key.created_at), "last_used": utc_naive(r.last_used),
-             "requests": r.requests, "spend": r.spend_usd, "last_ip": r.usage.last_ip,
+             "requests": r.requests, "spend": r.spend_usd, "last_ip": r.usage.last_ip, "last_origin": r.usage.last_origin,
              "stale": _("Stale") if r.stale else ""} for r in inv.rows]  # fmt: skip
     table(pd.DataFrame(rows), "provider_keys", key="keys_provider_table", columns={
         "provider": Col(_("Provider")), "kind": Col(_("Kind")), "name": Col(_("Name")),
@@ -358,7 +359,7 @@ def provider_keys() -> None:
         "last_used": Col(_("Last used (UTC)"), "time", none=_("Not used as far as known")),
         "requests": Col(_("Requests ({days} d)", days=DEFAULT_DAYS), "count"),
         "spend": Col(_("Spend ({days} d)", days=DEFAULT_DAYS), "usd"),
-        "last_ip": Col(_("Last IP")), "stale": Col(_("Stale")),
+        "last_ip": Col(_("Last IP")), "last_origin": Col(_("Last origin")), "stale": Col(_("Stale")),
     })  # fmt: skip
     provider_actions(inv, notice)
 

@@ -140,6 +140,9 @@ class KeysClient(ApiClient):
         self.provider = provider
         super().__init__(base_url(provider), api.headers(key), label=api.label, **kwargs)
 
+    def __enter__(self) -> KeysClient:
+        return self
+
     def get_json(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         try:
             return super().get_json(path, params)
