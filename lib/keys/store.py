@@ -40,10 +40,15 @@ AuditAction = Literal[
     "restrictions_changed",
     "key_edited",
     "requests_refused",
+    "provider_key_deleted",
+    "provider_service_account_created",
+    "provider_key_status",
+    "provider_key_renamed",
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = (
     "key_created", "key_revoked", "key_rotated", "restrictions_changed", "key_edited",
-    "requests_refused",
+    "requests_refused", "provider_key_deleted", "provider_service_account_created",
+    "provider_key_status", "provider_key_renamed",
 )  # fmt: skip
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=30)

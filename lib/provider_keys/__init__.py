@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.auth.roles import require
-from lib.keys.store import audit
+from lib.keys.store import AuditAction, audit
 from lib.provider_keys import api
 from lib.provider_keys.api import (
     CreatedServiceAccount,
@@ -92,11 +92,11 @@ def _client(provider: Provider) -> KeysClient:
     return KeysClient(provider)
 
 
-def _audit(store: Store, actor: str, action: str, subject: str, detail: dict[str, Any],
+def _audit(store: Store, actor: str, action: AuditAction, subject: str, detail: dict[str, Any],
            from_ip: str | None, now: datetime | None) -> None:  # fmt: skip
     """One entry of the security audit log (``lib.keys.store``), in a transaction of its own."""
     with store.write() as cur:
-        audit(cur, now or datetime.now(UTC), actor, action, subject, detail, from_ip)  # type: ignore[arg-type]
+        audit(cur, now or datetime.now(UTC), actor, action, subject, detail, from_ip)
 
 
 def inventory(
@@ -136,7 +136,7 @@ def inventory(
     return Inventory(rows, errors)
 
 
-def _act(store: Store, role: str | None, actor: str, action: str, subject: str,
+def _act(store: Store, role: str | None, actor: str, action: AuditAction, subject: str,
          detail: dict[str, Any], call: Callable[[], Any], from_ip: str | None,
          now: datetime | None) -> Any:  # fmt: skip
     """Run ``call`` for an admin and audit it, failed or done (``outcome``, and the error's
