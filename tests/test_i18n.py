@@ -28,7 +28,8 @@ TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui
               "pages/6_Playground.py", "app.py", "lib/ui/words.py", "lib/ui/widgets.py",
               "lib/ui/filters_ui.py", "lib/ui/url.py", "lib/ui/uploads.py", "lib/ui/markup.py",
               "lib/ui/state.py", "pages/1_Usage.py", "pages/2_Costs.py",
-              "pages/7_Data.py", "lib/ui/import_words.py", "pages/3_Errors.py"]  # fmt: skip
+              "pages/7_Data.py", "lib/ui/import_words.py", "pages/3_Errors.py", "pages/4_Alerts.py",
+              "lib/ui/alerts_ui.py", "pages/5_API_keys.py", "lib/ui/keys_ui.py"]  # fmt: skip
 NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
 
 
@@ -619,3 +620,11 @@ def test_a_refusal_nested_words_and_numbers_in_french():
     assert texts[1].startswith(f"12{NNB}345 lignes ont un response_status négatif"), texts[1]
     assert texts[2] == "a string the catalog does not hold"
     assert N_("x", n=1) == "x" and isinstance(N_("{n}", n=1), Text)
+
+
+def test_a_placeholder_may_show_an_example_value_not_a_sentence():
+    from lib.i18n.extract import is_example
+
+    assert all(is_example(x) for x in ("openai", "gpt-4o", "https://app.example.com", "a@example.com, …",
+                                       "203.0.113.7\n2001:db8::/32"))  # fmt: skip
+    assert not any(is_example(x) for x in ("support chatbot", "Type a name", "e.g. Monthly budget"))

@@ -15,7 +15,7 @@ from typing import Literal
 
 from lib.errors import TokenboardError
 from lib.keys.restrictions import ENDPOINTS, Restrictions, parse_network, split_host
-from lib.text import N_
+from lib.text import N_, Text
 
 KeyInputCode = Literal[
     "bad_name",
@@ -167,7 +167,7 @@ def check_origins(value: str | Iterable[str] | None, anywhere: bool) -> tuple[st
     """The domain allowlist normalised (see ``check_origin``). Empty only with
     ``anywhere``; both is refused."""
     items = entries(value)
-    _limit_count(items, "domain")
+    _limit_count(items, Text("domain"))
     if anywhere and items:
         raise KeyInputError(
             "origin_choice",
@@ -190,7 +190,7 @@ def check_origins(value: str | Iterable[str] | None, anywhere: bool) -> tuple[st
 def check_models(value: str | Iterable[str] | None) -> tuple[str, ...]:
     """Allowed models: names, or a prefix ending with ``*`` (``gpt-4o*``); empty: all."""
     items = entries(value)
-    _limit_count(items, "model")
+    _limit_count(items, Text("model"))
     for item in items:
         if not _MODEL.match(item):
             raise KeyInputError(
@@ -291,8 +291,8 @@ def build_restrictions(
         anywhere_origin=anywhere_origin,
         models=check_models(models),
         endpoints=check_endpoints(endpoints),
-        budget_day_usd=check_budget(budget_day_usd, "day"),
-        budget_month_usd=check_budget(budget_month_usd, "month"),
+        budget_day_usd=check_budget(budget_day_usd, Text("day")),
+        budget_month_usd=check_budget(budget_month_usd, Text("month")),
         rpm=check_limit(rpm, "RPM"),
         tpm=check_limit(tpm, "TPM"),
     )
