@@ -217,8 +217,9 @@ def free_port() -> int:
 def serve(app: Any, port: int | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yields its base URL (``http://host:port``)."""
     port = port or free_port()
+    # proxy_headers off, as in python -m lib.gateway: the guard reads X-Forwarded-For itself
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="on")  # fmt: skip
+                            lifespan="on", proxy_headers=False)  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

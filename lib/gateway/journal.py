@@ -62,7 +62,7 @@ class Journal:
     def __init__(self, directory: Path, instance: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = journal_file(directory, instance)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         _cut_partial_tail(self._fd)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._written = 0
