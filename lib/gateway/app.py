@@ -437,9 +437,11 @@ class Gateway:
                     if len(kept) <= MAX_READ_BYTES:
                         kept += chunk
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except httpx.HTTPError:
-                self._cut(ev, "the provider closed the connection before the answer's end")
-                raise
+            except httpx.HTTPError as exc:
+                # returning with the answer unfinished: the server closes the client's
+                # connection, so the client sees the cut too (no traceback in the logs)
+                self._cut(ev, "the provider closed the connection before the answer's end", exc)
+                return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             if len(kept) <= MAX_READ_BYTES:
                 usage, err, model = read_body(api, bytes(kept))
@@ -464,10 +466,10 @@ class Gateway:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
             rest = tap.finish()
             await send({"type": "http.response.body", "body": rest, "more_body": False})
-        except httpx.HTTPError:
+        except httpx.HTTPError as err:
             tap.finish()
-            self._cut(ev, "the provider closed the stream before its end")
-            raise
+            self._cut(ev, "the provider closed the stream before its end", err)
+            return  # unfinished: the client's connection is closed, as above
         finally:
             disconnect.cancel()
             ev.usage, ev.ttft_ms = tap.usage, tap.ttft_ms
@@ -482,9 +484,12 @@ class Gateway:
         elif not tap.done:
             self._cut(ev, "the provider closed the stream before its end")
 
-    def _cut(self, ev: Event, why: str) -> None:
+    def _cut(self, ev: Event, why: str, err: Exception | None = None) -> None:
         ev.status, ev.error_code, ev.error_type, ev.error_message = (
             "error", "stream_cut", "tokenboard", why)  # fmt: skip
+        if err is not None:
+            log.warning("request %s to %s cut: %s (%s)", ev.request_id, ev.provider, why,
+                        type(err).__name__)  # fmt: skip
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -539,4 +544,3 @@ def build_app(gateway: Gateway) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.default = _not_found
     return app
-
