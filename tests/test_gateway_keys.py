@@ -320,3 +320,25 @@ def test_secrets_never_in_the_journal_or_logs(tmp_path, caplog: pytest.LogCaptur
     ):
         assert s not in text and s not in logs
     assert "stream_cut" in text and "ip_not_allowed" in text
+
+
+def test_browser_apps_cors_and_no_origin_upstream(tmp_path) -> None:
+    secret = new_secret()
+    site = "https://shop.example.com"
+    with running_gateway(tmp_path) as r:
+        r.keys(key("web", secret, anywhere_origin=False, origins=("*.example.com",)))
+        pre = httpx.options(r.url + "/v1/chat/completions", headers={
+            "Origin": site, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"})  # fmt: skip
+        assert pre.status_code == 204
+        assert pre.headers["access-control-allow-origin"] == site
+        assert pre.headers["access-control-allow-headers"] == "authorization, content-type"
+        res = _openai(r, secret, Origin=site)
+        assert res.status_code == 200 and res.headers["access-control-allow-origin"] == site
+        assert "retry-after" in res.headers["access-control-expose-headers"]
+        # the provider never sees the browser's Origin (Anthropic refuses browser calls)
+        assert "origin" not in r.upstream.seen[-1]["headers"]
+        bad = _openai(r, secret, Origin="https://evil.net")
+        _assert_openai_refusal(bad, 403, "origin_not_allowed")
+        assert bad.headers["access-control-allow-origin"] == "https://evil.net"  # readable refusal
+        assert r.rows(2)[-1]["origin"] == "https://evil.net"  # the preflight is not journaled

@@ -49,8 +49,12 @@ _DROP_REQUEST = frozenset(
     b"authorization x-api-key api-key host content-length connection keep-alive "
     b"proxy-authorization proxy-connection te trailer transfer-encoding upgrade "
     b"accept-encoding x-forwarded-for x-forwarded-host x-forwarded-proto x-real-ip forwarded "
-    b"x-tokenboard-user cookie".split()
+    b"x-tokenboard-user cookie origin referer".split()
 )
+# Browser-side apps (a website's chatbot) call the gateway across origins: a preflight is
+# answered for any origin (it carries no key); the request itself is checked against the
+# key's origins, and its answer, refusals included, made readable by that origin.
+_CORS_EXPOSE = b"x-tokenboard-error, x-tokenboard-request-id, retry-after, x-request-id"
 # Response headers not passed back (hop-by-hop; the server sets its own framing).
 _DROP_RESPONSE = frozenset(
     b"connection keep-alive proxy-connection te trailer transfer-encoding upgrade "
@@ -104,6 +108,7 @@ class Event:
     usage: Usage = field(default_factory=Usage)
     ttft_ms: int | None = None
     retry_after_ms: int | None = None
+    cors: list[tuple[bytes, bytes]] = field(default_factory=list)  # response headers
 
     def row(self) -> dict[str, Any]:
         """The journal line: a canonical request row plus ``ttft_ms``."""
@@ -257,6 +262,7 @@ class Gateway:
         extra = [
             (b"x-tokenboard-error", code.encode()),
             (b"x-tokenboard-request-id", ev.request_id.encode()),
+            *ev.cors,
         ]
         if retry_after_s is not None:
             extra.append((b"retry-after", str(retry_after_s).encode()))
@@ -278,6 +284,9 @@ class Gateway:
     async def handle(self, api: Api, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         headers: dict[bytes, bytes] = dict(scope["headers"])
+        if scope["method"] == "OPTIONS":
+            await _preflight(headers, send)
+            return
         anthropic_models = api == "models" and b"anthropic-version" in headers
         api_format = "anthropic" if api == "messages" or anthropic_models else "openai"
         path: str = scope["path"]
@@ -285,6 +294,9 @@ class Gateway:
                    "anthropic" if api_format == "anthropic" else "openai", path)  # fmt: skip
         user = headers.get(b"x-tokenboard-user")
         ev.user_id = user.decode("utf-8", "replace")[:200] if user else None
+        if b"origin" in headers:
+            ev.cors = [(b"access-control-allow-origin", headers[b"origin"]), (b"vary", b"Origin"),
+                       (b"access-control-expose-headers", _CORS_EXPOSE)]  # fmt: skip
 
         # the body (whole: it is small next to the answer, and names the model)
         chunks: list[bytes] = []
@@ -417,6 +429,9 @@ class Gateway:
         headers = [(k.lower(), v) for k, v in resp.headers.raw]
         streaming = resp.headers.get("content-type", "").startswith("text/event-stream")
         out_headers = [(k, v) for k, v in headers if k not in _DROP_RESPONSE]
+        if ev.cors:
+            out_headers = [h for h in out_headers if not h[0].startswith(b"access-control-")]
+            out_headers += ev.cors
         if not streaming and not drop_usage:
             length = resp.headers.get("content-length")
             if length is not None:
@@ -492,6 +507,19 @@ class Gateway:
                         type(err).__name__)  # fmt: skip
 
 
+async def _preflight(headers: dict[bytes, bytes], send: Send) -> None:
+    """A CORS preflight: any origin, the methods and headers it asks for, for 10 minutes."""
+    out = [(b"content-length", b"0"), (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+           (b"access-control-max-age", b"600"), (b"vary", b"Origin")]  # fmt: skip
+    if b"origin" in headers:
+        out.append((b"access-control-allow-origin", headers[b"origin"]))
+    asked = headers.get(b"access-control-request-headers")
+    if asked:
+        out.append((b"access-control-allow-headers", asked))
+    await send({"type": "http.response.start", "status": 204, "headers": out})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     body = error_body("openai", 404, "unknown_url",
                       f"Unknown path {scope.get('method', '')} {scope.get('path', '')}: the gateway "
@@ -534,11 +562,15 @@ def build_app(gateway: Gateway) -> Starlette:
             await gateway.stop()
 
     routes = [
-        Route("/v1/chat/completions", _Endpoint(gateway.route("chat")), methods=["POST"]),
-        Route("/v1/responses", _Endpoint(gateway.route("responses")), methods=["POST"]),
-        Route("/v1/embeddings", _Endpoint(gateway.route("embeddings")), methods=["POST"]),
-        Route("/v1/models", _Endpoint(gateway.route("models")), methods=["GET"]),
-        Route("/v1/messages", _Endpoint(gateway.route("messages")), methods=["POST"]),
+        Route(
+            "/v1/chat/completions", _Endpoint(gateway.route("chat")), methods=["POST", "OPTIONS"]
+        ),
+        Route("/v1/responses", _Endpoint(gateway.route("responses")), methods=["POST", "OPTIONS"]),
+        Route(
+            "/v1/embeddings", _Endpoint(gateway.route("embeddings")), methods=["POST", "OPTIONS"]
+        ),
+        Route("/v1/models", _Endpoint(gateway.route("models")), methods=["GET", "OPTIONS"]),
+        Route("/v1/messages", _Endpoint(gateway.route("messages")), methods=["POST", "OPTIONS"]),
         Route("/healthz", _Endpoint(_health), methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
