@@ -58,7 +58,6 @@ def test_errors_are_shown_with_their_fix(playground):
     assert "What to do:" in text
 
 
-
 def test_a_rate_limited_run_keeps_its_retry_after(playground):
     at, _api, db = playground
     at.selectbox(key="pg_model").set_value("busy")  # 429 with Retry-After: 7
