@@ -97,4 +97,20 @@ def test_create_see_the_secret_once_and_revoke(tmp_path):
         shot(page, "keys_audit")
         assert secret not in page.content()
         assert page.locator("[data-testid='stException']").count() == 0
+        # the same in French: a key for a server-side app (any address, any origin)
+        page.goto(f"{base}/API_keys?lang=fr")
+        page.get_by_role("heading", name="Clés d'API").first.wait_for(timeout=60000)
+        wait_idle(page)
+        main.get_by_text("Créer une clé", exact=True).click()  # the form folds once keys exist
+        main.get_by_label("Nom", exact=True).fill("Serveur interne")
+        main.get_by_text("Autoriser toutes les adresses IP").click()
+        main.get_by_text("Autoriser toutes les origines (applications côté serveur)").click()
+        main.get_by_role("button", name="Créer la clé").click()
+        page.wait_for_selector("text=copiez le secret maintenant", timeout=60000)
+        wait_idle(page)
+        french = main.locator("[data-testid='stCode']").first.inner_text().strip()
+        assert french.startswith("tb-") and french != secret
+        assert read_snapshot(snapshot).find(french) is not None
+        shot(page, "keys_created_fr")
+        assert page.locator("[data-testid='stException']").count() == 0
         context.close()
