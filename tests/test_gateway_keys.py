@@ -342,3 +342,36 @@ def test_browser_apps_cors_and_no_origin_upstream(tmp_path) -> None:
         _assert_openai_refusal(bad, 403, "origin_not_allowed")
         assert bad.headers["access-control-allow-origin"] == "https://evil.net"  # readable refusal
         assert r.rows(2)[-1]["origin"] == "https://evil.net"  # the preflight is not journaled
+
+
+def test_a_request_whose_model_cannot_be_read_is_refused_by_a_model_list(gw: Running) -> None:
+    # /v1/responses with a stored prompt and no model, a body nested past Python's limit, and a
+    # compressed body: none names a model the check can read, so a key limited to some models
+    # refuses them (and the handler never fails on them)
+    calls = len(gw.upstream.seen)
+    _assert_openai_refusal(_openai(gw, S["model"], {"prompt": {"id": "pmpt_1"}}, "/v1/responses"),
+                           403, "model_not_allowed")  # fmt: skip
+    deep = "[" * 100_000 + "]" * 100_000
+    res = httpx.post(gw.url + "/v1/chat/completions", content=deep.encode(),
+                     headers={"Authorization": f"Bearer {S['model']}", "Content-Type": "application/json"})  # fmt: skip
+    _assert_openai_refusal(res, 403, "model_not_allowed")
+    res = httpx.post(gw.url + "/v1/chat/completions", content=b"\x1f\x8b...",
+                     headers={"Authorization": f"Bearer {S['ok']}", "Content-Encoding": "gzip"})  # fmt: skip
+    _assert_openai_refusal(res, 415, "unsupported_encoding")
+    assert len(gw.upstream.seen) == calls  # nothing reached the provider
+
+
+def test_the_client_cannot_choose_the_organisation_or_project_billed(gw: Running) -> None:
+    res = _openai(
+        gw, S["ok"], **{"OpenAI-Organization": "org-other", "OpenAI-Project": "proj_other"}
+    )
+    assert res.status_code == 200
+    sent = {k.lower() for k in gw.upstream.seen[-1]["headers"]}
+    assert "openai-organization" not in sent and "openai-project" not in sent
+
+
+def test_an_unknown_key_leaves_no_client_chosen_model_in_the_journal(gw: Running) -> None:
+    n = gw.journal.written()
+    _openai(gw, "tb-" + "x" * 43, {**CHAT, "model": "m" * 5000})
+    (row,) = gw.rows(n + 1)[-1:]
+    assert row["error_code"] == "invalid_api_key" and row["model"] is None

@@ -298,3 +298,15 @@ def test_missing_snapshot_is_empty(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         (tmp_path / "bad.json").write_text("[1, 2]")
         read_snapshot(tmp_path / "bad.json")
+
+
+def test_an_ipv4_mapped_network_wider_than_a_v4_slash8_is_refused():
+    # ::ffff:0:0/96 would read as 0.0.0.0/0 (every IPv4 address): refused, as an allowlist or a proxy
+    import pytest as _pytest
+
+    from lib.keys.restrictions import parse_network
+
+    with _pytest.raises(ValueError):
+        parse_network("::ffff:0:0/96")
+    assert str(parse_network("::ffff:10.0.0.0/104")) == "10.0.0.0/8"
+    assert str(parse_network("::ffff:203.0.113.7")) == "203.0.113.7/32"

@@ -42,6 +42,7 @@ log = logging.getLogger("lib.gateway")
 COMPATIBLE_PREFIX = "compatible/"
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a request body larger than this is refused (413)
 MAX_READ_BYTES = 16 * 1024 * 1024  # an unstreamed answer larger than this is not read for usage
+MAX_NAME = 200  # characters of a model or an origin kept in the journal
 
 # Request headers never sent upstream: the client's credentials, hop-by-hop headers, what
 # httpx sets itself, the addresses of the client and its proxies, Tokenboard's own.
@@ -49,7 +50,7 @@ _DROP_REQUEST = frozenset(
     b"authorization x-api-key api-key host content-length connection keep-alive "
     b"proxy-authorization proxy-connection te trailer transfer-encoding upgrade "
     b"accept-encoding x-forwarded-for x-forwarded-host x-forwarded-proto x-real-ip forwarded "
-    b"x-tokenboard-user cookie origin referer".split()
+    b"x-tokenboard-user cookie origin referer openai-organization openai-project".split()
 )
 # Browser-side apps (a website's chatbot) call the gateway across origins: a preflight is
 # answered for any origin (it carries no key); the request itself is checked against the
@@ -62,10 +63,11 @@ _DROP_RESPONSE = frozenset(
 )
 
 _OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
-                 413: "invalid_request_error", 429: "rate_limit_error", 502: "api_error",
+                 413: "invalid_request_error", 415: "invalid_request_error", 429: "rate_limit_error", 502: "api_error",
                  503: "api_error", 504: "api_error"}  # fmt: skip
 _ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-                    413: "request_too_large", 429: "rate_limit_error", 502: "api_error",
+                    413: "request_too_large", 415: "invalid_request_error", 429: "rate_limit_error",
+                    502: "api_error",
                     503: "api_error", 504: "api_error"}  # fmt: skip
 
 
@@ -315,15 +317,23 @@ class Gateway:
             chunks.append(piece)
             more = msg.get("more_body", False)
         body = b"".join(chunks)
+        if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
+            # a compressed body names a model the check cannot read: never let it through
+            await self._refuse(send, ev, api_format, 415, "unsupported_encoding",
+                               "Send the request body uncompressed (no Content-Encoding).")  # fmt: skip
+            return
         doc: dict[str, Any] | None = None
         if body and api != "models":
             try:
                 parsed = json.loads(body)
                 doc = parsed if isinstance(parsed, dict) else None
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
                 doc = None
         model = doc.get("model") if doc is not None else None
-        ev.model = model if isinstance(model, str) else None
+        ev.model = model[:MAX_NAME] if isinstance(model, str) else None
+        # a request whose model cannot be read is checked as naming none: a key limited to
+        # some models refuses it (only the model list names no model)
+        checked_model = ev.model if ev.model is not None or api == "models" else ""
 
         secret = _secret_of(headers)
         peer = scope.get("client")
@@ -333,10 +343,12 @@ class Gateway:
             peer[0] if peer else None,
             xff.decode("latin-1") if xff else None,
             _origin_of(headers),
-            ev.model,
+            checked_model,
             path,
         )
-        ev.client_ip, ev.origin = adm.client_ip, adm.origin
+        ev.client_ip, ev.origin = adm.client_ip, (adm.origin or "")[:MAX_NAME] or None
+        if adm.key is None:  # an unknown key leaves no client-chosen name in the data
+            ev.model = None
         if adm.key is not None:
             ev.key_id, ev.project = adm.key.key_id, adm.key.project
         if adm.refusal is not None:

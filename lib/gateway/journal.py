@@ -98,7 +98,9 @@ class Journal:
                 return
 
     def _write(self, data: bytes) -> None:
+        start = None
         try:
+            start = os.lseek(self._fd, 0, os.SEEK_END)
             view = memoryview(data)
             while view:
                 n = os.write(self._fd, view)
@@ -106,6 +108,9 @@ class Journal:
             os.fsync(self._fd)
         except OSError as err:  # a full disk: the lines are lost, the gateway goes on
             log.error("journal %s: could not write %d bytes: %s", self.path.name, len(data), err)
+            if start is not None:  # no fragment left for the next line to be glued onto
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, start)
 
     def written(self) -> int:
         """Records written so far (for tests and the shutdown wait)."""

@@ -203,6 +203,8 @@ def parse_network(text: str) -> IPNetwork:
     if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96:
         mapped = net.network_address.ipv4_mapped
         if mapped is not None:  # ::ffff:1.2.3.4/128 is 1.2.3.4/32
+            if net.prefixlen < 104:  # ::ffff:0:0/96 would be every IPv4 address
+                raise ValueError(s)
             return ipaddress.ip_network(f"{mapped}/{net.prefixlen - 96}")
     return net
 
