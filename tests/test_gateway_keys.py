@@ -375,3 +375,15 @@ def test_an_unknown_key_leaves_no_client_chosen_model_in_the_journal(gw: Running
     _openai(gw, "tb-" + "x" * 43, {**CHAT, "model": "m" * 5000})
     (row,) = gw.rows(n + 1)[-1:]
     assert row["error_code"] == "invalid_api_key" and row["model"] is None
+
+
+def test_an_unknown_key_is_refused_before_its_body_is_read(gw: Running) -> None:
+    # 40 MiB (over the 32 MiB limit) with an unknown key: the key's refusal (401), not the size's
+    # (413): the body was never read; a known key with the same body gets the size's refusal
+    big = b'{"model": "gpt-4o-mini", "pad": "' + b"x" * (40 * 1024 * 1024) + b'"}'
+    res = httpx.post(gw.url + "/v1/chat/completions", content=big, timeout=60,
+                     headers={"Authorization": "Bearer tb-unknown", "Content-Type": "application/json"})  # fmt: skip
+    _assert_openai_refusal(res, 401, "invalid_api_key")
+    res = httpx.post(gw.url + "/v1/chat/completions", content=big, timeout=60,
+                     headers={"Authorization": f"Bearer {S['ok']}", "Content-Type": "application/json"})  # fmt: skip
+    assert res.status_code == 413

@@ -300,6 +300,21 @@ class Gateway:
             ev.cors = [(b"access-control-allow-origin", headers[b"origin"]), (b"vary", b"Origin"),
                        (b"access-control-expose-headers", _CORS_EXPOSE)]  # fmt: skip
 
+        # the key first: an unknown or refused key never makes the gateway read a body
+        secret = _secret_of(headers)
+        peer = scope.get("client")
+        xff = headers.get(b"x-forwarded-for")
+        pre = self.guard.precheck(secret, peer[0] if peer else None,
+                                  xff.decode("latin-1") if xff else None, _origin_of(headers), path)  # fmt: skip
+        if pre.refusal is not None:
+            ev.client_ip, ev.origin = pre.client_ip, (pre.origin or "")[:MAX_NAME] or None
+            if pre.key is not None:
+                ev.key_id, ev.project = pre.key.key_id, pre.key.project
+            r = pre.refusal
+            await self._refuse(send, ev, api_format, r.http_status, r.code, str(r.message),
+                               r.retry_after_s)  # fmt: skip
+            return
+
         # the body (whole: it is small next to the answer, and names the model)
         chunks: list[bytes] = []
         size = 0
@@ -335,9 +350,6 @@ class Gateway:
         # some models refuses it (only the model list names no model)
         checked_model = ev.model if ev.model is not None or api == "models" else ""
 
-        secret = _secret_of(headers)
-        peer = scope.get("client")
-        xff = headers.get(b"x-forwarded-for")
         adm = self.guard.admit(
             secret,
             peer[0] if peer else None,

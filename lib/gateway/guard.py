@@ -81,6 +81,22 @@ class Guard:
             self._slot(key.key_id, minute)[1] += 1
         return Admission(key, refusal, ip, origin)
 
+    def precheck(
+        self, secret: str | None, peer: str | None, forwarded_for: str | None,
+        origin: str | None, endpoint: str,
+    ) -> Admission:  # fmt: skip
+        """The checks that need no body (the key, its IP and origin, expiry, budgets, limits),
+        counting nothing: run before the body is read, so an unknown or refused key never
+        makes the gateway hold a body. ``admit`` checks the model once the body is read."""
+        now_s = time.time()
+        now = datetime.fromtimestamp(now_s, UTC)
+        ip = client_ip(peer, forwarded_for, self.trusted) if self.trusted else _plain(peer)
+        key = self.snapshots.current().find(secret, now) if secret else None
+        spent_day, spent_month = key.spent(now) if key is not None else (Decimal(0), Decimal(0))
+        used = self.used_minute(key.key_id, int(now_s // 60)) if key is not None else (0, 0)
+        refusal = check(key, Request(ip, origin, None, endpoint), now, spent_day, spent_month, used)
+        return Admission(key, refusal, ip, origin)
+
     def add_tokens(self, key_id: str, tokens: int) -> None:
         """Count an answer's tokens in its key's current minute."""
         if tokens > 0:
