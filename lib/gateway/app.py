@@ -142,6 +142,8 @@ class Event:
             "ttft_ms": self.ttft_ms,
         }
 
+    request_bytes: int = 0  # the body asked for (bytes): a cut answer's input estimate
+
 
 def error_body(api_format: str, status: int, code: str, message: str) -> bytes:
     """An error answer in the provider's format: OpenAI's ``{"error": {message, type, param,
@@ -332,6 +334,7 @@ class Gateway:
             chunks.append(piece)
             more = msg.get("more_body", False)
         body = b"".join(chunks)
+        ev.request_bytes = len(body)
         if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
             # a compressed body names a model the check cannot read: never let it through
             await self._refuse(send, ev, api_format, 415, "unsupported_encoding",
@@ -512,6 +515,11 @@ class Gateway:
         finally:
             disconnect.cancel()
             ev.usage, ev.ttft_ms = tap.usage, tap.ttft_ms
+            if not tap.done and tap.error is None:  # cut: the usage never came; estimate it
+                if not ev.usage.output_tokens:
+                    ev.usage.output_tokens = tap.deltas  # about a token per content event
+                if not ev.usage.input_tokens:
+                    ev.usage.input_tokens = max(1, ev.request_bytes // 4)  # about 4 bytes a token
             if tap.model and ev.provider != "compatible":
                 ev.model = tap.model
         if tap.error is not None:

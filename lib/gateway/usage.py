@@ -141,6 +141,7 @@ class StreamTap:
     done: bool = False
     error: UpstreamError | None = None
     model: str | None = None
+    deltas: int = 0  # content events seen (about one token each): the estimate of a cut answer
     _buf: bytearray = field(default_factory=bytearray)
 
     def feed(self, chunk: bytes) -> bytes:
@@ -197,6 +198,7 @@ class StreamTap:
             return True
         has_usage = _USAGE_OBJECT.search(data) is not None
         if self.ttft_ms is not None and not has_usage and not data.startswith(b'{"error"'):
+            self.deltas += 1
             return True  # the usual token chunk, once the first token is seen
         try:
             doc = json.loads(data)
@@ -216,6 +218,7 @@ class StreamTap:
                                        "reasoning", "function_call", "audio")
                 ):  # fmt: skip
                     self._first_token()
+                    self.deltas += 1
                     break
         u = doc.get("usage")
         if isinstance(u, dict):
@@ -232,6 +235,7 @@ class StreamTap:
             name = m.group(1) if m else b""
         if name.endswith(b".delta"):
             self._first_token()
+            self.deltas += 1
             return
         if name in (b"response.completed", b"response.incomplete", b"response.failed", b"error"):
             self.done = name != b"error"
@@ -260,6 +264,7 @@ class StreamTap:
     def _anthropic(self, name: bytes, data: bytes) -> None:
         if name == b"content_block_delta":
             self._first_token()
+            self.deltas += 1
             return
         if name == b"message_stop":
             self.done = True
