@@ -28,7 +28,7 @@ def key(key_id: str, secret: str, **restrictions: Any) -> KeyRecord:
     """An active key of project ``proj-a`` allowed from anywhere unless told otherwise."""
     fields: dict[str, Any] = {"anywhere_ip": True, "anywhere_origin": True, **restrictions}
     extra = {k: fields.pop(k) for k in list(fields) if k in ("status", "expires_at",
-             "spent_day", "spent_day_usd", "spent_month", "spent_month_usd", "old_hash",
+             "spent_day", "spent_day_usd", "spent_month", "spent_month_usd", "spent_through", "old_hash",
              "old_hash_until")}  # fmt: skip
     return KeyRecord(key_id=key_id, name=f"key {key_id}", project="proj-a", owner="ana",
                      hash=hash_secret(secret), hint=hint_of(secret),
@@ -43,8 +43,8 @@ class Running:
     snapshot: Path
     journal: Journal
 
-    def keys(self, *records: KeyRecord) -> None:
-        write_snapshot(self.snapshot, records)
+    def keys(self, *records: KeyRecord, prices: dict[str, Any] | None = None) -> None:
+        write_snapshot(self.snapshot, records, prices=prices)
 
     def rows(self, count: int | None = None) -> list[dict[str, Any]]:
         """The journal's lines, parsed (waiting until ``count`` are written)."""

@@ -387,3 +387,25 @@ def test_an_unknown_key_is_refused_before_its_body_is_read(gw: Running) -> None:
     res = httpx.post(gw.url + "/v1/chat/completions", content=big, timeout=60,
                      headers={"Authorization": f"Bearer {S['ok']}", "Content-Type": "application/json"})  # fmt: skip
     assert res.status_code == 413
+
+
+def test_the_gateway_counts_what_it_serves_against_the_budget(tmp_path) -> None:
+    # the snapshot says $0 spent today; gpt-4o-mini at $1 a token in and out (per million:
+    # 1,000,000): one answer of 12 + 3 tokens costs $15, over the $10 day budget, so the next
+    # request is refused without waiting for the app to import the journal
+    secret = new_secret()
+    with running_gateway(tmp_path) as r:
+        r.keys(key("b1", secret, budget_day_usd=Decimal("10")),
+               prices={"gpt-4o-mini": (Decimal(1_000_000), Decimal(1_000_000))})  # fmt: skip
+        first = _openai(r, secret)
+        assert first.status_code == 200
+        (row,) = r.rows(1)
+        assert (row["input_tokens"], row["output_tokens"]) == (12, 3)
+        _assert_openai_refusal(_openai(r, secret), 429, "budget_exceeded")
+        # a snapshot that counted that answer (spent_through at its start) is not added to again
+        counted = datetime.fromisoformat(row["ts"])
+        r.keys(key("b1", secret, budget_day_usd=Decimal("20"), spent_day=TODAY, spent_day_usd=Decimal("15"),
+                   spent_month=MONTH, spent_month_usd=Decimal("15"), spent_through=counted),
+               prices={"gpt-4o-mini": (Decimal(1_000_000), Decimal(1_000_000))})  # fmt: skip
+        time.sleep(0.6)  # the gateway looks at the file every 0.5 s
+        assert _openai(r, secret).status_code == 200  # $15 of $20: not $30

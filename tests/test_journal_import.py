@@ -246,8 +246,6 @@ def test_the_gateways_own_journal_writer(db_path: str, jdir: Path, tmp_path: Pat
     assert ids == {e["request_id"] for i, e in enumerate(evs) if i != 8}
 
 
-@pytest.mark.xfail(reason="lib.gateway.journal.Journal opens its file write-only, so cutting "
-                   "a half line on restart (os.pread) fails with EBADF", strict=False)  # fmt: skip
 def test_the_gateway_restarted_after_a_kill_mid_line(jdir: Path) -> None:
     """A gateway started again on a journal that ends with a half line cuts it and goes on."""
     from lib.gateway.journal import Journal

@@ -284,3 +284,18 @@ def test_default_snapshot_path_is_beside_the_database(
     assert path == Path(db_path).parent / "tokenboard-keys.json"
     monkeypatch.setenv("TOKENBOARD_KEYS_SNAPSHOT", str(Path(db_path).parent / "x" / "k.json"))
     assert keys.publish_snapshot(store) == Path(db_path).parent / "x" / "k.json"
+
+
+def test_the_snapshot_carries_the_prices_in_force(store: Store, snap: Path) -> None:
+    # two prices of one model: the one in force on NOW's day goes into the snapshot, per
+    # million tokens, for the gateway to price what it serves between two snapshots
+    with store.write() as cur:
+        cur.execute("DELETE FROM prices")
+        cur.execute("INSERT INTO prices (provider, model, effective_from, input_per_mtok, output_per_mtok) "
+                    "VALUES ('openai', 'GPT-X', ?, 2, 8), ('openai', 'GPT-X', ?, 1, 4)",
+                    [NOW.date() - timedelta(days=30), NOW.date() + timedelta(days=1)])  # fmt: skip
+    make(store, snap)
+    s = read_snapshot(snap)
+    assert s.prices == {"gpt-x": (Decimal(2), Decimal(8))}
+    assert s.price_of("gpt-x-2025-01-31") == s.price_of("GPT-X") == (Decimal(2), Decimal(8))
+    assert s.price_of("other") is None

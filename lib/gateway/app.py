@@ -439,6 +439,10 @@ class Gateway:
             await resp.aclose()
             if adm.key is not None:
                 self.guard.add_tokens(adm.key.key_id, ev.usage.total())
+                # dated as the journal dates the event (its start): a snapshot that counted the
+                # event (``spent_through``) is not added to again
+                self.guard.add_cost(adm.key.key_id, ev.model, ev.usage.input_tokens or 0,
+                                    ev.usage.output_tokens or 0, at=ev.ts)  # fmt: skip
             self.journal.append(ev.row())
 
     async def _relay(

@@ -42,6 +42,9 @@ class Guard:
         self.trusted = tuple(trusted)
         # key_id -> [minute (epoch seconds // 60), requests, tokens]
         self._minute: dict[str, list[int]] = {}
+        # key_id -> [(when, USD)] of the answers served here: the spend a snapshot does not
+        # hold yet (it counts the events up to its ``spent_through``)
+        self._served: dict[str, list[tuple[datetime, Decimal]]] = {}
 
     def used_minute(self, key_id: str, minute: int) -> tuple[int, int]:
         slot = self._minute.get(key_id)
@@ -72,7 +75,9 @@ class Guard:
         ip = client_ip(peer, forwarded_for, self.trusted) if self.trusted else _plain(peer)
         key = self.snapshots.current().find(secret, now) if secret else None
         minute = int(now_s // 60)
-        spent_day, spent_month = key.spent(now) if key is not None else (Decimal(0), Decimal(0))
+        spent_day, spent_month = (
+            self.spent(key, now) if key is not None else (Decimal(0), Decimal(0))
+        )
         used = self.used_minute(key.key_id, minute) if key is not None else (0, 0)
         refusal = check(
             key, Request(ip, origin, model, endpoint), now, spent_day, spent_month, used
@@ -92,10 +97,42 @@ class Guard:
         now = datetime.fromtimestamp(now_s, UTC)
         ip = client_ip(peer, forwarded_for, self.trusted) if self.trusted else _plain(peer)
         key = self.snapshots.current().find(secret, now) if secret else None
-        spent_day, spent_month = key.spent(now) if key is not None else (Decimal(0), Decimal(0))
+        spent_day, spent_month = (
+            self.spent(key, now) if key is not None else (Decimal(0), Decimal(0))
+        )
         used = self.used_minute(key.key_id, int(now_s // 60)) if key is not None else (0, 0)
         refusal = check(key, Request(ip, origin, None, endpoint), now, spent_day, spent_month, used)
         return Admission(key, refusal, ip, origin)
+
+    def spent(self, key: KeyRecord, now: datetime) -> tuple[Decimal, Decimal]:
+        """What ``key`` spent in ``now``'s UTC day and month: the snapshot's figures plus the
+        answers served here since the snapshot's newest counted event."""
+        day, month = key.spent(now)
+        since = key.spent_through
+        for at, usd in self._served.get(key.key_id, ()):
+            if since is not None and at <= since:
+                continue
+            if at.strftime("%Y-%m") == now.strftime("%Y-%m"):
+                month += usd
+                if at.date() == now.date():
+                    day += usd
+        return day, month
+
+    def add_cost(self, key_id: str, model: str | None, input_tokens: int, output_tokens: int,
+                 at: datetime | None = None) -> Decimal:  # fmt: skip
+        """Count what an answer cost (by the snapshot's prices; 0 for an unpriced model) in
+        its key's spend; returns it. Entries older than this month are dropped."""
+        price = self.snapshots.current().price_of(model)
+        if price is None:
+            return Decimal(0)
+        usd = (Decimal(input_tokens) * price[0] + Decimal(output_tokens) * price[1]) / 1_000_000
+        when = at or datetime.now(UTC)
+        served = self._served.setdefault(key_id, [])
+        served.append((when, usd))
+        month = when.strftime("%Y-%m")
+        if served[0][0].strftime("%Y-%m") != month:
+            served[:] = [e for e in served if e[0].strftime("%Y-%m") == month]
+        return usd
 
     def add_tokens(self, key_id: str, tokens: int) -> None:
         """Count an answer's tokens in its key's current minute."""

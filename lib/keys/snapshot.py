@@ -22,10 +22,11 @@ import hmac
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -152,12 +153,22 @@ def plausible_secret(secret: str | None) -> bool:
     )
 
 
+_DATE_SUFFIX = re.compile(r"-\d{4}-?\d{2}-?\d{2}$")  # gpt-4o-2024-08-06, claude-…-20250929
+
+
 class Snapshot:
     """The keys of one snapshot file, found by the hash of a presented secret."""
 
-    def __init__(self, records: Iterable[KeyRecord] = (), written_at: datetime | None = None):
+    def __init__(
+        self,
+        records: Iterable[KeyRecord] = (),
+        written_at: datetime | None = None,
+        prices: Mapping[str, tuple[Decimal, Decimal]] | None = None,
+    ):
         self.records: tuple[KeyRecord, ...] = tuple(records)
         self.written_at = written_at
+        # model (lower case) -> (input, output) USD per million tokens, in force when written
+        self.prices: dict[str, tuple[Decimal, Decimal]] = dict(prices or {})
         self._by_hash: dict[str, KeyRecord] = {}
         self._by_old: dict[str, KeyRecord] = {}
         for rec in self.records:
@@ -171,6 +182,19 @@ class Snapshot:
 
     def get(self, key_id: str) -> KeyRecord | None:
         return self._by_id.get(key_id)
+
+    def price_of(self, model: str | None) -> tuple[Decimal, Decimal] | None:
+        """(input, output) USD per million tokens of ``model``: its own name, else without a
+        date suffix (``gpt-4o-mini-2024-07-18``), else the longest priced name it starts with;
+        None when unpriced."""
+        if not model:
+            return None
+        name = model.strip().lower().removeprefix("compatible/")
+        found = self.prices.get(name) or self.prices.get(_DATE_SUFFIX.sub("", name))
+        if found is not None:
+            return found
+        starts = [m for m in self.prices if name.startswith(m)]
+        return self.prices[max(starts, key=len)] if starts else None
 
     def find(self, secret: str | None, now: datetime | None = None) -> KeyRecord | None:
         """The key whose secret is ``secret`` (revoked and expired keys too: ``check`` says
@@ -205,7 +229,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_snapshot(
-    path: str | os.PathLike[str], records: Iterable[KeyRecord], now: datetime | None = None
+    path: str | os.PathLike[str],
+    records: Iterable[KeyRecord],
+    now: datetime | None = None,
+    prices: Mapping[str, tuple[Decimal, Decimal]] | None = None,
 ) -> None:
     """Write ``records`` to ``path`` atomically: a temporary file in the same folder,
     flushed and fsynced, then ``os.replace`` (a reader sees the old file or the new one,
@@ -216,6 +243,7 @@ def write_snapshot(
         "version": SNAPSHOT_VERSION,
         "written_at": _ts(now or datetime.now(UTC)),
         "keys": [r.to_dict() for r in records],
+        "prices": {m: [str(i), str(o)] for m, (i, o) in sorted((prices or {}).items())},
     }
     data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -245,7 +273,9 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
             raise ValueError("not a key snapshot")
         records = [KeyRecord.from_dict(d) for d in doc["keys"]]
-        return Snapshot(records, _parse_ts(doc.get("written_at")))
+        raw_prices = doc.get("prices") or {}
+        prices = {str(m): (Decimal(str(p[0])), Decimal(str(p[1]))) for m, p in raw_prices.items()}
+        return Snapshot(records, _parse_ts(doc.get("written_at")), prices)
     except (KeyError, TypeError, ArithmeticError, json.JSONDecodeError) as err:
         raise ValueError(f"not a key snapshot: {type(err).__name__}") from None
 

@@ -490,6 +490,18 @@ def snapshot_records(cur: Cursor, now: datetime) -> list[KeyRecord]:
     return out
 
 
+def prices_in_force(cur: Cursor, now: datetime) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per catalog model (lower case) its (input, output) USD per million tokens in force on
+    ``now``'s UTC day: the gateway prices what it serves between two snapshots with them."""
+    rows = cur.execute(
+        """SELECT lower(model), arg_max(input_per_mtok, effective_from),
+                  arg_max(output_per_mtok, effective_from)
+           FROM prices WHERE effective_from <= ? GROUP BY 1""",
+        [now.astimezone(UTC).date()],
+    ).fetchall()
+    return {m: (Decimal(str(i)), Decimal(str(o))) for m, i, o in rows}
+
+
 def publish_snapshot(
     store: Store, path: str | os.PathLike[str] | None = None, now: datetime | None = None
 ) -> Path:
@@ -502,7 +514,8 @@ def publish_snapshot(
     with _publish_lock:
         with store.read() as cur:
             records = snapshot_records(cur, at)
-        write_snapshot(target, records, now=at)
+            prices = prices_in_force(cur, at)
+        write_snapshot(target, records, now=at, prices=prices)
     return target
 
 
