@@ -124,6 +124,15 @@ def read_body(api: Api, raw: bytes) -> tuple[Usage, UpstreamError | None, str | 
     return usage, err, model if isinstance(model, str) else None
 
 
+def _object(data: bytes) -> dict[str, Any] | None:
+    """An event's JSON object; None when it is not one."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 @dataclass
 class StreamTap:
     """Reads a server-sent-event stream as it passes. ``feed`` returns the bytes to send on:
@@ -239,11 +248,8 @@ class StreamTap:
             return
         if name in (b"response.completed", b"response.incomplete", b"response.failed", b"error"):
             self.done = name != b"error"
-            try:
-                doc = json.loads(data)
-            except ValueError:
-                return
-            if not isinstance(doc, dict):
+            doc = _object(data)
+            if doc is None:
                 return
             if name == b"error":
                 self.error = UpstreamError(
@@ -271,11 +277,8 @@ class StreamTap:
             return
         if name not in (b"message_start", b"message_delta", b"error", b""):
             return
-        try:
-            doc = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(doc, dict):
+        doc = _object(data)
+        if doc is None:
             return
         kind = name.decode() or str(doc.get("type") or "")
         if kind == "error":
