@@ -15,4 +15,6 @@ echo "== ruff check"; .venv/bin/python -m ruff check .
 echo "== ruff format --check"; .venv/bin/python -m ruff format --check .
 echo "== lint-imports"; .venv/bin/lint-imports
 echo "== mypy"; .venv/bin/python -m mypy
-echo "== pytest"; .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), each test file on one of them (its module fixtures, such as a
+# served app, are made once): the suite takes about 9 minutes on 2 cores instead of 17.
+echo "== pytest"; .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
