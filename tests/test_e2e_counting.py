@@ -72,7 +72,7 @@ def test_usage_counts_claude_requests_and_draws_the_daily_report_over_its_day(pa
 def test_costs_say_what_is_not_counted_and_why(page):
     base, p = page
     _open(p, f"{base}/Costs?{DAY}")
-    assert "Spend (USD, estimated)" in p.content()
+    p.get_by_text("Spend (USD, estimated)").first.wait_for(timeout=30000)  # drawn, under load too
     p.get_by_role("tab", name="Not counted").click()  # each question has its tab
     wait_idle(p)
     assert "tab=left" in p.url
