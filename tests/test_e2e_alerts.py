@@ -77,6 +77,8 @@ def test_acknowledge_an_incident_and_the_test_webhook_arrives(tmp_path):
             # the link to the cause opens the Errors page filtered on the incident's window
             page.get_by_role("link", name="Show the cause").click()
             page.wait_for_selector("h1:has-text('Errors')", timeout=60000)
+            page.wait_for_function("() => new URLSearchParams(location.search).get('period') === 'custom'",
+                                   timeout=30000)  # fmt: skip
             wait_idle(page)
             assert "/Errors?" in page.url and "period=custom" in page.url, page.url
             page.goto(f"{base}/Alerts")

@@ -74,6 +74,9 @@ def test_costs_say_what_is_not_counted_and_why(page):
     _open(p, f"{base}/Costs?{DAY}")
     p.get_by_text("Spend (USD, estimated)").first.wait_for(timeout=30000)  # drawn, under load too
     p.get_by_role("tab", name="Not counted").click()  # each question has its tab
+    # the URL follows the tab once the rerun is done: wait for it, under load too
+    p.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'left'",
+                        timeout=30000)  # fmt: skip
     wait_idle(p)
     assert "tab=left" in p.url
     p.get_by_text("Not counted, and why").wait_for(timeout=30000)

@@ -98,6 +98,8 @@ def test_the_playground_in_french(server, browser, chat_api):
     # another page keeps the language
     page.get_by_role("link", name="Vue d'ensemble").click()
     page.locator("h1").first.wait_for(timeout=60000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lang') === 'fr'",
+                           timeout=30000)  # fmt: skip
     wait_idle(page)
     assert "lang=fr" in page.url
     page.close()
@@ -187,5 +189,7 @@ def test_a_french_browser_gets_the_login_form_in_french(server, browser):
     # the switch on the form changes it, and says so in the URL
     page.get_by_text("English", exact=True).click()
     page.wait_for_selector("input[aria-label='Username']", timeout=60000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lang') === 'en'",
+                           timeout=30000)  # fmt: skip
     assert "lang=en" in page.url
     context.close()
