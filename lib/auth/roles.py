@@ -2,8 +2,10 @@
 viewer cannot import or undo even by crafting a request.
 
 - admin: everything.
-- analyst: all analysis, the playground, imports and undo, support tickets.
+- analyst: all analysis, the playground, imports and undo, alert rules; reads the settings.
 - viewer: read-only dashboards.
+Every signed-in user reads the help, files and follows their own support tickets, and
+changes their own password and language.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "undo_import": frozenset({"admin", "analyst"}),
     "pull_provider_api": frozenset({"admin", "analyst"}),
     "playground": frozenset({"admin", "analyst"}),
-    "tickets": frozenset({"admin", "analyst"}),
+    "tickets": frozenset(ROLES),  # file and follow one's own tickets
+    "manage_tickets": frozenset({"admin"}),  # see every ticket, triage, assign, merge
+    "view_settings": frozenset({"admin", "analyst"}),
     "manage_keys": frozenset({"admin"}),
     "manage_alerts": frozenset({"admin", "analyst"}),
     "manage_users": frozenset({"admin"}),

@@ -7,7 +7,7 @@ snapshot the gateway reads.
   (``lib.keys.validate``), written with its audit entry in one transaction, then published
   to the gateway: ``publish_snapshot`` writes every key (hashes, restrictions, what each has
   spent today and this month) to ``lib.keys.paths.snapshot_path`` atomically.
-- The audit log (``key_audit``) is append-only: this module only ever inserts into it.
+- Every change is written to the audit log (``lib.store.audit``, append-only).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from lib.auth.roles import require
 from lib.errors import NotFoundError, TokenboardError
@@ -31,25 +31,9 @@ from lib.keys.snapshot import SECRET_PREFIX, KeyRecord, hash_secret, hint_of, wr
 from lib.keys.validate import KeyInputError, check_expiry, check_name, validated
 from lib.pricing.catalog import canonical_model, known_models, price_in_force
 from lib.store import Cursor, Store
+from lib.store.audit import AuditEntry, audit, entries
 from lib.text import N_
 
-AuditAction = Literal[
-    "key_created",
-    "key_revoked",
-    "key_rotated",
-    "restrictions_changed",
-    "key_edited",
-    "requests_refused",
-    "provider_key_deleted",
-    "provider_service_account_created",
-    "provider_key_status",
-    "provider_key_renamed",
-]
-AUDIT_ACTIONS: tuple[AuditAction, ...] = (
-    "key_created", "key_revoked", "key_rotated", "restrictions_changed", "key_edited",
-    "requests_refused", "provider_key_deleted", "provider_service_account_created",
-    "provider_key_status", "provider_key_renamed",
-)  # fmt: skip
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=30)
 KEY_ID_PREFIX = "tbk_"
@@ -81,19 +65,6 @@ class KeyInfo:
         return self.record.key_id
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the audit log; ``detail`` is the decoded JSON."""
-
-    id: int
-    at: datetime
-    actor: str | None
-    action: str
-    subject: str | None
-    detail: dict[str, Any]
-    from_ip: str | None
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -107,26 +78,7 @@ def _new_key_id() -> str:
     return KEY_ID_PREFIX + secrets.token_hex(8)
 
 
-# -- the audit log: inserts only ----------------------------------------------------------------
-def audit(
-    cur: Cursor,
-    at: datetime,
-    actor: str | None,
-    action: AuditAction,
-    subject: str | None,
-    detail: dict[str, Any] | None = None,
-    from_ip: str | None = None,
-) -> None:
-    """Append one entry to the audit log, in the caller's transaction (never a secret in
-    ``detail``)."""
-    cur.execute(
-        """INSERT INTO key_audit (id, ts, actor, action, subject, detail, from_ip)
-           VALUES (nextval('key_audit_id_seq'), ?, ?, ?, ?, ?, ?)""",
-        [at, actor, action, subject, json.dumps(detail or {}, sort_keys=True, default=str),
-         from_ip],
-    )  # fmt: skip
-
-
+# -- the audit log (lib.store.audit) --------------------------------------------------------
 def audit_log(
     store: Store,
     role: str | None,
@@ -138,22 +90,7 @@ def audit_log(
     """The audit log, newest first (admins only: ``manage_keys``); ``key_id`` and ``since``
     narrow it; ``limit`` None: every entry."""
     require(role, "manage_keys")
-    sql = "SELECT id, ts, actor, action, subject, detail, from_ip FROM key_audit WHERE 1 = 1"
-    params: list[Any] = []
-    if key_id is not None:
-        sql += " AND subject = ?"
-        params.append(key_id)
-    if since is not None:
-        sql += " AND ts >= ?"
-        params.append(since)
-    sql += " ORDER BY id DESC"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(int(limit))
-    rows = store.query(sql, params)
-    return [
-        AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5] or "{}"), r[6]) for r in rows
-    ]
+    return entries(store, subject=key_id, since=since, limit=limit)
 
 
 # -- reading keys ---------------------------------------------------------------------------

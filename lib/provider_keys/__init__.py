@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from lib.auth.roles import require
-from lib.keys.store import AuditAction, audit
 from lib.provider_keys import api
 from lib.provider_keys.api import (
     CreatedServiceAccount,
@@ -36,6 +35,7 @@ from lib.provider_keys.usage import (
 )
 from lib.pull.sources import configured
 from lib.store import Store
+from lib.store.audit import AuditAction, audit
 from lib.text import N_
 
 __all__ = [

@@ -686,7 +686,7 @@ CREATE TABLE IF NOT EXISTS key_audit (
     id BIGINT NOT NULL,
     ts TIMESTAMPTZ NOT NULL,          -- when (UTC)
     actor VARCHAR,                    -- the user; 'gateway' for refused requests summarised
-    action VARCHAR NOT NULL,          -- lib.keys.store.AUDIT_ACTIONS
+    action VARCHAR NOT NULL,          -- lib.store.audit.AUDIT_ACTIONS
     subject VARCHAR,                  -- the key id
     detail VARCHAR,                   -- JSON: what changed (never a secret)
     from_ip VARCHAR                   -- where the actor was, when known

@@ -29,7 +29,7 @@ PAGES: tuple[NavItem, ...] = (
     NavItem("pages/5_API_keys.py", N_("API keys"), ":material/key:", N_("Manage"), "manage_keys"),
     NavItem("pages/6_Playground.py", N_("Playground"), ":material/science:", N_("Manage"), "playground"),
     NavItem("pages/7_Data.py", N_("Data"), ":material/database:", N_("Manage")),
-    NavItem("pages/8_Settings.py", N_("Settings"), ":material/settings:", N_("Manage"), "settings"),
+    NavItem("pages/8_Settings.py", N_("Settings"), ":material/settings:", N_("Manage")),
     NavItem("pages/9_Help.py", N_("Help"), ":material/help:", N_("Help")),
 )  # fmt: skip
 SECTIONS: tuple[str, ...] = (N_("Monitor"), N_("Manage"), N_("Help"))

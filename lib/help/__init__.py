@@ -1,0 +1,1 @@
+"""The help documentation: Markdown pages in both languages, searchable by word."""

@@ -1,0 +1,1 @@
+"""Support tickets: filed by any signed-in user, triaged by admins."""

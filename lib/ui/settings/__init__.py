@@ -1,0 +1,1 @@
+"""Settings tabs, one module each (drawn by pages/8_Settings.py)."""
