@@ -8,7 +8,7 @@ a list of entries or as one text of entries separated by commas, spaces or new l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -82,23 +82,29 @@ def check_name(name: str | None) -> str:
     return text
 
 
+def _one_or_other(
+    items: Sequence[str], anywhere: bool, code: KeyInputCode, both: str, neither: str
+) -> None:
+    """An allowlist is either "anywhere" or a list of entries: refuse both (``both``) and
+    neither (``neither``) with the refusal ``code``."""
+    if anywhere and items:
+        raise KeyInputError(code, both)
+    if not anywhere and not items:
+        raise KeyInputError(code, neither)
+
+
 def check_ips(value: str | Iterable[str] | None, anywhere: bool) -> tuple[str, ...]:
     """The IP allowlist normalised (``10.1.0.0/16``, ``2001:db8::/32``, ``192.0.2.5/32``):
     each entry an IPv4 or IPv6 address or CIDR network. Empty only with ``anywhere``;
     ``anywhere`` with entries is refused (one or the other)."""
     items = entries(value)
     _limit_count(items, "IP")
-    if anywhere and items:
-        raise KeyInputError(
-            "ip_choice",
-            N_("Choose either any IP address or a list of addresses, not both."),
-        )
-    if not anywhere and not items:
-        raise KeyInputError(
-            "ip_choice",
-            N_("List the IP addresses or networks allowed to use the key (e.g. 203.0.113.7, "
-               "10.0.0.0/8, 2001:db8::/32), or choose any IP address."),
-        )  # fmt: skip
+    _one_or_other(
+        items, anywhere, "ip_choice",
+        N_("Choose either any IP address or a list of addresses, not both."),
+        N_("List the IP addresses or networks allowed to use the key (e.g. 203.0.113.7, "
+           "10.0.0.0/8, 2001:db8::/32), or choose any IP address."),
+    )  # fmt: skip
     out: list[str] = []
     for item in items:
         try:
@@ -168,17 +174,12 @@ def check_origins(value: str | Iterable[str] | None, anywhere: bool) -> tuple[st
     ``anywhere``; both is refused."""
     items = entries(value)
     _limit_count(items, Text("domain"))
-    if anywhere and items:
-        raise KeyInputError(
-            "origin_choice",
-            N_("Choose either any origin or a list of domains, not both."),
-        )
-    if not anywhere and not items:
-        raise KeyInputError(
-            "origin_choice",
-            N_("List the domains whose web pages may use the key (e.g. app.example.com, "
-               "*.example.com), or choose any origin (server-side apps send none)."),
-        )  # fmt: skip
+    _one_or_other(
+        items, anywhere, "origin_choice",
+        N_("Choose either any origin or a list of domains, not both."),
+        N_("List the domains whose web pages may use the key (e.g. app.example.com, "
+           "*.example.com), or choose any origin (server-side apps send none)."),
+    )  # fmt: skip
     out: list[str] = []
     for item in items:
         text = check_origin(item)
