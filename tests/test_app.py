@@ -179,23 +179,24 @@ def test_logout_leaves_nothing_of_the_user_in_the_tab(app_env):
 
 
 def test_a_removed_user_or_a_new_password_ends_the_session_at_once(app_env, tmp_path):
-    import yaml
-
     from lib.auth.passwords import hash_password
+    from lib.store import Store
 
-    users = tmp_path / "users.yaml"
     at = login(app_test(), "vic")
     assert not at.text_input
-    data = yaml.safe_load(users.read_text())
-    data["credentials"]["usernames"]["vic"]["password"] = hash_password("a new password!", rounds=4)
-    users.write_text(yaml.safe_dump(data))
+    # users live in the database (the test's users file moved in at the first visit)
+    with Store(app_env) as db, db.write() as cur:
+        cur.execute(
+            "UPDATE users SET password_hash = ? WHERE username = 'vic'",
+            [hash_password("a new password!", rounds=4)],
+        )
     at.run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert "Your account was changed" in at.info[0].value
     at = login(at, "vic", "a new password!")
     assert not at.text_input
-    del data["credentials"]["usernames"]["vic"]
-    users.write_text(yaml.safe_dump(data))
+    with Store(app_env) as db, db.write() as cur:
+        cur.execute("DELETE FROM users WHERE username = 'vic'")
     at.run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     at = login(at, "vic", "a new password!")  # a removed user cannot sign in either

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import bcrypt
 import pytest
-import yaml
 
 from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.roles import PermissionDeniedError, can, require
 from lib.auth.users import SetupToken, UserError, UserStore, create_first_admin
+from lib.store import Store
 
 GOOD_KEY = "Vq3_xR9-bT2mLw7ZkP0sHd4JfN8cYe1GuAo6Ii5QnEr"
+
+
+@pytest.fixture
+def db(tmp_path):
+    with Store(str(tmp_path / "users.duckdb")) as s:
+        yield s
+
+
+def users_of(tmp_path, db, secrets_=None, name="users.yaml") -> UserStore:
+    """The users of the test's database (cheap bcrypt rounds); ``name`` is the old users
+    file, moved in once when it exists."""
+    return UserStore(tmp_path / name, secrets_=secrets_ or {}, store=db, rounds=4)
 
 
 @pytest.mark.parametrize(
@@ -51,8 +63,8 @@ def test_cookie_key_is_required_and_never_a_default(monkeypatch):
         cookie_key({"auth": {"cookie_key": fresh}})
 
 
-def test_first_admin_needs_the_one_time_token(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_first_admin_needs_the_one_time_token(tmp_path, db):
+    store = users_of(tmp_path, db)
     token = SetupToken()
     with pytest.raises(UserError, match="not valid"):
         create_first_admin(
@@ -66,20 +78,18 @@ def test_first_admin_needs_the_one_time_token(tmp_path):
     assert token.value is None  # used up
     with pytest.raises(UserError, match="exists already"):
         create_first_admin(store, token, "anything", "eve", "Eve", "", "correct horse battery")
-    # stored hashed, never in clear
-    text = (tmp_path / "users.yaml").read_text()
-    assert "correct horse battery" not in text
-    stored = yaml.safe_load(text)["credentials"]["usernames"]["ada"]
-    assert bcrypt.checkpw(b"correct horse battery", stored["password"].encode())
-    assert (tmp_path / "users.yaml").stat().st_mode & 0o777 == 0o600
-    assert stored["roles"] == ["admin"]
+    # stored hashed in the database, never in clear; no users file written
+    assert not (tmp_path / "users.yaml").exists()
+    assert "correct horse battery" not in str(db.query("SELECT * FROM users"))
+    stored, role = db.query("SELECT password_hash, role FROM users WHERE username = 'ada'")[0]
+    assert bcrypt.checkpw(b"correct horse battery", stored.encode()) and role == "admin"
     # and read back by a new store
-    again = UserStore(tmp_path / "users.yaml", secrets_={})
+    again = users_of(tmp_path, db)
     assert again.role_of("ada") == "admin"
 
 
-def test_adding_users_validates_input(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_adding_users_validates_input(tmp_path, db):
+    store = users_of(tmp_path, db)
     store.add("bob", "Bob", "bob@example.com", "long enough pw", "viewer")
     assert store.role_of("bob") == "viewer"
     for args, match in (
@@ -92,7 +102,7 @@ def test_adding_users_validates_input(tmp_path):
             store.add(*args)
 
 
-def test_users_from_secrets_are_read_only(tmp_path):
+def test_users_from_secrets_seed_the_database_once(tmp_path, db):
     secrets_ = {
         "auth": {
             "credentials": {
@@ -107,10 +117,15 @@ def test_users_from_secrets_are_read_only(tmp_path):
             }
         }
     }
-    store = UserStore(tmp_path / "users.yaml", secrets_=secrets_)
-    assert store.read_only and store.role_of("ops") == "analyst"
-    with pytest.raises(UserError, match="secrets"):
-        store.add("new", "New", "", "long enough pw", "viewer")
+    store = users_of(tmp_path, db, secrets_)
+    assert store.role_of("ops") == "analyst"
+    store.add("new", "New", "", "long enough pw", "viewer")  # editable: they live in the db
+    with db.write() as cur:
+        cur.execute("DELETE FROM users WHERE username = 'ops'")
+    # the secrets are not read again: a deleted user does not come back
+    assert users_of(tmp_path, db, secrets_).role_of("ops") is None
+    moved = db.query("SELECT source, users FROM user_sources")
+    assert moved == [("secrets", 1)]
 
 
 # -- passwords ---------------------------------------------------------------------------
@@ -126,8 +141,8 @@ def test_users_from_secrets_are_read_only(tmp_path):
         "x" * 73,
     ],
 )
-def test_a_password_signs_in_exactly_as_it_was_typed(tmp_path, password):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_a_password_signs_in_exactly_as_it_was_typed(tmp_path, db, password):
+    store = users_of(tmp_path, db)
     store.add("pat", "Pat", "", password, "viewer")
     assert store.verify("pat", password) == "pat"
     assert (
@@ -141,8 +156,8 @@ def test_a_password_signs_in_exactly_as_it_was_typed(tmp_path, password):
     assert store.verify("pat", password[:-1]) is None  # every character counts, past 72 bytes too
 
 
-def test_long_passphrases_differing_after_72_bytes_are_different(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_long_passphrases_differing_after_72_bytes_are_different(tmp_path, db):
+    store = users_of(tmp_path, db)
     base = "a" * 72
     store.add("pat", "Pat", "", base + "one", "viewer")
     assert store.verify("pat", base + "one") == "pat"
@@ -150,8 +165,8 @@ def test_long_passphrases_differing_after_72_bytes_are_different(tmp_path):
     assert store.verify("pat", base) is None
 
 
-def test_setup_refuses_a_bad_password_before_using_up_the_token(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_setup_refuses_a_bad_password_before_using_up_the_token(tmp_path, db):
+    store = users_of(tmp_path, db)
     token = SetupToken()
     value = token.value
     for bad, match in (("short", "at least 10"), ("p" * 1025, "at most 1024")):
@@ -166,10 +181,14 @@ def test_setup_refuses_a_bad_password_before_using_up_the_token(tmp_path):
     assert token.value is None and store.verify("ada", long_one) == "ada"
 
 
-def test_unknown_users_and_broken_hashes_are_refused_without_error(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_unknown_users_and_broken_hashes_are_refused_without_error(tmp_path, db):
+    store = users_of(tmp_path, db)
     store.add("pat", "Pat", "", "long enough pw", "viewer")
-    store.credentials["usernames"]["bad"] = {"password": "not-a-bcrypt-hash", "roles": ["viewer"]}
+    with db.write() as cur:
+        cur.execute(
+            """INSERT INTO users (username, name, role, password_hash, created_at, updated_at)
+               VALUES ('bad', 'Bad', 'viewer', 'not-a-bcrypt-hash', now(), now())"""
+        )
     assert store.verify("nobody", "long enough pw") is None
     assert store.verify("bad", "not-a-bcrypt-hash") is None
     assert store.verify("pat", "x" * 5000) is None
@@ -193,7 +212,7 @@ def test_the_hash_command_makes_hashes_the_app_accepts():
     assert check_password(long_one, hashed) and not check_password(long_one.strip(), hashed)
 
 
-def test_the_server_prints_the_setup_token_when_it_starts_without_users(tmp_path):
+def test_the_server_prints_the_setup_token_when_it_starts_without_users(tmp_path, db):
     """Importing app.py is what the server does at start (to find its ASGI app)."""
     import os
     import subprocess
@@ -218,8 +237,8 @@ def test_the_server_prints_the_setup_token_when_it_starts_without_users(tmp_path
 # -- refusals carry codes; pages word them ---------------------------------------------
 
 
-def test_user_refusals_carry_a_code_and_their_values(tmp_path):
-    store = UserStore(tmp_path / "users.yaml", secrets_={})
+def test_user_refusals_carry_a_code_and_their_values(tmp_path, db):
+    store = users_of(tmp_path, db)
     token = SetupToken()
 
     def code_of(call) -> tuple[str, dict]:
@@ -266,21 +285,10 @@ def test_user_refusals_carry_a_code_and_their_values(tmp_path):
         "no_such_user",
         {"username": "nobody"},
     )
-    kept = UserStore(
-        tmp_path / "none.yaml",
-        secrets_={
-            "auth": {"credentials": {"usernames": {"root": {"password": "x", "roles": ["admin"]}}}}
-        },
-    )
-    assert code_of(lambda: kept.add("bo", "", "", "long enough", "viewer")) == (
-        "users_in_secrets",
-        {},
-    )
-    empty_kept = UserStore(
-        tmp_path / "none.yaml", secrets_={"auth": {"credentials": {"usernames": {}}}}
-    )
-    assert code_of(lambda: first(empty_kept, SetupToken(), "x", "bo", "", "", "long enough")) == (
-        "admin_in_secrets", {})  # fmt: skip
+    assert code_of(lambda: store.add("bo", "Bo\nX", "", "long enough", "viewer")) == (
+        "bad_name", {"n": 100})  # fmt: skip
+    assert code_of(lambda: store.add("bo", "Bo", "not-an-address", "long enough", "viewer")) == (
+        "bad_email", {})  # fmt: skip
 
 
 def test_cookie_key_refusals_carry_a_code(monkeypatch):

@@ -22,7 +22,7 @@ from typing import Literal
 from lib.auth.signing import sign, verify
 from lib.errors import StoreError
 from lib.store import Store
-from lib.store.db import WriteBusyError
+from lib.store.db import Cursor, WriteBusyError
 
 IDLE_S = 8 * 3600  # a session unused this long ends
 MAX_AGE_S = 24 * 3600  # and every session ends this long after sign-in
@@ -151,6 +151,19 @@ def _end_where(
             f"UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND {where}",
             [now, reason, *params],
         ).scalar()  # DuckDB answers an UPDATE with the number of rows it changed
+
+
+def end_in(
+    cur: Cursor, username: str, now: datetime, reason: EndReason, short_id: str | None = None
+) -> int:
+    """End the live sessions of ``username`` (only the one whose ``SessionInfo.short_id`` is
+    ``short_id``, when given) in the caller's transaction; returns how many."""
+    sql = "UPDATE auth_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND username = ?"
+    params: list = [_utc(now), reason, username]
+    if short_id is not None:
+        sql += " AND left(token_hash, 8) = ?"
+        params.append(short_id)
+    return int(cur.execute(sql, params).scalar() or 0)
 
 
 def end(store: Store, token: str, now: datetime, reason: EndReason = "logout") -> int:

@@ -117,3 +117,30 @@ class LoginThrottle:
             fails = self._clients.get(client)
             if fails is not None and at in fails.times:
                 fails.times.remove(at)
+
+    def clear_user(self, username: str, before: float | None = None) -> int:
+        """Forget the failed sign-ins on ``username`` from every client (only those at or
+        before ``before``, when given): an admin unlocked the account. Those failures are
+        taken back from the clients' own counts too. Returns how many were forgotten."""
+        name = self._name(username)
+        forgotten = 0
+        with self._lock:
+            for pair in [p for p in self._pairs if p[1] == name]:
+                fails = self._pairs[pair]
+                gone = [t for t in fails.times if before is None or t <= before]
+                for t in gone:
+                    fails.times.remove(t)
+                    client = self._clients.get(pair[0])
+                    if client is not None and t in client.times:
+                        client.times.remove(t)
+                forgotten += len(gone)
+                if not fails.times:
+                    del self._pairs[pair]
+        return forgotten
+
+    def locked(self, username: str, now: float) -> bool:
+        """True when some client must wait before trying ``username`` again."""
+        name = self._name(username)
+        with self._lock:
+            clients = [p[0] for p in self._pairs if p[1] == name]
+            return any(self._wait(c, name, now) > 0 for c in clients)

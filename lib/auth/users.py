@@ -1,45 +1,69 @@
-"""The user list: bcrypt-hashed passwords and a role per user.
+"""The users: bcrypt-hashed passwords, a role and a status per user, in the database.
 
-Users live in a YAML file (``data/users.yaml`` by default, git-ignored; ``TOKENBOARD_USERS``
-moves it) in streamlit-authenticator's credentials format, or — read-only, for cloud
-deployments — under ``[auth.credentials.usernames.<name>]`` in the app's secrets. There is
-no self-registration: the first admin is created with a one-time setup token that the
-server prints to its log, and admins add everyone else.
+Users live in the ``users`` table (a Streamlit Community Cloud disk does not keep files; a
+``md:`` database does). Two older places are copied in ONCE per database, then never read:
+
+- the YAML users file (``data/users.yaml``, or ``TOKENBOARD_USERS``) in
+  streamlit-authenticator's format: the server log says which file was moved, and the audit
+  log keeps a ``users_migrated`` entry (the file can then be deleted);
+- the users under ``[auth.credentials.usernames.<name>]`` in the app's secrets: they seed
+  the database the first time the app opens it (a new ``md:`` database is seeded again);
+  later edits of that section are ignored; change users in the app or with
+  ``python -m lib.cli users``.
+
+There is no self-registration: the first admin is created with a one-time setup token that
+the server prints to its log, and admins add or invite everyone else (``lib.auth.admin``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from lib.auth.keys import AuthConfigError
 from lib.auth.passwords import PasswordCode, PasswordError, check_password, hash_password
 from lib.auth.passwords import validate as validate_password
 from lib.auth.roles import ROLES
-from lib.config import PROJECT_ROOT, read_secrets
-from lib.errors import TokenboardError
+from lib.config import PROJECT_ROOT, read_secrets, resolve_db_path
+from lib.errors import StoreError, TokenboardError
+from lib.store import Store
+from lib.store.audit import audit
+from lib.store.db import Cursor
 
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_NAME = 100  # characters of a full name
+MAX_EMAIL = 254  # characters of an e-mail address
+Status = Literal["active", "disabled"]
+
+log = logging.getLogger("tokenboard")
 
 
 # Why a user cannot be created or changed (the password's own codes included):
 # bad_username; unknown_role (values: role, roles); user_exists, no_such_user (username);
-# users_in_secrets (users are read-only, kept in the app's secrets); admin_exists and
-# admin_in_secrets (no first admin to create); bad_setup_token; password_too_short and
+# admin_exists (no first admin to create); bad_setup_token; bad_name (n: the limit in
+# characters); bad_email; last_admin (the last active admin cannot lose that);
+# not_yourself (an admin cannot disable or delete their own account); wrong_password (the
+# current password given is not the account's); password_unchanged (the new password is the
+# old one); invitation_invalid (a link that is used, expired, withdrawn or unknown: one code
+# for all); no_such_session; bad_days (values: min, max); password_too_short and
 # password_too_long (n, in characters); password_nul.
 UserCode = (
     Literal[
-        "bad_username", "unknown_role", "user_exists", "no_such_user", "users_in_secrets",
-        "admin_exists", "admin_in_secrets", "bad_setup_token",
+        "bad_username", "unknown_role", "user_exists", "no_such_user", "admin_exists",
+        "bad_setup_token", "bad_name", "bad_email", "last_admin", "not_yourself",
+        "wrong_password", "password_unchanged", "invitation_invalid", "no_such_session",
+        "bad_days",
     ]
     | PasswordCode
 )  # fmt: skip
@@ -57,15 +81,43 @@ class UserError(TokenboardError):
 
 
 def users_file() -> Path:
+    """The old YAML users file, read once to move its users into the database."""
     return Path(os.environ.get("TOKENBOARD_USERS", str(DEFAULT_USERS_FILE)))
 
 
 @dataclass(frozen=True)
 class User:
+    """One user as stored (never the password hash). Times are UTC."""
+
     username: str
     name: str
     email: str
     role: str
+    status: Status = "active"
+    must_change_password: bool = False
+    language: str | None = None
+    created_at: datetime | None = None
+    created_by: str | None = None
+    last_sign_in: datetime | None = None
+    unlocked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+_COLUMNS = (
+    "username, name, email, role, status, must_change_password, language, created_at, "
+    "created_by, last_sign_in, unlocked_at"
+)
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]), *row[6:])
+
+
+def _utc(now: datetime) -> datetime:
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
 def _from_secrets(secrets_: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
@@ -74,194 +126,333 @@ def _from_secrets(secrets_: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
         return None
     creds = auth.get("credentials")
     if isinstance(creds, dict) and isinstance(creds.get("usernames"), dict):
-        return {k: dict(v) for k, v in creds["usernames"].items()}
+        return {k: dict(v) for k, v in creds["usernames"].items() if isinstance(v, dict)}
     return None
 
 
+def _read_file(path: Path) -> dict[str, dict[str, Any]] | None:
+    """The users of an old YAML users file, ``None`` when there is no such file."""
+    from lib.auth.keys import AuthConfigError
+
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        return None
+    except (OSError, yaml.YAMLError) as err:
+        raise AuthConfigError(
+            f"The user file {path} cannot be read: {err}",
+            "users_file",
+            path=str(path),
+            error=str(err),
+        ) from None
+    creds = data.get("credentials") if isinstance(data, dict) else None
+    users = (creds or {}).get("usernames") if isinstance(creds, dict) else None
+    return {str(k): dict(v) for k, v in (users or {}).items() if isinstance(v, dict)}
+
+
+def check_name(name: str) -> str:
+    """A full name as stored (trimmed); raises ``UserError`` ``bad_name`` past ``MAX_NAME``
+    characters or with control characters."""
+    name = name.strip()
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise UserError(
+            "bad_name", f"A name has at most {MAX_NAME} characters, on one line.", n=MAX_NAME
+        )
+    return name
+
+
+def check_email(email: str) -> str:
+    """An e-mail address as stored (trimmed; empty allowed); raises ``UserError``
+    ``bad_email`` unless it looks like ``name@domain.tld``."""
+    email = email.strip()
+    if email and (len(email) > MAX_EMAIL or not _EMAIL_RE.match(email)):
+        raise UserError("bad_email", "An e-mail address looks like name@example.com.")
+    return email
+
+
+def check_username(username: str) -> str:
+    """The username as stored (trimmed, lower case); raises ``UserError`` ``bad_username``."""
+    username = username.strip().lower()
+    if not _USERNAME_RE.match(username):
+        raise UserError(
+            "bad_username",
+            "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
+        )
+    return username
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(
+            "unknown_role",
+            f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.",
+            role=role,
+            roles=", ".join(ROLES),
+        )
+    return role
+
+
+def check_new_password(password: str) -> None:
+    """Raise ``UserError`` with the password rule's code unless ``password`` passes it."""
+    try:
+        validate_password(password)
+    except PasswordError as err:
+        values = {} if err.n is None else {"n": err.n}
+        raise UserError(err.code, str(err), **values) from None
+
+
 class UserStore:
-    """Credentials in streamlit-authenticator's format, with Tokenboard's roles.
+    """The users of one database. ``path`` is the old YAML users file and ``secrets_`` the
+    app's secrets, each copied into the database once (see the module's docstring);
+    ``store`` is the database (default: the configured one). ``rounds`` is the bcrypt cost
+    of new hashes (tests use 4). Safe to share between threads."""
 
-    ``credentials`` is the dict handed to the login widget; keep one ``UserStore`` per
-    process so failed-login counters are shared by every session.
-    """
-
-    def __init__(self, path: Path | None = None, secrets_: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        secrets_: dict[str, Any] | None = None,
+        *,
+        store: Store | None = None,
+        rounds: int = 12,
+    ) -> None:
         self.path = path or users_file()
-        secrets_ = read_secrets() if secrets_ is None else secrets_
-        from_secrets = _from_secrets(secrets_)
-        self.read_only = from_secrets is not None
+        self.store = store if store is not None else Store(resolve_db_path(None))
+        self.rounds = rounds
+        self.read_only = False  # kept for callers of the file era: users are always editable
+        self._cost_cache: int | None = None
         self._lock = threading.Lock()
-        self._mtime = self._file_mtime()
-        users = from_secrets if from_secrets is not None else self._load_file()
-        self.credentials: dict[str, Any] = {"usernames": users}
+        self._move_in(read_secrets() if secrets_ is None else secrets_)
 
-    def _file_mtime(self) -> float | None:
+    # -- the once-migration -----------------------------------------------------------------
+    def _move_in(self, secrets_: dict[str, Any]) -> None:
+        done = {r[0] for r in self.store.query("SELECT source FROM user_sources")}
+        if "file" not in done:
+            found = _read_file(self.path)
+            if found is not None:
+                self._copy("file", str(self.path), found)
+        if "secrets" not in done:
+            kept = _from_secrets(secrets_)
+            if kept:
+                self._copy("secrets", "[auth.credentials]", kept)
+
+    def _copy(self, source: str, location: str, found: dict[str, dict[str, Any]]) -> None:
+        now = datetime.now(UTC)
+        moved: list[str] = []
         try:
-            return self.path.stat().st_mtime_ns
-        except OSError:
-            return None
-
-    def refresh(self) -> None:
-        """Read the users file again when it changed on disk (an admin edited it, or another
-        process added a user): a deleted user or a changed password takes effect at once."""
-        if self.read_only:
+            with self.store.write() as cur:
+                if cur.execute(
+                    "SELECT count(*) FROM user_sources WHERE source = ?", [source]
+                ).scalar():
+                    return  # another process moved them meanwhile
+                for raw, d in sorted(found.items()):
+                    name = raw.strip().lower()
+                    if not _USERNAME_RE.match(name) or _exists(cur, name):
+                        log.warning("User %r of %s not moved (bad or taken name).", raw, location)
+                        continue
+                    roles = d.get("roles") or []
+                    role = next((r for r in ROLES if r in roles), None)
+                    language = d.get("language")
+                    cur.execute(
+                        f"""INSERT INTO users ({_INSERT}) VALUES (?, ?, ?, ?, ?, ?, ?, false, ?,
+                            NULL, ?)""",
+                        [name, str(d.get("name") or name)[:MAX_NAME], str(d.get("email") or ""),
+                         role or "viewer", language if isinstance(language, str) and language else None,
+                         str(d.get("password") or ""), "active" if role else "disabled", now, now],
+                    )  # fmt: skip
+                    moved.append(name)
+                cur.execute(
+                    "INSERT INTO user_sources VALUES (?, ?, ?, ?)",
+                    [source, location, len(moved), now],
+                )
+                audit(cur, now, None, "users_migrated", source,
+                      {"from": location, "users": len(moved), "usernames": moved})  # fmt: skip
+        except StoreError:
+            if not self.store.scalar(
+                "SELECT count(*) FROM user_sources WHERE source = ?", [source]
+            ):
+                raise
             return
-        with self._lock:
-            mtime = self._file_mtime()
-            if mtime != self._mtime:
-                self.credentials["usernames"] = self._load_file()
-                self._mtime = mtime
+        if source == "file":
+            log.warning(
+                "Tokenboard moved %d user(s) of %s into the database; that file is no longer "
+                "read and can be deleted.",
+                len(moved),
+                location,
+            )
+        else:
+            log.warning(
+                "Tokenboard copied %d user(s) of the app's secrets ([auth.credentials]) into "
+                "the database; later edits of that section are not read.",
+                len(moved),
+            )
 
-    def _load_file(self) -> dict[str, dict[str, Any]]:
-        try:
-            with self.path.open(encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except FileNotFoundError:
-            return {}
-        except (OSError, yaml.YAMLError) as err:
-            raise AuthConfigError(
-                f"The user file {self.path} cannot be read: {err}",
-                "users_file",
-                path=str(self.path),
-                error=str(err),
-            ) from None
-        users = (data.get("credentials") or {}).get("usernames") or {}
-        return {k: dict(v) for k, v in users.items()}
-
-    def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        clean = {
-            u: {
-                k: v
-                for k, v in d.items()
-                if k in ("name", "email", "password", "roles", "language")
-            }
-            for u, d in self.credentials["usernames"].items()
-        }
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            yaml.safe_dump({"credentials": {"usernames": clean}}, fh, allow_unicode=True)
-        os.chmod(tmp, 0o600)
-        tmp.replace(self.path)
-        self._mtime = self._file_mtime()
+    # -- reading ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Nothing to do: every call reads the database (kept for callers of the file era)."""
 
     @property
     def empty(self) -> bool:
-        return not self.credentials["usernames"]
+        return not self.store.scalar("SELECT count(*) FROM users")
 
     def users(self) -> list[User]:
-        """Every user by username; ``role`` is "" for one whose roles name none Tokenboard
-        knows (such a user may not sign in)."""
-        return [
-            User(u, d.get("name", u), d.get("email", ""), self.role_of(u) or "")
-            for u, d in sorted(self.credentials["usernames"].items())
-        ]
+        """Every user by username."""
+        rows = self.store.query(f"SELECT {_COLUMNS} FROM users ORDER BY username")
+        return [_user(r) for r in rows]
+
+    def get(self, username: str | None) -> User | None:
+        if not username:
+            return None
+        rows = self.store.query(f"SELECT {_COLUMNS} FROM users WHERE username = ?", [username])
+        return _user(rows[0]) if rows else None
+
+    def _hash(self, username: str) -> str | None:
+        return self.store.scalar("SELECT password_hash FROM users WHERE username = ?", [username])
 
     def verify(self, username: str, password: str) -> str | None:
-        """The canonical username when ``password`` is this user's, else ``None``. Takes as
-        long for an unknown name as for a wrong password."""
-        name = username.strip().lower()
-        d = self.credentials["usernames"].get(name)
-        hashed = d.get("password") if d else None
-        return name if check_password(password, hashed, self._cost()) and d else None
+        """The canonical username when ``password`` is this user's (whatever their status),
+        else ``None``. Takes as long for an unknown name as for a wrong password."""
+        name = username.strip().lower()[:200]
+        hashed = self._hash(name)
+        return name if check_password(password, hashed, self._cost()) and hashed else None
 
     def _cost(self) -> int:
         """The bcrypt cost of the stored hashes, so an unknown name is checked as slowly."""
-        for d in self.credentials["usernames"].values():
-            parts = str(d.get("password") or "").split("$")
-            if len(parts) > 3 and parts[2].isdigit():
-                return int(parts[2])
-        return 12
+        if self._cost_cache is None:
+            for (h,) in self.store.query("SELECT password_hash FROM users LIMIT 20"):
+                parts = str(h or "").split("$")
+                if len(parts) > 3 and parts[2].isdigit():
+                    self._cost_cache = int(parts[2])
+                    break
+        return self._cost_cache or self.rounds
 
     def credential_tag(self, username: str) -> str | None:
         """A fingerprint of the user's password hash and role: it changes when either does,
-        which ends the user's sessions. ``None`` when there is no such user."""
-        d = self.credentials["usernames"].get(username)
-        if not d:
+        which ends the user's sessions. ``None`` when there is no such user or the account is
+        disabled (its sessions end too)."""
+        rows = self.store.query(
+            "SELECT password_hash, role, status FROM users WHERE username = ?", [username]
+        )
+        if not rows or rows[0][2] != "active":
             return None
-        text = f"{d.get('password')}|{self.role_of(username)}"
+        text = f"{rows[0][0]}|{rows[0][1]}"
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def role_of(self, username: str | None) -> str | None:
-        d = self.credentials["usernames"].get(username or "")
-        if not d:
-            return None
-        roles = d.get("roles") or []
-        return next((r for r in ROLES if r in roles), None)
+        """The role of an active user; ``None`` for no such user or a disabled account."""
+        user = self.get(username)
+        return user.role if user and user.active and user.role in ROLES else None
 
+    def language_of(self, username: str | None) -> str | None:
+        """The language code the user chose ("en", "fr"), or ``None`` when they chose none."""
+        user = self.get(username)
+        return user.language if user and user.language else None
+
+    def set_language(self, username: str, language: str) -> None:
+        """Save the user's language (a code such as "fr"; the caller checks it is one the app
+        has). Raises ``UserError`` for an unknown user."""
+        with self.store.write() as cur:
+            changed = cur.execute(
+                "UPDATE users SET language = ?, updated_at = ? WHERE username = ?",
+                [language, datetime.now(UTC), username],
+            ).scalar()
+        if not changed:
+            raise UserError(
+                "no_such_user", f"The user {username} does not exist.", username=username
+            )
+
+    def signed_in(self, username: str, now: datetime) -> None:
+        """Record a sign-in (the Users tab shows the last one); skipped while an import holds
+        the database."""
+        from lib.store.db import WriteBusyError
+
+        try:
+            with self.store.write(wait=False) as cur:
+                cur.execute(
+                    "UPDATE users SET last_sign_in = ? WHERE username = ?", [_utc(now), username]
+                )
+        except WriteBusyError:
+            pass
+
+    # -- writing ---------------------------------------------------------------------------
     def validate_new(self, username: str, password: str, role: str) -> str:
         """Check a new user before anything is changed or used up; returns the username as
         it will be stored. Raises ``UserError``."""
-        username = username.strip().lower()
-        if not _USERNAME_RE.match(username):
-            raise UserError(
-                "bad_username",
-                "A username is 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
-            )
-        if role not in ROLES:
-            raise UserError(
-                "unknown_role",
-                f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.",
-                role=role,
-                roles=", ".join(ROLES),
-            )
-        try:
-            validate_password(password)
-        except PasswordError as err:
-            values = {} if err.n is None else {"n": err.n}
-            raise UserError(err.code, str(err), **values) from None
-        if username in self.credentials["usernames"]:
+        username = check_username(username)
+        check_role(role)
+        check_new_password(password)
+        if self.get(username) is not None:
             raise UserError(
                 "user_exists", f"The user {username} exists already.", username=username
             )
         return username
 
-    def add(self, username: str, name: str, email: str, password: str, role: str) -> User:
-        """Create a user (admins only, checked by the caller)."""
-        if self.read_only:
+    def hash(self, password: str) -> str:
+        return hash_password(password, self.rounds)
+
+    def insert(
+        self,
+        cur: Cursor,
+        username: str,
+        name: str,
+        email: str,
+        password: str,
+        role: str,
+        now: datetime,
+        *,
+        created_by: str | None = None,
+        must_change: bool = False,
+    ) -> User:
+        """Insert a checked new user in the caller's transaction (``validate_new`` first)."""
+        if _exists(cur, username):
             raise UserError(
-                "users_in_secrets", "Users come from the app's secrets here; edit them there."
+                "user_exists", f"The user {username} exists already.", username=username
             )
-        self.refresh()  # never overwrite users added elsewhere
+        name = check_name(name) or username
+        email = check_email(email)
+        now = _utc(now)
+        cur.execute(
+            f"INSERT INTO users ({_INSERT}) VALUES (?, ?, ?, ?, NULL, ?, 'active', ?, ?, ?, ?)",
+            [username, name, email, role, self.hash(password), must_change, now, created_by, now],
+        )
+        return User(username, name, email, role, "active", must_change, None, now, created_by)
+
+    def add(
+        self,
+        username: str,
+        name: str,
+        email: str,
+        password: str,
+        role: str,
+        *,
+        actor: str | None = None,
+        from_ip: str | None = None,
+        must_change: bool = False,
+        now: datetime | None = None,
+    ) -> User:
+        """Create a user, audited (``user_created``). Admins only: checked by the callers
+        (``lib.auth.admin.create_user``, the first-admin setup)."""
         username = self.validate_new(username, password, role)
-        with self._lock:
-            if username in self.credentials["usernames"]:
-                raise UserError(
-                    "user_exists", f"The user {username} exists already.", username=username
-                )
-            self.credentials["usernames"][username] = {
-                "name": name.strip() or username,
-                "email": email.strip(),
-                "password": hash_password(password),
-                "roles": [role],
-            }
-            self._save()
-        return User(username, name, email, role)
+        check_name(name)
+        check_email(email)
+        now = _utc(now or datetime.now(UTC))
+        with self.store.write() as cur:
+            user = self.insert(cur, username, name, email, password, role, now,
+                               created_by=actor, must_change=must_change)  # fmt: skip
+            audit(cur, now, actor or username, "user_created", username,
+                  {"role": role, "must_change_password": must_change}, from_ip)  # fmt: skip
+        self._cost_cache = None
+        return user
 
-    def language_of(self, username: str | None) -> str | None:
-        """The language code the user chose ("en", "fr"), or ``None`` when they chose none."""
-        d = self.credentials["usernames"].get(username or "")
-        value = d.get("language") if d else None
-        return value if isinstance(value, str) and value else None
 
-    def set_language(self, username: str, language: str) -> None:
-        """Save the user's language (a code such as "fr"; the caller checks it is one the app
-        has). Raises ``UserError`` for users kept in the secrets or an unknown user."""
-        if self.read_only:
-            raise UserError(
-                "users_in_secrets", "Users come from the app's secrets here; edit them there."
-            )
-        self.refresh()  # never overwrite users added elsewhere
-        with self._lock:
-            d = self.credentials["usernames"].get(username)
-            if d is None:
-                raise UserError(
-                    "no_such_user", f"The user {username} does not exist.", username=username
-                )
-            if d.get("language") != language:
-                d["language"] = language
-                self._save()
+_INSERT = (
+    "username, name, email, role, language, password_hash, status, must_change_password, "
+    "created_at, created_by, updated_at"
+)
+
+
+def _exists(cur: Cursor, username: str) -> bool:
+    return bool(cur.execute("SELECT count(*) FROM users WHERE username = ?", [username]).scalar())
 
 
 class SetupToken:
@@ -303,12 +494,22 @@ def setup_token() -> SetupToken:
 
 
 def announce_setup_token(path: Path | None = None) -> None:
-    """At server start: print the setup token when there are no users yet."""
+    """At server start: print the setup token when there are no users yet. A local database
+    file that does not exist yet has none (unless the old users file or the secrets hold
+    some, which move in at the first visit): it is not created here."""
     try:
-        if UserStore(path).empty:
-            setup_token()
+        db = resolve_db_path(None)
+        local = db != ":memory:" and not db.startswith("md:")
+        if local and not os.path.exists(db):
+            found = _read_file(path or users_file())
+            if not found and not _from_secrets(read_secrets()):
+                setup_token()
+            return
+        with Store(db) as store:
+            if UserStore(path, store=store).empty:
+                setup_token()
     except TokenboardError:
-        pass  # the app says what is wrong with the users file at the first visit
+        pass  # the app says what is wrong at the first visit
 
 
 def create_first_admin(
@@ -319,17 +520,17 @@ def create_first_admin(
     name: str,
     email: str,
     password: str,
+    *,
+    from_ip: str | None = None,
 ) -> User:
     """Create the first admin, only with the setup token and only while there are no users."""
     if not store.empty:
         raise UserError("admin_exists", "An admin exists already; ask them to add you.")
-    if store.read_only:
-        raise UserError(
-            "admin_in_secrets", "Users come from the app's secrets here; add the admin there."
-        )
     store.validate_new(username, password, "admin")  # before the token is used up
+    check_name(name)
+    check_email(email)
     if not token.consume(given_token):
         raise UserError(
             "bad_setup_token", "That setup token is not valid. Copy it from the server log."
         )
-    return store.add(username, name, email, password, "admin")
+    return store.add(username, name, email, password, "admin", from_ip=from_ip)

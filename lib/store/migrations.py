@@ -699,6 +699,48 @@ V20 = """
 ALTER TABLE request_events ADD COLUMN IF NOT EXISTS ttft_ms INTEGER;
 """
 
+V21 = """
+-- Users and sign-in live in the database (they lived in a YAML file). Passwords are bcrypt
+-- hashes; invitations and reset links keep only the SHA-256 of their one-time token.
+CREATE TABLE users (
+    username VARCHAR PRIMARY KEY,     -- lower case, 2-32 of a-z 0-9 . _ -
+    name VARCHAR NOT NULL,
+    email VARCHAR NOT NULL DEFAULT '',
+    role VARCHAR NOT NULL,            -- admin | analyst | viewer
+    language VARCHAR,                 -- en | fr; NULL: none chosen
+    password_hash VARCHAR NOT NULL,   -- bcrypt
+    status VARCHAR NOT NULL DEFAULT 'active',  -- active | disabled
+    must_change_password BOOLEAN NOT NULL DEFAULT false,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by VARCHAR,               -- NULL: set up, migrated or seeded
+    updated_at TIMESTAMPTZ NOT NULL,
+    last_sign_in TIMESTAMPTZ,
+    unlocked_at TIMESTAMPTZ           -- an admin cleared the failed sign-ins before this time
+);
+
+CREATE TABLE invitations (
+    token_hash VARCHAR PRIMARY KEY,   -- sha256 hex of the one-time token
+    kind VARCHAR NOT NULL,            -- invite | reset (a password reset link)
+    username VARCHAR NOT NULL,
+    email VARCHAR NOT NULL DEFAULT '',
+    role VARCHAR NOT NULL,
+    created_by VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ,
+    revoked_at TIMESTAMPTZ
+);
+
+-- Where users were copied from, once per database: 'file' (the old YAML users file) and
+-- 'secrets' (the app's [auth.credentials]); neither is read again afterwards.
+CREATE TABLE user_sources (
+    source VARCHAR PRIMARY KEY,
+    location VARCHAR,
+    users INTEGER NOT NULL,
+    migrated_at TIMESTAMPTZ NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -720,4 +762,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (18, "the Retry-After of request events", V18),
     (19, "Tokenboard keys (hashed) and the audit log of security actions", V19),
     (20, "the time to first token of request events", V20),
+    (21, "users, invitations and reset links in the database", V21),
 ]

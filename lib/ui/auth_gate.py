@@ -4,7 +4,14 @@
   the app with a message (anyone knowing the key could sign cookies).
 - No self-registration: with no users, a form creates the first admin, and it accepts only
   the one-time setup token that the server printed to its log at start (once per process).
-  The new admin is signed in at once.
+  The new admin is signed in at once. Others come by an admin or an invitation: a
+  signed-out visitor opening ``/?invite=<token>`` (or a reset link, ``/?reset=<token>``)
+  gets a form to accept it; the token leaves the URL at once, and a used, expired, withdrawn
+  or unknown link gets one message for all.
+- A disabled account is refused; when the password given is right it is told so (only the
+  holder of the password learns that the account exists and is disabled). A user who must
+  change their password (a reset by an admin) chooses a new one before anything else: the
+  session starts only then.
 - Passwords are used exactly as typed. Failed sign-ins slow down the client that makes
   them (``lib.auth.throttle``), never the account for everyone, and the answer is the same
   for unknown and known usernames.
@@ -25,13 +32,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib.auth import device, sessions
+from lib.auth import admin, device, sessions
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.passwords import MIN_LENGTH
 from lib.auth.throttle import LoginThrottle, client_network
 from lib.auth.users import UserError, UserStore, create_first_admin, setup_token, users_file
 from lib.auth.web import COOKIE_NAME, LOGOUT_PATH, SESSION_PATH
+from lib.config import resolve_db_path
 from lib.errors import TokenboardError
 from lib.i18n import N_
 from lib.store import Store
@@ -59,25 +67,29 @@ class SignedIn:
 
 
 @st.cache_resource(show_spinner=False)
-def _user_store(path: str) -> UserStore:
-    return UserStore(Path(path))
+def _user_store(db: str, path: str) -> UserStore:
+    return UserStore(Path(path), store=get_store())
 
 
 def user_store() -> UserStore:
-    """One user store per process (and file), read again whenever the file changes."""
-    users = _user_store(str(users_file()))
-    users.refresh()
-    return users
+    """One user store per process (and database): the old users file, if any, moves into
+    the database the first time."""
+    return _user_store(resolve_db_path(None), str(users_file()))
 
 
 @st.cache_resource(show_spinner=False)
-def _throttle(path: str) -> LoginThrottle:
+def _throttle(db: str) -> LoginThrottle:
     return LoginThrottle()
 
 
 def login_throttle() -> LoginThrottle:
-    """One throttle per process (and user file), shared by every session."""
-    return _throttle(str(users_file()))
+    """One throttle per process (and database), shared by every session."""
+    return _throttle(resolve_db_path(None))
+
+
+def client_address() -> str:
+    """The address the server sees for this browser ("unknown" when it has none)."""
+    return _address()
 
 
 def _address() -> str:
@@ -147,7 +159,9 @@ def _first_admin_form(users: UserStore) -> None:
             st.error(_("The two passwords differ."))
             return
         try:
-            user = create_first_admin(users, token, given, username, name, email, password)
+            user = create_first_admin(
+                users, token, given, username, name, email, password, from_ip=_address()
+            )
         except UserError as err:
             st.error(user_error(err))
             return
@@ -269,7 +283,10 @@ _NOTICES = {  # message ids; {hours} is filled in when shown
     "logout": N_("You are logged out."),
     "everywhere": N_("You are logged out on every device."),
     "changed": N_("Your account was changed (password, role or removal). Please log in again."),
-}
+    "link": N_("This link is not valid: it was used, it expired or it was withdrawn. Ask an "
+               "admin for a new one."),
+    "password_set": N_("Your new password is saved."),
+}  # fmt: skip
 
 
 def _login_form(users: UserStore, store: Store) -> None:
@@ -299,6 +316,9 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
     client, dev = _client(username, key)
     now = sessions.utcnow()
     at = now.timestamp()
+    unlocked = users.get(username.strip().lower()[:200])
+    if unlocked is not None and unlocked.unlocked_at is not None:  # an admin unlocked it
+        throttle.clear_user(unlocked.username, before=unlocked.unlocked_at.timestamp())
     wait = throttle.begin(client, username, at)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
@@ -311,10 +331,17 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
         )
         return
     name = users.verify(username, password)
-    if name is None or users.role_of(name) is None:
+    user = users.get(name)
+    if name is None or user is None:
         st.error(_("Username or password is incorrect."))
         return
+    if not user.active:  # the right password: only its holder learns this
+        st.error(_("This account is disabled. Ask an admin to enable it."))
+        return
     throttle.succeeded(client, username, at)
+    if user.must_change_password:
+        st.session_state[_MUST_CHANGE] = {"username": name, "at": at, "device": dev}
+        st.rerun()
     _start_session(users, store, name, key, dev)
     st.rerun()
 
@@ -325,6 +352,7 @@ def _start_session(users: UserStore, store: Store, name: str, key: str, dev: str
         store, name, sessions.utcnow(), tag=users.credential_tag(name), client_ip=_address(),
         user_agent=_user_agent(),
     )  # fmt: skip
+    users.signed_in(name, sessions.utcnow())
     st.session_state[_SESSION], st.session_state[_USER] = token, name
     _set_cookies(sessions.cookie_value(token, key), device.new_value(name, key, dev))
 
@@ -349,15 +377,143 @@ def require_login() -> SignedIn:
         _sync_cookie()
         st.stop()
     store = get_store()
+    link = _take_link()
     username = _session_user(store, users, key)
     if username is None:
-        _login_form(users, store)
+        if link is not None or st.session_state.get(_LINK):
+            _link_form(users, store, key)
+        elif st.session_state.get(_MUST_CHANGE):
+            _must_change_form(users, store, key)
+        else:
+            _login_form(users, store)
         _sync_cookie()  # once per run, after anything that may have asked for it
         st.stop()
+    st.session_state.pop(_LINK, None)  # signed in already: a link opened now is ignored
     _sync_cookie()
-    role = users.role_of(username)
-    if role is None:
+    user = users.get(username)
+    if user is None or users.role_of(username) is None:
         st.error(_("Your account has no role. Ask an admin to give you one."))
         st.stop()
-    name = users.credentials["usernames"].get(username, {}).get("name") or username
-    return SignedIn(username, name, role, users.language_of(username))
+    return SignedIn(username, user.name or username, user.role, user.language)
+
+
+def restart_session(username: str) -> None:
+    """After the user changed their own password (which ends every session of theirs): a new
+    session for this tab, so they stay signed in here only."""
+    key = cookie_key()
+    dev = _client(username, key)[1]
+    _start_session(user_store(), get_store(), username, key, dev)
+
+
+# -- links: invitations and reset links, and the password a user must change ---------------
+_LINK = "tb_link"  # (kind, token) of the link this tab opened, kept out of the URL
+_MUST_CHANGE = "tb_must_change"  # {username, at, device}: signed in with a password to change
+MUST_CHANGE_S = 10 * 60  # the new password is to be chosen within this time
+
+
+def _take_link() -> tuple[str, str] | None:
+    """Move an ``invite``/``reset`` token from the URL into this tab's state (the URL, the
+    browser's history and any log of it lose it at once); returns it."""
+    found = None
+    for param in ("invite", "reset"):
+        value = st.query_params.get(param)
+        if param in st.query_params:
+            del st.query_params[param]
+        if isinstance(value, str) and value:
+            found = ("invite" if param == "invite" else "reset", value[:200])
+    if found is not None:
+        st.session_state[_LINK] = found
+        st.session_state.pop(_MUST_CHANGE, None)
+    return found
+
+
+def _passwords(label_new: str) -> tuple[str, str]:
+    first = st.text_input(
+        label_new,
+        type="password",
+        autocomplete="new-password",
+        help=_("At least {n} characters; spaces count", n=MIN_LENGTH),
+    )
+    again = st.text_input(_("Repeat password"), type="password", autocomplete="new-password")
+    return first, again
+
+
+def _link_form(users: UserStore, store: Store, key: str) -> None:
+    kind, token = st.session_state[_LINK]
+    now = sessions.utcnow()
+    try:
+        opened = admin.open_link(users, token, kind, now)
+    except UserError:
+        st.session_state.pop(_LINK, None)
+        st.session_state["tb_notice"] = "link"
+        _login_form(users, store)
+        return
+    with _narrow():
+        language_switch(st.container(horizontal_alignment="right"))
+        if opened.kind == "invite":
+            st.title(_("Join Tokenboard"))
+            st.write(_("You are invited as **{username}**. Choose your name and a password.",
+                       username=md(opened.username)))  # fmt: skip
+        else:
+            st.title(_("Choose a new password"))
+            st.write(_("Choose a new password for **{username}**.", username=md(opened.username)))
+        with st.form("tb_link_form"):
+            name = st.text_input(_("Full name")) if opened.kind == "invite" else ""
+            first, again = _passwords(_("Password"))
+            label = _("Create my account") if opened.kind == "invite" else _("Save and sign in")
+            submitted = st.form_submit_button(label, type="primary", width="stretch")
+    if not submitted:
+        return
+    if first != again:
+        st.error(_("The two passwords differ."))
+        return
+    try:
+        if opened.kind == "invite":
+            username = admin.accept_invitation(users, token, name, first, now, _address()).username
+        else:
+            username = admin.use_reset_link(users, token, first, now, _address())
+    except UserError as err:
+        if err.code == "invitation_invalid":
+            st.session_state.pop(_LINK, None)
+            st.session_state["tb_notice"] = "link"
+            st.rerun()
+        st.error(user_error(err))
+        return
+    st.session_state.pop(_LINK, None)
+    _start_session(users, store, username, key, _client(username, key)[1])
+    st.rerun()
+
+
+def _must_change_form(users: UserStore, store: Store, key: str) -> None:
+    pending = st.session_state[_MUST_CHANGE]
+    now = sessions.utcnow()
+    if now.timestamp() - pending["at"] > MUST_CHANGE_S:
+        del st.session_state[_MUST_CHANGE]
+        _login_form(users, store)
+        return
+    with _narrow():
+        language_switch(st.container(horizontal_alignment="right"))
+        st.title(_("Choose a new password"))
+        st.write(_("Your password was reset by an admin: choose a new one to continue."))
+        with st.form("tb_must_change_form"):
+            first, again = _passwords(_("New password"))
+            submitted = st.form_submit_button(
+                _("Save and sign in"), type="primary", width="stretch"
+            )
+        if st.button(_("Cancel"), type="tertiary"):
+            del st.session_state[_MUST_CHANGE]
+            st.rerun()
+    if not submitted:
+        return
+    if first != again:
+        st.error(_("The two passwords differ."))
+        return
+    username = pending["username"]
+    try:
+        admin.choose_password(users, username, first, now, _address())
+    except UserError as err:
+        st.error(user_error(err))
+        return
+    del st.session_state[_MUST_CHANGE]
+    _start_session(users, store, username, key, pending["device"])
+    st.rerun()
