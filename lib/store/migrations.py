@@ -741,6 +741,61 @@ CREATE TABLE user_sources (
 );
 """
 
+V22 = """
+-- Support tickets (lib.tickets): a ticket's number (#n) is its id. Attachments keep their
+-- bytes here (a Streamlit Community Cloud disk does not keep files). Re-runnable.
+CREATE SEQUENCE IF NOT EXISTS ticket_id_seq START 1;
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id BIGINT PRIMARY KEY,     -- the number shown as #n
+    subject VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,            -- the description, Markdown
+    category VARCHAR NOT NULL,        -- data | billing | access | bug | question
+    severity VARCHAR NOT NULL,        -- low | normal | high | urgent
+    status VARCHAR NOT NULL,          -- open | in_progress | waiting | resolved | closed
+    reporter VARCHAR NOT NULL,        -- username
+    assignee VARCHAR,                 -- an admin's username; NULL: nobody
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    first_response_at TIMESTAMPTZ,    -- the first reply by someone other than the reporter
+    merged_into BIGINT,               -- the ticket this duplicate was merged into
+    page VARCHAR,                     -- context: the page the user came from
+    view_link VARCHAR,                -- a relative link to that view, with its filters
+    app_version VARCHAR,
+    data_version VARCHAR              -- lib.ingest.ledger.data_version when filed
+);
+CREATE SEQUENCE IF NOT EXISTS ticket_comment_id_seq START 1;
+CREATE TABLE IF NOT EXISTS ticket_comments (
+    comment_id BIGINT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL,
+    author VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    body VARCHAR NOT NULL,            -- Markdown
+    internal BOOLEAN NOT NULL         -- an admins' note, never shown to the reporter
+);
+CREATE SEQUENCE IF NOT EXISTS ticket_attachment_id_seq START 1;
+CREATE TABLE IF NOT EXISTS ticket_attachments (
+    attachment_id BIGINT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL,
+    comment_id BIGINT,                -- NULL: filed with the ticket
+    filename VARCHAR NOT NULL,        -- made safe (lib.tickets.files.safe_name)
+    media_type VARCHAR NOT NULL,      -- checked against the content's first bytes
+    size BIGINT NOT NULL,             -- bytes
+    uploaded_by VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS ticket_history_id_seq START 1;
+CREATE TABLE IF NOT EXISTS ticket_history (
+    id BIGINT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    actor VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,            -- status | assign | merge | merged_from
+    old VARCHAR,
+    new VARCHAR
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -763,4 +818,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (19, "Tokenboard keys (hashed) and the audit log of security actions", V19),
     (20, "the time to first token of request events", V20),
     (21, "users, invitations and reset links in the database", V21),
+    (22, "support tickets: comments, attachments, status history", V22),
 ]
