@@ -201,8 +201,9 @@ def raw_text(path: Path) -> list[Problem]:
 
 
 def page_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    """Where pages ask for words: ``app.py``, ``pages/*.py`` and ``lib/ui/*.py``."""
-    return [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "lib" / "ui").glob("*.py"))]  # fmt: skip
+    """Where pages ask for words: ``app.py``, ``pages/*.py`` and ``lib/ui/**/*.py`` (the
+    settings' and help's tabs included)."""
+    return [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "lib" / "ui").rglob("*.py"))]  # fmt: skip
 
 
 def marked_files(root: Path = PROJECT_ROOT) -> list[Path]:
