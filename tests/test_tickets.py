@@ -28,10 +28,6 @@ QUIET = TicketNotifier(secrets={})  # no SMTP, no team channel: nothing is sent
 def add_user(store: Store, username: str, role: str, email: str | None = None) -> None:
     """A row of the users table (with whatever other columns it requires)."""
     with store.write() as cur:
-        cur.execute(
-            """CREATE TABLE IF NOT EXISTS users (username VARCHAR PRIMARY KEY, name VARCHAR,
-               email VARCHAR, role VARCHAR, status VARCHAR)"""
-        )
         cols = {r[0] for r in cur.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
         ).fetchall()}  # fmt: skip
