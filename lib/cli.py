@@ -1,4 +1,5 @@
-"""Command line: ``python -m lib.cli {import,summary,imports,undo,demo,alerts run} …``.
+"""Command line: ``python -m lib.cli {import,summary,imports,undo,demo,alerts run,
+backup,restore,retention} …``.
 
 Exit status 0 on success, 1 when an import or command fails (one line on stderr), 2 for
 wrong arguments.
@@ -211,6 +212,63 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """``backup FOLDER``: every table to Parquet files and a manifest, in a new folder."""
+    from lib.ingest.backups import backup
+
+    with Store(args.db) as store:
+        info = backup(store, args.folder, role="admin", actor="cli")
+    _print(f"Backup written to {info.folder}: {len(info.tables)} tables, {info.rows:,} rows, "
+           f"schema version {info.schema_version}, {info.bytes:,} bytes. It holds the password, "
+           "key and session hashes: keep it private (the folder is readable by you only).")  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """``restore FOLDER``: a backup into an empty database (a new file), all or nothing."""
+    from lib.ingest.backups import restore
+    from lib.store.backup import check
+
+    with Store(args.db) as store:
+        check(store, args.folder)  # a bad folder is refused before anything else
+        info = restore(store, args.folder, role="admin", actor="cli")
+        path = store.display_path
+    _print(f"Restored {len(info.tables)} tables, {info.rows:,} rows (schema version "
+           f"{info.schema_version}, backup of {info.created_at:%Y-%m-%d %H:%M} UTC) into {path}.")  # fmt: skip
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """``retention --days N [--apply]``: what goes (request rows before the UTC day N days
+    ago), then, with --apply, remove it."""
+    from lib.ingest import retention
+
+    try:
+        days = retention.check_days(args.days)
+    except retention.RetentionError as err:
+        _err(str(err))
+        return 2
+    with Store(args.db) as store:
+        plan = retention.preview(store, days)
+        result = retention.apply(store, days, role="admin", actor="cli") if args.apply else None
+    if result is not None:
+        plan = result.plan
+    verb = "Removed" if result is not None else "Would remove"
+    _print(f"{verb} {plan.rows:,} request rows dated before {plan.before_day} 00:00 UTC "
+           f"({plan.tables.get('event_claims', 0):,} duplicate claims on them), from "
+           f"{len(plan.imports)} import(s); the rollups and the pages' totals stay the same.")  # fmt: skip
+    for cut in plan.imports:
+        _print(f"  import #{cut.import_id} {cut.file_name}: {cut.rows:,} rows "
+               f"({cut.first_ts:%Y-%m-%d} to {cut.last_ts:%Y-%m-%d}), {cut.rows_left:,} left")  # fmt: skip
+    if result is not None and result.bytes_before is not None:
+        _print(
+            f"Database file: {result.bytes_before:,} bytes before, {result.bytes_after:,} after."
+        )
+    elif result is None and plan.rows:
+        _print("Nothing was removed: add --apply to remove these rows.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lib.cli", description="Tokenboard command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -256,6 +314,22 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--now", help="evaluate as at this ISO time (default: now; UTC if no zone)")
     a.add_argument("--db", help=db_help)
     a.set_defaults(func=cmd_alerts)
+
+    s = sub.add_parser("backup", help="write every table to Parquet files in a new folder")
+    s.add_argument("folder", metavar="FOLDER")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="restore a backup folder into an empty database")
+    s.add_argument("folder", metavar="FOLDER")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("retention", help="remove request rows older than N days (rollups kept)")
+    s.add_argument("--days", required=True, metavar="N", help="whole days of request rows kept")
+    s.add_argument("--apply", action="store_true", help="remove them (default: preview only)")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_retention)
 
     from lib.auth.cli_users import add_parser as add_users_parser
 

@@ -21,7 +21,7 @@ import duckdb
 
 from lib.importers.base import Plan
 from lib.importers.canonical import COLUMNS
-from lib.ingest import ledger
+from lib.ingest import ledger, retention
 from lib.ingest.progress import Progress, ProgressLine
 from lib.store import Cursor, rollups
 
@@ -99,6 +99,7 @@ def write_requests(
             [import_id, plan.source, *plan.params],
         ).scalar()
     say(ProgressLine("rows_read", display=plan.display, rows=read))
+    cut_notes = retention.skip_before_horizon(cur, import_id)  # rows retention removed before
     total, distinct = cur.execute(
         "SELECT count(*), count(DISTINCT event_key) FROM request_events WHERE import_id = ?",
         [import_id],
@@ -131,7 +132,7 @@ def write_requests(
         "SELECT count(*) FROM request_events WHERE import_id = ?", [import_id]
     ).scalar()
     rollups.add_request_import(cur, import_id, plan.source)
-    return read, new, read - new, notes
+    return read, new, read - new, [*cut_notes, *notes]
 
 
 def _conflicting_ids(cur: Cursor, import_id: int, source: str) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from lib.auth.roles import require
 from lib.errors import NotFoundError, TokenboardError
 from lib.i18n import N_, Text
-from lib.ingest import ledger
+from lib.ingest import ledger, retention
 from lib.ingest.buckets import KIND, actor_kind
 from lib.store import Cursor, Store, rollups
 
@@ -102,6 +102,7 @@ def undo_import(store: Store, import_id: int, role: str | None = "admin") -> Und
                     status=Text(status),
                 )
             )
+        retention.check_undo(cur, import_id)  # refused when it would lose another's totals
         kept = _hand_over_claimed(cur, import_id, source) if grain == "request" and source else 0
         cur.execute("DELETE FROM event_claims WHERE import_id = ?", [import_id])
         removed = 0

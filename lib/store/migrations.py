@@ -796,6 +796,22 @@ CREATE TABLE IF NOT EXISTS ticket_history (
 );
 """
 
+V25 = """
+-- What retention (lib.ingest.retention) removed of each import: request rows dated before a UTC
+-- day are deleted while the rollups keep their totals. One row per import and cut with
+-- claimer_id NULL (rows removed), and one per import that had also contained some of them
+-- (claimer_id: it skipped them as duplicates; rows: how many). Undoing the import that held
+-- them is refused while such a claimer is live: its share of those rows cannot be rebuilt.
+CREATE TABLE IF NOT EXISTS retention_drops (
+    import_id BIGINT NOT NULL,        -- the import whose request rows were removed
+    claimer_id BIGINT,                -- NULL, or an import that also contained some of them
+    source VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    before_day DATE NOT NULL,         -- rows dated before this UTC day were removed
+    applied_at TIMESTAMPTZ NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -819,4 +835,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (20, "the time to first token of request events", V20),
     (21, "users, invitations and reset links in the database", V21),
     (22, "support tickets: comments, attachments, status history", V22),
+    (25, "what retention removed of each import", V25),
 ]

@@ -1,0 +1,41 @@
+"""Backups and restores on behalf of a user: the role is checked here (admins only), the work
+is ``lib.store.backup``'s (Parquet files and a manifest; a restore only into an empty database,
+all or nothing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lib.auth.roles import require
+from lib.store import Store
+from lib.store.backup import BackupInfo, restore_into, write_backup
+
+
+def backup(
+    store: Store,
+    folder: str,
+    *,
+    role: str | None,
+    actor: str | None,
+    from_ip: str | None = None,
+    now: datetime | None = None,
+) -> BackupInfo:
+    """Write a full backup of ``store`` into ``folder`` (new or empty); admins only. Raises
+    ``PermissionDeniedError`` or ``lib.store.backup.BackupError`` (nothing written)."""
+    require(role, "settings")
+    return write_backup(store, folder, actor=actor, from_ip=from_ip, now=now)
+
+
+def restore(
+    store: Store,
+    folder: str,
+    *,
+    role: str | None,
+    actor: str | None,
+    from_ip: str | None = None,
+    now: datetime | None = None,
+) -> BackupInfo:
+    """Restore the backup in ``folder`` into ``store`` (empty), all or nothing; admins only.
+    Raises ``PermissionDeniedError`` or ``lib.store.backup.BackupError`` (nothing written)."""
+    require(role, "settings")
+    return restore_into(store, folder, actor=actor, from_ip=from_ip, now=now)

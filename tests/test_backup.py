@@ -1,0 +1,218 @@
+"""Backup to Parquet and restore: a round trip gives the same ``summary --json`` totals, the same
+rows and contents in every table; bad folders are refused with the file named, nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from lib.auth.roles import PermissionDeniedError
+from lib.demo import load_demo
+from lib.ingest import retention
+from lib.ingest.backups import backup, restore
+from lib.store import Store
+from lib.store.backup import MANIFEST, BackupError, is_empty, unzip_to, zip_bytes
+from lib.store.facts import base_tables
+from tests.conftest import run_cli
+
+AUDIT_OF_BACKUPS = "action NOT IN ('backup_made', 'backup_restored')"
+
+
+def contents(store: Store) -> dict[str, tuple[int, int]]:
+    """Every table: (rows, sum of the rows' hashes); the audit log without the backup's and
+    the restore's own entries (each database holds one that the other does not)."""
+    out = {}
+    for t in base_tables(store):
+        where = f"WHERE {AUDIT_OF_BACKUPS}" if t == "key_audit" else ""
+        n, h = store.query(f'SELECT count(*), coalesce(sum(hash("{t}")), 0) FROM "{t}" {where}')[0]
+        out[t] = (int(n), int(h))
+    return out
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> tuple[str, str, dict]:
+    """A database with demo data of all three grains (a week, small), a setting and audit
+    entries, backed up once: (database path, backup folder, its contents at backup time)."""
+    tmp = tmp_path_factory.mktemp("src")
+    db = str(tmp / "src.duckdb")
+    with Store(db) as store:
+        load_demo(store, days=7, scale=0.05, end=datetime(2026, 11, 20, tzinfo=UTC))
+        retention.set_days(store, 400, role="admin", actor="ada")
+        retention.set_days(store, 365, role="admin", actor="ada")
+        before = contents(store)
+        info = backup(store, str(tmp / "bk"), role="admin", actor="ada")
+        assert info.rows == sum(n for n, _h in before.values())
+        after = store.query("SELECT actor, action FROM key_audit ORDER BY id DESC LIMIT 1")
+        assert after == [("ada", "backup_made")]
+    return db, str(tmp / "bk"), before
+
+
+def test_round_trip_same_totals_rows_and_contents(source, tmp_path):
+    db, folder, before = source
+    assert before["request_events"][0] > 100 and before["usage_buckets"][0] > 0
+    assert before["cost_items"][0] > 0
+    # owner-only folder and files: they hold password, key and session hashes
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    for name in os.listdir(folder):
+        assert stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode) == 0o600, name
+    manifest = json.loads(Path(folder, MANIFEST).read_text())
+    assert set(manifest["tables"]) == set(before)
+    assert manifest["tables"]["request_events"]["rows"] == before["request_events"][0]
+    assert manifest["tool_version"] and manifest["created_at"]
+
+    new = str(tmp_path / "restored.duckdb")
+    done = run_cli("restore", "--db", new, folder)
+    assert done.returncode == 0, done.stderr
+    assert "Restored" in done.stdout
+    with Store(new) as restored:
+        assert contents(restored) == before
+        # the sequences are past the restored ids: the next import and audit entry are new ids
+        top = restored.scalar("SELECT max(import_id) FROM imports")
+        assert restored.scalar("SELECT nextval('import_id_seq')") > top
+        top = restored.scalar("SELECT max(id) FROM key_audit")
+        assert restored.scalar("SELECT nextval('key_audit_id_seq')") > top
+        assert (
+            restored.scalar("SELECT count(*) FROM key_audit WHERE action = 'backup_restored'") == 1
+        )
+    a = run_cli("summary", "--json", "--db", db)
+    b = run_cli("summary", "--json", "--db", new)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+    assert json.loads(a.stdout)["requests"]  # not two empty summaries
+
+    # a second restore into the now non-empty database is refused, nothing changed
+    again = run_cli("restore", "--db", new, folder)
+    assert again.returncode == 1 and "not empty" in again.stderr
+    assert "Traceback" not in again.stderr
+    with Store(new) as restored:
+        assert contents(restored) == before
+
+
+def copy_of(folder: str, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(folder, target)
+    return target
+
+
+def edit_manifest(folder: Path, change) -> None:
+    path = folder / MANIFEST
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def refused(store: Store, folder: Path, match: str) -> None:
+    with pytest.raises(BackupError, match=match):
+        restore(store, str(folder), role="admin", actor="ada")
+    assert is_empty(store)
+
+
+def test_tampered_and_incomplete_backups_are_refused(source, tmp_path):
+    _db, folder, before = source
+    n = before["request_events"][0]
+    with Store(str(tmp_path / "target.duckdb")) as target:
+        # a row count that does not match the manifest
+        bad = copy_of(folder, tmp_path / "a")
+        edit_manifest(bad, lambda m: m["tables"]["request_events"].update(rows=n + 1))
+        refused(
+            target, bad, f"request_events.parquet: holds {n:,} rows; the manifest says {n + 1:,}"
+        )
+        # a file changed since the backup
+        bad = copy_of(folder, tmp_path / "b")
+        with open(bad / "imports.parquet", "ab") as f:
+            f.write(b"x")
+        refused(target, bad, "imports.parquet: its content differs from the manifest's checksum")
+        # a newer schema
+        bad = copy_of(folder, tmp_path / "c")
+        edit_manifest(bad, lambda m: m["schema_versions"].append(999))
+        refused(target, bad, "made by a newer Tokenboard \\(schema versions 999 are unknown")
+        # an older one (a version missing)
+        bad = copy_of(folder, tmp_path / "d")
+        edit_manifest(bad, lambda m: m["schema_versions"].remove(25))
+        refused(target, bad, "versions 25 are not in the backup")
+        # a missing table, in the manifest or on disk
+        bad = copy_of(folder, tmp_path / "e")
+        edit_manifest(bad, lambda m: m["tables"].pop("prices"))
+        refused(target, bad, "the table prices is missing")
+        bad = copy_of(folder, tmp_path / "f")
+        os.remove(bad / "prices.parquet")
+        refused(target, bad, "prices.parquet: missing")
+        # no manifest (an interrupted backup)
+        bad = copy_of(folder, tmp_path / "g")
+        os.remove(bad / MANIFEST)
+        refused(target, bad, "manifest.json: missing")
+        # checks passed but a file does not load (a column of another type): all or nothing
+        bad = copy_of(folder, tmp_path / "h")
+        with Store(":memory:") as mem, mem.read() as cur:
+            cur.execute(
+                "COPY (SELECT * REPLACE ('x' || import_id AS import_id) FROM read_parquet(?)) "
+                "TO ? (FORMAT parquet)",
+                [str(Path(folder) / "imports.parquet"), str(bad / "imports.parquet")],
+            )
+        digest = hashlib.sha256((bad / "imports.parquet").read_bytes()).hexdigest()
+        edit_manifest(bad, lambda m: m["tables"]["imports"].update(sha256=digest))
+        refused(target, bad, "could not be restored")
+        # an analyst may not restore
+        with pytest.raises(PermissionDeniedError):
+            restore(target, folder, role="analyst", actor="ann")
+        assert is_empty(target)
+
+
+def test_backup_refuses_a_used_folder_and_an_analyst(store, tmp_path):
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x.txt").write_text("x")
+    with pytest.raises(BackupError, match="expected a new or empty folder"):
+        backup(store, str(used), role="admin", actor="ada")
+    with pytest.raises(PermissionDeniedError):
+        backup(store, str(tmp_path / "new"), role="analyst", actor="ann")
+    assert not (tmp_path / "new").exists()
+
+
+def test_zip_round_trip_and_hostile_zips(source, tmp_path):
+    import io
+    import zipfile
+
+    _db, folder, before = source
+    data = zip_bytes(folder)
+    unzip_to(data, str(tmp_path / "unzipped"))
+    with Store(str(tmp_path / "z.duckdb")) as target:
+        restore(target, str(tmp_path / "unzipped"), role="admin", actor="ada")
+        assert contents(target) == before
+    for name in ("../evil.parquet", "sub/prices.parquet", "notes.txt"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(name, b"x")
+        with pytest.raises(BackupError, match=r"expected only manifest\.json"):
+            unzip_to(buf.getvalue(), str(tmp_path / "hostile"))
+        assert not (tmp_path / "evil.parquet").exists()
+    with pytest.raises(BackupError, match=r"not a \.zip file"):
+        unzip_to(b"not a zip", str(tmp_path / "hostile2"))
+
+
+def test_cli_backup_retention_and_bad_folders(tmp_path):
+    db = str(tmp_path / "c.duckdb")
+    with Store(db):
+        pass
+    out = run_cli("backup", "--db", db, str(tmp_path / "bk"))
+    assert out.returncode == 0, out.stderr
+    assert "keep it private" in out.stdout
+    for args in (
+        ("restore", "--db", str(tmp_path / "n.duckdb"), str(tmp_path / "nowhere")),
+        ("restore", "--db", str(tmp_path / "n.duckdb"), str(tmp_path)),  # no manifest
+        ("backup", "--db", db, str(tmp_path / "bk")),  # not empty
+        ("retention", "--db", db, "--days", "zero"),
+    ):
+        done = run_cli(*args)
+        assert done.returncode in (1, 2), args
+        assert "Traceback" not in done.stderr and "error:" in done.stderr, done.stderr
+    prev = run_cli("retention", "--db", db, "--days", "30")
+    assert prev.returncode == 0, prev.stderr
+    assert "Would remove 0 request rows dated before" in prev.stdout
