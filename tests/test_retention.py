@@ -165,3 +165,21 @@ def test_roles_and_the_setting(three):
     assert nxt.plan.rows == 1  # req-4 (2025-01-04)
     assert retention.set_days(store, None, role="admin", actor="ada") is None
     assert retention.apply_due(store, datetime(2025, 1, 8, tzinfo=UTC)) is None
+
+
+def test_the_worker_applies_the_setting_once_a_day(three):
+    from lib.notices import PollResult
+    from lib.worker.loop import Worker
+
+    store, *_ids = three
+    retention.set_days(store, 2, role="admin", actor="ada")
+    w = Worker(store, clock=lambda: TODAY, notifier=lambda n: [], pull=None,
+               poll_status=lambda: PollResult((), (), (), TODAY), after_imports=False)  # fmt: skip
+    report = w.run_once()
+    assert report is not None and "retention" not in report.errors
+    assert store.scalar("SELECT count(*) FROM request_events") == 3  # 8 − 5 removed
+    assert totals(store) == (8, 360, 36)
+    (entry,) = entries(store, actions=("retention_applied",))
+    assert entry.actor == "worker"
+    w.run_once()  # the same UTC day: not again
+    assert len(entries(store, actions=("retention_applied",))) == 1

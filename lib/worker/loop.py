@@ -24,6 +24,7 @@ from lib.alerts import EvalSummary, Notifier, evaluate, evaluate_after_imports
 from lib.alerts.engine import Registration, send_notices
 from lib.alerts.retry import due_retries
 from lib.config import setting
+from lib.ingest.retention import apply_due
 from lib.notices import PollResult, poll
 from lib.notify import Outbox
 from lib.store import Store
@@ -63,7 +64,7 @@ class PullOutcome:
 class Round:
     """What one round did, at ``at`` (UTC): the evaluation (None when it failed: ``errors``
     says which parts failed, by name: ``journal``, ``evaluate``, ``retry``, ``summary``,
-    ``status``, ``pull``), the status pages'
+    ``retention``, ``status``, ``pull``), the status pages'
     answer (None when not polled this round) and the pulls made."""
 
     at: datetime
@@ -218,6 +219,11 @@ class Worker:
             except Exception:
                 log.exception("the weekly summaries could not be sent")
                 report.errors.append("summary")
+            try:  # retention (Settings, Data), once a UTC day when an admin set it
+                apply_due(self.store, at)
+            except Exception:
+                log.exception("retention could not be applied")
+                report.errors.append("retention")
             try:
                 report.status = self._poll()
                 self.notices = report.status
