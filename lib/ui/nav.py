@@ -18,19 +18,20 @@ class NavItem:
     icon: str
     section: str  # Monitor | Manage | Help (message ids)
     action: str = "view"
+    help: str = "quickstart"  # the help topic (a section id of data/help) that explains it
 
 
 PAGES: tuple[NavItem, ...] = (
-    NavItem("app.py", N_("Overview"), ":material/dashboard:", N_("Monitor")),
-    NavItem("pages/1_Usage.py", N_("Usage"), ":material/monitoring:", N_("Monitor")),
-    NavItem("pages/2_Costs.py", N_("Costs"), ":material/payments:", N_("Monitor")),
-    NavItem("pages/3_Errors.py", N_("Errors"), ":material/error:", N_("Monitor")),
-    NavItem("pages/4_Alerts.py", N_("Alerts"), ":material/notifications:", N_("Monitor")),
-    NavItem("pages/5_API_keys.py", N_("API keys"), ":material/key:", N_("Manage"), "manage_keys"),
-    NavItem("pages/6_Playground.py", N_("Playground"), ":material/science:", N_("Manage"), "playground"),
-    NavItem("pages/7_Data.py", N_("Data"), ":material/database:", N_("Manage")),
-    NavItem("pages/8_Settings.py", N_("Settings"), ":material/settings:", N_("Manage")),
-    NavItem("pages/9_Help.py", N_("Help"), ":material/help:", N_("Help")),
+    NavItem("app.py", N_("Overview"), ":material/dashboard:", N_("Monitor"), help="page-overview"),
+    NavItem("pages/1_Usage.py", N_("Usage"), ":material/monitoring:", N_("Monitor"), help="page-usage"),
+    NavItem("pages/2_Costs.py", N_("Costs"), ":material/payments:", N_("Monitor"), help="page-costs"),
+    NavItem("pages/3_Errors.py", N_("Errors"), ":material/error:", N_("Monitor"), help="page-errors"),
+    NavItem("pages/4_Alerts.py", N_("Alerts"), ":material/notifications:", N_("Monitor"), help="page-alerts"),
+    NavItem("pages/5_API_keys.py", N_("API keys"), ":material/key:", N_("Manage"), "manage_keys", "page-keys"),
+    NavItem("pages/6_Playground.py", N_("Playground"), ":material/science:", N_("Manage"), "playground", "page-playground"),
+    NavItem("pages/7_Data.py", N_("Data"), ":material/database:", N_("Manage"), help="page-data"),
+    NavItem("pages/8_Settings.py", N_("Settings"), ":material/settings:", N_("Manage"), help="page-settings"),
+    NavItem("pages/9_Help.py", N_("Help"), ":material/help:", N_("Help"), help="page-help"),
 )  # fmt: skip
 SECTIONS: tuple[str, ...] = (N_("Monitor"), N_("Manage"), N_("Help"))
 
@@ -38,6 +39,9 @@ SECTIONS: tuple[str, ...] = (N_("Monitor"), N_("Manage"), N_("Help"))
 def existing_pages() -> list[NavItem]:
     """The pages whose files exist (later pages appear as they are built)."""
     return [p for p in PAGES if (PROJECT_ROOT / p.path).exists()]
+
+
+HELP_PAGE = "pages/9_Help.py"
 
 
 def item_for(path: str) -> NavItem | None:
