@@ -118,16 +118,21 @@ class Filters:
     granularity: str = DEFAULT_GRANULARITY
     tz: str = "UTC"
     dims: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dimension -> allowed values
+    # the zone a query without ``tz`` means (the reporting defaults'); not part of the value
+    default_tz: str = field(default="UTC", compare=False, repr=False)
 
     @classmethod
-    def from_query(cls, params: Mapping[str, object]) -> Filters:
+    def from_query(cls, params: Mapping[str, object], default_tz: str = "UTC") -> Filters:
         """The filters of a query string; what is unusable falls back to the default."""
-        return cls.parse_query(params)[0]
+        return cls.parse_query(params, default_tz)[0]
 
     @classmethod
-    def parse_query(cls, params: Mapping[str, object]) -> tuple[Filters, list[QueryIssue]]:
+    def parse_query(
+        cls, params: Mapping[str, object], default_tz: str = "UTC"
+    ) -> tuple[Filters, list[QueryIssue]]:
         """The filters of a query string and the parameters refused (each fell back to its
-        default). Never raises, whatever the values."""
+        default). Never raises, whatever the values. A query without ``tz`` (or with one
+        refused) is in ``default_tz``, the reporting defaults' zone."""
         issues: list[QueryIssue] = []
         preset = _one(params, "period") or DEFAULT_PRESET
         if preset not in PRESETS:
@@ -149,9 +154,11 @@ class Filters:
             issues.append(_issue("granularity", "gran", gran))
             gran = DEFAULT_GRANULARITY
         tz_given = _one(params, "tz")
-        tz = valid_tz(tz_given)
+        default_tz = valid_tz(default_tz)
+        tz = valid_tz(tz_given) if tz_given else default_tz
         if tz_given and tz != tz_given:
             issues.append(_issue("tz", "tz", tz_given))
+            tz = default_tz
         dims: dict[str, tuple[str, ...]] = {}
         for d in DIMENSIONS:
             values = _many(params, d)
@@ -162,7 +169,7 @@ class Filters:
                 issues.append(_issue("dimension", d, ",".join(values)))
             else:
                 dims[d] = clean
-        return cls(preset, start, end, gran, tz, dims), issues
+        return cls(preset, start, end, gran, tz, dims, default_tz), issues
 
     def to_query(self) -> dict[str, str]:
         """Only what differs from the defaults, so links stay short."""
@@ -173,7 +180,7 @@ class Filters:
             q["from"], q["to"] = self.start.isoformat(), self.end.isoformat()
         if self.granularity != DEFAULT_GRANULARITY:
             q["gran"] = self.granularity
-        if self.tz != "UTC":
+        if self.tz != self.default_tz:
             q["tz"] = self.tz
         for d in DIMENSIONS:
             if self.dims.get(d):

@@ -41,6 +41,7 @@ from lib.alerts.model import (
 from lib.analytics.trends import MIN_HISTORY
 from lib.analytics.usage import counted_rows
 from lib.filters import Filters, next_month
+from lib.settings import first_weekday
 from lib.store import Cursor
 from lib.store.migrations import LATENCY_RATIO
 
@@ -75,16 +76,19 @@ def rolling(rule: Rule, now: datetime) -> tuple[int, int]:
     return hour - WINDOW_SECONDS[rule.window], hour + HOUR
 
 
-def calendar(window: str, tz: str, now: datetime) -> tuple[datetime, datetime, datetime]:
-    """(start, end, end of today) of the day, week (from Monday) or month under way in ``tz``,
-    as aware datetimes in that zone."""
+def calendar(
+    window: str, tz: str, now: datetime, first_weekday: int = 0
+) -> tuple[datetime, datetime, datetime]:
+    """(start, end, end of today) of the day, week (from ``first_weekday``: 0 Monday, 6
+    Sunday, the reporting defaults' week start) or month under way in ``tz``, as aware
+    datetimes in that zone."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     tomorrow = today + timedelta(days=1)
     if window == "day":
         return today, tomorrow, tomorrow
     if window == "week":
-        start = today - timedelta(days=today.weekday())
+        start = today - timedelta(days=(today.weekday() - first_weekday) % 7)
         return start, start + timedelta(days=7), tomorrow
     start = today.replace(day=1)
     return start, next_month(start), tomorrow
@@ -256,8 +260,9 @@ def measure_budget(cur: Cursor, rules: list[Rule], now: datetime) -> list[Measur
     for subject_kind, group in _by_subject_kind(rules).items():
         wins: dict[int, tuple[datetime, datetime, int, int]] = {}
         rows = []
+        first = first_weekday(cur)
         for r in group:
-            start, end, today_end = calendar(r.window, r.tz, now)
+            start, end, today_end = calendar(r.window, r.tz, now, first)
             elapsed = max(1, round((today_end - start).total_seconds() / DAY))
             recent_days = min(FORECAST_DAYS, elapsed)
             left = max(0, round((end - today_end).total_seconds() / DAY))

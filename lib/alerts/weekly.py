@@ -1,8 +1,9 @@
 """The weekly summary's figures and who gets it.
 
-``weekly_figures(store, week_start)`` gives the spend of the week (Monday to Sunday, UTC) and of
-the week before, by the alerts' rule for spend (the bill where a cost report covers a day,
-else the stated cost plus the estimate of what states none), the models and projects whose
+``weekly_figures(store, week_start)`` gives the spend of the week (seven days from the
+reporting defaults' week start, Monday or Sunday; UTC) and of the week before, by the
+alerts' rule for spend (the bill where a cost report covers a day, else the stated cost plus
+the estimate of what states none), the models and projects whose
 spend moved most, and the open alerts. Each user chooses a channel for it (or none) with
 ``set_choice``; ``due(store, now)`` lists the users whose summary of the last complete week
 has not been sent yet, and ``mark_sent`` records it, so a week is sent once per user however
@@ -18,6 +19,7 @@ from decimal import Decimal
 from lib.alerts.measure import spend_ctes
 from lib.notify.model import Severity
 from lib.notify.summary import Mover, OpenAlert, WeeklyFigures
+from lib.settings import reporting_defaults
 from lib.store import Cursor, Store
 
 CHOICE = "weekly_summary:"  # settings key prefix: + username -> a channel name
@@ -27,12 +29,13 @@ MOVERS_PER_KIND = 5
 ALERTS_LISTED = 5
 
 
-def last_complete_week(now: datetime) -> date:
-    """The Monday of the last week (Monday 00:00 to Monday 00:00 UTC) that ended before
-    ``now``."""
+def last_complete_week(now: datetime, first_weekday: int = 0) -> date:
+    """The first day of the last week (00:00 to 00:00 UTC, seven days from
+    ``first_weekday``: 0 Monday, 6 Sunday, the reporting defaults' week start) that ended
+    before ``now``."""
     today = now.astimezone(UTC).date()
-    this_monday = today - timedelta(days=today.weekday())
-    return this_monday - timedelta(days=7)
+    this_week = today - timedelta(days=(today.weekday() - first_weekday) % 7)
+    return this_week - timedelta(days=7)
 
 
 def _epoch(d: date) -> int:
@@ -48,7 +51,7 @@ def _by_subject(cur: Cursor, kind: str, start: int, end: int) -> dict[str, Decim
 
 
 def weekly_figures(store: Store, week_start: date, link: str | None = None) -> WeeklyFigures:
-    """The figures of the week starting ``week_start`` (a Monday, UTC) against the week
+    """The figures of the week starting ``week_start`` (the week's first day, UTC) against the week
     before: spend (USD, exact), the movers (models and projects, ``MOVERS_PER_KIND`` each by
     the size of their change) and the open alerts (the highest levels first)."""
     start, end = _epoch(week_start), _epoch(week_start + timedelta(days=7))
@@ -109,7 +112,7 @@ def set_choice(store: Store, username: str, channel: str | None) -> None:
 
 def due(store: Store, now: datetime) -> list[Due]:
     """The users whose summary of the last complete week before ``now`` is not sent yet."""
-    week = last_complete_week(now)
+    week = last_complete_week(now, reporting_defaults(store).first_weekday)
     rows = store.query(
         """SELECT substr(c.key, ?), c.value, s.value FROM settings c
            LEFT JOIN settings s ON s.key = ? || substr(c.key, ?)

@@ -27,6 +27,7 @@ import streamlit as st
 from lib.dimensions import dimension_values
 from lib.filters import DIMENSIONS, GRANULARITIES, PRESETS, Filters, QueryIssue, valid_tz
 from lib.i18n import DEFAULT_LANG
+from lib.settings import reporting_defaults
 from lib.store import Store
 from lib.ui.i18n import _, lang
 from lib.ui.markup import md
@@ -103,9 +104,9 @@ def _from_widgets(previous: Filters) -> Filters:
     tz = valid_tz(S.get("f_tz"))
     dims = {d: tuple(sorted(map(str, S.get(f"f_{d}") or ()))) for d in DIMENSIONS}
     f = Filters(chosen if chosen in PRESETS else previous.preset, start, end, gran, tz,
-                {d: v for d, v in dims.items() if v})  # fmt: skip
+                {d: v for d, v in dims.items() if v}, previous.default_tz)  # fmt: skip
     # what the URL would give back: the same values, cleaned the same way
-    return Filters.parse_query(f.to_query())[0]
+    return Filters.parse_query(f.to_query(), previous.default_tz)[0]
 
 
 def _write_url(f: Filters) -> None:
@@ -130,12 +131,17 @@ def _set_widgets(f: Filters, picking_range: bool) -> None:
         S[f"f_{d}"] = list(f.dims.get(d, ()))
 
 
-def current_filters(page: str) -> tuple[Filters, list[QueryIssue], bool]:
+def current_filters(page: str, default_tz: str = "UTC") -> tuple[Filters, list[QueryIssue], bool]:
     """This run's filters (see the module's rule), the URL parameters refused, and whether a
-    custom period is still being picked in the sidebar."""
+    custom period is still being picked in the sidebar. ``default_tz``: the zone of a URL
+    that names none (the reporting defaults')."""
     S = st.session_state
     last = S.get("tb_filters")
-    previous = Filters.parse_query(last)[0] if last is not None else Filters()
+    previous = (
+        Filters.parse_query(last, default_tz)[0]
+        if last is not None
+        else Filters(tz=default_tz, default_tz=default_tz)
+    )
     issues: list[QueryIssue] = []
     picking = False
     if touched(_TOUCH):
@@ -144,7 +150,7 @@ def current_filters(page: str) -> tuple[Filters, list[QueryIssue], bool]:
     else:
         url = _url_query()
         if url or last is None:
-            f, issues = Filters.parse_query(url)
+            f, issues = Filters.parse_query(url, default_tz)
         else:
             f = previous
     S["tb_filters"], S["tb_filters_page"] = f.to_query(), page
@@ -152,8 +158,11 @@ def current_filters(page: str) -> tuple[Filters, list[QueryIssue], bool]:
 
 
 def sidebar_filters(store: Store, page: str) -> Filters:
-    """Draw the filters for ``page``, write them to the URL, return them."""
-    f, issues, picking = current_filters(page)
+    """Draw the filters for ``page``, write them to the URL, return them. Without a zone in
+    the URL, days are cut in the reporting defaults' time zone (Settings)."""
+    f, issues, picking = current_filters(
+        page, cached(reporting_defaults, store, None, None).time_zone
+    )
     _write_url(f)
     _set_widgets(f, picking)
     show_query_notice(issues)

@@ -4,8 +4,9 @@ Which language, first that applies:
 1. ``?lang=fr`` / ``?lang=en`` in the URL (a shared link opens in its language). Once seen,
    the tab keeps it (and puts it back in the URL when a page change drops the query string).
 2. The language the user chose with the sidebar switch, saved with their account.
-3. The browser's ``Accept-Language`` header.
-4. English.
+3. The organisation's default language (Settings → Reporting defaults), when an admin set one.
+4. The browser's ``Accept-Language`` header.
+5. English.
 
 Pages write ``_("Costs")``, ``n_("{n} preset", "{n} presets", count)`` and format with
 ``money(…)``, ``number(…)``, ``compact(…)``… of this module: all use the current language.
@@ -65,6 +66,19 @@ def _header_language() -> str | None:
         return None
 
 
+def _org_language() -> str | None:
+    """The organisation's default language of the settings (None: not set, or the database
+    cannot be read now: the browser's language decides)."""
+    try:
+        from lib.config import resolve_db_path
+        from lib.settings import LANGUAGE, get
+        from lib.ui.state import _store  # imported here: lib.ui.state imports this module
+
+        return normalize(get(_store(resolve_db_path(None)), LANGUAGE))
+    except Exception:  # the login form draws in the browser's language rather than not at all
+        return None
+
+
 def resolve_language() -> str:
     """Decide this run's language (before anything is drawn) and return it. Only the URL
     and this tab are known here; ``adopt_user_language`` adds the account's choice."""
@@ -73,7 +87,9 @@ def resolve_language() -> str:
     asked = normalize(raw)
     if asked:
         S[_EXPLICIT] = asked
-    S[_NOW] = S.get(_EXPLICIT) or S.get(_USER) or _header_language() or DEFAULT_LANG
+    S[_NOW] = (
+        S.get(_EXPLICIT) or S.get(_USER) or _org_language() or _header_language() or DEFAULT_LANG
+    )
     return S[_NOW]
 
 
@@ -90,7 +106,8 @@ def keep_in_url(code: str | None = None) -> None:
 
 def adopt_user_language(saved: str | None) -> str:
     """After sign-in: the account's saved language applies unless the URL or the switch
-    chose one in this tab. Returns the language of this run."""
+    chose one in this tab (an account that chose none keeps the organisation's default, else
+    the browser's). Returns the language of this run."""
     S = st.session_state
     S[_USER] = normalize(saved)
     if not S.get(_EXPLICIT) and S[_USER]:
