@@ -1,5 +1,5 @@
 """Command line: ``python -m lib.cli {import,summary,imports,undo,demo,alerts run,
-backup,restore,retention} …``.
+backup,restore,retention,compact} …``.
 
 Exit status 0 on success, 1 when an import or command fails (one line on stderr), 2 for
 wrong arguments.
@@ -262,10 +262,22 @@ def cmd_retention(args: argparse.Namespace) -> int:
                f"({cut.first_ts:%Y-%m-%d} to {cut.last_ts:%Y-%m-%d}), {cut.rows_left:,} left")  # fmt: skip
     if result is not None and result.bytes_before is not None:
         _print(
-            f"Database file: {result.bytes_before:,} bytes before, {result.bytes_after:,} after."
+            f"Database file: {result.bytes_before:,} bytes before, {result.bytes_after:,} after. "
+            "To give freed space back to the disk, stop the app and run: python -m lib.cli "
+            "compact --db PATH"
         )
     elif result is None and plan.rows:
         _print("Nothing was removed: add --apply to remove these rows.")
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    """``compact``: rewrite the database file without the space deleted rows left."""
+    from lib.config import resolve_db_path
+    from lib.store.backup import compact
+
+    before, after = compact(resolve_db_path(args.db), actor="cli")
+    _print(f"Database file compacted: {before:,} bytes before, {after:,} after.")
     return 0
 
 
@@ -330,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apply", action="store_true", help="remove them (default: preview only)")
     s.add_argument("--db", help=db_help)
     s.set_defaults(func=cmd_retention)
+
+    s = sub.add_parser("compact", help="rewrite the database file smaller (the app stopped)")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_compact)
 
     from lib.auth.cli_users import add_parser as add_users_parser
 

@@ -23,7 +23,9 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
+import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -602,3 +604,49 @@ def summary(info: BackupInfo) -> dict[str, Any]:
         "tool_version": info.tool_version,
         "bytes": info.bytes,
     }
+
+
+# -- compaction ------------------------------------------------------------------------------
+def compact(path: str, *, actor: str | None = None) -> tuple[int, int]:
+    """Rewrite the local database file at ``path`` without the space deleted rows left (DuckDB
+    reuses freed blocks but rarely gives them back to the disk): a backup into a private
+    temporary folder beside it, restored into a new file, which then takes the old one's place.
+    Returns the bytes (file and log) before and after. The database must not be open in
+    another program (the app): the file lock refuses it then, with a message. The caller
+    checks the role (the command line acts as a local admin)."""
+    from lib.store.facts import checkpoint, kind_of
+
+    if kind_of(path) != "file":
+        raise _refuse(
+            N_(
+                "Compacting works on a local database file; {path} is not one.",
+                path=path.split("?", 1)[0],
+            )
+        )
+    if not os.path.isfile(path):
+        raise _refuse(N_("There is no database file {path}.", path=path))
+
+    def total() -> int:
+        wal = path + ".wal"
+        return os.path.getsize(path) + (os.path.getsize(wal) if os.path.exists(wal) else 0)
+
+    before = total()
+    work = tempfile.mkdtemp(
+        prefix=".tokenboard-compact-", dir=os.path.dirname(os.path.abspath(path))
+    )
+    try:
+        folder, new = os.path.join(work, "backup"), os.path.join(work, "new.duckdb")
+        with Store(path) as src:
+            write_backup(src, folder, actor=actor)
+            with Store(new) as dst:
+                restore_into(dst, folder, actor=actor)
+                checkpoint(dst)
+        # the old file is closed (checkpointed, no log left); the new one takes its place
+        os.replace(new, path)
+        if os.path.exists(new + ".wal"):
+            os.replace(new + ".wal", path + ".wal")
+        elif os.path.exists(path + ".wal"):
+            os.remove(path + ".wal")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return before, total()
