@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lib.auth import admin, sessions
+from lib.auth.throttle import PER_ACCOUNT
 from lib.auth.users import UserStore
 from lib.store import Store
 from lib.store.audit import entries
@@ -222,3 +223,43 @@ def test_an_invitation_link_signs_the_new_user_in_and_leaves_the_url(app_env):
         again.query_params["invite"] = token
         again.run()
         assert again.info[0].value.startswith("This link is not valid: it was used")
+
+
+def test_an_unlock_lets_the_locked_out_admin_sign_in_at_once(app_env):
+    at = app_test()
+    for _ in range(PER_ACCOUNT):  # five wrong passwords: the admin's own browser must wait
+        at = sign_in(at, "ada", "wrong password!")
+    at = sign_in(at, "ada")
+    assert at.error[0].value.startswith("Too many failed sign-ins from this device")
+    # the way out: the command line (or another admin) unlocks the account in the database,
+    # and the server forgets those failures at the next attempt
+    s, users = users_of(app_env)
+    with s:
+        admin.unlock(users, admin.Actor(admin.CLI_ACTOR, "admin"), "ada", datetime.now(UTC))
+    at = sign_in(at, "ada")
+    assert not at.error and any(b.label == "Log out" for b in at.button)
+
+
+def test_a_reset_link_sets_a_new_password_and_signs_in(app_env):
+    s, users = users_of(app_env)
+    with s:
+        link = admin.reset_password(users, admin.Actor("ada", "admin"), "vic", datetime.now(UTC))
+    at = app_test()
+    at.query_params.update({"reset": link.token, "lang": "fr"})
+    at.run()
+    assert "reset" not in at.query_params
+    assert at.title[0].value == "Choisissez un nouveau mot de passe"
+    fields = {t.label: t for t in at.text_input}
+    fields["Mot de passe"].input("vic reset pw 1")
+    fields["Confirmer le mot de passe"].input("vic other pw 1")
+    next(b for b in at.button if b.label == "Enregistrer et se connecter").click()
+    at.run()
+    assert at.error[0].value == "Les deux mots de passe sont différents."
+    fields = {t.label: t for t in at.text_input}
+    fields["Mot de passe"].input("vic reset pw 1")
+    fields["Confirmer le mot de passe"].input("vic reset pw 1")
+    next(b for b in at.button if b.label == "Enregistrer et se connecter").click()
+    at.run()
+    assert not at.exception and any(b.label == "Se déconnecter" for b in at.button)
+    with Store(app_env) as s:
+        assert UserStore(secrets_={}, store=s).verify("vic", "vic reset pw 1") == "vic"
