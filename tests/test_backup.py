@@ -216,3 +216,27 @@ def test_cli_backup_retention_and_bad_folders(tmp_path):
     prev = run_cli("retention", "--db", db, "--days", "30")
     assert prev.returncode == 0, prev.stderr
     assert "Would remove 0 request rows dated before" in prev.stdout
+
+
+def test_a_database_with_only_sign_in_rows_takes_the_backup_with_its_users(source, tmp_path):
+    """The page's case: the app opened the database and an admin signed in (a session and an
+    audit entry), nothing else: the restore replaces those too; strictly it is not empty."""
+    _db, folder, before = source
+    with Store(str(tmp_path / "app.duckdb")) as target:
+        with target.write() as cur:
+            cur.execute(
+                "INSERT INTO auth_sessions (token_hash, username, created_at, last_seen, "
+                "expires_at) VALUES ('h', 'ada', now(), now(), now() + INTERVAL 1 DAY)"
+            )
+            cur.execute("INSERT INTO key_audit VALUES (nextval('key_audit_id_seq'), now(), "
+                        "'ada', 'users_migrated', NULL, '{}', NULL)")  # fmt: skip
+        assert not is_empty(target) and is_empty(target, but_sign_in=True)
+        with pytest.raises(BackupError, match="is not empty"):
+            restore(target, folder, role="admin", actor="ada")
+        restore(target, folder, role="admin", actor="ada", but_sign_in=True)
+        assert contents(target) == before
+        # data of any other kind (a setting) and it is refused, with the page's flag too
+    with Store(str(tmp_path / "app2.duckdb")) as other:
+        retention.set_days(other, 5, role="admin", actor="ada")
+        with pytest.raises(BackupError, match="is not empty"):
+            restore(other, folder, role="admin", actor="ada", but_sign_in=True)

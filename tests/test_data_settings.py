@@ -143,3 +143,10 @@ def test_french(app_env, tmp_path, user):
     button(at, "data_ret_preview").click()
     at.run()
     assert "**5 lignes de requêtes**" in text(at)
+
+
+def test_an_empty_database_offers_the_restore_from_a_zip(app_env):
+    at = open_data("ada")
+    assert not at.exception
+    assert "This database holds no data yet: a backup .zip made by Tokenboard" in text(at)
+    assert "No import yet." in text(at)

@@ -34,8 +34,12 @@ def restore(
     actor: str | None,
     from_ip: str | None = None,
     now: datetime | None = None,
+    but_sign_in: bool = False,
 ) -> BackupInfo:
-    """Restore the backup in ``folder`` into ``store`` (empty), all or nothing; admins only.
+    """Restore the backup in ``folder`` into ``store`` (empty; ``but_sign_in``: but for its
+    users, sessions and audit log, replaced too), all or nothing; admins only.
     Raises ``PermissionDeniedError`` or ``lib.store.backup.BackupError`` (nothing written)."""
     require(role, "settings")
-    return restore_into(store, folder, actor=actor, from_ip=from_ip, now=now)
+    return restore_into(
+        store, folder, actor=actor, from_ip=from_ip, now=now, but_sign_in=but_sign_in
+    )

@@ -311,10 +311,22 @@ def _counts(store: Store) -> list[tuple[str, int]]:
         return [(n, int(cur.execute(f'SELECT count(*) FROM "{n}"').scalar())) for n in names]
 
 
-def is_empty(store: Store) -> bool:
+# Who may sign in and what they did: a database the app opened holds them before any data (the
+# admin who restores from the page is signed in). A restore with ``but_sign_in`` replaces them
+# with the backup's too: the users and sessions become the backup's.
+SIGN_IN_TABLES = frozenset({"users", "user_sources", "invitations", "auth_sessions", "key_audit"})
+
+
+def is_empty(store: Store, *, but_sign_in: bool = False) -> bool:
     """True when ``store`` holds nothing but what a new database holds (its schema and the
-    seed prices): a restore may go there."""
-    return dict(_counts(store)) == _fresh_counts()
+    seed prices): a restore may go there. ``but_sign_in``: users, invitations, sessions and
+    the audit log may hold rows too (a database the app opened and someone signed in to)."""
+    mine, fresh = dict(_counts(store)), _fresh_counts()
+    if but_sign_in:
+        for name in SIGN_IN_TABLES:
+            mine.pop(name, None)
+            fresh.pop(name, None)
+    return mine == fresh
 
 
 def check(store: Store, folder: str) -> BackupInfo:
@@ -446,15 +458,17 @@ def restore_into(
     actor: str | None,
     from_ip: str | None = None,
     now: datetime | None = None,
+    but_sign_in: bool = False,
 ) -> BackupInfo:
     """Read the backup in ``folder`` into ``store``, which must be empty (``is_empty``), all
     or nothing; then move every sequence past the restored ids. Audited as
     ``backup_restored`` (the one row the restored database holds beyond the backup's). The
     caller checks the role (``lib.ingest.backups.restore``: admins only). Raises
-    ``BackupError`` (nothing written)."""
+    ``BackupError`` (nothing written). ``but_sign_in``: see ``is_empty``; the users, sessions
+    and audit log are then replaced by the backup's."""
     info = check(store, folder)
     _info, sequences = read_manifest(folder)
-    if not is_empty(store):
+    if not is_empty(store, but_sign_in=but_sign_in):
         raise _refuse(
             N_(
                 "The database {path} is not empty; a backup is restored only into an empty "

@@ -147,6 +147,10 @@ def _retention(ctx: PageContext, is_admin: bool) -> None:
     cut = retention.horizon(store)
     if cut is not None:
         st.caption(_("Request rows dated before {day} (UTC) were removed.", day=day(cut)))
+    if is_admin:
+        st.caption(_("Removed rows leave free space inside the file, which later writes reuse. To "
+                     "give it back to the disk, stop the app and run {command}.",
+                     command=code("python -m lib.cli compact --db PATH")))  # fmt: skip
     days = st.number_input(_("Days of request rows to keep"), min_value=1,
                            max_value=retention.MAX_DAYS, step=1, value=current or 90,
                            key="data_ret_days")  # fmt: skip
@@ -252,13 +256,15 @@ def _backups(ctx: PageContext, is_admin: bool) -> None:
                            on_click="ignore", icon=":material/download:")  # fmt: skip
     st.markdown("**" + _("Restore") + "**")
     cli = code("python -m lib.cli restore --db NEW_FILE FOLDER")
-    if not is_empty(store):
+    if not is_empty(store, but_sign_in=True):
         st.caption(_("A backup is restored only into an empty database, all or nothing. This one "
                      "holds data: restore into a new file with the command line, {command}, then "
                      "point `TOKENBOARD_DB` at it.", command=cli))  # fmt: skip
         return
-    st.caption(_("This database is empty: a backup .zip made by Tokenboard (the same version) can be "
-                 "restored into it, all or nothing. The command line does the same: {command}.",
+    st.caption(_("This database holds no data yet: a backup .zip made by Tokenboard (the same "
+                 "version) can be restored into it, all or nothing. Its users, their passwords and "
+                 "sessions and its audit log replace this database's: sign in again afterwards with "
+                 "an account of the backup. The command line does the same: {command}.",
                  command=cli))  # fmt: skip
     up = st.file_uploader(_("Backup .zip"), type=["zip"], key="data_rs_file",
                           max_upload_size=UPLOAD_MAX_MB)  # fmt: skip
@@ -268,7 +274,7 @@ def _backups(ctx: PageContext, is_admin: bool) -> None:
                 target = os.path.join(tmp, "backup")
                 unzip_to(up.getvalue(), target, name=up.name)
                 info = restore(store, target, role=ctx.user.role, actor=ctx.user.username,
-                               from_ip=_from_ip())  # fmt: skip
+                               from_ip=_from_ip(), but_sign_in=True)  # fmt: skip
             except (BackupError, TokenboardError) as err:
                 st.error(_said(err))
                 return
