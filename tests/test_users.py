@@ -365,3 +365,30 @@ def test_the_command_line_manages_users_and_never_prints_a_password(tmp_path, mo
         log = [(e.actor, e.action) for e in entries(s, actions=admin.USER_ACTIONS)]
     # 2 created, 1 invited, disabled, enabled, role, unlocked, reset: 8 entries
     assert log[0] == ("command line", "password_reset") and len(log) == 8
+
+
+def test_unlock_from_the_command_line_while_the_app_holds_the_database(tmp_path, monkeypatch):
+    from lib.auth import unlocks
+    from tests.test_store_cli import HOLDER
+
+    monkeypatch.setenv("TOKENBOARD_USERS", str(tmp_path / "none.yaml"))
+    db = str(tmp_path / "held.duckdb")
+    with Store(db):
+        pass
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, db], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        done = _cli("users", "unlock", " Ada ", "--db", db)
+        assert done.returncode == 0, done.stderr
+        assert "an unlock request for ada is left in" in done.stdout
+        refused = _cli("users", "disable", "ada", "--db", db)  # the others need the database
+        assert refused.returncode == 1 and refused.stderr.startswith("error: The database")
+    finally:
+        holder.kill()
+        holder.wait()
+    path = tmp_path / unlocks.FILE_NAME
+    assert path.stat().st_mode & 0o777 == 0o600
+    taken = unlocks.take(db)
+    assert list(taken) == ["ada"] and not path.exists()
+    assert unlocks.take(db) == {}

@@ -263,3 +263,18 @@ def test_a_reset_link_sets_a_new_password_and_signs_in(app_env):
     assert not at.exception and any(b.label == "Se déconnecter" for b in at.button)
     with Store(app_env) as s:
         assert UserStore(secrets_={}, store=s).verify("vic", "vic reset pw 1") == "vic"
+
+
+def test_the_app_applies_an_unlock_the_command_line_left_beside_the_database(app_env):
+    from lib.auth import unlocks
+
+    at = app_test()
+    for _ in range(PER_ACCOUNT):
+        at = sign_in(at, "ada", "wrong password!")
+    assert sign_in(at, "ada").error[0].value.startswith("Too many failed sign-ins")
+    unlocks.request(app_env, "ada", datetime.now(UTC))  # what the command line leaves
+    at = sign_in(at, "ada")
+    assert not at.error and any(b.label == "Log out" for b in at.button)
+    with Store(app_env) as s:
+        (entry,) = entries(s, actions=("account_unlocked",))
+    assert (entry.actor, entry.subject) == ("command line", "ada")

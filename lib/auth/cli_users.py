@@ -6,10 +6,11 @@ Subcommands: ``list``, ``add``, ``invite``, ``role``, ``disable``, ``enable``, `
 ``--password-stdin``, from the first line of the standard input; never from the arguments,
 and never printed. Each action is audited with the actor ``command line``.
 
-A local database file is held by the running app: stop the app first (its failed sign-in
-counters live in its memory, so a restart alone also unlocks every account), or use the
-Users tab as another admin. A ``md:`` database takes the command while the app runs; the
-app then forgets an account's failed sign-ins at the next attempt on it.
+A local database file is held by the running app, so these commands need it stopped (or
+the Users tab as another admin), except ``unlock``: it then leaves a request beside the
+database that the app applies at the next sign-in attempt (``lib.auth.unlocks``). A ``md:``
+database takes every command while the app runs; the app forgets an unlocked account's
+failed sign-ins at the next attempt on it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from lib.auth import admin
+from lib.auth import admin, unlocks
 from lib.auth.roles import ROLES
 from lib.auth.users import UserError, UserStore
 from lib.config import setting
+from lib.errors import DatabaseBusyError
 from lib.store import Store
 
 ACTOR = admin.Actor(admin.CLI_ACTOR, "admin", None)
@@ -94,7 +96,20 @@ def _when(moment: datetime | None) -> str:
 def run(args: argparse.Namespace, _print: Say, _err: Say) -> int:
     """Run one ``users`` subcommand; 0 on success, 1 refused (one line on stderr)."""
     now = datetime.now(UTC)
-    with Store(args.db) as store:
+    try:
+        opened = Store(args.db)
+    except DatabaseBusyError:
+        if args.action != "unlock":
+            raise
+        try:  # the running app holds the file: it applies the request at the next sign-in
+            path = unlocks.request(args.db, args.username, now)
+        except OSError:
+            raise DatabaseBusyError(f"The database is busy and no unlock request could be "
+                                    f"left beside it for {args.username}.") from None  # fmt: skip
+        _print(f"the app holds the database: an unlock request for {args.username.strip().lower()} "
+               f"is left in {path}; the app applies it (audited) at the next sign-in attempt")  # fmt: skip
+        return 0
+    with opened as store:
         users = UserStore(store=store)
         action = args.action
         try:

@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import secrets
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lib.auth import admin, device, sessions
+from lib.auth import admin, device, sessions, unlocks
 from lib.auth.handoff import HANDOFFS
 from lib.auth.keys import AuthConfigError, cookie_key
 from lib.auth.passwords import MIN_LENGTH
@@ -316,6 +317,7 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
     client, dev = _client(username, key)
     now = sessions.utcnow()
     at = now.timestamp()
+    _apply_unlock_requests(users, throttle)
     unlocked = users.get(username.strip().lower()[:200])
     if unlocked is not None and unlocked.unlocked_at is not None:  # an admin unlocked it
         throttle.clear_user(unlocked.username, before=unlocked.unlocked_at.timestamp())
@@ -344,6 +346,15 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
         st.rerun()
     _start_session(users, store, name, key, dev)
     st.rerun()
+
+
+def _apply_unlock_requests(users: UserStore, throttle: LoginThrottle) -> None:
+    """Record the unlocks the command line left beside the database while this app held it
+    (``lib.auth.unlocks``), and forget the failures they cover."""
+    for name, when in unlocks.take().items():
+        with contextlib.suppress(TokenboardError):
+            admin.unlock(users, admin.Actor(admin.CLI_ACTOR, "admin"), name, when)
+        throttle.clear_user(name, before=when.timestamp())
 
 
 def _start_session(users: UserStore, store: Store, name: str, key: str, dev: str | None) -> None:
