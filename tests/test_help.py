@@ -63,6 +63,7 @@ def test_a_help_file_is_read_into_a_page_and_sections_with_stable_ids(tmp_path):
         ("10_a.md", "text before a title\n", "line 1: expected '# Page title' first"),
         ("a.md", "# A\n", "expected a name like 10_quickstart.md"),
         ("10_a.md", "# A\n## X {#x}\n## Y {#x}\n", "section id #x used twice"),
+        ("10_a.md", "# A\n## X {#a}\n", "line 2: #a is the page's own id"),
     ],
 )
 def test_a_help_file_that_breaks_the_layout_is_named(tmp_path, name, text, says):

@@ -11,8 +11,9 @@ language) holds::
     <!-- formats: openai_usage openai_costs -->   (the importer formats it explains)
     Text…
 
-Section ids are written, never made from the words, so a link (``Help?topic=costs``) opens
-the same section in English and in French; they are unique across all pages. A page that
+Section ids are written, never made from the words, so a link (``Help?topic=counted-stream``)
+opens the same section in English and in French; they are unique across all pages and differ
+from every page id (``Help?topic=costs`` opens the whole page). A page that
 holds the line ``<!-- kb -->`` gets one section per entry of the error knowledge base
 (``lib.help.kb``) after its own. HTML comments are never shown. Lines inside fenced code
 blocks are text, not headings.
@@ -115,6 +116,8 @@ def _parse(path: Path, page_id: str, order: int) -> HelpPage:
                 parts.append((page_id, title, []))
                 continue
             m = _SECTION.match(line)
+            if m and m.group("id") == page_id:
+                raise HelpError(f"{name} line {no}: #{page_id} is the page's own id")
             if m:
                 parts.append((m.group("id"), m.group("title"), []))
                 continue
@@ -170,7 +173,7 @@ def load_docs(lang: str, root: Path = HELP_ROOT) -> Docs:
     for p in pages:
         for s in p.sections:
             if s.id == p.id:
-                continue
+                continue  # the page's introduction
             if s.id in seen:
                 raise HelpError(f"{lang}: section id #{s.id} used twice ({seen[s.id]}, {p.id})")
             seen[s.id] = p.id

@@ -10,22 +10,34 @@ script stops there.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lib.auth.roles import can
 from lib.errors import TokenboardError
 from lib.filters import Filters
 from lib.i18n import N_
 from lib.store import Store
+from lib.ui import url
 from lib.ui.alerts_ui import worker as start_worker
 from lib.ui.auth_gate import SignedIn, log_out, require_login, user_store
 from lib.ui.filters_ui import sidebar_filters
-from lib.ui.i18n import _, adopt_user_language, keep_in_url, lang, language_switch, resolve_language
+from lib.ui.i18n import (
+    _,
+    adopt_user_language,
+    explicit_language,
+    keep_in_url,
+    lang,
+    language_switch,
+    resolve_language,
+)
 from lib.ui.markup import md
-from lib.ui.nav import SECTIONS, existing_pages, item_for
+from lib.ui.nav import HELP_PAGE, SECTIONS, NavItem, existing_pages, item_for
 from lib.ui.state import get_store
 from lib.ui.state import now as clock
 
@@ -59,6 +71,41 @@ def _navigation(role: str, current: str) -> None:
             st.caption(_(section).upper())
             for p in items:
                 st.page_link(p.path, label=_(p.label), icon=p.icon, disabled=p.path == current)
+
+
+def page_url(path: str) -> str:
+    """The URL path of a page of the app: ``/`` for app.py, ``/Usage`` for pages/1_Usage.py
+    (Streamlit names a page by its file without the number)."""
+    if not path.startswith("pages/"):
+        return "/"
+    name = path.removeprefix("pages/").removesuffix(".py")
+    return "/" + re.sub(r"^\d+_", "", name)
+
+
+def view_link(path: str) -> str:
+    """The relative link of the view being drawn: the page's path and its current query
+    string (``/Costs?period=7d&tab=left``)."""
+    pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    return page_url(path) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def help_params(topic: str) -> dict[str, str]:
+    """The query string of the Help page opened at ``topic`` (in this tab's language)."""
+    params = {"topic": topic}
+    code = explicit_language()
+    return {**params, "lang": code} if code else params
+
+
+def _help_links(slot: DeltaGenerator, item: NavItem | None, path: str) -> None:
+    """Draw (again) the page's help link and the "Report a problem" link, which carries the
+    current view: redrawn each time a control of the page changes the URL."""
+    code = explicit_language()
+    report = {"tab": "tickets", "from": view_link(path), **({"lang": code} if code else {})}
+    with slot.container():
+        st.page_link(HELP_PAGE, label=_("Help for this page"), icon=":material/help_center:",
+                     query_params=help_params(item.help if item else "quickstart"))  # fmt: skip
+        st.page_link(HELP_PAGE, label=_("Report a problem"), icon=":material/bug_report:",
+                     query_params=report)  # fmt: skip
 
 
 def _save_language(username: str, code: str) -> None:
@@ -130,6 +177,7 @@ def page(path: str, *, filters: bool = True) -> PageContext:
         st.set_page_config(page_title=f"{title} · Tokenboard")
     action = item.action if item else "view"
     _navigation(user.role, path)
+    links = st.sidebar.empty()  # filled once the URL holds the view (filters drawn)
     _account(user)
     _welcome()
     if not can(user.role, action):
@@ -143,9 +191,12 @@ def page(path: str, *, filters: bool = True) -> PageContext:
             icon=":material/lock:",
         )
         keep_in_url()
+        _help_links(links, item, path)
         st.stop()
     store = get_store()
     start_worker(store)  # once per process: alerts, status pages, scheduled pulls
     f = sidebar_filters(store, path) if filters else Filters()
     keep_in_url()  # a filter change that rewrote the query string keeps the language
+    _help_links(links, item, path)
+    url.watch(lambda: _help_links(links, item, path))  # a page control changes the view
     return PageContext(store, user, f, lang())

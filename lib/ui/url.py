@@ -61,8 +61,26 @@ def write_param(param: str, text: str | None) -> None:
     if text is None:
         if param in st.query_params:
             del st.query_params[param]
+            changed()
     elif st.query_params.get(param) != text:
         st.query_params[param] = text
+        changed()
+
+
+_WATCH = "tb_url_watch"
+
+
+def watch(redraw: Callable[[], None] | None) -> None:
+    """Call ``redraw`` whenever a control of this run changes the URL (the frame's links that
+    carry the current view)."""
+    st.session_state[_WATCH] = redraw
+
+
+def changed() -> None:
+    """Tell the watcher (``watch``) that the URL changed."""
+    redraw = st.session_state.get(_WATCH)
+    if redraw is not None:
+        redraw()
 
 
 def resolve(
