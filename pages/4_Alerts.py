@@ -10,8 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from lib.alerts import KINDS, AlertError, Incident, Rule, evaluate, incidents, rules, weekly
-from lib.alerts.credits import add_grant, delete_grant, grants
-from lib.alerts.limits import limits, set_limit
 from lib.alerts.model import (
     BASES,
     BUDGET_LEVELS,
@@ -22,11 +20,9 @@ from lib.alerts.model import (
 )
 from lib.auth.roles import PermissionDeniedError
 from lib.errors import TokenboardError
-from lib.ui import url, words
+from lib.ui import url
 from lib.ui.alerts_ui import (
     BASIS_LABELS,
-    CHANNEL_KINDS,
-    DELIVERY_CODES,
     IN_APP_LABEL,
     KIND_HELP,
     KIND_LABELS,
@@ -44,16 +40,17 @@ from lib.ui.alerts_ui import (
     value,
     worker,
 )  # fmt: skip
+from lib.ui.budgets_ui import channels_admin, channels_list, credits_section, limits_section
 from lib.ui.frame import page
 from lib.ui.i18n import _, integer, moment, n_, percent
 from lib.ui.markup import md
-from lib.ui.widgets import Col, table, usd
+from lib.ui.widgets import Col, table
 from lib.worker import ChannelError, app_notifier, channels
 from lib.worker.weekly import email_ready
 
 ctx = page("pages/4_Alerts.py", filters=False)
 store, now, role, me = ctx.store, ctx.now, ctx.user.role, ctx.user.username
-may_act, is_admin = ctx.can("manage_alerts"), ctx.can("settings")
+may_act = ctx.can("manage_alerts")
 st.title(_("Alerts"))
 st.caption(
     _("Rules are evaluated every few minutes and after every import. One incident per rule and "
@@ -296,79 +293,6 @@ def _rule_form(rule: Rule | None) -> None:
         refused(err)
 
 
-def _credits() -> None:
-    """Prepaid credit grants (admins): the credit rule and the Overview's runway read them."""
-    found = grants(store)
-    if found:
-        table(pd.DataFrame([{"id": g.grant_id, "provider": g.provider, "amount": g.amount_usd,
-                             "granted_on": g.granted_on, "expires_on": g.expires_on, "note": g.note or ""}
-                            for g in found]), "credit_grants", key="grants_table", columns={
-            "id": Col(_("Grant #"), "count"), "provider": Col(_("Provider")),
-            "amount": Col(_("Amount (USD)"), "usd"), "granted_on": Col(_("Granted on"), "day"),
-            "expires_on": Col(_("Expires on"), "day", none=_("— : does not expire.")), "note": Col(_("Note")),
-        })  # fmt: skip
-    if not is_admin:
-        return
-    gen = st.session_state.get("grant_form_gen", 0)
-    with st.form(f"grant_form_{gen}", border=False):
-        a, b, c, d = st.columns(4)
-        provider = a.text_input(_("Provider"), placeholder="openai")
-        amount = b.text_input(_("Amount (USD)"), placeholder="500")
-        granted_on = c.date_input(_("Granted on"), value=now.date())
-        expires_on = d.date_input(_("Expires on"), value=None, help=_("Empty: does not expire."))
-        note = st.text_input(_("Note"))
-        if st.form_submit_button(_("Add the grant")):
-            try:
-                g = add_grant(store, role, provider=provider, amount_usd=amount, granted_on=granted_on,
-                              expires_on=expires_on, note=note.strip() or None, user=me)  # fmt: skip
-            except (AlertError, PermissionDeniedError) as err:
-                refused(err)
-            else:
-                st.session_state["grant_form_gen"] = gen + 1
-                done(_("Grant of {amount} for {provider} added.", amount=usd(g.amount_usd),
-                       provider=md(g.provider)))  # fmt: skip
-    if found:
-        a, b = st.columns([2, 1], vertical_alignment="bottom")
-        pick = a.selectbox(_("Grant"), [g.grant_id for g in found], key="grant_pick",
-                           format_func=lambda i: f"#{i}")  # fmt: skip
-        if b.button(
-            _("Delete the grant"), key="grant_delete", type="tertiary", icon=":material/delete:"
-        ):
-            delete_grant(store, role, pick)
-            done(_("Grant #{id} deleted.", id=pick))
-
-
-def _limits() -> None:
-    """Rate limits per model: the ones in force, and (admins) entering one."""
-    found = limits(store)
-    if found:
-        table(pd.DataFrame([{"provider": x.provider, "model": x.model, "rpm": x.rpm, "tpm": x.tpm,
-                             "source": words.limit_source(x.source), "seen_at": x.seen_at} for x in found]),
-              "rate_limits", key="limits_list", columns={
-            "provider": Col(_("Provider")), "model": Col(_("Model")), "rpm": Col(_("Limit (RPM)"), "count"),
-            "tpm": Col(_("Limit (TPM)"), "count"), "source": Col(_("Limit from")),
-            "seen_at": Col(_("Since (UTC)"), "time"),
-        })  # fmt: skip
-    if not is_admin:
-        return
-    gen = st.session_state.get("limit_form_gen", 0)
-    with st.form(f"limit_form_{gen}", border=False):
-        a, b, c, d = st.columns(4)
-        provider = a.text_input(_("Provider"), placeholder="openai", key="limit_provider")
-        model = b.text_input(_("Model"), placeholder="gpt-4o", key="limit_model")
-        rpm = c.number_input(_("Limit (RPM)"), min_value=0, value=0, step=100, key="limit_rpm",
-                             help=_("0: not known. Both 0: the entered limit is removed."))  # fmt: skip
-        tpm = d.number_input(_("Limit (TPM)"), min_value=0, value=0, step=10000, key="limit_tpm")
-        if st.form_submit_button(_("Save the limit")):
-            try:
-                set_limit(store, role, provider, model, int(rpm) or None, int(tpm) or None, now=now)
-            except (AlertError, PermissionDeniedError) as err:
-                refused(err)
-            else:
-                st.session_state["limit_form_gen"] = gen + 1
-                done(_("Limit of {model} saved.", model=md(model.strip())))
-
-
 if tab == "rules":
     with boxes["rules"]:
         if not all_rules:
@@ -400,27 +324,18 @@ if tab == "rules":
         with st.expander(_("Prepaid credit grants"), icon=":material/savings:"):
             st.caption(_("What the providers granted in advance (USD). The Overview shows what is left and "
                          "the runway at the current burn rate; a “Prepaid credit running low” rule alerts on it."))  # fmt: skip
-            _credits()
+            credits_section(ctx, done)
         with st.expander(_("Rate limits per model"), icon=":material/speed:"):
             st.caption(_("Requests and tokens per minute each model may use. Learned from the rate-limit "
                          "headers of the answers the playground (and the gateway) sees; an entered limit "
                          "wins. The Usage page sets the busiest minute against them."))  # fmt: skip
-            _limits()
+            limits_section(ctx, done)
 
 
 # -- channels ----------------------------------------------------------------------------------
 if tab == "channels":
     with boxes["channels"]:
-        listed = channels.list_channels(store)
-        if not listed:
-            st.info(_("No channels yet: alerts show in the app only. Add a Slack or Teams webhook, a "
-                      "signed JSON webhook or e-mail recipients, then choose the channel in a rule."))  # fmt: skip
-        else:
-            table(pd.DataFrame([{"name": c.name, "kind": label(CHANNEL_KINDS, c.kind), "target": c.target}
-                                for c in listed]), "alert_channels", key="channels_table", columns={
-                "name": Col(_("Name")), "kind": Col(_("Kind")),
-                "target": Col(_("Sends to"), help=_("Shown masked: a webhook URL is itself a secret.")),
-            })  # fmt: skip
+        listed = channels_list(ctx)
         st.markdown("**" + _("Your weekly summary") + "**")
         no_summary = _("No weekly summary")
         summary_options = [
@@ -441,64 +356,7 @@ if tab == "channels":
         ):
             weekly.set_choice(store, me, None if summary_pick == no_summary else summary_pick)
             done(_("Weekly summary: {choice}.", choice=md(summary_pick)))
-        if not is_admin:
-            st.caption(_("Admins add channels and send tests."))
-        else:
-            if listed:
-                a, b = st.columns([2, 1], vertical_alignment="bottom")
-                which = a.selectbox(_("Channel"), [c.name for c in listed], key="channel_pick")
-                b = b.container(horizontal=True)
-                if b.button(_("Send a test"), icon=":material/send:", key="channel_test"):
-                    try:
-                        with st.spinner(_("Sending…")):
-                            d = channels.send_test(store, role, which, timeout=5, total=10)
-                    except (ChannelError, PermissionDeniedError) as err:
-                        refused(err)
-                    else:
-                        if d.ok:
-                            st.success(n_("Test sent to {target} in {n} try ({ms} ms).",
-                                          "Test sent to {target} in {n} tries ({ms} ms).", d.attempts,
-                                          target=md(d.target), ms=integer(d.duration_ms)))  # fmt: skip
-                        else:
-                            st.error(_("The test did not arrive: {why}", why=_(DELIVERY_CODES.get(
-                                d.code, DELIVERY_CODES["internal"]), status=d.status or "—")))  # fmt: skip
-                if b.button(
-                    _("Delete"), key="channel_delete", type="tertiary", icon=":material/delete:"
-                ):
-                    channels.delete(store, role, which)
-                    done(_("Channel {name} deleted.", name=md(which)))
-            st.markdown("**" + _("Add a channel") + "**")
-            kind = st.selectbox(_("Kind of channel"), list(CHANNEL_KINDS), key="channel_kind",
-                                format_func=lambda c: label(CHANNEL_KINDS, c))  # fmt: skip
-            # a new form after each save: the URL and secret typed are gone from the session too
-            gen = st.session_state.get("channel_form_gen", 0)
-            with st.form(f"channel_form_{gen}", clear_on_submit=True, border=False):
-                name = st.text_input(_("Name"), placeholder="ops-alerts", key="channel_name")
-                settings: dict[str, object] = {}
-                if kind == "email":
-                    settings["to"] = st.text_input(_("Recipients"), placeholder="finops@example.com, …",
-                                                   help=_("The SMTP server and its login come from the [smtp] "
-                                                          "table of the app's secrets."))  # fmt: skip
-                else:
-                    settings["url"] = st.text_input(_("Webhook URL"), type="password",
-                                                    help=_("Kept in the database; shown masked from now on."))  # fmt: skip
-                if kind == "webhook":
-                    settings["secret"] = st.text_input(_("Signing secret"), type="password",
-                                                       help=_("The receiver checks the HMAC-SHA256 signature with it."))  # fmt: skip
-                if st.form_submit_button(_("Save the channel"), type="primary"):
-                    try:
-                        saved = channels.save(store, role, name, kind, settings)
-                    except (ChannelError, PermissionDeniedError) as err:
-                        refused(err)
-                    else:
-                        st.session_state["channel_form_gen"] = gen + 1
-                        done(
-                            _(
-                                "Channel {name} saved: {target}",
-                                name=md(saved.name),
-                                target=md(saved.target),
-                            )
-                        )
+        channels_admin(ctx, listed, done)
 
 
 # -- the delivery log --------------------------------------------------------------------------
