@@ -106,7 +106,7 @@ def test_a_bad_view_link_is_dropped_and_the_ticket_kept(team: Store):
         ("Costs?tab=whatif", ("Costs", "/Costs?tab=whatif")),
         ("/", ("Overview", "/")),
         ("/?period=7d", ("Overview", "/?period=7d")),
-        ("/API_keys#top", ("API_keys", "/API_keys")),
+        ("/API_keys#top", ("API keys", "/API_keys")),
         ("https://evil.example/Usage", None),
         ("//evil.example/Usage", None),
         ("/\\evil.example", None),

@@ -30,12 +30,12 @@ def app_version() -> str:
 
 def known_pages() -> dict[str, str]:
     """URL path name -> page name of every page of the app (``pages/2_Costs.py`` is
-    ``/Costs``; ``/`` is the Overview)."""
+    ``/Costs``, ``pages/5_API_keys.py`` ``/API_keys`` named "API keys"; ``/`` is the Overview)."""
     out = {"": OVERVIEW}
     for path in sorted((PROJECT_ROOT / "pages").glob("*.py")):
         m = _PAGE_FILE.match(path.name)
         if m:
-            out[m.group(1)] = m.group(1)
+            out[m.group(1)] = m.group(1).replace("_", " ")
     return out
 
 
