@@ -392,3 +392,25 @@ def test_unlock_from_the_command_line_while_the_app_holds_the_database(tmp_path,
     taken = unlocks.take(db)
     assert list(taken) == ["ada"] and not path.exists()
     assert unlocks.take(db) == {}
+
+
+def test_an_invitation_is_e_mailed_when_a_channel_is_configured(users):
+    from lib.auth import invite_mail
+    from tests.test_notify_delivery import smtp_server
+
+    link = admin.invite(users, ADA, "bob", "bob@example.com", "viewer", T0)
+    url = link.url("https://tb.example")
+    assert not invite_mail.can_send({}) and invite_mail.send_link(link, url, "b@x.io", "ada",
+                                                                  secrets={}) is None  # fmt: skip
+    with smtp_server(auth=False) as (port, box):
+        secrets = {"smtp": {"host": "127.0.0.1", "port": port, "from": "tb@example.com",
+                            "security": "none"}}  # fmt: skip
+        assert invite_mail.can_send(secrets)
+        sent = invite_mail.send_link(link, url, "bob@example.com", "ada", secrets=secrets)
+        assert sent is not None and sent.ok
+        (mail,) = box.messages
+    assert mail["to"] == ["bob@example.com"]
+    body = mail["message"].get_body().get_content()
+    assert url in body and "ada invites you to Tokenboard as **bob**" in body
+    assert "until 2026-12-07 09:00 UTC" in body  # T0 + 7 days
+    assert link.token not in str(sent)  # the delivery's record holds no link

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from lib.auth import admin, sessions
+from lib.auth import admin, invite_mail, sessions
 from lib.auth.admin import Actor
 from lib.auth.passwords import MIN_LENGTH
 from lib.auth.roles import ROLES, PermissionDeniedError
@@ -165,6 +165,9 @@ def _invite(users: UserStore, actor: Actor, now: datetime) -> None:
             role = _role_choice(_("Role"), "users_invite_role")
             days = st.number_input(_("Valid for (days)"), min_value=1, max_value=admin.MAX_DAYS,
                                    value=admin.INVITE_DAYS, step=1)  # fmt: skip
+            mail = invite_mail.can_send() and st.checkbox(
+                _("Also send it to the e-mail address"), value=True, key="users_invite_mail"
+            )
             submitted = st.form_submit_button(_("Make invitation link"), type="primary")
         if submitted:
             try:
@@ -173,6 +176,13 @@ def _invite(users: UserStore, actor: Actor, now: datetime) -> None:
                 _fail(err)
             else:
                 _show_link(link)
+                if mail and email.strip():
+                    sent = invite_mail.send_link(link, link.url(base_url()), email.strip(),
+                                                 actor.username)  # fmt: skip
+                    if sent is not None and sent.ok:
+                        st.info(_("The link was also sent to {email}.", email=md(email.strip())))
+                    else:
+                        st.warning(_("The e-mail could not be sent: copy the link above."))
         pending = admin.pending_invitations(users, actor, now)
         if not pending:
             st.caption(_("No invitation is waiting."))
