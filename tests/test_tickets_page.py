@@ -171,3 +171,20 @@ def test_french(app_env, user: str):
     assert "Costs doubled" in t and "Ouvert" in t and "gravité\u00a0: Élevée" in t
     other = open_tab("vic", lang="fr", ticket=str(n))
     assert "introuvable" in texts(other) and "Costs doubled" not in texts(other)
+
+
+def test_hostile_markdown_and_internal_notes(app_env):
+    n = file_one(app_env, body="<img src=x onerror=alert(1)> [x](javascript:alert(1))")
+    with Store(app_env) as s:
+        service.comment(s, "ada", "admin", n, "Call **ana** <script>alert(1)</script>",
+                        notifier=QUIET)  # fmt: skip
+        service.comment(s, "ada", "admin", n, "Probably the demo import", internal=True,
+                        notifier=QUIET)  # fmt: skip
+    user = open_tab("ana", ticket=str(n))
+    bodies = [m.value for m in user.markdown if "alert(1)" in m.value]
+    assert bodies == ["\\<img src=x onerror=alert(1)> x (`javascript:alert(1)`)",
+                      "Call **ana** \\<script>alert(1)\\</script>"]  # fmt: skip
+    assert all(not m.allow_html for m in user.markdown)
+    assert "Probably the demo import" not in texts(user) and "internal note" not in texts(user)
+    admin = open_tab("ada", ticket=str(n))
+    assert "Probably the demo import" in texts(admin) and "internal note" in texts(admin)

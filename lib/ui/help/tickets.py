@@ -199,7 +199,7 @@ def _new_ticket(ctx: PageContext) -> None:
         )  # fmt: skip
         uploaded = st.file_uploader(
             _("Attachments"), accept_multiple_files=True, key="tk_files",
-            type=sorted(ticket_files.EXTENSIONS),
+            type=sorted(ticket_files.EXTENSIONS), max_upload_size=ticket_files.MAX_FILE_BYTES // MB,
             help=_("Up to {mb} MB a file, {total} MB in all: {allowed}.",
                    mb=ticket_files.MAX_FILE_BYTES // MB,
                    total=ticket_files.MAX_TICKET_BYTES // MB, allowed=ticket_files.ALLOWED),
@@ -214,7 +214,7 @@ def _new_ticket(ctx: PageContext) -> None:
     except (TicketError, PermissionDeniedError) as err:
         st.error(md(refusal(err)), icon=":material/error:")
         return
-    for k in ("tk_subject", "tk_body"):
+    for k in ("tk_subject", "tk_body", "tk_files"):
         st.session_state.pop(k, None)
     _flash(_("Ticket #{n} filed: you will find the replies here.", n=ticket.number))
     _open(ticket.number)
@@ -393,11 +393,11 @@ def _thread(ctx: PageContext, thread: Thread, admin: bool) -> None:
 
 
 def _reply(ctx: PageContext, t: Ticket, admin: bool) -> None:
-    with st.form(f"tk_reply_{t.number}", clear_on_submit=True):
+    with st.form(f"tk_reply_{t.number}"):  # kept on a refusal, cleared once sent
         body = st.text_area(_("Reply"), key=f"tk_reply_body_{t.number}",
                             help=_("Markdown: **bold**, lists, `code`, links to web pages."))  # fmt: skip
         uploaded = st.file_uploader(_("Attachments"), accept_multiple_files=True,
-                                    type=sorted(ticket_files.EXTENSIONS),
+                                    type=sorted(ticket_files.EXTENSIONS), max_upload_size=ticket_files.MAX_FILE_BYTES // MB,
                                     key=f"tk_reply_files_{t.number}")  # fmt: skip
         internal = (
             st.checkbox(_("Internal note (admins only)"), key=f"tk_internal_{t.number}")
@@ -413,6 +413,8 @@ def _reply(ctx: PageContext, t: Ticket, admin: bool) -> None:
     except (TicketError, PermissionDeniedError) as err:
         st.error(md(refusal(err)), icon=":material/error:")
         return
+    for k in (f"tk_reply_body_{t.number}", f"tk_reply_files_{t.number}", f"tk_internal_{t.number}"):
+        st.session_state.pop(k, None)
     _flash(_("Reply sent."))
     st.rerun()
 
