@@ -105,8 +105,9 @@ def test_apply_keeps_every_rollup_and_is_audited(three):
         "ada", "10.0.0.1", 5, "2025-01-04")  # fmt: skip
     # the file sizes are measured (a local file)
     assert result.bytes_before and result.bytes_after
-    # applied again: nothing more goes
+    # applied again: nothing more goes, and no second entry
     assert retention.apply(store, 2, role="admin", actor="ada", now=TODAY).plan.rows == 0
+    assert len(entries(store, actions=("retention_applied",))) == 1
 
 
 def test_undo_of_a_partly_removed_import(three, tmp_path):

@@ -295,7 +295,7 @@ def apply(
     now: datetime | None = None,
 ) -> RetentionResult:
     """Remove the request rows (and their claims) dated before ``days`` ago's UTC day, in one
-    transaction, audited as ``retention_applied``; then CHECKPOINT. Admins only. Raises
+    transaction, audited as ``retention_applied``; then CHECKPOINT (neither when nothing goes). Admins only. Raises
     ``RetentionError`` (nothing changed) should any rollup differ after the delete."""
     require(role, "settings")
     n = check_days(days)
@@ -337,11 +337,13 @@ def apply(
         if plan.rows and (old is None or old < plan.before_day):
             _put(cur, HORIZON, plan.before_day.isoformat())
         cur.execute("DROP TABLE IF EXISTS _gone")
-        audit(cur, at, actor, "retention_applied", f"{n} days",
-              {"days": n, "before_day": plan.before_day.isoformat(), "rows": plan.rows,
-               "claims": plan.tables["event_claims"], "imports": len(plan.imports)},
-              from_ip)  # fmt: skip
-    checkpoint(store)
+        if plan.rows:  # a run that removes nothing (the worker's, most days) leaves no entry
+            audit(cur, at, actor, "retention_applied", f"{n} days",
+                  {"days": n, "before_day": plan.before_day.isoformat(), "rows": plan.rows,
+                   "claims": plan.tables["event_claims"], "imports": len(plan.imports)},
+                  from_ip)  # fmt: skip
+    if plan.rows:
+        checkpoint(store)
     size, wal = file_sizes(store)
     return RetentionResult(plan, bytes_before, None if size is None else size + (wal or 0), at)
 
