@@ -90,12 +90,17 @@ def _text(d: Decimal | None) -> str:
     return "" if d is None else format(d, "f")
 
 
+def _cell(d: Decimal | None) -> str | None:
+    """A price as its exact decimal text; None (shown "—": not offered) when empty."""
+    return None if d is None else format(d, "f")
+
+
 def _frame(rows: list[Price]) -> pd.DataFrame:
     return pd.DataFrame(
         [{"provider": words.provider(p.provider), "model": p.model, "from": p.effective_from,
-          "input": _text(p.input), "cached": _text(p.cached_input), "w5": _text(p.cache_write_5m),
-          "w1": _text(p.cache_write_1h), "output": _text(p.output),
-          "batch": _text(p.batch_discount), "note": p.note} for p in rows],
+          "input": _cell(p.input), "cached": _cell(p.cached_input), "w5": _cell(p.cache_write_5m),
+          "w1": _cell(p.cache_write_1h), "output": _cell(p.output),
+          "batch": _cell(p.batch_discount), "note": p.note} for p in rows],
         columns=["provider", "model", "from", "input", "cached", "w5", "w1", "output", "batch", "note"],
     )  # fmt: skip
 
