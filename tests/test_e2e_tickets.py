@@ -26,7 +26,7 @@ WORDS = {
            "filed": r"Ticket n° (\d+) ouvert", "reply": "Réponse", "send": "Envoyer",
            "sent": "Réponse envoyée.", "status": "État", "resolved": "Résolu",
            "change": "Changer l'état", "changed": "État changé.",
-           "from": "Ouvert depuis la page Usage"},
+           "from": "Ouvert depuis la page Utilisation"},
 }  # fmt: skip
 
 

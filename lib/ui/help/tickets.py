@@ -37,9 +37,10 @@ from lib.tickets import files as ticket_files
 from lib.tickets.notify import set_team_channels, team_channels
 from lib.tickets.text import safe_markdown
 from lib.ui import url
-from lib.ui.frame import PageContext
+from lib.ui.frame import PageContext, page_url
 from lib.ui.i18n import _, integer, lang, moment, n_
 from lib.ui.markup import code, md
+from lib.ui.nav import PAGES
 
 CATEGORY_LABELS: dict[str, str] = {
     "data": N_("Data"),
@@ -76,6 +77,14 @@ def status_word(status: str, admin: bool = False) -> str:
     if status == "waiting" and admin:
         return _(ADMIN_WAITING)
     return _(STATUS_LABELS.get(status, status))
+
+
+def page_word(link: str, stored: str | None) -> str:
+    """The name of the page a view link opens, in the page's language (the stored name when
+    no page of the app has that address any more)."""
+    path = link.split("?", 1)[0]
+    found = next((p for p in PAGES if page_url(p.path) == path), None)
+    return _(found.label) if found else stored or path
 
 
 def _words(labels: dict[str, str]) -> dict[str, str]:
@@ -167,7 +176,7 @@ def _new_ticket(ctx: PageContext) -> None:
     if where:
         page, link = where
         st.caption(
-            _("Filed from the page {page}: [{link}]({href})", page=md(page), link=md(link),
+            _("Filed from the page {page}: [{link}]({href})", page=md(page_word(link, page)), link=md(link),
               href=ticket_context.href(link))
         )  # fmt: skip
     elif raw_from:
@@ -216,6 +225,7 @@ def _new_ticket(ctx: PageContext) -> None:
         return
     for k in ("tk_subject", "tk_body", "tk_files"):
         st.session_state.pop(k, None)
+    url.write_param("from", None)  # filed: the next ticket starts without this context
     _flash(_("Ticket #{n} filed: you will find the replies here.", n=ticket.number))
     _open(ticket.number)
     st.rerun()
@@ -367,7 +377,7 @@ def _facts(thread: Thread, admin: bool) -> None:
         _("data version {v}", v=md(t.data_version or "—")),
     ]
     if t.view_link:
-        details.insert(0, _("From the page {page}: [{link}]({href})", page=md(t.page or ""),
+        details.insert(0, _("From the page {page}: [{link}]({href})", page=md(page_word(t.view_link, t.page)),
                             link=md(t.view_link), href=ticket_context.href(t.view_link)))  # fmt: skip
     st.caption(" · ".join(details))
 
