@@ -275,6 +275,7 @@ def comment(
 ) -> Comment:
     """Add a comment (Markdown) with files, by the reporter or an admin; ``internal`` notes
     are for admins only. A merged ticket takes none (``merged``)."""
+    require(role, "tickets")
     text = _text(body, "body", BODY_MAX)
     at = _now(now)
     admin = _is_admin(role)
@@ -323,6 +324,7 @@ def set_status(
 ) -> Ticket:
     """Move a ticket to ``status``. Admins: any status. The reporter: close it, or reopen it
     (to open) once resolved or closed; anything else ``transition``. Merged: ``merged``."""
+    require(role, "tickets")
     if status not in STATUSES:
         raise TicketError("status", "status")
     at = _now(now)
