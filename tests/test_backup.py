@@ -213,7 +213,7 @@ def test_cli_backup_retention_and_bad_folders(tmp_path):
         done = run_cli(*args)
         assert done.returncode in (1, 2), args
         assert "Traceback" not in done.stderr and "error:" in done.stderr, done.stderr
-    prev = run_cli("retention", "--db", db, "--days", "30")
+    prev = run_cli("retention", "--db", db, "--days", "40")
     assert prev.returncode == 0, prev.stderr
     assert "Would remove 0 request rows dated before" in prev.stdout
 
@@ -237,6 +237,6 @@ def test_a_database_with_only_sign_in_rows_takes_the_backup_with_its_users(sourc
         assert contents(target) == before
         # data of any other kind (a setting) and it is refused, with the page's flag too
     with Store(str(tmp_path / "app2.duckdb")) as other:
-        retention.set_days(other, 5, role="admin", actor="ada")
+        retention.set_days(other, 40, role="admin", actor="ada")
         with pytest.raises(BackupError, match="is not empty"):
             restore(other, folder, role="admin", actor="ada", but_sign_in=True)

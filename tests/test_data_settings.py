@@ -19,11 +19,11 @@ from lib.store.audit import entries
 from tests.conftest import PASSWORDS, app_test, write
 
 SETTINGS = "pages/8_Settings.py"
-NOW = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
+NOW = datetime(2025, 2, 5, 9, 30, tzinfo=UTC)
 
 
 def three_imports(db: str, tmp_path: Path) -> None:
-    """As in test_retention: 8 requests over 2025-01-01 … 01-05; with 2 days, 5 rows go."""
+    """As in test_retention: 8 requests over 2025-01-01 … 01-05; with 32 days, 5 rows go."""
     when = {1: "01T10", 2: "01T11", 3: "02T10", 4: "04T10", 5: "03T10", 6: "05T10", 7: "03T12",
             8: "05T12"}  # fmt: skip
 
@@ -68,12 +68,12 @@ def test_admin_previews_applies_retention_and_backs_up(app_env, tmp_path):
     assert app_env in shown  # admins see where the server keeps the file
     assert "File size" in shown and "Schema version" in shown
     assert "Request rows are kept forever" in shown
-    at.number_input(key="data_ret_days").set_value(2)
+    at.number_input(key="data_ret_days").set_value(32)
     button(at, "data_ret_preview").click()
     at.run()
     assert not at.exception
     shown = text(at)
-    # 2025-01-06 − 2 days: rows before 2025-01-04 go: req-1, 2, 3 (A), 5 (B), 7 (C)
+    # 2025-02-05 − 32 days: rows before 2025-01-04 go: req-1, 2, 3 (A), 5 (B), 7 (C)
     assert "**5 request rows** dated before" in shown
     assert "8 requests, 360 input and 36 output tokens" in shown  # 10·(1+…+8), 1+…+8
     assert button(at, "data_ret_apply").disabled  # not before the confirmation
@@ -89,10 +89,10 @@ def test_admin_previews_applies_retention_and_backs_up(app_env, tmp_path):
         (entry,) = entries(s, actions=("retention_applied",))
         assert entry.actor == "ada"
     # the daily setting
-    at.number_input(key="data_ret_days").set_value(30)
+    at.number_input(key="data_ret_days").set_value(40)
     button(at, "data_ret_save").click()
     at.run()
-    assert any("Retention set to 30 days" in s.value for s in at.success)
+    assert any("Retention set to 40 days" in s.value for s in at.success)
     # a backup to a folder on the server
     folder = tmp_path / "bk"
     at.text_input(key="data_bk_folder").input(str(folder))
@@ -122,7 +122,7 @@ def test_analyst_reads_and_previews_but_cannot_act(app_env, tmp_path):
     assert "data_ret_preview" in keys
     assert not keys & {"data_ret_save", "data_ret_apply", "data_bk_write", "data_bk_zip"}
     assert "Backups and restores are made by admins." in shown
-    at.number_input(key="data_ret_days").set_value(2)
+    at.number_input(key="data_ret_days").set_value(32)
     button(at, "data_ret_preview").click()
     at.run()
     assert "**5 request rows** dated before" in text(at)
@@ -139,7 +139,7 @@ def test_french(app_env, tmp_path, user):
     shown = text(at)
     assert "Où sont les données" in "\n".join(h.value for h in at.subheader)
     assert "Taille du fichier" in shown
-    at.number_input(key="data_ret_days").set_value(2)
+    at.number_input(key="data_ret_days").set_value(32)
     button(at, "data_ret_preview").click()
     at.run()
     assert "**5 lignes de requêtes**" in text(at)

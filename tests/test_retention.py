@@ -1,7 +1,7 @@
 """Retention: request rows older than N days go, the rollups (the pages' totals) stay.
 
 Fixture: one request log source, three imports over five UTC days (2025-01-01 … 01-05), today
-2025-01-06, N = 2 → rows dated before 2025-01-04 00:00 UTC go.
+2025-02-05, N = 32 (the least allowed) → rows dated before 2025-01-04 00:00 UTC go.
 
     A: req-1 (01-01), req-2 (01-01), req-3 (01-02), req-4 (01-04)
     B: req-3 (again: a duplicate, B claims A's row), req-5 (01-03), req-6 (01-05)
@@ -23,7 +23,7 @@ from lib.store import Store
 from lib.store.audit import entries
 from tests.conftest import write
 
-TODAY = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
+TODAY = datetime(2025, 2, 5, 9, 30, tzinfo=UTC)
 ROLLUPS = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
            "token_streams")  # fmt: skip
 WHEN = {1: "01T10", 2: "01T11", 3: "02T10", 4: "04T10", 5: "03T10", 6: "05T10", 7: "03T12",
@@ -62,8 +62,8 @@ def three(store: Store, tmp_path: Path):
 
 def test_preview_counts_by_hand(three):
     store, a, b, c = three
-    plan = retention.preview(store, 2, now=TODAY)
-    assert plan.before_day == date(2025, 1, 4)  # 2025-01-06 − 2 days
+    plan = retention.preview(store, 32, now=TODAY)
+    assert plan.before_day == date(2025, 1, 4)  # 2025-02-05 − 32 days
     # gone: A's req-1, req-2, req-3; B's req-5; C's req-7 = 5 rows; B's claim on req-3 = 1
     assert plan.tables == {"request_events": 5, "event_claims": 1}
     cuts = {x.import_id: x for x in plan.imports}
@@ -83,14 +83,14 @@ def test_preview_counts_by_hand(three):
     )
     # a preview changes nothing
     assert store.scalar("SELECT count(*) FROM request_events") == 8
-    # N = 6: before 2024-12-31: nothing goes
-    assert retention.preview(store, 6, now=TODAY).rows == 0
+    # N = 37: before 2024-12-30: nothing goes
+    assert retention.preview(store, 37, now=TODAY).rows == 0
 
 
 def test_apply_keeps_every_rollup_and_is_audited(three):
     store, *_ids = three
     before = rollups(store)
-    result = retention.apply(store, 2, role="admin", actor="ada", now=TODAY, from_ip="10.0.0.1")
+    result = retention.apply(store, 32, role="admin", actor="ada", now=TODAY, from_ip="10.0.0.1")
     assert result.plan.rows == 5
     assert store.scalar("SELECT count(*) FROM request_events") == 3  # req-4, req-6, req-8
     assert store.scalar("SELECT min(ts) FROM request_events") == datetime(
@@ -106,13 +106,13 @@ def test_apply_keeps_every_rollup_and_is_audited(three):
     # the file sizes are measured (a local file)
     assert result.bytes_before and result.bytes_after
     # applied again: nothing more goes, and no second entry
-    assert retention.apply(store, 2, role="admin", actor="ada", now=TODAY).plan.rows == 0
+    assert retention.apply(store, 32, role="admin", actor="ada", now=TODAY).plan.rows == 0
     assert len(entries(store, actions=("retention_applied",))) == 1
 
 
 def test_undo_of_a_partly_removed_import(three, tmp_path):
     store, a, b, c = three
-    retention.apply(store, 2, role="admin", actor="ada", now=TODAY)
+    retention.apply(store, 32, role="admin", actor="ada", now=TODAY)
     # C (req-7 removed, req-8 left, nobody else holds them): its undo takes all of C out
     undo_import(store, c)
     # A + B: ids 1–6: 6 requests, input 10·21 = 210, output 21
@@ -130,7 +130,7 @@ def test_undo_of_a_partly_removed_import(three, tmp_path):
 
 def test_reimport_after_retention_does_not_count_removed_rows_twice(three, tmp_path):
     store, *_ids = three
-    retention.apply(store, 2, role="admin", actor="ada", now=TODAY)
+    retention.apply(store, 32, role="admin", actor="ada", now=TODAY)
     again = import_file(store, log(tmp_path, "a_again.csv", [1, 2, 3, 4]))
     # req-1..3 are before the cut: left out (noted); req-4 is a duplicate of A's
     assert again.rows_new == 0
@@ -146,26 +146,26 @@ def test_reimport_after_retention_does_not_count_removed_rows_twice(three, tmp_p
 def test_roles_and_the_setting(three):
     store, *_ = three
     with pytest.raises(PermissionDeniedError):
-        retention.apply(store, 2, role="analyst", actor="ann", now=TODAY)
+        retention.apply(store, 32, role="analyst", actor="ann", now=TODAY)
     with pytest.raises(PermissionDeniedError):
-        retention.set_days(store, 30, role="analyst", actor="ann")
+        retention.set_days(store, 40, role="analyst", actor="ann")
     assert store.scalar("SELECT count(*) FROM request_events") == 8
-    assert retention.preview(store, 2, now=TODAY).rows == 5  # reading is every settings reader's
+    assert retention.preview(store, 32, now=TODAY).rows == 5  # reading is every settings reader's
     assert retention.days_setting(store) is None  # none by default
-    for bad in ("0", "-3", "2.5", "abc", "40000"):
+    for bad in ("0", "-3", "31", "32.5", "abc", "40000"):
         with pytest.raises(retention.RetentionError, match="Retention \\(days\\)"):
             retention.set_days(store, bad, role="admin", actor="ada")
-    assert retention.set_days(store, "2", role="admin", actor="ada") == 2
-    assert retention.days_setting(store) == 2
+    assert retention.set_days(store, "32", role="admin", actor="ada") == 32
+    assert retention.days_setting(store) == 32
     # the worker's daily call: applies once a UTC day
     first = retention.apply_due(store, TODAY)
     assert first is not None and first.plan.rows == 5
     assert retention.apply_due(store, TODAY.replace(hour=23)) is None
-    nxt = retention.apply_due(store, datetime(2025, 1, 7, 0, 5, tzinfo=UTC))
+    nxt = retention.apply_due(store, datetime(2025, 2, 6, 0, 5, tzinfo=UTC))
     assert nxt is not None and nxt.plan.before_day == date(2025, 1, 5)
     assert nxt.plan.rows == 1  # req-4 (2025-01-04)
     assert retention.set_days(store, None, role="admin", actor="ada") is None
-    assert retention.apply_due(store, datetime(2025, 1, 8, tzinfo=UTC)) is None
+    assert retention.apply_due(store, datetime(2025, 2, 7, tzinfo=UTC)) is None
 
 
 def test_the_worker_applies_the_setting_once_a_day(three):
@@ -173,7 +173,7 @@ def test_the_worker_applies_the_setting_once_a_day(three):
     from lib.worker.loop import Worker
 
     store, *_ids = three
-    retention.set_days(store, 2, role="admin", actor="ada")
+    retention.set_days(store, 32, role="admin", actor="ada")
     w = Worker(store, clock=lambda: TODAY, notifier=lambda n: [], pull=None,
                poll_status=lambda: PollResult((), (), (), TODAY), after_imports=False)  # fmt: skip
     report = w.run_once()

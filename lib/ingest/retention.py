@@ -42,6 +42,9 @@ DAYS = "retention_days"  # the setting: whole days of request rows kept; absent:
 HORIZON = "retention_horizon"  # ISO UTC day: request rows dated before it were removed
 LAST_RUN = "retention_last_run"  # ISO UTC day the worker last applied the setting
 MAX_DAYS = 36_500  # a hundred years: anything longer is a typo
+# Key budgets per month (lib.keys.store) and alert rules over a calendar month (in any time zone)
+# read the request rows of the month so far: retention keeps at least that much.
+MIN_DAYS = 32
 
 ROLLUP_TABLES = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
                  "token_streams", "usage_buckets", "cost_items")  # fmt: skip
@@ -114,16 +117,18 @@ class RetentionResult:
 
 # -- the setting -----------------------------------------------------------------------------
 def check_days(days: object) -> int:
-    """``days`` as a whole number of days from 1 to ``MAX_DAYS``; ``RetentionError`` naming
-    the field and what is expected otherwise."""
+    """``days`` as a whole number of days from ``MIN_DAYS`` to ``MAX_DAYS``; ``RetentionError``
+    naming the field and what is expected otherwise."""
     try:
         n = int(str(days).strip())
     except (TypeError, ValueError):
         n = None
-    if n is None or str(n) != str(days).strip().lstrip("+") or not 1 <= n <= MAX_DAYS:
+    if n is None or str(n) != str(days).strip().lstrip("+") or not MIN_DAYS <= n <= MAX_DAYS:
         raise RetentionError(
             N_(
-                "Retention (days): expected a whole number of days from 1 to {max}, got {got}.",
+                "Retention (days): expected a whole number of days from {min} to {max} (key "
+                "budgets and alert rules over a month read the month's request rows), got {got}.",
+                min=MIN_DAYS,
                 max=MAX_DAYS,
                 got=str(days)[:40],
             )

@@ -144,6 +144,8 @@ def _retention(ctx: PageContext, is_admin: bool) -> None:
                  "rows stay, so every page's totals are unchanged. A later import leaves out its "
                  "request rows dated before the cut (they could not be told from rows already "
                  "counted)."))  # fmt: skip
+    st.caption(_("At least {n} days: key budgets per month and alert rules over a month read the "
+                 "month's request rows.", n=integer(retention.MIN_DAYS)))  # fmt: skip
     cut = retention.horizon(store)
     if cut is not None:
         st.caption(_("Request rows dated before {day} (UTC) were removed.", day=day(cut)))
@@ -151,7 +153,7 @@ def _retention(ctx: PageContext, is_admin: bool) -> None:
         st.caption(_("Removed rows leave free space inside the file, which later writes reuse. To "
                      "give it back to the disk, stop the app and run {command}.",
                      command=code("python -m lib.cli compact --db PATH")))  # fmt: skip
-    days = st.number_input(_("Days of request rows to keep"), min_value=1,
+    days = st.number_input(_("Days of request rows to keep"), min_value=retention.MIN_DAYS,
                            max_value=retention.MAX_DAYS, step=1, value=current or 90,
                            key="data_ret_days")  # fmt: skip
     a, b, _rest = st.columns([1, 1, 3])
