@@ -184,3 +184,22 @@ def test_the_worker_applies_the_setting_once_a_day(three):
     assert entry.actor == "worker"
     w.run_once()  # the same UTC day: not again
     assert len(entries(store, actions=("retention_applied",))) == 1
+
+
+def test_storage_facts_rows_per_table_and_import(three):
+    from lib.store.facts import facts, kind_of
+
+    store, a, b, c = three
+    retention.apply(store, 32, role="admin", actor="ada", now=TODAY)
+    f = facts(store)
+    assert f.kind == "file" and f.location == store.path
+    assert f.file_bytes and f.file_bytes > 0 and f.wal_bytes is not None
+    assert f.total_bytes == f.file_bytes + f.wal_bytes
+    tables = dict(f.tables)
+    assert tables["request_events"] == 3 and tables["imports"] == 3
+    assert tables["retention_drops"] == 4  # A, B, C removed rows + A's rows B also contained
+    per = {i.import_id: (i.request_rows, i.removed_rows) for i in f.imports}
+    # A: req-4 left, req-1..3 removed; B: req-6 left, req-5 removed; C: req-8 left, req-7 removed
+    assert per == {a: (1, 3), b: (1, 1), c: (1, 1)}
+    assert f.schema_version >= 25
+    assert (kind_of(":memory:"), kind_of("md:team?motherduck_token=x")) == ("memory", "motherduck")
