@@ -46,9 +46,10 @@ def _channel(
     return found
 
 
-def user_emails() -> dict[str, str]:
-    """Every user's e-mail address (from the users file or the secrets)."""
-    return {u.username: u.email for u in UserStore().users()}
+def user_emails(store: Store | None = None) -> dict[str, str]:
+    """Every user's e-mail address (from the users of ``store``, default the configured
+    database)."""
+    return {u.username: u.email for u in UserStore(store=store).users()}
 
 
 def send_due(
@@ -71,7 +72,7 @@ def send_due(
             d
         )
     if any(name == MY_EMAIL for name, _who in by_target) and emails is None:
-        emails = user_emails()
+        emails = user_emails(store)
     for (name, _who), users in by_target.items():
         first = users[0]
         try:
