@@ -36,6 +36,16 @@ def contents(store: Store) -> dict[str, tuple[int, int]]:
     return out
 
 
+def add_user(store: Store, password_hash: str) -> None:
+    """The admin ada, as the users table holds her (a bcrypt hash, never a password)."""
+    with store.write() as cur:
+        cur.execute(
+            "INSERT INTO users (username, name, role, password_hash, created_at, updated_at) "
+            "VALUES ('ada', 'Ada', 'admin', ?, now(), now())",
+            [password_hash],
+        )
+
+
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> tuple[str, str, dict]:
     """A database with demo data of all three grains (a week, small), a setting and audit
@@ -45,6 +55,7 @@ def source(tmp_path_factory) -> tuple[str, str, dict]:
     with Store(db) as store:
         load_demo(store, days=7, scale=0.05, end=datetime(2026, 11, 20, tzinfo=UTC))
         retention.set_days(store, 400, role="admin", actor="ada")
+        add_user(store, "$2b$04$backup-hash")
         retention.set_days(store, 365, role="admin", actor="ada")
         before = contents(store)
         info = backup(store, str(tmp / "bk"), role="admin", actor="ada")
@@ -230,11 +241,15 @@ def test_a_database_with_only_sign_in_rows_takes_the_backup_with_its_users(sourc
             )
             cur.execute("INSERT INTO key_audit VALUES (nextval('key_audit_id_seq'), now(), "
                         "'ada', 'users_migrated', NULL, '{}', NULL)")  # fmt: skip
+        add_user(target, "$2b$04$this-database-hash")  # the same user name as the backup's
         assert not is_empty(target) and is_empty(target, but_sign_in=True)
         with pytest.raises(BackupError, match="is not empty"):
             restore(target, folder, role="admin", actor="ada")
         restore(target, folder, role="admin", actor="ada", but_sign_in=True)
         assert contents(target) == before
+        assert target.query("SELECT username, password_hash FROM users") == [
+            ("ada", "$2b$04$backup-hash")
+        ]
         # data of any other kind (a setting) and it is refused, with the page's flag too
     with Store(str(tmp_path / "app2.duckdb")) as other:
         retention.set_days(other, 40, role="admin", actor="ada")
