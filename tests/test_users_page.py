@@ -278,3 +278,18 @@ def test_the_app_applies_an_unlock_the_command_line_left_beside_the_database(app
     with Store(app_env) as s:
         (entry,) = entries(s, actions=("account_unlocked",))
     assert (entry.actor, entry.subject) == ("command line", "ada")
+
+
+def test_a_link_opened_while_signed_in_is_left_unused(app_env):
+    s, users = users_of(app_env)
+    with s:
+        link = admin.invite(users, admin.Actor("ada", "admin"), "bob", "", "viewer",
+                            datetime.now(UTC))  # fmt: skip
+    at = sign_in(app_test(), "ana")
+    at.query_params["invite"] = link.token
+    at.run()
+    assert "invite" not in at.query_params
+    assert at.info[0].value == "You are signed in already: log out, then open the link again."
+    with Store(app_env) as s:
+        assert admin.open_link(UserStore(secrets_={}, store=s), link.token, "invite",
+                               datetime.now(UTC)).username == "bob"  # fmt: skip

@@ -399,7 +399,8 @@ def require_login() -> SignedIn:
             _login_form(users, store)
         _sync_cookie()  # once per run, after anything that may have asked for it
         st.stop()
-    st.session_state.pop(_LINK, None)  # signed in already: a link opened now is ignored
+    if st.session_state.pop(_LINK, None) is not None:  # signed in already: the link waits
+        st.info(_("You are signed in already: log out, then open the link again."))
     _sync_cookie()
     user = users.get(username)
     if user is None or users.role_of(username) is None:
