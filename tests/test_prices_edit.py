@@ -267,6 +267,7 @@ def test_litellm_preview_then_apply_all_at_once(store):
         2,
         1,
     )
+    assert (d["added_count"], d["changed_count"]) == (3, 1)
     assert d["changed"][0]["before"]["input_per_mtok"] == "0.05"
     assert d["changed"][0]["after"]["input_per_mtok"] == "0.06"
     # the same list again: all unchanged

@@ -38,6 +38,7 @@ EARLIEST = date(2000, 1, 1)  # no LLM API was priced before
 FUTURE_DAYS = 2 * 366  # an effective date at most about two years ahead of today
 MAX_NOTE = 200
 MAX_FILE_BYTES = 20 * 1024 * 1024  # LiteLLM's whole file is about 1 MB
+AUDIT_ROWS = 500  # rows added and changed an import's audit entry lists (the counts: all)
 MODEL_RE = re.compile(r"^[a-z0-9][a-z0-9._:/@+-]{0,199}$")
 PROVIDER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PRICE_FIELDS = ("input", "cached_input", "cache_write_5m", "cache_write_1h", "output")
@@ -534,7 +535,7 @@ def apply_import(
     from_ip: str | None = None, now: datetime | None = None,
 ) -> ImportPreview:  # fmt: skip
     """Write ``plan``: one transaction, with one ``prices_imported`` audit entry (the counts,
-    the models added and each change's before/after). Added and changed prices are written
+    the prices added and each change's before/after, the first ``AUDIT_ROWS`` of each). Added and changed prices are written
     on their day (replacing a row of that model and day); unchanged ones are not. Admins
     only. Returns what was done (computed again inside the transaction)."""
     require(role, "settings")
@@ -544,8 +545,9 @@ def apply_import(
             _delete(cur, p.model, p.effective_from)
             _insert(cur, p)
         detail = {
-            "format": plan.format, "added": [as_dict(p) for p in done.added],
-            "changed": [{"before": as_dict(b), "after": as_dict(a)} for b, a in done.changed],
+            "format": plan.format, "added_count": len(done.added), "changed_count": len(done.changed),
+            "added": [as_dict(p) for p in done.added[:AUDIT_ROWS]],
+            "changed": [{"before": as_dict(b), "after": as_dict(a)} for b, a in done.changed[:AUDIT_ROWS]],
             "unchanged": len(done.unchanged), "skipped_mode": plan.skipped_mode,
             "skipped_unpriced": plan.skipped_unpriced,
         }  # fmt: skip
