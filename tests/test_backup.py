@@ -255,3 +255,13 @@ def test_a_database_with_only_sign_in_rows_takes_the_backup_with_its_users(sourc
         retention.set_days(other, 40, role="admin", actor="ada")
         with pytest.raises(BackupError, match="is not empty"):
             restore(other, folder, role="admin", actor="ada", but_sign_in=True)
+
+
+def test_the_page_restore_refuses_a_backup_without_an_admin(tmp_path):
+    with Store(str(tmp_path / "no_admin.duckdb")) as src:
+        backup(src, str(tmp_path / "bk"), role="admin", actor="cli")
+    with Store(str(tmp_path / "app.duckdb")) as target:
+        add_user(target, "$2b$04$this-database-hash")
+        with pytest.raises(BackupError, match=r"users\.parquet: holds no active admin"):
+            restore(target, str(tmp_path / "bk"), role="admin", actor="ada", but_sign_in=True)
+        assert target.query("SELECT username FROM users") == [("ada",)]  # nothing changed

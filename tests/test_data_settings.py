@@ -150,3 +150,31 @@ def test_an_empty_database_offers_the_restore_from_a_zip(app_env):
     assert not at.exception
     assert "This database holds no data yet: a backup .zip made by Tokenboard" in text(at)
     assert "No import yet." in text(at)
+
+
+def test_an_admin_restores_an_uploaded_zip_into_a_database_without_data(
+    app_env, tmp_path, monkeypatch
+):
+    from lib.ingest.backups import backup
+    from lib.store.backup import zip_bytes
+
+    open_data("ada")  # the app moves the users in: the backup holds them
+    three_imports(app_env, tmp_path)
+    with Store(app_env) as s:
+        backup(s, str(tmp_path / "bk"), role="admin", actor="ada")
+    data = zip_bytes(str(tmp_path / "bk"))
+    fresh = str(tmp_path / "fresh.duckdb")
+    monkeypatch.setenv("TOKENBOARD_DB", fresh)
+    at = open_data("ada")
+    assert "This database holds no data yet" in text(at)
+    at.file_uploader(key="data_rs_file").set_value(
+        ("tokenboard-backup.zip", data, "application/zip")
+    )
+    at.run()
+    button(at, "data_rs_go").click()
+    at.run()
+    assert not at.exception
+    with Store(fresh) as s:
+        assert s.scalar("SELECT count(*) FROM request_events") == 8
+        assert s.scalar("SELECT sum(requests) FROM counted_hourly") == 8
+        assert s.scalar("SELECT count(*) FROM key_audit WHERE action = 'backup_restored'") == 1

@@ -511,6 +511,18 @@ def restore_into(
                 steps = last - (start[name] - 1 if now_last is None else now_last)
                 if steps > 0:
                     cur.execute("SELECT max(nextval(?)) FROM range(?)", [name, steps])
+            if but_sign_in and "users" in {t.table for t in info.tables}:
+                admins = cur.execute(
+                    "SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'"
+                ).scalar()
+                if not admins:  # nobody could sign in to the page again
+                    raise _refuse(
+                        N_(
+                            "{file}: holds no active admin; restored here, it would leave nobody "
+                            "able to sign in. Restore it with the command line into a new file.",
+                            file=os.path.join(info.folder, "users.parquet"),
+                        )
+                    )
             audit(
                 cur,
                 at,
