@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from lib.ingest import import_file
 from lib.pricing.edit import list_prices
 from lib.store import Store
 from lib.store.audit import entries
-from tests.conftest import PASSWORDS, app_test, login
+from tests.conftest import PASSWORDS, ROOT, app_test, login, shown
 
 SETTINGS = "pages/8_Settings.py"
 NOON = datetime(2026, 5, 4, 12, tzinfo=UTC)
@@ -140,3 +141,44 @@ def test_in_french(app_env):
     at = open_prices("ana", lang="fr")
     assert any("Les administrateurs ajoutent, modifient et importent les prix." in c.value
                for c in at.caption)  # fmt: skip
+
+
+def test_admin_imports_litellms_price_list_after_a_preview(app_env):
+    at = open_prices("ada")
+    litellm = (ROOT / "tests" / "fixtures" / "litellm_model_prices_excerpt.json").read_bytes()
+    bad = json.loads(litellm)
+    bad["amazon.nova-lite-v1:0"]["output_cost_per_token"] = "cheap"
+    at.file_uploader(key="prices_file_0").set_value(
+        ("prices.json", json.dumps(bad).encode(), "application/json")
+    )
+    at = at.run()
+    at = button(at, "prices_preview").click().run()
+    assert not at.exception, at.exception
+    # the entry and LiteLLM's own field are named
+    assert shown(at.error[0].value) == (
+        "Entry amazon.nova-lite-v1:0: output_cost_per_token: expected a decimal number such as 2.50 "
+        "(a dot for the decimals)."
+    )
+    at.file_uploader(key="prices_file_0").set_value(("prices.json", litellm, "application/json"))
+    at.date_input(key="prices_import_day_0").set_value(date(2026, 5, 1))
+    at = at.run()
+    at = button(at, "prices_preview").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert "**5** to add · **0** to change · **0** unchanged" in said
+    notes = [c.value for c in at.caption]
+    # dall-e-2 (image_generation) and titan-embed-text-v1 (embedding); pegasus: no input price
+    assert "2 entries skipped: not chat or completion models" in notes
+    assert "1 entry skipped: no per-token input and output price" in notes
+    with Store(app_env) as s:
+        assert list_prices(s, model="nova") == []  # nothing before the import is applied
+    at = button(at, "prices_apply").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Price list imported: 5 added, 0 changed."
+    with Store(app_env) as s:
+        [nova] = list_prices(s, model="amazon.nova-lite-v1:0")
+        # 6e-08 and 2.4e-07 per token → 0.06 and 0.24 per 1M, from May 1
+        assert (nova.provider, nova.input, nova.output, nova.effective_from) == (
+            "bedrock", Decimal("0.06"), Decimal("0.24"), date(2026, 5, 1))  # fmt: skip
+        [entry] = entries(s, actions=("prices_imported",))
+        assert entry.actor == "ada" and entry.detail["added_count"] == 5
