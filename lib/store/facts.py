@@ -133,8 +133,10 @@ def import_rows(store: Store) -> list[ImportRows]:
     ]
 
 
-def facts(store: Store) -> StorageFacts:
-    """Every fact of the Data tab, read now. Never holds a token or a secret."""
+def facts(store: Store, *, with_imports: bool = True) -> StorageFacts:
+    """Every fact of the Data tab, read now (``with_imports=False``: ``imports`` left empty,
+    for a caller that caches ``import_rows``, which reads every request row). Never holds a
+    token or a secret."""
     size, wal = file_sizes(store)
     total = free = None
     with contextlib.suppress(StoreError), store.read() as cur:
@@ -152,7 +154,7 @@ def facts(store: Store) -> StorageFacts:
         duckdb_version=duckdb.__version__,
         schema_version=store.schema_version(),
         tables=table_rows(store),
-        imports=import_rows(store),
+        imports=import_rows(store) if with_imports else [],
         total_blocks=total,
         free_blocks=free,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -17,11 +18,12 @@ from lib.errors import TokenboardError
 from lib.ingest import retention
 from lib.ingest.backups import backup, restore
 from lib.store.backup import BackupError, is_empty, unzip_to, zip_bytes
-from lib.store.facts import StorageFacts, facts
+from lib.store.facts import StorageFacts, facts, import_rows
 from lib.text import Text
 from lib.ui.frame import PageContext
 from lib.ui.i18n import _, day, integer, moment, n_, say
 from lib.ui.markup import code, md
+from lib.ui.state import cached
 from lib.ui.widgets import Col, size, table
 
 FLASH = "data_flash"
@@ -293,7 +295,9 @@ def draw(ctx: PageContext) -> None:
     is_admin = ctx.can("settings")
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
-    _where(ctx, facts(ctx.store), is_admin)
+    # rows per import read every request row: computed once per data and settings version
+    f = facts(ctx.store, with_imports=False)
+    _where(ctx, replace(f, imports=cached(import_rows, ctx.store, None, None)), is_admin)
     st.divider()
     _retention(ctx, is_admin)
     st.divider()
