@@ -20,6 +20,7 @@ from lib.ingest.backups import backup, restore
 from lib.store.backup import BackupError, is_empty, unzip_to, zip_bytes
 from lib.store.facts import StorageFacts, facts, import_rows
 from lib.text import Text
+from lib.ui import words
 from lib.ui.frame import PageContext
 from lib.ui.i18n import _, day, integer, moment, n_, say
 from lib.ui.markup import code, md
@@ -80,7 +81,7 @@ def _where(ctx: PageContext, f: StorageFacts, is_admin: bool) -> None:
         st.caption(_("No import yet."))
         return
     df = pd.DataFrame(
-        [(i.import_id, i.file_name, i.status, i.started_at, i.request_rows, i.usage_rows,
+        [(i.import_id, i.file_name, words.status(i.status), i.started_at, i.request_rows, i.usage_rows,
           i.cost_rows, i.removed_rows) for i in f.imports],
         columns=["id", "name", "status", "started", "requests", "usage", "cost", "removed"],
     )  # fmt: skip
@@ -102,11 +103,11 @@ def _plan_view(plan: retention.RetentionPlan) -> None:
         return
     st.markdown(
         n_("**{n} request row** dated before {day} 00:00 UTC would be removed, from {first} to "
-           "{last}, with {claims} duplicate claims on them.",
+           "{last} (the duplicate claims on them too: see the table).",
            "**{n} request rows** dated before {day} 00:00 UTC would be removed, from {first} to "
-           "{last}, with {claims} duplicate claims on them.", plan.rows,
+           "{last} (the duplicate claims on them too: see the table).", plan.rows,
            n=integer(plan.rows), day=day(plan.before_day), first=moment(plan.first_ts),
-           last=moment(plan.last_ts), claims=integer(plan.tables.get("event_claims", 0)))
+           last=moment(plan.last_ts))
     )  # fmt: skip
     t = plan.totals
     st.success(_("The pages' totals stay the same: {requests} requests, {input} input and {output} "
