@@ -219,3 +219,16 @@ def test_the_tab_in_french(app_env):
     at = open_defaults("ana", lang="fr")
     assert any("Les administrateurs modifient les réglages par défaut des rapports." in c.value
                for c in at.caption)  # fmt: skip
+
+
+def test_an_incidents_link_keeps_its_utc_days_under_another_default_zone(app_env, tmp_path):
+    from tests.test_alerts_page import NOON, setup_data
+
+    setup_data(app_env, tmp_path)  # a daily budget incident of May 4 (UTC)
+    with Store(app_env) as s:
+        paris(s, language=None)
+    at = app_test("pages/4_Alerts.py")
+    at.session_state["tb_now"] = NOON.isoformat()
+    at = sign_in(at, "ana")
+    link = next(p for p in at.get("page_link") if p.proto.label == "Show the cause")
+    assert "tz=UTC" in str(link.proto)

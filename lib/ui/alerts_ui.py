@@ -192,6 +192,8 @@ def cause_link(container: object, inc: Incident, text: str | None = None) -> Non
     if target is None:
         return
     params = dict(parse_qsl(query, keep_blank_values=False))
+    # a link without a zone was cut in UTC: it keeps UTC whatever the reporting defaults' zone
+    params.setdefault("tz", "UTC")
     lang = st.session_state.get("tb_lang_url")
     if lang:
         params["lang"] = lang
