@@ -58,14 +58,15 @@ def query_words(query: str) -> list[str]:
 
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKUP = re.compile(r"[*`#>|]+|^\s*[-+]\s+|^\s*:?-{3,}:?.*$", re.M)
+_EMPHASIS = re.compile(r"[*`]+")
+_MARKUP = re.compile(r"[#>|]+|^\s*[-+]\s+|^\s*:?-{3,}:?.*$", re.M)
 
 
 def plain(markdown: str) -> str:
     """Markdown's text as a reader sees it: links as their words, no emphasis, code ticks,
     headings or table bars; lines joined."""
     text = _LINK.sub(r"\1", markdown)
-    text = _MARKUP.sub(" ", text)
+    text = _MARKUP.sub(" ", _EMPHASIS.sub("", text))
     text = text.replace("\\", "")
     return re.sub(r"\s+", " ", text).strip()
 

@@ -61,7 +61,7 @@ def _contents(d: Docs, current: str | None) -> None:
     st.caption(_("Contents"))
     for p in d.pages:
         st.page_link(HELP_PAGE, label=md(p.title), query_params=help_params(p.id),
-                     disabled=p.id == current)  # fmt: skip
+                     disabled=p.id == current, width="stretch")  # fmt: skip
 
 
 def _results(d: Docs, query: str) -> None:
@@ -70,11 +70,11 @@ def _results(d: Docs, query: str) -> None:
         st.info(_("No section holds every word of “{query}”.", query=md(query)),
                 icon=":material/search_off:")  # fmt: skip
         st.markdown(_("Try fewer words, or one of these:"))
-        cols = st.columns(len(SUGGESTIONS))
-        for col, word in zip(cols, SUGGESTIONS, strict=True):
+        row = st.container(horizontal=True)
+        for word in SUGGESTIONS:
             said = _(word)
             params = {"q": said, **({"lang": c} if (c := explicit_language()) else {})}
-            col.page_link(HELP_PAGE, label=md(said), query_params=params)
+            row.page_link(HELP_PAGE, label=md(said), icon=":material/search:", query_params=params)
         return
     st.caption(n_("{n} section holds every word", "{n} sections hold every word", len(hits)))
     for hit in hits:
@@ -104,6 +104,17 @@ def _show(page: HelpPage, section: Section | None) -> None:
                  icon=":material/menu_book:", query_params=help_params(page.id))  # fmt: skip
 
 
+def _show_address() -> None:
+    """Have the browser show this run's address. A link to the page the reader is on (a
+    result, the contents, a suggestion) reruns it with the link's query string, but the
+    browser's address only follows when the run writes a parameter: write one back."""
+    for param in ("topic", "q"):
+        value = st.query_params.get(param)
+        if value is not None:
+            st.query_params[param] = value
+            return
+
+
 def draw(ctx: PageContext) -> None:
     """Draw the tab for the signed-in user of ``ctx``: search results when the URL holds a
     search, else the topic the URL names (the quick start by default)."""
@@ -112,10 +123,11 @@ def draw(ctx: PageContext) -> None:
     except (HelpError, OSError):
         st.error(_("The help pages could not be read. Ask an admin to check the installation."))
         return
+    _show_address()
     query = url.resolve(SEARCH_KEY, "q", "", _read_query) or ""
     topic = st.query_params.get("topic")
     found = d.find(topic) if topic else None
-    side, main = st.columns([1, 3], gap="large")
+    side, main = st.columns([1.25, 3], gap="large")
     with main:
         st.text_input(_("Search the help"), key=SEARCH_KEY, max_chars=MAX_QUERY,
                       placeholder=_("e.g. counted stream, 429, time zone"),
