@@ -232,3 +232,16 @@ def test_an_incidents_link_keeps_its_utc_days_under_another_default_zone(app_env
     at = sign_in(at, "ana")
     link = next(p for p in at.get("page_link") if p.proto.label == "Show the cause")
     assert "tz=UTC" in str(link.proto)
+
+
+def test_a_notifications_link_names_its_utc_zone(app_env, tmp_path):
+    from lib.alerts.model import AlertNotice
+    from lib.worker.notifier import notification
+    from tests.test_alerts_page import NOON, setup_data
+
+    setup_data(app_env, tmp_path)
+    with Store(app_env) as s:
+        [inc] = incidents.list_incidents(s)
+        [rule] = rules.list_rules(s)
+    n = notification(AlertNotice(inc, rule, "opened", NOON), "https://tb.example")
+    assert n.link == "https://tb.example/Costs?period=custom&from=2026-05-04&to=2026-05-04&tz=UTC"

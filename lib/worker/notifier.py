@@ -72,6 +72,8 @@ def notification(notice: AlertNotice, base_url: str | None = None) -> Notificati
     since = inc.opened_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     subject = inc.subject or ORGANISATION
     link = f"{base_url.rstrip('/')}/{inc.link}" if base_url and inc.link else None
+    if link and "tz=" not in link:  # cut in UTC: kept so under another default zone (Settings)
+        link += ("&" if "?" in link else "?") + "tz=UTC"
     return Notification(
         title=TITLE.format(rule=rule.name, subject=subject),
         text=template.format(value=value, threshold=threshold, level=inc.level, since=since),
