@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lib.help.docs import Docs, Section
 
@@ -144,10 +145,14 @@ def search(docs: Docs, query: str, limit: int = 30) -> list[Hit]:
     return [h for _s, _o, h in hits[:limit]]
 
 
+@lru_cache(maxsize=2048)
+def _texts(page_title: str, s: Section) -> tuple[_Folded, _Folded, _Folded]:
+    """A section's title, its page's title and its text, folded once (sections are frozen)."""
+    return _Folded.of(s.title), _Folded.of(page_title), _Folded.of(plain(s.body))
+
+
 def _score(page_title: str, s: Section, words: list[str]) -> Hit | None:
-    title = _Folded.of(s.title)
-    head = _Folded.of(page_title)
-    body = _Folded.of(plain(s.body))
+    title, head, body = _texts(page_title, s)
     in_title = {w for _a, _b, w in title.matches(words)}
     in_head = set() if s.id == s.page else {w for _a, _b, w in head.matches(words)}
     found = body.matches(words)
