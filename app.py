@@ -95,7 +95,9 @@ def overview() -> None:
                                   placeholder="5000", help=_("Dollars; empty or 0 for no budget."))  # fmt: skip
             if st.button(_("Save budget")):
                 try:
-                    set_monthly_budget(store, parse_budget(value), ctx.user.role)
+                    set_monthly_budget(
+                        store, parse_budget(value), ctx.user.role, actor=ctx.user.username
+                    )
                 except TokenboardError as err:
                     st.error(md(err))
                 else:
