@@ -182,3 +182,20 @@ def test_admin_imports_litellms_price_list_after_a_preview(app_env):
             "bedrock", Decimal("0.06"), Decimal("0.24"), date(2026, 5, 1))  # fmt: skip
         [entry] = entries(s, actions=("prices_imported",))
         assert entry.actor == "ada" and entry.detail["added_count"] == 5
+
+
+def test_admin_deletes_a_price_after_confirming(app_env):
+    at = open_prices("ada", prices="history")
+    at.text_input(key="prices_search").input("gpt-4o-mini")
+    at = at.run()
+    assert at.selectbox(key="price_pick").value[0] == "gpt-4o-mini"
+    assert button(at, "price_delete").disabled  # not before "Yes, delete it"
+    at.checkbox(key="price_sure").check()
+    at = at.run()
+    at = button(at, "price_delete").click().run()
+    assert not at.exception, at.exception
+    assert "Price of gpt\\-4o\\-mini from 2020-01-01 deleted." in at.success[0].value
+    with Store(app_env) as s:
+        assert list_prices(s, model="gpt-4o-mini") == []
+        [entry] = entries(s, actions=("price_deleted",))
+        assert entry.detail["before"]["output_per_mtok"] == "0.6"
