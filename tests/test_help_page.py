@@ -65,9 +65,11 @@ def test_a_topic_opens_its_section_in_english_and_french(app_env):
     assert at.header[0].value == "Le flux compté"
     whole = _link(at, "La page entière\u00a0: Coût facturé, déclaré et estimé")
     assert _params(whole) == {"topic": "costs", "lang": "fr"}  # the language is kept
-    # a link between help pages keeps the language too
+    # a link between help pages is an in-app link under its section, in the same language
     at = _open({"topic": "faq-not-counted"}, "fr")
-    assert "(?topic=counted-stream&lang=fr)" in " ".join(m.value for m in at.markdown)
+    assert "**Le flux compté**" in " ".join(m.value for m in at.markdown)
+    assert "?topic=" not in " ".join(m.value for m in at.markdown)
+    assert _params(_link(at, "Le flux compté")) == {"topic": "counted-stream", "lang": "fr"}
 
 
 def test_a_whole_page_and_an_error_entry_from_the_knowledge_base(app_env):

@@ -4,7 +4,8 @@ language (``lib.help``).
 
 The help's Markdown is our own text and is shown as it is written (no HTML is ever allowed);
 what a reader typed (the search, an unknown topic) is escaped with ``md`` wherever it is
-shown. Links between help pages (``(?topic=…)``) keep the tab's language.
+shown. Links between help pages (``[words](?topic=…)`` in the Markdown) are drawn as in-app
+links under their section, keeping the tab's language.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ DEFAULT_TOPIC = "quickstart"
 # Words to try when a search finds nothing (message ids: said in the page's language)
 SUGGESTIONS = (N_("billed"), N_("counted stream"), N_("time zone"), N_("gateway"), N_("price"),
                N_("error"))  # fmt: skip
-_TOPIC_LINK = re.compile(r"\]\(\?topic=([a-z0-9-]+)\)")
+_TOPIC_LINK = re.compile(r"\[([^\]]+)\]\(\?topic=([a-z0-9-]+)\)")
 
 
 def _read_query(text: str) -> str | None:
@@ -35,14 +36,25 @@ def _read_query(text: str) -> str | None:
     return text or None
 
 
-def _topic_href(m: re.Match[str]) -> str:
-    code = explicit_language()
-    return f"](?topic={m.group(1)}" + (f"&lang={code})" if code else ")")
+def _section(d: Docs, section: Section) -> None:
+    """A section's Markdown; its links to other help topics become in-app links below it
+    (a Markdown link would open a new browser tab), their words kept in the text in bold."""
+    seen: dict[str, str] = {}
 
+    def bold(m: re.Match[str]) -> str:
+        words = " ".join(m.group(1).split())
+        seen.setdefault(m.group(2), words)
+        return f"**{words}**"
 
-def _body(section: Section) -> str:
-    """A section's Markdown with its links to other help topics keeping the language."""
-    return _TOPIC_LINK.sub(_topic_href, section.body)
+    st.markdown(_TOPIC_LINK.sub(bold, section.body))
+    found = [(topic, d.find(topic)) for topic in seen]
+    targets = [(topic, f) for topic, f in found if f is not None]
+    if targets:
+        row = st.container(horizontal=True)
+        for topic, (page, sec) in targets:
+            title = sec.title if sec is not None else page.title
+            row.page_link(HELP_PAGE, label=md(title), icon=":material/arrow_forward:",
+                          query_params=help_params(topic))  # fmt: skip
 
 
 def _highlighted(hit: Hit) -> str:
@@ -89,17 +101,17 @@ def _results(d: Docs, query: str) -> None:
             st.markdown(_highlighted(hit))
 
 
-def _show(page: HelpPage, section: Section | None) -> None:
+def _show(d: Docs, page: HelpPage, section: Section | None) -> None:
     if section is None:
         st.header(md(page.title), anchor=page.id)
         for s in page.sections:
             if s.id != page.id:
                 st.subheader(md(s.title), anchor=s.id)
-            st.markdown(_body(s))
+            _section(d, s)
         return
     st.caption(md(page.title))
     st.header(md(section.title), anchor=section.id)
-    st.markdown(_body(section))
+    _section(d, section)
     st.page_link(HELP_PAGE, label=_("The whole page: {title}", title=md(page.title)),
                  icon=":material/menu_book:", query_params=help_params(page.id))  # fmt: skip
 
@@ -139,7 +151,7 @@ def draw(ctx: PageContext) -> None:
                 st.warning(_("There is no help topic “{topic}”: here is the quick start.",
                              topic=md(topic[:80])))  # fmt: skip
             page, section = found or d.find(DEFAULT_TOPIC) or (d.pages[0], None)
-            _show(page, section)
+            _show(d, page, section)
     with side:
         shown = None if query else (found[0].id if found else DEFAULT_TOPIC)
         _contents(d, shown)
