@@ -387,6 +387,10 @@ def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
         "Erreurs",
         "Alertes",
         "Données",
+        "Réglages",
+        "Aide",
+        "Aide sur cette page",
+        "Signaler un problème",
     ]
 
 
