@@ -409,6 +409,15 @@ def require_login() -> SignedIn:
     return SignedIn(username, user.name or username, user.role, user.language)
 
 
+def session_token() -> str | None:
+    """The server session token of this tab (``None`` when signed out). Work that runs
+    outside a script run (a download button's ``data=`` callable) passes it to
+    ``lib.auth.actor.current_role`` to check the session and role again when it runs. Never
+    shown, logged or put in a page."""
+    token = st.session_state.get(_SESSION)
+    return token if isinstance(token, str) and token else None
+
+
 def restart_session(username: str) -> None:
     """After the user changed their own password (which ends every session of theirs): a new
     session for this tab, so they stay signed in here only."""
