@@ -346,3 +346,45 @@ def test_a_severity_given_as_text_is_read():
     assert n.severity is Severity.CRITICAL and slack_payload(n)["text"] == "Critical: t"
     with pytest.raises(ValueError):
         Notification(title="t", text="", event_id="e", severity="fatal")  # type: ignore[arg-type]
+
+
+PHISH = "[Tokenboard: sign in again](https://phish.example/login)"
+
+
+def _teams_html(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("gfm-like", {"linkify": True, "html": False}).render(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PHISH,
+        "see https://phish.example/login or www.phish.example or phish.com/x",
+        "<mailto:ops@phish.example> and ops@phish.example",
+        "[x][r] [r]: https://phish.example",
+    ],
+)
+def test_teams_text_from_data_never_becomes_a_link(value: str):
+    # a ticket's subject is the card's title, a data value is a fact: Adaptive Cards render
+    # Markdown links in both (TextBlock, Fact.Title, Fact.Value); shown as typed, not linked
+    n = Notification(title=f"Ticket #3: {value}", text="", event_id="e",
+                     fields=((value, value),))  # fmt: skip
+    card = teams_payload(n)["attachments"][0]["content"]
+    title, facts = card["body"][0]["text"], card["body"][1]["facts"][0]
+    for text in (title, facts["title"], facts["value"]):
+        assert "<a" not in _teams_html(text), text
+    assert title.replace("\u2060", "") == f"Ticket #3: {value}"
+    assert facts["value"].replace("\u2060", "") == value
+
+
+def test_a_ticket_subject_is_no_link_in_the_teams_card():
+    from lib.tickets.notify import Event, TicketNotifier
+
+    event = Event("new", 3, PHISH, "open", "access", "urgent", "vic", None, "vic", 1, False)
+    note = TicketNotifier(secrets={}, base_url="https://tb.example").notification(event, "team")
+    card = teams_payload(note)["attachments"][0]["content"]
+    assert "<a" not in _teams_html(card["body"][0]["text"])
+    # the card's own button still opens the ticket
+    assert card["actions"][0]["url"] == "https://tb.example/Help?tab=tickets&ticket=3"

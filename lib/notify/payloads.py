@@ -114,16 +114,33 @@ _TEAMS_COLOR = {
 }
 
 
+# Adaptive Cards render Markdown links in TextBlocks and facts, and Teams clients link bare
+# addresses; backslash escapes are read differently by each client (desktop, iOS, Android).
+# An invisible word joiner (U+2060) inserted where a link would start breaks every form
+# (``[label](url)`` and reference links after ``]``, ``<scheme:…>`` after ``<``, ``://``,
+# ``www.``, e-mail ``@``, ``host.com`` before a letter after a dot) while the text reads the
+# same.
+_TEAMS_LINK = re.compile(r"[\]<@]|:(?=//)|(?i:www)(?=\.)|\.(?=[^\W\d_])")
+_JOINER = "\u2060"
+
+
+def teams_escape(text: str) -> str:
+    """Plain text (a title, a fact from data) for a Teams card: shown as typed, never a link."""
+    return _TEAMS_LINK.sub(lambda m: m.group(0) + _JOINER, text)
+
+
 def teams_payload(n: Notification) -> dict[str, Any]:
-    """The JSON of a Teams Workflows webhook message: one Adaptive Card."""
+    """The JSON of a Teams Workflows webhook message: one Adaptive Card. The title and the
+    facts are plain text (``teams_escape``); ``text`` is our Markdown, sent as it is."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": n.title, "weight": "Bolder", "size": "Medium",
+        {"type": "TextBlock", "text": teams_escape(n.title), "weight": "Bolder", "size": "Medium",
          "color": _TEAMS_COLOR[n.severity], "wrap": True},
     ]  # fmt: skip
     if n.text.strip():
         body.append({"type": "TextBlock", "text": n.text, "wrap": True})
     if n.fields:
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in n.fields]})
+        facts = [{"title": teams_escape(k), "value": teams_escape(v)} for k, v in n.fields]
+        body.append({"type": "FactSet", "facts": facts})
     body.append(
         {"type": "TextBlock", "text": _footer(n), "isSubtle": True, "size": "Small", "wrap": True}
     )
