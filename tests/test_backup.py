@@ -265,3 +265,30 @@ def test_the_page_restore_refuses_a_backup_without_an_admin(tmp_path):
         with pytest.raises(BackupError, match=r"users\.parquet: holds no active admin"):
             restore(target, str(tmp_path / "bk"), role="admin", actor="ada", but_sign_in=True)
         assert target.query("SELECT username FROM users") == [("ada",)]  # nothing changed
+
+
+def hostile(tmp_path: Path, entries: list[tuple[str, bytes]], **kw) -> bytes:
+    """A .zip holding ``entries`` (name, content) in that order, duplicates allowed."""
+    import io
+    import warnings
+    import zipfile
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", **kw) as z:
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of some of these
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_zip_with_an_entry_twice_is_refused_naming_it(source, tmp_path):
+    """Two users.parquet in one .zip: which one would be restored? Refused before anything is
+    written (it used to end in FileExistsError on the second)."""
+    _db, folder, _before = source
+    users = Path(folder, "users.parquet").read_bytes()
+    data = hostile(tmp_path, [("users.parquet", users), ("manifest.json", b"{}"),
+                              ("users.parquet", b"other")])  # fmt: skip
+    target = tmp_path / "dup"
+    with pytest.raises(BackupError, match=r"up\.zip: holds users\.parquet twice"):
+        unzip_to(data, str(target), name="up.zip")
+    assert not target.exists()

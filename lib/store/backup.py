@@ -563,8 +563,8 @@ def zip_bytes(folder: str) -> bytes:
 
 def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
     """Unpack an uploaded backup .zip into ``folder`` (new or empty; made 0700), refusing
-    anything but ``manifest.json`` and ``<table>.parquet`` at the top (no paths, no links),
-    more than ``ZIP_MAX_FILES`` files or ``ZIP_MAX_BYTES`` unpacked."""
+    anything but ``manifest.json`` and ``<table>.parquet`` at the top (no paths, no links, no
+    name twice), more than ``ZIP_MAX_FILES`` files or ``ZIP_MAX_BYTES`` unpacked."""
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         entries = z.infolist()
@@ -581,7 +581,17 @@ def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
                 gb=ZIP_MAX_BYTES // 1024**3,
             )
         )
+    seen: set[str] = set()
     for e in entries:
+        if e.filename in seen:  # which of the two would be restored?
+            raise _refuse(
+                N_(
+                    "{file}: holds {entry} twice; expected each table's file once.",
+                    file=name,
+                    entry=e.filename[:80],
+                )
+            )
+        seen.add(e.filename)
         base = e.filename[: -len(".parquet")] if e.filename.endswith(".parquet") else None
         kind = stat.S_IFMT(e.external_attr >> 16)
         if (e.filename != MANIFEST and (base is None or not _NAME.match(base))) or (
