@@ -188,3 +188,68 @@ def test_hostile_markdown_and_internal_notes(app_env):
     assert "Probably the demo import" not in texts(user) and "internal note" not in texts(user)
     admin = open_tab("ada", ticket=str(n))
     assert "Probably the demo import" in texts(admin) and "internal note" in texts(admin)
+
+
+# -- downloads run later, outside a script run: they check the session again ----------------
+@pytest.fixture
+def downloads(monkeypatch):
+    """The data callables the page hands to Streamlit's download buttons, by file name (the
+    callables themselves, as Streamlit would call them on a click, after the run)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: dict[str, object] = {}
+    real = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return made
+
+
+def _end_session(db: str, at) -> None:
+    from lib.auth import sessions
+
+    with Store(db) as s:
+        sessions.end(s, at.session_state["tb_session"], datetime.now(UTC))
+
+
+def _sql(db: str, sql: str) -> None:
+    with Store(db) as s, s.write() as cur:  # a change made outside this tab's session
+        cur.execute(sql)
+
+
+def test_csv_export_checks_the_session_when_downloaded(app_env, downloads):
+    file_one(app_env)
+    at = open_tab("ada")
+    csv = downloads["tickets.csv"]
+    assert b"Costs doubled" in csv()  # type: ignore[operator]
+    _end_session(app_env, at)  # logged out in another tab: this tab's button gives nothing
+    assert csv() == b""  # type: ignore[operator]
+    # a new session, then the admin is made an analyst: the export refuses
+    at = open_tab("ada")
+    csv = downloads["tickets.csv"]
+    assert b"Costs doubled" in csv()  # type: ignore[operator]
+    _sql(app_env, "UPDATE users SET role = 'analyst' WHERE username = 'ada'")
+    assert csv() == b""  # type: ignore[operator]
+
+
+def test_an_attachment_checks_the_session_when_downloaded(app_env, downloads):
+    from lib.tickets import Upload
+
+    with Store(app_env) as s:
+        draft = Draft("Export fails", "See the log", "bug", "normal", None)
+        service.submit(s, "vic", "viewer", draft, [Upload("run.log", b"line 1\n")], now=T0,
+                       notifier=QUIET)  # fmt: skip
+    at = open_tab("vic", ticket="1")
+    data = downloads["run.log"]
+    assert data() == b"line 1\n"  # type: ignore[operator]
+    _sql(app_env, "UPDATE users SET status = 'disabled' WHERE username = 'vic'")
+    assert data() == b""  # type: ignore[operator]
+    _sql(app_env, "UPDATE users SET status = 'active' WHERE username = 'vic'")
+    at = open_tab("vic", ticket="1")
+    data = downloads["run.log"]
+    assert data() == b"line 1\n"  # type: ignore[operator]
+    _end_session(app_env, at)
+    assert data() == b""  # type: ignore[operator]

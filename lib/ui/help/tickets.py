@@ -13,11 +13,12 @@ a user typed through ``md()``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from lib.auth.actor import current_role
 from lib.auth.roles import PermissionDeniedError
 from lib.i18n import N_
 from lib.ingest.ledger import data_version
@@ -37,6 +38,7 @@ from lib.tickets import files as ticket_files
 from lib.tickets.notify import set_team_channels, team_channels
 from lib.tickets.text import safe_markdown
 from lib.ui import url
+from lib.ui.auth_gate import session_token, user_store
 from lib.ui.frame import PageContext, page_url
 from lib.ui.i18n import _, integer, lang, moment, n_
 from lib.ui.markup import code, md
@@ -166,6 +168,26 @@ def _show_flash() -> None:
     text = st.session_state.pop(FLASH, None)
     if text:
         st.success(md(text), icon=":material/check_circle:")
+
+
+def checked_download(ctx: PageContext, make: Callable[[str], bytes]) -> Callable[[], bytes]:
+    """A download button's ``data`` callable. Streamlit calls it on the click, outside any
+    script run (no sign-in check before it): it checks this tab's session again then and
+    makes the file with the role the user has in the database at that moment (``make(role)``).
+    An ended, idle or revoked session, a user disabled, deleted or given another role since
+    sign-in, or a role no longer allowed: empty bytes (an empty file), nothing read."""
+    store, token, users = ctx.store, session_token(), user_store()
+
+    def data() -> bytes:
+        role = current_role(store, token, datetime.now(UTC), users)
+        if role is None:
+            return b""
+        try:
+            return make(role)
+        except (TicketError, PermissionDeniedError):
+            return b""
+
+    return data
 
 
 # -- filing ---------------------------------------------------------------------------------
@@ -315,7 +337,7 @@ def _all(ctx: PageContext) -> None:
     st.caption(n_("{n} ticket", "{n} tickets", len(found), n=integer(len(found))))
     st.download_button(
         _("Export as CSV"),
-        lambda: service.export_csv(ctx.store, ctx.user.role, words, **filters),  # type: ignore[arg-type]
+        checked_download(ctx, lambda role: service.export_csv(ctx.store, role, words, **filters)),  # type: ignore[arg-type]
         "tickets.csv", "text/csv", key="tk_csv", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
@@ -349,12 +371,12 @@ def _team_channels(ctx: PageContext) -> None:
 
 # -- one ticket -----------------------------------------------------------------------------
 def _download(ctx: PageContext, attachment_id: int, filename: str, media: str, size: int) -> None:
-    def data() -> bytes:
-        return service.attachment_bytes(ctx.store, ctx.user.username, ctx.user.role,
-                                        attachment_id)[1]  # fmt: skip
+    def data(role: str) -> bytes:
+        return service.attachment_bytes(ctx.store, ctx.user.username, role, attachment_id)[1]
 
     st.download_button(
-        f"{md(filename)} ({integer(max(1, round(size / 1024)))} KB)", data, filename, media,
+        f"{md(filename)} ({integer(max(1, round(size / 1024)))} KB)",
+        checked_download(ctx, data), filename, media,
         key=f"tk_att_{attachment_id}", on_click="ignore", icon=":material/attach_file:",
         type="tertiary",
     )  # fmt: skip
