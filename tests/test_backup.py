@@ -292,3 +292,62 @@ def test_a_zip_with_an_entry_twice_is_refused_naming_it(source, tmp_path):
     with pytest.raises(BackupError, match=r"up\.zip: holds users\.parquet twice"):
         unzip_to(data, str(target), name="up.zip")
     assert not target.exists()
+
+
+def patched_central(data: bytes, entry: str, **fields: int) -> bytes:
+    """``data`` with the central directory's record of ``entry`` declaring other sizes:
+    ``compress_size`` (offset 20) and/or ``file_size`` (offset 24), little-endian 4 bytes."""
+    import struct
+
+    name = entry.encode()
+    at = data.index(b"PK\x01\x02")  # the first record
+    while data[at + 46 : at + 46 + len(name)] != name:
+        at = data.index(b"PK\x01\x02", at + 4)
+    out = bytearray(data)
+    for field, offset in (("compress_size", 20), ("file_size", 24)):
+        if field in fields:
+            struct.pack_into("<I", out, at + offset, fields[field])
+    return bytes(out)
+
+
+def test_a_zip_bomb_is_refused_before_it_fills_the_disk(source, tmp_path):
+    """Real backups barely compress (Parquet is compressed already): a page .zip is stored,
+    1.00:1; deflated anew, at most 3.1:1 for one file (manifest.json) and 1.6:1 in all. An entry
+    of 10 MiB of zeros deflates to about 10 KB (~1000:1): refused, nothing written."""
+    import zipfile
+
+    from lib.store.backup import ZIP_MAX_BYTES, ZIP_MAX_RATIO
+
+    assert ZIP_MAX_RATIO == 100 and ZIP_MAX_BYTES == 4 * 200 * 1024**2  # 4 x the upload limit
+    _db, folder, _before = source
+    manifest = Path(folder, MANIFEST).read_bytes()
+    zeros = b"\0" * (10 * 1024**2)
+    bomb = hostile(tmp_path, [(MANIFEST, manifest), ("request_events.parquet", zeros)],
+                   compression=zipfile.ZIP_DEFLATED)  # fmt: skip
+    assert len(bomb) < 20_000  # 10,485,760 bytes from less than 20 KB: over 500:1
+    with pytest.raises(BackupError, match=r"up\.zip: request_events\.parquet unpacks to more than "
+                                          r"100 times its packed size"):  # fmt: skip
+        unzip_to(bomb, str(tmp_path / "bomb"), name="up.zip")
+    assert not (tmp_path / "bomb").exists()
+
+    # the same entry declaring a packed size of 10 MiB (1:1) in the central directory: the
+    # whole .zip is still under 20 KB, so it would unpack to over 100 times the upload
+    lying = patched_central(bomb, "request_events.parquet", compress_size=len(zeros))
+    with pytest.raises(BackupError, match=r"up\.zip: unpacks to more than 100 times its own size"):
+        unzip_to(lying, str(tmp_path / "lying"), name="up.zip")
+    assert not (tmp_path / "lying").exists()
+
+    # a total over the cap (here 1 MiB): 2 MiB of random bytes, stored (1:1)
+    big = hostile(tmp_path, [(MANIFEST, manifest), ("prices.parquet", os.urandom(2 * 1024**2))])
+    with pytest.raises(BackupError, match=r"up\.zip: too large; expected at most 500 files and "
+                                          r"1 MB unpacked"):  # fmt: skip
+        unzip_to(big, str(tmp_path / "big"), name="up.zip", max_bytes=1024**2)
+    assert not (tmp_path / "big").exists()
+    unzip_to(big, str(tmp_path / "big"), name="up.zip", max_bytes=3 * 1024**2)  # under it: taken
+    assert os.path.getsize(tmp_path / "big" / "prices.parquet") == 2 * 1024**2
+
+    # a real backup deflated anew unpacks within the caps
+    data = hostile(tmp_path, [(n, Path(folder, n).read_bytes()) for n in sorted(os.listdir(folder))],
+                   compression=zipfile.ZIP_DEFLATED, compresslevel=9)  # fmt: skip
+    unzip_to(data, str(tmp_path / "deflated"), name="up.zip")
+    assert sorted(os.listdir(tmp_path / "deflated")) == sorted(os.listdir(folder))

@@ -44,8 +44,17 @@ MANIFEST = "manifest.json"
 FORMAT = "tokenboard-backup"
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")  # a table name as our migrations write them
-ZIP_MAX_BYTES = 4 * 1024**3  # a .zip whose files would take more than this is refused
+# The largest backup .zip the page takes, in MB (MiB, as Streamlit counts them): Streamlit's
+# own default (server.maxUploadSize; .streamlit/config.toml leaves it), passed to the uploader.
+UPLOAD_MAX_MB = 200
+# What an uploaded .zip may unpack to, all files together: 4 times the largest upload (800 MiB).
+ZIP_MAX_BYTES = 4 * UPLOAD_MAX_MB * 1024**2
 ZIP_MAX_FILES = 500
+# Unpacked bytes per packed byte, for each file and for the whole .zip: more is refused (a zip
+# bomb). A backup's files barely compress (Parquet is compressed already): the page's .zip is
+# stored (1.00:1); the demo data's backups deflated anew (zip -9, bzip2, lzma) gave at most
+# 3.1:1 for one file (manifest.json) and 1.6:1 in all.
+ZIP_MAX_RATIO = 100
 
 
 class BackupError(TokenboardError):
@@ -561,10 +570,16 @@ def zip_bytes(folder: str) -> bytes:
     return buf.getvalue()
 
 
-def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
+def unzip_to(
+    data: bytes, folder: str, *, name: str = "backup.zip", max_bytes: int = ZIP_MAX_BYTES
+) -> None:
     """Unpack an uploaded backup .zip into ``folder`` (new or empty; made 0700), refusing
     anything but ``manifest.json`` and ``<table>.parquet`` at the top (no paths, no links, no
-    name twice), more than ``ZIP_MAX_FILES`` files or ``ZIP_MAX_BYTES`` unpacked."""
+    name twice), more than ``ZIP_MAX_FILES`` files or ``max_bytes`` unpacked in all, a file
+    unpacking to more than ``ZIP_MAX_RATIO`` times its packed size or the whole to more than
+    ``ZIP_MAX_RATIO`` times ``len(data)``. The sizes the .zip declares are checked first, then
+    the bytes actually unpacked are counted as they are written (headers may lie). Refused:
+    ``BackupError`` naming ``name`` (and the entry), and nothing is left in ``folder``."""
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         entries = z.infolist()
@@ -572,15 +587,17 @@ def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
         raise _refuse(
             N_("{file}: not a .zip file ({why}).", file=name, why=str(err)[:80])
         ) from None
-    if len(entries) > ZIP_MAX_FILES or sum(e.file_size for e in entries) > ZIP_MAX_BYTES:
-        raise _refuse(
-            N_(
-                "{file}: too large; expected at most {files} files and {gb} GB unpacked.",
-                file=name,
-                files=ZIP_MAX_FILES,
-                gb=ZIP_MAX_BYTES // 1024**3,
-            )
+    too_large = _refuse(
+        N_(
+            "{file}: too large; expected at most {files} files and {mb} MB unpacked. Nothing "
+            "was unpacked.",
+            file=name,
+            files=ZIP_MAX_FILES,
+            mb=max_bytes // 1024**2,
         )
+    )
+    if len(entries) > ZIP_MAX_FILES or sum(e.file_size for e in entries) > max_bytes:
+        raise too_large
     seen: set[str] = set()
     for e in entries:
         if e.filename in seen:  # which of the two would be restored?
@@ -605,15 +622,24 @@ def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
                     entry=e.filename[:80],
                 )
             )
+        if e.file_size > ZIP_MAX_RATIO * e.compress_size:
+            raise _bomb(name, e)
+    if sum(e.file_size for e in entries) > ZIP_MAX_RATIO * len(data):
+        raise _bomb(name, None, len(data))
+    made = not os.path.lexists(folder)
     _private_folder(folder)
     old_umask = os.umask(0o077)
+    total = 0
     try:
         for e in entries:
             target = os.path.join(folder, e.filename)
             with z.open(e) as src, open(target, "xb") as dst:
                 left = e.file_size + 1
+                got = 0
                 while chunk := src.read(1 << 20):
                     left -= len(chunk)
+                    got += len(chunk)
+                    total += len(chunk)
                     if left <= 0:  # more than the entry declared
                         raise _refuse(
                             N_(
@@ -622,11 +648,56 @@ def unzip_to(data: bytes, folder: str, *, name: str = "backup.zip") -> None:
                                 entry=e.filename,
                             )
                         )
+                    if got > ZIP_MAX_RATIO * e.compress_size:
+                        raise _bomb(name, e)
+                    if total > ZIP_MAX_RATIO * len(data):
+                        raise _bomb(name, None, len(data))
+                    if total > max_bytes:
+                        raise too_large
                     dst.write(chunk)
-    except zipfile.BadZipFile as err:
-        raise _refuse(N_("{file}: damaged ({why}).", file=name, why=str(err)[:80])) from None
+    except BaseException as err:
+        _unmake(folder, made, [e.filename for e in entries])
+        if isinstance(err, zipfile.BadZipFile):
+            raise _refuse(N_("{file}: damaged ({why}).", file=name, why=str(err)[:80])) from None
+        raise
     finally:
         os.umask(old_umask)
+
+
+def _bomb(name: str, entry: zipfile.ZipInfo | None, size: int = 0) -> BackupError:
+    """The refusal of a .zip (``entry`` None) or of one of its files unpacking to more than
+    ``ZIP_MAX_RATIO`` times its packed size (``size``: the .zip's, in bytes)."""
+    if entry is None:
+        return _refuse(
+            N_(
+                "{file}: unpacks to more than {ratio} times its own size ({size} bytes); a "
+                "backup's files barely compress. Nothing was unpacked.",
+                file=name,
+                ratio=ZIP_MAX_RATIO,
+                size=size,
+            )
+        )
+    return _refuse(
+        N_(
+            "{file}: {entry} unpacks to more than {ratio} times its packed size ({size} bytes); "
+            "a backup's files barely compress. Nothing was unpacked.",
+            file=name,
+            entry=entry.filename[:80],
+            ratio=ZIP_MAX_RATIO,
+            size=entry.compress_size,
+        )
+    )
+
+
+def _unmake(folder: str, made: bool, names: list[str]) -> None:
+    """Take back what an unpacking that failed wrote: the files ``names`` in ``folder``, and
+    ``folder`` itself when ``made`` here."""
+    if made:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for n in names:
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, n))
 
 
 def summary(info: BackupInfo) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import streamlit as st
 from lib.errors import TokenboardError
 from lib.ingest import retention
 from lib.ingest.backups import backup, restore
-from lib.store.backup import BackupError, is_empty, unzip_to, zip_bytes
+from lib.store.backup import UPLOAD_MAX_MB, BackupError, is_empty, unzip_to, zip_bytes
 from lib.store.facts import StorageFacts, facts, import_rows
 from lib.text import Text
 from lib.ui import words
@@ -30,7 +30,6 @@ from lib.ui.widgets import Col, size, table
 FLASH = "data_flash"
 PLAN = "data_retention_plan"
 ZIP = "data_backup_zip"
-UPLOAD_MAX_MB = 200  # the largest backup .zip the page accepts (the command line has no limit)
 
 
 def _said(err: BaseException) -> str:
