@@ -128,11 +128,12 @@ def test_an_admin_creates_a_user_who_must_change_the_password(users, db):
                                              "viewer", T0)) == "bad_username"  # fmt: skip
     assert code_of(lambda: admin.create_user(users, ADA, "carl", "", "", "short",
                                              "viewer", T0)) == "password_too_short"  # fmt: skip
-    # the must-change sign-in: the same password again is refused, a new one clears the flag
-    assert code_of(lambda: admin.choose_password(users, "bob", "first pass 1", T0, None)) == (
-        "password_unchanged"
-    )
-    admin.choose_password(users, "bob", "bob's own pass", T0, "10.0.0.9")
+    # the must-change sign-in (the tag kept at sign-in): the same password again is refused,
+    # a new one clears the flag
+    tag = users.credential_tag("bob")
+    assert code_of(lambda: admin.choose_password(users, "bob", "first pass 1", T0, None,
+                                                 tag=tag)) == "password_unchanged"  # fmt: skip
+    admin.choose_password(users, "bob", "bob's own pass", T0, "10.0.0.9", tag=tag)
     assert not users.get("bob").must_change_password
     assert (
         users.verify("bob", "bob's own pass") == "bob"
@@ -211,8 +212,9 @@ def test_a_reset_ends_sessions_and_asks_for_a_new_password(users, db):
     assert link is not None and link.kind == "reset"
     assert link.url("http://h") == f"http://h/?reset={link.token}"
     assert sessions.check(db, s1, T0 + timedelta(minutes=1)).status == "ended"
-    assert users.get("vic").must_change_password
-    assert users.verify("vic", PASSWORDS["vic"]) == "vic"  # the old one still signs in (to change)
+    # the old password stops at once (no must-change sign-in with it: the link sets the new one)
+    assert not users.get("vic").must_change_password and not users.get("vic").password_set
+    assert users.verify("vic", PASSWORDS["vic"]) is None
     assert admin.use_reset_link(users, link.token, "vic new pass 1", T0, None) == "vic"
     assert not users.get("vic").must_change_password
     assert code_of(lambda: admin.use_reset_link(users, link.token, "again pass 1", T0, None)) == (
@@ -339,6 +341,10 @@ def test_the_command_line_manages_users_and_never_prints_a_password(tmp_path, mo
     res = _cli("users", "add", "bob", "--role", "viewer", "--password-stdin", "--db", db,
                stdin=secret + "\n")  # fmt: skip
     assert res.returncode == 0 and "passphrase" not in res.stdout + res.stderr
+    with Store(db) as s:
+        assert UserStore(tmp_path / "none.yaml", secrets_={}, store=s).verify("bob", secret) == (
+            "bob"
+        )  # spaces kept, as typed
     short = _cli("users", "add", "dan", "--role", "viewer", "--password-stdin", "--db", db,
                  stdin="short\n")  # fmt: skip
     assert short.returncode == 1 and "at least 10 characters" in short.stderr
@@ -360,8 +366,9 @@ def test_the_command_line_manages_users_and_never_prints_a_password(tmp_path, mo
         assert done.returncode == 0, done.stderr
     with Store(db) as s:
         users = UserStore(tmp_path / "none.yaml", secrets_={}, store=s)
-        assert users.verify("bob", secret) == "bob"  # spaces kept, as typed
-        assert users.get("bob").must_change_password and users.role_of("bob") == "analyst"
+        # the reset link stopped the password at once
+        assert users.verify("bob", secret) is None and not users.get("bob").password_set
+        assert users.role_of("bob") == "analyst"
         log = [(e.actor, e.action) for e in entries(s, actions=admin.USER_ACTIONS)]
     # 2 created, 1 invited, disabled, enabled, role, unlocked, reset: 8 entries
     assert log[0] == ("command line", "password_reset") and len(log) == 8

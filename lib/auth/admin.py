@@ -8,7 +8,18 @@ who is a user is still an active admin in the database), and writes its audit en
 Invitations and reset links are one-time tokens (256 bits) shown once as a link
 ``<base>/?invite=<token>`` or ``<base>/?reset=<token>``; the database keeps only their
 SHA-256. A link that is used, expired, withdrawn or unknown is refused with one code
-(``invitation_invalid``), so the answer tells nothing about which.
+(``invitation_invalid``), so the answer tells nothing about which. A link works only while
+whoever made it is still an active admin (or was the command line): a user who loses admin
+(a role change, disabled, deleted) has their pending links withdrawn, audited, and a link
+is checked against its maker again when it is used.
+
+A reset link makes the user's current password stop working at once (the stored hash is
+replaced by one no password matches): whoever knows the old password cannot use it to choose
+a new one. "Must change the password" is for a temporary password set by an admin only.
+
+Deleting a user keeps an emptied row (status ``deleted``: no password, name, e-mail address
+or language) so the username is never given to anyone else: tickets, attachments and the
+audit log name users by username.
 
 Ending a user's sessions: disabling, deleting, a role change and a password reset end them in
 the same transaction; a password or role change would end them at their next use anyway
@@ -26,6 +37,8 @@ from typing import Literal
 from lib.auth import sessions
 from lib.auth.roles import require
 from lib.auth.users import (
+    DELETED_HASH,
+    RESET_PENDING,
     User,
     UserError,
     UserStore,
@@ -34,6 +47,9 @@ from lib.auth.users import (
     check_new_password,
     check_role,
     check_username,
+    deleted_message,
+    reserved,
+    tag_of,
 )
 from lib.store.audit import AuditAction, audit
 from lib.store.db import Cursor
@@ -119,9 +135,43 @@ def _check_actor(users: UserStore, actor: Actor) -> None:
 
 
 def _row(cur: Cursor, username: str) -> tuple[str, str] | None:
-    """(role, status) of ``username`` in the transaction, else ``None``."""
-    rows = cur.execute("SELECT role, status FROM users WHERE username = ?", [username]).fetchall()
+    """(role, status) of ``username`` in the transaction, else ``None`` (a deleted user
+    too)."""
+    rows = cur.execute(
+        "SELECT role, status FROM users WHERE username = ? AND status <> 'deleted'", [username]
+    ).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
+
+
+def _maker_ok(cur: Cursor, maker: str | None) -> bool:
+    """True when a link's maker may still make links: the command line or an active admin."""
+    if maker == CLI_ACTOR:
+        return True
+    return bool(
+        maker
+        and cur.execute(
+            """SELECT count(*) FROM users
+               WHERE username = ? AND role = 'admin' AND status = 'active'""",
+            [maker],
+        ).scalar()
+    )
+
+
+def _withdraw_made_by(cur: Cursor, maker: str, actor: Actor, now: datetime, why: str) -> int:
+    """Withdraw the live invitations and reset links ``maker`` made (they lose admin), in the
+    caller's transaction; one ``invitation_revoked`` entry each. Returns how many."""
+    rows = cur.execute(
+        """SELECT token_hash, kind, username FROM invitations
+           WHERE created_by = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+           ORDER BY created_at""",
+        [maker, now],
+    ).fetchall()
+    for token_hash, kind, username in rows:
+        cur.execute("UPDATE invitations SET revoked_at = ? WHERE token_hash = ?", [now, token_hash])
+        audit(cur, now, actor.username, "invitation_revoked", username,
+              {"invitation": token_hash[:8], "kind": kind, "made_by": maker, "reason": why},
+              actor.from_ip)  # fmt: skip
+    return len(rows)
 
 
 def _other_active_admins(cur: Cursor, username: str) -> int:
@@ -197,6 +247,8 @@ def invite(
             raise UserError(
                 "user_exists", f"The user {username} exists already.", username=username
             )
+        if reserved(cur, username):
+            raise deleted_message(username)
         cur.execute(
             "INSERT INTO invitations VALUES (?, 'invite', ?, ?, ?, ?, ?, ?, NULL, NULL)",
             [_digest(token), username, email, role, actor.username, now, expires],
@@ -241,7 +293,8 @@ def revoke_invitation(users: UserStore, actor: Actor, invitation_id: str, now: d
 
 def set_role(users: UserStore, actor: Actor, username: str, role: str, now: datetime) -> int:
     """Give ``username`` the role ``role`` (never taking admin from the last active admin);
-    ends their sessions. Returns how many sessions ended. Audited ``role_changed``."""
+    ends their sessions and, when they lose admin, withdraws the links they made. Returns
+    how many sessions ended. Audited ``role_changed`` (and ``invitation_revoked`` per link)."""
     _check_actor(users, actor)
     check_role(role)
     now = _utc(now)
@@ -260,12 +313,15 @@ def set_role(users: UserStore, actor: Actor, username: str, role: str, now: date
         ended = sessions.end_in(cur, username, now, "changed")
         audit(cur, now, actor.username, "role_changed", username,
               {"from": old, "to": role, "sessions_ended": ended}, actor.from_ip)  # fmt: skip
+        if old == "admin":
+            _withdraw_made_by(cur, username, actor, now, "role_changed")
     return ended
 
 
 def set_active(users: UserStore, actor: Actor, username: str, active: bool, now: datetime) -> int:
     """Enable or disable ``username`` (never oneself, never the last active admin); disabling
-    ends their sessions. Returns how many ended. Audited ``user_enabled``/``user_disabled``."""
+    ends their sessions and withdraws the links they made. Returns how many sessions ended.
+    Audited ``user_enabled``/``user_disabled`` (and ``invitation_revoked`` per link)."""
     _check_actor(users, actor)
     now = _utc(now)
     with users.store.write() as cur:
@@ -287,13 +343,17 @@ def set_active(users: UserStore, actor: Actor, username: str, active: bool, now:
         action: AuditAction = "user_enabled" if active else "user_disabled"
         audit(cur, now, actor.username, action, username, {"sessions_ended": ended},
               actor.from_ip)  # fmt: skip
+        if not active:
+            _withdraw_made_by(cur, username, actor, now, "user_disabled")
     return ended
 
 
 def delete_user(users: UserStore, actor: Actor, username: str, now: datetime) -> int:
-    """Delete ``username`` (never oneself, never the last active admin): their sessions end
-    and their pending links are withdrawn. Returns how many sessions ended. Audited
-    ``user_deleted``."""
+    """Delete ``username`` (never oneself, never the last active admin): their sessions end,
+    the links for them and the links they made are withdrawn, and their row is emptied (no
+    password, name, e-mail address, language) but kept as ``deleted`` so the username is
+    never reused. Returns how many sessions ended. Audited ``user_deleted`` (and
+    ``invitation_revoked`` per link they made)."""
     _check_actor(users, actor)
     now = _utc(now)
     with users.store.write() as cur:
@@ -304,7 +364,12 @@ def delete_user(users: UserStore, actor: Actor, username: str, now: datetime) ->
             raise _not_yourself()
         if found == ("admin", "active") and not _other_active_admins(cur, username):
             raise _last_admin(username)
-        cur.execute("DELETE FROM users WHERE username = ?", [username])
+        cur.execute(
+            """UPDATE users SET status = 'deleted', password_hash = ?, name = '', email = '',
+               language = NULL, must_change_password = false, last_sign_in = NULL,
+               unlocked_at = NULL, updated_at = ? WHERE username = ?""",
+            [DELETED_HASH, now, username],
+        )
         cur.execute(
             """UPDATE invitations SET revoked_at = ?
                WHERE username = ? AND used_at IS NULL AND revoked_at IS NULL""",
@@ -313,6 +378,7 @@ def delete_user(users: UserStore, actor: Actor, username: str, now: datetime) ->
         ended = sessions.end_in(cur, username, now, "admin")
         audit(cur, now, actor.username, "user_deleted", username,
               {"role": found[0], "sessions_ended": ended}, actor.from_ip)  # fmt: skip
+        _withdraw_made_by(cur, username, actor, now, "user_deleted")
     return ended
 
 
@@ -326,8 +392,10 @@ def reset_password(
     days: int = RESET_DAYS,
 ) -> Link | None:
     """Reset ``username``'s password: to ``temporary`` (which they must change at their next
-    sign-in), or, without one, by a one-time reset link returned once (their old password
-    then also asks for a new one). Ends their sessions. Audited ``password_reset``."""
+    sign-in), or, without one, by a one-time reset link returned once: the current password
+    then stops working at once (no password signs in until the link is used). Either way
+    their sessions end and any earlier reset link is withdrawn (one reset at a time). Audited
+    ``password_reset``."""
     _check_actor(users, actor)
     if temporary is not None:
         check_new_password(temporary)
@@ -338,23 +406,23 @@ def reset_password(
         found = _row(cur, username)
         if found is None:
             raise _no_user(username)
+        cur.execute(
+            """UPDATE invitations SET revoked_at = ? WHERE username = ? AND kind = 'reset'
+               AND used_at IS NULL AND revoked_at IS NULL""",
+            [now, username],
+        )  # one reset at a time: the newest decides
         if temporary is not None:
             cur.execute(
                 """UPDATE users SET password_hash = ?, must_change_password = true, updated_at = ?
                    WHERE username = ?""",
                 [users.hash(temporary), now, username],
             )
-        else:
+        else:  # the old password stops now: a leaked one cannot be used to choose a new one
             cur.execute(
-                """UPDATE users SET must_change_password = true, updated_at = ?
-                   WHERE username = ?""",
-                [now, username],
+                """UPDATE users SET password_hash = ?, must_change_password = false,
+                   updated_at = ? WHERE username = ?""",
+                [RESET_PENDING, now, username],
             )
-            cur.execute(
-                """UPDATE invitations SET revoked_at = ? WHERE username = ? AND kind = 'reset'
-                   AND used_at IS NULL AND revoked_at IS NULL""",
-                [now, username],
-            )  # one live reset link at a time
             cur.execute(
                 "INSERT INTO invitations VALUES (?, 'reset', ?, '', ?, ?, ?, ?, NULL, NULL)",
                 [_digest(token), username, found[0], actor.username, now,
@@ -433,33 +501,57 @@ def change_password(
 
 
 def choose_password(
-    users: UserStore, username: str, new: str, now: datetime, from_ip: str | None
+    users: UserStore,
+    username: str,
+    new: str,
+    now: datetime,
+    from_ip: str | None,
+    *,
+    tag: str | None,
 ) -> None:
-    """The new password of a user who must change theirs, just after they signed in with the
-    old one (the caller checked it in this same visit). ``new`` must differ from it."""
+    """The new password of a user who must change a temporary password, just after they
+    signed in with it (the caller checked it in this same visit and kept the account's
+    ``UserStore.credential_tag`` then, ``tag``). ``new`` must differ from it. Raises
+    ``UserError`` ``sign_in_again`` (nothing changed) unless the account still must change
+    its password and is unchanged since that sign-in (no new reset, role, disabling or
+    deletion meanwhile)."""
     check_new_password(new)
     if users.verify(username, new) == username:
         raise UserError("password_unchanged", "Choose a password other than the current one.")
-    _set_own_password(users, username, new, now, from_ip, "required")
+    _set_own_password(users, username, new, now, from_ip, "required", tag=tag)
 
 
 def _set_own_password(
-    users: UserStore, username: str, new: str, now: datetime, from_ip: str | None, why: str
+    users: UserStore,
+    username: str,
+    new: str,
+    now: datetime,
+    from_ip: str | None,
+    why: str,
+    *,
+    tag: str | None = None,
 ) -> None:
+    """Store the user's own new password. ``why`` "required" (``choose_password``): only
+    while the account must change its password and its credential tag is still ``tag``.
+    Never withdraws a reset link (an admin's, for whoever holds it)."""
     now = _utc(now)
     hashed = users.hash(new)
     with users.store.write() as cur:
-        changed = cur.execute(
-            """UPDATE users SET password_hash = ?, must_change_password = false, updated_at = ?
+        rows = cur.execute(
+            """SELECT password_hash, role, must_change_password FROM users
                WHERE username = ? AND status = 'active'""",
-            [hashed, now, username],
-        ).scalar()
-        if not changed:
+            [username],
+        ).fetchall()
+        if not rows:
             raise _no_user(username)
+        if why == "required" and (not rows[0][2] or tag_of(rows[0][0], rows[0][1]) != tag):
+            raise UserError(
+                "sign_in_again", "Your account changed since you signed in: log in again."
+            )
         cur.execute(
-            """UPDATE invitations SET revoked_at = ? WHERE username = ? AND kind = 'reset'
-               AND used_at IS NULL AND revoked_at IS NULL""",
-            [now, username],
+            """UPDATE users SET password_hash = ?, must_change_password = false, updated_at = ?
+               WHERE username = ?""",
+            [hashed, now, username],
         )
         ended = sessions.end_in(cur, username, now, "changed")
         audit(cur, now, username, "password_changed", username,
@@ -474,7 +566,8 @@ def edit_profile(
     now = _utc(now)
     with users.store.write() as cur:
         changed = cur.execute(
-            "UPDATE users SET name = ?, email = ?, updated_at = ? WHERE username = ?",
+            """UPDATE users SET name = ?, email = ?, updated_at = ?
+               WHERE username = ? AND status <> 'deleted'""",
             [name or username, email, now, username],
         ).scalar()
         if not changed:
@@ -497,30 +590,33 @@ def open_link(users: UserStore, token: str, kind: Kind, now: datetime) -> Opened
     otherwise (used, expired, withdrawn, unknown, or of the other kind: one answer)."""
     if not token or len(token) > 200:
         raise _invalid()
-    rows = users.store.query(
-        """SELECT kind, username, email, role FROM invitations
-           WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?""",
-        [_digest(token), _utc(now)],
-    )
-    if not rows or rows[0][0] != kind:
-        raise _invalid()
-    found = Opened(*rows[0])
-    if kind == "invite" and users.get(found.username) is not None:
-        raise _invalid()
+    with users.store.read() as cur:
+        rows = cur.execute(
+            """SELECT kind, username, email, role, created_by FROM invitations
+               WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL
+               AND expires_at > ?""",
+            [_digest(token), _utc(now)],
+        ).fetchall()
+        if not rows or rows[0][0] != kind or not _maker_ok(cur, rows[0][4]):
+            raise _invalid()  # ... or its maker is no longer an active admin
+        found = Opened(*rows[0][:4])
+        if kind == "invite" and (_row(cur, found.username) or reserved(cur, found.username)):
+            raise _invalid()
     if kind == "reset" and users.role_of(found.username) is None:
         raise _invalid()  # deleted or disabled since
     return found
 
 
 def _use(cur: Cursor, token: str, kind: Kind, now: datetime) -> tuple[str, str, str]:
-    """Mark a valid link used, in the caller's transaction; (username, email, role)."""
+    """Mark a valid link used, in the caller's transaction; (username, email, role). Refused
+    (``invitation_invalid``) also when its maker is no longer an active admin."""
     rows = cur.execute(
-        """SELECT username, email, role FROM invitations
+        """SELECT username, email, role, created_by FROM invitations
            WHERE token_hash = ? AND kind = ? AND used_at IS NULL AND revoked_at IS NULL
            AND expires_at > ?""",
         [_digest(token), kind, now],
     ).fetchall()
-    if not rows:
+    if not rows or not _maker_ok(cur, rows[0][3]):
         raise _invalid()
     cur.execute("UPDATE invitations SET used_at = ? WHERE token_hash = ?", [now, _digest(token)])
     return rows[0][0], rows[0][1], rows[0][2]

@@ -115,8 +115,9 @@ def run(args: argparse.Namespace, _print: Say, _err: Say) -> int:
         try:
             if action == "list":
                 found = users.users()
+                gone = users.deleted()  # names kept so nobody else gets them
                 if args.json:
-                    _print(json.dumps({"users": [
+                    _print(json.dumps({"deleted": gone, "users": [
                         {"username": u.username, "name": u.name, "email": u.email,
                          "role": u.role, "status": u.status,
                          "must_change_password": u.must_change_password,
@@ -129,6 +130,8 @@ def run(args: argparse.Namespace, _print: Say, _err: Say) -> int:
                            f"last sign-in {_when(u.last_sign_in)}\t{u.email}")  # fmt: skip
                 if not found:
                     _print("no users yet")
+                if gone:
+                    _print(f"deleted (names kept, never reused): {', '.join(gone)}")
                 return 0
             if action == "add":
                 password = _password(args)

@@ -44,7 +44,15 @@ _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_NAME = 100  # characters of a full name
 MAX_EMAIL = 254  # characters of an e-mail address
-Status = Literal["active", "disabled"]
+# "deleted": a tombstone. A deleted user's row stays, emptied (no password, name, e-mail
+# address or language), so the username is never given to someone else: support tickets,
+# their attachments and the audit log name users by username.
+Status = Literal["active", "disabled", "deleted"]
+# A password hash no password matches: bcrypt hashes start with "$", these with "!".
+# RESET_PENDING: an admin made a reset link (the old password stops at once); DELETED: a
+# deleted user's tombstone.
+RESET_PENDING = "!reset-link-pending"
+DELETED_HASH = "!deleted"
 
 log = logging.getLogger("tokenboard")
 
@@ -57,13 +65,15 @@ log = logging.getLogger("tokenboard")
 # current password given is not the account's); password_unchanged (the new password is the
 # old one); invitation_invalid (a link that is used, expired, withdrawn or unknown: one code
 # for all); no_such_session; bad_days (values: min, max); password_too_short and
-# password_too_long (n, in characters); password_nul.
+# password_too_long (n, in characters); password_nul; username_deleted (username: the name
+# belonged to a deleted user and stays reserved); sign_in_again (the account changed since
+# the user signed in to choose a new password: a new reset, disabled, deleted).
 UserCode = (
     Literal[
         "bad_username", "unknown_role", "user_exists", "no_such_user", "admin_exists",
         "bad_setup_token", "bad_name", "bad_email", "last_admin", "not_yourself",
         "wrong_password", "password_unchanged", "invitation_invalid", "no_such_session",
-        "bad_days",
+        "bad_days", "username_deleted", "sign_in_again",
     ]
     | PasswordCode
 )  # fmt: skip
@@ -100,6 +110,8 @@ class User:
     created_by: str | None = None
     last_sign_in: datetime | None = None
     unlocked_at: datetime | None = None
+    # False while a reset link waits: no password signs in until the link is used
+    password_set: bool = True
 
     @property
     def active(self) -> bool:
@@ -108,12 +120,49 @@ class User:
 
 _COLUMNS = (
     "username, name, email, role, status, must_change_password, language, created_at, "
-    "created_by, last_sign_in, unlocked_at"
+    "created_by, last_sign_in, unlocked_at, NOT starts_with(password_hash, '!')"
 )
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]), *row[6:])
+    return User(
+        row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7], row[8], row[9],
+        row[10], bool(row[11]),
+    )  # fmt: skip
+
+
+def usable(hashed: str | None) -> str | None:
+    """``hashed`` when a password can match it, else ``None`` (none stored, a reset link
+    pending, a deleted user)."""
+    return hashed if hashed and not hashed.startswith("!") else None
+
+
+def tag_of(password_hash: str, role: str) -> str:
+    """The credential tag of a user's hash and role (see ``UserStore.credential_tag``)."""
+    return hashlib.sha256(f"{password_hash}|{role}".encode()).hexdigest()[:24]
+
+
+def deleted_message(username: str) -> UserError:
+    return UserError(
+        "username_deleted",
+        f"The username {username} belonged to a deleted user; choose another.",
+        username=username,
+    )
+
+
+def reserved(cur: Cursor, username: str) -> bool:
+    """True when ``username`` belonged to a deleted user (a tombstone, or a deletion in the
+    audit log from before tombstones were kept): it is never given to anyone else."""
+    if cur.execute(
+        "SELECT count(*) FROM users WHERE username = ? AND status = 'deleted'", [username]
+    ).scalar():
+        return True
+    return bool(
+        cur.execute(
+            "SELECT count(*) FROM key_audit WHERE action = 'user_deleted' AND subject = ?",
+            [username],
+        ).scalar()
+    )
 
 
 def _utc(now: datetime) -> datetime:
@@ -296,24 +345,49 @@ class UserStore:
         return not self.store.scalar("SELECT count(*) FROM users")
 
     def users(self) -> list[User]:
-        """Every user by username."""
-        rows = self.store.query(f"SELECT {_COLUMNS} FROM users ORDER BY username")
+        """Every user (active or disabled) by username; deleted users are not listed
+        (``deleted`` names them)."""
+        rows = self.store.query(
+            f"SELECT {_COLUMNS} FROM users WHERE status <> 'deleted' ORDER BY username"
+        )
         return [_user(r) for r in rows]
 
+    def deleted(self) -> list[str]:
+        """The usernames of deleted users (kept so nobody else gets them), by username."""
+        rows = self.store.query(
+            "SELECT username FROM users WHERE status = 'deleted' ORDER BY username"
+        )
+        return [str(r[0]) for r in rows]
+
     def get(self, username: str | None) -> User | None:
+        """The user ``username`` (active or disabled); ``None`` for no such user or a
+        deleted one."""
         if not username:
             return None
-        rows = self.store.query(f"SELECT {_COLUMNS} FROM users WHERE username = ?", [username])
+        rows = self.store.query(
+            f"SELECT {_COLUMNS} FROM users WHERE username = ? AND status <> 'deleted'",
+            [username],
+        )
         return _user(rows[0]) if rows else None
 
+    def is_reserved(self, username: str) -> bool:
+        """True when ``username`` belonged to a deleted user (see ``reserved``)."""
+        with self.store.read() as cur:
+            return reserved(cur, username)
+
     def _hash(self, username: str) -> str | None:
-        return self.store.scalar("SELECT password_hash FROM users WHERE username = ?", [username])
+        return self.store.scalar(
+            "SELECT password_hash FROM users WHERE username = ? AND status <> 'deleted'",
+            [username],
+        )
 
     def verify(self, username: str, password: str) -> str | None:
-        """The canonical username when ``password`` is this user's (whatever their status),
-        else ``None``. Takes as long for an unknown name as for a wrong password."""
+        """The canonical username when ``password`` is this user's (active or disabled),
+        else ``None``. No password matches while a reset link is pending nor for a deleted
+        user. Takes as long for an unknown name, a pending reset or a deleted user (one
+        bcrypt check against a dummy hash of the same cost) as for a wrong password."""
         name = username.strip().lower()[:200]
-        hashed = self._hash(name)
+        hashed = usable(self._hash(name))
         return name if check_password(password, hashed, self._cost()) and hashed else None
 
     def _cost(self) -> int:
@@ -335,8 +409,7 @@ class UserStore:
         )
         if not rows or rows[0][2] != "active":
             return None
-        text = f"{rows[0][0]}|{rows[0][1]}"
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
+        return tag_of(rows[0][0], rows[0][1])
 
     def role_of(self, username: str | None) -> str | None:
         """The role of an active user; ``None`` for no such user or a disabled account."""
@@ -353,7 +426,8 @@ class UserStore:
         has). Raises ``UserError`` for an unknown user."""
         with self.store.write() as cur:
             changed = cur.execute(
-                "UPDATE users SET language = ?, updated_at = ? WHERE username = ?",
+                """UPDATE users SET language = ?, updated_at = ?
+                   WHERE username = ? AND status <> 'deleted'""",
                 [language, datetime.now(UTC), username],
             ).scalar()
         if not changed:
@@ -385,6 +459,8 @@ class UserStore:
             raise UserError(
                 "user_exists", f"The user {username} exists already.", username=username
             )
+        if self.is_reserved(username):
+            raise deleted_message(username)
         return username
 
     def hash(self, password: str) -> str:
@@ -403,7 +479,10 @@ class UserStore:
         created_by: str | None = None,
         must_change: bool = False,
     ) -> User:
-        """Insert a checked new user in the caller's transaction (``validate_new`` first)."""
+        """Insert a checked new user in the caller's transaction (``validate_new`` first).
+        Raises ``UserError`` ``username_deleted`` for a deleted user's name."""
+        if reserved(cur, username):
+            raise deleted_message(username)
         if _exists(cur, username):
             raise UserError(
                 "user_exists", f"The user {username} exists already.", username=username

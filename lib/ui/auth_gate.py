@@ -10,8 +10,9 @@
   or unknown link gets one message for all.
 - A disabled account is refused; when the password given is right it is told so (only the
   holder of the password learns that the account exists and is disabled). A user who must
-  change their password (a reset by an admin) chooses a new one before anything else: the
-  session starts only then.
+  change their password (a temporary one set by an admin) chooses a new one before anything
+  else: the session starts only then. A reset link stops the old password at once, so it
+  never leads here.
 - Passwords are used exactly as typed. Failed sign-ins slow down the client that makes
   them (``lib.auth.throttle``), never the account for everyone, and the answer is the same
   for unknown and known usernames.
@@ -342,7 +343,9 @@ def _sign_in(users: UserStore, store: Store, username: str, password: str) -> No
         return
     throttle.succeeded(client, username, at)
     if user.must_change_password:
-        st.session_state[_MUST_CHANGE] = {"username": name, "at": at, "device": dev}
+        st.session_state[_MUST_CHANGE] = {
+            "username": name, "at": at, "device": dev, "tag": users.credential_tag(name),
+        }  # fmt: skip
         st.rerun()
     _start_session(users, store, name, key, dev)
     st.rerun()
@@ -428,7 +431,9 @@ def restart_session(username: str) -> None:
 
 # -- links: invitations and reset links, and the password a user must change ---------------
 _LINK = "tb_link"  # (kind, token) of the link this tab opened, kept out of the URL
-_MUST_CHANGE = "tb_must_change"  # {username, at, device}: signed in with a password to change
+# {username, at, device, tag}: signed in with a temporary password to change; ``tag`` is the
+# account's credential tag then (a new reset meanwhile makes the new password refused)
+_MUST_CHANGE = "tb_must_change"
 MUST_CHANGE_S = 10 * 60  # the new password is to be chosen within this time
 
 
@@ -531,8 +536,12 @@ def _must_change_form(users: UserStore, store: Store, key: str) -> None:
         return
     username = pending["username"]
     try:
-        admin.choose_password(users, username, first, now, _address())
+        admin.choose_password(users, username, first, now, _address(), tag=pending.get("tag"))
     except UserError as err:
+        if err.code == "sign_in_again":  # reset again, disabled or deleted since
+            del st.session_state[_MUST_CHANGE]
+            st.session_state["tb_notice"] = "changed"
+            st.rerun()
         st.error(user_error(err))
         return
     del st.session_state[_MUST_CHANGE]

@@ -30,6 +30,9 @@ USER_ERRORS: dict[str, str] = {
     "password_too_short": N_("A password needs at least {n} characters."),
     "password_too_long": N_("A password can have at most {n} characters."),
     "password_nul": N_("A password cannot contain a NUL character."),
+    "username_deleted": N_("The username {username} belonged to a deleted user; choose "
+                           "another."),
+    "sign_in_again": N_("Your account changed since you signed in: log in again."),
 }  # fmt: skip
 
 KEY_REFUSALS: dict[str, str] = {

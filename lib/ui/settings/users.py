@@ -1,8 +1,9 @@
 """The Users tab (admins): every user with role, status, last sign-in and whether failed
 sign-ins lock them; create, invite (the link shown once), withdraw an invitation, change the
 role, disable or enable, reset the password, unlock, delete (confirmed), a user's sessions
-and their revocation, and the audit log of these actions. The actions are checked and
-audited in ``lib.auth.admin``; this module only draws them."""
+and their revocation, and the audit log of these actions. Deleted users are named under the
+list (their names stay reserved), with no action. The actions are checked and audited in
+``lib.auth.admin``; this module only draws them."""
 
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ def draw(ctx: PageContext) -> None:
         st.success(done, icon=":material/check_circle:")
     everyone = users.users()
     _user_list(everyone, now)
+    gone = users.deleted()
+    if gone:  # listed only: no action applies to them
+        st.caption(_("Deleted users (their names stay reserved): {names}",
+                     names=md(", ".join(gone))))  # fmt: skip
     _create(users, actor, now)
     _invite(users, actor, now)
     st.subheader(_("Change a user"))
@@ -107,7 +112,8 @@ def _user_list(everyone: list[User], now: datetime) -> None:
     df = pd.DataFrame([{
         "username": u.username, "name": u.name, "email": u.email, "role": role_word(u.role),
         "status": _("active") if u.active else _("disabled"),
-        "must_change": _("yes") if u.must_change_password else _("no"),
+        "must_change": _("waiting for the reset link") if not u.password_set
+        else _("yes") if u.must_change_password else _("no"),
         "last_sign_in": utc_naive(u.last_sign_in),
         "locked": _("locked") if throttle.locked(u.username, at) else _("no"),
     } for u in everyone])  # fmt: skip
@@ -243,6 +249,9 @@ def _change(users: UserStore, actor: Actor, user: User, now: datetime) -> None:
         if how == "temporary":
             temporary = st.text_input(_("Temporary password"), type="password", key="users_temp",
                                       help=_("The user must choose a new one at their next sign-in"))  # fmt: skip
+        else:
+            st.caption(_("The current password stops working at once; the user sets a new one "
+                         "with the link."))  # fmt: skip
         if st.button(_("Reset password"), key="users_reset"):
             try:
                 link = admin.reset_password(users, actor, user.username, now,
