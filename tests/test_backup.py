@@ -351,3 +351,113 @@ def test_a_zip_bomb_is_refused_before_it_fills_the_disk(source, tmp_path):
                    compression=zipfile.ZIP_DEFLATED, compresslevel=9)  # fmt: skip
     unzip_to(data, str(tmp_path / "deflated"), name="up.zip")
     assert sorted(os.listdir(tmp_path / "deflated")) == sorted(os.listdir(folder))
+
+
+def damaged(data: bytes, entry: str, how: str) -> bytes:
+    """``data`` (a .zip whose first file is ``entry``) changed as ``how`` says: "encrypted"
+    (flag bit 0, local header and central directory), "method 99" (a compression method
+    zipfile does not know), "garbage" (its packed bytes after the first 4 overwritten), "cut"
+    (it declares 10 times the .zip's size, packed and unpacked: the data ends first)."""
+    import struct
+
+    name = entry.encode()
+    assert data[30 : 30 + len(name)] == name  # the first local header is the entry's
+    central = data.index(b"PK\x01\x02")
+    assert data[central + 46 : central + 46 + len(name)] == name
+    out = bytearray(data)
+    if how == "encrypted":
+        for at in (6, central + 8):
+            out[at] |= 1
+    elif how == "method 99":
+        for at in (8, central + 10):
+            struct.pack_into("<H", out, at, 99)
+    elif how == "garbage":
+        start = 30 + len(name) + struct.unpack_from("<H", data, 28)[0]
+        out[start + 4 : start + 64] = bytes(range(7, 67))
+    elif how == "cut":
+        for at in (central + 20, central + 24):
+            struct.pack_into("<I", out, at, 10 * len(data))
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("compression", "how", "why"),
+    [
+        ("stored", "encrypted", r"is encrypted, password required"),  # RuntimeError
+        ("stored", "method 99", r"compression method is not supported"),  # NotImplementedError
+        ("deflated", "garbage", r"Error -3 while decompressing"),  # zlib.error
+        ("bzip2", "garbage", r"Invalid data stream"),  # OSError
+        ("lzma", "garbage", r"Invalid or unsupported options"),  # lzma.LZMAError
+        ("stored", "cut", r"EOFError"),  # EOFError, without a message
+        ("stored", "garbage", r"Bad CRC-32 for file 'prices\.parquet'"),  # BadZipFile
+    ],
+)
+def test_a_damaged_or_hostile_zip_is_refused_naming_the_file(
+    source, tmp_path, compression, how, why
+):
+    """Each kind of damage zipfile or a decompressor raises on is one refusal naming the .zip
+    and the file in it; nothing is left unpacked (the manifest, written first, is taken back)."""
+    import zipfile
+
+    _db, folder, _before = source
+    method = {"stored": zipfile.ZIP_STORED, "deflated": zipfile.ZIP_DEFLATED,
+              "bzip2": zipfile.ZIP_BZIP2, "lzma": zipfile.ZIP_LZMA}[compression]  # fmt: skip
+    prices = Path(folder, "prices.parquet").read_bytes()
+    good = hostile(tmp_path, [("prices.parquet", prices), (MANIFEST, b"{}")], compression=method)
+    data = damaged(good, "prices.parquet", how)
+    target = tmp_path / "t"
+    with pytest.raises(BackupError, match=r"up\.zip: prices\.parquet could not be unpacked \(.*"
+                                          + why):  # fmt: skip
+        unzip_to(data, str(target), name="up.zip")
+    assert not target.exists()
+    # and into a folder that was there (empty): left empty
+    target.mkdir()
+    with pytest.raises(BackupError):
+        unzip_to(data, str(target), name="up.zip")
+    assert os.listdir(target) == []
+
+
+def test_not_a_zip_a_bad_name_and_a_hostile_manifest_are_refused(source, tmp_path):
+    """A .zip cut in half, a name flagged UTF-8 that is not; a manifest nested 100,000 deep
+    (RecursionError in json), with an infinite schema version (OverflowError), with a sequence
+    at 9e18 (stepping there would take days: a Tokenboard database's ids stay far below
+    100,000,000), larger than 1 MiB; a Parquet file that is not one under a matching checksum."""
+    _db, folder, _before = source
+    good = zip_bytes(folder)
+    with pytest.raises(BackupError, match=r"up\.zip: not a \.zip file"):
+        unzip_to(good[: len(good) // 2], str(tmp_path / "half"), name="up.zip")
+    bad_name = hostile(tmp_path, [("prices.parquet", b"x")])
+    central = bad_name.index(b"PK\x01\x02")
+    patched = bytearray(bad_name)
+    patched[central + 9] |= 0x08  # flag bit 11: the name is UTF-8
+    patched[central + 46] = 0xFF  # which it is not
+    with pytest.raises(BackupError, match=r"up\.zip: not a \.zip file \(.*utf-8"):
+        unzip_to(bytes(patched), str(tmp_path / "name"), name="up.zip")
+
+    def refused_manifest(text: str, match: str) -> None:
+        bad = copy_of(folder, tmp_path / f"m{len(os.listdir(tmp_path))}")
+        (bad / MANIFEST).write_text(text)
+        with Store(":memory:") as target:
+            with pytest.raises(BackupError, match=match):
+                restore(target, str(bad), role="admin", actor="ada", but_sign_in=True)
+            assert is_empty(target)
+
+    manifest = json.loads(Path(folder, MANIFEST).read_text())
+    refused_manifest("[" * 100_000, r"manifest\.json: could not be read as JSON")
+    inf = dict(manifest, schema_versions=[*manifest["schema_versions"], 1e999])
+    refused_manifest(json.dumps(inf), r"manifest\.json: not a Tokenboard backup manifest")
+    far = dict(manifest, sequences={**manifest["sequences"], "import_id_seq": 9 * 10**18})
+    refused_manifest(json.dumps(far), r"manifest\.json: the sequence import_id_seq is at "
+                                      r"9,000,000,000,000,000,000; expected at most 100,000,000")  # fmt: skip
+    big = json.dumps(manifest) + " " * 1024**2  # ASCII: as many bytes as characters
+    refused_manifest(big, rf"manifest\.json: {len(big):,} bytes; expected at most 1,048,576")
+
+    # a file that is not Parquet, its checksum in the manifest (as a hostile .zip would have)
+    bad = copy_of(folder, tmp_path / "notparquet")
+    (bad / "prices.parquet").write_bytes(b"PAR1 not really PAR1")
+    digest = hashlib.sha256(b"PAR1 not really PAR1").hexdigest()
+    edit_manifest(bad, lambda m: m["tables"]["prices"].update(sha256=digest))
+    with Store(":memory:") as target:
+        with pytest.raises(BackupError, match=r"prices\.parquet: could not be read as Parquet"):
+            restore(target, str(bad), role="admin", actor="ada", but_sign_in=True)
+        assert is_empty(target)

@@ -21,13 +21,16 @@ import contextlib
 import hashlib
 import io
 import json
+import lzma
 import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import tomllib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,11 +53,22 @@ UPLOAD_MAX_MB = 200
 # What an uploaded .zip may unpack to, all files together: 4 times the largest upload (800 MiB).
 ZIP_MAX_BYTES = 4 * UPLOAD_MAX_MB * 1024**2
 ZIP_MAX_FILES = 500
+MANIFEST_MAX_BYTES = 1024**2  # a manifest is about 6 KB (33 tables); a larger one is refused
+# A sequence's last value a manifest may hold: the restore steps each sequence there one value
+# at a time (DuckDB cannot set one), some 27 million a second; a Tokenboard database's ids
+# (imports, audit entries, alert rules…) stay far below this.
+SEQUENCE_MAX = 100_000_000
 # Unpacked bytes per packed byte, for each file and for the whole .zip: more is refused (a zip
 # bomb). A backup's files barely compress (Parquet is compressed already): the page's .zip is
 # stored (1.00:1); the demo data's backups deflated anew (zip -9, bzip2, lzma) gave at most
 # 3.1:1 for one file (manifest.json) and 1.6:1 in all.
 ZIP_MAX_RATIO = 100
+# What reading a damaged or hostile .zip raises (zipfile, its decompressors, the disk):
+# RuntimeError for an encrypted file, NotImplementedError for an unknown compression method,
+# EOFError for a file cut short, zlib.error, OSError (bzip2, or a full disk) and LZMAError for
+# damaged compressed data.
+_UNZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError,
+                 EOFError, OSError, ValueError, zlib.error, lzma.LZMAError, struct.error)  # fmt: skip
 
 
 class BackupError(TokenboardError):
@@ -246,6 +260,16 @@ def read_manifest(folder: str) -> tuple[BackupInfo, dict[str, int | None]]:
     if not os.path.isdir(folder):
         raise _refuse(N_("Backup folder {folder}: no such folder.", folder=folder))
     try:
+        if os.path.getsize(path) > MANIFEST_MAX_BYTES:
+            raise _refuse(
+                N_(
+                    "{file}: {size} bytes; expected at most {limit} (a Tokenboard backup's "
+                    "manifest is a few kilobytes).",
+                    file=path,
+                    size=os.path.getsize(path),
+                    limit=MANIFEST_MAX_BYTES,
+                )
+            )
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
     except FileNotFoundError:
@@ -256,13 +280,13 @@ def read_manifest(folder: str) -> tuple[BackupInfo, dict[str, int | None]]:
                 file=path,
             )
         ) from None
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:  # RecursionError: nested too deep
         raise _refuse(
             N_(
                 "{file}: could not be read as JSON ({why}); expected a Tokenboard backup's "
                 "manifest.",
                 file=path,
-                why=str(err)[:120],
+                why=_why(err),
             )
         ) from None
     try:
@@ -288,11 +312,23 @@ def read_manifest(folder: str) -> tuple[BackupInfo, dict[str, int | None]]:
             tables.append(TableFile(name, t["file"], rows, str(t["sha256"])))
         versions = sorted(int(v) for v in raw["schema_versions"])
         sequences = {str(k): None if v is None else int(v) for k, v in raw["sequences"].items()}
+        for seq, last in sequences.items():
+            if last is not None and not 0 <= last <= SEQUENCE_MAX:
+                raise _refuse(
+                    N_(
+                        "{file}: the sequence {name} is at {found}; expected at most {limit} "
+                        "(a Tokenboard database's ids).",
+                        file=path,
+                        name=seq[:80],
+                        found=last,
+                        limit=SEQUENCE_MAX,
+                    )
+                )
         created = datetime.fromisoformat(raw["created_at"])
         version = str(raw.get("tool_version", "unknown"))
     except BackupError:
         raise
-    except (AttributeError, KeyError, TypeError, ValueError) as err:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as err:
         raise _refuse(
             N_(
                 "{file}: not a Tokenboard backup manifest ({why} is missing or wrong); expected "
@@ -583,10 +619,8 @@ def unzip_to(
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         entries = z.infolist()
-    except (zipfile.BadZipFile, ValueError) as err:
-        raise _refuse(
-            N_("{file}: not a .zip file ({why}).", file=name, why=str(err)[:80])
-        ) from None
+    except _UNZIP_ERRORS as err:
+        raise _refuse(N_("{file}: not a .zip file ({why}).", file=name, why=_why(err))) from None
     too_large = _refuse(
         N_(
             "{file}: too large; expected at most {files} files and {mb} MB unpacked. Nothing "
@@ -630,8 +664,10 @@ def unzip_to(
     _private_folder(folder)
     old_umask = os.umask(0o077)
     total = 0
+    entry = ""
     try:
         for e in entries:
+            entry = e.filename
             target = os.path.join(folder, e.filename)
             with z.open(e) as src, open(target, "xb") as dst:
                 left = e.file_size + 1
@@ -655,13 +691,29 @@ def unzip_to(
                     if total > max_bytes:
                         raise too_large
                     dst.write(chunk)
-    except BaseException as err:
+    except _UNZIP_ERRORS as err:
         _unmake(folder, made, [e.filename for e in entries])
-        if isinstance(err, zipfile.BadZipFile):
-            raise _refuse(N_("{file}: damaged ({why}).", file=name, why=str(err)[:80])) from None
+        raise _refuse(
+            N_(
+                "{file}: {entry} could not be unpacked ({why}); expected a backup .zip as "
+                "Tokenboard writes it. Nothing was unpacked.",
+                file=name,
+                entry=entry,
+                why=_why(err),
+            )
+        ) from None
+    except BaseException:  # a refusal above (BackupError), or the process stopping
+        _unmake(folder, made, [e.filename for e in entries])
         raise
     finally:
         os.umask(old_umask)
+
+
+def _why(err: BaseException) -> str:
+    """An exception in a few words for a refusal: its message (first line, at most 120
+    characters), or its type's name when it has none (EOFError)."""
+    text = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+    return text or type(err).__name__
 
 
 def _bomb(name: str, entry: zipfile.ZipInfo | None, size: int = 0) -> BackupError:
