@@ -68,3 +68,48 @@ def test_a_role_change_disable_or_delete_gives_none(db, users):
     ana2 = _start(db, users, "ana", t)
     admin.delete_user(users, ADA, "ana", t + timedelta(minutes=1))
     assert current_role(db, ana2, t + timedelta(minutes=2), users) is None
+
+
+def test_the_tab_session_token_gives_the_signed_in_role_until_logout(app_env):
+    """``lib.ui.auth_gate.session_token`` is the token ``current_role`` re-checks: the role of
+    the signed-in user, then None once this tab logged out."""
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import streamlit as st
+
+        from lib.auth import sessions
+        from lib.auth.actor import current_role
+        from lib.ui.auth_gate import log_out, require_login, session_token, user_store
+        from lib.ui.state import get_store
+
+        token = st.session_state.get("kept") or session_token()
+        if st.session_state.get("out"):
+            st.write(f"role={current_role(get_store(), token, sessions.utcnow(), user_store())}")
+            st.stop()
+        require_login()
+        st.session_state["kept"] = session_token()
+        st.write(
+            f"role={current_role(get_store(), session_token(), sessions.utcnow(), user_store())}"
+        )
+        if st.button("Log out"):
+            log_out()
+            st.session_state["out"] = True
+            st.session_state["kept"] = token
+            st.rerun()
+
+    from tests.conftest import PASSWORDS
+
+    at = AppTest.from_function(page, default_timeout=60)
+    at.run()
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input("ana")
+    fields["Password"].input(PASSWORDS["ana"])
+    next(b for b in at.button if b.label == "Log in").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("role=")] == ["role=analyst"]
+    next(b for b in at.button if b.label == "Log out").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("role=")] == ["role=None"]
