@@ -31,7 +31,7 @@ from lib.keys.snapshot import SECRET_PREFIX, KeyRecord, hash_secret, hint_of, wr
 from lib.keys.validate import KeyInputError, check_expiry, check_name, validated
 from lib.pricing.catalog import canonical_model, known_models, price_in_force
 from lib.store import Cursor, Store
-from lib.store.audit import AuditEntry, audit, entries
+from lib.store.audit import KEY_ACTIONS, AuditEntry, audit, entries
 from lib.text import N_
 
 DEFAULT_GRACE = timedelta(hours=24)
@@ -87,10 +87,10 @@ def audit_log(
     since: datetime | None = None,
     limit: int | None = 10_000,
 ) -> list[AuditEntry]:
-    """The audit log, newest first (admins only: ``manage_keys``); ``key_id`` and ``since``
-    narrow it; ``limit`` None: every entry."""
+    """The audit log of keys (``KEY_ACTIONS``), newest first (admins only: ``manage_keys``);
+    ``key_id`` and ``since`` narrow it; ``limit`` None: every entry."""
     require(role, "manage_keys")
-    return entries(store, subject=key_id, since=since, limit=limit)
+    return entries(store, subject=key_id, actions=KEY_ACTIONS, since=since, limit=limit)
 
 
 # -- reading keys ---------------------------------------------------------------------------

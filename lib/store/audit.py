@@ -31,6 +31,8 @@ AuditAction = Literal[
     "retention_applied", "backup_made", "backup_restored",
 ]  # fmt: skip
 AUDIT_ACTIONS: tuple[AuditAction, ...] = AuditAction.__args__  # type: ignore[attr-defined]
+# what the API keys page lists: Tokenboard's keys, the gateway's refusals, the providers' keys
+KEY_ACTIONS: tuple[AuditAction, ...] = AUDIT_ACTIONS[: AUDIT_ACTIONS.index("user_created")]
 
 
 @dataclass(frozen=True)

@@ -702,7 +702,8 @@ ALTER TABLE request_events ADD COLUMN IF NOT EXISTS ttft_ms INTEGER;
 V21 = """
 -- Users and sign-in live in the database (they lived in a YAML file). Passwords are bcrypt
 -- hashes; invitations and reset links keep only the SHA-256 of their one-time token.
-CREATE TABLE users (
+-- Re-runnable (IF NOT EXISTS).
+CREATE TABLE IF NOT EXISTS users (
     username VARCHAR PRIMARY KEY,     -- lower case, 2-32 of a-z 0-9 . _ -
     name VARCHAR NOT NULL,
     email VARCHAR NOT NULL DEFAULT '',
@@ -718,7 +719,7 @@ CREATE TABLE users (
     unlocked_at TIMESTAMPTZ           -- an admin cleared the failed sign-ins before this time
 );
 
-CREATE TABLE invitations (
+CREATE TABLE IF NOT EXISTS invitations (
     token_hash VARCHAR PRIMARY KEY,   -- sha256 hex of the one-time token
     kind VARCHAR NOT NULL,            -- invite | reset (a password reset link)
     username VARCHAR NOT NULL,
@@ -733,7 +734,7 @@ CREATE TABLE invitations (
 
 -- Where users were copied from, once per database: 'file' (the old YAML users file) and
 -- 'secrets' (the app's [auth.credentials]); neither is read again afterwards.
-CREATE TABLE user_sources (
+CREATE TABLE IF NOT EXISTS user_sources (
     source VARCHAR PRIMARY KEY,
     location VARCHAR,
     users INTEGER NOT NULL,
