@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from lib.ui.markup import code, defuse, md
@@ -82,3 +84,42 @@ def test_defuse_keeps_the_answer_readable():
     assert "<strong>the plan</strong>" in html and "<li>" in html
     assert "chart (<code>http://x.example/c.png</code>)" in html
     assert "docs (<code>https://d.example</code>)" in html
+
+
+EVIL = "https://evil.example/p.png"
+# each drew an image through the earlier regex version of defuse
+DEFUSE_BYPASSES = [
+    f"![x]( {EVIL})",
+    f"![x](\n{EVIL})",
+    f"![a [b] c]({EVIL})",
+    f"![a\nb]({EVIL})",
+    f"![x]({EVIL} 'a')",
+    f"![x][r]\n\n> [r]: {EVIL}",
+    f"![x][r]\n\n- [r]: {EVIL}",
+    f"[x]( {EVIL})",
+    "ops@phish.example and <mailto:ops@phish.example>",
+]
+
+
+@pytest.mark.parametrize("payload", DEFUSE_BYPASSES)
+def test_defuse_stops_every_form_of_image_and_link(payload):
+    for html in (
+        _html(defuse(payload)),
+        MarkdownIt("commonmark", {"html": True}).render(defuse(payload)),
+    ):
+        assert "<img" not in html and "<a " not in html, html
+
+
+DEFUSE_MARKS = ["![", "[", "]", "(", ")", "<", ">", "'", '"', "`", "```", "\\", "*", "\n", " ",
+                "    ", "> ", "- ", "[r]: ", "a", EVIL, "javascript:x", "www.x.com", "o@x.com",
+                "//h.com", "<img src=x>", "&#33;"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(DEFUSE_MARKS), max_size=30).map("".join))
+def test_defused_text_never_renders_an_image_or_a_link(text):
+    for html in (
+        _html(defuse(text)),
+        MarkdownIt("commonmark", {"html": True}).render(defuse(text)),
+    ):
+        assert "<img" not in html and "<a " not in html and "<script" not in html, html

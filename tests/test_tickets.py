@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from lib.auth.roles import PermissionDeniedError
@@ -471,3 +474,69 @@ def test_a_slow_channel_never_holds_the_users_action(team: Store):
         outbox.close(5)
     finally:
         silent.close()
+
+
+# Each of these drew <img src="https://evil.example/p.png"> through the earlier regex filter
+# (a tracking image loading in the admin's browser); the filter now parses the Markdown.
+EVIL = "https://evil.example/p.png"
+BYPASSES = [
+    f"![x]( {EVIL})",  # a space after the parenthesis
+    f"![x](\n{EVIL})",  # a line break before the address
+    f"![a [b] c]({EVIL})",  # brackets inside the label
+    f"![a\nb]({EVIL})",  # a line break inside the label
+    f"![x]({EVIL} 'a')",  # a title in single quotes
+    f"![x][r]\n\n> [r]: {EVIL}",  # the definition inside a quote
+    f"![x][r]\n\n- [r]: {EVIL}",  # the definition inside a list
+    f"![x]({EVIL} (a))",  # a title in parentheses
+    f"![x](<{EVIL}>)",  # the address in angle brackets
+    f"[![x]({EVIL})](https://ok.example)",  # an image inside a web link
+    f"![x][]\n\n[x]: {EVIL}",  # a collapsed reference
+    f"![x]\n\n[x]:\n{EVIL}",  # a shortcut reference, its address on the next line
+    f"Look\\![x]({EVIL.replace('evil', 'ok')})",  # an escaped "!" before a kept link
+]
+TAGS = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+ALLOWED_TAGS = {"p", "em", "strong", "s", "del", "code", "pre", "a", "ul", "ol", "li", "br",
+                "hr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead",
+                "tbody", "tr", "th", "td"}  # fmt: skip
+
+
+def _render_all(text: str) -> list[str]:
+    """``safe_markdown(text)`` as HTML by CommonMark with raw HTML let through (the worst
+    case) and by GFM with addresses turned into links (as Streamlit's renderer does)."""
+    out = safe_markdown(text)
+    return [
+        MarkdownIt("commonmark", {"html": True}).render(out),
+        MarkdownIt("gfm-like", {"linkify": True, "html": True}).render(out),
+    ]
+
+
+def _assert_inert(html: str) -> None:
+    assert "<img" not in html
+    assert {t for _, t in TAGS.findall(html)} <= ALLOWED_TAGS, html
+    for href in re.findall(r'href="([^"]*)"', html):
+        assert re.match(r"https?://", href), html
+
+
+@pytest.mark.parametrize("text", BYPASSES)
+def test_no_image_gets_through_the_markdown_filter(text: str):
+    for html in _render_all(text):
+        _assert_inert(html)
+
+
+def test_an_image_inside_a_link_keeps_the_link_and_the_alt_text():
+    html = MarkdownIt("commonmark").render(safe_markdown(f"[![logo]({EVIL})](https://ok.example)"))
+    assert html.startswith('<p><a href="https://ok.example">logo')
+    assert "<img" not in html
+
+
+MARKS = ["![", "[", "]", "(", ")", "<", ">", "'", '"', "`", "```", "~~~", "\\", "*", "_", "|",
+         "\n", " ", "    ", "> ", "- ", "1. ", "[r]: ", ": ", "a", "b c", EVIL, "https://ok.example",
+         "javascript:alert(1)", "data:image/png;base64,AA", "jav&#x61;script:", "&#33;", "www.x.com",
+         "ops@x.com", "mailto:", "//h.com", "ftp://f.example", "<img src=x>", "\t", "---", "==="]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(MARKS), max_size=30).map("".join))
+def test_whatever_is_typed_renders_no_image_and_only_web_links(text: str):
+    for html in _render_all(text):
+        _assert_inert(html)

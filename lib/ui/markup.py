@@ -56,24 +56,14 @@ def code(value: object) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_DEFUSE = re.compile(
-    r"(?P<link>!?\[(?P<label>[^\]\n]*)\]\((?P<url>[^)\s]*)(?:\s+\"[^\"\n]*\")?\))"
-    r"|(?P<refdef>^[ ]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$)"
-    r"|(?P<bare>\b(?:https?|ftp)://[^\s<>`]+|\bwww\.[^\s<>`]+)",
-    re.M | re.I,
-)
-
-
 def defuse(text: str | None) -> str:
     """Markdown written by someone else (a model's answer, a shared conversation) with its
     formatting kept but nothing that makes the browser fetch or link anywhere: images and
-    links become their text followed by the address as inline code, bare addresses and link
-    definitions become inline code."""
+    links become their text followed by the address as inline code, bare addresses become
+    inline code, e-mail addresses are kept from becoming links, raw HTML shows as text. The
+    text is parsed as CommonMark and written back (``lib.tickets.text.render_safe``), so no
+    spelling of a link or an image (spaces, line breaks, nested brackets, titles, link
+    definitions in quotes or lists) gets through."""
+    from lib.tickets.text import render_safe  # markdown-it-py, loaded by the pages that use it
 
-    def swap(m: re.Match[str]) -> str:
-        if m.group("link"):
-            label = m.group("label")
-            return f"{label} ({code(m.group('url'))})" if label else code(m.group("url"))
-        return code(m.group(0))
-
-    return _DEFUSE.sub(swap, text or "")
+    return render_safe(text, keep_links=False, bare_as_code=True)
