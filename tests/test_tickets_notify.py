@@ -91,3 +91,28 @@ def test_no_smtp_no_channel_nothing_sent_and_nothing_fails(store: Store):
     notifier = TicketNotifier(outbox=Outbox(), secrets={})
     t = service.submit(store, "vic", "viewer", Draft("x", "y"), notifier=notifier)
     assert t.number == 1 and notifier.sent == []
+
+
+def test_deleted_and_disabled_users_are_neither_notified_nor_assignable(tmp_path):
+    # deleted users stay as emptied rows with status 'deleted' (their name is never reused):
+    # the ticket side reads active users only
+    from datetime import UTC, datetime
+
+    from lib.auth import admin
+    from lib.auth.admin import Actor
+    from lib.auth.users import UserStore
+    from lib.tickets import people
+    from tests.conftest import write_users
+
+    with Store(str(tmp_path / "p.duckdb")) as s:
+        users = UserStore(write_users(tmp_path / "users.yaml"), secrets_={}, store=s, rounds=4)
+        users.get("ada")  # moves the users file into the database
+        with s.write() as cur:
+            cur.execute("UPDATE users SET role = 'admin' WHERE username = 'ana'")
+        assert people.admins(s) == ["ada", "ana"] and people.email_of(s, "vic") == "vic@example.com"
+        admin.delete_user(users, Actor("ada", "admin", "10.0.0.7"), "ana", datetime.now(UTC))
+        with s.write() as cur:
+            cur.execute("UPDATE users SET status = 'disabled' WHERE username = 'vic'")
+        assert people.admins(s) == ["ada"]
+        assert people.email_of(s, "ana") is None and people.email_of(s, "vic") is None
+        assert [p.username for p in people.people(s)] == ["ada"]
