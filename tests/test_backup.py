@@ -495,3 +495,41 @@ def test_random_damage_to_a_backup_zip_is_always_a_refusal(source, tmp_path):
             outcomes["unpacked"] += 1
             shutil.rmtree(target)
     assert outcomes["refused"] > 500  # most changes are caught (CRC, sizes, names)
+
+
+def test_a_parquet_bomb_is_refused_by_its_rows_per_byte(source, tmp_path):
+    """Parquet packs repeated values tightly: 2,000,000 copies of one of the backup's request rows
+    fit in a .zip of under 200 KB (with the other tables). From an upload, a restore holds at
+    most 1 row per byte of the .zip (real backups: 0.02 to 0.05); more is refused before
+    anything is written."""
+    from lib.store.backup import ZIP_MAX_ROWS_PER_BYTE
+
+    _db, folder, before = source
+    n = before["request_events"][0]
+    bad = copy_of(folder, tmp_path)
+    with Store(":memory:") as mem, mem.read() as cur:
+        cur.execute(
+            "COPY (SELECT e.* FROM (FROM read_parquet(?) LIMIT 1) e, range(2000000)) "
+            "TO ? (FORMAT parquet)",
+            [str(Path(folder) / "request_events.parquet"), str(bad / "request_events.parquet")],
+        )
+    digest = hashlib.sha256((bad / "request_events.parquet").read_bytes()).hexdigest()
+    edit_manifest(
+        bad, lambda m: m["tables"]["request_events"].update(sha256=digest, rows=2_000_000)
+    )
+    data = zip_bytes(str(bad))
+    total = sum(rows for rows, _h in before.values()) - n + 2_000_000
+    assert ZIP_MAX_ROWS_PER_BYTE == 1 and len(data) < 200_000 < total  # over 10 a byte
+    unzip_to(data, str(tmp_path / "up"))
+    with Store(":memory:") as target:
+        with pytest.raises(BackupError, match=rf"manifest\.json: lists {total:,} rows; expected at "
+                                              rf"most {len(data):,} from this \.zip"):  # fmt: skip
+            restore(target, str(tmp_path / "up"), role="admin", actor="ada", but_sign_in=True,
+                    max_rows=ZIP_MAX_ROWS_PER_BYTE * len(data))  # fmt: skip
+        assert is_empty(target)
+        # the real backup's .zip is far under it
+        real = zip_bytes(folder)
+        unzip_to(real, str(tmp_path / "real"))
+        restore(target, str(tmp_path / "real"), role="admin", actor="ada", but_sign_in=True,
+                max_rows=ZIP_MAX_ROWS_PER_BYTE * len(real))  # fmt: skip
+        assert contents(target) == before

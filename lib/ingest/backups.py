@@ -35,11 +35,19 @@ def restore(
     from_ip: str | None = None,
     now: datetime | None = None,
     but_sign_in: bool = False,
+    max_rows: int | None = None,
 ) -> BackupInfo:
     """Restore the backup in ``folder`` into ``store`` (empty; ``but_sign_in``: but for its
-    users, sessions and audit log, replaced too), all or nothing; admins only.
+    users, sessions and audit log, replaced too), all or nothing, at most ``max_rows`` rows
+    (None: any number); admins only.
     Raises ``PermissionDeniedError`` or ``lib.store.backup.BackupError`` (nothing written)."""
     require(role, "settings")
     return restore_into(
-        store, folder, actor=actor, from_ip=from_ip, now=now, but_sign_in=but_sign_in
+        store,
+        folder,
+        actor=actor,
+        from_ip=from_ip,
+        now=now,
+        but_sign_in=but_sign_in,
+        max_rows=max_rows,
     )

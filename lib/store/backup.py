@@ -53,6 +53,12 @@ UPLOAD_MAX_MB = 200
 # What an uploaded .zip may unpack to, all files together: 4 times the largest upload (800 MiB).
 ZIP_MAX_BYTES = 4 * UPLOAD_MAX_MB * 1024**2
 ZIP_MAX_FILES = 500
+# Rows a restore from an uploaded .zip may hold per byte of the .zip. Parquet packs repeated
+# values tightly: 20,000,000 copies of one request row fit in a 989,530-byte .zip (20 rows a
+# byte) and took 6.6 s and 32.8 MB of database to restore. The demo data's backups hold 0.02 to
+# 0.05 rows a byte in all (20 times under this cap): a 200 MB upload may then restore at most
+# 200 million rows.
+ZIP_MAX_ROWS_PER_BYTE = 1
 MANIFEST_MAX_BYTES = 1024**2  # a manifest is about 6 KB (33 tables); a larger one is refused
 # A sequence's last value a manifest may hold: the restore steps each sequence there one value
 # at a time (DuckDB cannot set one), some 27 million a second; a Tokenboard database's ids
@@ -374,11 +380,23 @@ def is_empty(store: Store, *, but_sign_in: bool = False) -> bool:
     return mine == fresh
 
 
-def check(store: Store, folder: str) -> BackupInfo:
+def check(store: Store, folder: str, *, max_rows: int | None = None) -> BackupInfo:
     """Check the backup in ``folder`` against ``store`` without writing: the manifest, the
-    schema versions, every table's file (present, checksum, columns, rows). Returns the
-    manifest; raises ``BackupError`` naming the first file that is not as expected."""
+    schema versions, every table's file (present, checksum, columns, rows), at most
+    ``max_rows`` rows in all (None: any number). Returns the manifest; raises ``BackupError``
+    naming the first file that is not as expected."""
     info, _seqs = read_manifest(folder)
+    if max_rows is not None and info.rows > max_rows:  # each file's count is checked below
+        raise _refuse(
+            N_(
+                "{file}: lists {found} rows; expected at most {limit} from this .zip ({per} a "
+                "byte). Nothing was restored.",
+                file=os.path.join(info.folder, MANIFEST),
+                found=info.rows,
+                limit=max_rows,
+                per=ZIP_MAX_ROWS_PER_BYTE,
+            )
+        )
     known = {v for v, _d, _s in MIGRATIONS}
     newer = sorted(set(info.schema_versions) - known)
     manifest = os.path.join(info.folder, MANIFEST)
@@ -504,14 +522,16 @@ def restore_into(
     from_ip: str | None = None,
     now: datetime | None = None,
     but_sign_in: bool = False,
+    max_rows: int | None = None,
 ) -> BackupInfo:
     """Read the backup in ``folder`` into ``store``, which must be empty (``is_empty``), all
     or nothing; then move every sequence past the restored ids. Audited as
     ``backup_restored`` (the one row the restored database holds beyond the backup's). The
     caller checks the role (``lib.ingest.backups.restore``: admins only). Raises
     ``BackupError`` (nothing written). ``but_sign_in``: see ``is_empty``; the users, sessions
-    and audit log are then replaced by the backup's."""
-    info = check(store, folder)
+    and audit log are then replaced by the backup's. ``max_rows``: see ``check`` (an upload:
+    ``ZIP_MAX_ROWS_PER_BYTE`` times its size)."""
+    info = check(store, folder, max_rows=max_rows)
     _info, sequences = read_manifest(folder)
     if not is_empty(store, but_sign_in=but_sign_in):
         raise _refuse(

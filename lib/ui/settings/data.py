@@ -17,7 +17,14 @@ import streamlit as st
 from lib.errors import TokenboardError
 from lib.ingest import retention
 from lib.ingest.backups import backup, restore
-from lib.store.backup import UPLOAD_MAX_MB, BackupError, is_empty, unzip_to, zip_bytes
+from lib.store.backup import (
+    UPLOAD_MAX_MB,
+    ZIP_MAX_ROWS_PER_BYTE,
+    BackupError,
+    is_empty,
+    unzip_to,
+    zip_bytes,
+)
 from lib.store.facts import StorageFacts, facts, import_rows
 from lib.text import Text
 from lib.ui import words
@@ -276,9 +283,11 @@ def _backups(ctx: PageContext, is_admin: bool) -> None:
         with st.spinner(_("Restoring…")), tempfile.TemporaryDirectory() as tmp:
             try:
                 target = os.path.join(tmp, "backup")
-                unzip_to(up.getvalue(), target, name=up.name)
+                uploaded = up.getvalue()
+                unzip_to(uploaded, target, name=up.name)
                 info = restore(store, target, role=ctx.user.role, actor=ctx.user.username,
-                               from_ip=_from_ip(), but_sign_in=True)  # fmt: skip
+                               from_ip=_from_ip(), but_sign_in=True,
+                               max_rows=ZIP_MAX_ROWS_PER_BYTE * len(uploaded))  # fmt: skip
             except (BackupError, TokenboardError) as err:
                 st.error(_said(err))
                 return
