@@ -178,3 +178,43 @@ def test_an_admin_restores_an_uploaded_zip_into_a_database_without_data(
         assert s.scalar("SELECT count(*) FROM request_events") == 8
         assert s.scalar("SELECT sum(requests) FROM counted_hourly") == 8
         assert s.scalar("SELECT count(*) FROM key_audit WHERE action = 'backup_restored'") == 1
+
+
+def test_hostile_zips_uploaded_on_the_page_are_refused_in_words(app_env, tmp_path):
+    """A .zip holding users.parquet twice, a zip bomb (10 MiB of zeros deflated to about
+    10 KB) and an encrypted entry: each an error naming the upload, no exception, nothing
+    restored (the page still offers the restore)."""
+    import io
+    import warnings
+    import zipfile
+
+    def zipped(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_STORED) -> bytes:
+        buf = io.BytesIO()
+        with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", compression=method) as z:
+            warnings.simplefilter("ignore")  # the duplicate name
+            for name, data in entries:
+                z.writestr(name, data)
+        return buf.getvalue()
+
+    encrypted = bytearray(zipped([("prices.parquet", b"PAR1")]))
+    encrypted[6] |= 1  # flag bit 0, local header and central directory
+    encrypted[encrypted.index(b"PK\x01\x02") + 8] |= 1
+    cases = [
+        (zipped([("users.parquet", b"a"), ("users.parquet", b"b")]),
+         "evil.zip: holds users.parquet twice"),
+        (zipped([("request_events.parquet", bytes(10 * 1024**2))], zipfile.ZIP_DEFLATED),
+         "evil.zip: request_events.parquet unpacks to more than 100 times its packed size"),
+        (bytes(encrypted), "evil.zip: prices.parquet could not be unpacked"),
+    ]  # fmt: skip
+    at = open_data("ada")
+    for data, said in cases:
+        at.file_uploader(key="data_rs_file").set_value(("evil.zip", data, "application/zip"))
+        at.run()
+        button(at, "data_rs_go").click()
+        at.run()
+        assert not at.exception
+        errors = "\n".join(e.value for e in at.error).replace("\\", "")  # md() escapes
+        assert said in errors, errors
+        assert "This database holds no data yet" in text(at)
+    with Store(app_env) as s:
+        assert s.scalar("SELECT count(*) FROM key_audit WHERE action = 'backup_restored'") == 0
