@@ -13,6 +13,11 @@ holds) with the same schema versions, all or nothing (one transaction): a newer 
 schema, a missing or unknown table, a file whose checksum, columns or row count differ from the
 manifest are refused with a message naming the file and what was expected, before anything is
 written. Sequences are moved past the restored ids.
+
+An uploaded backup arrives as a .zip (``unzip_to``): only the manifest and ``<table>.parquet``
+files, each once, within caps on files, unpacked bytes (in all, and per packed byte, counted
+as they are written) and, for the restore, rows per byte of the .zip; whatever a damaged or
+hostile .zip or manifest raises becomes a ``BackupError`` naming it, nothing left unpacked.
 """
 
 from __future__ import annotations
