@@ -51,15 +51,15 @@ def test_a_page_links_to_its_help_and_the_help_is_searched(served, lang):
     page.goto(f"{base}/Costs?period=7d&lang={lang}")
     page.wait_for_selector("h1", timeout=60000)
     wait_idle(page)
-    sidebar = page.locator("[data-testid='stSidebar']")
-    report = sidebar.get_by_role("link", name=w["report"])
+    above = page.locator("[data-testid='stMain']")  # the page's links stand above its title
+    report = above.get_by_role("link", name=w["report"])
     report.wait_for(timeout=30000)
     target = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(report.get_attribute("href")).query))
     assert target["tab"] == "tickets" and target["lang"] == lang
     assert target["from"].startswith("/Costs?") and "period=7d" in target["from"]
 
     # the page's help link lands on its section of the help, in the same language
-    sidebar.get_by_role("link", name=w["help"]).click()
+    above.get_by_role("link", name=w["help"]).click()
     page.wait_for_function("() => location.pathname.endsWith('/Help')", timeout=30000)
     page.locator("#page-costs").wait_for(timeout=30000)
     wait_idle(page)

@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TRIES = 5
 VIEWPORT = {"width": 1400, "height": 1000}
 # per try: the period and granularity chosen in the sidebar
+NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 CHANGES = [
     ("7d", "hour"),
     ("this_month", "day"),
@@ -56,8 +57,9 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("roundtrip")
     db = str(tmp / "roundtrip.duckdb")
     with Store(db) as s:
-        load_demo(s, days=45, scale=0.03, end=datetime.now(UTC))
-    with serve_app(tmp, db) as base, chromium() as browser:
+        load_demo(s, days=45, scale=0.03, end=NOW)
+    # the app's clock is set: "this month" must hold data whatever day the suite runs
+    with serve_app(tmp, db, TOKENBOARD_NOW=NOW.isoformat()) as base, chromium() as browser:
         context = browser.new_context(viewport=VIEWPORT)
         p = context.new_page()
         sign_in(p, base, "ana", PASSWORDS["ana"])

@@ -389,9 +389,9 @@ def test_a_viewer_sees_the_navigation_and_a_sentence_in_french(app_env):
         "Données",
         "Réglages",
         "Aide",
-        "Aide sur cette page",
-        "Signaler un problème",
     ]
+    # the page's own help and report links stand above its title
+    assert [p.label for p in at.main.page_link] == ["Aide sur cette page", "Signaler un problème"]
 
 
 def test_the_switch_on_the_login_form(app_env):

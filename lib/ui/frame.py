@@ -101,11 +101,12 @@ def _help_links(slot: DeltaGenerator, item: NavItem | None, path: str) -> None:
     current view: redrawn each time a control of the page changes the URL."""
     code = explicit_language()
     report = {"tab": "tickets", "from": view_link(path), **({"lang": code} if code else {})}
-    with slot.container():
+    with slot.container(horizontal=True, horizontal_alignment="right", gap="small"):
         st.page_link(HELP_PAGE, label=_("Help for this page"), icon=":material/help_center:",
-                     query_params=help_params(item.help if item else "quickstart"))  # fmt: skip
+                     query_params=help_params(item.help if item else "quickstart"),
+                     width="content")  # fmt: skip
         st.page_link(HELP_PAGE, label=_("Report a problem"), icon=":material/bug_report:",
-                     query_params=report)  # fmt: skip
+                     query_params=report, width="content")  # fmt: skip
 
 
 def _save_language(username: str, code: str) -> None:
@@ -177,7 +178,8 @@ def page(path: str, *, filters: bool = True) -> PageContext:
         st.set_page_config(page_title=f"{title} · Tokenboard")
     action = item.action if item else "view"
     _navigation(user.role, path)
-    links = st.sidebar.empty()  # filled once the URL holds the view (filters drawn)
+    # above the page's title, right-aligned; filled once the URL holds the view (filters drawn)
+    links = st.empty()
     _account(user)
     _welcome()
     if not can(user.role, action):
