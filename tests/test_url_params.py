@@ -171,12 +171,16 @@ PAGE_SCRIPTS = {"app.py": ("tops", "lang"), "pages/1_Usage.py": ("metric", "by",
                 "pages/2_Costs.py": ("tab", "lang"), "pages/7_Data.py": ("show", "lang"),
                 "pages/3_Errors.py": ("class", "code", "tab", "lang"),
                 "pages/4_Alerts.py": ("tab", "show", "lang"),
-                "pages/5_API_keys.py": ("tab", "lang")}  # fmt: skip
+                "pages/5_API_keys.py": ("tab", "lang"), "pages/8_Settings.py": ("tab", "lang"),
+                "pages/9_Help.py": ("tab", "lang")}  # fmt: skip
 # who opens each page (the Keys page is for admins; the others for any role)
-PAGE_USERS = {"pages/5_API_keys.py": "ada"}
+PAGE_USERS = {"pages/5_API_keys.py": "ada", "pages/8_Settings.py": "ada"}
+# a page's own parameters beyond the shared ones (the Help page's search, topic, ticket number
+# and the view a ticket is filed from; it has no period filter, so "from" is its own)
+PAGE_EXTRA = {"pages/9_Help.py": ("q", "topic", "ticket", "from")}
 # the data each page opens on (the Errors page draws its controls only when there are errors)
 PAGE_DATA = {"pages/3_Errors.py": ("litellm_spend_logs.csv", "2025-03-01")}
-TITLES = ("Overview", "Usage", "Costs", "Data", "Errors", "Alerts", "API keys")
+TITLES = ("Overview", "Usage", "Costs", "Data", "Errors", "Alerts", "API keys", "Settings", "Help")
 HOSTILE_PAGE_VALUES = ["<script>alert(1)</script>", "**bold** [x](http://phish)", "-5", "1e308",
                        "a" * 5000, "'; DROP TABLE imports; --", "\u202ecode", ""]  # fmt: skip
 
@@ -195,6 +199,7 @@ def test_page_controls_in_the_url_refuse_hostile_values(app_env, script):
         at = app_test(script)
         at.query_params.update({p: value for p in PAGE_PARAMS})
         at.query_params.update({"period": "custom", "from": day, "to": day})
+        at.query_params.update({p: value for p in PAGE_EXTRA.get(script, ())})
         at = login(at, PAGE_USERS.get(script, "vic"))
         assert not at.exception, (script, value)
         assert at.title[0].value in TITLES  # English kept
