@@ -196,6 +196,25 @@ def _not_yourself() -> UserError:
     return UserError("not_yourself", "You cannot disable or delete your own account.")
 
 
+def _found(cur: Cursor, username: str) -> tuple[str, str]:
+    """``username``'s (role, status); ``UserError`` ``no_such_user`` when there is none."""
+    found = _row(cur, username)
+    if found is None:
+        raise _no_user(username)
+    return found
+
+
+def _removable(cur: Cursor, actor: Actor, username: str) -> tuple[str, str]:
+    """``username``'s (role, status) when the actor may disable or delete them: never oneself,
+    never the last active admin (``UserError`` otherwise)."""
+    found = _found(cur, username)
+    if username == actor.username:
+        raise _not_yourself()
+    if found == ("admin", "active") and not _other_active_admins(cur, username):
+        raise _last_admin(username)
+    return found
+
+
 def _days(days: int) -> int:
     if not 1 <= days <= MAX_DAYS:
         raise UserError("bad_days", f"A link lasts 1 to {MAX_DAYS} days.", min=1, max=MAX_DAYS)
@@ -299,9 +318,7 @@ def set_role(users: UserStore, actor: Actor, username: str, role: str, now: date
     check_role(role)
     now = _utc(now)
     with users.store.write() as cur:
-        found = _row(cur, username)
-        if found is None:
-            raise _no_user(username)
+        found = _found(cur, username)
         old = found[0]
         if old == role:
             return 0
@@ -325,13 +342,7 @@ def set_active(users: UserStore, actor: Actor, username: str, active: bool, now:
     _check_actor(users, actor)
     now = _utc(now)
     with users.store.write() as cur:
-        found = _row(cur, username)
-        if found is None:
-            raise _no_user(username)
-        if not active and username == actor.username:
-            raise _not_yourself()
-        if not active and found == ("admin", "active") and not _other_active_admins(cur, username):
-            raise _last_admin(username)
+        found = _found(cur, username) if active else _removable(cur, actor, username)
         status = "active" if active else "disabled"
         if found[1] == status:
             return 0
@@ -357,13 +368,7 @@ def delete_user(users: UserStore, actor: Actor, username: str, now: datetime) ->
     _check_actor(users, actor)
     now = _utc(now)
     with users.store.write() as cur:
-        found = _row(cur, username)
-        if found is None:
-            raise _no_user(username)
-        if username == actor.username:
-            raise _not_yourself()
-        if found == ("admin", "active") and not _other_active_admins(cur, username):
-            raise _last_admin(username)
+        found = _removable(cur, actor, username)
         cur.execute(
             """UPDATE users SET status = 'deleted', password_hash = ?, name = '', email = '',
                language = NULL, must_change_password = false, last_sign_in = NULL,
@@ -403,9 +408,7 @@ def reset_password(
     now = _utc(now)
     token = secrets.token_urlsafe(32)
     with users.store.write() as cur:
-        found = _row(cur, username)
-        if found is None:
-            raise _no_user(username)
+        found = _found(cur, username)
         cur.execute(
             """UPDATE invitations SET revoked_at = ? WHERE username = ? AND kind = 'reset'
                AND used_at IS NULL AND revoked_at IS NULL""",
