@@ -12,7 +12,12 @@ and sends them.
 - ``summary``: the weekly summary; ``words``: every sentence, as templates
 """
 
-from lib.notify.config import ChannelConfigError, channel_from_config, email_channel_from_secrets
+from lib.notify.config import (
+    SETTING_PREFIX,
+    ChannelConfigError,
+    channel_from_config,
+    email_channel_from_secrets,
+)
 from lib.notify.masking import mask_secret, mask_url
 from lib.notify.model import (
     Channel,
@@ -31,6 +36,7 @@ from lib.notify.signing import verify, verify_request
 from lib.notify.summary import Mover, OpenAlert, WeeklyFigures, weekly_summary
 
 __all__ = [
+    "SETTING_PREFIX",
     "Channel", "ChannelConfigError", "Delivery", "EmailChannel", "InAppChannel", "Mover",
     "Notification", "OpenAlert", "Outbox", "Severity", "SignedWebhookChannel", "SlackChannel",
     "TeamsChannel", "WeeklyFigures", "channel_from_config", "deliver", "deliver_in_background",

@@ -38,6 +38,11 @@ ConfigCode = Literal[
 ]
 
 
+# the settings key of a named channel: ``alert_channel:<name>``, its configuration as JSON
+# (kept by lib.worker.channels, read by the alerts and the support tickets)
+SETTING_PREFIX = "alert_channel:"
+
+
 class ChannelConfigError(ValueError):
     """A channel's settings cannot be used; ``code`` and ``field`` say why (the message
     names the field, never its value)."""

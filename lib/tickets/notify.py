@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from lib import settings
 from lib.config import setting
 from lib.notify import (
+    SETTING_PREFIX,
     Channel,
     ChannelConfigError,
     Notification,
@@ -41,7 +42,6 @@ from lib.tickets import people
 log = logging.getLogger("tokenboard")
 
 CHANNELS_SETTING = "tickets_channels"  # JSON list of alert channel names
-CHANNEL_PREFIX = "alert_channel:"  # where lib.worker.channels keeps each channel's settings
 BASE_URL_SETTING = "TOKENBOARD_BASE_URL"
 
 # -- the words (English: they leave the app) --------------------------------------------------
@@ -104,7 +104,7 @@ class TicketNotifier:
             return []
         out: list[Channel] = []
         for name in names if isinstance(names, list) else []:
-            raw = settings.get(store, CHANNEL_PREFIX + str(name))
+            raw = settings.get(store, SETTING_PREFIX + str(name))
             try:
                 config = json.loads(raw) if raw else None
                 if not isinstance(config, dict) or config.get("kind") == "email":

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from lib import settings
 from lib.errors import TokenboardError
 from lib.notify import (
+    SETTING_PREFIX,
     Channel,
     ChannelConfigError,
     Delivery,
@@ -31,7 +32,7 @@ from lib.notify import (
 )
 from lib.store import Store
 
-PREFIX = "alert_channel:"
+PREFIX = SETTING_PREFIX
 KINDS: tuple[str, ...] = ("slack", "teams", "webhook", "email")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$")
 IN_APP = "in_app"  # the channel every rule has: the Alerts page and the Overview
