@@ -107,8 +107,12 @@ def _frame(rows: list[Price]) -> pd.DataFrame:
 
 COLUMNS = {
     "provider": Col(N_("Provider")), "model": Col(N_("Model")), "from": Col(N_("In force from"), "day"),
-    "input": Col(N_("Input")), "cached": Col(N_("Cached input")), "w5": Col(N_("Cache write (5 min)")),
-    "w1": Col(N_("Cache write (1 h)")), "output": Col(N_("Output")), "batch": Col(N_("Batch discount")),
+    "input": Col(N_("Input"), help=N_("USD per 1M input tokens")),
+    "cached": Col(N_("Cached input"), help=N_("USD per 1M input tokens read from the cache")),
+    "w5": Col(N_("Cache write (5 min)"), help=N_("USD per 1M tokens written to a 5-minute cache")),
+    "w1": Col(N_("Cache write (1 h)"), help=N_("USD per 1M tokens written to a 1-hour cache")),
+    "output": Col(N_("Output"), help=N_("USD per 1M output tokens")),
+    "batch": Col(N_("Batch discount"), help=N_("The share taken off through the batch API: 0.5 is 50 %")),
     "note": Col(N_("Note")),
 }  # fmt: skip
 
