@@ -319,7 +319,8 @@ def _all(ctx: PageContext) -> None:
     statuses = a.multiselect(_("Status"), STATUSES, default=["open", "in_progress", "waiting"],
                              format_func=_statuses().__getitem__, key=f"tk_statuses_{ctx.lang}")  # fmt: skip
     categories = b.multiselect(_("Category"), CATEGORIES, key=f"tk_categories_{ctx.lang}",
-                               format_func=_words(CATEGORY_LABELS).__getitem__)  # fmt: skip
+                               format_func=_words(CATEGORY_LABELS).__getitem__,
+                               placeholder=_("All"))  # fmt: skip
     admins = service.admins(ctx.store, ctx.user.role)
     assignee_opts: list[str | None] = [None, "", *admins]
     assignee_words: dict[str | None, str] = {
@@ -343,6 +344,10 @@ def _all(ctx: PageContext) -> None:
     )  # fmt: skip
     if found:
         _table(found, True, "tk_all")
+    else:
+        st.info(_("No ticket matches these filters. Widen the status or clear the search; users "
+                  "file tickets with \"Report a problem\" above each page or on the \"File a "
+                  "ticket\" view here."), icon=":material/inbox:")  # fmt: skip
     with st.expander(_("Notifications of new tickets")):
         _team_channels(ctx)
 
