@@ -204,6 +204,18 @@ ROWS = [
      "Service unavailable", True, "server", BEDROCK),
     ("bedrock", 403, None, "AccessDeniedException", "You don't have access to the model with the specified model ID.",
      "No access to this Bedrock model", False, "client", BEDROCK),
+    # Bedrock runtime exceptions, from botocore's bedrock-runtime reference: ResourceNotFoundException
+    # (404) "The specified resource ARN was not found."; ModelErrorException (424) "The request
+    # failed due to an error while processing the model."; InternalServerException (500)
+    ("bedrock", 404, None, "ResourceNotFoundException", "The specified resource ARN was not found.",
+     "Model or resource not found", False, "client", BEDROCK),
+    ("bedrock", 424, None, "ModelErrorException", "The request failed due to an error while processing the model.",
+     "The model failed on this request", True, "server", BEDROCK),
+    ("bedrock", None, None, "ModelErrorException", "model error", "The model failed on this request", True,
+     "server", BEDROCK),
+    ("bedrock", 500, None, "InternalServerException", "internal server error", "Provider error", True, "server",
+     BEDROCK),
+    ("", None, None, "InternalServerException", "internal server error", "Provider error", True, "server", ""),
     # Gemini: {"error": {"code", "message", "status"}} with the status read as the code
     # (gemini-cli#2020, #5191, lobehub#9728, continuedev/continue#10639; its troubleshooting page)
     ("google", 429, "RESOURCE_EXHAUSTED", None, "Resource has been exhausted (e.g. check quota).",
@@ -225,6 +237,30 @@ ROWS = [
     ("google", 504, "DEADLINE_EXCEEDED", None, "Deadline expired before operation could complete.",
      "Provider timed out", True, "server", GEMINI),
     ("google", 500, "INTERNAL", None, "An internal error has occurred.", "Provider error", True, "server", GEMINI),
+    # FAILED_PRECONDITION (400 in google.rpc.Code: "should not retry until the system state has
+    # been explicitly fixed"); the message from Gemini's troubleshooting page (kolbytn/mindcraft#133)
+    ("google", 400, "FAILED_PRECONDITION", None, "Gemini API free tier is not available in your country. Please "
+     "enable billing on your project in Google AI Studio.", "Project not ready for this call", False, "client",
+     GEMINI),
+    ("", None, "FAILED_PRECONDITION", None, "", "Project not ready for this call", False, "client", GEMINI),
+    # connections and timeouts as gateways log them: httpx's exception names (ConnectTimeout "The
+    # handshake operation timed out", ReadTimeout "The read operation timed out", encode/httpx#3017)
+    # and Node's system error codes (nodejs.org/api/errors.html, common system errors)
+    ("openai", None, None, "ConnectTimeout", "_ssl.c:983: The handshake operation timed out", "Connection timed out",
+     True, "network", "https://platform.openai.com/docs/"),
+    ("openai", None, None, "ReadTimeout", "The read operation timed out", "Request timed out", True, "network",
+     "https://platform.openai.com/docs/"),
+    ("", None, "ETIMEDOUT", None, "connect ETIMEDOUT 104.18.6.192:443", "Connection timed out", True, "network", ""),
+    ("", None, "ECONNREFUSED", None, "connect ECONNREFUSED 127.0.0.1:11434", "Could not connect", True, "network",
+     ""),
+    ("", None, "ECONNRESET", None, "socket hang up", "Connection reset", True, "network",
+     "https://nodejs.org/api/errors.html"),
+    ("anthropic", 500, "ECONNRESET", None, "read ECONNRESET", "Connection reset", True, "network",
+     "https://nodejs.org/api/errors.html"),
+    # a generic 429 code (HTTP's name for the status) and OpenAI's slow_down without the status
+    ("", None, "too_many_requests", None, "Too many requests", "Rate limit reached", True, "rate_limit", ""),
+    ("openai", None, "slow_down", None, "Please slow down", "Traffic ramped up too fast", True, "rate_limit",
+     "https://platform.openai.com/docs/"),
     # OpenRouter: {"error": {"code": <HTTP status>, "message", "metadata"}} (its errors page;
     # "Provider returned error" from open-webui/computer#293)
     ("openrouter", 402, "402", None, "Insufficient credits. Add more using https://openrouter.ai/credits",
@@ -305,6 +341,20 @@ CLASS_CASES = [
     (502, None, None, "overloaded", "server"),  # only 429 and 503 are read for the word
     (429, "slow_down", None, None, "rate_limit"),
     (400, None, "ThrottlingException", None, "rate_limit"),
+    (
+        424,
+        None,
+        "ModelErrorException",
+        None,
+        "server",
+    ),  # Bedrock: the model failed, whatever the status
+    (400, None, "litellm.ModelErrorException", None, "server"),
+    (500, "econnreset", None, None, "network"),
+    (None, "ReadTimeout", None, None, "network"),
+    (None, "FAILED_PRECONDITION", None, None, "client"),
+    (None, None, "ResourceNotFoundException", None, "client"),
+    (None, None, "InternalServerException", None, "server"),
+    (None, "too_many_requests", None, None, "rate_limit"),
     (418, None, None, None, "client"),
     (200, None, None, "stream error", "unknown"),
     (None, None, None, None, "unknown"),

@@ -34,7 +34,7 @@ def test_the_checks_see_every_page_format_and_kb_entry():
     assert set(FORMATS) <= set(all_format_names())
     assert {"openai_legacy_billing", "litellm_spend_report"} <= set(all_format_names())
     assert set(all_format_names()) == {n for imp in REGISTRY for n in imp.names}
-    assert len(entries()) == 39 and len(candidate_codes()) >= 60
+    assert len(entries()) == 43 and len(candidate_codes()) >= 60
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -86,7 +86,7 @@ def test_the_probe_each_gap_fails_the_check(tmp_path):
     found = problems(topics, root=root)
     assert "fr: error knowledge base entry 'Rate limit reached' has no help section" in found
     assert "fr: error code rate_limit_exceeded is in no help section" in found
-    assert len([p for p in found if p.startswith("fr: error knowledge base entry")]) == 39
+    assert len([p for p in found if p.startswith("fr: error knowledge base entry")]) == 43
 
     # a file in one language only
     root = _copy(tmp_path / "d")

@@ -14,7 +14,8 @@ both agree. Rules, the first that holds wins:
 
 1. ``network``: a timeout or connection exception name or code, or status 408;
 2. ``rate_limit``: a throttling code whatever the status (Bedrock ``ThrottlingException``, once
-   sent as 400; Gemini ``RESOURCE_EXHAUSTED``, whose message may say "quota");
+   sent as 400; Gemini ``RESOURCE_EXHAUSTED``, whose message may say "quota"); then ``server``
+   for Bedrock's ``ModelErrorException`` whatever the status (sent as 424: the model failed);
 3. ``quota``: status 402, a quota/credit/budget code, or (a 4xx or no status) a message with a
    quota phrase ("exceeded your current quota", "insufficient credits", "spend limit", …);
 4. ``overloaded``: status 529, an overloaded code, or a 429/503 whose message says overloaded;
@@ -58,6 +59,9 @@ NETWORK_CODES = ("timeout", "apitimeouterror", "apiconnectionerror", "modeltimeo
                  "connecterror", "connecttimeout", "readtimeout", "connection_error", "etimedout",
                  "econnreset", "econnrefused", "network")  # fmt: skip
 THROTTLE_CODES = ("throttlingexception", "resource_exhausted")
+# Bedrock ModelErrorException (424): "The request failed due to an error while processing the
+# model." (botocore's bedrock-runtime exception reference): the model's failure, not the caller's
+MODEL_ERROR_CODES = ("modelerrorexception",)
 SPEND_CODES = ("insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
                "project_spend_limit_exceeded", "organization_usage_limit_exceeded",
                "enforced_spend_limit_reached")  # fmt: skip
@@ -145,6 +149,8 @@ def classify(
         return "network"
     if _any_code(c, t, THROTTLE_CODES):
         return "rate_limit"
+    if _any_code(c, t, MODEL_ERROR_CODES):
+        return "server"
     if is_quota(s, c, t, message):
         return "quota"
     if is_overloaded(s, c, t, message):
@@ -191,6 +197,7 @@ def _sql_said(phrases: tuple[str, ...]) -> str:
 STATUS_CLASS_SQL = f"""(CASE
     WHEN {_sql_code(NETWORK_CODES)} OR {_S} = 408 THEN 'network'
     WHEN {_sql_code(THROTTLE_CODES)} THEN 'rate_limit'
+    WHEN {_sql_code(MODEL_ERROR_CODES)} THEN 'server'
     WHEN {_S} = 402 OR {_sql_code(QUOTA_CODES)}
          OR (coalesce({_S} BETWEEN 400 AND 499, true) AND {_sql_said(QUOTA_PHRASES)}) THEN 'quota'
     WHEN {_S} = 529 OR {_sql_code(OVERLOADED_CODES)}

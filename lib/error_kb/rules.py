@@ -108,6 +108,7 @@ AZURE_CONTENT_FILTER = (
 OPENROUTER_ERRORS = "https://openrouter.ai/docs/api/reference/errors-and-debugging"
 LITELLM_EXCEPTIONS = "https://docs.litellm.ai/docs/exception_mapping"
 LITELLM_BUDGETS = "https://docs.litellm.ai/docs/proxy/users"
+NODE_ERRORS = "https://nodejs.org/api/errors.html#common-system-errors"
 PROVIDER_DOCS = {
     "openai": OPENAI_ERRORS,
     "anthropic": ANTHROPIC_ERRORS,
@@ -155,7 +156,10 @@ RULES: list[Rule] = [
     (lambda f: f.transport == "timeout", Advice(
         "No answer in time", "The provider did not answer before the timeout; the request may still be running there.",
         "Retry; for long answers stream them, lower the maximum tokens, or raise the timeout.", True, "network")),
-    (lambda f: f.transport == "connection", Advice(
+    # Node: ECONNREFUSED "No connection could be made because the target machine actively refused
+    # it. This usually results from trying to connect to a service that is inactive on the foreign
+    # host." (nodejs.org/api/errors.html, common system errors)
+    (lambda f: f.transport == "connection" or _code(f, "econnrefused"), Advice(
         "Could not connect", "The connection to the API failed (DNS, proxy, firewall or the service is down).",
         "Check the base URL and the network (proxy, VPN, firewall), then retry; see the provider's status page.",
         True, "network")),
@@ -164,6 +168,22 @@ RULES: list[Rule] = [
         "usage (tokens, cost) of the call was never sent.",
         "Retry the request; if it keeps happening, check proxies that cut long connections, or lower the maximum tokens.",
         True, "network")),
+    # httpx ConnectTimeout: the connect timeout ran out before a connection to the host was made
+    # ("_ssl.c:983: The handshake operation timed out", encode/httpx#3017; httpx's timeouts page);
+    # Node ETIMEDOUT: "A connect or send request failed because the connected party did not
+    # properly respond after a period of time." (nodejs.org/api/errors.html)
+    (lambda f: _code(f, "connecttimeout", "etimedout"), Advice(
+        "Connection timed out", "The provider's host did not answer in time while the connection was being made "
+        "or the request sent, so no answer came (network, proxy or firewall, or the service is down).",
+        "Check the base URL and the network (proxy, VPN, firewall), then retry; see the provider's status page.",
+        True, "network")),
+    # Node: ECONNRESET "A connection was forcibly closed by a peer. This normally results from a
+    # loss of the connection on the remote socket due to a timeout or reboot." (nodejs.org/api/errors.html)
+    (lambda f: _code(f, "econnreset"), Advice(
+        "Connection reset", "The other end (the provider, a gateway, a proxy or a load balancer) closed the "
+        "connection abruptly, often after a timeout or a restart; the answer, if any, was lost.",
+        "Retry; if it keeps happening on long requests, stream the answer or lower the maximum tokens, and check "
+        "proxies or firewalls that cut idle connections.", True, "network", NODE_ERRORS)),
     # --- names that say it all, whatever the status --------------------------------------
     # Bedrock: ThrottlingException "Too many requests, please wait before trying again." / "Too
     # many tokens, please wait before trying again." (botocore errors quoted in
@@ -186,6 +206,24 @@ RULES: list[Rule] = [
         "never granted in this account and region.",
         "Grant bedrock:InvokeModel to the role, enable the model under Model access in the Bedrock console for this "
         "region, and check that temporary credentials have not expired.", False, "permission", BEDROCK_ERRORS)),
+    # Bedrock: ModelErrorException (424) "The request failed due to an error while processing the
+    # model." with the model's originalStatusCode and resourceName (botocore's bedrock-runtime
+    # exception reference; AWS does not say whether a retry helps)
+    (lambda f: _code(f, "modelerrorexception"), Advice(
+        "The model failed on this request", "The Bedrock model raised an error while processing the request; the "
+        "error carries the model's own status code (originalStatusCode).",
+        "Retry once; if the same request fails again, read the model's status and message, then change the input "
+        "or pick another model.", True, "server", BEDROCK_ERRORS)),
+    # Gemini / Google APIs: FAILED_PRECONDITION (400) "the system is not in a state required for the
+    # operation's execution"; the client "should not retry until the system state has been
+    # explicitly fixed" (google.rpc.Code). Gemini's troubleshooting page: "Gemini API free tier is
+    # not available in your country. Please enable billing on your project in Google AI Studio."
+    # (the message quoted in kolbytn/mindcraft#133)
+    (lambda f: _code(f, "failed_precondition"), Advice(
+        "Project not ready for this call", "Google refused the call because the project does not meet a "
+        "requirement: most often the Gemini API free tier is not offered in the caller's country and billing is "
+        "not enabled.", "Enable billing on the project in Google AI Studio (or meet the requirement the message "
+        "names), then send again; retrying as is does not help.", False, "permission", GEMINI_ERRORS)),
     # Gemini: 429 RESOURCE_EXHAUSTED "Resource has been exhausted (e.g. check quota)." (gemini-cli
     # #2020; Gemini's troubleshooting page: "You've exceeded the rate limit")
     (lambda f: _code(f, "resource_exhausted"), Advice(
@@ -195,7 +233,9 @@ RULES: list[Rule] = [
         "higher tier.", True, "rate_limit", GEMINI_LIMITS)),
     # LiteLLM: Timeout (408, openai.APITimeoutError) and APIConnectionError ("If any unmapped error
     # is returned, we return this"), from its exception mapping
-    (lambda f: _code(f, "timeout", "apitimeouterror") or f.status == 408, TIMED_OUT),
+    # httpx ReadTimeout: the read timeout ran out while waiting for the answer ("The read operation
+    # timed out", encode/httpx#3017; httpx's timeouts page)
+    (lambda f: _code(f, "timeout", "apitimeouterror", "readtimeout") or f.status == 408, TIMED_OUT),
     (lambda f: _code(f, "apiconnectionerror", "connecterror", "connection_error"), Advice(
         "Could not reach the provider", "The gateway's call to the provider failed without an HTTP answer it knows "
         "(connection refused, DNS, TLS, or an error LiteLLM could not map).",
@@ -284,7 +324,9 @@ RULES: list[Rule] = [
     # --- what you asked for -----------------------------------------------------------------
     # LiteLLM NotFoundError ("raise when invalid models passed, example gpt-8"); Gemini NOT_FOUND;
     # Bedrock ValidationException "The provided model identifier is invalid."
-    (lambda f: f.status == 404 or _code(f, "model_not_found", "not_found_error", "notfounderror", "not_found")
+    # Bedrock ResourceNotFoundException (404) "The specified resource ARN was not found." (botocore)
+    (lambda f: f.status == 404 or _code(f, "model_not_found", "not_found_error", "notfounderror", "not_found",
+                                        "resourcenotfoundexception")
                or _has(f, "model identifier is invalid"), Advice(
         "Model or resource not found", "The model name or resource id does not exist, or this key cannot see it.",
         "Check the model name (pick it from the model list) and that the key's project has access to it.", False,
@@ -309,11 +351,14 @@ RULES: list[Rule] = [
     # a 429 or 503 that says "overloaded" (Gemini 503 UNAVAILABLE "The model is overloaded. Please
     # try again later.", google-gemini/gemini-cli#5191) is capacity, not this caller's limit
     (lambda f: is_overloaded(f.status, norm_code(f.code), norm_code(f.error_type), f.message), OVERLOADED),
-    (lambda f: f.status == 429 and (_code(f, "slow_down") or _has(f, "slow down", "acceleration")), Advice(
+    # OpenAI's slow_down code says it by itself, with or without the 429
+    (lambda f: _code(f, "slow_down") or (f.status == 429 and _has(f, "slow down", "acceleration")), Advice(
         "Traffic ramped up too fast", "Requests grew faster than the provider allows, even if under the limits.",
         "Cut the rate, then ramp up gradually (at most about 50 % more every 15 minutes); honour Retry-After.",
         True, "rate_limit")),
-    (lambda f: f.status == 429 or _code(f, "rate_limit_exceeded", "rate_limit_error", "ratelimiterror"), RATE_LIMIT),
+    # too_many_requests: the generic 429 code (HTTP's own name for the status)
+    (lambda f: f.status == 429 or _code(f, "rate_limit_exceeded", "rate_limit_error", "ratelimiterror",
+                                        "too_many_requests"), RATE_LIMIT),
     # --- their side -------------------------------------------------------------------------
     # OpenRouter: 502 "Your chosen model is down or we received an invalid response from it",
     # message "Provider returned error" with the provider's own in error.metadata.raw
@@ -336,9 +381,11 @@ RULES: list[Rule] = [
     (lambda f: f.status == 504 or _code(f, "timeout_error", "deadline_exceeded"), Advice(
         "Provider timed out", "The provider gave up on the request before it finished.",
         "Retry; stream long answers or lower the maximum tokens.", True, "server")),
-    # LiteLLM InternalServerError (500); Gemini INTERNAL (500)
+    # LiteLLM InternalServerError (500); Gemini INTERNAL (500); Bedrock InternalServerException
+    # (500, an internal server error: botocore's bedrock-runtime exception reference)
     (lambda f: (f.status is not None and f.status >= 500)
-               or _code(f, "server_error", "api_error", "apierror", "internalservererror", "internal"), Advice(
+               or _code(f, "server_error", "api_error", "apierror", "internalservererror", "internal",
+                        "internalserverexception"), Advice(
         "Provider error", "An unexpected error on the provider's side.",
         "Retry after a short wait; if it persists, check the provider's status page.", True, "server")),
 ]  # fmt: skip
