@@ -118,12 +118,21 @@ def request_rows(
     params: list[Any] = [start, end, *dim_params, *extra_params]
     size = max(1, min(int(page_size), MAX_PAGE))
     cond = " AND ".join(clauses)
+    limit = f"ORDER BY ts DESC, request_id LIMIT {size} OFFSET {max(0, int(page)) * size}"
+    if "model" in f.dims or "model" in (where or {}):
+        # the condition reads the family: worked out on every row of the window
+        count_sql = f"SELECT count(*) FROM requests_named WHERE {cond}"
+        rows_sql = f"SELECT {', '.join(COLUMNS)} FROM requests_named WHERE {cond} {limit}"
+    else:
+        # the raw rows, the family worked out for the page's rows only (the view works it out
+        # for every row of the window before the sort: 85 ms instead of 7 over 30 days of 10M)
+        raw = ", ".join("model AS snapshot" if c == "snapshot" else c for c in COLUMNS)
+        count_sql = f"SELECT count(*) FROM request_events WHERE {cond}"
+        rows_sql = f"""SELECT * REPLACE (model_family(model) AS model)
+                       FROM (SELECT {raw} FROM request_events WHERE {cond} {limit})
+                       ORDER BY ts DESC, request_id"""
     with store.read() as cur:
-        found = cur.execute(f"SELECT count(*) FROM requests_named WHERE {cond}", params).fetchone()
+        found = cur.execute(count_sql, params).fetchone()
         total = found[0] if found else 0
-        rows = cur.df(
-            f"SELECT {', '.join(COLUMNS)} FROM requests_named WHERE {cond} ORDER BY ts DESC, request_id "
-            f"LIMIT {size} OFFSET {max(0, int(page)) * size}",
-            params,
-        )
+        rows = cur.df(rows_sql, params)
     return rows, int(total)
