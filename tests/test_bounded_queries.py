@@ -1,0 +1,140 @@
+"""The queries that read raw request rows (the drill-down, exact latency percentiles by key
+and user, recent errors and error groups) are bounded by the period: rows planted years
+before and after it, which would change every figure if they were read, change nothing.
+Every figure is worked out by hand from the log below."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from lib.analytics.errors import ErrorQuery, _errors, error_groups, recent_errors
+from lib.analytics.latency import latency_by, latency_series, latency_totals
+from lib.analytics.requests import request_rows
+from lib.filters import Filters
+from lib.ingest import import_file
+from tests.conftest import write
+
+PERIOD = Filters(preset="custom", start=date(2026, 5, 1), end=date(2026, 5, 3), granularity="day")
+NOW = datetime(2026, 5, 10, tzinfo=UTC)
+# id, time (UTC), model, key, user, latency (ms), error (http status, code, message) or None
+INSIDE = [
+    ("a1", "2026-05-01T01:00:00Z", "gpt-4o", "key-a", "u1", 100, None),
+    ("a2", "2026-05-01T02:00:00Z", "gpt-4o", "key-a", "u1", 200, None),
+    ("a3", "2026-05-01T03:00:00Z", "gpt-4o", "key-a", "u2", 300, None),
+    ("a4", "2026-05-01T04:00:00Z", "gpt-4o", "key-a", "u2", 400, None),
+    ("b1", "2026-05-02T01:00:00Z", "gpt-4o", "key-b", "u1", 1000, None),
+    ("b2", "2026-05-02T02:00:00Z", "gpt-4o-2024-08-06", "key-b", "u2", 3000, None),
+    ("e1", "2026-05-02T10:00:00Z", "gpt-4o", "key-a", "u1", None,
+     (429, "rate_limit_exceeded", "Rate limit reached for requests")),
+    ("e2", "2026-05-03T10:00:00Z", "gpt-4o", "key-b", "u2", None,
+     (500, "server_error", "The server had an error while processing your request.")),
+]  # fmt: skip
+# planted far outside the period, on both sides: slow calls of key-a and u1, a key and a user
+# seen nowhere else, and six server errors (read, they would make the largest error group)
+OUTSIDE = [
+    (f"{side}{i}", f"{year}-01-01T0{i}:00:00Z", "gpt-4o", key, user, 90000, err)
+    for side, year in (("old", 2020), ("new", 2031))
+    for i, (key, user, err) in enumerate(
+        [("key-a", "u1", None), ("key-a", "u1", None), ("key-z", "u9", None)]
+        + [("key-b", "u2", (500, "server_error", "The server had an error while processing your request."))] * 6
+    )
+]  # fmt: skip
+
+
+def _row(rid, ts, model, key, user, latency, err) -> dict:
+    row = {"timestamp": ts, "request_id": rid, "provider": "openai", "model": model, "api_key": key,
+           "user": user, "project": "proj", "prompt_tokens": 10, "completion_tokens": 5}  # fmt: skip
+    if err:
+        row |= {
+            "status": "error",
+            "http_status": err[0],
+            "error_code": err[1],
+            "error_message": err[2],
+        }
+    else:
+        row |= {"status": "success", "http_status": 200, "latency_ms": latency}
+    return row
+
+
+@pytest.fixture
+def planted(store, tmp_path):
+    rows = [_row(*r) for r in INSIDE + OUTSIDE]
+    result = import_file(
+        store, write(tmp_path, "requests.jsonl", "\n".join(map(json.dumps, rows)) + "\n")
+    )
+    assert result.rows_new == 8 + 18
+    return store
+
+
+def test_drill_down_lists_the_rows_of_the_period_only(planted):
+    rows, total = request_rows(planted, PERIOD, now=NOW)
+    # 8 rows in May 1-3, newest first; none of the 18 planted in 2020 and 2031
+    assert total == 8
+    assert list(rows["request_id"]) == ["e2", "e1", "b2", "b1", "a4", "a3", "a2", "a1"]
+    # the model column names the family, the snapshot the source's name
+    b2 = rows[rows["request_id"] == "b2"].iloc[0]
+    assert (b2["model"], b2["snapshot"]) == ("gpt-4o", "gpt-4o-2024-08-06")
+    # a model filter reads the family of every row in the period (another query): the same rows
+    by_model, n = request_rows(planted, PERIOD, where={"model": "gpt-4o"}, now=NOW)
+    assert n == 8 and by_model.equals(rows)
+    # a window of one bar (May 2, UTC) and a page of 2: b1, b2, e1 there; page 1 holds e1's
+    # successor in newest-first order (b1)
+    bar = (datetime(2026, 5, 2, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC))
+    page, n_bar = request_rows(planted, PERIOD, window=bar, page=1, page_size=2)
+    assert n_bar == 3 and list(page["request_id"]) == ["b1"]
+    keyed, n_key = request_rows(planted, PERIOD, where={"api_key": "key-b"}, now=NOW)
+    assert n_key == 3 and list(keyed["request_id"]) == ["e2", "b2", "b1"]
+
+
+def test_exact_percentiles_by_key_and_user_read_the_period_only(planted):
+    by_key = latency_by(planted, PERIOD, "api_key", NOW).set_index("api_key")
+    # key-a: 100, 200, 300, 400 → p50 = 250, p95 at rank 0.95 × 3 = 2.85: 300 + 0.85 × 100 = 385
+    # key-b: 1000, 3000 → p50 = 2000, p95 = 1000 + 0.95 × 2000 = 2900; key-z (2020, 2031) absent
+    assert sorted(by_key.index) == ["key-a", "key-b"]
+    assert by_key.loc["key-a", "p50_latency"] == pytest.approx(250)
+    assert by_key.loc["key-a", "p95_latency"] == pytest.approx(385)
+    assert by_key.loc["key-b", "p50_latency"] == pytest.approx(2000)
+    assert by_key.loc["key-b", "p95_latency"] == pytest.approx(2900)
+    by_user = latency_by(planted, PERIOD, "user_id", NOW).set_index("user_id")
+    # u1: 100, 200, 1000 → p50 200, p95 = 200 + 0.9 × 800 = 920; u2: 300, 400, 3000 → p50 400,
+    # p95 = 400 + 0.9 × 2600 = 2740
+    assert sorted(by_user.index) == ["u1", "u2"]
+    assert by_user.loc["u1", "p50_latency"] == pytest.approx(200)
+    assert by_user.loc["u1", "p95_latency"] == pytest.approx(920)
+    assert by_user.loc["u2", "p95_latency"] == pytest.approx(2740)
+    # one user filtered (rows, not histograms): u1's three latencies
+    u1 = latency_totals(planted, PERIOD.with_(dims={"user_id": ("u1",)}), NOW)
+    assert u1 == {"p50": pytest.approx(200), "p95": pytest.approx(920)}
+    # per day and key, the top key first: May 1 key-a (4 calls) 250; May 2 key-b 2000
+    s = latency_series(planted, PERIOD, 0.5, breakdown="api_key", top_n=1, now=NOW)
+    got = {
+        (b.day, g, k if isinstance(k, str) else None): v for b, g, k, v in s.itertuples(index=False)
+    }
+    assert got == {(1, "top", "key-a"): pytest.approx(250), (2, "other", None): pytest.approx(2000)}
+
+
+def test_errors_read_the_period_only(planted):
+    page = recent_errors(planted, PERIOD, now=NOW)
+    # two errors in May 1-3; the twelve planted server errors are not counted
+    assert page.total == 2 and [r.request_id for r in page.rows] == ["e2", "e1"]
+    groups = error_groups(planted, PERIOD, now=NOW)
+    assert (groups.errors, len(groups.groups)) == (2, 2)
+    assert sorted(g.count for g in groups.groups) == [1, 1]
+    assert [(g.http_status, g.count) for g in groups.groups if g.http_status == 500] == [(500, 1)]
+
+
+def test_error_rows_scan_filters_on_time(planted):
+    """DuckDB gets the period as a filter of the table scan (so its zone maps skip the row
+    groups outside the period), not as a filter after reading every row."""
+    sql, params = _errors(PERIOD, PERIOD.window(NOW), ErrorQuery())
+    with planted.read() as cur:
+        plan = "\n".join(
+            str(r[1])
+            for r in cur.execute(f"EXPLAIN {sql} SELECT count(*) FROM e", params).fetchall()
+        )
+    # the scan is the plan's last box: the table's name, then its filters (the period's bounds)
+    scan = plan[plan.index("request_events") :].replace(" ", "")
+    assert "Filters:" in scan and "ts>=" in scan and "ts<" in scan
