@@ -114,7 +114,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
             "n/a (no source states it)" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
         )
 
-    _print(f"Database: {store.path}")
+    _print(f"Database: {store.display_path}")  # never a token from the query string
     _print(f"Stored fact rows:     {t.rows:,}")
     _print(f"Requests:             {fmt(t.requests)}")
     _print(f"Errors:               {fmt(t.errors)}")

@@ -7,6 +7,11 @@ owner only): ``{"username": unix seconds, ...}``. At the next sign-in attempt th
 records each request as an unlock (``lib.auth.admin.unlock``, audited with the actor
 ``command line``), forgets the failures on that username made before it, and removes the
 file. Writing there needs the same access as writing the database itself.
+
+Only a local database file is held by one program, so only beside one is a request left: a
+``md:`` (MotherDuck) database takes the command line's writes while the app runs, and an
+in-memory one belongs to its process; for those ``request_path`` is None and the command line
+unlocks in the database directly.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lib.config import resolve_db_path
+from lib.config import is_local_file, resolve_db_path
 
 FILE_NAME = "tokenboard-unlock.json"
 
@@ -26,9 +31,9 @@ def request_path(db_path: str | None = None) -> Path | None:
     """The request file beside a local database; ``None`` for ``md:`` or in-memory ones
     (the command line writes to those directly)."""
     path = resolve_db_path(db_path)
-    if path == ":memory:" or path.startswith(("md:", "motherduck:")):
+    if not is_local_file(path):
         return None
-    return Path(os.path.dirname(os.path.abspath(path.split("?", 1)[0]))) / FILE_NAME
+    return Path(os.path.dirname(os.path.abspath(path))) / FILE_NAME
 
 
 def _read(path: Path) -> dict[str, float]:

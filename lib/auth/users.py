@@ -33,7 +33,7 @@ import yaml
 from lib.auth.passwords import PasswordCode, PasswordError, check_password, hash_password
 from lib.auth.passwords import validate as validate_password
 from lib.auth.roles import ROLES
-from lib.config import PROJECT_ROOT, read_secrets, resolve_db_path
+from lib.config import PROJECT_ROOT, is_local_file, read_secrets, resolve_db_path
 from lib.errors import StoreError, TokenboardError
 from lib.store import Store
 from lib.store.audit import audit
@@ -578,8 +578,7 @@ def announce_setup_token(path: Path | None = None) -> None:
     some, which move in at the first visit): it is not created here."""
     try:
         db = resolve_db_path(None)
-        local = db != ":memory:" and not db.startswith("md:")
-        if local and not os.path.exists(db):
+        if is_local_file(db) and not os.path.exists(db):
             found = _read_file(path or users_file())
             if not found and not _from_secrets(read_secrets()):
                 setup_token()

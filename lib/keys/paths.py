@@ -2,17 +2,16 @@
 gateway reads it) and the gateway's journal folder (the gateway writes it, the app's worker
 imports it).
 
-Order for each: the setting (environment, else the app's secrets), then beside the database
-file (``TOKENBOARD_DB``, as ``lib.config.resolve_db_path`` finds it), then the project's
-``data/`` folder when the database is not a local file (``md:``, ``:memory:``).
+Order for each: the setting (environment, else the app's secrets), then the state folder
+(``lib.config.state_dir``: ``TOKENBOARD_STATE_DIR``, else beside a local database file, else the
+project's ``data/`` folder for a ``md:`` or in-memory database).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from lib.config import PROJECT_ROOT, resolve_db_path, setting
+from lib.config import setting, state_dir
 
 SNAPSHOT_SETTING = "TOKENBOARD_KEYS_SNAPSHOT"
 JOURNAL_SETTING = "TOKENBOARD_GATEWAY_JOURNAL"
@@ -21,23 +20,19 @@ JOURNAL_NAME = "gateway-journal"
 
 
 def data_dir(db_path: str | None = None) -> Path:
-    """The folder of the database file (``db_path``, else the resolved one); the project's
-    ``data/`` folder when the database is not a local file."""
-    path = resolve_db_path(db_path)
-    if path == ":memory:" or path.startswith("md:") or path.startswith("motherduck:"):
-        return PROJECT_ROOT / "data"
-    return Path(os.path.dirname(os.path.abspath(path.split("?", 1)[0])))
+    """The local folder of the files kept beside the database (``lib.config.state_dir``)."""
+    return state_dir(db_path)
 
 
 def snapshot_path(db_path: str | None = None) -> Path:
     """The key snapshot's file: ``TOKENBOARD_KEYS_SNAPSHOT``, else ``tokenboard-keys.json``
-    beside the database."""
+    in the state folder (beside a local database)."""
     explicit = setting(SNAPSHOT_SETTING)
     return Path(explicit) if explicit else data_dir(db_path) / SNAPSHOT_NAME
 
 
 def journal_dir(db_path: str | None = None) -> Path:
     """The gateway's journal folder: ``TOKENBOARD_GATEWAY_JOURNAL``, else
-    ``gateway-journal/`` beside the database."""
+    ``gateway-journal/`` in the state folder (beside a local database)."""
     explicit = setting(JOURNAL_SETTING)
     return Path(explicit) if explicit else data_dir(db_path) / JOURNAL_NAME

@@ -4,6 +4,15 @@ A ``Store`` owns one DuckDB connection; every query runs on a fresh cursor (a cu
 query and per thread), writes are serialised by a lock, and each write is one transaction.
 DuckDB's MVCC gives readers a consistent snapshot: during an import they see the totals
 from before it, then from after it, never in between.
+
+What only means something for a local file (``lib.config.is_local_file``) is done only for
+one: the folder made, the file created private and ``chmod 600`` on it and its ``.wal``. DuckDB's
+lock on a local file is held by one program at a time (``DatabaseBusyError`` names the holder);
+a ``md:`` (MotherDuck) database takes writes from several processes, so two of them writing
+the same rows at once can conflict: the later commit fails as ``WriteConflictError`` (nothing of
+it written; doing it again is safe). The write lock here serialises the writes of this process
+only. A MotherDuck token (in the location's query string or the environment) never appears in
+a message.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from lib.config import resolve_db_path
+from lib.config import is_local_file, is_memory, is_motherduck, resolve_db_path
 from lib.errors import DatabaseBusyError, StoreError
 from lib.store.migrations import MIGRATIONS
 from lib.store.seed import seed_rows
@@ -31,10 +40,27 @@ DEFAULT_MEMORY_LIMIT = "600MB"
 
 _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock is held", re.I)
 _PID_RE = re.compile(r"PID (\d+)")
+_CONFLICT_RE = re.compile(r"conflict", re.I)
+_TOKEN_RE = re.compile(r"((?:motherduck_)?token\s*[=:]\s*)[^&\s'\"]+", re.I)
+TOKEN_ENV = ("motherduck_token", "MOTHERDUCK_TOKEN")
+# tests only: a local database file that a ``md:`` location opens instead of MotherDuck, so
+# everything that depends on the location being remote runs without the internet
+STANDIN_ENV = "TOKENBOARD_TEST_MOTHERDUCK_STANDIN"
+
+
+def scrub(text: str) -> str:
+    """``text`` without any MotherDuck token: ``token=…`` values masked, and the value of
+    ``motherduck_token``/``MOTHERDUCK_TOKEN`` from the environment wherever it appears."""
+    out = _TOKEN_RE.sub(r"\1***", text)
+    for name in TOKEN_ENV:
+        value = os.environ.get(name)
+        if value and len(value) >= 8:
+            out = out.replace(value, "***")
+    return out
 
 
 def _could_not_open(path: str, err: Exception) -> str:
-    return N_("Could not open the database {path}: {why}", path=path, why=str(err))
+    return N_("Could not open the database {path}: {why}", path=path, why=scrub(str(err)))
 
 
 def _describe_busy(path: str, err: Exception) -> DatabaseBusyError:
@@ -65,6 +91,12 @@ def _seed_prices(cur: Cursor) -> int:
 
 class WriteBusyError(StoreError):
     """A write that was asked not to wait found another write under way."""
+
+
+class WriteConflictError(StoreError):
+    """Another connection (another process on a shared ``md:`` database, or another ``Store``
+    of the same file in this process) committed a change to the same rows first; nothing of
+    this write was kept, and doing it again is safe."""
 
 
 def _make_private(path: str) -> None:
@@ -165,7 +197,7 @@ class Store:
         self.path = resolve_db_path(path)
         self.read_only = read_only
         self._write_lock = threading.RLock()
-        self._local = self.path not in (":memory:",) and not self.path.startswith("md:")
+        self._local = is_local_file(self.path)
         if self._local:
             parent = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(parent, mode=0o700, exist_ok=True)
@@ -178,7 +210,7 @@ class Store:
             if self._local and not read_only and not os.path.exists(self.path):
                 _create_private(self.path)
             self._config = config
-            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+            self._con = duckdb.connect(self._target(), read_only=read_only, config=config)
             if self._local:
                 self._private_files()
         except duckdb.IOException as err:
@@ -189,6 +221,24 @@ class Store:
             raise StoreError(_could_not_open(self.display_path, err)) from None
         if not read_only:
             self.migrate()
+
+    def _target(self) -> str:
+        """What DuckDB opens: the location, except a ``md:`` one while the tests' stand-in
+        (``TOKENBOARD_TEST_MOTHERDUCK_STANDIN``, a local file) is set."""
+        standin = os.environ.get(STANDIN_ENV)
+        return standin if standin and is_motherduck(self.path) else self.path
+
+    @property
+    def local(self) -> bool:
+        """True when the database is a file on this machine (not ``md:``, not in memory)."""
+        return self._local
+
+    @property
+    def key(self) -> str:
+        """What names this database among the process's stores (workers, journal turns): the
+        location, and for an in-memory database (its own for each ``Store``) this object's
+        identity too."""
+        return f"{self.path}#{id(self)}" if is_memory(self.path) else self.path
 
     def _private_files(self) -> None:
         """The database file and its write-ahead log readable by their owner only."""
@@ -220,21 +270,24 @@ class Store:
             with contextlib.suppress(duckdb.Error):
                 self._con.close()
             try:
-                self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+                self._con = duckdb.connect(
+                    self._target(), read_only=self.read_only, config=self._config
+                )
             except duckdb.Error as err:
                 raise StoreError(
                     N_(
                         "Could not open the database {path} again: {why}",
                         path=self.display_path,
-                        why=str(err),
+                        why=scrub(str(err)),
                     )
                 ) from None
         return True
 
     @property
     def display_path(self) -> str:
-        """The location without any query string (a MotherDuck token may ride there)."""
-        return self.path.split("?", 1)[0]
+        """The location without any query string (a MotherDuck token may ride there) and
+        without any token."""
+        return scrub(self.path.split("?", 1)[0])
 
     # -- connections -------------------------------------------------------------------
     def _cursor(self) -> Cursor:
@@ -252,7 +305,7 @@ class Store:
             yield cur
         except duckdb.Error as err:
             raise StoreError(
-                N_("A query on {path} failed: {why}", path=self.display_path, why=str(err))
+                N_("A query on {path} failed: {why}", path=self.display_path, why=scrub(str(err)))
             ) from None
         finally:
             with contextlib.suppress(duckdb.Error):
@@ -284,9 +337,18 @@ class Store:
             except BaseException as err:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
+                if isinstance(err, duckdb.TransactionException) and _CONFLICT_RE.search(str(err)):
+                    raise WriteConflictError(
+                        N_(
+                            "Another program changed the same data of {path} at the same time; "
+                            "nothing of this change was kept: try it again.",
+                            path=self.display_path,
+                        )
+                    ) from None
                 if isinstance(err, duckdb.Error):
+                    why = scrub(str(err))
                     raise StoreError(
-                        N_("A write to {path} failed: {why}", path=self.display_path, why=str(err))
+                        N_("A write to {path} failed: {why}", path=self.display_path, why=why)
                     ) from None
                 raise
             finally:

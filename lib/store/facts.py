@@ -14,6 +14,7 @@ from typing import Literal
 
 import duckdb
 
+from lib.config import is_memory, is_motherduck
 from lib.errors import StoreError
 from lib.store.db import Store
 
@@ -66,18 +67,19 @@ class StorageFacts:
 
 
 def kind_of(path: str) -> Kind:
-    """What a DuckDB path names: ``memory`` (``:memory:``), ``motherduck`` (``md:…``) or a
-    local ``file``."""
-    if path == ":memory:":
+    """What a DuckDB path names: ``memory`` (``:memory:``, ``:memory:name``), ``motherduck``
+    (``md:…``, ``motherduck:…``) or a local ``file``."""
+    if is_memory(path):
         return "memory"
-    if path.startswith("md:") or path.startswith("motherduck:"):
+    if is_motherduck(path):
         return "motherduck"
     return "file"
 
 
 def file_sizes(store: Store) -> tuple[int | None, int | None]:
     """(database file bytes, write-ahead log bytes; 0 when none) of a local file; (None, None)
-    for ``:memory:`` or MotherDuck."""
+    for ``:memory:`` or MotherDuck (no file here to measure: the Data tab says "MotherDuck" and
+    no size)."""
     if kind_of(store.path) != "file":
         return None, None
     try:

@@ -79,7 +79,7 @@ class _Position:
 
 def _lock_for(store: Store) -> threading.Lock:
     with _locks_guard:
-        return _locks.setdefault(store.path, threading.Lock())
+        return _locks.setdefault(store.key, threading.Lock())
 
 
 def _setting_key(path: Path) -> str:

@@ -315,7 +315,7 @@ def start_worker(store: Store, **options: object) -> Worker | None:
     if not enabled():
         return None
     with _lock:
-        found = _workers.get(store.path)
+        found = _workers.get(store.key)
         if found is not None and found.running:
             return found
         options.setdefault("interval_s", _minutes(MINUTES_SETTING, DEFAULT_MINUTES) * 60)
@@ -328,7 +328,7 @@ def start_worker(store: Store, **options: object) -> Worker | None:
         # a new one, also in place of a stopped one (its outbox is closed)
         worker = Worker(store, **options)  # type: ignore[arg-type]
         worker.start()
-        _workers[store.path] = worker
+        _workers[store.key] = worker
         return worker
 
 
@@ -341,20 +341,21 @@ def app_notifier(store: Store) -> Notifier:
     also evaluates the rules after every committed import, made once per process and
     database."""
     with _lock:
-        running = _workers.get(store.path)
+        running = _workers.get(store.key)
         if running is not None and running.running:
             return running.notifier
-        found = _alone.get(store.path)
+        found = _alone.get(store.key)
         if found is None:
             outbox = Outbox(workers=2)
             notifier = AlertNotifier(store, outbox=outbox)
             found = (notifier, outbox, evaluate_after_imports(store, notifier))
-            _alone[store.path] = found
+            _alone[store.key] = found
         return found[0]
 
 
 def worker_for(path: str) -> Worker | None:
-    """The worker started for the database at ``path``, if any."""
+    """The worker started for the database at ``path`` (``Store.key``: the location; an
+    in-memory store's key names the object too), if any."""
     with _lock:
         return _workers.get(path)
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from lib.config import state_dir
 from lib.errors import TokenboardError
 from lib.ingest import retention
 from lib.ingest.backups import backup, restore
@@ -219,9 +220,7 @@ def _retention(ctx: PageContext, is_admin: bool) -> None:
 # -- backup and restore ------------------------------------------------------------------------
 def _default_folder(ctx: PageContext) -> str:
     stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
-    base = (
-        os.path.dirname(os.path.abspath(ctx.store.path)) if os.path.exists(ctx.store.path) else "."
-    )
+    base = state_dir(ctx.store.path)  # beside a local file; TOKENBOARD_STATE_DIR or data/ else
     return os.path.join(base, "backups", f"tokenboard-{stamp}")
 
 
