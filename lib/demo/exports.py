@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable
@@ -13,14 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from lib.demo.traffic import DEMO_PRICES
+from lib.demo.traffic import DEMO_PRICES, request_log_sql, utc_days
 from lib.store import Cursor
 
+# The most request rows the demo writes into one LiteLLM file (one import each): beyond this the
+# log is cut into files of whole UTC days, so an import's checks and memory stay those of 10M
+# rows, whatever the size of the demo.
+FILE_ROWS = 10_000_000
 
-def write_litellm(cur: Cursor, sql: str, path: str) -> None:
-    """The requests of ``sql`` (see ``request_log_sql``) as a LiteLLM spend log CSV at ``path``."""
-    cur.execute(
-        f"""COPY (
+
+def _litellm_select(sql: str) -> str:
+    """The requests of ``sql`` (see ``request_log_sql``) as LiteLLM spend log columns, in
+    time order."""
+    return f"""
             SELECT request_id, CASE WHEN provider = 'openai' AND model LIKE 'text-embedding%'
                                     THEN 'aembedding' ELSE 'acompletion' END AS call_type,
                    api_key, cost_usd AS spend, input_tokens + output_tokens AS total_tokens,
@@ -37,8 +43,56 @@ def write_litellm(cur: Cursor, sql: str, path: str) -> None:
                             'error_information': {{'error_code': CAST(http_status AS VARCHAR),
                                                    'error_class': error_type,
                                                    'error_message': error_message}}}} END) AS metadata
-            FROM ({sql}) ORDER BY "timestamp") TO '{path}' (HEADER, DELIMITER ',')"""
-    )
+            FROM ({sql}) ORDER BY "timestamp"
+    """
+
+
+def write_litellm(
+    cur: Cursor,
+    total: int,
+    days: int,
+    end: datetime,
+    folder: str,
+    *,
+    max_rows: int = FILE_ROWS,
+) -> list[str]:
+    """The requests of ``request_log_sql(total, days, end)`` as LiteLLM spend log CSVs in
+    ``folder``, in time order; their paths. Each UTC day is generated, sorted and appended on
+    its own, so memory holds one day's rows at most (the whole log sorted at once needed more
+    than 2.7 GB at 30M rows). One file (``litellm_spend_logs.csv``) unless the log has more
+    than ``max_rows`` rows: then files of whole days, each of at most ``max_rows`` rows
+    (a single day above it gets a file of its own), named after their first and last day."""
+    spans = utc_days(cur, total, days, end)
+    groups: list[list[tuple[int, int, int]]] = [[]]
+    for span in spans:
+        if groups[-1] and sum(n for *_, n in groups[-1]) + span[2] > max_rows:
+            groups.append([])
+        groups[-1].append(span)
+    start_s = int(end.replace(minute=0, second=0, microsecond=0).timestamp()) - days * 86400
+    paths: list[str] = []
+    part = os.path.join(folder, "litellm_part.csv")
+    for group in groups:
+        if len(groups) == 1:
+            name = "litellm_spend_logs.csv"
+        else:
+            first, last = (
+                datetime.fromtimestamp(start_s + h * 3600, UTC).strftime("%Y-%m-%d")
+                for h in (group[0][0], group[-1][1] - 1)
+            )
+            name = f"litellm_spend_logs_{first}_{last}.csv"
+        path = os.path.join(folder, name)
+        with open(path, "wb") as out:
+            for i, (h0, h1, _) in enumerate(group):
+                sql = request_log_sql(total, days, end, hours=(h0, h1))
+                header = "true" if i == 0 else "false"
+                cur.execute(
+                    f"COPY ({_litellm_select(sql)}) TO '{part}' (HEADER {header}, DELIMITER ',')"
+                )
+                with open(part, "rb") as chunk:
+                    shutil.copyfileobj(chunk, out, 1 << 20)
+        os.remove(part)
+        paths.append(path)
+    return paths
 
 
 def _d(v: object) -> Decimal:

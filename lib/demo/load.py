@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,17 +22,19 @@ def load_demo(
     end: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[ImportResult]:
-    """Generate demo files for ``days`` days ending now (or ``end``) and import them."""
+    """Generate demo files for ``days`` days ending now (or ``end``) and import them: the
+    request log in time order (several files of whole days above ``FILE_ROWS`` rows), then
+    the usage and cost reports. Memory stays within the store's limit at any ``scale``."""
     say = progress or quiet
     end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     total = max(100, int(REQUESTS_PER_SCALE * scale * days / 90))
     sql = request_log_sql(total, days, end)
     results: list[ImportResult] = []
     with tempfile.TemporaryDirectory(prefix="tokenboard-demo-") as tmp:
-        gateway = os.path.join(tmp, "litellm_spend_logs.csv")
         with store.read() as cur:
             say(ProgressLine("demo_generating", n=total, days=days))
-            write_litellm(cur, sql, gateway)
+            files = write_litellm(cur, total, days, end, tmp)
+            # a streaming aggregate (a few thousand groups): no sort of the rows themselves
             daily = cur.execute(
                 f"""SELECT provider, CAST(epoch_ms("timestamp") // 86400000 * 86400 AS BIGINT) AS day,
                            model, project, api_key,
@@ -41,7 +42,6 @@ def load_demo(
                            sum(output_tokens)
                     FROM ({sql}) GROUP BY ALL ORDER BY 1, 2, 3, 4, 5"""
             ).fetchall()
-        files = [gateway]
         files += usage_and_cost_files(tmp, daily)
         for path in files:
             results.append(import_file(store, path, origin="demo", progress=say))

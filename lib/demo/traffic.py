@@ -10,6 +10,10 @@ The benchmark uses the same generator.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lib.store import Cursor
 
 PROJECTS = [  # (project, share of traffic, share of input tokens served from cache)
     ("support-bot", 0.34, 0.45),
@@ -54,16 +58,56 @@ def _values(rows: list[tuple]) -> str:
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
 
-def request_log_sql(total: int, days: int, end: datetime) -> str:
-    """A SELECT producing ``total`` synthetic request rows over ``days`` days before ``end``.
+def _start_s(days: int, end: datetime) -> int:
+    """The first hour of the traffic (Unix seconds): ``days`` days before ``end``'s hour."""
+    return int(end.replace(minute=0, second=0, microsecond=0).timestamp()) - days * 86400
+
+
+def _counts_cte(total: int, days: int, end: datetime) -> str:
+    """``WITH hrs AS (…), counts AS (…)``: the number of requests ``n`` of each hour ``h``
+    (0 = the first hour), ``hs`` its start (Unix seconds) and ``spike``; ``total`` in all
+    (give or take rounding)."""
+    hours = days * 24
+    start_s = _start_s(days, end)
+    return f"""
+WITH hrs AS (
+    SELECT h, {start_s} + h * 3600 AS hs,
+        (1.0 + 0.8 * sin(((h % 24) - 8) / 24.0 * 2 * pi()))            -- daily rhythm, peak ~14h UTC
+        * CASE WHEN dayofweek(to_timestamp({start_s} + h * 3600)) IN (0, 6) THEN 0.35 ELSE 1.0 END
+        * (0.75 + 0.5 * h / {hours})                                     -- growth
+        * CASE WHEN (hash(h // 24, 'spike') % 23) = 0 AND (h % 24) BETWEEN 13 AND 15 THEN 4.0 ELSE 1.0 END
+        AS w,
+        (hash(h // 24, 'spike') % 23) = 0 AND (h % 24) BETWEEN 13 AND 15 AS spike
+    FROM range({hours}) t(h)),
+counts AS (
+    SELECT h, hs, spike, CAST(round({total} * w / sum(w) OVER ()) AS BIGINT) AS n FROM hrs)"""
+
+
+def utc_days(cur: Cursor, total: int, days: int, end: datetime) -> list[tuple[int, int, int]]:
+    """The traffic of ``request_log_sql(total, days, end)`` cut at UTC midnights, in time
+    order: (first hour, hour after the last, requests) per UTC day it touches (hours counted
+    from 0 as ``request_log_sql``'s ``hours`` takes them; the first and last day may be
+    partial). Generating and writing day by day bounds the memory to a day's rows."""
+    rows = cur.execute(
+        f"""{_counts_cte(total, days, end)}
+        SELECT hs // 86400 AS day, min(h), max(h) + 1, sum(n) FROM counts
+        GROUP BY day ORDER BY day"""
+    ).fetchall()
+    return [(int(h0), int(h1), int(n)) for _, h0, h1, n in rows]
+
+
+def request_log_sql(
+    total: int, days: int, end: datetime, hours: tuple[int, int] | None = None
+) -> str:
+    """A SELECT producing ``total`` synthetic request rows over ``days`` days before ``end``;
+    with ``hours`` (first, after last; 0 = the first hour), only the rows of those hours,
+    exactly as the whole query gives them (see ``utc_days``).
 
     Columns: timestamp, request_id, provider, model, project, api_key, user, status,
     http_status, error_code, error_type, error_message, latency_ms, input_tokens,
     cached_input_tokens, output_tokens, cost_usd, client_ip, origin.
     """
-    end_s = int(end.replace(minute=0, second=0, microsecond=0).timestamp())
-    hours = days * 24
-    start_s = end_s - hours * 3600
+    only = "" if hours is None else f" AND h >= {int(hours[0])} AND h < {int(hours[1])}"
     projects: list[tuple] = []
     keys: list[tuple] = []
     cum = 0.0
@@ -85,20 +129,9 @@ def request_log_sql(total: int, days: int, end: datetime) -> str:
 
     normal = f"(({rnd('n1')} + {rnd('n2')} + {rnd('n3')} + {rnd('n4')}) - 2.0) * 1.7"
     normal2 = f"(({rnd('o1')} + {rnd('o2')} + {rnd('o3')} + {rnd('o4')}) - 2.0) * 1.7"
-    return f"""
-WITH hrs AS (
-    SELECT h, {start_s} + h * 3600 AS hs,
-        (1.0 + 0.8 * sin(((h % 24) - 8) / 24.0 * 2 * pi()))            -- daily rhythm, peak ~14h UTC
-        * CASE WHEN dayofweek(to_timestamp({start_s} + h * 3600)) IN (0, 6) THEN 0.35 ELSE 1.0 END
-        * (0.75 + 0.5 * h / {hours})                                     -- growth
-        * CASE WHEN (hash(h // 24, 'spike') % 23) = 0 AND (h % 24) BETWEEN 13 AND 15 THEN 4.0 ELSE 1.0 END
-        AS w,
-        (hash(h // 24, 'spike') % 23) = 0 AND (h % 24) BETWEEN 13 AND 15 AS spike
-    FROM range({hours}) t(h)),
-counts AS (
-    SELECT h, hs, spike, CAST(round({total} * w / sum(w) OVER ()) AS BIGINT) AS n FROM hrs),
+    return f"""{_counts_cte(total, days, end)},
 ids AS (
-    SELECT hs, spike, h * 10000000 + unnest(range(n)) AS i FROM counts WHERE n > 0),
+    SELECT hs, spike, h * 10000000 + unnest(range(n)) AS i FROM counts WHERE n > 0{only}),
 k AS (SELECT * FROM (VALUES {_values(keys)}) t(kid, pid, key_name, cum, ip)),
 p AS (SELECT * FROM (VALUES {_values(projects)}) t(pid, project, cache_share)),
 m AS (SELECT * FROM (VALUES {_values(model_rows)}) t(mid, model, provider, cum, med_in, med_out, mspt, pin, pcached, pout)),

@@ -142,7 +142,13 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
             [import_id, source, *params],
         )
     cur.execute("DROP TABLE _dims")
-    refresh_streams(cur)
+    first, last = cur.execute(
+        f"SELECT min({DAY_OF.format(col='ts')}), max({DAY_OF.format(col='ts')}) "
+        f"FROM request_events WHERE {where}",
+        params,
+    ).fetchall()[0]
+    if first is not None:  # only the days these events fall on can change
+        refresh_streams(cur, (int(first) // 86400, int(last) // 86400))
 
 
 def rebuild_usage_source(cur: Cursor, source: str) -> None:
@@ -172,8 +178,27 @@ def drop_import(cur: Cursor, import_id: int) -> None:
     refresh_streams(cur)
 
 
-def refresh_streams(cur: Cursor) -> None:
+# STREAMS_SELECT over the rollup rows of the epoch days [?, ?] only (parameters: first day,
+# last day, twice): the streams of a day depend on that day's rows alone.
+_STREAMS_OF_DAYS = STREAMS_SELECT.replace(
+    "FROM agg_hourly)", "FROM agg_hourly WHERE hour // 86400 BETWEEN ? AND ?)"
+).replace(
+    "FROM s JOIN agg_hourly a\n",
+    "FROM s JOIN (SELECT * FROM agg_hourly WHERE hour // 86400 BETWEEN ? AND ?) a\n",
+)
+assert _STREAMS_OF_DAYS.count("BETWEEN ? AND ?") == 2
+
+
+def refresh_streams(cur: Cursor, days: tuple[int, int] | None = None) -> None:
     """Recompute ``token_streams`` (the counted stream per provider and day) from agg_hourly;
-    called after every change to agg_hourly, inside the same transaction."""
-    cur.execute("DELETE FROM token_streams")
-    cur.execute(f"INSERT INTO token_streams {STREAMS_SELECT}")
+    called after every change to agg_hourly, inside the same transaction. With ``days``
+    (first and last epoch day, ``epoch seconds // 86400``, both included) only those days'
+    streams are recomputed (the others cannot have changed): an import of one day touches
+    one day's rows of the table, however many days it holds."""
+    if days is None:
+        cur.execute("DELETE FROM token_streams")
+        cur.execute(f"INSERT INTO token_streams {STREAMS_SELECT}")
+        return
+    first, last = days
+    cur.execute("DELETE FROM token_streams WHERE day BETWEEN ? AND ?", [first, last])
+    cur.execute(f"INSERT INTO token_streams {_STREAMS_OF_DAYS}", [first, last, first, last])
