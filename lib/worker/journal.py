@@ -14,6 +14,10 @@ Nothing lost, nothing doubled, whichever process is killed when:
   the same name, or one shorter than the offset, is read again from its start.
 - A complete line that is not a JSON object is skipped and counted (``bad_lines``), never
   retried forever.
+- Two importers of one database at once (two app processes on one ``md:`` database, each
+  with its worker; the journal folder shared): a file's position row exists before its first
+  import, so both imports change that row and the later one fails as a write conflict, kept
+  nowhere (``overtaken``). Run the worker in one place all the same: the other's work is wasted.
 
 After each import: one ``requests_refused`` audit entry per key with the refusals it holds
 (codes and counts, in the import's transaction), then the key snapshot is published again
@@ -39,6 +43,7 @@ from lib.keys.paths import journal_dir, snapshot_path
 from lib.keys.restrictions import REFUSAL_CODES
 from lib.keys.store import audit, publish_snapshot
 from lib.store import Cursor, Store
+from lib.store.db import WriteConflictError
 
 log = logging.getLogger("tokenboard")
 
@@ -59,8 +64,10 @@ _locks_guard = threading.Lock()
 @dataclass
 class JournalImport:
     """What one ``import_journal`` did: files read, complete lines read, rows new and
-    duplicate, lines skipped (not a JSON object), the imports made (their ids), and the
-    files that failed (their names; the reason is logged)."""
+    duplicate, lines skipped (not a JSON object), the imports made (their ids), the files
+    that failed (their names; the reason is logged), and those another importer of the same
+    database was importing at the same moment (``overtaken``: this import kept nothing; the
+    next round goes on from where that one got)."""
 
     files: int = 0
     lines: int = 0
@@ -69,6 +76,7 @@ class JournalImport:
     bad_lines: int = 0
     imports: list[int] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    overtaken: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -218,6 +226,9 @@ def _import_file(store: Store, path: Path, result: JournalImport) -> None:
         size = fh.seek(0, 2)
         with store.read() as cur:
             pos = _read_position(cur, key)
+            known = cur.execute("SELECT count(*) FROM settings WHERE key = ?", [key]).scalar()
+        if not known:
+            _claim_row(store, key, head)
         offset = pos.offset if pos.head == head and pos.offset <= size else 0
         while offset < size:
             fh.seek(offset)
@@ -264,6 +275,19 @@ def _import_file(store: Store, path: Path, result: JournalImport) -> None:
             offset = new_offset
 
 
+def _claim_row(store: Store, key: str, head: str) -> None:
+    """Store a file's position (offset 0) before its first import, so that two importers of
+    one database at once (two app processes on one ``md:`` database, each with its worker) both
+    change that one row: the later one's import then fails as a write conflict and is kept
+    nowhere, where two inserts of a new row would both have committed (every line twice)."""
+    with store.write() as cur:
+        if not cur.execute("SELECT count(*) FROM settings WHERE key = ?", [key]).scalar():
+            cur.execute(
+                "INSERT INTO settings VALUES (?, ?)",
+                [key, json.dumps({"offset": 0, "head": head})],
+            )
+
+
 def _skip_line(fh: Any, offset: int) -> int | None:
     """The offset after the newline that ends the line at ``offset`` (None: not ended yet)."""
     fh.seek(offset)
@@ -304,6 +328,10 @@ def import_journal(
             result.files += 1
             try:
                 _import_file(store, path, result)
+            except WriteConflictError:  # another importer of this database took these lines
+                log.warning("the gateway journal %s: another importer was importing the same "
+                            "lines; nothing of this import was kept", path.name)  # fmt: skip
+                result.overtaken.append(path.name)
             except Exception:  # logged; this file is tried again next round
                 log.exception("the gateway journal %s could not be imported", path.name)
                 result.failed.append(path.name)
