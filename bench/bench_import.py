@@ -165,10 +165,8 @@ def incremental(out: Path, big: str, rows: int, repeat: int) -> None:
     b_s, b_mb = min(r[0] for r in runs["big"]), max(r[1] for r in runs["big"])
     ratio = b_s / e_s
     print()
-    print(f"1M-row daily import into an empty database: {e_s:6.1f} s  peak {e_mb:5.0f} MB")
-    print(
-        f"the same into the {n_big / 1e6:,.0f}M-row database:   {b_s:6.1f} s  peak {b_mb:5.0f} MB"
-    )
+    print(f"{rows:,}-row daily import into an empty database: {e_s:6.1f} s  peak {e_mb:5.0f} MB")
+    print(f"the same into the {n_big:,}-row database: {b_s:6.1f} s  peak {b_mb:5.0f} MB")
     print(
         f"big / empty: {ratio:.2f}× best against best; per round "
         f"{', '.join(f'{b[0] / e[0]:.2f}×' for b, e in zip(runs['big'], runs['empty'], strict=True))}"
