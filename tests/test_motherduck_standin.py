@@ -82,3 +82,23 @@ def test_the_command_line_on_a_md_database(tmp_path: Path) -> None:
     with Store(str(tmp_path / "standin.duckdb"), read_only=True) as s:
         assert s.scalar("SELECT count(*) FROM request_events") == 2
         assert s.scalar("SELECT unlocked_at IS NOT NULL FROM users WHERE username = 'ann'")
+
+
+def test_a_local_database_moved_to_md_by_backup_and_restore(tmp_path: Path) -> None:
+    """The way from one machine to MotherDuck: a backup of the local file, restored into the
+    (empty) ``md:`` database; its summary then counts the same 2 requests."""
+    (tmp_path / "work").mkdir()
+    local = str(tmp_path / "local.duckdb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBOARD_")}
+    env.update({"PYTHONPATH": str(ROOT), "TOKENBOARD_WORKER": "0"})
+    for args in (("import", fixture("generic_requests.jsonl"), "--quiet"),
+                 ("backup", str(tmp_path / "b"))):  # fmt: skip
+        r = subprocess.run([sys.executable, "-m", "lib.cli", *args, "--db", local], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    r = cli(tmp_path, "restore", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith("into md:team.\n") and TOKEN not in r.stdout + r.stderr
+    r = cli(tmp_path, "summary", "--json")
+    assert json.loads(r.stdout)["requests"] == 2
+    assert os.listdir(tmp_path / "work") == []
