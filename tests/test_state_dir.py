@@ -171,3 +171,24 @@ def test_a_write_write_conflict_is_a_plain_error(tmp_path: Path) -> None:
         with b.write() as cb:
             cb.execute("UPDATE settings SET value = '3' WHERE key = 'x'")
         assert a.scalar("SELECT value FROM settings WHERE key = 'x'") == "3"
+
+
+def test_an_in_memory_database_spills_into_the_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3,000,000 rows of 32-character hashes sorted under a 64 MB cap spill to disk: into the
+    state folder's ``duckdb-<pid>.tmp`` (before: ``.tmp`` of the working folder)."""
+    state, work = tmp_path / "state", tmp_path / "work"
+    state.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("TOKENBOARD_STATE_DIR", str(state))
+    monkeypatch.chdir(work)
+    with Store(":memory:", memory_limit="64MB") as s, s.read() as cur:
+        cur.execute("CREATE TEMP TABLE t AS SELECT md5(i::VARCHAR) AS h FROM range(3000000) r(i)")
+        n = cur.execute("SELECT count(*) FROM (SELECT h FROM t ORDER BY h)").scalar()
+        spilled = [
+            r[0] for r in cur.execute("SELECT path FROM duckdb_temporary_files()").fetchall()
+        ]
+        assert n == 3_000_000 and spilled
+        assert all(Path(p).parent == state / f"duckdb-{os.getpid()}.tmp" for p in spilled)
+        assert os.listdir(work) == []

@@ -6,11 +6,13 @@ DuckDB's MVCC gives readers a consistent snapshot: during an import they see the
 from before it, then from after it, never in between.
 
 What only means something for a local file (``lib.config.is_local_file``) is done only for
-one: the folder made, the file created private and ``chmod 600`` on it and its ``.wal``. DuckDB's
-lock on a local file is held by one program at a time (``DatabaseBusyError`` names the holder);
-a ``md:`` (MotherDuck) database takes writes from several processes, so two of them writing
-the same rows at once can conflict: the later commit fails as ``WriteConflictError`` (nothing of
-it written; doing it again is safe). The write lock here serialises the writes of this process
+one: the folder made, the file created private and ``chmod 600`` on it and its ``.wal``.
+DuckDB spills beside a local file (``<file>.tmp``); for a ``md:`` or in-memory database,
+into ``duckdb-<pid>.tmp`` of the state folder (``lib.config.state_dir``), not the working
+folder. DuckDB's lock on a local file is held by one program at a time
+(``DatabaseBusyError`` names the holder); a ``md:`` (MotherDuck) database takes writes from
+several processes, so two of them writing the same rows at once can conflict: the later
+write fails as ``WriteConflictError`` (nothing of it written; doing it again is safe). The write lock here serialises the writes of this process
 only. A MotherDuck token (in the location's query string or the environment) never appears in
 a message.
 """
@@ -30,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from lib.config import is_local_file, is_memory, is_motherduck, resolve_db_path
+from lib.config import is_local_file, is_memory, is_motherduck, resolve_db_path, state_dir
 from lib.errors import DatabaseBusyError, StoreError
 from lib.store.migrations import MIGRATIONS
 from lib.store.seed import seed_rows
@@ -206,6 +208,8 @@ class Store:
             or os.environ.get("TOKENBOARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
             "preserve_insertion_order": False,
         }
+        if not self._local:  # DuckDB would spill into ".tmp" of whatever folder we run in
+            config["temp_directory"] = str(state_dir(self.path) / f"duckdb-{os.getpid()}.tmp")
         try:
             if self._local and not read_only and not os.path.exists(self.path):
                 _create_private(self.path)
