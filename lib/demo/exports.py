@@ -47,6 +47,52 @@ def _litellm_select(sql: str) -> str:
     """
 
 
+def litellm_files(
+    cur: Cursor, total: int, days: int, end: datetime, *, max_rows: int = FILE_ROWS
+) -> list[tuple[str, list[tuple[int, int, int]]]]:
+    """How ``write_litellm`` cuts the log: (file name, its UTC days as ``utc_days`` gives
+    them) per file, in time order. One file (``litellm_spend_logs.csv``) unless the log has
+    more than ``max_rows`` rows: then files of whole days, each of at most ``max_rows`` rows
+    (a single day above it gets a file of its own), named after their first and last day."""
+    groups: list[list[tuple[int, int, int]]] = [[]]
+    for span in utc_days(cur, total, days, end):
+        if groups[-1] and sum(n for *_, n in groups[-1]) + span[2] > max_rows:
+            groups.append([])
+        groups[-1].append(span)
+    if len(groups) == 1:
+        return [("litellm_spend_logs.csv", groups[0])]
+    start_s = int(end.replace(minute=0, second=0, microsecond=0).timestamp()) - days * 86400
+    named = []
+    for group in groups:
+        first, last = (
+            datetime.fromtimestamp(start_s + h * 3600, UTC).strftime("%Y-%m-%d")
+            for h in (group[0][0], group[-1][1] - 1)
+        )
+        named.append((f"litellm_spend_logs_{first}_{last}.csv", group))
+    return named
+
+
+def write_litellm_file(
+    cur: Cursor, total: int, days: int, end: datetime, path: str, spans: list[tuple[int, int, int]]
+) -> None:
+    """The requests of ``request_log_sql(total, days, end)`` in the UTC days ``spans`` (see
+    ``litellm_files``) as one LiteLLM spend log CSV at ``path``, in time order. Each day is
+    generated, sorted and appended on its own, so memory holds one day's rows at most (the
+    whole log sorted at once needed more than 2.7 GB at 30M rows)."""
+    part = path + ".part"
+    with open(path, "wb") as out:
+        for i, (h0, h1, _) in enumerate(spans):
+            sql = request_log_sql(total, days, end, hours=(h0, h1))
+            header = "true" if i == 0 else "false"
+            cur.execute(
+                f"COPY ({_litellm_select(sql)}) TO '{part}' (HEADER {header}, DELIMITER ',')"
+            )
+            with open(part, "rb") as chunk:
+                shutil.copyfileobj(chunk, out, 1 << 20)
+    if os.path.exists(part):
+        os.remove(part)
+
+
 def write_litellm(
     cur: Cursor,
     total: int,
@@ -57,40 +103,11 @@ def write_litellm(
     max_rows: int = FILE_ROWS,
 ) -> list[str]:
     """The requests of ``request_log_sql(total, days, end)`` as LiteLLM spend log CSVs in
-    ``folder``, in time order; their paths. Each UTC day is generated, sorted and appended on
-    its own, so memory holds one day's rows at most (the whole log sorted at once needed more
-    than 2.7 GB at 30M rows). One file (``litellm_spend_logs.csv``) unless the log has more
-    than ``max_rows`` rows: then files of whole days, each of at most ``max_rows`` rows
-    (a single day above it gets a file of its own), named after their first and last day."""
-    spans = utc_days(cur, total, days, end)
-    groups: list[list[tuple[int, int, int]]] = [[]]
-    for span in spans:
-        if groups[-1] and sum(n for *_, n in groups[-1]) + span[2] > max_rows:
-            groups.append([])
-        groups[-1].append(span)
-    start_s = int(end.replace(minute=0, second=0, microsecond=0).timestamp()) - days * 86400
-    paths: list[str] = []
-    part = os.path.join(folder, "litellm_part.csv")
-    for group in groups:
-        if len(groups) == 1:
-            name = "litellm_spend_logs.csv"
-        else:
-            first, last = (
-                datetime.fromtimestamp(start_s + h * 3600, UTC).strftime("%Y-%m-%d")
-                for h in (group[0][0], group[-1][1] - 1)
-            )
-            name = f"litellm_spend_logs_{first}_{last}.csv"
+    ``folder`` (cut as ``litellm_files`` says), in time order; their paths."""
+    paths = []
+    for name, spans in litellm_files(cur, total, days, end, max_rows=max_rows):
         path = os.path.join(folder, name)
-        with open(path, "wb") as out:
-            for i, (h0, h1, _) in enumerate(group):
-                sql = request_log_sql(total, days, end, hours=(h0, h1))
-                header = "true" if i == 0 else "false"
-                cur.execute(
-                    f"COPY ({_litellm_select(sql)}) TO '{part}' (HEADER {header}, DELIMITER ',')"
-                )
-                with open(part, "rb") as chunk:
-                    shutil.copyfileobj(chunk, out, 1 << 20)
-        os.remove(part)
+        write_litellm_file(cur, total, days, end, path, spans)
         paths.append(path)
     return paths
 

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from lib.demo.exports import usage_and_cost_files, write_litellm
+from lib.demo.exports import litellm_files, usage_and_cost_files, write_litellm_file
 from lib.demo.traffic import REQUESTS_PER_SCALE, request_log_sql
 from lib.ingest import ImportResult, import_file
 from lib.ingest.progress import ProgressLine, quiet
@@ -33,7 +34,14 @@ def load_demo(
     with tempfile.TemporaryDirectory(prefix="tokenboard-demo-") as tmp:
         with store.read() as cur:
             say(ProgressLine("demo_generating", n=total, days=days))
-            files = write_litellm(cur, total, days, end, tmp)
+            logs = litellm_files(cur, total, days, end)
+        for name, spans in logs:  # written, imported and removed one at a time (disk: one file)
+            path = os.path.join(tmp, name)
+            with store.read() as cur:
+                write_litellm_file(cur, total, days, end, path, spans)
+            results.append(import_file(store, path, origin="demo", progress=say))
+            os.remove(path)
+        with store.read() as cur:
             # a streaming aggregate (a few thousand groups): no sort of the rows themselves
             daily = cur.execute(
                 f"""SELECT provider, CAST(epoch_ms("timestamp") // 86400000 * 86400 AS BIGINT) AS day,
@@ -42,7 +50,6 @@ def load_demo(
                            sum(output_tokens)
                     FROM ({sql}) GROUP BY ALL ORDER BY 1, 2, 3, 4, 5"""
             ).fetchall()
-        files += usage_and_cost_files(tmp, daily)
-        for path in files:
+        for path in usage_and_cost_files(tmp, daily):
             results.append(import_file(store, path, origin="demo", progress=say))
     return results
