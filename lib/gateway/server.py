@@ -49,14 +49,15 @@ def parser() -> argparse.ArgumentParser:
                         "requests for a model named compatible/<name> go there as <name>")  # fmt: skip
     p.add_argument("--keys-snapshot", type=Path, default=None,
                    help="the key snapshot the app writes (default: TOKENBOARD_KEYS_SNAPSHOT, else "
-                        "tokenboard-keys.json beside the database)")  # fmt: skip
+                        "tokenboard-keys.json in TOKENBOARD_STATE_DIR, else beside the database)")  # fmt: skip
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="CIDR",
                    help="a proxy (address or CIDR, IPv4 or IPv6) whose X-Forwarded-For is believed; "
                         "repeat for several, or give a comma-separated list (default: none, the TCP "
                         "peer is the client)")  # fmt: skip
     p.add_argument("--journal-dir", type=Path, default=None,
                    help="the folder of the request journal the app imports (default: "
-                        "TOKENBOARD_GATEWAY_JOURNAL, else gateway-journal/ beside the database)")  # fmt: skip
+                        "TOKENBOARD_GATEWAY_JOURNAL, else gateway-journal/ in TOKENBOARD_STATE_DIR, else "
+                        "beside the database)")  # fmt: skip
     p.add_argument("--instance", default=None,
                    help="this gateway's name, in its journal file events-<instance>.jsonl (default: "
                         "the host name and port); two gateways sharing a journal folder need two names")  # fmt: skip
