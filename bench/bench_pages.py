@@ -389,8 +389,15 @@ async def _session(browser, base: str, i: int, times: list[float], errors: list[
         await page.wait_for_function(idle, timeout=300000)
         for name in [*LINKS, "Overview"][1:]:
             t0 = time.perf_counter()
-            await page.get_by_role("link", name=LINKS[name]).first.click()
-            await page.locator("h1", has_text=name).first.wait_for(timeout=300000)
+            title = page.locator("h1", has_text=name).first
+            for attempt in range(5):  # a click while the page reruns can be lost: click again
+                await page.get_by_role("link", name=LINKS[name]).first.click()
+                try:
+                    await title.wait_for(timeout=60000)
+                    break
+                except Exception:
+                    if attempt == 4:
+                        raise RuntimeError(f"{name} did not open in 5 minutes") from None
             await page.wait_for_function(idle, timeout=300000)
             times.append(time.perf_counter() - t0)
             if await page.locator("[data-testid='stException']").count():
