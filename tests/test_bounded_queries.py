@@ -6,6 +6,7 @@ Every figure is worked out by hand from the log below."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -87,6 +88,13 @@ def test_drill_down_lists_the_rows_of_the_period_only(planted):
     assert n_bar == 3 and list(page["request_id"]) == ["b1"]
     keyed, n_key = request_rows(planted, PERIOD, where={"api_key": "key-b"}, now=NOW)
     assert n_key == 3 and list(keyed["request_id"]) == ["e2", "b2", "b1"]
+    # a snapshot (the source's model name), as a filter or as the clicked series: only b2
+    snap = replace(PERIOD, dims={"snapshot": ("gpt-4o-2024-08-06",)})
+    by_snapshot, n_snap = request_rows(planted, snap, now=NOW)
+    assert n_snap == 1 and list(by_snapshot["request_id"]) == ["b2"]
+    clicked, n_clicked = request_rows(planted, PERIOD, where={"snapshot": "gpt-4o-2024-08-06"},
+                                      now=NOW)  # fmt: skip
+    assert n_clicked == 1 and list(clicked["request_id"]) == ["b2"]
 
 
 def test_exact_percentiles_by_key_and_user_read_the_period_only(planted):

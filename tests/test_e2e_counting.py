@@ -40,7 +40,8 @@ def _open(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("h1", timeout=60000)
     wait_idle(page)
-    assert page.locator("[data-testid='stException']").count() == 0
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()[:2000]
 
 
 def _metric(page, label: str) -> str:

@@ -119,8 +119,9 @@ def request_rows(
     size = max(1, min(int(page_size), MAX_PAGE))
     cond = " AND ".join(clauses)
     limit = f"ORDER BY ts DESC, request_id LIMIT {size} OFFSET {max(0, int(page)) * size}"
-    if "model" in f.dims or "model" in (where or {}):
-        # the condition reads the family: worked out on every row of the window
+    if {"model", "snapshot"} & (set(f.dims) | set(where or {})):
+        # the condition reads the family or the snapshot (names the view makes): worked out on
+        # every row of the window
         count_sql = f"SELECT count(*) FROM requests_named WHERE {cond}"
         rows_sql = f"SELECT {', '.join(COLUMNS)} FROM requests_named WHERE {cond} {limit}"
     else:
