@@ -1,8 +1,10 @@
 """What the Errors page shows: the recent error rows, similar errors grouped by their
 fingerprint (made at import time), and the error rate over time by status class or by code.
 
-Every query reads the error rows of ``request_events`` in the period (``_errors``: one WITH
-clause) under the global filters (period, time zone, dimensions) and the page's own: status
+Every query reads the error rows in the period (``_errors``: one WITH clause) from
+``error_events``, the error rows of ``request_events`` kept apart at import time (migration 26;
+a few per cent of the rows, so the page costs the same share of the period's requests at any
+size) under the global filters (period, time zone, dimensions) and the page's own: status
 classes (``lib.error_kb.classes``) and error codes. Values are always parameters. Nothing heavy
 runs per error row (at 250,000 errors the model family or the class of every row costs about
 0.5 s each): the model family (``model_family``) is worked out per distinct model name; the
@@ -86,7 +88,7 @@ def _errors(f: Filters, window: tuple[datetime, datetime], q: ErrorQuery) -> tup
     sql = f"""WITH r AS (
             SELECT ts, event_key, request_id, source, provider, model AS snapshot, project, api_key, user_id,
                    http_status, error_code, error_type, error_message, error_fingerprint, retry_after_ms
-            FROM request_events WHERE ts >= ? AND ts < ? AND status = 'error'),
+            FROM error_events WHERE ts >= ? AND ts < ?),
         {"fam AS (SELECT hash(snapshot) AS hs, model_family(snapshot) AS model FROM (SELECT DISTINCT snapshot FROM r))," if family else ""}
         {_classes_cte("true") + "," if q.classes else ""}
         e AS (

@@ -334,6 +334,7 @@ def apply(
                        SELECT 1 FROM _gone g WHERE g.source = c.source AND g.event_key = c.event_key)"""
             )
             cur.execute("DELETE FROM request_events WHERE ts < ?", [_start(plan.before_day)])
+            cur.execute("DELETE FROM error_events WHERE ts < ?", [_start(plan.before_day)])
             if _digest(cur) != before:  # never expected: the delete touched no rollup
                 raise RetentionError(
                     N_("Retention stopped: the totals would have changed; nothing was removed.")

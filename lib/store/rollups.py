@@ -84,6 +84,18 @@ def _dims_of(dims: list[str]) -> str:
     return f"SELECT hash({', '.join(dims)}) AS h, {carried} FROM _dims GROUP BY 1"
 
 
+# The columns of ``error_events`` (migration 26): the error rows of request_events, kept apart
+# so the Errors page reads the errors of its period only, not every request of it.
+ERROR_EVENT_COLUMNS = ("import_id", "source", "event_key", "ts", "request_id", "provider", "model",
+                       "project", "api_key", "user_id", "http_status", "error_code", "error_type",
+                       "error_message", "error_fingerprint", "retry_after_ms")  # fmt: skip
+
+# Every table derived from request events by import (``import_id``): added together by
+# ``add_request_events``, dropped together by ``drop_import``.
+BY_IMPORT = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
+             "error_events")  # fmt: skip
+
+
 def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
     """Roll up the request events of one import (all of one ``source``) into every rollup."""
     add_request_events(cur, import_id, source, "import_id = ?", [import_id])
@@ -91,7 +103,8 @@ def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
 
 def add_request_events(cur: Cursor, import_id: int, source: str, where: str, params: list) -> None:
     """Roll up the request events that ``where`` (SQL with ``params``) selects, all of one
-    import and source, into every rollup (rollup rows add up, so events can come in batches)."""
+    import and source, into every rollup (rollup rows add up, so events can come in batches),
+    and copy their error rows to ``error_events``."""
     every = ", ".join(_REQUEST_DIMS)
     carried = ", ".join(f"any_value({d}) AS {d}" for d in _REQUEST_DIMS)
     cur.execute(
@@ -142,6 +155,13 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
             [import_id, source, *params],
         )
     cur.execute("DROP TABLE _dims")
+    cols = ", ".join(ERROR_EVENT_COLUMNS[1:])
+    cur.execute(
+        f"""INSERT INTO error_events BY NAME
+            SELECT ?::BIGINT AS import_id, {cols} FROM request_events
+            WHERE ({where}) AND status = 'error' ORDER BY ts""",
+        [import_id, *params],
+    )
     first, last = cur.execute(
         f"SELECT min({DAY_OF.format(col='ts')}), max({DAY_OF.format(col='ts')}) "
         f"FROM request_events WHERE {where}",
@@ -173,7 +193,7 @@ def rebuild_usage_source(cur: Cursor, source: str) -> None:
 
 
 def drop_import(cur: Cursor, import_id: int) -> None:
-    for table in ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly"):
+    for table in BY_IMPORT:
         cur.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
     refresh_streams(cur)
 

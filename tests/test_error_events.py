@@ -1,0 +1,103 @@
+"""``error_events`` (migration 26) holds exactly the error rows of ``request_events``, with the
+import that holds each, through imports with duplicates, undo (rows handed to the import that
+also contained them), retention and the migration of an older database.
+
+The log: one row per id i, on 2025-01-(1 + i // 10) at hour i % 24; id i is an error when
+i % 7 == 0. A holds ids 0-29, B ids 10-39: errors 0, 7, 14, 21, 28 (A) and 14, 21, 28, 35 (B),
+of which 14, 21 and 28 are stored once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from lib.ingest import import_file, retention, undo_import
+from lib.store import Store
+from lib.store.migrations import MIGRATIONS
+from lib.store.rollups import ERROR_EVENT_COLUMNS
+from tests.conftest import write
+
+COLS = ", ".join(ERROR_EVENT_COLUMNS)
+
+
+def log(tmp_path: Path, name: str, ids: range) -> str:
+    lines = ["timestamp,request_id,model,user,status,http_status,error_code,error_message,"
+             "latency_ms,input_tokens,output_tokens"]  # fmt: skip
+    for i in ids:
+        err = i % 7 == 0
+        status, http, code, msg = (
+            ("error", "429", "rate_limit_exceeded", f"Rate limit reached for req-{i}")
+            if err
+            else ("success", "", "", "")
+        )
+        lines.append(f"2025-01-{1 + i // 10:02d}T{i % 24:02d}:00:00Z,req-{i},gpt-4o-mini,u{i % 3},"
+                     f"{status},{http},{code},{msg},{100 + i},{i + 1},{2 * i}")  # fmt: skip
+    return write(tmp_path, name, "\n".join(lines) + "\n")
+
+
+def stored(store: Store) -> tuple[list[tuple], list[tuple]]:
+    """(error_events, the error rows of request_events), both as sorted rows of its columns."""
+    mirror = store.query(f"SELECT {COLS} FROM error_events ORDER BY event_key")
+    rows = store.query(
+        f"SELECT {COLS} FROM request_events WHERE status = 'error' ORDER BY event_key"
+    )
+    return mirror, rows
+
+
+def held(store: Store) -> dict[str, int]:
+    """request id -> the import holding it, in error_events."""
+    return dict(store.query("SELECT request_id, import_id FROM error_events"))
+
+
+def test_error_events_follow_imports_undo_and_retention(store, tmp_path):
+    a = import_file(store, log(tmp_path, "a.csv", range(0, 30)))
+    b = import_file(store, log(tmp_path, "b.csv", range(10, 40)))
+    assert (b.rows_new, b.rows_duplicate) == (10, 20)
+    mirror, rows = stored(store)
+    assert mirror == rows
+    assert held(store) == {"req-0": a.import_id, "req-7": a.import_id, "req-14": a.import_id,
+                           "req-21": a.import_id, "req-28": a.import_id, "req-35": b.import_id}  # fmt: skip
+    # the fingerprint made at import groups the six messages (ids replaced) into one
+    assert store.scalar("SELECT count(DISTINCT error_fingerprint) FROM error_events") == 1
+    assert store.scalar("SELECT count(error_fingerprint) FROM error_events") == 6
+
+    undo_import(store, a.import_id)  # 14, 21, 28 go to B, which also contained them
+    mirror, rows = stored(store)
+    assert mirror == rows
+    assert held(store) == {"req-14": b.import_id, "req-21": b.import_id, "req-28": b.import_id,
+                           "req-35": b.import_id}  # fmt: skip
+
+    # keep 32 days before 2025-02-04: rows before 2025-01-03 go (ids below 20: error 14)
+    retention.apply(store, 32, role="admin", actor="t", now=datetime(2025, 2, 4, 9, tzinfo=UTC))
+    mirror, rows = stored(store)
+    assert mirror == rows
+    assert sorted(held(store)) == ["req-21", "req-28", "req-35"]
+
+    undo_import(store, b.import_id)
+    assert stored(store) == ([], [])
+
+
+def test_migration_26_copies_the_error_rows_already_stored(store, tmp_path):
+    import_file(store, log(tmp_path, "a.csv", range(0, 30)))
+    expected, _ = stored(store)
+    assert len(expected) == 5
+    old = str(tmp_path / "v25.duckdb")
+    con = duckdb.connect(old)
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, description VARCHAR, "
+                "applied_at TIMESTAMPTZ NOT NULL)")  # fmt: skip
+    for version, description, sql in MIGRATIONS:
+        if version <= 25:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, description])
+    cols = [r[0] for r in con.execute("DESCRIBE request_events").fetchall()]
+    con.close()
+    with store.read() as cur:
+        rows = cur.execute(f"SELECT {', '.join(cols)} FROM request_events").fetchall()
+    con = duckdb.connect(old)
+    con.executemany(f"INSERT INTO request_events VALUES ({', '.join('?' * len(cols))})", rows)
+    con.close()
+    with Store(old) as s:
+        assert s.schema_version() >= 26
+        assert stored(s) == (expected, expected)
