@@ -13,9 +13,9 @@ import pytest
 
 from lib.analytics.errors import ErrorQuery, _errors, error_groups, recent_errors
 from lib.analytics.latency import latency_by, latency_series, latency_totals
-from lib.analytics.requests import request_rows
+from lib.analytics.requests import _from_rollup, request_rows
 from lib.filters import Filters
-from lib.ingest import import_file
+from lib.ingest import import_file, retention
 from tests.conftest import write
 
 PERIOD = Filters(preset="custom", start=date(2026, 5, 1), end=date(2026, 5, 3), granularity="day")
@@ -144,5 +144,45 @@ def test_error_rows_scan_filters_on_time(planted):
             for r in cur.execute(f"EXPLAIN {sql} SELECT count(*) FROM e", params).fetchall()
         )
     # the scan is the plan's last box: the table's name, then its filters (the period's bounds)
-    scan = plan[plan.index("request_events") :].replace(" ", "")
+    scan = plan[plan.index("error_events") :].replace(" ", "")
     assert "Filters:" in scan and "ts>=" in scan and "ts<" in scan
+
+
+def test_drill_down_pages_read_the_newest_hours_only(planted):
+    """The total and the newest hours a page needs come from the hourly rollup: a page of 2
+    needs e2 (May 3, 10:00) and e1 (May 2, 10:00), so the rows are read from May 2, 10:00."""
+    window = PERIOD.window(NOW)
+    with planted.read() as cur:
+        assert _from_rollup(cur, PERIOD, window, None, 2) == (
+            8,
+            datetime(2026, 5, 2, 10, tzinfo=UTC),
+        )
+        # the third newest is b2 (May 2, 02:00); more than there are: the whole window
+        assert _from_rollup(cur, PERIOD, window, None, 3)[1] == datetime(2026, 5, 2, 2, tzinfo=UTC)
+        assert _from_rollup(cur, PERIOD, window, None, 9) == (8, window[0])
+        assert _from_rollup(cur, PERIOD, window, {"api_key": "key-a"}, 1) == (
+            5, datetime(2026, 5, 2, 10, tzinfo=UTC))  # fmt: skip
+        # what the rollup cannot say: users, a window off the hour
+        assert _from_rollup(cur, PERIOD.with_(dims={"user_id": ("u1",)}), window, None, 2) is None
+        assert _from_rollup(cur, PERIOD, window, {"user_id": "u1"}, 2) is None
+        half = (window[0], datetime(2026, 5, 2, 10, 30, tzinfo=UTC))
+        assert _from_rollup(cur, PERIOD, half, None, 2) is None
+    page, total = request_rows(planted, PERIOD, page=1, page_size=3, now=NOW)
+    assert total == 8 and list(page["request_id"]) == ["b1", "a4", "a3"]
+    u1, n_u1 = request_rows(planted, PERIOD.with_(dims={"user_id": ("u1",)}), now=NOW)
+    assert n_u1 == 4 and list(u1["request_id"]) == ["e1", "b1", "a2", "a1"]
+
+
+def test_drill_down_after_retention_counts_the_rows_left(planted):
+    """The rollup keeps the totals of the rows retention removed: a window reaching before the
+    horizon counts the rows themselves. Keeping 32 days before 2026-06-03 removes May 1 (a1-a4)
+    and the 2020 rows."""
+    retention.apply(planted, 32, role="admin", actor="t", now=datetime(2026, 6, 3, 9, tzinfo=UTC))
+    with planted.read() as cur:
+        assert _from_rollup(cur, PERIOD, PERIOD.window(NOW), None, 2) is None
+    rows, total = request_rows(planted, PERIOD, now=NOW)
+    assert total == 4 and list(rows["request_id"]) == ["e2", "e1", "b2", "b1"]
+    # a window after the horizon still reads the rollup
+    bar = (datetime(2026, 5, 2, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC))
+    with planted.read() as cur:
+        assert _from_rollup(cur, PERIOD, bar, None, 1) == (3, datetime(2026, 5, 2, 10, tzinfo=UTC))

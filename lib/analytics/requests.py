@@ -1,4 +1,11 @@
-"""The request rows behind a chart: paged, never the whole table."""
+"""The request rows behind a chart: paged, never the whole table.
+
+A page of rows newest first reads the hours it needs only: the request rollup (``agg_hourly``,
+one row per hour and dimensions) gives the total and the newest hour from which enough rows
+remain, so the sort reads a few hours of rows however long the period (at 100M requests over
+90 days, a 30-day window holds 33M rows). Where the rollup cannot say (a user filter, a period
+not cut on whole UTC hours, a period reaching before the rows retention removed), the rows of
+the window are counted and sorted."""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ import pandas as pd
 
 from lib.analytics.usage import counted_rows
 from lib.filters import DIMENSIONS, Filters
-from lib.store import Store
+from lib.ingest import retention
+from lib.store import Cursor, Store
 
 COLUMNS = ("ts", "provider", "model", "snapshot", "project", "api_key", "user_id", "status", "http_status", "error_code",
            "latency_ms", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "request_id")  # fmt: skip
@@ -117,8 +125,15 @@ def request_rows(
     clauses += extra
     params: list[Any] = [start, end, *dim_params, *extra_params]
     size = max(1, min(int(page_size), MAX_PAGE))
+    skip = max(0, int(page)) * size
+    limit = f"ORDER BY ts DESC, request_id LIMIT {size} OFFSET {skip}"
+    with store.read() as cur:
+        planned = _from_rollup(cur, f, (start, end), where, skip + size)
+    if planned is not None:
+        total, since = planned
+        clauses.append("ts >= ?")
+        params.append(since)
     cond = " AND ".join(clauses)
-    limit = f"ORDER BY ts DESC, request_id LIMIT {size} OFFSET {max(0, int(page)) * size}"
     if {"model", "snapshot"} & (set(f.dims) | set(where or {})):
         # the condition reads the family or the snapshot (names the view makes): worked out on
         # every row of the window
@@ -133,7 +148,40 @@ def request_rows(
                        FROM (SELECT {raw} FROM request_events WHERE {cond} {limit})
                        ORDER BY ts DESC, request_id"""
     with store.read() as cur:
-        found = cur.execute(count_sql, params).fetchone()
-        total = found[0] if found else 0
+        if planned is None:
+            found = cur.execute(count_sql, params).fetchone()
+            total = found[0] if found else 0
         rows = cur.df(rows_sql, params)
     return rows, int(total)
+
+
+def _from_rollup(
+    cur: Cursor,
+    f: Filters,
+    window: tuple[datetime, datetime],
+    where: dict[str, str | None] | None,
+    need: int,
+) -> tuple[int, datetime] | None:
+    """(total request rows, the start of the newest hours that hold at least ``need`` of them,
+    else the window's start) from ``agg_hourly``; None when the rollup cannot say: a user
+    filter (it has no user), a window not on whole UTC hours, or one that starts before the
+    retention horizon (the rollup keeps the totals of the rows retention removed)."""
+    start, end = window
+    if "user_id" in {d for d, v in f.dims.items() if v} | set(where or {}):
+        return None
+    lo, hi = int(start.timestamp()), int(end.timestamp())
+    if lo % 3600 or hi % 3600 or start.timestamp() != lo or end.timestamp() != hi:
+        return None
+    cut = retention.horizon_of(cur)
+    if cut is not None and start < retention.day_start(cut):
+        return None
+    dim_where, dim_params = f.dims_sql()
+    extra, extra_params = _where_sql(where)
+    cond = " AND ".join(["grain = 'request'", "hour >= ?", "hour < ?", *dim_where, *extra])
+    total, since = cur.execute(
+        f"""WITH h AS (SELECT hour, sum(requests) AS n FROM agg_hourly WHERE {cond} GROUP BY hour),
+            c AS (SELECT hour, sum(n) OVER (ORDER BY hour DESC) AS cum FROM h)
+            SELECT (SELECT coalesce(sum(n), 0) FROM h), (SELECT max(hour) FROM c WHERE cum >= ?)""",
+        [lo, hi, *dim_params, *extra_params, need],
+    ).fetchall()[0]
+    return int(total), start if since is None else datetime.fromtimestamp(int(since), start.tzinfo)

@@ -162,10 +162,11 @@ def horizon(store: Store) -> date | None:
     """The UTC day before which request rows were removed (the latest cut applied); None when
     retention never removed anything."""
     with store.read() as cur:
-        return _horizon(cur)
+        return horizon_of(cur)
 
 
-def _horizon(cur: Cursor) -> date | None:
+def horizon_of(cur: Cursor) -> date | None:
+    """The retention horizon (see ``horizon``), read in the caller's transaction."""
     raw = _get(cur, HORIZON)
     try:
         return date.fromisoformat(raw) if raw else None
@@ -200,7 +201,8 @@ def before_day_of(days: int, today: date) -> date:
     return today - timedelta(days=days)
 
 
-def _start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
+    """00:00 UTC of ``day`` (request rows dated before the horizon's were removed)."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -229,7 +231,7 @@ def _plan(cur: Cursor, days: int, today: date) -> RetentionPlan:
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _gone AS
            SELECT import_id, source, event_key, ts FROM request_events WHERE ts < ?""",
-        [_start(cut)],
+        [day_start(cut)],
     )
     per_import = cur.execute(
         """SELECT g.import_id, coalesce(i.file_name, ''), g.source, count(*), min(g.ts), max(g.ts),
@@ -333,13 +335,13 @@ def apply(
                 """DELETE FROM event_claims c WHERE EXISTS (
                        SELECT 1 FROM _gone g WHERE g.source = c.source AND g.event_key = c.event_key)"""
             )
-            cur.execute("DELETE FROM request_events WHERE ts < ?", [_start(plan.before_day)])
-            cur.execute("DELETE FROM error_events WHERE ts < ?", [_start(plan.before_day)])
+            cur.execute("DELETE FROM request_events WHERE ts < ?", [day_start(plan.before_day)])
+            cur.execute("DELETE FROM error_events WHERE ts < ?", [day_start(plan.before_day)])
             if _digest(cur) != before:  # never expected: the delete touched no rollup
                 raise RetentionError(
                     N_("Retention stopped: the totals would have changed; nothing was removed.")
                 )
-        old = _horizon(cur)
+        old = horizon_of(cur)
         if plan.rows and (old is None or old < plan.before_day):
             _put(cur, HORIZON, plan.before_day.isoformat())
         cur.execute("DROP TABLE IF EXISTS _gone")
@@ -377,11 +379,11 @@ def skip_before_horizon(cur: Cursor, import_id: int) -> list[str]:
     retention cut (their originals may have been removed, so they cannot be told from
     duplicates: counting them would add them twice to the rollups). Returns the note saying
     so, or nothing."""
-    cut = _horizon(cur)
+    cut = horizon_of(cur)
     if cut is None:
         return []
     n = cur.execute(
-        "DELETE FROM request_events WHERE import_id = ? AND ts < ?", [import_id, _start(cut)]
+        "DELETE FROM request_events WHERE import_id = ? AND ts < ?", [import_id, day_start(cut)]
     ).scalar()
     if not n:
         return []
