@@ -63,6 +63,30 @@ def snapshot(store: Store) -> dict[str, object]:
     return out
 
 
+def older_copy(store: Store, path: str, version: int) -> str:
+    """A database at ``path`` migrated up to ``version`` only, holding ``store``'s request
+    events (as rows stored before the later migrations): opening it with ``Store`` runs the
+    migrations after ``version`` over them."""
+    import duckdb
+
+    from lib.store.migrations import MIGRATIONS
+
+    con = duckdb.connect(path)
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, description VARCHAR, "
+                "applied_at TIMESTAMPTZ NOT NULL)")  # fmt: skip
+    for v, description, sql in MIGRATIONS:
+        if v <= version:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [v, description])
+    cols = [r[0] for r in con.execute("DESCRIBE request_events").fetchall()]
+    with store.read() as cur:
+        rows = cur.execute(f"SELECT {', '.join(cols)} FROM request_events").fetchall()
+    if rows:
+        con.executemany(f"INSERT INTO request_events VALUES ({', '.join('?' * len(cols))})", rows)
+    con.close()
+    return path
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m lib.cli`` in a child process from the project root."""
     full_env = {**os.environ, **(env or {})}

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from lib.analytics.errors import ErrorQuery, _errors, error_groups, recent_errors
-from lib.analytics.latency import latency_by, latency_series, latency_totals
+from lib.analytics.latency import _source, latency_by, latency_series, latency_totals
 from lib.analytics.requests import _from_rollup, request_rows
 from lib.filters import Filters
 from lib.ingest import import_file, retention
@@ -97,31 +97,80 @@ def test_drill_down_lists_the_rows_of_the_period_only(planted):
     assert n_clicked == 1 and list(clicked["request_id"]) == ["b2"]
 
 
-def test_exact_percentiles_by_key_and_user_read_the_period_only(planted):
+# Latency buckets: lb = floor(ln(ms) / ln 1.2): 100 → 25 (25.26), 200 → 29 (29.06), 300 → 31
+# (31.28), 400 → 32 (32.86), 1000 → 37 (37.89), 3000 → 43 (43.91). A percentile q of n
+# latencies is read at rank q × n in the bucket where the running count reaches it, between
+# 1.2^lb and 1.2^(lb+1): 1.2^(lb + (rank − count below) / count in the bucket).
+
+
+def test_percentiles_by_key_and_user_read_the_period_only(planted):
+    """By key from the hourly histograms by key, by user from the daily ones by user (the
+    period is whole UTC days): the planted rows of 2020 and 2031 count nowhere."""
+    with planted.read() as cur:
+        counts = dict(cur.execute(
+            "SELECT 'key', sum(n) FROM agg_latency_key_hourly "
+            "UNION ALL SELECT 'user', sum(n) FROM agg_latency_user_daily").fetchall())  # fmt: skip
+    assert counts == {"key": 6 + 6, "user": 6 + 6}  # the 6 planted successes are stored too
     by_key = latency_by(planted, PERIOD, "api_key", NOW).set_index("api_key")
-    # key-a: 100, 200, 300, 400 → p50 = 250, p95 at rank 0.95 × 3 = 2.85: 300 + 0.85 × 100 = 385
-    # key-b: 1000, 3000 → p50 = 2000, p95 = 1000 + 0.95 × 2000 = 2900; key-z (2020, 2031) absent
+    # key-a: buckets 25, 29, 31, 32 → p50 at rank 2: bucket 29 (its count reaches 2) read at
+    # its end, 1.2^30 (the exact 250); p95 at rank 3.8: bucket 32, 1.2^(32 + 0.8) (exact 385)
+    # key-b: buckets 37, 43 → p50 at rank 1: 1.2^38 (exact 2000: the two are far apart);
+    # p95 at rank 1.9: 1.2^(43 + 0.9) (exact 2900); key-z (2020, 2031) absent
     assert sorted(by_key.index) == ["key-a", "key-b"]
-    assert by_key.loc["key-a", "p50_latency"] == pytest.approx(250)
-    assert by_key.loc["key-a", "p95_latency"] == pytest.approx(385)
-    assert by_key.loc["key-b", "p50_latency"] == pytest.approx(2000)
-    assert by_key.loc["key-b", "p95_latency"] == pytest.approx(2900)
+    assert by_key.loc["key-a", "p50_latency"] == pytest.approx(1.2**30)
+    assert by_key.loc["key-a", "p95_latency"] == pytest.approx(1.2**32.8)
+    assert by_key.loc["key-b", "p50_latency"] == pytest.approx(1.2**38)
+    assert by_key.loc["key-b", "p95_latency"] == pytest.approx(1.2**43.9)
     by_user = latency_by(planted, PERIOD, "user_id", NOW).set_index("user_id")
-    # u1: 100, 200, 1000 → p50 200, p95 = 200 + 0.9 × 800 = 920; u2: 300, 400, 3000 → p50 400,
-    # p95 = 400 + 0.9 × 2600 = 2740
+    # u1: 100, 200, 1000 (buckets 25, 29, 37) → p50 at rank 1.5: 1.2^(29 + 0.5); p95 at rank
+    # 2.85: 1.2^(37 + 0.85). u2: 300, 400, 3000 (31, 32, 43) → p95: 1.2^(43 + 0.85)
     assert sorted(by_user.index) == ["u1", "u2"]
-    assert by_user.loc["u1", "p50_latency"] == pytest.approx(200)
-    assert by_user.loc["u1", "p95_latency"] == pytest.approx(920)
-    assert by_user.loc["u2", "p95_latency"] == pytest.approx(2740)
-    # one user filtered (rows, not histograms): u1's three latencies
+    assert by_user.loc["u1", "p50_latency"] == pytest.approx(1.2**29.5)
+    assert by_user.loc["u1", "p95_latency"] == pytest.approx(1.2**37.85)
+    assert by_user.loc["u2", "p95_latency"] == pytest.approx(1.2**43.85)
     u1 = latency_totals(planted, PERIOD.with_(dims={"user_id": ("u1",)}), NOW)
-    assert u1 == {"p50": pytest.approx(200), "p95": pytest.approx(920)}
-    # per day and key, the top key first: May 1 key-a (4 calls) 250; May 2 key-b 2000
+    assert u1 == {"p50": pytest.approx(1.2**29.5), "p95": pytest.approx(1.2**37.85)}
+    # per day and key, the top key first: May 1 key-a (4 calls) 1.2^30; May 2 key-b 1.2^38
     s = latency_series(planted, PERIOD, 0.5, breakdown="api_key", top_n=1, now=NOW)
     got = {
         (b.day, g, k if isinstance(k, str) else None): v for b, g, k, v in s.itertuples(index=False)
     }
-    assert got == {(1, "top", "key-a"): pytest.approx(250), (2, "other", None): pytest.approx(2000)}
+    assert got == {(1, "top", "key-a"): pytest.approx(1.2**30),
+                   (2, "other", None): pytest.approx(1.2**38)}  # fmt: skip
+
+
+def test_exact_percentiles_from_the_rows_of_the_period_only(planted):
+    """A key and a user at once, a user over a period cut elsewhere than 00:00 UTC, or users by
+    the hour: no histogram keeps them, the rows of the period give exact percentiles."""
+    u1 = PERIOD.with_(dims={"user_id": ("u1",)})
+    by_key = latency_by(planted, u1, "api_key", NOW).set_index("api_key")
+    # u1 with key-a: 100, 200 → p50 150, p95 = 100 + 0.95 × 100 = 195; with key-b: 1000
+    assert by_key.loc["key-a", "p50_latency"] == pytest.approx(150)
+    assert by_key.loc["key-a", "p95_latency"] == pytest.approx(195)
+    assert by_key.loc["key-b", "p95_latency"] == pytest.approx(1000)
+    # in Paris the period is May 1-3 there: 2026-04-30 22:00 to 2026-05-03 22:00 UTC (e2 out):
+    # u1: 100, 200, 1000 → p50 200, p95 at rank 1.9: 200 + 0.9 × 800 = 920
+    paris = u1.with_(tz="Europe/Paris")
+    assert latency_totals(planted, paris, NOW) == {
+        "p50": pytest.approx(200),
+        "p95": pytest.approx(920),
+    }
+    # by the hour, u1's calls fall in three hours: each its own latency
+    s = latency_series(planted, u1, 0.5, granularity="hour", now=NOW)
+    assert sorted(s["value"]) == [pytest.approx(100), pytest.approx(200), pytest.approx(1000)]
+
+
+def test_each_view_reads_the_smallest_histogram_that_keeps_its_dimensions():
+    window = PERIOD.window(NOW)
+    assert _source(PERIOD, None, window) == ("agg_latency_hourly", "hour")
+    assert _source(PERIOD, "snapshot", window) == ("agg_latency_hourly", "hour")
+    assert _source(PERIOD, "project", window) == ("agg_latency_key_hourly", "hour")
+    assert _source(PERIOD, "api_key", window, "hour") == ("agg_latency_key_hourly", "hour")
+    assert _source(PERIOD, "user_id", window) == ("agg_latency_user_daily", "day")
+    assert _source(PERIOD, "user_id", window, "hour") is None
+    assert _source(PERIOD.with_(dims={"api_key": ("k",)}), "user_id", window) is None
+    off = (window[0], window[1].replace(hour=5))
+    assert _source(PERIOD, "user_id", off) is None
 
 
 def test_errors_read_the_period_only(planted):

@@ -11,13 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from lib.ingest import import_file, retention, undo_import
 from lib.store import Store
-from lib.store.migrations import MIGRATIONS
 from lib.store.rollups import ERROR_EVENT_COLUMNS
-from tests.conftest import write
+from tests.conftest import older_copy, write
 
 COLS = ", ".join(ERROR_EVENT_COLUMNS)
 
@@ -83,21 +80,7 @@ def test_migration_26_copies_the_error_rows_already_stored(store, tmp_path):
     import_file(store, log(tmp_path, "a.csv", range(0, 30)))
     expected, _ = stored(store)
     assert len(expected) == 5
-    old = str(tmp_path / "v25.duckdb")
-    con = duckdb.connect(old)
-    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, description VARCHAR, "
-                "applied_at TIMESTAMPTZ NOT NULL)")  # fmt: skip
-    for version, description, sql in MIGRATIONS:
-        if version <= 25:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, description])
-    cols = [r[0] for r in con.execute("DESCRIBE request_events").fetchall()]
-    con.close()
-    with store.read() as cur:
-        rows = cur.execute(f"SELECT {', '.join(cols)} FROM request_events").fetchall()
-    con = duckdb.connect(old)
-    con.executemany(f"INSERT INTO request_events VALUES ({', '.join('?' * len(cols))})", rows)
-    con.close()
+    old = older_copy(store, str(tmp_path / "v25.duckdb"), 25)
     with Store(old) as s:
         assert s.schema_version() >= 26
         assert stored(s) == (expected, expected)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
-
 from lib.ingest import import_file, undo_import
 from lib.store import Store
-from lib.store.migrations import MIGRATIONS
-from tests.conftest import write
+from tests.conftest import older_copy, write
 
 
 def _row(rid: str, status: int | None, code: str | None, message: str | None, **kw) -> dict:
@@ -106,21 +103,7 @@ def test_migration_14_fills_the_fingerprints_of_stored_rows(store, tmp_path):
     """Rows stored before migration 14 get the fingerprints an import would have made."""
     import_file(store, _file(tmp_path))
     made_at_import = _fingerprints(store)
-    old = str(tmp_path / "v13.duckdb")
-    con = duckdb.connect(old)
-    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, description VARCHAR, "
-                "applied_at TIMESTAMPTZ NOT NULL)")  # fmt: skip
-    for version, description, sql in MIGRATIONS:
-        if version <= 13:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, description])
-    cols = [r[0] for r in con.execute("DESCRIBE request_events").fetchall()]
-    con.close()
-    with store.read() as cur:
-        rows = cur.execute(f"SELECT {', '.join(cols)} FROM request_events").fetchall()
-    con = duckdb.connect(old)
-    con.executemany(f"INSERT INTO request_events VALUES ({', '.join('?' * len(cols))})", rows)
-    con.close()
+    old = older_copy(store, str(tmp_path / "v13.duckdb"), 13)
     with Store(old) as s:
         assert s.schema_version() >= 14
         assert _fingerprints(s) == made_at_import

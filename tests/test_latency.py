@@ -2,7 +2,9 @@
 
 Unfiltered and provider/model views read the histograms, where a bucket spans 20 % (bucket
 of x = floor(log base 1.2 of x)): the tests assert that the reported percentile falls in the
-same bucket as the exact one. Project, key and user views read the rows: exact percentiles.
+same bucket as the exact one. Project and key views read the hourly histograms by key, user
+views the daily ones by user, the same way; a key and a user at once read the rows: exact
+percentiles (tests/test_bounded_queries.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from lib.filters import Filters
 from lib.ingest import import_file, undo_import
 from lib.store import Store
 from lib.store.migrations import V1, V2
-from tests.conftest import write
+from tests.conftest import older_copy, write
 
 NOW = datetime(2026, 3, 3, 12, tzinfo=UTC)
 BOTH_DAYS = Filters(
@@ -74,15 +76,16 @@ def test_percentiles_per_day_per_model_and_per_user(store, tmp_path):
     assert table.loc["gpt-4o", "requests"] == 11
     assert table.loc["gpt-4o", "p95_latency"] == by_model.loc["gpt-4o", "p95_latency"]
 
-    # a user filter reads the rows, so percentiles are exact: u2 made only the 1000 ms calls;
-    # u1's 20 calls sorted (18 × 100 at positions 0–17, 2000 at 18 and 19): p95 sits at position
-    # 0.95 × 19 = 18.05, between two 2000s; p50 at 9.5, between two 100s
+    # a user filter reads the daily histograms by user: u2 made only the 1000 ms calls; u1's
+    # 20 calls sorted (18 × 100, then 2 × 2000): p95 falls among the 2000s, p50 among the 100s
     u2 = BOTH_DAYS.with_(dims={"user_id": ("u2",)})
-    assert latency_totals(store, u2, NOW) == {"p50": 1000.0, "p95": 1000.0}
+    got = latency_totals(store, u2, NOW)
+    assert (_bucket(got["p50"]), _bucket(got["p95"])) == (_bucket(1000), _bucket(1000))
     u1 = BOTH_DAYS.with_(dims={"user_id": ("u1",)})
-    assert latency_totals(store, u1, NOW) == {"p50": 100.0, "p95": 2000.0}
+    got = latency_totals(store, u1, NOW)
+    assert (_bucket(got["p50"]), _bucket(got["p95"])) == (_bucket(100), _bucket(2000))
     projects = latency_by(store, BOTH_DAYS, "project", NOW).set_index("project")
-    assert projects.loc["beta", "p50_latency"] == 1000.0
+    assert _bucket(projects.loc["beta", "p50_latency"]) == _bucket(1000)
     by_user = latency_series(store, BOTH_DAYS, 0.5, breakdown="user_id", now=NOW)
     assert sorted(by_user["series"]) == ["u1", "u2"]
     # top 1 by requests keeps u1 (20 calls with a latency) and merges u2 into "other"
@@ -169,3 +172,24 @@ def test_usage_page_shows_latency(app_env, tmp_path):
     assert len(at.get("vega_lite_chart")) == 1
     table = at.dataframe[-1].value  # by model, last on the page
     assert "p95 latency (ms)" in table.columns
+
+
+def test_migration_27_builds_the_histograms_by_key_and_user_from_stored_rows(store, tmp_path):
+    """Rows stored before migration 27 get the histograms by key and by user an import makes."""
+    _load(store, tmp_path)
+    tables = ("agg_latency_key_hourly", "agg_latency_user_daily")
+
+    def histograms(s: Store) -> dict[str, list[tuple]]:
+        return {
+            t: s.query(
+                f"SELECT * EXCLUDE (import_id, n), sum(n) FROM {t} GROUP BY ALL ORDER BY ALL"
+            )
+            for t in tables
+        }
+
+    made_at_import = histograms(store)
+    # 31 calls, 30 with a latency: u1's 20 on March 1 (buckets 25 and 41), u2's 10 on March 2
+    assert [r[-1] for r in made_at_import["agg_latency_user_daily"]] == [18, 2, 10]
+    with Store(older_copy(store, str(tmp_path / "v26.duckdb"), 26)) as s:
+        assert s.schema_version() >= 27
+        assert histograms(s) == made_at_import

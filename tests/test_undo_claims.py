@@ -38,7 +38,13 @@ def state(store: Store) -> dict[str, object]:
             f"sum(latency_n) FROM {t}"
         )[0]
     out["agg_error_hourly"] = store.scalar("SELECT sum(errors) FROM agg_error_hourly")
-    out["agg_latency_hourly"] = store.scalar("SELECT sum(n) FROM agg_latency_hourly")
+    for t in ("agg_latency_hourly", "agg_latency_key_hourly", "agg_latency_user_daily"):
+        # the histogram as one set of (time, dimensions, bucket, count): rows handed over by
+        # an undo are added as rows of their own, which add up
+        out[t] = store.query(
+            f"SELECT count(*), sum(n), sum(hash(g)) FROM (SELECT * EXCLUDE (import_id, source, n), "
+            f"sum(n) AS n FROM {t} GROUP BY ALL) g"
+        )[0]
     return out
 
 

@@ -1,11 +1,15 @@
 """Latency percentiles (milliseconds) of the requests that state a latency.
 
-Only request logs carry latencies. Views filtered or broken down by provider and model only
-read the hourly histograms (``agg_latency_hourly``: a bucket spans 20 %, the percentile is
-interpolated log-linearly inside it, so it is within 20 % of the exact value and usually
-much closer). Views that involve a project, API key or user read the request rows of the
-period instead and give exact percentiles (``quantile_cont``); such a selective scan took
-0.05–0.3 s over 30 days of a 10M-row log. Groups or periods without any latency give NULL.
+Only request logs carry latencies. Views read latency histograms (a bucket spans 20 %, the
+percentile is interpolated log-linearly inside it, so it is within 20 % of the exact value and
+usually within a few per cent), the smallest that keeps the view's dimensions:
+``agg_latency_hourly`` (provider and model), ``agg_latency_key_hourly`` (with project and API
+key) or ``agg_latency_user_daily`` (with project and user, per UTC day: used when the period
+starts and ends at 00:00 UTC and the buckets are days or longer). The other views (a key and a
+user at once; users over a period or buckets not cut on UTC days) read the request rows of the
+period and give exact percentiles (``quantile_cont``). Groups or periods without any latency
+give NULL. At 100M requests a 30-day window holds 33M request rows, against about 0.9M
+histogram rows by key per 30 days at 10M requests (see the README's benchmark).
 """
 
 from __future__ import annotations
@@ -20,12 +24,27 @@ from lib.store import Cursor, Store
 from lib.store.migrations import LATENCY_RATIO
 
 HISTOGRAM_DIMS = ("provider", "model", "snapshot")
+# (table, its time column, the dimensions it keeps), the smallest first
+HISTOGRAMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("agg_latency_hourly", "hour", HISTOGRAM_DIMS),
+    ("agg_latency_key_hourly", "hour", (*HISTOGRAM_DIMS, "project", "api_key")),
+    ("agg_latency_user_daily", "day", (*HISTOGRAM_DIMS, "project", "user_id")),
+)
+# Where a view's latencies come from: (histogram table, its time column), or None (the rows).
+Source = tuple[str, str] | None
 
 
-def _from_rows(f: Filters, breakdown: str | None) -> bool:
-    """True when the view needs a dimension the histograms do not keep."""
+def _source(
+    f: Filters, breakdown: str | None, window: tuple[datetime, datetime], granularity: str = "day"
+) -> Source:
+    """The smallest histogram that keeps every dimension the view needs (per UTC day only
+    for a period cut at 00:00 UTC and buckets of a day or more); None: read the rows."""
     dims = {d for d, v in f.dims.items() if v} | ({breakdown} if breakdown else set())
-    return not dims <= set(HISTOGRAM_DIMS)
+    days = granularity != "hour" and all(int(t.timestamp()) % 86400 == 0 for t in window)
+    for table, time_col, kept in HISTOGRAMS:
+        if dims <= set(kept) and (time_col == "hour" or days):
+            return table, time_col
+    return None
 
 
 def _where(f: Filters, window: tuple[datetime, datetime], time_sql: str) -> tuple[str, list[Any]]:
@@ -53,7 +72,7 @@ def _percentiles(
     window: tuple[datetime, datetime],
     groups: dict[str, str],
     qs: tuple[float, ...],
-    from_rows: bool,
+    source: Source,
     top: tuple[str, int] | None = None,
     group_params: list[Any] | None = None,
 ) -> pd.DataFrame:
@@ -62,12 +81,14 @@ def _percentiles(
     ``group_params`` in order). ``top`` = (group name, N) keeps the N largest values of that
     group (whose SQL takes no parameter) by count and merges the rest into one row whose value
     is None; the column ``grp`` then says which rows are which (``top`` or ``other``)."""
-    if from_rows:
+    from_rows = source is None
+    if source is None:
         where, params = _where(f, window, "ts")
         base = f"(SELECT *, ts AS t, 1 AS n FROM requests_named WHERE latency_ms IS NOT NULL AND {where})"
     else:
-        where, params = _where(f, window, "hour")
-        base = f"(SELECT *, to_timestamp(hour) AS t FROM agg_latency_hourly WHERE {where})"
+        table, time_col = source
+        where, params = _where(f, window, time_col)
+        base = f"(SELECT *, to_timestamp({time_col}) AS t FROM {table} WHERE {where})"
     cols = ", ".join(f"{sql} AS {name}" for name, sql in groups.items())
     names = list(groups)
     if top:
@@ -114,7 +135,7 @@ def latency_totals(
     """p50 and p95 latency (ms) over the period (or the one before), None without latencies."""
     window = f.previous_window(now) if previous else f.window(now)
     with store.read() as cur:
-        row = _percentiles(cur, f, window, {}, (0.5, 0.95), _from_rows(f, None)).iloc[0]
+        row = _percentiles(cur, f, window, {}, (0.5, 0.95), _source(f, None, window)).iloc[0]
     return {k: (None if pd.isna(row[k]) else float(row[k])) for k in ("p50", "p95")}
 
 
@@ -136,8 +157,9 @@ def latency_series(
         "bucket": "date_trunc(?, timezone(?, t))",
         "series": f"CAST({breakdown} AS VARCHAR)" if breakdown else "NULL::VARCHAR",
     }
+    window = f.window(now)
     with store.read() as cur:
-        out = _percentiles(cur, f, f.window(now), groups, (q,), _from_rows(f, breakdown),
+        out = _percentiles(cur, f, window, groups, (q,), _source(f, breakdown, window, gran),
                            top=("series", top_n) if breakdown else None, group_params=[gran, f.tz])  # fmt: skip
     if not breakdown:
         out["grp"] = "all"
@@ -151,6 +173,7 @@ def latency_by(
     """p50 and p95 latency (ms) per ``breakdown`` value (None for rows without one) over the
     period."""
     groups = {breakdown: f"CAST({breakdown} AS VARCHAR)"}
+    window = f.window(now)
     with store.read() as cur:
-        out = _percentiles(cur, f, f.window(now), groups, (0.5, 0.95), _from_rows(f, breakdown))
+        out = _percentiles(cur, f, window, groups, (0.5, 0.95), _source(f, breakdown, window))
     return out.drop(columns="n").rename(columns={"p50": "p50_latency", "p95": "p95_latency"})

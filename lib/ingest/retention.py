@@ -3,7 +3,7 @@
 The cut is a UTC day: with N days on UTC day D, request events dated before D − N at 00:00 UTC
 go (``before_day``); those of the N previous days and of today stay. What hangs off a removed
 event goes with it: the claims other imports held on it (``event_claims``). The rollups
-(``agg_hourly``, ``agg_user_daily``, ``agg_error_hourly``, ``agg_latency_hourly``), the counted
+(``agg_hourly``, ``agg_user_daily``, ``agg_error_hourly``, the latency histograms), the counted
 streams, usage buckets and cost lines are never touched, so the pages' totals stay the same;
 what needs the rows themselves (the request drill-down, exact percentiles by key or user, error
 messages) no longer covers the days removed.
@@ -47,7 +47,8 @@ MAX_DAYS = 36_500  # a hundred years: anything longer is a typo
 MIN_DAYS = 32
 
 ROLLUP_TABLES = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
-                 "token_streams", "usage_buckets", "cost_items")  # fmt: skip
+                 "agg_latency_key_hourly", "agg_latency_user_daily", "token_streams",
+                 "usage_buckets", "cost_items")  # fmt: skip
 
 
 class RetentionError(TokenboardError):

@@ -93,7 +93,7 @@ ERROR_EVENT_COLUMNS = ("import_id", "source", "event_key", "ts", "request_id", "
 # Every table derived from request events by import (``import_id``): added together by
 # ``add_request_events``, dropped together by ``drop_import``.
 BY_IMPORT = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
-             "error_events")  # fmt: skip
+             "agg_latency_key_hourly", "agg_latency_user_daily", "error_events")  # fmt: skip
 
 
 def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
@@ -120,6 +120,20 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
             "agg_latency_hourly",
             hour,
             ["provider", "model"],
+            latency,
+            " AND latency_ms IS NOT NULL",
+        ),
+        (
+            "agg_latency_key_hourly",
+            hour,
+            ["provider", "model", "project", "api_key"],
+            latency,
+            " AND latency_ms IS NOT NULL",
+        ),
+        (
+            "agg_latency_user_daily",
+            day,
+            ["provider", "model", "project", "user_id"],
             latency,
             " AND latency_ms IS NOT NULL",
         ),
