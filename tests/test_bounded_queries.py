@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from lib.analytics.errors import ErrorQuery, _errors, error_groups, recent_errors
+from lib.analytics.errors import ErrorQuery, _errors, _newest, error_groups, recent_errors
 from lib.analytics.latency import _source, latency_by, latency_series, latency_totals
 from lib.analytics.requests import _from_rollup, request_rows
 from lib.filters import Filters
@@ -235,3 +235,30 @@ def test_drill_down_after_retention_counts_the_rows_left(planted):
     bar = (datetime(2026, 5, 2, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC))
     with planted.read() as cur:
         assert _from_rollup(cur, PERIOD, bar, None, 1) == (3, datetime(2026, 5, 2, 10, tzinfo=UTC))
+
+
+def test_recent_errors_read_the_newest_hours_only(planted):
+    """The errors' hourly rollup gives the total and the hours a page needs: a page of one
+    error reads from e2's hour (May 3, 10:00), the second from e1's (May 2, 10:00)."""
+    window = PERIOD.window(NOW)
+    with planted.read() as cur:
+        assert _newest(cur, PERIOD, ErrorQuery(), window, 1) == (
+            2,
+            datetime(2026, 5, 3, 10, tzinfo=UTC),
+        )
+        assert _newest(cur, PERIOD, ErrorQuery(), window, 2) == (
+            2,
+            datetime(2026, 5, 2, 10, tzinfo=UTC),
+        )
+        server = ErrorQuery(codes=("server_error",))
+        assert _newest(cur, PERIOD, server, window, 1) == (1, datetime(2026, 5, 3, 10, tzinfo=UTC))
+        # classes and users are not in the rollup: the rows are read
+        assert _newest(cur, PERIOD, ErrorQuery(classes=("server",)), window, 1) is None
+        assert (
+            _newest(cur, PERIOD.with_(dims={"user_id": ("u1",)}), ErrorQuery(), window, 1) is None
+        )
+    pages = [recent_errors(planted, PERIOD, page=p, page_size=1, now=NOW) for p in (1, 2, 3)]
+    assert [(p.page, p.pages, p.total, [r.request_id for r in p.rows]) for p in pages] == [
+        (1, 2, 2, ["e2"]), (2, 2, 2, ["e1"]), (2, 2, 2, ["e1"])]  # fmt: skip
+    u1 = recent_errors(planted, PERIOD.with_(dims={"user_id": ("u1",)}), now=NOW)
+    assert (u1.total, [r.request_id for r in u1.rows]) == (1, ["e1"])

@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from lib.analytics.newest import newest_hours
 from lib.error_kb import STATUS_CLASS_SQL, STATUS_CLASSES, Advice, explain, facts_from_row
 from lib.filters import MAX_VALUE_LEN, MAX_VALUES, Filters, next_month
 from lib.store import Cursor, Store
@@ -157,8 +158,15 @@ def recent_errors(
     filters' period, newest first (ties by event key, so pages never overlap)."""
     q = q or ErrorQuery()
     window = f.window(now)
-    errors, params = _errors(f, window, q)
     size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    with store.read() as cur:
+        planned = _newest(cur, f, q, window, max(1, int(page)) * size)
+    if planned is not None:  # the rows of the hours the page needs only (a page past the
+        total, since = planned  # last asked for more rows: its hours hold the last page's)
+        pages = max(1, math.ceil(total / size))
+        page = min(max(1, int(page)), pages)
+        window = (since, window[1])
+    errors, params = _errors(f, window, q)
     # the family and the class of the page's rows only (each row's own class: the same as its
     # group's but where a phrase the class reads sits in an id, URL or quoted value)
     rows_sql = f"""{errors},
@@ -170,9 +178,10 @@ def recent_errors(
         FROM p LEFT JOIN pf ON pf.hs = hash(p.snapshot)
         ORDER BY p.ts DESC, p.event_key DESC"""
     with store.read() as cur:
-        total = int(cur.execute(f"{errors} SELECT count(*) FROM e", params).scalar())
-        pages = max(1, math.ceil(total / size))
-        page = min(max(1, int(page)), pages)
+        if planned is None:
+            total = int(cur.execute(f"{errors} SELECT count(*) FROM e", params).scalar())
+            pages = max(1, math.ceil(total / size))
+            page = min(max(1, int(page)), pages)
         found = cur.execute(rows_sql, [*params, size, (page - 1) * size]).fetchall()
     rows = [
         ErrorRow(ts=r[0], provider=r[1], model=r[2], snapshot=r[3], project=r[4], api_key=r[5],
@@ -182,6 +191,22 @@ def recent_errors(
         for r in found
     ]  # fmt: skip
     return ErrorPage(rows, total, page, pages)
+
+
+def _newest(
+    cur: Cursor, f: Filters, q: ErrorQuery, window: tuple[datetime, datetime], need: int
+) -> tuple[int, datetime] | None:
+    """(errors in ``window``, the start of the newest hours holding ``need`` of them) from
+    ``agg_error_hourly`` (``lib.analytics.newest``); None when it cannot say, and for a user
+    filter or status classes (it keeps neither)."""
+    if q.classes or f.dims.get("user_id"):
+        return None
+    dim_where, dim_params = f.dims_sql()
+    conds, params = [*dim_where], [*dim_params]
+    if q.codes:
+        conds.append("list_contains(?, error_code)")
+        params.append(list(q.codes))
+    return newest_hours(cur, "agg_error_hourly", "errors", conds, params, window, need)
 
 
 def advice_of(rows: list[ErrorRow]) -> dict[int | None, Advice]:

@@ -1,11 +1,9 @@
 """The request rows behind a chart: paged, never the whole table.
 
-A page of rows newest first reads the hours it needs only: the request rollup (``agg_hourly``,
-one row per hour and dimensions) gives the total and the newest hour from which enough rows
-remain, so the sort reads a few hours of rows however long the period (at 100M requests over
-90 days, a 30-day window holds 33M rows). Where the rollup cannot say (a user filter, a period
-not cut on whole UTC hours, a period reaching before the rows retention removed), the rows of
-the window are counted and sorted."""
+A page of rows newest first reads the hours it needs only (``lib.analytics.newest`` over the
+request rollup ``agg_hourly``). Where the rollup cannot say (a user filter, a period not cut on
+whole UTC hours, a period reaching before the rows retention removed), the rows of the window
+are counted and sorted."""
 
 from __future__ import annotations
 
@@ -15,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from lib.analytics.newest import newest_hours
 from lib.analytics.usage import counted_rows
 from lib.filters import DIMENSIONS, Filters
-from lib.ingest import retention
 from lib.store import Cursor, Store
 
 COLUMNS = ("ts", "provider", "model", "snapshot", "project", "api_key", "user_id", "status", "http_status", "error_code",
@@ -162,26 +160,12 @@ def _from_rollup(
     where: dict[str, str | None] | None,
     need: int,
 ) -> tuple[int, datetime] | None:
-    """(total request rows, the start of the newest hours that hold at least ``need`` of them,
-    else the window's start) from ``agg_hourly``; None when the rollup cannot say: a user
-    filter (it has no user), a window not on whole UTC hours, or one that starts before the
-    retention horizon (the rollup keeps the totals of the rows retention removed)."""
-    start, end = window
+    """(total request rows, the start of the newest hours that hold at least ``need`` of them)
+    from ``agg_hourly`` (``lib.analytics.newest``); None when it cannot say, and for a user
+    filter (it has no user)."""
     if "user_id" in {d for d, v in f.dims.items() if v} | set(where or {}):
-        return None
-    lo, hi = int(start.timestamp()), int(end.timestamp())
-    if lo % 3600 or hi % 3600 or start.timestamp() != lo or end.timestamp() != hi:
-        return None
-    cut = retention.horizon_of(cur)
-    if cut is not None and start < retention.day_start(cut):
         return None
     dim_where, dim_params = f.dims_sql()
     extra, extra_params = _where_sql(where)
-    cond = " AND ".join(["grain = 'request'", "hour >= ?", "hour < ?", *dim_where, *extra])
-    total, since = cur.execute(
-        f"""WITH h AS (SELECT hour, sum(requests) AS n FROM agg_hourly WHERE {cond} GROUP BY hour),
-            c AS (SELECT hour, sum(n) OVER (ORDER BY hour DESC) AS cum FROM h)
-            SELECT (SELECT coalesce(sum(n), 0) FROM h), (SELECT max(hour) FROM c WHERE cum >= ?)""",
-        [lo, hi, *dim_params, *extra_params, need],
-    ).fetchall()[0]
-    return int(total), start if since is None else datetime.fromtimestamp(int(since), start.tzinfo)
+    return newest_hours(cur, "agg_hourly", "requests", ["grain = 'request'", *dim_where, *extra],
+                        [*dim_params, *extra_params], window, need)  # fmt: skip
