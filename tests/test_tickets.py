@@ -22,6 +22,7 @@ from lib.ingest.ledger import data_version
 from lib.store import Store
 from lib.tickets import Draft, TicketError, Upload, context, files, service
 from lib.tickets.notify import TicketNotifier
+from lib.tickets.service import TicketQuery as Q
 from lib.tickets.text import safe_markdown
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -397,16 +398,16 @@ def test_admin_search(team: Store):
     a, b, c = _triaged(team)
     nums = lambda ts: [t.number for t in ts]  # noqa: E731
     assert nums(service.search(team, "admin")) == [c, b, a]
-    assert nums(service.search(team, "admin", "unlocked")) == [b]  # a comment's word
-    assert nums(service.search(team, "admin", "DOCS")) == [c]  # an internal note, any case
-    assert nums(service.search(team, "admin", "bill wrong")) == [a]  # every word
-    assert nums(service.search(team, "admin", "bill locked")) == []
-    assert nums(service.search(team, "admin", statuses=["resolved"])) == [b]
-    assert nums(service.search(team, "admin", categories=["billing", "question"])) == [c, a]
-    assert nums(service.search(team, "admin", assignee="ada")) == [b]
-    assert nums(service.search(team, "admin", assignee="")) == [c, a]
-    assert nums(service.search(team, "admin", reporter="vic")) == [b]
-    assert nums(service.search(team, "admin", "%")) == []  # no LIKE wildcard
+    assert nums(service.search(team, "admin", Q("unlocked"))) == [b]  # a comment's word
+    assert nums(service.search(team, "admin", Q("DOCS"))) == [c]  # an internal note, any case
+    assert nums(service.search(team, "admin", Q("bill wrong"))) == [a]  # every word
+    assert nums(service.search(team, "admin", Q("bill locked"))) == []
+    assert nums(service.search(team, "admin", Q(statuses=["resolved"]))) == [b]
+    assert nums(service.search(team, "admin", Q(categories=["billing", "question"]))) == [c, a]
+    assert nums(service.search(team, "admin", Q(assignee="ada"))) == [b]
+    assert nums(service.search(team, "admin", Q(assignee=""))) == [c, a]
+    assert nums(service.search(team, "admin", Q(reporter="vic"))) == [b]
+    assert nums(service.search(team, "admin", Q("%"))) == []  # no LIKE wildcard
 
 
 def test_time_to_first_response(team: Store):
@@ -445,7 +446,7 @@ def test_csv_export_by_hand(team: Store):
     assert (rc["first_response_s"], rc["comments"], rc["page"], rc["view_link"]) == (
         "", "1", "Costs", "/Costs?by=model")  # fmt: skip
     only = list(csv.DictReader(io.StringIO(
-        service.export_csv(team, "admin", "locked").decode("utf-8-sig"))))  # fmt: skip
+        service.export_csv(team, "admin", Q("locked")).decode("utf-8-sig"))))  # fmt: skip
     assert [r["number"] for r in only] == [str(b)]
 
 

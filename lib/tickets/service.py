@@ -20,6 +20,7 @@ refusals are ``TicketError`` (a code) or ``PermissionDeniedError``, and change n
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -422,49 +423,52 @@ def merge(
 
 
 # -- admins' views ----------------------------------------------------------------------------
-def _where(
-    words: str, statuses: Sequence[str], categories: Sequence[str], assignee: str | None,
-    reporter: str | None,
-) -> tuple[str, list[Any]]:  # fmt: skip
-    sql = " WHERE 1 = 1"
-    params: list[Any] = []
-    for word in (words or "").lower().split():
-        sql += """ AND strpos(lower(t.subject || ' ' || t.body || ' ' || coalesce((SELECT
-                   string_agg(c.body, ' ') FROM ticket_comments c
-                   WHERE c.ticket_id = t.ticket_id), '')), ?) > 0"""
-        params.append(word)
-    if statuses:
-        sql += " AND list_contains(?, t.status)"
-        params.append(list(statuses))
-    if categories:
-        sql += " AND list_contains(?, t.category)"
-        params.append(list(categories))
-    if assignee is not None:
-        sql += " AND t.assignee IS NOT DISTINCT FROM ?" if assignee else " AND t.assignee IS NULL"
-        if assignee:
-            params.append(assignee)
-    if reporter:
-        sql += " AND t.reporter = ?"
-        params.append(reporter)
-    return sql, params
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the admins' list and its CSV export keep: every word of ``words`` (any case) in
+    the subject, the description or a comment (internal notes included); a status and a
+    category among those given (none: any); ``assignee`` ("": unassigned; None: anyone);
+    ``reporter`` (None: anyone)."""
+
+    words: str = ""
+    statuses: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    assignee: str | None = None
+    reporter: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition over ``tickets t`` (from `` WHERE``) and its parameters."""
+        sql = " WHERE 1 = 1"
+        params: list[Any] = []
+        for word in (self.words or "").lower().split():
+            sql += """ AND strpos(lower(t.subject || ' ' || t.body || ' ' || coalesce((SELECT
+                       string_agg(c.body, ' ') FROM ticket_comments c
+                       WHERE c.ticket_id = t.ticket_id), '')), ?) > 0"""
+            params.append(word)
+        if self.statuses:
+            sql += " AND list_contains(?, t.status)"
+            params.append(list(self.statuses))
+        if self.categories:
+            sql += " AND list_contains(?, t.category)"
+            params.append(list(self.categories))
+        if self.assignee is not None:
+            sql += (
+                " AND t.assignee IS NOT DISTINCT FROM ?"
+                if self.assignee
+                else " AND t.assignee IS NULL"
+            )
+            if self.assignee:
+                params.append(self.assignee)
+        if self.reporter:
+            sql += " AND t.reporter = ?"
+            params.append(self.reporter)
+        return sql, params
 
 
-def search(
-    store: Store,
-    role: str | None,
-    words: str = "",
-    *,
-    statuses: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    assignee: str | None = None,
-    reporter: str | None = None,
-) -> list[Ticket]:
-    """Every ticket matching all of: each word of ``words`` (any case) in the subject, the
-    description or a comment (internal notes included); a status and a category among those
-    given (none: any); ``assignee`` ("" : unassigned; None: anyone); ``reporter``. Newest
-    first. Admins only."""
+def search(store: Store, role: str | None, q: TicketQuery = TicketQuery()) -> list[Ticket]:
+    """Every ticket ``q`` keeps, newest first. Admins only."""
     require(role, "manage_tickets")
-    where, params = _where(words, statuses, categories, assignee, reporter)
+    where, params = q.where()
     with store.read() as cur:
         rows = cur.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets t{where} ORDER BY t.ticket_id DESC",
@@ -480,22 +484,13 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_csv(
-    store: Store,
-    role: str | None,
-    words: str = "",
-    *,
-    statuses: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    assignee: str | None = None,
-    reporter: str | None = None,
-) -> bytes:
+def export_csv(store: Store, role: str | None, q: TicketQuery = TicketQuery()) -> bytes:
     """The tickets ``search`` finds, as UTF-8 CSV (with BOM) of ``EXPORT_COLUMNS`` (times in
     UTC, ISO 8601; ``first_response_s`` in seconds), queried with DuckDB; a text cell that a
     spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``…) starts with ``'``.
     Admins only."""
     require(role, "manage_tickets")
-    where, params = _where(words, statuses, categories, assignee, reporter)
+    where, params = q.where()
     iso = "'%Y-%m-%dT%H:%M:%SZ'"
     sql = f"""SELECT t.ticket_id AS number, t.subject, t.category, t.severity, t.status,
                 t.reporter, t.assignee,

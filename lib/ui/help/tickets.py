@@ -332,13 +332,12 @@ def _all(ctx: PageContext) -> None:
         _("Assignee"), assignee_opts, key=f"tk_assignee_{ctx.lang}",
         format_func=assignee_words.__getitem__,
     )  # fmt: skip
-    filters = dict(statuses=statuses, categories=categories, assignee=assignee,
-                   reporter=reporter.strip() or None)  # fmt: skip
-    found = service.search(ctx.store, ctx.user.role, words, **filters)  # type: ignore[arg-type]
+    q = service.TicketQuery(words, statuses, categories, assignee, reporter.strip() or None)
+    found = service.search(ctx.store, ctx.user.role, q)
     st.caption(n_("{n} ticket", "{n} tickets", len(found), n=integer(len(found))))
     st.download_button(
         _("Export as CSV"),
-        checked_download(ctx, lambda role: service.export_csv(ctx.store, role, words, **filters)),  # type: ignore[arg-type]
+        checked_download(ctx, lambda role: service.export_csv(ctx.store, role, q)),
         "tickets.csv", "text/csv", key="tk_csv", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
