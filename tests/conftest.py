@@ -166,11 +166,18 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
+def submit(at, values: dict[str, str], button: str):
+    """Type ``values`` ({label: text}) into the text inputs of those labels, click the button
+    labelled ``button`` and run; returns the AppTest after the rerun."""
+    fields = {t.label: t for t in at.text_input}
+    for label, value in values.items():
+        fields[label].input(value)
+    next(b for b in at.button if b.label == button).click()
+    return at.run()
+
+
 def login(at, username: str, password: str | None = None):
     """Fill and submit the login form; returns the AppTest after the rerun."""
     at.run()
-    fields = {t.label: t for t in at.text_input}
-    fields["Username"].input(username)
-    fields["Password"].input(password if password is not None else PASSWORDS[username])
-    next(b for b in at.button if b.label == "Log in").click()
-    return at.run()
+    password = password if password is not None else PASSWORDS[username]
+    return submit(at, {"Username": username, "Password": password}, "Log in")

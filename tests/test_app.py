@@ -8,7 +8,7 @@ import sys
 from lib.auth import sessions
 from lib.ingest import import_file
 from lib.store import Store
-from tests.conftest import ROOT, app_test, fixture, login
+from tests.conftest import ROOT, app_test, fixture, login, submit
 
 
 def test_logged_out_sees_the_login_form_and_no_data(app_env):
@@ -94,13 +94,16 @@ def test_first_admin_needs_the_setup_token(app_env, tmp_path, monkeypatch):
     at = app_test()
     at.run()
     assert at.title[0].value == "Set up Tokenboard"
-    fields = {t.label: t for t in at.text_input}
-    fields["Setup token"].input("not-the-token")
-    fields["Username"].input("boss")
-    fields["Password"].input("a long password")
-    fields["Repeat password"].input("a long password")
-    next(b for b in at.button if b.label == "Create admin").click()
-    at.run()
+    submit(
+        at,
+        {
+            "Setup token": "not-the-token",
+            "Username": "boss",
+            "Password": "a long password",
+            "Repeat password": "a long password",
+        },
+        "Create admin",
+    )
     assert "not valid" in at.error[0].value
     assert not (tmp_path / "none.yaml").exists()
 

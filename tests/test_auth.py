@@ -302,7 +302,7 @@ def test_cookie_key_refusals_carry_a_code(monkeypatch):
 
 
 def test_the_setup_form_says_its_refusals_in_french(app_env, tmp_path, monkeypatch):
-    from tests.conftest import app_test
+    from tests.conftest import app_test, submit
 
     monkeypatch.setenv("TOKENBOARD_USERS", str(tmp_path / "none.yaml"))
     at = app_test()
@@ -312,13 +312,16 @@ def test_the_setup_form_says_its_refusals_in_french(app_env, tmp_path, monkeypat
         ("guess", "boss", "Ce jeton d'installation n'est pas valable. Copiez-le depuis le journal"),
         ("guess", "B O S S", "Un nom d'utilisateur compte de 2 à 32 caractères"),
     ):  # fmt: skip
-        fields = {t.label: t for t in at.text_input}
-        fields["Jeton d'installation"].input(token)
-        fields["Nom d'utilisateur"].input(username)
-        fields["Mot de passe"].input("a long password")
-        fields["Confirmer le mot de passe"].input("a long password")
-        next(b for b in at.button if b.label == "Créer l'administrateur").click()
-        at.run()
+        submit(
+            at,
+            {
+                "Jeton d'installation": token,
+                "Nom d'utilisateur": username,
+                "Mot de passe": "a long password",
+                "Confirmer le mot de passe": "a long password",
+            },
+            "Créer l'administrateur",
+        )
         assert at.error[0].value.startswith(error)
 
 

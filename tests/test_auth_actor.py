@@ -13,7 +13,7 @@ from lib.auth.actor import current_role
 from lib.auth.admin import Actor
 from lib.auth.users import UserStore
 from lib.store import Store
-from tests.conftest import write_users
+from tests.conftest import submit, write_users
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 ADA = Actor("ada", "admin", "10.0.0.7")
@@ -102,11 +102,7 @@ def test_the_tab_session_token_gives_the_signed_in_role_until_logout(app_env):
 
     at = AppTest.from_function(page, default_timeout=60)
     at.run()
-    fields = {t.label: t for t in at.text_input}
-    fields["Username"].input("ana")
-    fields["Password"].input(PASSWORDS["ana"])
-    next(b for b in at.button if b.label == "Log in").click()
-    at.run()
+    submit(at, {"Username": "ana", "Password": PASSWORDS["ana"]}, "Log in")
     assert not at.exception, at.exception
     assert [m.value for m in at.markdown if m.value.startswith("role=")] == ["role=analyst"]
     next(b for b in at.button if b.label == "Log out").click()

@@ -21,7 +21,7 @@ from lib.i18n.catalog import (
     translate_plural,
 )
 from lib.i18n.extract import all_messages, raw_text, scan
-from tests.conftest import ROOT, app_test, login, shown
+from tests.conftest import ROOT, app_test, login, shown, submit
 
 # Files whose every shown word goes through the catalog (add a page here once translated).
 TRANSLATED = ["lib/ui/auth_gate.py", "lib/ui/frame.py", "lib/ui/nav.py", "lib/ui/i18n.py",
@@ -257,19 +257,22 @@ def test_the_setup_form_in_french_and_create_admin_signs_in(app_env, tmp_path, m
     at.run()
     assert at.title[0].value == "Installer Tokenboard"
     assert not _english_left(at), _english_left(at)
-    fields = {t.label: t for t in at.text_input}
-    fields["Jeton d'installation"].input(setup_token().value or "")
-    fields["Nom d'utilisateur"].input("boss")
-    fields["Mot de passe"].input("court")
-    fields["Confirmer le mot de passe"].input("court")
-    next(b for b in at.button if b.label == "Créer l'administrateur").click()
-    at.run()
+    submit(
+        at,
+        {
+            "Jeton d'installation": setup_token().value or "",
+            "Nom d'utilisateur": "boss",
+            "Mot de passe": "court",
+            "Confirmer le mot de passe": "court",
+        },
+        "Créer l'administrateur",
+    )
     assert at.error[0].value == "Un mot de passe doit compter au moins 10 caractères."
-    fields = {t.label: t for t in at.text_input}
-    fields["Mot de passe"].input("a long password")
-    fields["Confirmer le mot de passe"].input("a long password")
-    next(b for b in at.button if b.label == "Créer l'administrateur").click()
-    at.run()
+    submit(
+        at,
+        {"Mot de passe": "a long password", "Confirmer le mot de passe": "a long password"},
+        "Créer l'administrateur",
+    )
     assert not at.exception
     # signed in at once: the Overview with the account's sidebar, and a word saying so
     assert any(b.label == "Se déconnecter" for b in at.button)
@@ -288,11 +291,9 @@ def test_the_playground_in_french(app_env, monkeypatch):
         at = app_test("pages/6_Playground.py")
         at.query_params["lang"] = "fr"
         at.run()
-        fields = {t.label: t for t in at.text_input}
-        fields["Nom d'utilisateur"].input("ana")
-        fields["Mot de passe"].input("analyst-password-1")
-        next(b for b in at.button if b.label == "Se connecter").click()
-        at.run()
+        submit(
+            at, {"Nom d'utilisateur": "ana", "Mot de passe": "analyst-password-1"}, "Se connecter"
+        )
         assert not at.exception
         assert at.title[0].value == "Bac à sable"
         assert [t.label for t in at.tabs] == ["Discussion", "Comparer", "Préréglages", "Historique"]

@@ -19,7 +19,7 @@ from lib.auth.admin import Actor
 from lib.auth.users import UserError, UserStore
 from lib.store import Store
 from lib.store.audit import entries
-from tests.conftest import PASSWORDS, app_test, write_users
+from tests.conftest import PASSWORDS, app_test, submit, write_users
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 ADA = Actor("ada", "admin", "10.0.0.7")
@@ -121,11 +121,7 @@ def test_the_sign_in_form_refuses_the_old_password_after_a_reset_link(app_env):
         link = admin.reset_password(u, ADA, "vic", datetime.now(UTC))
     at = app_test()
     at.run()
-    fields = {t.label: t for t in at.text_input}
-    fields["Username"].input("vic")
-    fields["Password"].input(PASSWORDS["vic"])
-    next(b for b in at.button if b.label == "Log in").click()
-    at.run()
+    submit(at, {"Username": "vic", "Password": PASSWORDS["vic"]}, "Log in")
     assert not at.exception
     assert at.error[0].value == "Username or password is incorrect."
     assert [t.value for t in at.title] != ["Choose a new password"]
@@ -140,20 +136,16 @@ def test_a_reset_while_choosing_a_temporary_password_sends_back_to_sign_in(app_e
         admin.reset_password(u, ADA, "vic", datetime.now(UTC), temporary="temporary pw 1")
     at = app_test()
     at.run()
-    fields = {t.label: t for t in at.text_input}
-    fields["Username"].input("vic")
-    fields["Password"].input("temporary pw 1")
-    next(b for b in at.button if b.label == "Log in").click()
-    at.run()
+    submit(at, {"Username": "vic", "Password": "temporary pw 1"}, "Log in")
     assert at.title[0].value == "Choose a new password"
     with Store(app_env) as s:  # an admin makes a new temporary password meanwhile
         u = UserStore(secrets_={}, store=s)
         admin.reset_password(u, ADA, "vic", datetime.now(UTC), temporary="temporary pw 2")
-    fields = {t.label: t for t in at.text_input}
-    fields["New password"].input("vic chosen pw 1")
-    fields["Repeat password"].input("vic chosen pw 1")
-    next(b for b in at.button if b.label == "Save and sign in").click()
-    at.run()
+    submit(
+        at,
+        {"New password": "vic chosen pw 1", "Repeat password": "vic chosen pw 1"},
+        "Save and sign in",
+    )
     assert not at.exception
     assert at.info[0].value.startswith("Your account was changed")
     assert any(b.label == "Log in" for b in at.button)

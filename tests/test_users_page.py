@@ -11,7 +11,7 @@ from lib.auth.throttle import PER_ACCOUNT
 from lib.auth.users import UserStore
 from lib.store import Store
 from lib.store.audit import entries
-from tests.conftest import PASSWORDS, app_test, shown
+from tests.conftest import PASSWORDS, app_test, shown, submit
 
 SETTINGS = "pages/8_Settings.py"
 
@@ -133,19 +133,25 @@ def test_the_users_tab_in_french(app_env):
 def test_my_account_changes_password_name_and_language(app_env):
     at = open_tab("vic", "account")
     assert not at.exception and not at.error
-    fields = {t.label: t for t in at.text_input}
-    fields["Current password"].input("not my password")
-    fields["New password"].input("vic new pass 1")
-    fields["Repeat password"].input("vic new pass 1")
-    next(b for b in at.button if b.label == "Change password").click()
-    at.run()
+    submit(
+        at,
+        {
+            "Current password": "not my password",
+            "New password": "vic new pass 1",
+            "Repeat password": "vic new pass 1",
+        },
+        "Change password",
+    )
     assert at.error[0].value == "The current password is not right."
-    fields = {t.label: t for t in at.text_input}
-    fields["Current password"].input(PASSWORDS["vic"])
-    fields["New password"].input("vic new pass 1")
-    fields["Repeat password"].input("vic new pass 1")
-    next(b for b in at.button if b.label == "Change password").click()
-    at.run()
+    submit(
+        at,
+        {
+            "Current password": PASSWORDS["vic"],
+            "New password": "vic new pass 1",
+            "Repeat password": "vic new pass 1",
+        },
+        "Change password",
+    )
     assert not at.exception
     assert "Password changed" in at.success[0].value
     at.run()  # still signed in here: a new session for this tab
@@ -181,17 +187,17 @@ def test_must_change_and_disabled_sign_ins(app_env):
         admin.set_active(users, admin.Actor(admin.CLI_ACTOR, "admin"), "ana", False, now)
     at = sign_in(app_test(), "vic", "temporary pw 1")
     assert at.title[0].value == "Choose a new password"
-    fields = {t.label: t for t in at.text_input}
-    fields["New password"].input("temporary pw 1")
-    fields["Repeat password"].input("temporary pw 1")
-    next(b for b in at.button if b.label == "Save and sign in").click()
-    at.run()
+    submit(
+        at,
+        {"New password": "temporary pw 1", "Repeat password": "temporary pw 1"},
+        "Save and sign in",
+    )
     assert at.error[0].value == "Choose a password other than the current one."
-    fields = {t.label: t for t in at.text_input}
-    fields["New password"].input("vic chosen pw 1")
-    fields["Repeat password"].input("vic chosen pw 1")
-    next(b for b in at.button if b.label == "Save and sign in").click()
-    at.run()
+    submit(
+        at,
+        {"New password": "vic chosen pw 1", "Repeat password": "vic chosen pw 1"},
+        "Save and sign in",
+    )
     assert not at.exception and any(b.label == "Log out" for b in at.button)
     # a disabled account: told so only with the right password
     wrong = sign_in(app_test(), "ana", "wrong password!")
@@ -210,12 +216,11 @@ def test_an_invitation_link_signs_the_new_user_in_and_leaves_the_url(app_env):
     at.run()
     assert "invite" not in at.query_params
     assert at.title[0].value == "Join Tokenboard"
-    fields = {t.label: t for t in at.text_input}
-    fields["Full name"].input("Bob")
-    fields["Password"].input("bob password 1")
-    fields["Repeat password"].input("bob password 1")
-    next(b for b in at.button if b.label == "Create my account").click()
-    at.run()
+    submit(
+        at,
+        {"Full name": "Bob", "Password": "bob password 1", "Repeat password": "bob password 1"},
+        "Create my account",
+    )
     assert not at.exception and any(b.label == "Log out" for b in at.button)
     # the same link again, a made-up one: one message
     for token in (link.token, "made-up-token"):
@@ -249,17 +254,17 @@ def test_a_reset_link_sets_a_new_password_and_signs_in(app_env):
     at.run()
     assert "reset" not in at.query_params
     assert at.title[0].value == "Choisissez un nouveau mot de passe"
-    fields = {t.label: t for t in at.text_input}
-    fields["Mot de passe"].input("vic reset pw 1")
-    fields["Confirmer le mot de passe"].input("vic other pw 1")
-    next(b for b in at.button if b.label == "Enregistrer et se connecter").click()
-    at.run()
+    submit(
+        at,
+        {"Mot de passe": "vic reset pw 1", "Confirmer le mot de passe": "vic other pw 1"},
+        "Enregistrer et se connecter",
+    )
     assert at.error[0].value == "Les deux mots de passe sont différents."
-    fields = {t.label: t for t in at.text_input}
-    fields["Mot de passe"].input("vic reset pw 1")
-    fields["Confirmer le mot de passe"].input("vic reset pw 1")
-    next(b for b in at.button if b.label == "Enregistrer et se connecter").click()
-    at.run()
+    submit(
+        at,
+        {"Mot de passe": "vic reset pw 1", "Confirmer le mot de passe": "vic reset pw 1"},
+        "Enregistrer et se connecter",
+    )
     assert not at.exception and any(b.label == "Se déconnecter" for b in at.button)
     with Store(app_env) as s:
         assert UserStore(secrets_={}, store=s).verify("vic", "vic reset pw 1") == "vic"
