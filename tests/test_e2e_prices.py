@@ -13,29 +13,10 @@ from lib.ingest import import_file
 from lib.store import Store
 from tests.app_server import chromium, serve_app, shot, wait_idle
 from tests.conftest import PASSWORDS
+from tests.e2e_steps import WORDS, edit_price, estimate
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1400, "height": 1200}
-DAY = "period=custom&from=2026-05-04&to=2026-05-04"
-WORDS = {
-    "en": {"user": "Username", "password": "Password", "login": "Log in", "estimated": "Estimated (USD)",
-           "search": "Model contains", "change": "Change or delete a price", "input": "Input",
-           "output": "Output", "save": "Save the price", "saved": "saved.",
-           "before": "$0.75", "after": "$3.00"},
-    "fr": {"user": "Nom d'utilisateur", "password": "Mot de passe", "login": "Se connecter",
-           "estimated": "Estimé (USD)", "search": "Modèle contient", "change": "Modifier ou supprimer un prix",
-           "input": "Entrée", "output": "Sortie", "save": "Enregistrer le prix", "saved": "enregistré.",
-           "before": "0,75\u00a0$US", "after": "3,00\u00a0$US"},
-}  # fmt: skip
-
-
-def estimate(page, base: str, lang: str) -> str:
-    """The Costs page's estimated spend of May 4, once drawn."""
-    page.goto(f"{base}/Costs?{DAY}&lang={lang}")
-    card = page.locator("[data-testid='stMetric']", has_text=WORDS[lang]["estimated"]).first
-    card.wait_for(timeout=60000)
-    wait_idle(page)
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -57,38 +38,17 @@ def test_admin_edits_a_price_and_the_costs_estimate_changes(tmp_path, lang):
     ):
         page = browser.new_context(viewport=VIEWPORT).new_page()
         page.goto(f"{base}/?lang={lang}")
-        user = page.locator(f'input[aria-label="{w["user"]}"]')
+        user = page.locator(f'input[aria-label="{w["username"]}"]')
         user.wait_for(timeout=60000)
         user.fill("ada")
         page.locator(f'input[aria-label="{w["password"]}"]').fill(PASSWORDS["ada"])
-        page.get_by_role("button", name=w["login"]).click()
+        page.get_by_role("button", name=w["log_in"]).click()
         page.wait_for_selector("[data-testid='stMetric'], [data-testid='stAlert']", timeout=60000)
         wait_idle(page)
         assert estimate(page, base, lang) == w["before"]  # 1M × $0.15 + 1M × $0.60
         shot(page, f"prices_{lang}_costs_before")
 
-        page.goto(f"{base}/Settings?tab=prices&lang={lang}")
-        main = page.locator("[data-testid='stMain']")
-        search = main.get_by_label(w["search"])
-        search.wait_for(timeout=60000)
-        wait_idle(page)
-        search.fill("gpt-4o-mini")
-        search.press("Enter")
-        wait_idle(page)
-        box = main.locator("[data-testid='stExpander']", has_text=w["change"])
-        box.get_by_text(w["change"]).click()
-        price = box.get_by_label(w["input"], exact=True)
-        price.wait_for(timeout=60000)
-        price.fill("1")
-        price.press("Tab")
-        out = box.get_by_label(w["output"], exact=True)
-        out.fill("2")
-        out.press("Tab")
-        wait_idle(page)
-        shot(page, f"prices_{lang}_edit")
-        box.get_by_role("button", name=w["save"]).click()
-        page.get_by_text(w["saved"]).first.wait_for(timeout=60000)
-        wait_idle(page)
+        edit_price(page, base, lang, shot_as=f"prices_{lang}_edit")
         shot(page, f"prices_{lang}_saved")
 
         assert estimate(page, base, lang) == w["after"]  # 1M × $1 + 1M × $2

@@ -20,101 +20,35 @@ from lib.ingest import import_file
 from lib.store import Store
 from lib.store.audit import entries
 from tests.app_server import chromium, serve_app, session_cookie, shot, wait_idle
-from tests.conftest import PASSWORDS
+from tests.e2e_steps import (
+    DAY,
+    accept,
+    admin_signs_in,
+    edit_price,
+    estimate,
+    invite,
+    reply_and_resolve,
+)
+from tests.e2e_steps import WORDS as STEP_WORDS
 from tests.test_tickets import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1400, "height": 1100}
-DAY = "period=custom&from=2026-05-04&to=2026-05-04"
-WORDS = {
-    "en": {"username": "Username", "password": "Password", "log_in": "Log in",
-           "invite": "Invite a user", "make": "Make invitation link", "join": "Join Tokenboard",
-           "name": "Full name", "repeat": "Repeat password", "create": "Create my account",
-           "log_out": "Log out", "report": "Report a problem", "from": "Filed from the page Usage",
-           "subject": "Subject", "description": "Description", "file": "File the ticket",
-           "filed": r"Ticket #(\d+) filed", "reply": "Reply", "send": "Send", "sent": "Reply sent.",
-           "status": "Status", "resolved": "Resolved", "change": "Change the status",
-           "changed": "Status changed.", "estimated": "Estimated (USD)",
-           "search": "Model contains", "edit": "Change or delete a price", "input": "Input",
-           "output": "Output", "save": "Save the price", "saved": "saved.",
-           "before": "$0.75", "after": "$3.00"},
-    "fr": {"username": "Nom d'utilisateur", "password": "Mot de passe", "log_in": "Se connecter",
-           "invite": "Inviter un utilisateur", "make": "Créer le lien d'invitation",
-           "join": "Rejoindre Tokenboard", "name": "Nom complet",
-           "repeat": "Confirmer le mot de passe", "create": "Créer mon compte",
-           "log_out": "Se déconnecter", "report": "Signaler un problème",
-           "from": "Ouvert depuis la page Utilisation", "subject": "Objet",
-           "description": "Description", "file": "Envoyer le ticket",
-           "filed": r"Ticket n° (\d+) ouvert", "reply": "Réponse", "send": "Envoyer",
-           "sent": "Réponse envoyée.", "status": "État", "resolved": "Résolu",
-           "change": "Changer l'état", "changed": "État changé.", "estimated": "Estimé (USD)",
-           "search": "Modèle contient", "edit": "Modifier ou supprimer un prix", "input": "Entrée",
-           "output": "Sortie", "save": "Enregistrer le prix", "saved": "enregistré.",
-           "before": "0,75\u00a0$US", "after": "3,00\u00a0$US"},
+OWN = {
+    "en": {"report": "Report a problem", "from": "Filed from the page Usage", "subject": "Subject",
+           "description": "Description", "file": "File the ticket",
+           "filed": r"Ticket #(\d+) filed"},
+    "fr": {"report": "Signaler un problème", "from": "Ouvert depuis la page Utilisation",
+           "subject": "Objet", "description": "Description", "file": "Envoyer le ticket",
+           "filed": r"Ticket n° (\d+) ouvert"},
 }  # fmt: skip
+WORDS = {lang: {**STEP_WORDS[lang], **OWN[lang]} for lang in OWN}
 
 
 @pytest.fixture(scope="module")
 def browser():
     with chromium() as b:
         yield b
-
-
-def _click_one(page, locator) -> None:
-    """Click ``locator`` once the rerun has left a single such element (Streamlit keeps the
-    previous run's elements until the new run replaces them)."""
-    for _ in range(200):
-        if locator.count() == 1:
-            break
-        page.wait_for_timeout(100)
-    locator.click()
-
-
-def _admin_signs_in(page, base: str, lang: str) -> None:
-    w = WORDS[lang]
-    page.goto(f"{base}/Settings?tab=users&lang={lang}")
-    page.wait_for_selector(f'input[aria-label="{w["username"]}"]', timeout=60000)
-    page.fill(f'input[aria-label="{w["username"]}"]', "ada")
-    page.fill(f'input[aria-label="{w["password"]}"]', PASSWORDS["ada"])
-    page.get_by_role("button", name=w["log_in"]).click()
-    page.get_by_text(w["invite"]).wait_for(timeout=60000)
-    # the browser reports the stored cookie with one more run: a form filled before that run
-    # ends could be drawn again empty
-    assert session_cookie(page.context) is not None
-    wait_idle(page)
-
-
-def _invite(page, base: str, lang: str, username: str) -> str:
-    """The invitation link the Users tab shows once."""
-    w = WORDS[lang]
-    main = page.locator("[data-testid='stMain']")
-    main.get_by_text(w["invite"]).click()
-    form = main.locator("[data-testid='stForm']").filter(
-        has=page.get_by_role("button", name=w["make"])
-    )
-    form.get_by_role("textbox", name=w["username"]).fill(username)
-    form.get_by_role("button", name=w["make"]).click()
-    code = main.locator("[data-testid='stCode']").first
-    code.wait_for(timeout=60000)
-    wait_idle(page)
-    link = code.inner_text().strip()
-    assert link.startswith(base + "/?invite="), link
-    return link
-
-
-def _accept(page, link: str, lang: str, username: str, password: str) -> None:
-    w = WORDS[lang]
-    page.goto(f"{link}&lang={lang}")
-    page.get_by_text(w["join"]).wait_for(timeout=60000)
-    page.wait_for_function("() => !location.search.includes('invite=')", timeout=30000)
-    wait_idle(page)
-    page.get_by_role("textbox", name=w["name"]).fill(f"{username.capitalize()} Example")
-    page.get_by_role("textbox", name=w["password"], exact=True).fill(password)
-    page.get_by_role("textbox", name=w["repeat"]).fill(password)
-    page.get_by_role("button", name=w["create"]).click()
-    page.get_by_role("button", name=w["log_out"], exact=True).wait_for(timeout=60000)
-    assert session_cookie(page.context) is not None
-    wait_idle(page)
 
 
 def _file_ticket(page, base: str, lang: str, subject: str, attachment) -> int:
@@ -140,62 +74,6 @@ def _file_ticket(page, base: str, lang: str, subject: str, attachment) -> int:
     page.wait_for_selector(f"text=/{w['filed']}/", timeout=60000)
     wait_idle(page)
     return int(re.search(r"[?&]ticket=(\d+)", page.url).group(1))  # type: ignore[union-attr]
-
-
-def _reply_and_resolve(page, base: str, lang: str, number: int, subject: str) -> None:
-    w = WORDS[lang]
-    page.goto(f"{base}/Help?tab=tickets&lang={lang}&ticket={number}")
-    page.wait_for_selector(f"text={subject}", timeout=60000)
-    wait_idle(page)
-    main = page.locator("[data-testid='stMain']")
-    main.get_by_label(w["reply"], exact=True).fill("Fixed: a **demo** import was counted twice.")
-    _click_one(page, main.get_by_role("button", name=w["send"], exact=True))
-    page.wait_for_selector(f"text={w['sent']}", timeout=60000)
-    wait_idle(page)
-    status = main.get_by_role("combobox", name=re.compile("^" + w["status"]))
-    status.click()
-    status.press_sequentially(w["resolved"])
-    page.get_by_role("option", name=w["resolved"], exact=True).click()
-    wait_idle(page)
-    _click_one(page, main.get_by_role("button", name=w["change"]))
-    page.wait_for_selector(f"text={w['changed']}", timeout=60000)
-    wait_idle(page)
-
-
-def _estimate(page, base: str, lang: str) -> str:
-    """The Costs page's estimated spend of May 4, once drawn."""
-    page.goto(f"{base}/Costs?{DAY}&lang={lang}")
-    card = page.locator("[data-testid='stMetric']", has_text=WORDS[lang]["estimated"]).first
-    card.wait_for(timeout=60000)
-    wait_idle(page)
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
-
-
-def _edit_price(page, base: str, lang: str) -> None:
-    """gpt-4o-mini at $1 input and $2 output per 1M tokens, from the Prices tab."""
-    w = WORDS[lang]
-    page.goto(f"{base}/Settings?tab=prices&lang={lang}")
-    main = page.locator("[data-testid='stMain']")
-    search = main.get_by_label(w["search"])
-    search.wait_for(timeout=60000)
-    wait_idle(page)
-    search.fill("gpt-4o-mini")
-    search.press("Enter")
-    wait_idle(page)
-    box = main.locator("[data-testid='stExpander']", has_text=w["edit"])
-    box.get_by_text(w["edit"]).click()
-    for label, value in ((w["input"], "1"), (w["output"], "2")):
-        field = box.get_by_label(label, exact=True)
-        for _ in range(300):  # the run before the search may still show another model's form
-            if field.count() == 1 and field.input_value() == ("0.15" if value == "1" else "0.6"):
-                break
-            page.wait_for_timeout(100)
-        field.fill(value)
-        field.press("Tab")
-    wait_idle(page)
-    box.get_by_role("button", name=w["save"]).click()
-    page.get_by_text(w["saved"]).first.wait_for(timeout=60000)
-    wait_idle(page)
 
 
 def _login_form_shown(page, lang: str) -> bool:
@@ -225,15 +103,15 @@ def test_invite_ticket_reply_price_and_logout(tmp_path, browser, lang):
         try:
             admin, user = admin_ctx.new_page(), user_ctx.new_page()
             # 1. the admin invites; the newcomer accepts in another browser and is signed in
-            _admin_signs_in(admin, base, lang)
-            link = _invite(admin, base, lang, newcomer)
-            _accept(user, link, lang, newcomer, password)
+            admin_signs_in(admin, base, lang)
+            link = invite(admin, base, lang, newcomer)
+            accept(user, link, lang, newcomer, password)
             shot(user, f"story_{lang}_1_signed_in")
             # 2. the newcomer reports a problem from the Usage view, a screenshot attached
             number = _file_ticket(user, base, lang, subject, attachment)
             shot(user, f"story_{lang}_2_filed")
             # 3. the admin replies and resolves it; the newcomer sees both
-            _reply_and_resolve(admin, base, lang, number, subject)
+            reply_and_resolve(admin, base, lang, number, subject)
             user.goto(f"{base}/Help?tab=tickets&lang={lang}&ticket={number}")
             user.wait_for_selector("text=a demo import was counted twice", timeout=60000)
             wait_idle(user)
@@ -241,9 +119,9 @@ def test_invite_ticket_reply_price_and_logout(tmp_path, browser, lang):
             assert w["resolved"] in text and "Fixed: a demo import was counted twice." in text
             shot(user, f"story_{lang}_3_reply_seen")
             # 4. the admin edits a price: the Costs page's estimate follows
-            assert _estimate(admin, base, lang) == w["before"]  # 1M × $0.15 + 1M × $0.60
-            _edit_price(admin, base, lang)
-            assert _estimate(admin, base, lang) == w["after"]  # 1M × $1 + 1M × $2
+            assert estimate(admin, base, lang) == w["before"]  # 1M × $0.15 + 1M × $0.60
+            edit_price(admin, base, lang)
+            assert estimate(admin, base, lang) == w["after"]  # 1M × $1 + 1M × $2
             shot(admin, f"story_{lang}_4_estimate_after")
             # 5. the newcomer logs out; a copy of the old cookie opens nothing
             cookie = session_cookie(user_ctx)

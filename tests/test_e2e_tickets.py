@@ -13,6 +13,7 @@ import pytest
 from lib.store import Store
 from tests.app_server import chromium, serve_app, shot, sign_in, wait_idle
 from tests.conftest import PASSWORDS
+from tests.e2e_steps import click_one, reply_and_resolve
 from tests.test_tickets import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,16 +29,6 @@ WORDS = {
            "change": "Changer l'état", "changed": "État changé.",
            "from": "Ouvert depuis la page Utilisation"},
 }  # fmt: skip
-
-
-def click_one(page, locator) -> None:
-    """Click ``locator`` once the run that redraws it has left one such element (Streamlit
-    keeps the previous run's elements until the new run replaces them)."""
-    for _ in range(200):
-        if locator.count() == 1:
-            break
-        page.wait_for_timeout(100)
-    locator.click()
 
 
 @pytest.fixture(scope="module")
@@ -97,26 +88,15 @@ def test_file_reply_resolve(server, browser, lang, tmp_path):
     wait_idle(admin)
     amain = admin.locator("[data-testid='stMain']")
     assert amain.get_by_role("button", name=re.compile(re.escape(shot_png.name))).count() == 1
-    amain.get_by_label(w["reply"], exact=True).fill("Fixed: the **demo** import was counted twice.")
-    click_one(admin, amain.get_by_role("button", name=w["send"], exact=True))
-    admin.wait_for_selector(f"text={w['sent']}", timeout=60000)
-    wait_idle(admin)
-    status_box = amain.get_by_role("combobox", name=re.compile("^" + w["status"]))
-    status_box.click()
-    status_box.press_sequentially(w["resolved"])
-    admin.get_by_role("option", name=w["resolved"], exact=True).click()
-    wait_idle(admin)
-    click_one(admin, amain.get_by_role("button", name=w["change"]))
-    admin.wait_for_selector(f"text={w['changed']}", timeout=60000)
-    wait_idle(admin)
+    reply_and_resolve(admin, base, lang, number, subject)
     shot(admin, f"tickets_admin_resolved_{lang}")
 
     # the user sees the reply and the status, and gets the attachment back
     user.goto(f"{base}/Help?tab=tickets&lang={lang}&ticket={number}")
-    user.wait_for_selector("text=the demo import was counted twice", timeout=60000)
+    user.wait_for_selector("text=a demo import was counted twice", timeout=60000)
     wait_idle(user)
     text = main.inner_text()
-    assert w["resolved"] in text and "Fixed: the demo import was counted twice." in text
+    assert w["resolved"] in text and "Fixed: a demo import was counted twice." in text
     with user.expect_download() as got:
         click_one(user, main.get_by_role("button", name=re.compile(re.escape(shot_png.name))))
     with open(got.value.path(), "rb") as f:

@@ -11,52 +11,26 @@ import pytest
 from lib.store import Store
 from lib.store.audit import entries
 from tests.app_server import chromium, serve_app, shot, wait_idle
-from tests.conftest import PASSWORDS
+from tests.e2e_steps import WORDS as STEP_WORDS
+from tests.e2e_steps import accept, admin_signs_in, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1400, "height": 1100}
-WORDS = {
-    "en": {"username": "Username", "password": "Password", "log_in": "Log in",
-           "invite": "Invite a user", "make": "Make invitation link", "join": "Join Tokenboard",
-           "name": "Full name", "repeat": "Repeat password", "create": "Create my account",
-           "log_out": "Log out", "end_all": "End every session", "ended": "Sessions ended: 1."},
-    "fr": {"username": "Nom d'utilisateur", "password": "Mot de passe", "log_in": "Se connecter",
-           "invite": "Inviter un utilisateur", "make": "Créer le lien d'invitation",
-           "join": "Rejoindre Tokenboard", "name": "Nom complet",
-           "repeat": "Confirmer le mot de passe", "create": "Créer mon compte",
-           "log_out": "Se déconnecter", "end_all": "Terminer toutes les sessions",
-           "ended": "Sessions terminées\u00a0: 1."},
-}  # fmt: skip
-
-
-def _sign_in(page, base: str, lang: str, username: str, password: str) -> None:
-    w = WORDS[lang]
-    page.goto(f"{base}/Settings?tab=users&lang={lang}")
-    page.wait_for_selector(f'input[aria-label="{w["username"]}"]', timeout=60000)
-    page.fill(f'input[aria-label="{w["username"]}"]', username)
-    page.fill(f'input[aria-label="{w["password"]}"]', password)
-    page.get_by_role("button", name=w["log_in"]).click()
-    page.get_by_text(w["invite"]).wait_for(timeout=60000)
-    wait_idle(page)
+OWN = {
+    "en": {"end_all": "End every session", "ended": "Sessions ended: 1."},
+    "fr": {"end_all": "Terminer toutes les sessions", "ended": "Sessions terminées\u00a0: 1."},
+}
+WORDS = {lang: {**STEP_WORDS[lang], **OWN[lang]} for lang in OWN}
 
 
 def _one_pass(browser, base: str, lang: str, invited: str) -> None:
     w = WORDS[lang]
     admin_ctx = browser.new_context(viewport=VIEWPORT)
     page = admin_ctx.new_page()
-    _sign_in(page, base, lang, "ada", PASSWORDS["ada"])
+    admin_signs_in(page, base, lang)
     main = page.locator("[data-testid='stMain']")
-    main.get_by_text(w["invite"]).click()
-    form = main.locator("[data-testid='stForm']").filter(
-        has=page.get_by_role("button", name=w["make"])
-    )
-    form.get_by_role("textbox", name=w["username"]).fill(invited)
-    form.get_by_role("button", name=w["make"]).click()
+    link = invite(page, base, lang, invited)
     code = main.locator("[data-testid='stCode']").first
-    code.wait_for(timeout=60000)
-    wait_idle(page)
-    link = code.inner_text().strip()
-    assert link.startswith(base + "/?invite="), link
     token = link.split("=", 1)[1]
     code.hover()
     assert code.locator("button").count() >= 1  # the copy button
@@ -65,17 +39,7 @@ def _one_pass(browser, base: str, lang: str, invited: str) -> None:
     # the invited user, in another browser (no cookie of the admin)
     user_ctx = browser.new_context(viewport=VIEWPORT)
     upage = user_ctx.new_page()
-    upage.goto(f"{link}&lang={lang}")
-    upage.get_by_text(w["join"]).wait_for(timeout=60000)
-    wait_idle(upage)
-    upage.wait_for_function("() => !location.search.includes('invite=')", timeout=30000)
-    assert token not in upage.url
-    upage.get_by_role("textbox", name=w["name"]).fill(f"{invited.capitalize()} Example")
-    upage.get_by_role("textbox", name=w["password"], exact=True).fill(f"{invited} password 1")
-    upage.get_by_role("textbox", name=w["repeat"]).fill(f"{invited} password 1")
-    upage.get_by_role("button", name=w["create"]).click()
-    upage.get_by_role("button", name=w["log_out"], exact=True).wait_for(timeout=60000)
-    wait_idle(upage)
+    accept(upage, link, lang, invited, f"{invited} password 1")
     assert token not in upage.url and token not in upage.content()
     shot(upage, f"users_accepted_{lang}")
 
