@@ -2,6 +2,7 @@
 ``CREATE TABLE … AS SELECT * FROM read_csv(…)``, and the rollup query a dashboard runs.
 
     python bench/bench_import.py [--rows 10000000] [--days 90] [--out bench/out]
+    python bench/bench_import.py --rows 10000000 100000000 --repeat 2    (both sizes, one run)
     python bench/bench_import.py --incremental BIG.duckdb [--daily-rows 1000000] [--out bench/out]
 
 Each import runs in a child process on a fresh database file, so its peak memory (RSS,
@@ -10,7 +11,9 @@ the best time of each counts (a shared machine's speed drifts by ±15 % over min
 highest peak memory counts. Targets: our CSV import ≥ 0.75× the bare speed, peak memory
 under 1 GB, "spend per day per model over 90 days" under 50 ms warm. The request log is
 generated one UTC day at a time, in time order, under the default memory limit, at any
-``--rows`` (100M: ``--rows 100000000``, about 40 GB of CSV).
+``--rows`` (100M: ``--rows 100000000``, 19.5 GB of CSV and 2.7 GB of Parquet). Several
+``--rows`` are timed one after the other and their ratios printed side by side at the end
+(the target: the same ratio at every size).
 
 ``--incremental BIG.duckdb`` times instead a one-day LiteLLM log (``--daily-rows``, the day
 after BIG's last) imported into an empty database and into a copy of BIG (BIG itself is only
@@ -200,9 +203,63 @@ def rollup_query_ms(db: str, repeats: int = 7) -> tuple[float, float, float]:
     return statistics.median(times), min(times), raw
 
 
+def run_size(out: Path, n: int, days: int, repeat: int) -> tuple[float, list[float], float]:
+    """Interleaved rounds of bare DuckDB, our CSV import and our Parquet import of ``n``
+    generated rows; prints the table; returns (best-against-best ratio of our CSV import to
+    bare, the ratio per round, our CSV import's peak MB)."""
+    csv, parquet = generate(out, n, days)
+    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "csv": [], "parquet": []}
+    cmds = {
+        "bare": lambda db: [sys.executable, "-c", BARE, str(csv), db],
+        "csv": lambda db: [sys.executable, "-m", "lib.cli", "import", str(csv), "--db", db, "--quiet"],
+        "parquet": lambda db: [
+            sys.executable, "-m", "lib.cli", "import", str(parquet), "--db", db, "--quiet"
+        ],
+    }  # fmt: skip
+    for i in range(repeat):  # interleaved, so a slow spell of the machine hits all alike
+        for name, make in cmds.items():
+            seconds, mb = measure(make(_fresh(out / f"{name}_{n}.duckdb")))
+            runs[name].append((seconds, mb))
+            print(f"{n:,} rows, round {i + 1}: {name:8} {seconds:6.1f} s {mb:6.0f} MB", flush=True)
+    bare_s, bare_mb = min(r[0] for r in runs["bare"]), max(r[1] for r in runs["bare"])
+    ours_s, ours_mb = min(r[0] for r in runs["csv"]), max(r[1] for r in runs["csv"])
+    pq_s, pq_mb = min(r[0] for r in runs["parquet"]), max(r[1] for r in runs["parquet"])
+    ratios = [b[0] / o[0] for b, o in zip(runs["bare"], runs["csv"], strict=True)]
+    med, best, raw = rollup_query_ms(str(out / f"csv_{n}.duckdb"))
+    for name in cmds:  # the next size needs the disk
+        _fresh(out / f"{name}_{n}.duckdb")
+
+    ratio = bare_s / ours_s
+    print()
+    print(f"{n:,} rows")
+    print(f"{'run':38} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
+    print(
+        f"{'bare CTAS read_csv (DuckDB defaults)':38} {bare_s:8.1f} {n / bare_s:12,.0f} {bare_mb:8.0f}"
+    )
+    print(f"{'our import, CSV':38} {ours_s:8.1f} {n / ours_s:12,.0f} {ours_mb:8.0f}")
+    print(f"{'our import, Parquet':38} {pq_s:8.1f} {n / pq_s:12,.0f} {pq_mb:8.0f}")
+    print()
+    print(
+        f"our CSV import / bare speed: {ratio:.2f}× best against best; per round "
+        f"{', '.join(f'{r:.2f}×' for r in ratios)}  (target ≥ 0.75×)  {'OK' if ratio >= 0.75 else 'MISSED'}"
+    )
+    print(
+        f"peak memory of our CSV import: {ours_mb:.0f} MB  (target < 1000 MB)  "
+        f"{'OK' if ours_mb < 1000 else 'MISSED'}"
+    )
+    print(
+        f"spend per day per model, {days} days, warm: rollup median {med:.1f} ms (best {best:.1f} ms), "
+        f"raw rows {raw:.0f} ms  (target < 50 ms)  {'OK' if med < 50 else 'MISSED'}"
+    )
+    print(flush=True)
+    return ratio, ratios, ours_mb
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--rows", type=int, nargs="+", default=[10_000_000],
+                    help="rows of each size (several: each timed in turn, their ratios side by "
+                         "side at the end)")  # fmt: skip
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
     ap.add_argument(
@@ -221,66 +278,16 @@ def main() -> None:
     if args.incremental:
         incremental(out, args.incremental, args.daily_rows, args.repeat)
         return
-    csv, parquet = generate(out, args.rows, args.days)
-    n = args.rows
-
-    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "csv": [], "parquet": []}
-    cmds = {
-        "bare": lambda db: [sys.executable, "-c", BARE, str(csv), db],
-        "csv": lambda db: [
-            sys.executable,
-            "-m",
-            "lib.cli",
-            "import",
-            str(csv),
-            "--db",
-            db,
-            "--quiet",
-        ],
-        "parquet": lambda db: [
-            sys.executable,
-            "-m",
-            "lib.cli",
-            "import",
-            str(parquet),
-            "--db",
-            db,
-            "--quiet",
-        ],
-    }
-    for i in range(args.repeat):  # interleaved, so a slow spell of the machine hits all alike
-        for name, make in cmds.items():
-            seconds, mb = measure(make(_fresh(out / f"{name}.duckdb")))
-            runs[name].append((seconds, mb))
-            print(f"round {i + 1}: {name:8} {seconds:6.1f} s {mb:6.0f} MB", flush=True)
-    bare_s, bare_mb = min(r[0] for r in runs["bare"]), max(r[1] for r in runs["bare"])
-    ours_s, ours_mb = min(r[0] for r in runs["csv"]), max(r[1] for r in runs["csv"])
-    pq_s, pq_mb = min(r[0] for r in runs["parquet"]), max(r[1] for r in runs["parquet"])
-    ratios = [b[0] / o[0] for b, o in zip(runs["bare"], runs["csv"], strict=True)]
-    ours_db = str(out / "csv.duckdb")
-    med, best, raw = rollup_query_ms(ours_db)
-
-    ratio = bare_s / ours_s
-    print()
-    print(f"{'run':38} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
-    print(
-        f"{'bare CTAS read_csv (DuckDB defaults)':38} {bare_s:8.1f} {n / bare_s:12,.0f} {bare_mb:8.0f}"
-    )
-    print(f"{'our import, CSV':38} {ours_s:8.1f} {n / ours_s:12,.0f} {ours_mb:8.0f}")
-    print(f"{'our import, Parquet':38} {pq_s:8.1f} {n / pq_s:12,.0f} {pq_mb:8.0f}")
-    print()
-    print(
-        f"our CSV import / bare speed: {ratio:.2f}× best against best; per round "
-        f"{', '.join(f'{r:.2f}×' for r in ratios)}  (target ≥ 0.75×)  {'OK' if ratio >= 0.75 else 'MISSED'}"
-    )
-    print(
-        f"peak memory of our CSV import: {ours_mb:.0f} MB  (target < 1000 MB)  "
-        f"{'OK' if ours_mb < 1000 else 'MISSED'}"
-    )
-    print(
-        f"spend per day per model, {args.days} days, warm: rollup median {med:.1f} ms (best {best:.1f} ms), "
-        f"raw rows {raw:.0f} ms  (target < 50 ms)  {'OK' if med < 50 else 'MISSED'}"
-    )
+    found = {n: run_size(out, n, args.days, args.repeat) for n in args.rows}
+    if len(found) > 1:
+        first = args.rows[0]
+        print(
+            "our CSV import / bare speed by size (best against best; the same ratio at every size is the target)"
+        )
+        for n, (ratio, ratios, mb) in found.items():
+            rel = ratio / found[first][0]
+            print(f"  {n:>13,} rows: {ratio:.2f}×  (per round {', '.join(f'{r:.2f}×' for r in ratios)}; "
+                  f"{rel:.2f} of the {first:,}-row ratio; peak {mb:.0f} MB)")  # fmt: skip
 
 
 if __name__ == "__main__":
