@@ -61,14 +61,18 @@ DAY_OF = "(epoch_ms({col}) // 86400000) * 86400"
 # more than the grouping itself) and the model family is named once per name, not per row.
 _REQUEST_DIMS = ("provider", "model", "project", "api_key", "user_id", "batch", "http_status",
                  "error_type", "error_code")  # fmt: skip
+_KEY_DIMS = ["provider", "model", "project", "api_key"]  # the latency histogram by key
 
 
-def _grouped(time_sql: str, dims: list[str], measures: str, where: str, also: str = "") -> str:
-    """SELECT of one rollup of request events: the time column (and ``also``, a column of the
-    SELECT), ``h`` (a hash of ``dims``, joined to ``_dims`` for their values) and the
-    measures. Parameters: ``where``'s."""
+def _grouped(
+    time_sql: str, dims: list[str], measures: str, where: str, also: str = "",
+    rows: str = "request_events",
+) -> str:  # fmt: skip
+    """SELECT of one rollup of the events in ``rows`` (a table with request_events' columns):
+    the time column (and ``also``, a column of the SELECT), ``h`` (a hash of ``dims``, joined
+    to ``_dims`` for their values) and the measures. Parameters: ``where``'s."""
     return f"""SELECT {time_sql}, hash({", ".join(dims)}) AS h, {measures}
-        FROM request_events WHERE {where}
+        FROM {rows} WHERE {where}
         GROUP BY 1, {also + ", " if also else ""}h"""
 
 
@@ -115,67 +119,59 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
     hour = HOUR_OF.format(col="ts") + " AS hour"
     day = DAY_OF.format(col="ts") + " AS day"
     latency = f"{LATENCY_BUCKET_SQL} AS lb, count(*) AS n"
-    for table, time_sql, dims, measures, extra in (
-        (
-            "agg_latency_hourly",
-            hour,
-            ["provider", "model"],
-            latency,
-            " AND latency_ms IS NOT NULL",
-        ),
-        (
-            "agg_latency_key_hourly",
-            hour,
-            ["provider", "model", "project", "api_key"],
-            latency,
-            " AND latency_ms IS NOT NULL",
-        ),
-        (
-            "agg_latency_user_daily",
-            day,
-            ["provider", "model", "project", "user_id"],
-            latency,
-            " AND latency_ms IS NOT NULL",
-        ),
-        (
-            "agg_hourly",
-            hour,
-            ["provider", "model", "project", "api_key", "batch"],
-            _MEASURES_REQUEST,
-            "",
-        ),
-        (
-            "agg_user_daily",
-            day,
-            ["provider", "model", "project", "user_id", "batch"],
-            _MEASURES_REQUEST,
-            "",
-        ),
-        (
-            "agg_error_hourly",
-            hour,
-            ["provider", "model", "project", "api_key", "http_status", "error_type", "error_code"],
-            "count(*) AS errors",
-            " AND status = 'error'",
-        ),
-    ):
+    ids = [import_id, source]
+    # the latency histogram by key, once; the one by model is summed from it (a quarter as many
+    # rows as requests at 10M, instead of another pass over the events)
+    by_key = _grouped(hour, _KEY_DIMS, latency, f"({where}) AND latency_ms IS NOT NULL", "lb")
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _lat AS SELECT g.* EXCLUDE (h), d.* EXCLUDE (h)
+            FROM ({by_key}) g JOIN ({_dims_of(_KEY_DIMS)}) d USING (h)""",
+        params,
+    )
+    cur.execute(
+        """INSERT INTO agg_latency_key_hourly BY NAME
+           SELECT ?::BIGINT AS import_id, ?::VARCHAR AS source, * FROM _lat""",
+        ids,
+    )
+    cur.execute(
+        """INSERT INTO agg_latency_hourly BY NAME
+           SELECT ?::BIGINT AS import_id, ?::VARCHAR AS source, x.* FROM (
+               SELECT hour, provider, model, snapshot, lb, sum(n) AS n FROM _lat GROUP BY ALL) x""",
+        ids,
+    )
+    # the error rows, once: kept apart in error_events, and counted per hour from there
+    cols = ", ".join(ERROR_EVENT_COLUMNS[1:])
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _errors AS SELECT {cols} FROM request_events
+            WHERE ({where}) AND status = 'error' ORDER BY ts""",
+        params,
+    )
+    cur.execute(
+        "INSERT INTO error_events BY NAME SELECT ?::BIGINT AS import_id, * FROM _errors",
+        [import_id],
+    )
+    for table, time_sql, dims, measures, extra, rows, also in (
+        ("agg_latency_user_daily", day, ["provider", "model", "project", "user_id"], latency,
+         " AND latency_ms IS NOT NULL", "request_events", "lb"),
+        ("agg_hourly", hour, ["provider", "model", "project", "api_key", "batch"],
+         _MEASURES_REQUEST, "", "request_events", ""),
+        ("agg_user_daily", day, ["provider", "model", "project", "user_id", "batch"],
+         _MEASURES_REQUEST, "", "request_events", ""),
+        ("agg_error_hourly", hour, ["provider", "model", "project", "api_key", "http_status",
+         "error_type", "error_code"], "count(*) AS errors", "", "_errors", ""),
+    ):  # fmt: skip
         grain = "'request' AS grain, " if table in ("agg_hourly", "agg_user_daily") else ""
-        also = "lb" if table.startswith("agg_latency") else ""
-        sql = _grouped(time_sql, dims, measures, f"({where}){extra}", also)
+        events = rows == "request_events"  # _errors holds these events' errors only
+        sql = _grouped(time_sql, dims, measures, f"({where}){extra}" if events else "true", also,
+                       rows)  # fmt: skip
         cur.execute(
             f"""INSERT INTO {table} BY NAME
                 SELECT {grain}?::BIGINT AS import_id, ?::VARCHAR AS source, g.* EXCLUDE (h), d.* EXCLUDE (h)
                 FROM ({sql}) g JOIN ({_dims_of(dims)}) d USING (h)""",
-            [import_id, source, *params],
+            [*ids, *(params if events else [])],
         )
-    cur.execute("DROP TABLE _dims")
-    cols = ", ".join(ERROR_EVENT_COLUMNS[1:])
-    cur.execute(
-        f"""INSERT INTO error_events BY NAME
-            SELECT ?::BIGINT AS import_id, {cols} FROM request_events
-            WHERE ({where}) AND status = 'error' ORDER BY ts""",
-        [import_id, *params],
-    )
+    for temp in ("_dims", "_lat", "_errors"):
+        cur.execute(f"DROP TABLE {temp}")
     first, last = cur.execute(
         f"SELECT min({DAY_OF.format(col='ts')}), max({DAY_OF.format(col='ts')}) "
         f"FROM request_events WHERE {where}",
