@@ -187,6 +187,11 @@ class Filters:
                 q[d] = ",".join(self.dims[d])
         return q
 
+    @property
+    def filtered_dims(self) -> set[str]:
+        """The dimensions the filters restrict (those with at least one allowed value)."""
+        return {d for d, v in self.dims.items() if v}
+
     def dims_sql(
         self, dims: tuple[str, ...] = DIMENSIONS, prefix: str = ""
     ) -> tuple[list[str], list[Any]]:

@@ -199,7 +199,7 @@ def _newest(
     """(errors in ``window``, the start of the newest hours holding ``need`` of them) from
     ``agg_error_hourly`` (``lib.analytics.newest``); None when it cannot say, and for a user
     filter or status classes (it keeps neither)."""
-    if q.classes or f.dims.get("user_id"):
+    if q.classes or "user_id" in f.filtered_dims:
         return None
     dim_where, dim_params = f.dims_sql()
     conds, params = [*dim_where], [*dim_params]

@@ -39,7 +39,7 @@ def _source(
 ) -> Source:
     """The smallest histogram that keeps every dimension the view needs (per UTC day only
     for a period cut at 00:00 UTC and buckets of a day or more); None: read the rows."""
-    dims = {d for d, v in f.dims.items() if v} | ({breakdown} if breakdown else set())
+    dims = f.filtered_dims | ({breakdown} if breakdown else set())
     days = granularity != "hour" and all(int(t.timestamp()) % 86400 == 0 for t in window)
     for table, time_col, kept in HISTOGRAMS:
         if dims <= set(kept) and (time_col == "hour" or days):

@@ -163,7 +163,7 @@ def _from_rollup(
     """(total request rows, the start of the newest hours that hold at least ``need`` of them)
     from ``agg_hourly`` (``lib.analytics.newest``); None when it cannot say, and for a user
     filter (it has no user)."""
-    if "user_id" in {d for d, v in f.dims.items() if v} | set(where or {}):
+    if "user_id" in f.filtered_dims | set(where or {}):
         return None
     dim_where, dim_params = f.dims_sql()
     extra, extra_params = _where_sql(where)
