@@ -65,8 +65,8 @@ def snapshot(store: Store) -> dict[str, object]:
 
 def older_copy(store: Store, path: str, version: int) -> str:
     """A database at ``path`` migrated up to ``version`` only, holding ``store``'s request
-    events (as rows stored before the later migrations): opening it with ``Store`` runs the
-    migrations after ``version`` over them."""
+    events (and error events from version 26 on; as rows stored before the later migrations):
+    opening it with ``Store`` runs the migrations after ``version`` over them."""
     import duckdb
 
     from lib.store.migrations import MIGRATIONS
@@ -78,11 +78,17 @@ def older_copy(store: Store, path: str, version: int) -> str:
         if v <= version:
             con.execute(sql)
             con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [v, description])
-    cols = [r[0] for r in con.execute("DESCRIBE request_events").fetchall()]
-    with store.read() as cur:
-        rows = cur.execute(f"SELECT {', '.join(cols)} FROM request_events").fetchall()
-    if rows:
-        con.executemany(f"INSERT INTO request_events VALUES ({', '.join('?' * len(cols))})", rows)
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    for table in ("request_events", "error_events"):  # error_events: migration 26
+        if table not in tables:
+            continue
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+        with store.read() as cur:
+            rows = cur.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+        if rows:
+            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", rows)
     con.close()
     return path
 

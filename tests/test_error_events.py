@@ -1,6 +1,7 @@
 """``error_events`` (migration 26) holds exactly the error rows of ``request_events``, with the
 import that holds each, through imports with duplicates, undo (rows handed to the import that
-also contained them), retention and the migration of an older database.
+also contained them), retention and the migration of an older database; ``agg_error_group_hourly``
+(migration 28) holds them grouped per hour and keeps, as every rollup, what retention removed.
 
 The log: one row per id i, on 2025-01-(1 + i // 10) at hour i % 24; id i is an error when
 i % 7 == 0. A holds ids 0-29, B ids 10-39: errors 0, 7, 14, 21, 28 (A) and 14, 21, 28, 35 (B),
@@ -43,6 +44,26 @@ def stored(store: Store) -> tuple[list[tuple], list[tuple]]:
     return mirror, rows
 
 
+GROUP_COLS = """import_id, source, hour, provider, model, snapshot, project, api_key, http_status,
+    error_code, error_type, error_fingerprint, retry_after_ms, errors, first_ts, last_ts,
+    last_message"""
+
+
+def grouped(store: Store) -> tuple[list[tuple], list[tuple]]:
+    """(agg_error_group_hourly, error_events grouped the same way), both sorted."""
+    rollup = store.query(f"SELECT {GROUP_COLS} FROM agg_error_group_hourly ORDER BY ALL")
+    regrouped = store.query(
+        f"""SELECT {GROUP_COLS} FROM (
+            SELECT import_id, source, (epoch_ms(ts) // 3600000) * 3600 AS hour, provider,
+                   model_family(model) AS model, model AS snapshot, project, api_key, http_status,
+                   error_code, error_type, error_fingerprint, retry_after_ms, count(*) AS errors,
+                   min(ts) AS first_ts, max(ts) AS last_ts,
+                   arg_max(error_message, ts) AS last_message
+            FROM error_events GROUP BY ALL) ORDER BY ALL"""
+    )
+    return rollup, regrouped
+
+
 def held(store: Store) -> dict[str, int]:
     """request id -> the import holding it, in error_events."""
     return dict(store.query("SELECT request_id, import_id FROM error_events"))
@@ -56,6 +77,10 @@ def test_error_events_follow_imports_undo_and_retention(store, tmp_path):
     assert mirror == rows
     assert held(store) == {"req-0": a.import_id, "req-7": a.import_id, "req-14": a.import_id,
                            "req-21": a.import_id, "req-28": a.import_id, "req-35": b.import_id}  # fmt: skip
+    rollup, regrouped = grouped(store)
+    # six errors, each alone in its hour (ids 0, 7, 14, 21, 28, 35: hours 0, 7, 14, 21, 4, 11)
+    assert rollup == regrouped and len(rollup) == 6
+    assert [r[13] for r in rollup] == [1] * 6
     # the fingerprint made at import groups the six messages (ids replaced) into one
     assert store.scalar("SELECT count(DISTINCT error_fingerprint) FROM error_events") == 1
     assert store.scalar("SELECT count(error_fingerprint) FROM error_events") == 6
@@ -65,15 +90,20 @@ def test_error_events_follow_imports_undo_and_retention(store, tmp_path):
     assert mirror == rows
     assert held(store) == {"req-14": b.import_id, "req-21": b.import_id, "req-28": b.import_id,
                            "req-35": b.import_id}  # fmt: skip
+    rollup, regrouped = grouped(store)
+    assert rollup == regrouped and {r[0] for r in rollup} == {b.import_id}
 
     # keep 32 days before 2025-02-04: rows before 2025-01-03 go (ids below 20: error 14)
     retention.apply(store, 32, role="admin", actor="t", now=datetime(2025, 2, 4, 9, tzinfo=UTC))
     mirror, rows = stored(store)
     assert mirror == rows
     assert sorted(held(store)) == ["req-21", "req-28", "req-35"]
+    # the rollup keeps the error retention removed (14), as every rollup keeps its totals
+    assert store.scalar("SELECT sum(errors) FROM agg_error_group_hourly") == 4
 
     undo_import(store, b.import_id)
     assert stored(store) == ([], [])
+    assert grouped(store) == ([], [])
 
 
 def test_migration_26_copies_the_error_rows_already_stored(store, tmp_path):
@@ -84,3 +114,13 @@ def test_migration_26_copies_the_error_rows_already_stored(store, tmp_path):
     with Store(old) as s:
         assert s.schema_version() >= 26
         assert stored(s) == (expected, expected)
+
+
+def test_migration_28_groups_the_error_rows_already_stored(store, tmp_path):
+    import_file(store, log(tmp_path, "a.csv", range(0, 30)))
+    expected, _ = grouped(store)
+    assert len(expected) == 5
+    old = older_copy(store, str(tmp_path / "v27.duckdb"), 27)
+    with Store(old) as s:
+        assert s.schema_version() >= 28
+        assert grouped(s) == (expected, expected)

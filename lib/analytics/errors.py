@@ -1,11 +1,14 @@
 """What the Errors page shows: the recent error rows, similar errors grouped by their
 fingerprint (made at import time), and the error rate over time by status class or by code.
 
-Every query reads the error rows in the period (``_errors``: one WITH clause) from
-``error_events``, the error rows of ``request_events`` kept apart at import time (migration 26;
-a few per cent of the rows, so the page costs the same share of the period's requests at any
-size) under the global filters (period, time zone, dimensions) and the page's own: status
-classes (``lib.error_kb.classes``) and error codes. Values are always parameters. Nothing heavy
+Every query reads the errors in the period (``_errors``: one WITH clause) under the global
+filters (period, time zone, dimensions) and the page's own: status classes
+(``lib.error_kb.classes``) and error codes. Values are always parameters. The groups, codes and
+rates read ``agg_error_group_hourly`` (migration 28: per hour and group, with first and last
+time, newest message and Retry-After) when the window is on whole UTC hours, without a user
+filter and after the retention horizon: a few rows per group and hour, however many errors
+there were. Else, and for the recent rows, they read ``error_events``, the error rows of
+``request_events`` kept apart at import time (migration 26; a few per cent of the rows). Nothing heavy
 runs per error row (at 250,000 errors the model family or the class of every row costs about
 0.5 s each): the model family (``model_family``) is worked out per distinct model name; the
 status class (``STATUS_CLASS_SQL``) per fingerprint and error type, from the newest row of
@@ -37,6 +40,7 @@ from zoneinfo import ZoneInfo
 from lib.analytics.newest import newest_hours
 from lib.error_kb import STATUS_CLASS_SQL, STATUS_CLASSES, Advice, explain, facts_from_row
 from lib.filters import MAX_VALUE_LEN, MAX_VALUES, Filters, next_month
+from lib.ingest import retention
 from lib.store import Cursor, Store
 
 PAGE_SIZE = 50
@@ -69,27 +73,52 @@ class ErrorQuery:
         return cls(kept, codes_)
 
 
-def _errors(f: Filters, window: tuple[datetime, datetime], q: ErrorQuery) -> tuple[str, list[Any]]:
-    """A WITH clause defining ``r`` (the error rows in ``window``) and ``e`` (those under the
-    filters' dimensions and ``q``), and its parameters (they come first in the query). ``e``
-    has ``snapshot`` (the source's model name); ``model`` (the family) and ``status_class`` only
-    when the filters need them (a model filter; classes in ``q``): else later steps work them
-    out over aggregated rows. The look-ups join on 64-bit hashes (of the model name; of the
-    fingerprint and type), as the rollups group."""
+def _errors(
+    f: Filters, window: tuple[datetime, datetime], q: ErrorQuery, *, grouped: bool = False
+) -> tuple[str, list[Any]]:
+    """A WITH clause defining ``r`` (the errors in ``window``) and ``e`` (those under the
+    filters' dimensions and ``q``), and its parameters (they come first in the query).
+
+    Rows of ``e`` are weighted: ``cnt`` errors from ``first_ts`` to ``last_ts`` (UTC), counted
+    in quarter hour ``qh`` (epoch ms // 900,000), ``last_message`` the newest one's. From the
+    error rows (``grouped`` False: one row per error, also with ``ts``, ``event_key``,
+    ``request_id``, ``user_id`` and ``error_message``), or from ``agg_error_group_hourly``
+    (``grouped``: one row per hour and group, the hour's first quarter; only for a window on
+    whole UTC hours, without a user filter: ``_grouped_ok``). Both give the same sums, first
+    and last times, newest messages and (weighted) median waits.
+
+    ``e`` has ``snapshot`` (the source's model name); ``model`` (the family) and
+    ``status_class`` only when the filters need them (a model filter; classes in ``q``),
+    ``model`` always from the rollup: else later steps work them out over aggregated rows.
+    The look-ups join on 64-bit hashes (of the model name; of the fingerprint and type), as
+    the rollups group."""
     dim_where, dim_params = f.dims_sql()
     where = ["true", *dim_where]
-    params: list[Any] = [window[0], window[1], *dim_params]
+    if grouped:
+        lo, hi = int(window[0].timestamp()), int(window[1].timestamp())
+        params: list[Any] = [lo, hi, *dim_params]
+    else:
+        params = [window[0], window[1], *dim_params]
     if q.classes:
         where.append("list_contains(?, status_class)")
         params.append(list(q.classes))
     if q.codes:
         where.append("list_contains(?, error_code)")
         params.append(list(q.codes))
-    family = "model" in f.dims
-    sql = f"""WITH r AS (
-            SELECT ts, event_key, request_id, source, provider, model AS snapshot, project, api_key, user_id,
-                   http_status, error_code, error_type, error_message, error_fingerprint, retry_after_ms
-            FROM error_events WHERE ts >= ? AND ts < ?),
+    family = "model" in f.dims and not grouped
+    common = """provider, project, api_key, http_status, error_code, error_type, error_fingerprint,
+               retry_after_ms"""
+    r = (
+        f"""SELECT errors AS cnt, first_ts, last_ts, last_message, hour // 900 AS qh, snapshot, model,
+                   {common}
+            FROM agg_error_group_hourly WHERE hour >= ? AND hour < ?"""
+        if grouped
+        else f"""SELECT 1 AS cnt, ts AS first_ts, ts AS last_ts, error_message AS last_message,
+                   epoch_ms(ts) // 900000 AS qh, model AS snapshot, {common}, ts, event_key,
+                   request_id, source, user_id, error_message
+            FROM error_events WHERE ts >= ? AND ts < ?"""
+    )
+    sql = f"""WITH r AS ({r}),
         {"fam AS (SELECT hash(snapshot) AS hs, model_family(snapshot) AS model FROM (SELECT DISTINCT snapshot FROM r))," if family else ""}
         {_classes_cte("true") + "," if q.classes else ""}
         e AS (
@@ -101,13 +130,25 @@ def _errors(f: Filters, window: tuple[datetime, datetime], q: ErrorQuery) -> tup
     return sql, params
 
 
+def _grouped_ok(cur: Cursor, f: Filters, window: tuple[datetime, datetime]) -> bool:
+    """True when ``agg_error_group_hourly`` holds exactly the errors ``_errors`` would read:
+    a window on whole UTC hours, not reaching before the retention horizon (the rollup keeps
+    what retention removed of the rows), without a user filter (it keeps no users)."""
+    start, end = window
+    lo, hi = start.timestamp(), end.timestamp()
+    if "user_id" in f.filtered_dims or lo % 3600 or hi % 3600:
+        return False
+    cut = retention.horizon_of(cur)
+    return cut is None or start >= retention.day_start(cut)
+
+
 def _classes_cte(keep: str, name: str = "k") -> str:
     """CTE ``name``: the status class per fingerprint and error type (``hk``, their hash) of the
     rows of ``r`` where ``keep`` holds, from the newest row of each."""
     return f"""{name} AS (SELECT hk, {STATUS_CLASS_SQL} AS status_class
               FROM (SELECT hash(error_fingerprint, error_type) AS hk, any_value(http_status) AS http_status,
                            any_value(error_code) AS error_code, any_value(error_type) AS error_type,
-                           arg_max(error_message, ts) AS error_message
+                           arg_max(last_message, last_ts) AS error_message
                     FROM r WHERE {keep} GROUP BY 1))"""
 
 
@@ -227,10 +268,11 @@ def error_codes(
     """The error codes of the period's errors (under the filters and ``q``'s classes, not its
     codes), with their counts, most frequent first: the choices of the code filter."""
     q = ErrorQuery((q or ErrorQuery()).classes)
-    errors, params = _errors(f, f.window(now), q)
+    window = f.window(now)
     with store.read() as cur:
+        errors, params = _errors(f, window, q, grouped=_grouped_ok(cur, f, window))
         rows = cur.execute(
-            f"""{errors} SELECT error_code, count(*) AS n FROM e
+            f"""{errors} SELECT error_code, sum(cnt) AS n FROM e
                 GROUP BY 1 ORDER BY n DESC, error_code NULLS LAST""",
             params,
         ).fetchall()
@@ -295,6 +337,22 @@ def _days(window: tuple[datetime, datetime], tz: str) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+# CTE ``mw``: the median Retry-After (ms) of each group of ``kept`` over the weighted rows of
+# ``e`` (``cnt`` errors each): the mean of the values at positions (n + 1) // 2 and n // 2 + 1
+# of the n waits in order, as ``median`` of the rows themselves.
+_MEDIAN_WAIT = """
+    w AS (SELECT e.error_fingerprint, e.retry_after_ms AS v, sum(e.cnt) AS c
+          FROM e SEMI JOIN kept ON kept.error_fingerprint IS NOT DISTINCT FROM e.error_fingerprint
+          WHERE e.retry_after_ms IS NOT NULL GROUP BY 1, 2),
+    wc AS (SELECT error_fingerprint, v,
+                  sum(c) OVER (PARTITION BY error_fingerprint ORDER BY v) AS upto,
+                  sum(c) OVER (PARTITION BY error_fingerprint) AS total FROM w),
+    mw AS (SELECT error_fingerprint,
+                  (min(v::DOUBLE) FILTER (WHERE upto >= (total + 1) // 2)
+                   + min(v::DOUBLE) FILTER (WHERE upto >= total // 2 + 1)) / 2 AS wait_ms
+           FROM wc GROUP BY 1)"""
+
+
 def error_groups(
     store: Store,
     f: Filters,
@@ -310,22 +368,25 @@ def error_groups(
     in every row: they are part of the fingerprint)."""
     q = q or ErrorQuery()
     window = f.window(now)
-    errors, params = _errors(f, window, q)
     days = _days(window, f.tz)
     with store.read() as cur:
+        errors, params = _errors(f, window, q, grouped=_grouped_ok(cur, f, window))
         found = cur.execute(
             f"""{errors},
-            g AS (SELECT error_fingerprint, count(*) AS n, min(ts) AS first, max(ts) AS last,
+            g AS (SELECT error_fingerprint, sum(cnt) AS n, min(first_ts) AS first, max(last_ts) AS last,
                          any_value(provider) AS provider, any_value(http_status) AS http_status,
-                         any_value(error_code) AS error_code, arg_max(error_type, ts) AS error_type,
-                         arg_max(error_message, ts) AS error_message,
-                         count(retry_after_ms) AS waits, median(retry_after_ms) AS wait_ms
+                         any_value(error_code) AS error_code, arg_max(error_type, last_ts) AS error_type,
+                         arg_max(last_message, last_ts) AS error_message,
+                         coalesce(sum(cnt) FILTER (WHERE retry_after_ms IS NOT NULL), 0) AS waits
                   FROM e GROUP BY 1),
-            t AS (SELECT sum(n) AS errors, count(*) AS groups FROM g)
-            SELECT g.error_fingerprint, n, first, last, provider, http_status, error_code, error_type,
-                   {STATUS_CLASS_SQL}, error_message, t.errors, t.groups, waits, wait_ms
-            FROM (SELECT * FROM g ORDER BY n DESC, last DESC, error_fingerprint NULLS LAST LIMIT ?) g, t
-            ORDER BY n DESC, last DESC, error_fingerprint NULLS LAST""",
+            t AS (SELECT sum(n) AS errors, count(*) AS groups FROM g),
+            kept AS (SELECT * FROM g ORDER BY n DESC, last DESC, error_fingerprint NULLS LAST LIMIT ?),
+            {_MEDIAN_WAIT}
+            SELECT kept.error_fingerprint, n, first, last, provider, http_status, error_code, error_type,
+                   {STATUS_CLASS_SQL}, error_message, t.errors, t.groups, waits, mw.wait_ms
+            FROM kept CROSS JOIN t
+            LEFT JOIN mw ON mw.error_fingerprint IS NOT DISTINCT FROM kept.error_fingerprint
+            ORDER BY n DESC, last DESC, kept.error_fingerprint NULLS LAST""",
             [*params, max(1, int(limit))],
         ).fetchall()
         totals = (int(found[0][10]), int(found[0][11])) if found else (0, 0)
@@ -367,16 +428,16 @@ def _details(
         keep = f"({keep} OR error_fingerprint IS NULL)"
     rows = cur.execute(
         f"""{errors},
-        x AS (SELECT error_fingerprint, ts, snapshot, api_key, project FROM e WHERE {keep}),
-        qh AS (SELECT error_fingerprint, epoch_ms(ts) // 900000 AS qh, count(*) AS n FROM x GROUP BY 1, 2),
-        sn AS (SELECT error_fingerprint, snapshot, count(*) AS n FROM x GROUP BY 1, 2)
+        x AS (SELECT error_fingerprint, qh, cnt, snapshot, api_key, project FROM e WHERE {keep}),
+        qh AS (SELECT error_fingerprint, qh, sum(cnt) AS n FROM x GROUP BY 1, 2),
+        sn AS (SELECT error_fingerprint, snapshot, sum(cnt) AS n FROM x GROUP BY 1, 2)
         SELECT error_fingerprint, 'day', CAST(CAST(timezone(?, to_timestamp(qh * 900)) AS DATE) AS VARCHAR),
                sum(n) FROM qh GROUP BY 1, 3
         UNION ALL
         SELECT error_fingerprint, 'model', model_family(snapshot), sum(n) FROM sn GROUP BY 1, 3
         UNION ALL
         SELECT error_fingerprint, CASE WHEN grouping(api_key) = 0 THEN 'api_key' ELSE 'project' END,
-               CAST(coalesce(api_key, project) AS VARCHAR), count(*)
+               CAST(coalesce(api_key, project) AS VARCHAR), sum(cnt)
         FROM x GROUP BY GROUPING SETS ((error_fingerprint, api_key), (error_fingerprint, project))""",
         [*params, known, tz],
     ).fetchall()
@@ -486,17 +547,17 @@ def error_rates(
     window = (start.astimezone(UTC), end.astimezone(UTC))
     buckets = _bucket_starts(window, gran, f.tz)
     index = {b: i for i, b in enumerate(buckets)}
-    errors, params = _errors(f, window, q)
     # counted per quarter hour (and fingerprint and type) first: the zone and the class are then
     # worked out over those few rows
     by_class = by == "class"
     with store.read() as cur:
+        errors, params = _errors(f, window, q, grouped=_grouped_ok(cur, f, window))
         requests = _requests_per_bucket(cur, f, window, gran)
         rows = cur.execute(
             f"""{errors},
             {_classes_cte("true", "ka") + "," if by_class else ""}
-            a AS (SELECT epoch_ms(ts) // 900000 AS qh, hash(error_fingerprint, error_type) AS hk,
-                         error_code, count(*) AS n FROM e GROUP BY ALL)
+            a AS (SELECT qh, hash(error_fingerprint, error_type) AS hk,
+                         error_code, sum(cnt) AS n FROM e GROUP BY ALL)
             SELECT date_trunc(?, timezone(?, to_timestamp(a.qh * 900))) AS bucket,
                    {"ka.status_class" if by_class else "a.error_code"} AS key, sum(a.n)
             FROM a {"LEFT JOIN ka ON ka.hk = a.hk" if by_class else ""} GROUP BY 1, 2""",

@@ -882,6 +882,43 @@ FROM (SELECT import_id, source, (epoch_ms(ts) // 86400000) * 86400 AS day, provi
       FROM request_events WHERE latency_ms IS NOT NULL GROUP BY ALL);
 """
 
+V28 = """
+-- The error groups per hour (lib.store.rollups maintains it with the rollups: the same
+-- import_id): per hour, provider, model, project, key, status, code, type, fingerprint and
+-- Retry-After, the errors with their first and last time and the newest message. The Errors
+-- page's groups, codes and rates read it instead of the error rows: a few rows per group and
+-- hour at any traffic. The Retry-After is a dimension (a handful of values) so the median wait
+-- stays exact.
+CREATE TABLE IF NOT EXISTS agg_error_group_hourly (
+    import_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    hour BIGINT NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,                    -- the model family
+    snapshot VARCHAR,                 -- the name the source gave
+    project VARCHAR,
+    api_key VARCHAR,
+    http_status SMALLINT,
+    error_code VARCHAR,
+    error_type VARCHAR,
+    error_fingerprint UBIGINT,
+    retry_after_ms INTEGER,
+    errors BIGINT NOT NULL,
+    first_ts TIMESTAMPTZ NOT NULL,
+    last_ts TIMESTAMPTZ NOT NULL,
+    last_message VARCHAR              -- the message of the newest error (last_ts)
+);
+INSERT INTO agg_error_group_hourly BY NAME
+SELECT g.*, f.model FROM (
+    SELECT import_id, source, (epoch_ms(ts) // 3600000) * 3600 AS hour, provider, model AS snapshot,
+           project, api_key, http_status, error_code, error_type, error_fingerprint, retry_after_ms,
+           count(*) AS errors, min(ts) AS first_ts, max(ts) AS last_ts,
+           arg_max(error_message, ts) AS last_message
+    FROM error_events GROUP BY ALL) g
+LEFT JOIN (SELECT DISTINCT model AS snapshot, model_family(model) AS model FROM error_events) f
+    ON f.snapshot IS NOT DISTINCT FROM g.snapshot;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: imports, three grains, rollups, prices, settings", V1),
     (2, "counted per-user view", V2),
@@ -908,4 +945,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (25, "what retention removed of each import", V25),
     (26, "the error rows of request events, kept apart for the Errors page", V26),
     (27, "latency histograms by key per hour and by user per day", V27),
+    (28, "error groups per hour, for the Errors page", V28),
 ]

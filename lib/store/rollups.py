@@ -97,7 +97,20 @@ ERROR_EVENT_COLUMNS = ("import_id", "source", "event_key", "ts", "request_id", "
 # Every table derived from request events by import (``import_id``): added together by
 # ``add_request_events``, dropped together by ``drop_import``.
 BY_IMPORT = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
-             "agg_latency_key_hourly", "agg_latency_user_daily", "error_events")  # fmt: skip
+             "agg_latency_key_hourly", "agg_latency_user_daily", "error_events",
+             "agg_error_group_hourly")  # fmt: skip
+
+# The error groups per hour (migration 28) of the error rows in ``_errors``; parameters: the
+# import and its source. The model family is named once per model name.
+_ERROR_GROUPS = f"""INSERT INTO agg_error_group_hourly BY NAME
+    SELECT ?::BIGINT AS import_id, ?::VARCHAR AS source, g.*, f.model FROM (
+        SELECT {HOUR_OF.format(col="ts")} AS hour, provider, model AS snapshot, project, api_key,
+               http_status, error_code, error_type, error_fingerprint, retry_after_ms,
+               count(*) AS errors, min(ts) AS first_ts, max(ts) AS last_ts,
+               arg_max(error_message, ts) AS last_message
+        FROM _errors GROUP BY ALL) g
+    LEFT JOIN (SELECT DISTINCT model AS snapshot, {FAMILY.format("model")} AS model FROM _errors) f
+        ON f.snapshot IS NOT DISTINCT FROM g.snapshot"""
 
 
 def add_request_import(cur: Cursor, import_id: int, source: str) -> None:
@@ -150,6 +163,7 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
         "INSERT INTO error_events BY NAME SELECT ?::BIGINT AS import_id, * FROM _errors",
         [import_id],
     )
+    cur.execute(_ERROR_GROUPS, ids)
     for table, time_sql, dims, measures, extra, rows, also in (
         ("agg_latency_user_daily", day, ["provider", "model", "project", "user_id"], latency,
          " AND latency_ms IS NOT NULL", "request_events", "lb"),
