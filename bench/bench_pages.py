@@ -8,7 +8,8 @@ reports, timed through AppTest and through a real ``streamlit run`` server in ch
 ``--compare`` (or ``--scale`` twice, or once with another size than the default 200: each
 database built into ``OUT/scale_<n>/``) times every
 view (the pages, and the drill-down, exact percentiles by key and by user, error groups and
-recent errors) through AppTest on both databases in one run and prints them side by side with
+recent errors) through AppTest on both databases in one run, in turns (the order swapped
+every run, so a machine that drifts weighs on both alike), and prints them side by side with
 the ratio (target: at most 1.10, the large database's time within 10 % of the small one's),
 each database's size per million requests, and then 20 simultaneous chromium sessions (one
 browser, a context each) on a real server over the large database: errors (target 0), p95 page
@@ -296,47 +297,78 @@ def _pick_one_key(at) -> None:
         box.set_value(1)
 
 
-def apptest_views(env: dict[str, str], runs: int = 5) -> dict[str, dict[str, float | str]]:
-    """Per view of ``VIEWS``: cold, warm (median of ``runs``) and filter-change (30 → 7 days,
-    its results not cached; median of ``runs``) server seconds of AppTest runs; ``error`` holds the message when the view failed."""
-    import statistics
-
-    import streamlit as st
+def _signed_in(script: str, query: dict[str, str], env: dict[str, str]):
+    """An AppTest of ``script`` with ``query``, signed in, on ``env``'s database."""
     from streamlit.testing.v1 import AppTest
 
     os.environ.update(env)
-    out: dict[str, dict[str, float | str]] = {}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    if script != "app.py":
+        at.switch_page(script)
+    at.query_params.update(query)
+    at.run()
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input(USER)
+    fields["Password"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Log in").click()
+    at.run()
+    return at
+
+
+def apptest_views(
+    envs: list[dict[str, str]], runs: int = 7
+) -> list[dict[str, dict[str, float | str]]]:
+    """Per database (``envs``) and view of ``VIEWS``: cold, warm (median of ``runs``) and
+    filter-change (30 → 7 days, its results not cached; median of ``runs``) server seconds of
+    AppTest runs; ``error`` holds the message when the view failed. The databases are timed
+    in turns, run by run, the order swapped every run (A B, B A, ...): a machine that slows
+    down or speeds up during the benchmark weighs on both alike."""
+    import statistics
+
+    import streamlit as st
+
+    out: list[dict[str, dict[str, float | str]]] = [{} for _ in envs]
     for name, (script, query) in VIEWS.items():
         print(f"  apptest: {name}", flush=True)
+        times: list[dict[str, float | str]] = [{} for _ in envs]
         try:
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-            if script != "app.py":
-                at.switch_page(script)
-            at.query_params.update(query)
-            at.run()
-            fields = {t.label: t for t in at.text_input}
-            fields["Username"].input(USER)
-            fields["Password"].input(PASSWORD)
-            next(b for b in at.button if b.label == "Log in").click()
-            at.run()
+            ats = [_signed_in(script, query, env) for env in envs]
             if name == "Drill-down by key":
-                _pick_one_key(at)
-            st.cache_data.clear()  # as after an import: nothing cached but the connection
-            cold = _timed(at)
-            warm = statistics.median(_timed(at) for _ in range(runs))
-            times: dict[str, float | str] = {"cold": cold, "warm": warm}
-            if any(s.key == "f_period" for s in at.selectbox):
-                changes = []
-                for _ in range(runs):  # each time the 7 days' results are not cached yet
-                    at.selectbox(key="f_period").select("30d")
-                    at.run()
-                    st.cache_data.clear()
-                    at.selectbox(key="f_period").select("7d")
-                    changes.append(_timed(at))
-                times["filter"] = statistics.median(changes)
+                for env, at in zip(envs, ats, strict=True):
+                    os.environ.update(env)
+                    _pick_one_key(at)
+
+            def turns(r: int) -> list[int]:
+                order = list(range(len(envs)))
+                return order if r % 2 == 0 else order[::-1]
+
+            for i in turns(0):
+                os.environ.update(envs[i])
+                st.cache_data.clear()  # as after an import: nothing cached but the connection
+                times[i]["cold"] = _timed(ats[i])
+            warm: list[list[float]] = [[] for _ in envs]
+            for r in range(runs):
+                for i in turns(r):
+                    os.environ.update(envs[i])
+                    warm[i].append(_timed(ats[i]))
+            changes: list[list[float]] = [[] for _ in envs]
+            if any(s.key == "f_period" for s in ats[0].selectbox):
+                for r in range(runs):  # each time the 7 days' results are not cached yet
+                    for i in turns(r):
+                        os.environ.update(envs[i])
+                        ats[i].selectbox(key="f_period").select("30d")
+                        ats[i].run()
+                        st.cache_data.clear()
+                        ats[i].selectbox(key="f_period").select("7d")
+                        changes[i].append(_timed(ats[i]))
+            for i in range(len(envs)):
+                times[i]["warm"] = statistics.median(warm[i])
+                if changes[i]:
+                    times[i]["filter"] = statistics.median(changes[i])
         except Exception as exc:  # a failing view is reported, the others still timed
-            times = {"error": str(exc).splitlines()[0][:200]}
-        out[name] = times
+            times = [{"error": str(exc).splitlines()[0][:200]} for _ in envs]
+        for i in range(len(envs)):
+            out[i][name] = times[i]
     return out
 
 
@@ -479,11 +511,9 @@ def compare(small: str, big: str, sessions: int) -> bool:
         ok = True
         if sessions:  # the real server first: an AppTest in this process keeps the file open
             ok &= concurrency_report(big, sessions, tmp)
-        found = []
-        for db in (small, big):
-            print(f"timing the views on {db}", flush=True)
-            found.append(apptest_views(env_for(db, tmp)))
-            st.cache_resource.clear()  # close the first database before timing the second
+        print(f"timing the views on {small} and {big}, in turns", flush=True)
+        found = apptest_views([env_for(small, tmp), env_for(big, tmp)])
+        st.cache_resource.clear()
         labels = (f"{db_facts(small)[0] / 1e6:.0f}M", f"{db_facts(big)[0] / 1e6:.0f}M")
         if labels[0] == labels[1]:
             labels = (labels[0] + " (a)", labels[1] + " (b)")

@@ -87,7 +87,9 @@ def test_file_reply_resolve(server, browser, lang, tmp_path):
     admin.wait_for_selector(f"text={subject}", timeout=60000)
     wait_idle(admin)
     amain = admin.locator("[data-testid='stMain']")
-    assert amain.get_by_role("button", name=re.compile(re.escape(shot_png.name))).count() == 1
+    attachment = amain.get_by_role("button", name=re.compile(re.escape(shot_png.name)))
+    attachment.first.wait_for(timeout=60000)  # the ticket's details draw after its subject
+    assert attachment.count() == 1
     reply_and_resolve(admin, base, lang, number, subject)
     shot(admin, f"tickets_admin_resolved_{lang}")
 
