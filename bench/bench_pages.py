@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from lib.demo import load_demo  # noqa: E402
 from lib.store import Store  # noqa: E402
+from tests.app_server import IDLE_JS  # noqa: E402  (when a page has finished its run)
 
 DEFAULT_SCALE = 200.0  # × 50,000: 10M requests
 PAGES = {"Overview": "app.py", "Usage": "pages/1_Usage.py", "Costs": "pages/2_Costs.py",
@@ -271,9 +272,7 @@ def _period(page, option: str) -> None:
 
 
 def _idle(page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120000
-    )
+    page.wait_for_function(IDLE_JS, timeout=120000)
 
 
 def report(title: str, rows: dict[str, dict[str, float]], targets: dict[str, float]) -> bool:
@@ -420,7 +419,7 @@ async def _session(browser, base: str, i: int, times: list[float], errors: list[
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     page.on("pageerror", lambda e: errors.append(f"session {i}: page error {e}"))
-    idle = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    idle = IDLE_JS
     try:
         await page.goto(base)
         await page.wait_for_selector("input[aria-label='Username']", timeout=300000)

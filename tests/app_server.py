@@ -85,12 +85,20 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+# The app has finished its run: its script state (the attribute Streamlit's own browser tests
+# wait on) says so, and no status widget shows. The status widget alone is not enough: it only
+# appears once a run has lasted a moment, so a page still drawing its sidebar looked idle.
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
 def wait_idle(page) -> None:
-    """Wait until the app has finished its run (no status widget)."""
+    """Wait until the app has finished its run (``IDLE_JS``)."""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000
-    )
+    page.wait_for_function(IDLE_JS, timeout=60000)
 
 
 def sign_in(page, base: str, username: str, password: str) -> None:
