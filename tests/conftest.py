@@ -65,8 +65,9 @@ def snapshot(store: Store) -> dict[str, object]:
 
 def older_copy(store: Store, path: str, version: int) -> str:
     """A database at ``path`` migrated up to ``version`` only, holding ``store``'s request
-    events (and error events from version 26 on; as rows stored before the later migrations):
-    opening it with ``Store`` runs the migrations after ``version`` over them."""
+    events (and the error events and latency histogram by key and hour it holds once its schema
+    has them; as rows stored before the later migrations): opening it with ``Store`` runs the
+    migrations after ``version`` over them."""
     import duckdb
 
     from lib.store.migrations import MIGRATIONS
@@ -81,7 +82,8 @@ def older_copy(store: Store, path: str, version: int) -> str:
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    for table in ("request_events", "error_events"):  # error_events: migration 26
+    # and the tables later migrations build from: error_events (26), the key histogram (27)
+    for table in ("request_events", "error_events", "agg_latency_key_hourly"):
         if table not in tables:
             continue
         cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]

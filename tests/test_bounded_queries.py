@@ -104,13 +104,15 @@ def test_drill_down_lists_the_rows_of_the_period_only(planted):
 
 
 def test_percentiles_by_key_and_user_read_the_period_only(planted):
-    """By key from the hourly histograms by key, by user from the daily ones by user (the
+    """By key from the daily histograms by key, by user from the daily ones by user (the
     period is whole UTC days): the planted rows of 2020 and 2031 count nowhere."""
     with planted.read() as cur:
         counts = dict(cur.execute(
             "SELECT 'key', sum(n) FROM agg_latency_key_hourly "
+            "UNION ALL SELECT 'key_daily', sum(n) FROM agg_latency_key_daily "
             "UNION ALL SELECT 'user', sum(n) FROM agg_latency_user_daily").fetchall())  # fmt: skip
-    assert counts == {"key": 6 + 6, "user": 6 + 6}  # the 6 planted successes are stored too
+    # the 6 planted successes are stored too
+    assert counts == {"key": 6 + 6, "key_daily": 6 + 6, "user": 6 + 6}
     by_key = latency_by(planted, PERIOD, "api_key", NOW).set_index("api_key")
     # key-a: buckets 25, 29, 31, 32 → p50 at rank 2: bucket 29 (its count reaches 2) read at
     # its end, 1.2^30 (the exact 250); p95 at rank 3.8: bucket 32, 1.2^(32 + 0.8) (exact 385)
@@ -137,6 +139,10 @@ def test_percentiles_by_key_and_user_read_the_period_only(planted):
     }
     assert got == {(1, "top", "key-a"): pytest.approx(1.2**30),
                    (2, "other", None): pytest.approx(1.2**38)}  # fmt: skip
+    # by the hour, from the hourly histogram by key: the same buckets, so the same estimates
+    hourly = latency_by(planted, PERIOD.with_(granularity="hour"), "api_key", NOW)
+    assert _source(PERIOD, "api_key", PERIOD.window(NOW), "hour")[0] == "agg_latency_key_hourly"
+    assert hourly.set_index("api_key").loc["key-a", "p95_latency"] == pytest.approx(1.2**32.8)
 
 
 def test_exact_percentiles_from_the_rows_of_the_period_only(planted):
@@ -164,13 +170,14 @@ def test_each_view_reads_the_smallest_histogram_that_keeps_its_dimensions():
     window = PERIOD.window(NOW)
     assert _source(PERIOD, None, window) == ("agg_latency_hourly", "hour")
     assert _source(PERIOD, "snapshot", window) == ("agg_latency_hourly", "hour")
-    assert _source(PERIOD, "project", window) == ("agg_latency_key_hourly", "hour")
+    assert _source(PERIOD, "project", window) == ("agg_latency_key_daily", "day")
     assert _source(PERIOD, "api_key", window, "hour") == ("agg_latency_key_hourly", "hour")
     assert _source(PERIOD, "user_id", window) == ("agg_latency_user_daily", "day")
     assert _source(PERIOD, "user_id", window, "hour") is None
     assert _source(PERIOD.with_(dims={"api_key": ("k",)}), "user_id", window) is None
     off = (window[0], window[1].replace(hour=5))
     assert _source(PERIOD, "user_id", off) is None
+    assert _source(PERIOD, "api_key", off) == ("agg_latency_key_hourly", "hour")
 
 
 def test_errors_read_the_period_only(planted):

@@ -193,3 +193,26 @@ def test_migration_27_builds_the_histograms_by_key_and_user_from_stored_rows(sto
     with Store(older_copy(store, str(tmp_path / "v26.duckdb"), 26)) as s:
         assert s.schema_version() >= 27
         assert histograms(s) == made_at_import
+
+
+def test_migration_29_sums_the_daily_histogram_by_key_from_the_hourly_one(store, tmp_path):
+    """The daily histogram by key is the hourly one summed per UTC day, at import and when
+    migration 29 builds it from a database that had only the hourly one."""
+    _load(store, tmp_path)
+
+    def daily(s: Store) -> list[tuple]:
+        return s.query(
+            "SELECT * EXCLUDE (import_id, n), sum(n) FROM agg_latency_key_daily GROUP BY ALL ORDER BY ALL"
+        )
+
+    summed = store.query(
+        """SELECT (hour // 86400) * 86400, provider, model, snapshot, project, api_key, lb, sum(n)
+           FROM agg_latency_key_hourly GROUP BY ALL ORDER BY ALL"""
+    )
+    made_at_import = daily(store)
+    assert [r[1:] for r in made_at_import] == [r for r in summed]
+    # 30 calls with a latency: 20 on March 1, 10 on March 2
+    assert sum(r[-1] for r in made_at_import) == 30
+    with Store(older_copy(store, str(tmp_path / "v28.duckdb"), 28)) as s:
+        assert s.schema_version() >= 29
+        assert daily(s) == made_at_import

@@ -25,7 +25,8 @@ from tests.conftest import write
 
 TODAY = datetime(2025, 2, 5, 9, 30, tzinfo=UTC)
 ROLLUPS = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
-           "agg_latency_key_hourly", "agg_latency_user_daily", "token_streams")  # fmt: skip
+           "agg_latency_key_hourly", "agg_latency_user_daily", "agg_error_group_hourly",
+           "agg_latency_key_daily", "token_streams")  # fmt: skip
 WHEN = {1: "01T10", 2: "01T11", 3: "02T10", 4: "04T10", 5: "03T10", 6: "05T10", 7: "03T12",
         8: "05T12"}  # fmt: skip
 

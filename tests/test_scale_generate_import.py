@@ -83,6 +83,10 @@ ROLLUPS = {  # table: its time column (epoch seconds of the hour or day)
     "agg_user_daily": "day",
     "agg_error_hourly": "hour",
     "agg_latency_hourly": "hour",
+    "agg_latency_key_hourly": "hour",
+    "agg_latency_key_daily": "day",
+    "agg_latency_user_daily": "day",
+    "agg_error_group_hourly": "hour",
 }
 
 

@@ -38,7 +38,12 @@ def state(store: Store) -> dict[str, object]:
             f"sum(latency_n) FROM {t}"
         )[0]
     out["agg_error_hourly"] = store.scalar("SELECT sum(errors) FROM agg_error_hourly")
-    for t in ("agg_latency_hourly", "agg_latency_key_hourly", "agg_latency_user_daily"):
+    out["agg_error_group_hourly"] = store.query(
+        "SELECT sum(errors), sum(hash(g)) FROM (SELECT * EXCLUDE (import_id, source, errors), "
+        "sum(errors) AS errors FROM agg_error_group_hourly GROUP BY ALL) g"
+    )[0]
+    for t in ("agg_latency_hourly", "agg_latency_key_hourly", "agg_latency_key_daily",
+              "agg_latency_user_daily"):  # fmt: skip
         # the histogram as one set of (time, dimensions, bucket, count): rows handed over by
         # an undo are added as rows of their own, which add up
         out[t] = store.query(

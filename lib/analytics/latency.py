@@ -3,9 +3,10 @@
 Only request logs carry latencies. Views read latency histograms (a bucket spans 20 %, the
 percentile is interpolated log-linearly inside it, so it is within 20 % of the exact value and
 usually within a few per cent), the smallest that keeps the view's dimensions:
-``agg_latency_hourly`` (provider and model), ``agg_latency_key_hourly`` (with project and API
-key) or ``agg_latency_user_daily`` (with project and user, per UTC day: used when the period
-starts and ends at 00:00 UTC and the buckets are days or longer). The other views (a key and a
+``agg_latency_hourly`` (provider and model), ``agg_latency_key_daily`` or
+``agg_latency_key_hourly`` (with project and API key, per UTC day or hour) or
+``agg_latency_user_daily`` (with project and user). The ones per UTC day serve a period that
+starts and ends at 00:00 UTC in buckets of days or longer. The other views (a key and a
 user at once; users over a period or buckets not cut on UTC days) read the request rows of the
 period and give exact percentiles (``quantile_cont``). Groups or periods without any latency
 give NULL. At 100M requests a 30-day window holds 33M request rows, against about 0.9M
@@ -27,6 +28,7 @@ HISTOGRAM_DIMS = ("provider", "model", "snapshot")
 # (table, its time column, the dimensions it keeps), the smallest first
 HISTOGRAMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("agg_latency_hourly", "hour", HISTOGRAM_DIMS),
+    ("agg_latency_key_daily", "day", (*HISTOGRAM_DIMS, "project", "api_key")),
     ("agg_latency_key_hourly", "hour", (*HISTOGRAM_DIMS, "project", "api_key")),
     ("agg_latency_user_daily", "day", (*HISTOGRAM_DIMS, "project", "user_id")),
 )

@@ -48,7 +48,7 @@ MIN_DAYS = 32
 
 ROLLUP_TABLES = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
                  "agg_latency_key_hourly", "agg_latency_user_daily", "agg_error_group_hourly",
-                 "token_streams", "usage_buckets", "cost_items")  # fmt: skip
+                 "agg_latency_key_daily", "token_streams", "usage_buckets", "cost_items")  # fmt: skip
 
 
 class RetentionError(TokenboardError):

@@ -98,7 +98,7 @@ ERROR_EVENT_COLUMNS = ("import_id", "source", "event_key", "ts", "request_id", "
 # ``add_request_events``, dropped together by ``drop_import``.
 BY_IMPORT = ("agg_hourly", "agg_user_daily", "agg_error_hourly", "agg_latency_hourly",
              "agg_latency_key_hourly", "agg_latency_user_daily", "error_events",
-             "agg_error_group_hourly")  # fmt: skip
+             "agg_error_group_hourly", "agg_latency_key_daily")  # fmt: skip
 
 # The error groups per hour (migration 28) of the error rows in ``_errors``; parameters: the
 # import and its source. The model family is named once per model name.
@@ -133,8 +133,8 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
     day = DAY_OF.format(col="ts") + " AS day"
     latency = f"{LATENCY_BUCKET_SQL} AS lb, count(*) AS n"
     ids = [import_id, source]
-    # the latency histogram by key, once; the one by model is summed from it (a quarter as many
-    # rows as requests at 10M, instead of another pass over the events)
+    # the latency histogram by key, once; the ones by model and by key per day are summed from
+    # it (a quarter as many rows as requests at 10M, instead of another pass over the events)
     by_key = _grouped(hour, _KEY_DIMS, latency, f"({where}) AND latency_ms IS NOT NULL", "lb")
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lat AS SELECT g.* EXCLUDE (h), d.* EXCLUDE (h)
@@ -150,6 +150,14 @@ def add_request_events(cur: Cursor, import_id: int, source: str, where: str, par
         """INSERT INTO agg_latency_hourly BY NAME
            SELECT ?::BIGINT AS import_id, ?::VARCHAR AS source, x.* FROM (
                SELECT hour, provider, model, snapshot, lb, sum(n) AS n FROM _lat GROUP BY ALL) x""",
+        ids,
+    )
+    cur.execute(
+        """INSERT INTO agg_latency_key_daily BY NAME
+           SELECT ?::BIGINT AS import_id, ?::VARCHAR AS source, x.* FROM (
+               SELECT (hour // 86400) * 86400 AS day, provider, model, snapshot, project, api_key,
+                      lb, sum(n) AS n
+               FROM _lat GROUP BY ALL) x""",
         ids,
     )
     # the error rows, once: kept apart in error_events, and counted per hour from there
