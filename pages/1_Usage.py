@@ -11,6 +11,7 @@ from lib.analytics.usage import BREAKDOWNS, METRICS, breakdown_table
 from lib.analytics.usage_view import drill_down, month_forecast, usage_chart
 from lib.charts import time_series, trend_chart
 from lib.ui import url, words
+from lib.ui.filters_ui import worded_key
 from lib.ui.frame import page
 from lib.ui.i18n import _, integer
 from lib.ui.state import cached
@@ -47,9 +48,18 @@ by = url.choice(mid, _("Break down by"), list(BY_WORDS), key="usage_by", param="
 top_n = url.number(right, _("Top"), key="usage_top", param="top", default=8, lo=1, hi=12,
                    help=_("The rest are grouped as “Other”."))  # fmt: skip
 breakdown = None if by == "none" else by
+# latency percentiles: estimated from histograms (fast at any size), or exact from the rows
+PCT_WORDS = {"estimate": _("Estimated"), "exact": _("Exact")}
+exact = METRICS[metric].quantile is not None and url.choice(
+    st, _("Percentiles"), list(PCT_WORDS), key=worded_key("usage_pct"), param="pct",
+    format_func=PCT_WORDS.__getitem__, widget="radio", horizontal=True,
+    help=_("Estimated: from latency histograms, within one 20 % bucket and usually within a few per "
+           "cent, as fast at any volume. Exact: from every request of the period, slower on a large "
+           "database."),
+) == "exact"  # fmt: skip
 
 label, unit = words.metric(metric), words.metric_unit(metric)
-c = cached(usage_chart, store, f, now, metric, breakdown, top_n)
+c = cached(usage_chart, store, f, now, metric, breakdown, top_n, exact=exact)
 
 
 def _value(v: object) -> str:
@@ -126,7 +136,7 @@ if c.buckets:
 dim = breakdown or "model"
 st.subheader(words.by_dimension(dim))
 KINDS: dict[str, Kind] = {"USD": "usd", "%": "rate", "ms": "ms"}
-tab = cached(breakdown_table, store, f, now, dim)
+tab = cached(breakdown_table, store, f, now, dim, exact=exact)
 table(tab, f"usage_by_{dim}", key="usage_table", columns={
     dim: Col(words.dimension(dim), none=_("— : the rows name none.")),
     **{k: Col(words.metric_header(k), KINDS.get(m.unit, "count")) for k, m in METRICS.items()},

@@ -139,6 +139,17 @@ def test_percentiles_by_key_and_user_read_the_period_only(planted):
     }
     assert got == {(1, "top", "key-a"): pytest.approx(1.2**30),
                    (2, "other", None): pytest.approx(1.2**38)}  # fmt: skip
+    # exact on demand, from the rows of the period only: key-a 100, 200, 300, 400 → p50 250,
+    # p95 at 0.95 × 3 = 2.85 places up: 300 + 0.85 × 100 = 385; key-b 1000, 3000 → 2000, 2900
+    exact = latency_by(planted, PERIOD, "api_key", NOW, exact=True).set_index("api_key")
+    assert sorted(exact.index) == ["key-a", "key-b"]
+    assert exact.loc["key-a", ["p50_latency", "p95_latency"]].tolist() == pytest.approx([250, 385])
+    assert exact.loc["key-b", ["p50_latency", "p95_latency"]].tolist() == pytest.approx(
+        [2000, 2900]
+    )
+    s = latency_series(planted, PERIOD, 0.5, "api_key", top_n=1, now=NOW, exact=True)
+    assert {(b.day, g): v for b, g, _k, v in s.itertuples(index=False)} == {
+        (1, "top"): pytest.approx(250), (2, "other"): pytest.approx(2000)}  # fmt: skip
     # by the hour, from the hourly histogram by key: the same buckets, so the same estimates
     hourly = latency_by(planted, PERIOD.with_(granularity="hour"), "api_key", NOW)
     assert _source(PERIOD, "api_key", PERIOD.window(NOW), "hour")[0] == "agg_latency_key_hourly"

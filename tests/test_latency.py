@@ -172,6 +172,17 @@ def test_usage_page_shows_latency(app_env, tmp_path):
     assert len(at.get("vega_lite_chart")) == 1
     table = at.dataframe[-1].value  # by model, last on the page
     assert "p95 latency (ms)" in table.columns
+    # estimated from the histograms by default: gpt-4o's ten calls of 1000 ms read inside
+    # their bucket (1.2^37 to 1.2^38 ms), not 1000 exactly
+    assert at.radio(key="usage_pct").value == "estimate"
+    estimated = sorted(table["p95 latency (ms)"])
+    assert estimated[0] != 1000 and _bucket(estimated[0]) == _bucket(1000)
+    # exact, from the rows: gpt-4o 1000 ms; gpt-4o-mini's 19th and 20th of 20 are 2000 ms
+    at.radio(key="usage_pct").set_value("exact")
+    at.run()
+    assert not at.exception
+    assert at.query_params["pct"] == "exact"
+    assert sorted(at.dataframe[-1].value["p95 latency (ms)"]) == [1000.0, 2000.0]
 
 
 def test_migration_27_builds_the_histograms_by_key_and_user_from_stored_rows(store, tmp_path):

@@ -149,11 +149,13 @@ def latency_series(
     top_n: int = 10,
     granularity: str | None = None,
     now: datetime | None = None,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """The ``q`` percentile (ms) per time bucket (and per ``breakdown`` value: the top
     ``top_n`` by requests, the rest merged). Columns as ``lib.analytics.usage.series``: bucket,
     grp (all, top or other), series (the value of ``top`` rows, None when they have none),
-    value."""
+    value. ``exact``: from the request rows of the period (slower: every request with a
+    latency in it), never a histogram."""
     gran = granularity or f.granularity
     groups = {
         "bucket": "date_trunc(?, timezone(?, t))",
@@ -161,7 +163,8 @@ def latency_series(
     }
     window = f.window(now)
     with store.read() as cur:
-        out = _percentiles(cur, f, window, groups, (q,), _source(f, breakdown, window, gran),
+        source = None if exact else _source(f, breakdown, window, gran)
+        out = _percentiles(cur, f, window, groups, (q,), source,
                            top=("series", top_n) if breakdown else None, group_params=[gran, f.tz])  # fmt: skip
     if not breakdown:
         out["grp"] = "all"
@@ -170,12 +173,13 @@ def latency_series(
 
 
 def latency_by(
-    store: Store, f: Filters, breakdown: str, now: datetime | None = None
+    store: Store, f: Filters, breakdown: str, now: datetime | None = None, exact: bool = False
 ) -> pd.DataFrame:
     """p50 and p95 latency (ms) per ``breakdown`` value (None for rows without one) over the
-    period."""
+    period (``exact``: from the request rows, as ``latency_series``)."""
     groups = {breakdown: f"CAST({breakdown} AS VARCHAR)"}
     window = f.window(now)
+    source = None if exact else _source(f, breakdown, window)
     with store.read() as cur:
-        out = _percentiles(cur, f, window, groups, (0.5, 0.95), _source(f, breakdown, window))
+        out = _percentiles(cur, f, window, groups, (0.5, 0.95), source)
     return out.drop(columns="n").rename(columns={"p50": "p50_latency", "p95": "p95_latency"})

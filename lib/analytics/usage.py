@@ -148,6 +148,7 @@ def series(
     breakdown: str | None = None,
     top_n: int = 10,
     now: datetime | None = None,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """``metric`` per time bucket (and per ``breakdown`` value, the top ``top_n`` by the metric
     over the period, the rest merged). Columns: bucket, grp (``SeriesGroup``: all, top or
@@ -155,11 +156,11 @@ def series(
     ``all`` and ``other``), value; per hour also ``span_h``: the hours the row's source
     buckets cover (1, or 24 for a daily usage export, whose row then starts at the bucket's
     first hour and stands for the whole day: draw it over ``span_h`` hours, never as that one
-    hour's value)."""
+    hour's value). ``exact``: latency percentiles from the request rows, not the histograms."""
     m = METRICS[metric]
     gran = "day" if _uses_users(f, breakdown) and f.granularity == "hour" else f.granularity
     if m.quantile is not None:
-        return latency_series(store, f, m.quantile, breakdown, top_n, gran, now)
+        return latency_series(store, f, m.quantile, breakdown, top_n, gran, now, exact)
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         dim = f"CAST({breakdown} AS VARCHAR)" if breakdown else "NULL::VARCHAR"
@@ -198,11 +199,16 @@ def wider_than_hours(df: pd.DataFrame) -> str:
 
 
 def breakdown_table(
-    store: Store, f: Filters, breakdown: str, now: datetime | None = None, latency: bool = True
+    store: Store,
+    f: Filters,
+    breakdown: str,
+    now: datetime | None = None,
+    latency: bool = True,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """Every metric per ``breakdown`` value (None for rows without one) over the period,
     largest estimated cost first (without the latency percentiles when ``latency`` is False:
-    they may read request rows)."""
+    they may read request rows; ``exact``: the percentiles from the request rows)."""
     with store.read() as cur:
         base, params = counted_rows(cur, f, breakdown, f.window(now))
         cols = ", ".join(f"{m.sql} AS {k}" for k, m in SUMMED.items())
@@ -211,7 +217,7 @@ def breakdown_table(
         table = cur.df(sql, params)
     if not latency:
         return table
-    return table.merge(latency_by(store, f, breakdown, now), on=breakdown, how="left")
+    return table.merge(latency_by(store, f, breakdown, now, exact), on=breakdown, how="left")
 
 
 def tops(

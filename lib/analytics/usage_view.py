@@ -86,15 +86,16 @@ def usage_chart(
     breakdown: str | None = None,
     top_n: int = 8,
     now: datetime | None = None,
+    exact: bool = False,
 ) -> UsageChart:
     """``metric`` over the filters' period, per ``breakdown`` value (the top ``top_n``, the
     rest merged). Hours are asked for but every source reports per day: the days are drawn
     (``note`` sources_daily); some do: bands over their day (``mixed``); users involved: days
-    (``users_daily``)."""
-    points = series(store, f, metric, breakdown, top_n, now)
+    (``users_daily``). ``exact``: latency percentiles from the request rows."""
+    points = series(store, f, metric, breakdown, top_n, now, exact)
     shape = wider_than_hours(points)
     if shape == "daily":  # no hourly shape exists: the days the sources report
-        points = series(store, f.with_(granularity="day"), metric, breakdown, top_n, now)
+        points = series(store, f.with_(granularity="day"), metric, breakdown, top_n, now, exact)
     users = breakdown == "user_id" or "user_id" in f.dims
     gran = "day" if shape == "daily" or (users and f.granularity == "hour") else f.granularity
     note: ChartNote | None = None

@@ -28,6 +28,7 @@ PAGE_PARAMS: tuple[str, ...] = (
     "metric",
     "by",
     "top",
+    "pct",
     "tab",
     "tops",
     "move",
