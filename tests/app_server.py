@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import COOKIE_KEY, ROOT, write_users
+from tests.conftest import COOKIE_KEY, PASSWORDS, ROOT, write_users
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -121,3 +121,35 @@ def session_cookie(context, *, wait: bool = True) -> dict | None:
         if wait:
             time.sleep(0.2)
     return None
+
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@contextmanager
+def signed_in_app(
+    tmp: Path, db: str, user: str = "ana", **env: str
+) -> Iterator[tuple[str, object, dict]]:
+    """The app served over ``db`` and a chromium, ``user`` signed in once: (base URL, the
+    browser, the saved login: the cookies to open new contexts with)."""
+    with serve_app(tmp, db, **env) as base, chromium() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        sign_in(page, base, user, PASSWORDS[user])
+        assert session_cookie(context) is not None
+        saved = context.storage_state()
+        context.close()
+        yield base, browser, saved
+
+
+def open_signed_in(browser, saved: dict, url: str):
+    """A fresh browser context with the saved login, on ``url`` once the page has finished its
+    run without an exception: (context, page); close the context when done."""
+    context = browser.new_context(viewport=VIEWPORT, storage_state=saved)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=60000)
+    wait_idle(page)
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()[:2000]
+    return context, page

@@ -13,13 +13,11 @@ from lib.i18n import translate
 from lib.ingest import import_file
 from lib.store import Store
 from lib.ui.words import STATUS_CLASS_LABELS
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
-from tests.conftest import PASSWORDS
+from tests.app_server import open_signed_in, shot, signed_in_app, wait_idle
 from tests.test_errors_view import write_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PERIOD = "period=custom&from=2026-05-01&to=2026-05-03&tz=UTC"
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture(scope="module")
@@ -29,29 +27,13 @@ def served(tmp_path_factory):
     path = write_log(tmp)
     with Store(db) as s:
         import_file(s, path)
-    with serve_app(tmp, db) as base, chromium() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        p = context.new_page()
-        sign_in(p, base, "ana", PASSWORDS["ana"])
-        assert session_cookie(context) is not None
-        saved = context.storage_state()
-        context.close()
-        yield base, browser, saved
+    with signed_in_app(tmp, db) as served:
+        yield served
 
 
 def _metric(page, label: str) -> str:
     box = page.locator("[data-testid='stMetric']", has_text=label).first
     return box.locator("[data-testid='stMetricValue']").inner_text().strip()
-
-
-def _open(browser, saved, url: str):
-    context = browser.new_context(viewport=VIEWPORT, storage_state=saved)
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector("h1", timeout=60000)
-    wait_idle(page)
-    assert page.locator("[data-testid='stException']").count() == 0
-    return context, page
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -63,7 +45,7 @@ def test_the_errors_page_filters_and_shares(served, lang):
 
     suffix = "&lang=fr" if lang == "fr" else ""
     for i in range(2):
-        context, page = _open(browser, saved, f"{base}/Errors?{PERIOD}{suffix}")
+        context, page = open_signed_in(browser, saved, f"{base}/Errors?{PERIOD}{suffix}")
         try:
             page.get_by_role("heading", name=t("Errors")).first.wait_for(timeout=30000)
             assert _metric(page, t("Error rate")) in ("62.5%", "62,5\u00a0%")  # 10 of 16
@@ -89,7 +71,7 @@ def test_the_errors_page_filters_and_shares(served, lang):
             link = page.url
         finally:
             context.close()
-        context, again = _open(browser, saved, link)
+        context, again = open_signed_in(browser, saved, link)
         try:
             q = {
                 k: v[-1]

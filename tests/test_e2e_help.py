@@ -9,8 +9,7 @@ import urllib.parse
 
 import pytest
 
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
-from tests.conftest import PASSWORDS
+from tests.app_server import shot, signed_in_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -28,14 +27,8 @@ WORDS = {
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e_help")
     db = str(tmp / "help.duckdb")
-    with serve_app(tmp, db) as base, chromium() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        p = context.new_page()
-        sign_in(p, base, "ana", PASSWORDS["ana"])
-        assert session_cookie(context) is not None
-        saved = context.storage_state()
-        context.close()
-        yield base, browser, saved
+    with signed_in_app(tmp, db) as served:
+        yield served
 
 
 def _query(page) -> dict[str, str]:

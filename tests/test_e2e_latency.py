@@ -13,13 +13,12 @@ import pytest
 from lib.i18n import translate
 from lib.ingest import import_file
 from lib.store import Store
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
-from tests.conftest import PASSWORDS, write
+from tests.app_server import open_signed_in, shot, signed_in_app, wait_idle
+from tests.conftest import write
 from tests.test_latency import _log
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEW = "Usage?period=custom&from=2026-03-01&to=2026-03-02&metric=p95_latency&by=model"
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +27,8 @@ def served(tmp_path_factory):
     db = str(tmp / "latency.duckdb")
     with Store(db) as s:
         import_file(s, write(tmp, "log.csv", _log()))
-    with serve_app(tmp, db) as base, chromium() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        p = context.new_page()
-        sign_in(p, base, "ana", PASSWORDS["ana"])
-        assert session_cookie(context) is not None
-        saved = context.storage_state()
-        context.close()
-        yield base, browser, saved
-
-
-def _open(browser, saved, url: str):
-    context = browser.new_context(viewport=VIEWPORT, storage_state=saved)
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector("h1", timeout=60000)
-    wait_idle(page)
-    assert page.locator("[data-testid='stException']").count() == 0
-    return context, page
+    with signed_in_app(tmp, db) as served:
+        yield served
 
 
 def _checked(page, group: str) -> str:
@@ -67,7 +50,7 @@ def test_exact_percentiles_are_chosen_and_kept_in_the_link(served, lang):
 
     suffix = "&lang=fr" if lang == "fr" else ""
     for i in range(2):
-        context, page = _open(browser, saved, f"{base}/{VIEW}{suffix}")
+        context, page = open_signed_in(browser, saved, f"{base}/{VIEW}{suffix}")
         try:
             assert _checked(page, t("Percentiles")) == t("Estimated")
             page.locator("[data-testid='stRadio']", has_text=t("Percentiles")).first.locator(
@@ -85,7 +68,7 @@ def test_exact_percentiles_are_chosen_and_kept_in_the_link(served, lang):
             link = page.url
         finally:
             context.close()
-        context, again = _open(browser, saved, link)
+        context, again = open_signed_in(browser, saved, link)
         try:
             q = urllib.parse.parse_qs(urllib.parse.urlsplit(again.url).query)
             assert q.get("pct") == ["exact"] and q.get("metric") == ["p95_latency"], again.url

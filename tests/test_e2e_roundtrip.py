@@ -22,7 +22,7 @@ from lib.demo import load_demo
 from lib.i18n import translate
 from lib.store import Store
 from lib.ui.words import GRANULARITY_LABELS, PRESET_LABELS
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.app_server import shot, signed_in_app, wait_idle
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -59,14 +59,8 @@ def served(tmp_path_factory):
     with Store(db) as s:
         load_demo(s, days=45, scale=0.03, end=NOW)
     # the app's clock is set: "this month" must hold data whatever day the suite runs
-    with serve_app(tmp, db, TOKENBOARD_NOW=NOW.isoformat()) as base, chromium() as browser:
-        context = browser.new_context(viewport=VIEWPORT)
-        p = context.new_page()
-        sign_in(p, base, "ana", PASSWORDS["ana"])
-        assert session_cookie(context) is not None
-        saved = context.storage_state()  # the saved login: its cookies
-        context.close()
-        yield base, browser, saved
+    with signed_in_app(tmp, db, TOKENBOARD_NOW=NOW.isoformat()) as served:
+        yield served  # (base URL, browser, the saved login: its cookies)
 
 
 def _query(page) -> dict[str, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from lib.ingest import import_file, retention, undo_import
 from lib.store import Store
 from lib.store.rollups import ERROR_EVENT_COLUMNS
@@ -106,21 +108,19 @@ def test_error_events_follow_imports_undo_and_retention(store, tmp_path):
     assert grouped(store) == ([], [])
 
 
-def test_migration_26_copies_the_error_rows_already_stored(store, tmp_path):
+@pytest.mark.parametrize(
+    "version, kept",
+    [(26, stored), (28, grouped)],
+    ids=["26 copies the error rows", "28 groups the error rows"],
+)
+def test_migrations_over_the_error_rows_already_stored(store, tmp_path, version, kept):
+    """A database from before migration ``version`` gets what an import makes: the error
+    rows (26), their groups per hour (28). The five errors of ids 0-29 are each alone in
+    their hour."""
     import_file(store, log(tmp_path, "a.csv", range(0, 30)))
-    expected, _ = stored(store)
+    expected, _ = kept(store)
     assert len(expected) == 5
-    old = older_copy(store, str(tmp_path / "v25.duckdb"), 25)
+    old = older_copy(store, str(tmp_path / f"v{version - 1}.duckdb"), version - 1)
     with Store(old) as s:
-        assert s.schema_version() >= 26
-        assert stored(s) == (expected, expected)
-
-
-def test_migration_28_groups_the_error_rows_already_stored(store, tmp_path):
-    import_file(store, log(tmp_path, "a.csv", range(0, 30)))
-    expected, _ = grouped(store)
-    assert len(expected) == 5
-    old = older_copy(store, str(tmp_path / "v27.duckdb"), 27)
-    with Store(old) as s:
-        assert s.schema_version() >= 28
-        assert grouped(s) == (expected, expected)
+        assert s.schema_version() >= version
+        assert kept(s) == (expected, expected)

@@ -116,6 +116,15 @@ def _save_language(username: str, code: str) -> None:
         user_store().set_language(username, code)
 
 
+_LOGOUT = "tb_logout_asked"  # "here" or "everywhere": a logout clicked, not yet done
+
+
+def _ask_logout(where: str) -> None:
+    """The logout buttons' callback: it runs when the click arrives, so a click is never lost
+    to a run that another rerun (the sign-in cookie's answer) cuts short before the button."""
+    st.session_state[_LOGOUT] = where
+
+
 def _account(user: SignedIn) -> None:
     with st.sidebar:
         st.divider()
@@ -123,16 +132,19 @@ def _account(user: SignedIn) -> None:
             _("Signed in as **{name}** · {role}", name=md(user.name), role=role_word(user.role))
         )
         language_switch(st, on_saved=lambda code: _save_language(user.username, code))
-        here = st.button(_("Log out"), key="tb_logout")
-        everywhere = st.button(
+        st.button(_("Log out"), key="tb_logout", on_click=_ask_logout, args=("here",))
+        st.button(
             _("Sign out everywhere"),
             key="tb_logout_all",
             type="tertiary",
             help=_("End your sessions in every browser and device, this one included"),
+            on_click=_ask_logout,
+            args=("everywhere",),
         )
-        if here or everywhere:
+        asked = st.session_state.pop(_LOGOUT, None)
+        if asked:
             try:
-                log_out(everywhere=everywhere)
+                log_out(everywhere=asked == "everywhere")
             except TokenboardError as err:  # not recorded: the session still opens the app
                 st.error(
                     _(
