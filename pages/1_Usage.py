@@ -28,14 +28,7 @@ if h.empty:
     st.info(words.empty(f.empty_reason(now)))
     st.stop()
 
-figures(h, [
-    (_("Requests"), "requests"),
-    (_("Input tokens"), "input_tokens"),
-    (_("Output tokens"), "output_tokens"),
-    (_("Estimated cost"), "estimated_cost"),
-    (_("Error rate"), "error_rate"),
-    (_("p95 latency"), "p95_latency"),
-])  # fmt: skip
+headline_box = st.container()  # drawn once the percentiles' choice below is known
 st.caption(_("Changes are against the previous period of the same length."))
 
 left, mid, right = st.columns([2, 2, 1])
@@ -57,6 +50,18 @@ exact = METRICS[metric].quantile is not None and url.choice(
            "cent, as fast at any volume. Exact: from every request of the period, slower on a large "
            "database."),
 ) == "exact"  # fmt: skip
+
+if exact:  # the headline's p95 as exact as the chart's
+    h = cached(headline, store, f, now, exact=True)
+with headline_box:
+    figures(h, [
+        (_("Requests"), "requests"),
+        (_("Input tokens"), "input_tokens"),
+        (_("Output tokens"), "output_tokens"),
+        (_("Estimated cost"), "estimated_cost"),
+        (_("Error rate"), "error_rate"),
+        (_("p95 latency"), "p95_latency"),
+    ])  # fmt: skip
 
 label, unit = words.metric(metric), words.metric_unit(metric)
 c = cached(usage_chart, store, f, now, metric, breakdown, top_n, exact=exact)

@@ -183,6 +183,10 @@ def test_usage_page_shows_latency(app_env, tmp_path):
     assert not at.exception
     assert at.query_params["pct"] == "exact"
     assert sorted(at.dataframe[-1].value["p95 latency (ms)"]) == [1000.0, 2000.0]
+    # the headline's p95 too: 30 latencies, 18 × 100, 10 × 1000, 2 × 2000 ms; at 0.95 × 29 =
+    # 27.55 places up, between the 28th and 29th (1000 and 2000): 1000 + 0.55 × 1000 = 1550 ms
+    values = {m.label: m.value for m in at.metric}
+    assert values["p95 latency"] == ms(1550.0) != ms(expected["p95"])
 
 
 def test_migration_27_builds_the_histograms_by_key_and_user_from_stored_rows(store, tmp_path):

@@ -132,12 +132,18 @@ def _percentiles(
 
 
 def latency_totals(
-    store: Store, f: Filters, now: datetime | None = None, previous: bool = False
+    store: Store,
+    f: Filters,
+    now: datetime | None = None,
+    previous: bool = False,
+    exact: bool = False,
 ) -> dict[str, float | None]:
-    """p50 and p95 latency (ms) over the period (or the one before), None without latencies."""
+    """p50 and p95 latency (ms) over the period (or the one before), None without latencies
+    (``exact``: from the request rows, as ``latency_series``)."""
     window = f.previous_window(now) if previous else f.window(now)
+    source = None if exact else _source(f, None, window)
     with store.read() as cur:
-        row = _percentiles(cur, f, window, {}, (0.5, 0.95), _source(f, None, window)).iloc[0]
+        row = _percentiles(cur, f, window, {}, (0.5, 0.95), source).iloc[0]
     return {k: (None if pd.isna(row[k]) else float(row[k])) for k in ("p50", "p95")}
 
 

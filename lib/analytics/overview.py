@@ -88,9 +88,12 @@ class Headline:
         return not self["requests"].value and not self["input_tokens"].value
 
 
-def headline(store: Store, f: Filters, now: datetime | None = None) -> Headline:
-    """The figures of ``FIGURES`` over the filters' period and the one before."""
-    cur, prev = totals_pair(store, f, now)
+def headline(
+    store: Store, f: Filters, now: datetime | None = None, exact: bool = False
+) -> Headline:
+    """The figures of ``FIGURES`` over the filters' period and the one before (``exact``:
+    latency percentiles from the request rows, not the histograms)."""
+    cur, prev = totals_pair(store, f, now, exact)
     (spend_now, basis), (spend_before, _) = spend_pair(store, f, now)
     cur, prev = {**cur, "spend": spend_now}, {**prev, "spend": spend_before}
     figures = {k: Figure(k, kind, _known(cur.get(k)), _known(prev.get(k)), worse)

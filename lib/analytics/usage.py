@@ -261,10 +261,11 @@ def totals(
 
 
 def totals_pair(
-    store: Store, f: Filters, now: datetime | None = None
+    store: Store, f: Filters, now: datetime | None = None, exact: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``totals`` of the period and of the one before, from one pass over both (they are
-    adjacent: the previous period ends where this one starts)."""
+    adjacent: the previous period ends where this one starts; ``exact``: latency percentiles
+    from the request rows)."""
     (p_start, _), (start, end) = f.previous_window(now), f.window(now)  # previous ends at start
     with store.read() as cur:
         base, params = counted_rows(cur, f, None, (p_start, end))
@@ -277,7 +278,7 @@ def totals_pair(
     empty = dict.fromkeys(SUMMED)
     pair = []
     for current in (True, False):
-        lat = latency_totals(store, f, now, previous=not current)
+        lat = latency_totals(store, f, now, previous=not current, exact=exact)
         pair.append(
             {**found.get(current, empty), "p50_latency": lat["p50"], "p95_latency": lat["p95"]}
         )
