@@ -231,3 +231,19 @@ def test_migration_29_sums_the_daily_histogram_by_key_from_the_hourly_one(store,
     with Store(older_copy(store, str(tmp_path / "v28.duckdb"), 28)) as s:
         assert s.schema_version() >= 29
         assert daily(s) == made_at_import
+
+
+def test_a_crafted_percentiles_choice_in_the_link_falls_back_to_the_estimate(app_env, tmp_path):
+    from tests.conftest import app_test, login
+
+    with Store(app_env) as s:
+        _load(s, tmp_path)
+    for value in ("[x](javascript:alert(1))", "EXACT", "exact\x00", "x" * 5000):
+        at = app_test("pages/1_Usage.py")
+        at.query_params.update({"period": "custom", "from": "2026-03-01", "to": "2026-03-02",
+                                "metric": "p95_latency", "pct": value})  # fmt: skip
+        at = login(at, "vic")
+        assert not at.exception
+        assert at.radio(key="usage_pct").value == "estimate"
+        assert "pct" not in at.query_params  # the default is not written into the link
+        assert "javascript" not in " ".join(m.value for m in at.markdown)

@@ -38,10 +38,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from lib.analytics.newest import newest_hours
+from lib.analytics.newest import newest_hours, rollup_counts_rows
 from lib.error_kb import STATUS_CLASS_SQL, STATUS_CLASSES, Advice, explain, facts_from_row
 from lib.filters import MAX_VALUE_LEN, MAX_VALUES, Filters, next_month
-from lib.ingest import retention
 from lib.store import Cursor, Store
 
 PAGE_SIZE = 50
@@ -135,12 +134,7 @@ def _grouped_ok(cur: Cursor, f: Filters, window: tuple[datetime, datetime]) -> b
     """True when ``agg_error_group_hourly`` holds exactly the errors ``_errors`` would read:
     a window on whole UTC hours, not reaching before the retention horizon (the rollup keeps
     what retention removed of the rows), without a user filter (it keeps no users)."""
-    start, end = window
-    lo, hi = start.timestamp(), end.timestamp()
-    if "user_id" in f.filtered_dims or lo % 3600 or hi % 3600:
-        return False
-    cut = retention.horizon_of(cur)
-    return cut is None or start >= retention.day_start(cut)
+    return "user_id" not in f.filtered_dims and rollup_counts_rows(cur, window)
 
 
 def _classes_cte(keep: str, name: str = "k") -> str:

@@ -18,6 +18,17 @@ from lib.ingest import retention
 from lib.store import Cursor
 
 
+def rollup_counts_rows(cur: Cursor, window: tuple[datetime, datetime]) -> bool:
+    """True when an hourly rollup counts exactly the rows of ``window`` that are stored: the
+    window is on whole UTC hours and does not reach before the retention horizon (the rollups
+    keep the totals of the rows retention removed)."""
+    start, end = window
+    if start.timestamp() % 3600 or end.timestamp() % 3600:
+        return False
+    cut = retention.horizon_of(cur)
+    return cut is None or start >= retention.day_start(cut)
+
+
 def newest_hours(
     cur: Cursor,
     table: str,
@@ -31,13 +42,10 @@ def newest_hours(
     the start of the newest hours holding at least ``need`` of them, else the window's start)
     from ``table``'s ``hour`` and ``measure`` (SQL: its row count); None when the window is not
     on whole UTC hours or starts before the retention horizon."""
+    if not rollup_counts_rows(cur, window):
+        return None
     start, end = window
     lo, hi = int(start.timestamp()), int(end.timestamp())
-    if start.timestamp() != lo or end.timestamp() != hi or lo % 3600 or hi % 3600:
-        return None
-    cut = retention.horizon_of(cur)
-    if cut is not None and start < retention.day_start(cut):
-        return None
     where = " AND ".join(["hour >= ?", "hour < ?", *conds])
     total, since = cur.execute(
         f"""WITH h AS (SELECT hour, sum({measure}) AS n FROM {table} WHERE {where} GROUP BY hour),
