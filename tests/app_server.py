@@ -85,13 +85,18 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-# The app has finished its run: its script state (the attribute Streamlit's own browser tests
-# wait on) says so, and no status widget shows. The status widget alone is not enough: it only
-# appears once a run has lasted a moment, so a page still drawing its sidebar looked idle.
+# The app has finished its run and the browser has drawn it: its script state (the attribute
+# Streamlit's own browser tests wait on) says the run ended, no status widget shows, and no
+# skeleton is left. The status widget alone is not enough: it only appears once a run has
+# lasted a moment. The script state alone is not enough either: in a fresh browser a widget's
+# code is loaded on first use, and until it arrives a skeleton stands in its place, after the
+# run has ended (measured: the sidebar's granularity radio 260-470 ms after "notRunning" here,
+# longer on a busy machine).
 IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]');
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid="stSkeleton"]');
 }"""
 
 

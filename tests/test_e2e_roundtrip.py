@@ -86,12 +86,6 @@ def _agree(page, path: str, lang: str = "en") -> tuple[str, str]:
     q = _query(page)
     preset, gran = q.get("period", "30d"), q.get("gran", "day")
     words = (translate(PRESET_LABELS[preset], lang), translate(GRANULARITY_LABELS[gran], lang))
-    # a web-first check: a sidebar still being drawn (its radio not there yet, under load) is
-    # given up to 20 s; a sidebar that shows other choices than the URL fails all the same
-    for _ in range(100):
-        if _sidebar(page, lang) == words:
-            break
-        page.wait_for_timeout(200)
     assert _sidebar(page, lang) == words, (page.url, _sidebar(page, lang))
     if path in ("", "Usage"):  # these pages say their period in their first caption
         caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
