@@ -372,3 +372,33 @@ def test_legacy_v1_usage_without_a_token_total_is_refused_not_zero(store, tmp_pa
         import_file(store, write(tmp_path, "legacy.json", doc))
     assert f"data[0].{missing}" in str(err.value) and "missing" in str(err.value)
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("with_results", [True, False], ids=["with results", "empty"])
+@pytest.mark.parametrize(
+    ("name", "end_key"),
+    [
+        ("openai_usage_completions.json", "end_time"),
+        ("openai_costs.json", "end_time"),
+        ("anthropic_usage.json", "ending_at"),
+        ("anthropic_cost.json", "ending_at"),
+    ],
+)
+def test_a_bucket_that_ends_as_it_starts_is_refused_naming_its_field(
+    store, tmp_path, name, end_key, with_results
+):
+    """Every admin API's bucket: its end field is named, and an empty bucket is refused too
+    (costs and Anthropic's once recorded its span as covered without a word)."""
+    doc = json.loads(Path(fixture(name)).read_text(encoding="utf-8"))
+    doc["data"][0][end_key] = doc["data"][0][
+        "start_time" if end_key == "end_time" else "starting_at"
+    ]
+    if not with_results:
+        doc["data"][0]["results"] = []
+    before = snapshot(store)
+    with pytest.raises(InputError) as err:
+        import_file(store, write(tmp_path, name, doc), display=name)
+    start_key = "start_time" if end_key == "end_time" else "starting_at"
+    assert str(err.value).startswith(f"{name}, field 'data[0].{end_key}': ends before it starts")
+    assert str(err.value).endswith(f"expected {end_key} > {start_key}")
+    assert snapshot(store) == before

@@ -9,7 +9,7 @@ Anthropic cost amounts are decimal strings in cents; they are stored in dollars,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -195,29 +195,47 @@ def _buckets(ctx: JsonChecks, pages: list[dict[str, Any]]):
             yield path, bucket, ctx.lst(results if results is not None else [], f"{path}.results")
 
 
+# A bucket's start and end fields: OpenAI's in Unix seconds (no end: one day), Anthropic's in
+# RFC 3339.
+_OPENAI_SPAN, _ANTHROPIC_SPAN = ("start_time", "end_time"), ("starting_at", "ending_at")
+
+
+def _spans(
+    ctx: JsonChecks, pages: list[dict[str, Any]], keys: tuple[str, str]
+) -> Iterator[tuple[datetime, datetime, list[tuple[str, dict[str, Any]]]]]:
+    """Each bucket of ``pages``: its start, its end (UTC) and its results, each with the
+    path that names it in a message. A bucket that does not end after it starts is refused,
+    naming its end field, even without results (its span would be recorded as covered)."""
+    first, last = keys
+    for path, bucket, results in _buckets(ctx, pages):
+        if keys == _OPENAI_SPAN:
+            start = ctx.epoch(bucket, first, path)
+            end = (
+                ctx.epoch(bucket, last, path)
+                if bucket.get(last) is not None
+                else start + timedelta(days=1)
+            )
+        else:
+            start, end = ctx.rfc3339(bucket, first, path), ctx.rfc3339(bucket, last, path)
+        if end <= start:
+            raise ctx.fail(
+                f"{path}.{last}",
+                N_("ends before it starts"),
+                bucket.get(last),
+                N_("{end} > {start}", end=last, start=first),
+            )
+        named = [(f"{path}.results[{r}]", res) for r, res in enumerate(results)]
+        yield start, end, [(rp, ctx.obj(res, rp)) for rp, res in named]
+
+
 def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
     ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     spans: list[tuple[datetime, datetime]] = []
     kinds: set[str] = set()
-    for path, bucket, results in _buckets(ctx, pages):
-        start = ctx.epoch(bucket, "start_time", path)
-        end = (
-            ctx.epoch(bucket, "end_time", path)
-            if bucket.get("end_time") is not None
-            else start + timedelta(days=1)
-        )
-        if end <= start:
-            raise ctx.fail(
-                f"{path}.end_time",
-                N_("ends before it starts"),
-                bucket.get("end_time"),
-                N_("end_time > start_time"),
-            )
+    for start, end, results in _spans(ctx, pages, _OPENAI_SPAN):
         spans.append((start, end))
-        for r, res in enumerate(results):
-            rp = f"{path}.results[{r}]"
-            res = ctx.obj(res, rp)
+        for rp, res in results:
             obj = res.get("object")
             kind = OPENAI_USAGE_KINDS.get(obj) if isinstance(obj, str) else None
             if kind is None:
@@ -278,17 +296,9 @@ def plan_openai_costs(display: str, pages: list[dict[str, Any]]) -> Plan:
     ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
-    for path, bucket, results in _buckets(ctx, pages):
-        start = ctx.epoch(bucket, "start_time", path)
-        end = (
-            ctx.epoch(bucket, "end_time", path)
-            if bucket.get("end_time") is not None
-            else start + timedelta(days=1)
-        )
+    for start, end, results in _spans(ctx, pages, _OPENAI_SPAN):
         coverage.append((start, end, "cost"))
-        for r, res in enumerate(results):
-            rp = f"{path}.results[{r}]"
-            res = ctx.obj(res, rp)
+        for rp, res in results:
             amount = ctx.obj(res.get("amount"), f"{rp}.amount")
             value = amount.get("value")
             if isinstance(value, str):
@@ -324,13 +334,9 @@ def plan_anthropic_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
     ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
-    for path, bucket, results in _buckets(ctx, pages):
-        start = ctx.rfc3339(bucket, "starting_at", path)
-        end = ctx.rfc3339(bucket, "ending_at", path)
+    for start, end, results in _spans(ctx, pages, _ANTHROPIC_SPAN):
         coverage.append((start, end, "messages"))
-        for r, res in enumerate(results):
-            rp = f"{path}.results[{r}]"
-            res = ctx.obj(res, rp)
+        for rp, res in results:
             cc = ctx.obj(res.get("cache_creation") or {}, f"{rp}.cache_creation")
             w5 = ctx.int_(cc, "ephemeral_5m_input_tokens", f"{rp}.cache_creation") or 0
             w1 = ctx.int_(cc, "ephemeral_1h_input_tokens", f"{rp}.cache_creation") or 0
@@ -378,13 +384,9 @@ def plan_anthropic_cost(display: str, pages: list[dict[str, Any]]) -> Plan:
     ctx = JsonChecks(display)
     rows: list[dict[str, Any]] = []
     coverage = []
-    for path, bucket, results in _buckets(ctx, pages):
-        start = ctx.rfc3339(bucket, "starting_at", path)
-        end = ctx.rfc3339(bucket, "ending_at", path)
+    for start, end, results in _spans(ctx, pages, _ANTHROPIC_SPAN):
         coverage.append((start, end, "cost"))
-        for r, res in enumerate(results):
-            rp = f"{path}.results[{r}]"
-            res = ctx.obj(res, rp)
+        for rp, res in results:
             raw = res.get("amount")
             dollars = ctx.money(
                 raw, f"{rp}.amount", N_('a decimal string in cents, like "123.45"'), cents=True
