@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -193,6 +193,27 @@ def create_key(
     return record, secret
 
 
+def _change(
+    store: Store,
+    role: str | None,
+    key_id: str,
+    now: datetime | None,
+    snapshot: str | os.PathLike[str] | None,
+    write: Callable[[Cursor, KeyRecord, datetime], None],
+) -> KeyRecord:
+    """What every change to an existing key does around its own ``write(cur, key as it was,
+    time of the change)``: check the role (``manage_keys``), read the key in the write
+    transaction (``NotFoundError`` without one), read it again once written, commit, then
+    publish the snapshot (``KeyPublishError``). An exception in ``write`` writes nothing."""
+    require(role, "manage_keys")
+    at = now or _now()
+    with store.write() as cur:
+        write(cur, _one(cur, key_id).record, at)
+        record = _one(cur, key_id).record
+    _publish_after_change(store, snapshot, at)
+    return record
+
+
 def revoke_key(
     store: Store,
     role: str | None,
@@ -206,21 +227,18 @@ def revoke_key(
     """Revoke a key at once (its rotation's old secret too); the gateway refuses it within
     2 s of the snapshot written here. Revoking a revoked key changes nothing (not audited
     again). Admins only."""
-    require(role, "manage_keys")
-    at = now or _now()
-    with store.write() as cur:
-        info = _one(cur, key_id)
-        if info.record.status == "active":
+
+    def write(cur: Cursor, rec: KeyRecord, at: datetime) -> None:
+        if rec.status == "active":
             cur.execute(
                 """UPDATE tokenboard_keys SET status = 'revoked', revoked_at = ?, revoked_by = ?,
                    old_hash_until = NULL, old_hash = NULL, updated_at = ? WHERE key_id = ?""",
                 [at, actor, at, key_id],
             )
-            audit(cur, at, actor, "key_revoked", key_id,
-                  {"name": info.record.name, "hint": info.record.hint}, from_ip)  # fmt: skip
-        record = _one(cur, key_id).record
-    _publish_after_change(store, snapshot, at)
-    return record
+            audit(cur, at, actor, "key_revoked", key_id, {"name": rec.name, "hint": rec.hint},
+                  from_ip)  # fmt: skip
+
+    return _change(store, role, key_id, now, snapshot, write)
 
 
 def rotate_key(
@@ -243,28 +261,26 @@ def rotate_key(
             "bad_expiry",
             N_("A rotation's grace period is from 0 to {days} days.", days=MAX_GRACE.days),
         )
-    at = now or _now()
     secret = new_secret()
     new_hash, hint = hash_secret(secret), hint_of(secret)
-    with store.write() as cur:
-        info = _one(cur, key_id)
-        if info.record.status != "active":
+
+    def write(cur: Cursor, rec: KeyRecord, at: datetime) -> None:
+        if rec.status != "active":
             raise KeyInputError(
                 "key_revoked",
-                N_("The key {name} is revoked: create a new key instead.", name=info.record.name),
+                N_("The key {name} is revoked: create a new key instead.", name=rec.name),
             )
         until = at + grace if grace > timedelta(0) else None
         cur.execute(
             """UPDATE tokenboard_keys SET hash = ?, hint = ?, old_hash = ?, old_hash_until = ?,
                rotated_at = ?, updated_at = ? WHERE key_id = ?""",
-            [new_hash, hint, info.record.hash if until else None, until, at, at, key_id],
+            [new_hash, hint, rec.hash if until else None, until, at, at, key_id],
         )
         audit(cur, at, actor, "key_rotated", key_id,
-              {"name": info.record.name, "old_hint": info.record.hint, "hint": hint,
+              {"name": rec.name, "old_hint": rec.hint, "hint": hint,
                "grace_s": int(grace.total_seconds()), "old_until": until}, from_ip)  # fmt: skip
-        record = _one(cur, key_id).record
-    _publish_after_change(store, snapshot, at)
-    return record, secret
+
+    return _change(store, role, key_id, now, snapshot, write), secret
 
 
 def edit_restrictions(
@@ -281,22 +297,19 @@ def edit_restrictions(
     """Replace a key's restrictions (budgets and limits included), validated first; the
     audit entry keeps the before and after. Admins only."""
     require(role, "manage_keys")
-    at = now or _now()
-    restrictions = validated(restrictions)
-    with store.write() as cur:
-        info = _one(cur, key_id)
-        before = info.record.restrictions
-        if before != restrictions:
+    after = validated(restrictions)
+
+    def write(cur: Cursor, rec: KeyRecord, at: datetime) -> None:
+        if rec.restrictions != after:
             cur.execute(
                 "UPDATE tokenboard_keys SET restrictions = ?, updated_at = ? WHERE key_id = ?",
-                [json.dumps(restrictions.to_dict()), at, key_id],
+                [json.dumps(after.to_dict()), at, key_id],
             )
             audit(cur, at, actor, "restrictions_changed", key_id,
-                  {"name": info.record.name, "before": before.to_dict(),
-                   "after": restrictions.to_dict()}, from_ip)  # fmt: skip
-        record = _one(cur, key_id).record
-    _publish_after_change(store, snapshot, at)
-    return record
+                  {"name": rec.name, "before": rec.restrictions.to_dict(),
+                   "after": after.to_dict()}, from_ip)  # fmt: skip
+
+    return _change(store, role, key_id, now, snapshot, write)
 
 
 _KEEP: Any = object()  # "leave as it is" for edit_key's optional fields
@@ -318,10 +331,8 @@ def edit_key(
 ) -> KeyRecord:
     """Change a key's name, owner, project or expiry (``None`` clears owner, project and
     expiry; left out: unchanged). Admins only."""
-    require(role, "manage_keys")
-    at = now or _now()
-    with store.write() as cur:
-        rec = _one(cur, key_id).record
+
+    def write(cur: Cursor, rec: KeyRecord, at: datetime) -> None:
         new = replace(
             rec,
             name=check_name(name) if name is not None else rec.name,
@@ -341,9 +352,8 @@ def edit_key(
                 [new.name, new.owner, new.project, new.expires_at, at, key_id],
             )
             audit(cur, at, actor, "key_edited", key_id, changed, from_ip)
-        record = _one(cur, key_id).record
-    _publish_after_change(store, snapshot, at)
-    return record
+
+    return _change(store, role, key_id, now, snapshot, write)
 
 
 # -- what each key spent (for the gateway's budgets) ---------------------------------------------
