@@ -19,4 +19,5 @@ echo "== mypy"; .venv/bin/python -m mypy
 # served app, are made once). Three on 2 cores: the browser tests spend part of their time
 # waiting for a page, and a third worker fills it (the whole suite in 12 min 18 s against
 # 13 min 50 s to 14 min 6 s with two workers, measured on the same machine).
-echo "== pytest"; .venv/bin/python -m pytest -n 3 --dist loadfile "$@"
+# --durations: the 15 slowest tests in every run, to see where the time limit is spent.
+echo "== pytest"; .venv/bin/python -m pytest -n 3 --dist loadfile --durations=15 "$@"

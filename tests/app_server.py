@@ -91,7 +91,8 @@ def shot(page, name: str) -> None:
 # lasted a moment. The script state alone is not enough either: in a fresh browser a widget's
 # code is loaded on first use, and until it arrives a skeleton stands in its place, after the
 # run has ended (measured: the sidebar's granularity radio 260-470 ms after "notRunning" here,
-# longer on a busy machine).
+# longer on a busy machine). A skeleton that stays (``st.skeleton``, or a v1 custom component
+# that never says it is ready) would make this wait time out: the app has neither.
 IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'

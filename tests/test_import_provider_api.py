@@ -402,3 +402,12 @@ def test_a_bucket_that_ends_as_it_starts_is_refused_naming_its_field(
     assert str(err.value).startswith(f"{name}, field 'data[0].{end_key}': ends before it starts")
     assert str(err.value).endswith(f"expected {end_key} > {start_key}")
     assert snapshot(store) == before
+
+
+def test_the_first_bad_value_in_file_order_is_the_one_named(store, tmp_path):
+    """A bad amount in the first result is named, not the second result that is no object."""
+    doc = {"object": "page", "data": [{"object": "bucket", "start_time": 1730419200,
+           "end_time": 1730505600, "results": [{"amount": "x"}, 5]}]}  # fmt: skip
+    with pytest.raises(InputError) as err:
+        import_file(store, write(tmp_path, "costs.json", doc), display="costs.json")
+    assert str(err.value).startswith("costs.json, field 'data[0].results[0].amount'"), err.value

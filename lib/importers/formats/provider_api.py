@@ -202,7 +202,7 @@ _OPENAI_SPAN, _ANTHROPIC_SPAN = ("start_time", "end_time"), ("starting_at", "end
 
 def _spans(
     ctx: JsonChecks, pages: list[dict[str, Any]], keys: tuple[str, str]
-) -> Iterator[tuple[datetime, datetime, list[tuple[str, dict[str, Any]]]]]:
+) -> Iterator[tuple[datetime, datetime, Iterator[tuple[str, dict[str, Any]]]]]:
     """Each bucket of ``pages``: its start, its end (UTC) and its results, each with the
     path that names it in a message. A bucket that does not end after it starts is refused,
     naming its end field, even without results (its span would be recorded as covered)."""
@@ -224,8 +224,17 @@ def _spans(
                 bucket.get(last),
                 N_("{end} > {start}", end=last, start=first),
             )
-        named = [(f"{path}.results[{r}]", res) for r, res in enumerate(results)]
-        yield start, end, [(rp, ctx.obj(res, rp)) for rp, res in named]
+        yield start, end, _results(ctx, path, results)
+
+
+def _results(
+    ctx: JsonChecks, path: str, results: list[Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A bucket's results, each with its path, checked as an object when its turn comes (so
+    the first bad field in file order is the one named)."""
+    for r, res in enumerate(results):
+        rp = f"{path}.results[{r}]"
+        yield rp, ctx.obj(res, rp)
 
 
 def plan_openai_usage(display: str, pages: list[dict[str, Any]]) -> Plan:
