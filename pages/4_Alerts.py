@@ -263,7 +263,8 @@ def _rule_form(rule: Rule | None) -> None:
     options = ["in_app", *channel_names]
     picked = c.multiselect(_("Channels"), options, default=[x for x in (rule.channels if rule else ("in_app",)) if x in options],
                            key=f"{k}_channels", format_func=lambda x: _(IN_APP_LABEL) if x == "in_app" else x,
-                           help=_("Add webhooks and e-mail on the Channels tab."))  # fmt: skip
+                           help=_("Add webhooks and e-mail on the Channels tab."),
+                           placeholder=_("No channel"))  # fmt: skip
     name = st.text_input(_("Name"), value=rule.name if rule else "", key=f"{k}_name",
                          placeholder=_("e.g. Monthly budget"))  # fmt: skip
     enabled = st.checkbox(_("Enabled"), value=rule.enabled, key=f"{k}_enabled") if rule else True

@@ -129,7 +129,8 @@ def restriction_fields(prefix: str, r: Restrictions | None = None) -> dict[str, 
     got["models"] = a.text_input(_("Allowed models (comma-separated; gpt-4o* for a prefix; empty: all)"),
                                  ", ".join(r.models) if r else "", key=f"{prefix}_models")  # fmt: skip
     got["endpoints"] = b.multiselect(_("Allowed endpoints (empty: all)"), list(ENDPOINTS),
-                                     list(r.endpoints) if r else [], key=f"{prefix}_endpoints")  # fmt: skip
+                                     list(r.endpoints) if r else [], key=f"{prefix}_endpoints",
+                                     placeholder=_("All endpoints"))  # fmt: skip
     c1, c2, c3, c4 = st.columns(4)
 
     def text(v: object) -> str:

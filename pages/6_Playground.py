@@ -357,7 +357,7 @@ with compare_tab:
     if "pg_compare_pick" in S:  # a preset deleted (or the language changed) since it was picked
         S["pg_compare_pick"] = [c for c in S["pg_compare_pick"] if c in choices][:4]
     picked = st.multiselect(_("Configurations"), list(choices), default=list(choices)[:2], max_selections=4,
-                            key="pg_compare_pick")  # fmt: skip
+                            key="pg_compare_pick", placeholder=_("Pick two to four"))  # fmt: skip
     if len(choices) < 2:
         st.info(_("Save a preset on the Presets tab (or have a colleague share one) to compare it with the "
                   "current settings."))  # fmt: skip

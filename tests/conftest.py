@@ -184,8 +184,12 @@ def submit(at, values: dict[str, str], button: str):
     return at.run()
 
 
-def login(at, username: str, password: str | None = None):
-    """Fill and submit the login form; returns the AppTest after the rerun."""
+def login(at, username: str, password: str | None = None, lang: str = "en"):
+    """Fill and submit the login form (its words in ``lang``); returns the AppTest after the
+    rerun."""
+    from lib.i18n.catalog import translate
+
     at.run()
     password = password if password is not None else PASSWORDS[username]
-    return submit(at, {"Username": username, "Password": password}, "Log in")
+    words = {translate("Username", lang): username, translate("Password", lang): password}
+    return submit(at, words, translate("Log in", lang))

@@ -20,7 +20,7 @@ from lib.i18n.catalog import (
     translate,
     translate_plural,
 )
-from lib.i18n.extract import all_messages, raw_text, scan
+from lib.i18n.extract import all_messages, english_defaults, page_files, raw_text, scan
 from tests.conftest import ROOT, app_test, login, shown, submit
 
 # Files whose every shown word goes through the catalog (add a page here once translated).
@@ -68,6 +68,28 @@ def test_french_typography_is_consistent():
             ):
                 bad.append(s)
     assert not bad
+
+
+def test_no_widget_shows_streamlits_english_placeholder():
+    """A multiselect or an empty selectbox says "Choose options" / "Choose an option" in
+    English unless given a placeholder (the French keys form said "Choose options")."""
+    problems = [p for f in page_files() for p in english_defaults(f)]
+    assert not problems, [f"{p.file}:{p.line}: {p.text}" for p in problems]
+
+
+def test_the_placeholder_check_finds_what_it_is_for(tmp_path: Path):
+    page = tmp_path / "page.py"
+    page.write_text(
+        "import streamlit as st\n"
+        "st.multiselect(_('Models'), opts)\n"  # Streamlit's "Choose options"
+        "st.multiselect(_('Models'), opts, placeholder=_('All'))\n"
+        "st.selectbox(_('Key'), opts, index=None)\n"  # "Choose an option"
+        "st.selectbox(_('Key'), opts)\n"  # starts on the first option: no placeholder shown
+        "url.many(left, _('Code'), opts, key='c', param='c')\n"
+        "container.multiselect(label, opts, **kwargs)\n",  # its callers' to check
+        encoding="utf-8",
+    )
+    assert [p.line for p in english_defaults(page)] == [2, 4, 6]
 
 
 def test_the_checks_find_what_they_are_for(tmp_path: Path):
@@ -341,14 +363,7 @@ def test_the_language_stays_across_pages_and_filter_changes(app_env):
 
 
 def login_fr(at, username: str):
-    from tests.conftest import PASSWORDS
-
-    at.run()
-    fields = {t.label: t for t in at.text_input}
-    fields["Nom d'utilisateur"].input(username)
-    fields["Mot de passe"].input(PASSWORDS[username])
-    next(b for b in at.button if b.label == "Se connecter").click()
-    return at.run()
+    return login(at, username, lang="fr")
 
 
 def test_the_switch_saves_the_users_language_and_the_next_visit_uses_it(app_env):

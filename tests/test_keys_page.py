@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lib.auth.roles import PermissionDeniedError
+from lib.i18n.catalog import translate
 from lib.ingest import import_file
 from lib.keys.restrictions import Restrictions
 from lib.keys.snapshot import hash_secret
@@ -309,3 +310,17 @@ def test_provider_keys_listed_and_one_deleted(app_env, monkeypatch):
                 "provider_key_status",
                 "provider_key_deleted",
             ]
+
+
+def test_the_create_form_in_french_has_no_english_placeholder(app_env):
+    """The endpoints' multiselect once said Streamlit's "Choose options" in the French form."""
+    at = app_test(PAGE)
+    at.session_state["tb_now"] = NOW.isoformat()
+    at.query_params["lang"] = "fr"
+    at = login(at, "ada", lang="fr")
+    assert not at.exception
+    label = translate("Allowed endpoints (empty: all)", "fr")
+    assert label.startswith("Points d'accès autorisés")
+    endpoints = next(m for m in at.multiselect if m.label == label)
+    assert endpoints.proto.placeholder == "Tous les points d'accès"
+    assert all(m.proto.placeholder for m in at.multiselect)  # "" would be Streamlit's English

@@ -200,6 +200,34 @@ def raw_text(path: Path) -> list[Problem]:
     return out
 
 
+# Widgets that show Streamlit's own English words unless given a placeholder: a multiselect
+# ("Choose options"; ``url.many`` draws one) and a selectbox that starts empty ("Choose an
+# option").
+_OWN_PLACEHOLDER = {"multiselect", "many"}
+
+
+def english_defaults(path: Path) -> list[Problem]:
+    """The widget calls in ``path`` that would show Streamlit's English placeholder: a
+    multiselect without ``placeholder=``, a selectbox with ``index=None`` without one. A call
+    that passes ``**kwargs`` is its callers' to check."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out: list[Problem] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        names = {k.arg for k in node.keywords}
+        if "placeholder" in names or None in names:  # None: **kwargs
+            continue
+        starts_empty = node.func.attr == "selectbox" and any(
+            k.arg == "index" and isinstance(k.value, ast.Constant) and k.value.value is None
+            for k in node.keywords
+        )
+        if node.func.attr in _OWN_PLACEHOLDER or starts_empty:
+            out.append(Problem(_rel(path), node.lineno,
+                               f"{node.func.attr}(…) without a placeholder shows Streamlit's English one"))  # fmt: skip
+    return out
+
+
 def page_files(root: Path = PROJECT_ROOT) -> list[Path]:
     """Where pages ask for words: ``app.py``, ``pages/*.py`` and ``lib/ui/**/*.py`` (the
     settings' and help's tabs included)."""

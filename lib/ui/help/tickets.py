@@ -317,7 +317,8 @@ def _all(ctx: PageContext) -> None:
     reporter = second.text_input(_("Reporter"), key="tk_reporter")
     a, b, c = st.columns(3)
     statuses = a.multiselect(_("Status"), STATUSES, default=["open", "in_progress", "waiting"],
-                             format_func=_statuses().__getitem__, key=f"tk_statuses_{ctx.lang}")  # fmt: skip
+                             format_func=_statuses().__getitem__, key=f"tk_statuses_{ctx.lang}",
+                             placeholder=_("All"))  # fmt: skip
     categories = b.multiselect(_("Category"), CATEGORIES, key=f"tk_categories_{ctx.lang}",
                                format_func=_words(CATEGORY_LABELS).__getitem__,
                                placeholder=_("All"))  # fmt: skip
@@ -363,7 +364,9 @@ def _team_channels(ctx: PageContext) -> None:
     )
     names = channels.names(ctx.store)
     current = [n for n in team_channels(ctx.store) if n in names]
-    picked = st.multiselect(_("Alert channels"), names, default=current, key="tk_channels")
+    picked = st.multiselect(
+        _("Alert channels"), names, default=current, key="tk_channels", placeholder=_("No channel")
+    )
     if st.button(_("Save the channels"), key="tk_channels_save"):
         try:
             set_team_channels(ctx.store, ctx.user.role, picked)
