@@ -148,6 +148,22 @@ def signed_in_app(
         yield base, browser, saved
 
 
+@contextmanager
+def signed_in_app_over(
+    tmp: Path, *paths: str, user: str = "ana", **env: str
+) -> Iterator[tuple[str, object, dict]]:
+    """``signed_in_app`` over a new database in ``tmp`` with the files ``paths`` imported."""
+    from lib.ingest import import_file
+    from lib.store import Store
+
+    db = str(tmp / "app.duckdb")
+    with Store(db) as s:
+        for path in paths:
+            import_file(s, path)
+    with signed_in_app(tmp, db, user, **env) as served:
+        yield served
+
+
 def open_signed_in(browser, saved: dict, url: str):
     """A fresh browser context with the saved login, on ``url`` once the page has finished its
     run without an exception: (context, page); close the context when done."""

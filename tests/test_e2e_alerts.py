@@ -16,11 +16,10 @@ from lib.ingest import import_file
 from lib.store import Store
 from lib.worker import channels
 from tests.alert_servers import Receiver, StatusPage
-from tests.app_server import chromium, serve_app, shot, sign_in, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, shot, sign_in, wait_idle
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-VIEWPORT = {"width": 1400, "height": 1000}
 HOOK_PATH = "/hooks/alerts/T00000/secret-path-7Q2w"
 
 

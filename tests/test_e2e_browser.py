@@ -10,7 +10,7 @@ import pytest
 
 from lib.demo import load_demo
 from lib.store import Store
-from tests.app_server import chromium, serve_app, shot, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, shot, wait_idle
 from tests.chat_api_server import OPENAI_KEY, ChatApi
 from tests.conftest import PASSWORDS, fixture
 
@@ -47,7 +47,7 @@ def _metric(page, label: str) -> str:
 
 
 def test_a_session_in_the_browser(server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
     page.goto(server)
     page.wait_for_selector("input[aria-label='Username']", timeout=60000)
     shot(page, "00_login")
@@ -120,7 +120,7 @@ def test_a_session_in_the_browser(server, browser, tmp_path):
 
 
 def test_playground_streams_an_answer(server, browser, chat_api):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{server}/Playground")
     page.wait_for_selector("input[aria-label='Username']", timeout=60000)
     page.fill("input[aria-label='Username']", "ana")

@@ -9,7 +9,7 @@ import pytest
 
 from lib.ingest import import_file
 from lib.store import Store
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, session_cookie, shot, sign_in, wait_idle
 from tests.conftest import PASSWORDS, fixture, write
 from tests.test_counting_rules import LOG
 
@@ -28,7 +28,7 @@ def page(tmp_path_factory):
         # hourly: 3 Claude and 2 OpenAI calls, under a file name written as markdown and a link
         import_file(s, write(tmp, "gateway.csv", LOG), display=HOSTILE_NAME)
     with serve_app(tmp, db) as base, chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport=VIEWPORT)
         p = context.new_page()
         sign_in(p, base, "ana", PASSWORDS["ana"])
         assert session_cookie(context) is not None

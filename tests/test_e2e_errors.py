@@ -10,10 +10,8 @@ import urllib.parse
 import pytest
 
 from lib.i18n import translate
-from lib.ingest import import_file
-from lib.store import Store
 from lib.ui.words import STATUS_CLASS_LABELS
-from tests.app_server import open_signed_in, shot, signed_in_app, wait_idle
+from tests.app_server import open_signed_in, shot, signed_in_app_over, wait_idle
 from tests.test_errors_view import write_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,11 +21,7 @@ PERIOD = "period=custom&from=2026-05-01&to=2026-05-03&tz=UTC"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e_errors")
-    db = str(tmp / "errors.duckdb")
-    path = write_log(tmp)
-    with Store(db) as s:
-        import_file(s, path)
-    with signed_in_app(tmp, db) as served:
+    with signed_in_app_over(tmp, write_log(tmp)) as served:
         yield served
 
 

@@ -9,10 +9,9 @@ import urllib.parse
 
 import pytest
 
-from tests.app_server import shot, signed_in_app, wait_idle
+from tests.app_server import VIEWPORT, shot, signed_in_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-VIEWPORT = {"width": 1400, "height": 1000}
 WORDS = {
     "en": {"help": "Help for this page", "report": "Report a problem", "section": "Costs",
            "search": "Search the help", "query": "counted stream", "result": "The counted stream",

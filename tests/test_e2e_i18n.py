@@ -10,7 +10,7 @@ import time
 import pytest
 
 from lib.store import Store
-from tests.app_server import chromium, serve_app, shot, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, shot, wait_idle
 from tests.chat_api_server import OPENAI_KEY, ChatApi
 from tests.conftest import PASSWORDS
 
@@ -63,7 +63,7 @@ def test_the_login_form(server, browser, lang):
 
 
 def test_the_playground_in_french(server, browser, chat_api):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{server}/Playground?lang=fr")
     page.wait_for_selector('input[aria-label="Nom d\'utilisateur"]', timeout=60000)
     page.fill('input[aria-label="Nom d\'utilisateur"]', "ana")
@@ -111,7 +111,7 @@ def test_the_playground_in_english_says_which_key_to_set(tmp_path, browser):
     with serve_app(
         tmp_path, db, OPENAI_API_KEY="", OPENAI_BASE_URL="http://127.0.0.1:9/v1"
     ) as base:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{base}/Playground")
         page.wait_for_selector("input[aria-label='Username']", timeout=60000)
         page.fill("input[aria-label='Username']", "ana")
@@ -136,7 +136,7 @@ def test_setup_prints_the_token_once_and_signs_the_admin_in(tmp_path, browser):
                 break
             time.sleep(0.2)
         assert len(tokens) == 1  # printed when the server started
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{base}/?lang=fr")
         page.locator("h1", has_text="Installer Tokenboard").first.wait_for(timeout=60000)
         wait_idle(page)

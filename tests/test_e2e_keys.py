@@ -10,11 +10,10 @@ import pytest
 
 from lib.keys.snapshot import read_snapshot
 from lib.store import Store
-from tests.app_server import chromium, serve_app, shot, sign_in, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, shot, sign_in, wait_idle
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def test_create_see_the_secret_once_and_revoke(tmp_path):

@@ -11,9 +11,7 @@ import urllib.parse
 import pytest
 
 from lib.i18n import translate
-from lib.ingest import import_file
-from lib.store import Store
-from tests.app_server import open_signed_in, shot, signed_in_app, wait_idle
+from tests.app_server import open_signed_in, shot, signed_in_app_over, wait_idle
 from tests.conftest import write
 from tests.test_latency import _log
 
@@ -24,10 +22,7 @@ VIEW = "Usage?period=custom&from=2026-03-01&to=2026-03-02&metric=p95_latency&by=
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e_latency")
-    db = str(tmp / "latency.duckdb")
-    with Store(db) as s:
-        import_file(s, write(tmp, "log.csv", _log()))
-    with signed_in_app(tmp, db) as served:
+    with signed_in_app_over(tmp, write(tmp, "log.csv", _log())) as served:
         yield served
 
 

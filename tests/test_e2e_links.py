@@ -11,7 +11,7 @@ import pytest
 
 from lib.demo import load_demo
 from lib.store import Store
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, session_cookie, shot, sign_in, wait_idle
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,7 +41,7 @@ def served(tmp_path_factory):
 def page(served):
     base, _, _ = served
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport=VIEWPORT)
         p = context.new_page()
         sign_in(p, base, "ana", PASSWORDS["ana"])
         assert session_cookie(context) is not None  # later links open without the form

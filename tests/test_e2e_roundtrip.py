@@ -22,12 +22,11 @@ from lib.demo import load_demo
 from lib.i18n import translate
 from lib.store import Store
 from lib.ui.words import GRANULARITY_LABELS, PRESET_LABELS
-from tests.app_server import shot, signed_in_app, wait_idle
+from tests.app_server import VIEWPORT, shot, signed_in_app, wait_idle
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TRIES = 5
-VIEWPORT = {"width": 1400, "height": 1000}
 # per try: the period and granularity chosen in the sidebar
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 CHANGES = [

@@ -15,7 +15,7 @@ from lib.auth import sessions
 from lib.ingest import import_file
 from lib.playground import presets
 from lib.store import Store
-from tests.app_server import chromium, serve_app, session_cookie, shot, sign_in, wait_idle
+from tests.app_server import VIEWPORT, chromium, serve_app, session_cookie, shot, sign_in, wait_idle
 from tests.conftest import COOKIE_KEY, PASSWORDS, ROOT, write
 from tests.local_server import LocalServer, QuietHandler
 
@@ -174,7 +174,7 @@ def test_sign_out_everywhere_ends_the_other_browsers_session(server, browser):
 
 def test_imported_names_render_as_text(server, browser, beacon):
     p = payloads(beacon.url)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     fetched: list[str] = []
     page.on(

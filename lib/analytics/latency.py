@@ -37,10 +37,17 @@ Source = tuple[str, str] | None
 
 
 def _source(
-    f: Filters, breakdown: str | None, window: tuple[datetime, datetime], granularity: str = "day"
+    f: Filters,
+    breakdown: str | None,
+    window: tuple[datetime, datetime],
+    granularity: str = "day",
+    exact: bool = False,
 ) -> Source:
     """The smallest histogram that keeps every dimension the view needs (per UTC day only
-    for a period cut at 00:00 UTC and buckets of a day or more); None: read the rows."""
+    for a period cut at 00:00 UTC and buckets of a day or more); None: read the rows (always
+    with ``exact``)."""
+    if exact:
+        return None
     dims = f.filtered_dims | ({breakdown} if breakdown else set())
     days = granularity != "hour" and all(int(t.timestamp()) % 86400 == 0 for t in window)
     for table, time_col, kept in HISTOGRAMS:
@@ -141,7 +148,7 @@ def latency_totals(
     """p50 and p95 latency (ms) over the period (or the one before), None without latencies
     (``exact``: from the request rows, as ``latency_series``)."""
     window = f.previous_window(now) if previous else f.window(now)
-    source = None if exact else _source(f, None, window)
+    source = _source(f, None, window, exact=exact)
     with store.read() as cur:
         row = _percentiles(cur, f, window, {}, (0.5, 0.95), source).iloc[0]
     return {k: (None if pd.isna(row[k]) else float(row[k])) for k in ("p50", "p95")}
@@ -169,7 +176,7 @@ def latency_series(
     }
     window = f.window(now)
     with store.read() as cur:
-        source = None if exact else _source(f, breakdown, window, gran)
+        source = _source(f, breakdown, window, gran, exact)
         out = _percentiles(cur, f, window, groups, (q,), source,
                            top=("series", top_n) if breakdown else None, group_params=[gran, f.tz])  # fmt: skip
     if not breakdown:
@@ -185,7 +192,7 @@ def latency_by(
     period (``exact``: from the request rows, as ``latency_series``)."""
     groups = {breakdown: f"CAST({breakdown} AS VARCHAR)"}
     window = f.window(now)
-    source = None if exact else _source(f, breakdown, window)
+    source = _source(f, breakdown, window, exact=exact)
     with store.read() as cur:
         out = _percentiles(cur, f, window, groups, (0.5, 0.95), source)
     return out.drop(columns="n").rename(columns={"p50": "p50_latency", "p95": "p95_latency"})
